@@ -1,0 +1,70 @@
+"""Composition root: paths, logging, the Qt application, the qasync loop, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from supalink.logs import SecretMasker, configure_logging
+from supalink.paths import AppPaths
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
+log = logging.getLogger(__name__)
+
+
+def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
+    """The one place the loop is built.
+
+    qasync's default loop on Windows is the IOCP (proactor) one, which psycopg's
+    async connections refuse; the selector loop works on every OS.
+    """
+    import qasync
+
+    loop: asyncio.AbstractEventLoop = qasync.QSelectorEventLoop(qt_app)
+    return loop
+
+
+def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], object]) -> None:
+    """SIGINT and SIGTERM quit the app cleanly instead of killing it mid-write."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, quit_app)
+        except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on loops
+            signal.signal(signum, lambda *_: quit_app())
+
+
+def run_gui(paths: AppPaths | None = None) -> int:
+    paths = paths or AppPaths.for_user()
+    masker = SecretMasker()
+    configure_logging(paths.log_file, masker)
+
+    from PySide6.QtWidgets import QApplication
+
+    from supalink.ui.main_window import MainWindow
+
+    existing = QApplication.instance()
+    qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    qt_app.setApplicationName("Supalink")
+    qt_app.setOrganizationName("Supalink")
+    loop = build_event_loop(qt_app)
+    asyncio.set_event_loop(loop)
+    install_quit_signals(loop, qt_app.quit)
+
+    window = MainWindow()
+    window.show()
+    log.info("app started")
+
+    quit_requested = asyncio.Event()
+    qt_app.aboutToQuit.connect(quit_requested.set)
+    try:
+        loop.run_until_complete(quit_requested.wait())
+    finally:
+        loop.close()
+    log.info("app stopped")
+    return 0

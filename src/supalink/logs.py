@@ -1,0 +1,80 @@
+"""Logging to a rotating file, with secrets masked before anything is written."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from pathlib import Path
+
+MASK = "****"
+
+# user:password@ inside any URI; greedy up to the last '@' of the token, so an
+# unencoded '@' in a password is masked too.
+_URI_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>\S*)(?=@)")
+# password=... in a libpq conninfo string (quoted or bare), PGPASSWORD=... in env dumps,
+# and "password": "..." in JSON.
+_KEY_VALUE_PASSWORD = re.compile(
+    r"(?P<head>\b(?:password|PGPASSWORD)\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)",
+    re.IGNORECASE,
+)
+_JSON_PASSWORD = re.compile(r'(?P<head>"password"\s*:\s*)(?P<secret>"(?:[^"\\]|\\.)*")', re.I)
+
+
+class SecretMasker:
+    """Masks URI passwords, conninfo passwords and any secret registered with it."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_secret(self, secret: str) -> None:
+        # Very short strings would mask ordinary words; they are still masked in URIs.
+        if len(secret) >= 4:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def mask(self, text: str) -> str:
+        text = _URI_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+        text = _KEY_VALUE_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+        text = _JSON_PASSWORD.sub(lambda m: m["head"] + f'"{MASK}"', text)
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+class MaskingFormatter(logging.Formatter):
+    """Masks the whole formatted record, tracebacks included."""
+
+    def __init__(self, masker: SecretMasker, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self.masker = masker
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.masker.mask(super().format(record))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(
+    log_file: Path,
+    masker: SecretMasker,
+    *,
+    level: int = logging.INFO,
+    max_bytes: int = 1_000_000,
+    backup_count: int = 5,
+) -> logging.Handler:
+    """Attach a rotating file handler to the `supalink` logger and return it."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+    )
+    handler.setFormatter(MaskingFormatter(masker, LOG_FORMAT))
+    logger = logging.getLogger("supalink")
+    logger.setLevel(level)
+    logger.addHandler(handler)
+    return handler

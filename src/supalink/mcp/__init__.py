@@ -1,0 +1,1 @@
+"""MCP clients, server templates, the safe config editor and the keyring launcher."""

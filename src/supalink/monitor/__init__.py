@@ -1,0 +1,1 @@
+"""The pool runner, stats, health checks and LISTEN with reconnect."""

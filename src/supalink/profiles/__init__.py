@@ -1,0 +1,1 @@
+"""Profiles: the model, its validation, URIs, the settings file and the keyring store."""

@@ -1,0 +1,132 @@
+"""Session fixtures: real PostgreSQL, pgbouncer, a Secret Service and Qt, all on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before any QApplication exists: tests never need a screen.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from tests.support.accounts import service_account
+from tests.support.pgbouncer import Pgbouncer
+from tests.support.postgres import PostgresServer
+from tests.support.qt_loop import BackgroundTaskFailures
+from tests.support.secret_service import SecretService
+from tests.support.system_tools import SystemTools, ensure_system_tools
+from tests.support.tls import TlsFiles, make_tls_files
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests for another OS are deselected, not skipped: a skip means something is missing."""
+    foreign = {"macos": "darwin", "windows": "win32"}
+    keep, drop = [], []
+    for item in items:
+        needs = [os_ for marker, os_ in foreign.items() if item.get_closest_marker(marker)]
+        (drop if needs and sys.platform not in needs else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def system_tools() -> SystemTools:
+    return ensure_system_tools()
+
+
+@pytest.fixture(scope="session")
+def services_root() -> Iterator[Path]:
+    # Not under pytest's tmp folder: that is 0700 root, and the servers run unprivileged.
+    root = Path(tempfile.mkdtemp(prefix="supalink-services-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_files(system_tools: SystemTools, services_root: Path) -> TlsFiles:
+    return make_tls_files(system_tools.openssl, services_root / "tls")
+
+
+def _start_postgres(
+    system_tools: SystemTools, root: Path, tls_files: TlsFiles, **options: Any
+) -> PostgresServer:
+    server = PostgresServer(system_tools.pg_bindir, root, service_account(), tls_files, **options)
+    server.init()
+    server.start()
+    server.create_role()
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg(
+    system_tools: SystemTools, services_root: Path, tls_files: TlsFiles
+) -> Iterator[PostgresServer]:
+    """The SSL server: verify-full with `tls_files.ca_cert`, the special-character password."""
+    server = _start_postgres(system_tools, services_root / "pg", tls_files)
+    yield server
+    if server.is_running():
+        server.stop("immediate")
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(
+    system_tools: SystemTools, services_root: Path, pg: PostgresServer
+) -> Iterator[Pgbouncer]:
+    bouncer = Pgbouncer(system_tools.pgbouncer, services_root / "pgbouncer", pg, service_account())
+    bouncer.configure()
+    bouncer.start()
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[SecretService]:
+    """gnome-keyring on a private bus; this process and its children are pointed at it."""
+    service = SecretService(
+        system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, services_root / "secrets"
+    )
+    service.start()
+    saved = {key: os.environ.get(key) for key in service.environment()}
+    os.environ.update(service.environment())
+    yield service
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    service.stop()
+
+
+@pytest.fixture
+def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """The app's own qasync loop on the test QApplication.
+
+    Fails the test when a background task raised.
+    """
+    from supalink.app import build_event_loop
+
+    loop = build_event_loop(qapp)
+    failures = BackgroundTaskFailures()
+    loop.set_task_factory(failures.task_factory)  # type: ignore[arg-type]
+    loop.set_exception_handler(failures.exception_handler)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+    problems = failures.report()
+    if problems:
+        pytest.fail("background work failed:\n" + "\n".join(problems))

@@ -1,0 +1,159 @@
+"""A throwaway PostgreSQL cluster on loopback: SSL, scram-sha-256, IPv4 and IPv6."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from tests.support.accounts import ServiceAccount
+from tests.support.ports import free_port
+from tests.support.tls import TlsFiles
+
+# Every character that breaks a hand-built URI or conninfo string.
+SPECIAL_PASSWORD = "p@ss:w/rd%#?& é\"'"
+APP_ROLE = "supalink_app"
+SUPERUSER = "postgres"
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    root: Path
+    account: ServiceAccount
+    tls: TlsFiles
+    ssl: bool = True
+    max_connections: int = 100
+    port: int = field(default_factory=free_port)
+    role: str = APP_ROLE
+    password: str = SPECIAL_PASSWORD
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "socket"
+
+    @property
+    def logfile(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.tls.ca_cert
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            **self.account.popen_kwargs(),  # type: ignore[arg-type]
+        )
+
+    def init(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        certs = self.root / "certs"
+        certs.mkdir(exist_ok=True)
+        # The server reads its own copy of the key: it must be owned by it, mode 0600.
+        for source in (self.tls.server_cert, self.tls.server_key, self.tls.ca_cert):
+            shutil.copy(source, certs / source.name)
+        (certs / self.tls.server_key.name).chmod(0o600)
+        self.account.give(self.root)
+        self._run(
+            "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "--no-sync", "-E", "UTF8",
+            "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
+        )  # fmt: skip
+        with (self.datadir / "postgresql.conf").open("a") as conf:
+            conf.write(
+                "\n# supalink test cluster\n"
+                "listen_addresses = '127.0.0.1,::1'\n"
+                f"port = {self.port}\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                f"max_connections = {self.max_connections}\n"
+                "superuser_reserved_connections = 3\n"
+                "password_encryption = 'scram-sha-256'\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "shared_buffers = 32MB\n"
+                f"ssl = {'on' if self.ssl else 'off'}\n"
+                f"ssl_cert_file = '{certs / self.tls.server_cert.name}'\n"
+                f"ssl_key_file = '{certs / self.tls.server_key.name}'\n"
+            )
+        (self.datadir / "pg_hba.conf").write_text(
+            "local all all trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all ::1/128 scram-sha-256\n"
+        )
+        self.account.give(self.datadir)
+
+    def start(self) -> None:
+        self._run(
+            "pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60", "start"
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "-t", "60", "stop")
+
+    def is_running(self) -> bool:
+        try:
+            self._run("pg_ctl", "-D", str(self.datadir), "status")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+    def create_role(self) -> None:
+        with self.admin_connect() as conn:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(self.role), sql.Literal(self.password)
+                )
+            )
+            conn.execute(sql.SQL("GRANT pg_monitor TO {}").format(sql.Identifier(self.role)))
+
+    def admin_connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        """The superuser over the Unix socket (trust): for fixtures, never for code under test."""
+        return psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname="postgres",
+            autocommit=True,
+        )  # fmt: skip
+
+    def scram_secret(self) -> str:
+        with self.admin_connect() as conn:
+            row = conn.execute(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (self.role,)
+            ).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    def uri(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        port: int | None = None,
+        password: str | None = None,
+        dbname: str = "postgres",
+        sslmode: str | None = "verify-full",
+        sslrootcert: Path | None = None,
+    ) -> str:
+        """A percent-encoded URI for the app role, the way users paste them."""
+        netloc_host = f"[{host}]" if ":" in host else host
+        secret = self.password if password is None else password
+        uri = (
+            f"postgresql://{quote(self.role, safe='')}:{quote(secret, safe='')}"
+            f"@{netloc_host}:{port or self.port}/{quote(dbname, safe='')}"
+        )
+        params = []
+        if sslmode:
+            params.append(f"sslmode={sslmode}")
+            if sslmode in ("verify-ca", "verify-full"):
+                params.append(f"sslrootcert={quote(str(sslrootcert or self.ca_cert), safe='/')}")
+        return uri + ("?" + "&".join(params) if params else "")

@@ -1,0 +1,66 @@
+"""The entry points as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from supalink import __version__
+
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
+
+
+def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_version_from_the_console_script() -> None:
+    result = run(SUPALINK, "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"supalink {__version__}\n"
+    assert result.stderr == ""
+
+
+def test_version_from_python_dash_m() -> None:
+    result = run(sys.executable, "-m", "supalink", "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"supalink {__version__}\n"
+
+
+def test_usage_error_is_one_line_and_exit_2() -> None:
+    result = run(SUPALINK, "--no-such-flag")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "unrecognized arguments: --no-such-flag" in result.stderr
+
+
+def test_no_arguments_opens_the_gui_and_sigterm_quits_it(tmp_path: Path) -> None:
+    env = {**os.environ, "SUPALINK_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    process = subprocess.Popen(
+        [SUPALINK], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    log_file = tmp_path / "log" / "supalink.log"
+    deadline = time.monotonic() + 30
+    while not (log_file.exists() and "app started" in log_file.read_text()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the window never came up"
+        time.sleep(0.05)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+    assert time.monotonic() - sent < 5
+    assert process.returncode == 0
+    assert "app stopped" in log_file.read_text()
+    process.communicate()
