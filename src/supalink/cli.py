@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from supalink import __version__
+from supalink.commands import COMMAND_MODULES
+from supalink.errors import SupalinkError, UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -28,7 +32,11 @@ def build_parser() -> OneLineErrorParser:
         "Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"supalink {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
+    )
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"supalink.commands.{name}").register(subparsers)
     return parser
 
 
@@ -38,7 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from supalink.app import run_gui
 
         return run_gui()
-    raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
+    try:
+        code: int = args.run(args)
+    except UsageError as error:
+        print(f"supalink {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except SupalinkError as error:
+        print(f"supalink {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
