@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from supalink.app import run_gui
 
         return run_gui()
+    _log_to_file()
     try:
         code: int = args.run(args)
     except UsageError as error:
@@ -57,6 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return code
+
+
+def _log_to_file() -> None:
+    """Subcommands log to the same rotating file as the app; a read-only home is no error."""
+    from supalink.logs import SecretMasker, configure_logging
+    from supalink.paths import AppPaths
+
+    with contextlib.suppress(OSError):
+        configure_logging(AppPaths.for_user().log_file, SecretMasker())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,33 @@
+"""`supalink parse`: read a pasted URI into its fields (never the password)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "parse",
+        help="show the fields of a Postgres or Supabase URI",
+        description="Show ref, mode, host, port, user, database, region and pooler index. "
+        "The password is never printed.",
+    )
+    parser.add_argument("uri", metavar="URI")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from supalink.profiles.uris import parse_uri
+
+    parsed = parse_uri(args.uri)
+    fields = parsed.summary()
+    if args.json:
+        print(json.dumps(fields))
+    else:
+        width = max(map(len, fields))
+        for key, value in fields.items():
+            print(f"{key:<{width}}  {'-' if value is None else value}")
+    return 0

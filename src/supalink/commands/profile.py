@@ -1,0 +1,175 @@
+"""`supalink profile add|list|show|remove|rename`: saved profiles (secrets in the keyring)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from supalink.commands.profile_options import add_connection_options, profile_from_options
+from supalink.commands.secret_input import read_password_stdin
+from supalink.errors import UsageError
+
+if TYPE_CHECKING:
+    from supalink.profiles.repository import ProfileRepository, SavedProfile
+
+MASK = "****"
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "profile", help="add, list, show or remove saved profiles"
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="save a profile (ref and password go to the keyring)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--uri", help="a URI as the Supabase dashboard shows it")
+    add_connection_options(add, ref_required=False)
+    add.add_argument("--host", help="a custom (non-Supabase) host")
+    add.add_argument("--port", type=int, help="a custom port")
+    add.add_argument(
+        "--no-save-password", action="store_true", help="keep no password; ask each time"
+    )
+    add.add_argument("--replace", action="store_true", help="replace a profile of that name")
+    add.set_defaults(run=run_add)
+
+    listing = actions.add_parser("list", help="list saved profiles")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=run_list)
+
+    show = actions.add_parser("show", help="show one profile")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--reveal", action="store_true", help="show the project ref")
+    show.set_defaults(run=run_show)
+
+    remove = actions.add_parser("remove", help="remove a profile and its keyring entries")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(run=run_remove)
+
+    rename = actions.add_parser("rename", help="rename a profile")
+    rename.add_argument("name", metavar="NAME")
+    rename.add_argument("new_name", metavar="NEW_NAME")
+    rename.set_defaults(run=run_rename)
+
+
+def _repository() -> ProfileRepository:
+    from supalink.paths import AppPaths
+    from supalink.profiles.repository import open_repository
+
+    repository = open_repository(AppPaths.for_user())
+    if repository.notice:
+        print(f"supalink: {repository.notice}", file=sys.stderr)
+    return repository
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from supalink.profiles.model import Profile
+    from supalink.profiles.uris import parse_uri
+
+    password: str | None = None
+    if args.uri:
+        if args.ref or args.mode or args.host:
+            raise UsageError("give either --uri or the separate fields, not both")
+        parsed = parse_uri(args.uri, name=args.name)
+        profile, password = parsed.profile, parsed.password
+        changes = {"sslmode": args.sslmode, "sslrootcert": args.sslrootcert}
+        profile = profile.replace(**{k: v for k, v in changes.items() if v is not None})
+    elif args.host:
+        profile = Profile(
+            args.name,
+            host=args.host,
+            port=args.port,
+            user=args.user or "postgres",
+            database=args.database or "postgres",
+            sslmode=args.sslmode or "verify-full",
+            sslrootcert=args.sslrootcert,
+        )
+    else:
+        profile = profile_from_options(args.name, args)
+    if args.password_stdin:
+        password = read_password_stdin()
+    repository = _repository()
+    record = repository.save(
+        profile.validated(), password, save_password=not args.no_save_password, replace=args.replace
+    )
+    where = repository.secrets.description
+    kept = f"password saved in {where}" if record.password_saved else "password not saved"
+    print(f"saved profile {args.name!r} ({kept})")
+    return 0
+
+
+def _summary(saved: SavedProfile, *, reveal: bool) -> dict[str, Any]:
+    profile = saved.profile
+    endpoint = profile.endpoint()
+
+    def hide(text: str) -> str:
+        return text if reveal or not profile.ref else text.replace(profile.ref, MASK)
+
+    return {
+        "name": profile.name,
+        "kind": "supabase" if profile.is_supabase else "custom",
+        "ref": (profile.ref if reveal else MASK) if profile.ref else None,
+        "mode": str(profile.mode) if profile.is_supabase else None,
+        "host": hide(endpoint.host),
+        "port": endpoint.port,
+        "user": hide(endpoint.user),
+        "database": endpoint.database,
+        "region": profile.region,
+        "pooler_index": profile.pooler_index,
+        "sslmode": profile.sslmode,
+        "sslrootcert": profile.sslrootcert,
+        "connect_timeout": profile.connect_timeout,
+        "application_name": profile.application_name,
+        "password_saved": saved.password_saved,
+    }
+
+
+def run_list(args: argparse.Namespace) -> int:
+    records = _repository().records()
+    rows = [
+        {
+            "name": record.profile.name,
+            "kind": "supabase" if record.is_supabase else "custom",
+            "mode": str(record.profile.mode) if record.is_supabase else None,
+            "region": record.profile.region,
+            "password_saved": record.password_saved,
+        }
+        for record in records
+    ]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no profiles yet (add one with `supalink profile add NAME --uri URI`)")
+        return 0
+    for row in rows:
+        password = "password saved" if row["password_saved"] else "password not saved"
+        details = ", ".join(str(v) for v in (row["kind"], row["mode"], row["region"]) if v)
+        print(f"{row['name']}  ({details}; {password})")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    summary = _summary(_repository().load(args.name), reveal=args.reveal)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        width = max(map(len, summary))
+        for key, value in summary.items():
+            print(f"{key:<{width}}  {'-' if value is None else value}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    _repository().remove(args.name)
+    print(f"removed profile {args.name!r} and its keyring entries")
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    _repository().rename(args.name, args.new_name)
+    print(f"renamed profile {args.name!r} to {args.new_name!r}")
+    return 0

@@ -1,0 +1,170 @@
+"""A connection profile: a Supabase project in one mode, or any other Postgres host."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass
+
+from supalink.errors import UsageError
+from supalink.profiles import supabase
+from supalink.profiles.supabase import Mode
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+DEFAULT_SSLMODE = "verify-full"
+DEFAULT_CONNECT_TIMEOUT = 10
+DEFAULT_APPLICATION_NAME = "supalink"
+MAX_NAME_LENGTH = 64
+
+
+class ProfileError(UsageError):
+    """A field is invalid; `field` names it so a form can show the message beside it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field.replace('_', ' ')}: {message}")
+        self.field = field
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    user: str
+    database: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    mode: Mode = Mode.DIRECT
+    ref: str | None = None  # None: a custom (self-hosted, local) host
+    region: str | None = None
+    pooler_index: int | None = None
+    pooler_host: str | None = None  # given instead of region + index
+    host: str | None = None  # custom hosts only
+    port: int | None = None  # custom hosts, or an explicit port override
+    user: str = supabase.DEFAULT_ROLE  # the role; on the pooler it logs in as <role>.<ref>
+    database: str = supabase.DEFAULT_DATABASE
+    sslmode: str = DEFAULT_SSLMODE
+    sslrootcert: str | None = None
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+    application_name: str = DEFAULT_APPLICATION_NAME
+
+    @property
+    def is_supabase(self) -> bool:
+        return self.ref is not None
+
+    def replace(self, **changes: object) -> Profile:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def problems(self) -> dict[str, str]:
+        """Every invalid field with its message; empty when the profile is usable."""
+        found: dict[str, str] = {}
+        name_problem = profile_name_problem(self.name)
+        if name_problem:
+            found["name"] = name_problem
+        if self.ref is not None:
+            found.update(self._supabase_problems(self.ref))
+        elif not self.host:
+            found["host"] = "a host is needed (or a Supabase project ref)"
+        elif not _is_hostname(self.host):
+            found["host"] = "not a valid host name or IP address"
+        if self.port is not None and not 1 <= self.port <= 65535:
+            found["port"] = "a port is between 1 and 65535"
+        if not self.user:
+            found["user"] = "a user is needed"
+        elif any(c in self.user for c in "\x00\n"):
+            found["user"] = "the user name cannot hold control characters"
+        if not self.database:
+            found["database"] = "a database name is needed"
+        if self.sslmode not in SSL_MODES:
+            found["sslmode"] = f"SSL mode is one of: {', '.join(SSL_MODES)}"
+        if not 1 <= self.connect_timeout <= 600:
+            found["connect_timeout"] = "the connect timeout is 1 to 600 seconds"
+        if len(self.application_name.encode()) > 63:
+            found["application_name"] = "PostgreSQL keeps only 63 bytes of an application name"
+        return found
+
+    def _supabase_problems(self, ref: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if problem := supabase.ref_problem(ref):
+            found["ref"] = problem
+        if self.mode.is_pooled and not self.pooler_host:
+            if not self.region:
+                found["region"] = "the pooler needs the project's region (or a pooler host)"
+            elif problem := supabase.region_problem(self.region):
+                found["region"] = problem
+            if self.pooler_index is None:
+                found["pooler_index"] = (
+                    "the pooler index (the N in aws-N-<region>) cannot be guessed: "
+                    "copy it from Connect in the Supabase dashboard"
+                )
+        if self.pooler_index is not None and not 0 <= self.pooler_index <= 99:
+            found["pooler_index"] = "the pooler index is a small number such as 0 or 1"
+        if self.pooler_host and not _is_hostname(self.pooler_host):
+            found["pooler_host"] = "not a valid host name"
+        return found
+
+    def validated(self) -> Profile:
+        """This profile, or a ProfileError for its first invalid field."""
+        for field, message in self.problems().items():
+            raise ProfileError(field, message)
+        return self
+
+    @property
+    def login_user(self) -> str:
+        if self.ref is not None and self.mode.is_pooled:
+            role = self.user.removesuffix(f".{self.ref}")
+            return supabase.pooled_user(role, self.ref)
+        return self.user
+
+    def endpoint(self) -> Endpoint:
+        if self.ref is None:
+            if self.host is None:
+                raise ProfileError("host", "a host is needed (or a Supabase project ref)")
+            return Endpoint(self.host, self.port or 5432, self.user, self.database)
+        if self.mode is Mode.DIRECT:
+            host = supabase.direct_host(self.ref)
+            default_port = supabase.DIRECT_PORT
+        else:
+            if self.pooler_host:
+                host = self.pooler_host
+            elif self.region is not None and self.pooler_index is not None:
+                host = supabase.pooler_host(self.region, self.pooler_index)
+            else:
+                raise ProfileError("region", "the pooler needs the region and index, or its host")
+            is_session = self.mode is Mode.SESSION
+            default_port = supabase.SESSION_PORT if is_session else supabase.TRANSACTION_PORT
+        return Endpoint(host, self.port or default_port, self.login_user, self.database)
+
+
+def profile_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "a profile needs a name"
+    if name != name.strip():
+        return "a name cannot start or end with spaces"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"a name is at most {MAX_NAME_LENGTH} characters"
+    if any(ord(c) < 32 for c in name):
+        return "a name cannot hold control characters"
+    return None
+
+
+def _is_hostname(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    if len(host) > 253 or not host:
+        return False
+    labels = host.rstrip(".").split(".")
+    return all(
+        0 < len(label) <= 63
+        and label[0] != "-"
+        and label[-1] != "-"
+        and all(c.isalnum() or c in "-_" for c in label)
+        for label in labels
+    )

@@ -1,0 +1,148 @@
+"""Profiles as the app and the CLI see them: settings file plus keyring, kept consistent."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from supalink.errors import UsageError
+from supalink.paths import AppPaths
+from supalink.profiles.model import Profile, ProfileError, profile_name_problem
+from supalink.profiles.secrets import KeyringSecretStore, SecretKind, SecretStore
+from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
+
+log = logging.getLogger(__name__)
+
+
+class ProfileNotFound(UsageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no profile named {name!r} (see `supalink profile list`)")
+
+
+@dataclass(frozen=True)
+class SavedProfile:
+    profile: Profile  # with its ref, read back from the keyring
+    password_saved: bool
+
+
+class ProfileRepository:
+    """Writes the keyring first, then the settings file, so the file never names a
+    profile whose secrets failed to save."""
+
+    def __init__(self, settings_file: SettingsFile, secrets: SecretStore) -> None:
+        self.settings_file = settings_file
+        self.secrets = secrets
+        self._loaded: LoadedSettings | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """A message to show once, e.g. that a corrupt settings file was moved aside."""
+        return self._load().notice
+
+    def _load(self) -> LoadedSettings:
+        if self._loaded is None:
+            self._loaded = self.settings_file.load()
+        return self._loaded
+
+    @property
+    def _settings(self) -> Settings:
+        return self._load().settings
+
+    def records(self) -> list[ProfileRecord]:
+        """Every profile as stored, without touching the keyring."""
+        return list(self._settings.profiles.values())
+
+    def names(self) -> list[str]:
+        return list(self._settings.profiles)
+
+    def record(self, name: str) -> ProfileRecord:
+        try:
+            return self._settings.profiles[name]
+        except KeyError:
+            raise ProfileNotFound(name) from None
+
+    def load(self, name: str) -> SavedProfile:
+        record = self.record(name)
+        profile = record.profile
+        if record.is_supabase:
+            ref = self.secrets.get(name, SecretKind.PROJECT_REF)
+            if ref is None:
+                raise UsageError(
+                    f"the project ref of profile {name!r} is missing from the keyring "
+                    f"({self.secrets.description}); add the profile again"
+                )
+            profile = profile.replace(ref=ref)
+        return SavedProfile(profile, record.password_saved)
+
+    def password(self, name: str) -> str | None:
+        if not self.record(name).password_saved:
+            return None
+        return self.secrets.get(name, SecretKind.PASSWORD)
+
+    def save(
+        self,
+        profile: Profile,
+        password: str | None = None,
+        *,
+        save_password: bool = True,
+        replace: bool = False,
+    ) -> ProfileRecord:
+        """Add or replace a profile. With `save_password` False any saved password is removed;
+        with a None password and `save_password` True a saved one is kept."""
+        profile.validated()
+        existing = self._settings.profiles.get(profile.name)
+        if existing is not None and not replace:
+            raise UsageError(f"a profile named {profile.name!r} already exists")
+        if profile.ref is not None:
+            self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)
+        if password is not None and save_password:
+            self.secrets.set(profile.name, SecretKind.PASSWORD, password)
+            password_saved = True
+        elif not save_password:
+            if existing is not None and existing.password_saved:
+                self.secrets.delete(profile.name, SecretKind.PASSWORD)
+            password_saved = False
+        else:
+            password_saved = existing.password_saved if existing else False
+        record = ProfileRecord(profile.replace(ref=None), profile.is_supabase, password_saved)
+        self._settings.profiles[profile.name] = record
+        self._write(extra_refs=(profile.ref or "",))
+        log.info("saved profile %r", profile.name)
+        return record
+
+    def remove(self, name: str) -> None:
+        record = self.record(name)
+        if record.is_supabase or record.password_saved:
+            for kind in SecretKind:
+                self.secrets.delete(name, kind)
+        del self._settings.profiles[name]
+        self._write()
+        log.info("removed profile %r and its keyring entries", name)
+
+    def rename(self, old: str, new: str) -> None:
+        self._copy(old, new)
+        self.remove(old)
+
+    def duplicate(self, old: str, new: str) -> None:
+        self._copy(old, new)
+
+    def _copy(self, old: str, new: str) -> None:
+        if problem := profile_name_problem(new):
+            raise ProfileError("name", problem)
+        saved = self.load(old)
+        password = self.password(old) if saved.password_saved else None
+        self.save(saved.profile.replace(name=new), password, save_password=saved.password_saved)
+
+    def _write(self, extra_refs: tuple[str, ...] = ()) -> None:
+        # Refs are long and distinctive, so finding one in the text means a host or user
+        # spelled it out; passwords are never serialized at all.
+        refs = tuple(
+            self.secrets.get(record.profile.name, SecretKind.PROJECT_REF) or ""
+            for record in self.records()
+            if record.is_supabase
+        )
+        self.settings_file.save(self._settings, forbidden=refs + extra_refs)
+
+
+def open_repository(paths: AppPaths, secrets: SecretStore | None = None) -> ProfileRepository:
+    return ProfileRepository(SettingsFile(paths.settings_file), secrets or KeyringSecretStore())

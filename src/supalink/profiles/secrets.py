@@ -1,0 +1,173 @@
+"""The OS keyring: the one home of project refs and database passwords.
+
+Never falls back to a plaintext store: keyrings.alt's file backends, the null
+backend and the fail backend all count as "no usable keyring".
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from supalink.errors import SupalinkError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+log = logging.getLogger(__name__)
+
+SERVICE = "supalink"
+
+# Module prefixes of backends that do not keep secrets in an OS store.
+_UNSAFE_BACKENDS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+_BACKEND_NAMES = {
+    "keyring.backends.SecretService": "Secret Service (GNOME Keyring, KeePassXC)",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.libsecret": "Secret Service (libsecret)",
+}
+
+
+class SecretKind(StrEnum):
+    PASSWORD = "database password"  # noqa: S105 (a label, not a password)
+    PROJECT_REF = "project ref"
+
+
+class SecretStoreError(SupalinkError):
+    """No usable keyring, or the keyring refused; the message says what to do."""
+
+
+def account_name(profile: str, kind: SecretKind) -> str:
+    """How an entry is labelled in Keychain Access, Seahorse or Credential Manager."""
+    return f"{profile} ({kind})"
+
+
+class SecretStore(Protocol):
+    @property
+    def description(self) -> str: ...
+
+    def get(self, profile: str, kind: SecretKind) -> str | None: ...
+
+    def set(self, profile: str, kind: SecretKind, value: str) -> None: ...
+
+    def delete(self, profile: str, kind: SecretKind) -> None: ...
+
+
+def describe_backend(backend: KeyringBackend) -> str:
+    module = type(backend).__module__
+    return _BACKEND_NAMES.get(module, f"{type(backend).__name__} ({module})")
+
+
+def unusable_reason(backend: KeyringBackend) -> str | None:
+    """Why this backend must not hold secrets, or None when it is an OS store."""
+    chained = getattr(backend, "backends", None)
+    if chained is not None:
+        usable = [b for b in chained if unusable_reason(b) is None]
+        return None if usable else "no OS keyring backend is available"
+    module = type(backend).__module__
+    if module.startswith(_UNSAFE_BACKENDS[2]):
+        return f"{type(backend).__name__} from keyrings.alt stores secrets in plain files"
+    if module.startswith(_UNSAFE_BACKENDS[:2]):
+        return "no OS keyring backend is available"
+    return None
+
+
+NO_KEYRING_HINT = (
+    "Supalink keeps project refs and passwords only in the OS keyring "
+    "(Secret Service/GNOME Keyring or KWallet on Linux, Keychain on macOS, Credential Manager "
+    "on Windows). On a Linux desktop, install and unlock gnome-keyring or KWallet. Without a "
+    "keyring, Supabase profiles cannot be saved: give the URI to each command instead "
+    "(custom-host profiles can be saved without their password)."
+)
+
+
+class KeyringSecretStore:
+    """Secrets in the OS keyring under the service name `supalink`."""
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        self._backend = backend
+
+    def _usable_backend(self) -> KeyringBackend:
+        if self._backend is None:
+            import keyring
+
+            self._backend = keyring.get_keyring()
+        reason = unusable_reason(self._backend)
+        if reason:
+            raise SecretStoreError(f"no usable keyring: {reason}. {NO_KEYRING_HINT}")
+        return self._backend
+
+    @property
+    def description(self) -> str:
+        try:
+            return describe_backend(self._usable_backend())
+        except SecretStoreError:
+            return "no usable keyring"
+
+    @property
+    def is_usable(self) -> bool:
+        try:
+            self._usable_backend()
+        except SecretStoreError:
+            return False
+        return True
+
+    def get(self, profile: str, kind: SecretKind) -> str | None:
+        backend = self._usable_backend()
+        try:
+            value: str | None = backend.get_password(SERVICE, account_name(profile, kind))
+        except Exception as error:
+            raise _refused(backend, "read", kind, error) from None
+        return value
+
+    def set(self, profile: str, kind: SecretKind, value: str) -> None:
+        backend = self._usable_backend()
+        try:
+            backend.set_password(SERVICE, account_name(profile, kind), value)
+        except Exception as error:
+            raise _refused(backend, "save", kind, error) from None
+        log.info("saved the %s of profile %r in %s", kind, profile, describe_backend(backend))
+
+    def delete(self, profile: str, kind: SecretKind) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        backend = self._usable_backend()
+        try:
+            backend.delete_password(SERVICE, account_name(profile, kind))
+        except PasswordDeleteError:
+            return  # already absent
+        except Exception as error:
+            raise _refused(backend, "delete", kind, error) from None
+
+
+def _refused(
+    backend: KeyringBackend, action: str, kind: SecretKind, error: Exception
+) -> SecretStoreError:
+    # Keyring errors never carry the secret; the type says locked/dismissed/unreachable.
+    name = type(error).__name__
+    hint = ""
+    if "Locked" in name or "Dismissed" in name or "Prompt dismissed" in str(error):
+        hint = " The keyring is locked: unlock it (log in to your desktop session) and retry."
+    return SecretStoreError(
+        f"{describe_backend(backend)} could not {action} the {kind}: {name}: {error}.{hint}"
+    )
+
+
+class MemorySecretStore:
+    """Secrets for this process only: for "don't save" and for tests of callers."""
+
+    description = "not saved (this session only)"
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, SecretKind], str] = {}
+
+    def get(self, profile: str, kind: SecretKind) -> str | None:
+        return self._values.get((profile, kind))
+
+    def set(self, profile: str, kind: SecretKind, value: str) -> None:
+        self._values[(profile, kind)] = value
+
+    def delete(self, profile: str, kind: SecretKind) -> None:
+        self._values.pop((profile, kind), None)

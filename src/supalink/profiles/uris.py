@@ -1,0 +1,228 @@
+"""Postgres URIs: build them (every part percent-encoded), mask them, parse pasted ones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from supalink.errors import UsageError
+from supalink.logs import MASK
+from supalink.profiles import supabase
+from supalink.profiles.model import SSL_MODES, Profile
+from supalink.profiles.supabase import Mode
+
+SCHEMES = ("postgresql://", "postgres://")
+PLACEHOLDER_PASSWORD = re.compile(r"^\[YOUR[-_ ]?PASSWORD\]$", re.IGNORECASE)
+_AUTHORITY_AND_REST = re.compile(
+    r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]/:?#@,]*)"
+    r"(?::(?P<port>[^/?#]*))?"
+    r"(?P<path>/[^?#]*)?"
+    r"(?:\?(?P<query>[^#]*))?"
+    r"(?:#.*)?$"
+)
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+class UriError(UsageError):
+    """A URI that cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ParsedUri:
+    profile: Profile
+    password: str | None  # None when absent or the dashboard's [YOUR-PASSWORD] placeholder
+    ignored_parameters: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        """The fields `supalink parse` reports; never the password."""
+        profile = self.profile
+        endpoint = profile.endpoint()
+        return {
+            "ref": profile.ref,
+            "mode": str(profile.mode) if profile.is_supabase else None,
+            "host": endpoint.host,
+            "port": endpoint.port,
+            "user": endpoint.user,
+            "database": endpoint.database,
+            "region": profile.region,
+            "pooler_index": profile.pooler_index,
+        }
+
+
+def build_uri(
+    profile: Profile,
+    password: str | None = None,
+    *,
+    masked: bool = False,
+    with_ssl: bool = True,
+    extra: dict[str, str] | None = None,
+) -> str:
+    """The URI for `profile`; the password shown as **** when `masked`, left out when None."""
+    endpoint = profile.endpoint()
+    userinfo = _encode(endpoint.user)
+    if password is not None:
+        userinfo += ":" + (MASK if masked else _encode(password))
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    uri = f"postgresql://{userinfo}@{host}:{endpoint.port}/{_encode(endpoint.database)}"
+    params: dict[str, str] = {}
+    if with_ssl:
+        params["sslmode"] = profile.sslmode
+        if profile.sslrootcert and profile.sslmode != "disable":
+            params["sslrootcert"] = profile.sslrootcert
+    params.update(extra or {})
+    if params:
+        uri += "?" + "&".join(f"{key}={quote(value, safe='/')}" for key, value in params.items())
+    return uri
+
+
+def _encode(part: str) -> str:
+    return quote(part, safe="")
+
+
+def _decode(part: str, what: str) -> str:
+    if _BAD_PERCENT.search(part):
+        hint = (
+            " (or leave it out and type the password into the password field)"
+            if what == "password"
+            else ""
+        )
+        raise UriError(
+            f"the {what} holds a '%' that is not percent-encoding: write '%' as %25{hint}"
+        )
+    try:
+        return _PERCENT_RUN.sub(lambda m: bytes.fromhex(m[0].replace("%", "")).decode(), part)
+    except UnicodeDecodeError:
+        raise UriError(f"the {what} is not valid UTF-8 once percent-decoded") from None
+
+
+def parse_uri(uri: str, *, name: str = "imported") -> ParsedUri:
+    """Read any URI the Supabase dashboard shows, or any other postgres:// URI."""
+    text = uri.strip()
+    scheme = next((s for s in SCHEMES if text.lower().startswith(s)), None)
+    if scheme is None:
+        if "://" in text:
+            raise UriError(
+                f"not a Postgres URI: {text.split('://', 1)[0]}:// is not postgresql:// or "
+                "postgres://"
+            )
+        raise UriError("not a URI: it must start with postgresql:// or postgres://")
+    rest = text[len(scheme) :]
+    userinfo, authority = _split_userinfo(rest)
+    match = _AUTHORITY_AND_REST.match(authority)
+    if match is None or not match["host"]:
+        if "," in authority.split("/", 1)[0]:
+            raise UriError("several hosts in one URI are not supported: give one host")
+        raise UriError("the URI has no valid host after '@'")
+    host = match["host"].strip("[]")
+    port = _parse_port(match["port"])
+    database = _decode(match["path"][1:], "database name") if match["path"] else ""
+    user, password = _parse_userinfo(userinfo)
+    options, ignored = _parse_query(match["query"] or "")
+    return ParsedUri(
+        _profile_for(name, host, port, user, database or supabase.DEFAULT_DATABASE, options),
+        password,
+        ignored,
+    )
+
+
+def _split_userinfo(rest: str) -> tuple[str | None, str]:
+    """Split at the '@' that leaves a well-formed host part.
+
+    People paste passwords unencoded, so '@', ':', '/', '?' and '#' may sit in
+    the password: the rightmost '@' that leaves a valid host, port, path and
+    query is the separator.
+    """
+    positions = [i for i, c in enumerate(rest) if c == "@"]
+    for at in reversed(positions):
+        if _AUTHORITY_AND_REST.match(rest[at + 1 :]):
+            return rest[:at], rest[at + 1 :]
+    return None, rest
+
+
+def _parse_userinfo(userinfo: str | None) -> tuple[str | None, str | None]:
+    if userinfo is None:
+        return None, None
+    raw_user, has_password, raw_password = userinfo.partition(":")
+    user = _decode(raw_user, "user name") if raw_user else None
+    if not has_password or PLACEHOLDER_PASSWORD.match(raw_password):
+        return user, None
+    return user, _decode(raw_password, "password")
+
+
+def _parse_port(text: str | None) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise UriError(f"the port {text!r} is not a number between 1 and 65535")
+    return int(text)
+
+
+def _parse_query(query: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    options: dict[str, Any] = {}
+    ignored: list[str] = []
+    for pair in filter(None, query.split("&")):
+        key, _, raw_value = pair.partition("=")
+        value = _decode(raw_value.replace("+", " "), f"parameter {key}")
+        if key == "sslmode":
+            if value not in SSL_MODES:
+                raise UriError(f"sslmode={value} is not one of: {', '.join(SSL_MODES)}")
+            options["sslmode"] = value
+        elif key == "sslrootcert":
+            options["sslrootcert"] = value
+        elif key == "connect_timeout":
+            if not value.isdigit() or int(value) < 1:
+                raise UriError(f"connect_timeout={value} is not a whole number of seconds")
+            options["connect_timeout"] = int(value)
+        elif key == "application_name":
+            options["application_name"] = value
+        else:
+            ignored.append(key)
+    return options, tuple(ignored)
+
+
+def _profile_for(
+    name: str, host: str, port: int | None, user: str | None, database: str, options: dict[str, Any]
+) -> Profile:
+    host = host.lower() if not host.startswith("/") else host
+    if direct := supabase.DIRECT_HOST_PATTERN.match(host):
+        return Profile(
+            name, Mode.DIRECT, ref=direct["ref"], user=user or supabase.DEFAULT_ROLE,
+            port=None if port in (None, supabase.DIRECT_PORT) else port,
+            database=database, **options,
+        ).validated()  # fmt: skip
+    if host.endswith(supabase.POOLER_DOMAIN):
+        return _pooler_profile(name, host, port, user, database, options)
+    return Profile(
+        name, Mode.DIRECT, host=host, port=port, user=user or supabase.DEFAULT_ROLE,
+        database=database, **options,
+    ).validated()  # fmt: skip
+
+
+def _pooler_profile(
+    name: str, host: str, port: int | None, user: str | None, database: str, options: dict[str, Any]
+) -> Profile:
+    role, dot, ref = (user or "").rpartition(".")
+    if not dot or supabase.ref_problem(ref):
+        raise UriError(
+            "a Supabase pooler user has the form <role>.<project ref>, such as "
+            f"postgres.abcdefghijklmnopqrst; got {user or 'no user'!r}"
+        )
+    mode = Mode.TRANSACTION if port == supabase.TRANSACTION_PORT else Mode.SESSION
+    default_port = supabase.TRANSACTION_PORT if mode is Mode.TRANSACTION else supabase.SESSION_PORT
+    known = supabase.POOLER_HOST_PATTERN.match(host)
+    region_known = known is not None and supabase.region_problem(known["region"]) is None
+    return Profile(
+        name,
+        mode,
+        ref=ref,
+        region=known["region"] if known and region_known else None,
+        pooler_index=int(known["index"]) if known and region_known else None,
+        pooler_host=None if region_known else host,
+        port=None if port in (None, default_port) else port,
+        user=role,
+        database=database,
+        **options,
+    ).validated()
