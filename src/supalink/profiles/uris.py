@@ -193,6 +193,11 @@ def _profile_for(
             port=None if port in (None, supabase.DIRECT_PORT) else port,
             database=database, **options,
         ).validated()  # fmt: skip
+    if host.startswith("db.") and host.endswith(".supabase.co"):
+        raise UriError(
+            f"{host} looks like a Supabase direct host, but {host[3:-12]!r} is not a project ref "
+            "(20 lowercase letters and digits)"
+        )
     if host.endswith(supabase.POOLER_DOMAIN):
         return _pooler_profile(name, host, port, user, database, options)
     return Profile(

@@ -1,0 +1,110 @@
+"""Profiles saved through the real Secret Service: secrets in the keyring, the rest in the file."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from supalink.errors import UsageError
+from supalink.logs import SecretMasker, configure_logging
+from supalink.profiles.model import Profile
+from supalink.profiles.repository import ProfileNotFound, ProfileRepository
+from supalink.profiles.secrets import KeyringSecretStore, MemorySecretStore, SecretKind
+from supalink.profiles.settings import SettingsFile
+from supalink.profiles.supabase import Mode
+from tests.support.postgres import SPECIAL_PASSWORD
+from tests.support.secret_service import SecretService
+
+REF = "qwertyuiopasdfghjklz"
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def repository(tmp_path: Path, secret_service: SecretService) -> ProfileRepository:
+    from keyring.backends.SecretService import Keyring
+
+    return ProfileRepository(
+        SettingsFile(tmp_path / "settings.json"), KeyringSecretStore(Keyring())
+    )
+
+
+def supabase_profile(name: str) -> Profile:
+    return Profile(name, Mode.SESSION, ref=REF, region="eu-central-1", pooler_index=0)
+
+
+def test_secrets_go_to_the_keyring_and_nowhere_else(
+    repository: ProfileRepository, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "log" / "supalink.log"
+    handler = configure_logging(log_file, SecretMasker(), level=logging.DEBUG)
+    try:
+        name = unique("prod")
+        repository.save(supabase_profile(name), SPECIAL_PASSWORD)
+    finally:
+        logging.getLogger("supalink").removeHandler(handler)
+        handler.close()
+    on_disk = repository.settings_file.path.read_bytes() + log_file.read_bytes()
+    for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe=""), REF):
+        assert secret.encode() not in on_disk
+    fresh = ProfileRepository(repository.settings_file, repository.secrets)
+    saved = fresh.load(name)
+    assert saved.profile == supabase_profile(name)
+    assert saved.password_saved
+    assert fresh.password(name) == SPECIAL_PASSWORD
+
+
+def test_dont_save_password_keeps_none_and_removes_an_old_one(
+    repository: ProfileRepository,
+) -> None:
+    name = unique("staging")
+    repository.save(supabase_profile(name), "old-password")
+    repository.save(supabase_profile(name), None, save_password=False, replace=True)
+    assert repository.password(name) is None
+    assert repository.secrets.get(name, SecretKind.PASSWORD) is None
+    assert repository.load(name).profile.ref == REF
+
+
+def test_remove_deletes_keyring_entries(repository: ProfileRepository) -> None:
+    name = unique("gone")
+    repository.save(supabase_profile(name), "pw-to-remove")
+    repository.remove(name)
+    assert repository.secrets.get(name, SecretKind.PASSWORD) is None
+    assert repository.secrets.get(name, SecretKind.PROJECT_REF) is None
+    with pytest.raises(ProfileNotFound):
+        repository.load(name)
+
+
+def test_rename_and_duplicate_carry_secrets(repository: ProfileRepository) -> None:
+    old, new, copy = unique("a"), unique("b"), unique("c")
+    repository.save(supabase_profile(old), "pw-carried")
+    repository.rename(old, new)
+    repository.duplicate(new, copy)
+    assert repository.names() == [new, copy]
+    assert repository.password(new) == repository.password(copy) == "pw-carried"
+    assert repository.secrets.get(old, SecretKind.PASSWORD) is None
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    repository = ProfileRepository(SettingsFile(tmp_path / "s.json"), MemorySecretStore())
+    repository.save(Profile("local", host="localhost"))
+    with pytest.raises(UsageError, match="already exists"):
+        repository.save(Profile("local", host="localhost"))
+
+
+def test_custom_host_profile_without_password_needs_no_keyring(tmp_path: Path) -> None:
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    repository = ProfileRepository(
+        SettingsFile(tmp_path / "s.json"), KeyringSecretStore(FailKeyring())
+    )
+    repository.save(Profile("local", host="localhost"), None, save_password=False)
+    assert repository.load("local").profile.host == "localhost"
+    repository.remove("local")
+    assert repository.names() == []

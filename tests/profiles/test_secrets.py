@@ -1,0 +1,96 @@
+"""The keyring store on a real Secret Service, and its refusal of plaintext or absent backends."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from keyring.backend import KeyringBackend
+
+from supalink.profiles.secrets import (
+    SERVICE,
+    KeyringSecretStore,
+    SecretKind,
+    SecretStoreError,
+    account_name,
+)
+from tests.support.postgres import SPECIAL_PASSWORD
+from tests.support.secret_service import SecretService
+
+
+def secret_service_store() -> KeyringSecretStore:
+    from keyring.backends.SecretService import Keyring
+
+    return KeyringSecretStore(Keyring())
+
+
+def test_round_trip_through_the_secret_service(secret_service: SecretService) -> None:
+    store = secret_service_store()
+    profile = f"prod-{uuid.uuid4().hex[:6]}"
+    store.set(profile, SecretKind.PASSWORD, SPECIAL_PASSWORD)
+    store.set(profile, SecretKind.PROJECT_REF, "abcdefghijklmnopqrst")
+    assert store.get(profile, SecretKind.PASSWORD) == SPECIAL_PASSWORD
+    assert store.get(profile, SecretKind.PROJECT_REF) == "abcdefghijklmnopqrst"
+    assert store.description.startswith("Secret Service")
+    store.delete(profile, SecretKind.PASSWORD)
+    store.delete(profile, SecretKind.PASSWORD)  # deleting twice is fine
+    assert store.get(profile, SecretKind.PASSWORD) is None
+
+
+def test_entries_are_findable_by_a_person(secret_service: SecretService) -> None:
+    """Seahorse shows the service and account: both say what the entry is."""
+    from keyring.backends.SecretService import Keyring
+
+    store = secret_service_store()
+    store.set("Prod DB", SecretKind.PASSWORD, "pw-for-seahorse")
+    try:
+        assert Keyring().get_password(SERVICE, "Prod DB (database password)") == "pw-for-seahorse"
+        assert account_name("Prod DB", SecretKind.PROJECT_REF) == "Prod DB (project ref)"
+    finally:
+        store.delete("Prod DB", SecretKind.PASSWORD)
+
+
+class PlaintextFileKeyring(KeyringBackend):
+    """Stands in for keyrings.alt's file backend (never installed here)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("must not be used")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise AssertionError("must not be used")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise AssertionError("must not be used")
+
+
+PlaintextFileKeyring.__module__ = "keyrings.alt.file"
+
+
+def test_plaintext_backends_are_refused() -> None:
+    store = KeyringSecretStore(PlaintextFileKeyring())
+    with pytest.raises(SecretStoreError, match="plain files"):
+        store.set("p", SecretKind.PASSWORD, "secret")
+    assert store.description == "no usable keyring"
+    assert not store.is_usable
+
+
+def test_the_fail_backend_says_no_keyring_plainly() -> None:
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    store = KeyringSecretStore(FailKeyring())
+    with pytest.raises(SecretStoreError, match="no usable keyring") as raised:
+        store.get("p", SecretKind.PASSWORD)
+    assert "gnome-keyring" in str(raised.value)
+
+
+def test_a_chainer_of_nothing_usable_is_refused() -> None:
+    from keyring.backends.chainer import ChainerBackend
+
+    class PlaintextOnlyChain(ChainerBackend):
+        @property
+        def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
+            return [PlaintextFileKeyring()]
+
+    assert not KeyringSecretStore(PlaintextOnlyChain()).is_usable
