@@ -26,7 +26,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> OneLineErrorParser:
+def build_parser(only: str | None = None) -> OneLineErrorParser:
     parser = OneLineErrorParser(
         prog="supalink",
         description="Connect AI agents to a Supabase Postgres database, safely. "
@@ -36,18 +36,22 @@ def build_parser() -> OneLineErrorParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
     )
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         importlib.import_module(f"supalink.commands.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # MCP clients start `mcp-run` for every server start: load only that command.
+    fast = "mcp_run" if argv[:1] == ["mcp-run"] else None
+    args = build_parser(only=fast).parse_args(argv)
     if args.command is None:
         from supalink.app import run_gui
 
         return run_gui()
-    _log_to_file()
+    if fast is None:  # the launcher stays lean: logging.handlers alone costs ~0.05 s
+        _log_to_file()
     try:
         code: int = args.run(args)
     except UsageError as error:

@@ -1,0 +1,39 @@
+"""`supalink mcp-run`: what an MCP client starts; reads the keyring and execs the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "mcp-run",
+        help="start a Postgres MCP server with the password from the keyring",
+        description="Used in MCP client configs: builds the profile's URI from the keyring and "
+        "replaces itself with the server command given after `--`.",
+    )
+    parser.add_argument("--profile", required=True, metavar="NAME")
+    parser.add_argument(
+        "--uri-env",
+        metavar="VAR",
+        help="pass the URI in this environment variable instead of as the last argument",
+    )
+    parser.add_argument("server", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from supalink.errors import SupalinkError
+    from supalink.mcp.launcher import UriPlacement, launch
+
+    server = list(args.server)
+    if server[:1] == ["--"]:
+        server = server[1:]
+    try:
+        return launch(args.profile, server, UriPlacement(args.uri_env))
+    except SupalinkError as error:
+        # Claude Desktop shows the server's stderr in its MCP log: one line, the fix in it.
+        print(f"supalink mcp-run: {error}", file=sys.stderr)
+        return 1

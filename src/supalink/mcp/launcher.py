@@ -1,0 +1,124 @@
+"""The keyring launcher: starts a Postgres MCP server with a URI built from the keyring.
+
+The client's config then holds no secret at all: only this launcher's command line.
+Clients start servers with a bare environment (no D-Bus address, a minimal PATH),
+so the launcher finds the user's session bus and the server's executable itself,
+then replaces its own process with the server (POSIX exec), so stdin, stdout,
+stderr, signals and the exit code belong to the server with nothing in between.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from supalink.errors import SupalinkError
+
+# Where Node and uv usually live when a GUI client's PATH does not say.
+EXTRA_BIN_DIRS = (
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/opt/homebrew/bin",
+    "~/.local/bin",
+    "~/.volta/bin",
+    "~/.cargo/bin",
+)
+LAUNCHER_PREFIX = "supalink mcp-run"
+
+
+class LaunchError(SupalinkError):
+    """One line for the client's MCP log; the launcher exits non-zero."""
+
+
+@dataclass(frozen=True)
+class UriPlacement:
+    """Where the server takes its URI: appended to argv, or in an environment variable."""
+
+    env_var: str | None = None  # None: the last argument
+
+    def apply(self, argv: list[str], env: MutableMapping[str, str], uri: str) -> None:
+        if self.env_var is None:
+            argv.append(uri)
+        else:
+            env[self.env_var] = uri
+
+
+def find_session_bus(env: MutableMapping[str, str], uid: int | None = None) -> str | None:
+    """Point D-Bus clients at the user's session bus when the client left it out."""
+    if sys.platform != "linux" or env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return env.get("DBUS_SESSION_BUS_ADDRESS")
+    uid = os.getuid() if uid is None else uid
+    candidates = [Path(env["XDG_RUNTIME_DIR"]) / "bus"] if env.get("XDG_RUNTIME_DIR") else []
+    candidates.append(Path(f"/run/user/{uid}/bus"))
+    for candidate in candidates:
+        try:
+            if stat.S_ISSOCK(candidate.stat().st_mode):
+                env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={candidate}"
+                return env["DBUS_SESSION_BUS_ADDRESS"]
+        except OSError:
+            continue
+    return None
+
+
+def resolve_command(command: str, env: Mapping[str, str]) -> str:
+    if os.sep in command or (os.altsep and os.altsep in command):
+        return command
+    search = os.pathsep.join(
+        [env.get("PATH", ""), *(os.path.expanduser(d) for d in EXTRA_BIN_DIRS)]
+    )
+    found = shutil.which(command, path=search)
+    if found is None:
+        raise LaunchError(
+            f"cannot find {command!r} on PATH or in the usual places; "
+            f"install it or give its absolute path in the client's config"
+        )
+    return found
+
+
+def password_for(profile_name: str) -> tuple[str, str]:
+    """The profile's URI with its password, read from the keyring, and the password."""
+    from supalink.paths import AppPaths
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.secrets import KeyringSecretStore
+    from supalink.profiles.uris import build_uri
+
+    repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
+    saved = repository.load(profile_name)
+    password = repository.password(profile_name)
+    if password is None:
+        raise LaunchError(
+            f"profile {profile_name!r} has no password in the keyring "
+            f"({repository.secrets.description}); save it in Supalink, then restart the client"
+        )
+    return build_uri(saved.profile, password), password
+
+
+def launch(
+    profile_name: str,
+    server_argv: Sequence[str],
+    placement: UriPlacement,
+    env: MutableMapping[str, str] | None = None,
+) -> int:
+    """Exec the server (never returns on POSIX); on Windows run it and return its exit code."""
+    if not server_argv:
+        raise LaunchError("no server command after `--`")
+    env = dict(os.environ) if env is None else env
+    find_session_bus(env)
+    os.environ.update(env)  # the keyring backend reads the bus address from here
+    uri, _ = password_for(profile_name)
+    argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
+    placement.apply(argv, env, uri)
+    if sys.platform == "win32":
+        # Windows has no exec that keeps the console handles: run and pass the code through.
+        return subprocess.call(argv, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)  # noqa: S606 (argv from the config the user wrote)
+    raise AssertionError("unreachable")  # pragma: no cover
