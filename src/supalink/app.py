@@ -15,6 +15,8 @@ from supalink.paths import AppPaths
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
 
+    from supalink.ui.context import AppContext
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,22 @@ def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[],
             signal.signal(signum, lambda *_: quit_app())
 
 
+def build_context(paths: AppPaths) -> AppContext:
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.secrets import KeyringSecretStore
+    from supalink.ui.context import AppContext
+    from supalink.ui.tasks import TaskRunner
+
+    secrets = KeyringSecretStore()
+    return AppContext(
+        paths=paths,
+        repository=open_repository(paths, secrets),
+        tasks=TaskRunner(),
+        keyring_description=secrets.description,
+        keyring_usable=secrets.is_usable,
+    )
+
+
 def run_gui(paths: AppPaths | None = None) -> int:
     paths = paths or AppPaths.for_user()
     masker = SecretMasker()
@@ -56,7 +74,7 @@ def run_gui(paths: AppPaths | None = None) -> int:
     asyncio.set_event_loop(loop)
     install_quit_signals(loop, qt_app.quit)
 
-    window = MainWindow()
+    window = MainWindow(build_context(paths))
     window.show()
     log.info("app started")
 

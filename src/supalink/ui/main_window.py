@@ -1,21 +1,276 @@
-"""The main window."""
+"""The main window: profiles on the left, the connection form and its actions on the right."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from supalink import __version__
+from supalink.errors import SupalinkError
+from supalink.ui.context import AppContext
+from supalink.ui.profile_form import ProfileForm
+from supalink.ui.profile_list import ProfileList
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.context = context
+        self.current_name: str | None = None  # the saved profile the form shows
+        self.dirty = False
         self.setWindowTitle("Supalink")
-        self.resize(960, 640)
-        welcome = QLabel(
-            f"<h2>Supalink {__version__}</h2>"
-            "<p>Connect your AI agent to your Supabase database.</p>"
+        self.resize(1100, 760)
+        self._build()
+        self._build_menus()
+        self.reload_profiles()
+        notice = context.repository.notice
+        if notice:
+            QMessageBox.warning(self, "Settings file", notice)
+
+    # ----- layout ---------------------------------------------------------------------
+    def _build(self) -> None:
+        self.profiles = ProfileList()
+        self.form = ProfileForm(self.context.keyring_description, self.context.keyring_usable)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        self.save_button = QPushButton("&Save")
+        self.test_button = QPushButton("&Test")
+        self.config_button = QPushButton("Write &config…")
+        self.monitor_button = QPushButton("&Monitor")
+        for button, name in (
+            (self.save_button, "Save profile"),
+            (self.test_button, "Test connection"),
+            (self.config_button, "Write MCP client config"),
+            (self.monitor_button, "Open monitor"),
+        ):
+            button.setAccessibleName(name)
+        actions = QHBoxLayout()
+        actions.addWidget(self.save_button)
+        actions.addStretch(1)
+        for button in (self.test_button, self.config_button, self.monitor_button):
+            actions.addWidget(button)
+        self.results = QVBoxLayout()  # the test panel goes here
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(scroll, 3)
+        right_layout.addLayout(self.results)
+        right_layout.addLayout(actions)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.profiles)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 840])
+        self.setCentralWidget(splitter)
+        self.keyring_label = QLabel(f"Keyring: {self.context.keyring_description}")
+        self.statusBar().addPermanentWidget(self.keyring_label)
+
+        self.profiles.selected.connect(self._select)
+        self.profiles.add_requested.connect(self.new_profile)
+        self.profiles.duplicate_requested.connect(self._duplicate)
+        self.profiles.rename_requested.connect(self._rename)
+        self.profiles.delete_requested.connect(self._delete)
+        self.form.edited.connect(self._edited)
+        self.save_button.clicked.connect(self.save_profile)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New profile", QKeySequence.StandardKey.New, self.new_profile)
+        self._action(file_menu, "&Save profile", QKeySequence.StandardKey.Save, self.save_profile)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.profile_menu = self.menuBar().addMenu("&Profile")
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self._action(self.help_menu, "&About Supalink", None, self._about)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: QKeySequence.StandardKey | str | None,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # ----- profiles -------------------------------------------------------------------
+    def reload_profiles(self, select: str | None = None) -> None:
+        records = self.context.repository.records()
+        self.profiles.set_records(records, select)
+        if not records:
+            self.new_profile()
+
+    def _select(self, name: str) -> None:
+        if not name or name == self.current_name:
+            return
+        if not self._settle_unsaved():
+            self.profiles.set_records(self.context.repository.records(), self.current_name)
+            return
+        try:
+            saved = self.context.repository.load(name)
+            password = self.context.password_for(name)
+        except SupalinkError as error:
+            self._error("Could not open the profile", error)
+            return
+        self.current_name = name
+        self.form.set_profile(saved.profile, password, saved.password_saved)
+        self._set_dirty(False)
+
+    def new_profile(self) -> None:
+        if not self._settle_unsaved():
+            return
+        self.current_name = None
+        self.profiles.list.clearSelection()
+        self.form.set_profile(None)
+        self.form.name.setText(self._unique_name("New profile"))
+        self.form.name.setFocus()
+        self._set_dirty(False)
+
+    def save_profile(self) -> bool:
+        profile = self.form.profile()
+        problems = profile.problems()
+        if problems:
+            first = next(iter(problems))
+            self.statusBar().showMessage(f"Not saved: {problems[first]}", 8000)
+            return False
+        password = self.form.password_text() if self.form.password_edited() else None
+        save_password = self.form.wants_password_saved()
+        repository = self.context.repository
+        try:
+            renaming = self.current_name is not None and self.current_name != profile.name
+            if renaming and profile.name in repository.names():
+                raise SupalinkError(f"a profile named {profile.name!r} already exists")
+            if renaming:
+                assert self.current_name is not None
+                repository.rename(self.current_name, profile.name)
+            replace = profile.name in repository.names()
+            if not replace and profile.name in self.context.session_passwords:
+                del self.context.session_passwords[profile.name]
+            repository.save(profile, password, save_password=save_password, replace=replace)
+        except SupalinkError as error:
+            self._error("Could not save the profile", error)
+            return False
+        typed = self.form.password_text()
+        if typed and not save_password:
+            self.context.session_passwords[profile.name] = typed
+        self.current_name = profile.name
+        self._set_dirty(False)
+        self.reload_profiles(select=profile.name)
+        saved = self.context.repository.record(profile.name).password_saved
+        self.form.set_profile(profile, self.context.password_for(profile.name), saved)
+        self.statusBar().showMessage(f"Saved {profile.name}", 5000)
+        return True
+
+    def _duplicate(self, name: str) -> None:
+        new_name = self._unique_name(f"{name} copy")
+        try:
+            self.context.repository.duplicate(name, new_name)
+        except SupalinkError as error:
+            self._error("Could not duplicate the profile", error)
+            return
+        self.reload_profiles(select=new_name)
+
+    def _rename(self, name: str) -> None:
+        new_name, accepted = QInputDialog.getText(self, "Rename profile", "New name:", text=name)
+        if not accepted or not new_name.strip() or new_name == name:
+            return
+        try:
+            self.context.repository.rename(name, new_name.strip())
+        except SupalinkError as error:
+            self._error("Could not rename the profile", error)
+            return
+        if self.current_name == name:
+            self.current_name = None
+        self.reload_profiles(select=new_name.strip())
+
+    def _delete(self, name: str) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Delete profile",
+            f"Delete {name!r}? Its project ref and password are removed from the keyring.",
         )
-        welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(welcome)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.context.repository.remove(name)
+        except SupalinkError as error:
+            self._error("Could not delete the profile", error)
+            return
+        self.context.session_passwords.pop(name, None)
+        if self.current_name == name:
+            self.current_name = None
+            self._set_dirty(False)
+        self.reload_profiles()
+
+    def _unique_name(self, base: str) -> str:
+        names = set(self.context.repository.names())
+        if base not in names:
+            return base
+        number = 2
+        while f"{base} {number}" in names:
+            number += 1
+        return f"{base} {number}"
+
+    # ----- state ----------------------------------------------------------------------
+    def _edited(self) -> None:
+        self._set_dirty(True)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.dirty = dirty
+        title = self.current_name or "new profile"
+        self.setWindowTitle(f"{'• ' if dirty else ''}{title} — Supalink")
+
+    def _settle_unsaved(self) -> bool:
+        """Ask what to do with unsaved edits; False means stay where we are."""
+        if not self.dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "Save the changes to this profile?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_profile()
+        if answer == QMessageBox.StandardButton.Discard:
+            self._set_dirty(False)
+            return True
+        return False
+
+    def _error(self, title: str, error: BaseException) -> None:
+        QMessageBox.warning(self, title, str(error))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Supalink",
+            f"<b>Supalink {__version__}</b><p>Connects AI agents to Supabase Postgres, "
+            "safely, and keeps watching the connection.</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._settle_unsaved():
+            event.accept()
+        else:
+            event.ignore()

@@ -1,0 +1,445 @@
+"""The connection form: every field validates as you type, with the message beside it."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.errors import UsageError
+from supalink.profiles.model import (
+    DEFAULT_APPLICATION_NAME,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_SSLMODE,
+    SSL_MODES,
+    Profile,
+)
+from supalink.profiles.supabase import REGIONS, Mode
+from supalink.profiles.uris import build_uri, parse_uri
+from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
+
+MODE_LABELS = {
+    Mode.DIRECT: "Direct connection",
+    Mode.SESSION: "Session pooler",
+    Mode.TRANSACTION: "Transaction pooler",
+}
+NO_INDEX = -1
+
+
+class FieldRow(QWidget):
+    """A field with its validation message underneath."""
+
+    def __init__(self, *widgets: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        line = QHBoxLayout()
+        line.setSpacing(6)
+        for widget in widgets:
+            line.addWidget(widget, 1 if isinstance(widget, QLineEdit | QComboBox) else 0)
+        layout.addLayout(line)
+        self.message = QLabel()
+        self.message.setObjectName("fieldMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9534f;")
+        self.message.hide()
+        layout.addWidget(self.message)
+        self._layout = layout
+
+    def add_below(self, widget: QWidget) -> None:
+        self._layout.addWidget(widget)
+
+    def show_message(self, text: str | None) -> None:
+        self.message.setText(text or "")
+        self.message.setVisible(bool(text))
+
+
+class ProfileForm(QWidget):
+    """Edits one profile. Emits `edited` on every change; never touches the keyring itself."""
+
+    edited = Signal()
+
+    def __init__(
+        self, keyring_description: str, keyring_usable: bool, parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self._keyring_description = keyring_description
+        self._keyring_usable = keyring_usable
+        self._password_saved = False
+        self._loading = False
+        self._build()
+        self._connect_signals()
+        self.set_profile(None)
+
+    # ----- building -------------------------------------------------------------------
+    def _line(self, accessible: str, placeholder: str = "") -> QLineEdit:
+        edit = QLineEdit()
+        edit.setAccessibleName(accessible)
+        edit.setPlaceholderText(placeholder)
+        return edit
+
+    def _build(self) -> None:
+        self.paste = self._line(
+            "Paste a connection string",
+            "Paste a connection string from the Supabase dashboard (postgresql://…)",
+        )
+        self.name = self._line("Profile name", "e.g. Production")
+        self.supabase_kind = QRadioButton("Supabase project")
+        self.custom_kind = QRadioButton("Other Postgres host")
+        self.kind_group = QButtonGroup(self)
+        for button in (self.supabase_kind, self.custom_kind):
+            self.kind_group.addButton(button)
+        self.ref = self._line("Project ref", "20 lowercase letters and digits")
+        self.ref.setMaxLength(20)
+        self.mode = QComboBox()
+        self.mode.setAccessibleName("Connection mode")
+        for mode, mode_label in MODE_LABELS.items():
+            self.mode.addItem(mode_label, mode)
+        self.mode_summary = QLabel()
+        self.mode_summary.setWordWrap(True)
+        self.mode_summary.setObjectName("hint")
+        self.region = QComboBox()
+        self.region.setAccessibleName("Region")
+        self.region.addItem("Choose the project's region…", None)
+        for region in REGIONS:
+            self.region.addItem(region, region)
+        self.pooler_index = QSpinBox()
+        self.pooler_index.setAccessibleName("Pooler index")
+        self.pooler_index.setRange(NO_INDEX, 99)
+        self.pooler_index.setSpecialValueText("aws-?")
+        self.pooler_index.setPrefix("aws-")
+        self.pooler_host = self._line("Pooler host", "or the pooler host, as the dashboard shows")
+        self.host = self._line("Host", "db.example.com, 127.0.0.1 or ::1")
+        self.port = QSpinBox()
+        self.port.setAccessibleName("Port")
+        self.port.setRange(1, 65535)
+        self.port.setValue(5432)
+        self.user = self._line("User", "postgres")
+        self.database = self._line("Database", "postgres")
+        self.password = self._line("Database password", "the database password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.show_password = QToolButton()
+        self.show_password.setText("Show")
+        self.show_password.setCheckable(True)
+        self.show_password.setAccessibleName("Show password")
+        self.save_password = QCheckBox("Save in the keyring")
+        self.save_password.setAccessibleName("Save password in the keyring")
+        self.password_status = QLabel()
+        self.password_status.setObjectName("hint")
+        self.sslmode = QComboBox()
+        self.sslmode.setAccessibleName("SSL mode")
+        self.sslmode.addItems(list(SSL_MODES))
+        self.sslrootcert = self._line("CA certificate file", "prod-ca-2021.crt")
+        self.browse_ca = QPushButton("Browse…")
+        self.browse_ca.setAccessibleName("Choose CA certificate file")
+        self.ca_hint = QLabel(SUPABASE_CA_HINT)
+        self.ca_hint.setWordWrap(True)
+        self.ca_hint.setObjectName("hint")
+        self.ca_info = QLabel()
+        self.ca_info.setWordWrap(True)
+        self.connect_timeout = QSpinBox()
+        self.connect_timeout.setAccessibleName("Connect timeout")
+        self.connect_timeout.setRange(1, 600)
+        self.connect_timeout.setSuffix(" s")
+        self.application_name = self._line("Application name", DEFAULT_APPLICATION_NAME)
+        self.uri = QLineEdit()
+        self.uri.setReadOnly(True)
+        self.uri.setAccessibleName("Connection URI, password masked")
+        self.copy_uri = QPushButton("Copy")
+        self.copy_uri.setAccessibleName("Copy connection URI")
+        self.copy_uri.setToolTip("Copies the URI without the password")
+
+        self.rows: dict[str, FieldRow] = {
+            "paste": FieldRow(self.paste),
+            "name": FieldRow(self.name),
+            "kind": FieldRow(self.supabase_kind, self.custom_kind),
+            "ref": FieldRow(self.ref),
+            "mode": FieldRow(self.mode),
+            "region": FieldRow(self.region),
+            "pooler_index": FieldRow(self.pooler_index, self.pooler_host),
+            "host": FieldRow(self.host),
+            "port": FieldRow(self.port),
+            "user": FieldRow(self.user),
+            "database": FieldRow(self.database),
+            "password": FieldRow(self.password, self.show_password, self.save_password),
+            "sslmode": FieldRow(self.sslmode),
+            "sslrootcert": FieldRow(self.sslrootcert, self.browse_ca),
+            "connect_timeout": FieldRow(self.connect_timeout),
+            "application_name": FieldRow(self.application_name),
+            "uri": FieldRow(self.uri, self.copy_uri),
+        }
+        self.rows["pooler_host"] = self.rows["pooler_index"]
+        self.rows["mode"].add_below(self.mode_summary)
+        self.rows["password"].add_below(self.password_status)
+        self.rows["sslrootcert"].add_below(self.ca_info)
+        self.rows["sslrootcert"].add_below(self.ca_hint)
+
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        labels = {
+            "paste": "&Paste URI",
+            "name": "&Name",
+            "kind": "Kind",
+            "ref": "Project &ref",
+            "mode": "&Mode",
+            "region": "Re&gion",
+            "pooler_index": "Pooler",
+            "host": "&Host",
+            "port": "P&ort",
+            "user": "&User",
+            "database": "&Database",
+            "password": "Pass&word",
+            "sslmode": "SSL mode",
+            "sslrootcert": "&CA file",
+            "connect_timeout": "Connect timeout",
+            "application_name": "Application name",
+            "uri": "URI",
+        }
+        buddies = {
+            "paste": self.paste, "name": self.name, "ref": self.ref, "mode": self.mode,
+            "region": self.region, "host": self.host, "port": self.port, "user": self.user,
+            "database": self.database, "password": self.password, "sslrootcert": self.sslrootcert,
+        }  # fmt: skip
+        self.labels: dict[str, QLabel] = {}
+        for key, caption in labels.items():
+            label = QLabel(caption)
+            if key in buddies:
+                label.setBuddy(buddies[key])
+            self.labels[key] = label
+            form.addRow(label, self.rows[key])
+        order: list[QWidget] = [
+            self.paste, self.name, self.supabase_kind, self.custom_kind, self.ref, self.mode,
+            self.region, self.pooler_index, self.pooler_host, self.host, self.port, self.user,
+            self.database, self.password, self.show_password, self.save_password, self.sslmode,
+            self.sslrootcert, self.browse_ca, self.connect_timeout, self.application_name,
+            self.uri, self.copy_uri,
+        ]  # fmt: skip
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+
+    def _connect_signals(self) -> None:
+        for edit in (
+            self.name, self.ref, self.pooler_host, self.host, self.user, self.database,
+            self.password, self.sslrootcert, self.application_name,
+        ):  # fmt: skip
+            edit.textChanged.connect(self._changed)
+        for combo in (self.mode, self.region, self.sslmode):
+            combo.currentIndexChanged.connect(self._changed)
+        for spin in (self.pooler_index, self.port, self.connect_timeout):
+            spin.valueChanged.connect(self._changed)
+        self.kind_group.buttonToggled.connect(self._changed)
+        self.save_password.toggled.connect(self._changed)
+        self.paste.textChanged.connect(self._pasted)
+        self.show_password.toggled.connect(self._toggle_password)
+        self.browse_ca.clicked.connect(self._choose_ca)
+        self.copy_uri.clicked.connect(self._copy_uri)
+
+    # ----- reading and writing --------------------------------------------------------
+    def set_profile(
+        self, profile: Profile | None, password: str | None = None, password_saved: bool = False
+    ) -> None:
+        """Show `profile` (a blank Supabase profile when None)."""
+        profile = profile or Profile("", Mode.SESSION, ref="")
+        self._loading = True
+        try:
+            self.paste.clear()
+            self.rows["paste"].show_message(None)
+            self.name.setText(profile.name)
+            (self.supabase_kind if profile.is_supabase else self.custom_kind).setChecked(True)
+            self.ref.setText(profile.ref or "")
+            self.mode.setCurrentIndex(self.mode.findData(profile.mode))
+            self.region.setCurrentIndex(max(0, self.region.findData(profile.region)))
+            index = profile.pooler_index
+            self.pooler_index.setValue(NO_INDEX if index is None else index)
+            self.pooler_host.setText(profile.pooler_host or "")
+            self.host.setText(profile.host or "")
+            self.port.setValue(profile.port or 5432)
+            self.user.setText("" if profile.user == "postgres" else profile.user)
+            self.database.setText("" if profile.database == "postgres" else profile.database)
+            self.password.setText(password or "")
+            self._password_saved = password_saved
+            self.save_password.setChecked(
+                self._keyring_usable and (password_saved or not profile.name)
+            )
+            self.sslmode.setCurrentText(profile.sslmode)
+            self.sslrootcert.setText(profile.sslrootcert or "")
+            self.connect_timeout.setValue(profile.connect_timeout)
+            default_name = profile.application_name == DEFAULT_APPLICATION_NAME
+            self.application_name.setText("" if default_name else profile.application_name)
+        finally:
+            self._loading = False
+        self.password.setModified(False)
+        self.refresh()
+
+    def profile(self) -> Profile:
+        is_supabase = self.supabase_kind.isChecked()
+        mode = Mode(self.mode.currentData()) if is_supabase else Mode.DIRECT
+        index = self.pooler_index.value()
+        return Profile(
+            name=self.name.text().strip(),
+            mode=mode,
+            ref=self.ref.text().strip() if is_supabase else None,
+            region=self.region.currentData() if is_supabase and mode.is_pooled else None,
+            pooler_index=None if index == NO_INDEX or not is_supabase else index,
+            pooler_host=(self.pooler_host.text().strip() or None) if is_supabase else None,
+            host=None if is_supabase else self.host.text().strip(),
+            port=None if is_supabase else self.port.value(),
+            user=self.user.text().strip() or "postgres",
+            database=self.database.text().strip() or "postgres",
+            sslmode=self.sslmode.currentText(),
+            sslrootcert=self.sslrootcert.text().strip() or None,
+            connect_timeout=self.connect_timeout.value(),
+            application_name=self.application_name.text().strip() or DEFAULT_APPLICATION_NAME,
+        )
+
+    def password_text(self) -> str | None:
+        return self.password.text() or None
+
+    def password_edited(self) -> bool:
+        return self.password.isModified()
+
+    def wants_password_saved(self) -> bool:
+        return self.save_password.isChecked() and self._keyring_usable
+
+    def problems(self) -> dict[str, str]:
+        return self.profile().problems()
+
+    # ----- reacting -------------------------------------------------------------------
+    def _changed(self, *_: object) -> None:
+        if self._loading:
+            return
+        self.refresh()
+        self.edited.emit()
+
+    def refresh(self) -> None:
+        """Show or hide fields for the kind and mode, then every message and the URI."""
+        is_supabase = self.supabase_kind.isChecked()
+        mode = Mode(self.mode.currentData())
+        pooled = is_supabase and mode.is_pooled
+        for key in ("ref", "mode"):
+            self._show_row(key, is_supabase)
+        for key in ("region", "pooler_index"):
+            self._show_row(key, pooled)
+        for key in ("host", "port"):
+            self._show_row(key, not is_supabase)
+        self.mode_summary.setText(mode.summary)
+        self.pooler_index.setEnabled(not self.pooler_host.text().strip())
+        self.region.setEnabled(not self.pooler_host.text().strip())
+        profile = self.profile()
+        problems = profile.problems()
+        for key, row in self.rows.items():
+            if key not in ("paste", "uri", "password", "kind", "pooler_host"):
+                row.show_message(problems.get(key))
+        pooler_message = problems.get("pooler_index") or problems.get("pooler_host")
+        self.rows["pooler_index"].show_message(pooler_message)
+        self._refresh_password_status()
+        self._refresh_ca()
+        if problems:
+            self.uri.setText("")
+            self.uri.setPlaceholderText("Fill in the fields above to see the URI")
+        else:
+            self.uri.setText(build_uri(profile, self.password_text(), masked=True))
+
+    def _show_row(self, key: str, visible: bool) -> None:
+        self.rows[key].setVisible(visible)
+        self.labels[key].setVisible(visible)
+
+    def _refresh_password_status(self) -> None:
+        if not self._keyring_usable:
+            self.save_password.setChecked(False)
+            self.save_password.setEnabled(False)
+            text = "Not saved: no usable keyring on this system (kept for this session only)"
+        elif not self.save_password.isChecked():
+            text = "Not saved: you will be asked for it when needed"
+        elif self.password.isModified() and self.password.text():
+            text = f"Will be saved in {self._keyring_description}"
+        elif self._password_saved:
+            text = f"Saved in {self._keyring_description}"
+        else:
+            text = "Not saved yet"
+        self.password_status.setText(text)
+
+    def _refresh_ca(self) -> None:
+        path = self.sslrootcert.text().strip()
+        verifying = self.sslmode.currentText() in ("verify-ca", "verify-full")
+        if not path:
+            self.ca_info.setText(
+                "No CA file: verify-full will fail without one." if verifying else ""
+            )
+            self.ca_info.setStyleSheet("color: #d9534f;" if verifying else "")
+            return
+        info = read_certificate(path)
+        if isinstance(info, CertificateInfo):
+            self.ca_info.setText(info.describe())
+            self.ca_info.setStyleSheet("color: #d9534f;" if info.expired else "")
+        else:
+            self.ca_info.setText(info)
+            self.ca_info.setStyleSheet("color: #d9534f;")
+
+    def _pasted(self, text: str) -> None:
+        if self._loading or not text.strip():
+            self.rows["paste"].show_message(None)
+            return
+        try:
+            parsed = parse_uri(text, name=self.name.text().strip() or "imported")
+        except UsageError as error:
+            self.rows["paste"].show_message(str(error))
+            return
+        name = self.name.text()
+        self.set_profile(parsed.profile.replace(name=name or parsed.profile.name))
+        if parsed.password is not None:
+            self.password.setText(parsed.password)
+            self.password.setModified(True)
+        self.paste.blockSignals(True)
+        self.paste.clear()
+        self.paste.blockSignals(False)
+        hint = "Form filled from the URI."
+        if parsed.password is None:
+            hint += " Type the database password below."
+        if parsed.ignored_parameters:
+            hint += f" Ignored: {', '.join(parsed.ignored_parameters)}."
+        self.rows["paste"].show_message(None)
+        self.paste.setPlaceholderText(hint)
+        self._changed()
+
+    def _toggle_password(self, shown: bool) -> None:
+        self.password.setEchoMode(
+            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        )
+        self.show_password.setText("Hide" if shown else "Show")
+
+    def _choose_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose Supabase's CA certificate",
+            "",
+            "Certificates (*.crt *.pem *.cer);;All files (*)",
+        )
+        if path:
+            self.sslrootcert.setText(path)
+
+    def _copy_uri(self) -> None:
+        profile = self.profile()
+        if not profile.problems():
+            QGuiApplication.clipboard().setText(build_uri(profile))
+
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_SSLMODE", "ProfileForm"]

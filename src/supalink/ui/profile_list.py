@@ -1,0 +1,87 @@
+"""The profile list with add, duplicate, rename and delete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.profiles.settings import ProfileRecord
+
+
+class ProfileList(QWidget):
+    selected = Signal(str)  # a profile name; "" when nothing is selected
+    add_requested = Signal()
+    duplicate_requested = Signal(str)
+    rename_requested = Signal(str)
+    delete_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Profiles")
+        self.add = QPushButton("Add")
+        self.duplicate = QPushButton("Duplicate")
+        self.rename = QPushButton("Rename")
+        self.delete = QPushButton("Delete")
+        for button, name in (
+            (self.add, "Add profile"),
+            (self.duplicate, "Duplicate profile"),
+            (self.rename, "Rename profile"),
+            (self.delete, "Delete profile"),
+        ):
+            button.setAccessibleName(name)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        for button in (self.add, self.duplicate, self.rename, self.delete):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.add.clicked.connect(self.add_requested)
+        self.duplicate.clicked.connect(lambda: self.duplicate_requested.emit(self.current()))
+        self.rename.clicked.connect(lambda: self.rename_requested.emit(self.current()))
+        self.delete.clicked.connect(lambda: self.delete_requested.emit(self.current()))
+        self._update_buttons()
+
+    def set_records(self, records: list[ProfileRecord], select: str | None = None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for record in records:
+            profile = record.profile
+            detail = str(profile.mode).title() if record.is_supabase else "custom host"
+            item = QListWidgetItem(f"{profile.name}\n{detail}")
+            item.setData(Qt.ItemDataRole.UserRole, profile.name)
+            item.setToolTip(
+                "password saved in the keyring" if record.password_saved else "password not saved"
+            )
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        names = [record.profile.name for record in records]
+        if select in names:
+            self.list.setCurrentRow(names.index(select))
+        elif names:
+            self.list.setCurrentRow(0)
+        self._update_buttons()
+        if not names:
+            self.selected.emit("")
+
+    def current(self) -> str:
+        item = self.list.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
+
+    def _current_changed(self, *_: object) -> None:
+        self._update_buttons()
+        self.selected.emit(self.current())
+
+    def _update_buttons(self) -> None:
+        has = self.list.currentItem() is not None
+        for button in (self.duplicate, self.rename, self.delete):
+            button.setEnabled(has)
