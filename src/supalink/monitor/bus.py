@@ -1,0 +1,133 @@
+"""Batched delivery of events to consumers, so a flood never floods a window.
+
+Producers `publish()` one event at a time, at any rate; each consumer gets them in
+batches, at most once per `interval` (0.1 s: ten repaints a second at most). Nothing
+is scheduled while nothing happens: an idle bus costs no wakeups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from supalink.monitor.events import Event, EventsDropped
+
+log = logging.getLogger(__name__)
+
+Batch = Sequence[Event]
+BatchCallback = Callable[[Batch], object]
+
+
+class _Stream:
+    """One async-iterator consumer: its own bounded backlog, so a slow reader loses its
+    oldest events (and is told how many) instead of growing memory without end."""
+
+    def __init__(self, max_pending: int) -> None:
+        self.pending: deque[Event] = deque(maxlen=max_pending)
+        self.dropped = 0
+        self.ready = asyncio.Event()
+        self.closed = False
+
+    def put(self, batch: Batch) -> None:
+        room = (self.pending.maxlen or 0) - len(self.pending)
+        self.dropped += max(0, len(batch) - room)
+        self.pending.extend(batch)
+        self.ready.set()
+
+    def take(self) -> list[Event]:
+        batch: list[Event] = []
+        if self.dropped:
+            batch.append(EventsDropped(self.dropped))
+            self.dropped = 0
+        batch.extend(self.pending)
+        self.pending.clear()
+        self.ready.clear()
+        return batch
+
+
+class EventBus:
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._pending: list[Event] = []
+        self._callbacks: list[BatchCallback] = []
+        self._streams: list[_Stream] = []
+        self._handle: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")
+        self._closed = False
+
+    def publish(self, event: Event) -> None:
+        if self._closed:
+            return
+        self._pending.append(event)
+        if self._handle is None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._last_flush + self.interval - loop.time())
+            self._handle = loop.call_later(delay, self.flush)
+
+    def subscribe(self, callback: BatchCallback) -> Callable[[], None]:
+        """Call `callback(batch)` on the loop for every batch; returns the unsubscribe."""
+        self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    async def stream(self, max_pending: int = 100_000) -> AsyncIterator[list[Event]]:
+        """Batches as an async iterator, until the bus closes. Events published before the
+        iteration starts are not seen."""
+        stream = _Stream(max_pending)
+        self._streams.append(stream)
+        try:
+            while True:
+                if not stream.pending and not stream.dropped:
+                    if stream.closed or self._closed:
+                        return
+                    await stream.ready.wait()
+                    continue
+                yield stream.take()
+        finally:
+            if stream in self._streams:
+                self._streams.remove(stream)
+
+    def flush(self) -> None:
+        """Deliver what is pending now (the timer calls this; `close` does too)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if not self._pending:
+            return
+        batch, self._pending = tuple(self._pending), []
+        with contextlib.suppress(RuntimeError):  # closing after the loop stopped
+            self._last_flush = asyncio.get_running_loop().time()
+        for stream in self._streams:
+            stream.put(batch)
+        for callback in list(self._callbacks):
+            try:
+                callback(batch)
+            except Exception as error:
+                # One broken consumer must not starve the others; the loop's handler
+                # reports it (and fails the test under the test loop).
+                self._report(callback, error)
+
+    def _report(self, callback: BatchCallback, error: Exception) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.exception("event consumer %r failed", callback)
+            return
+        loop.call_exception_handler(
+            {"message": f"event consumer {callback!r} failed", "exception": error}
+        )
+
+    def close(self) -> None:
+        """Deliver the last batch and end every stream."""
+        self.flush()
+        self._closed = True
+        for stream in self._streams:
+            stream.closed = True
+            stream.ready.set()

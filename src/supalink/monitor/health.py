@@ -1,0 +1,129 @@
+"""The guide's health check: `SELECT 1` through the pool every N seconds, timed.
+
+healthy: answered within `degraded_latency`; degraded: answered, but slowly or while the
+pool reported failed requests since the last check; down: no answer, with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from supalink.logs import SecretMasker
+from supalink.monitor.events import iso_time
+from supalink.monitor.failures import describe
+from supalink.monitor.pool import PoolRunner, PoolUnavailable
+
+
+class Health(StrEnum):
+    UNKNOWN = "unknown"
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    event: ClassVar[str] = "health"
+    status: Health
+    at: float
+    latency_ms: float | None  # None when the check got no answer
+    error: str | None  # why it is down, or degraded
+    last_error: str | None  # the last error seen, kept after recovery for the status light
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "status": str(self.status),
+            "at": iso_time(self.at),
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
+            "error": self.error,
+            "last_error": self.last_error,
+        }
+
+
+class HealthChecker:
+    def __init__(
+        self,
+        pool: PoolRunner,
+        *,
+        interval: float,
+        timeout: float,
+        degraded_latency: float,
+        masker: SecretMasker,
+        on_report: Callable[[HealthReport], None] = lambda report: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.pool = pool
+        self.interval = interval
+        self.timeout = timeout
+        self.degraded_latency = degraded_latency
+        self.last: HealthReport | None = None
+        self._masker = masker
+        self._on_report = on_report
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._last_error: str | None = None
+        self._errors_before = 0
+
+    @property
+    def status(self) -> Health:
+        return self.last.status if self.last else Health.UNKNOWN
+
+    def check_soon(self) -> None:
+        """Check now instead of at the next tick (the listener saw the server go or come)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            report = await self.check()
+            self._on_report(report)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def check(self) -> HealthReport:
+        started = time.monotonic()
+        try:
+            async with self.pool.connection(self.timeout) as conn:
+                await conn.execute("SELECT 1")
+                await conn.rollback()  # a health check leaves nothing behind
+        except PoolUnavailable as error:
+            return self._report(Health.DOWN, None, describe(error, self._masker))
+        except Exception as error:
+            reason = describe(error, self._masker)
+            failure = self.pool.last_failure
+            if failure is not None and failure.message not in reason:
+                # "couldn't get a connection after 10 s" says little; say why.
+                reason = f"{reason} (last connection error: {failure.message})"
+            self.pool.check_soon()  # replace the dead connections before the next check
+            return self._report(Health.DOWN, None, reason)
+        latency = time.monotonic() - started
+        new_errors = self.pool.measures().counters.errors - self._errors_before
+        if latency > self.degraded_latency:
+            return self._report(Health.DEGRADED, latency, f"SELECT 1 took {latency * 1000:.0f} ms")
+        if new_errors > 0 and self.last is not None:
+            return self._report(
+                Health.DEGRADED, latency, f"{new_errors} pool requests failed since last check"
+            )
+        return self._report(Health.HEALTHY, latency, None)
+
+    def _report(self, status: Health, latency: float | None, error: str | None) -> HealthReport:
+        if error is not None:
+            self._last_error = error
+        report = HealthReport(
+            status=status,
+            at=self._clock(),
+            latency_ms=None if latency is None else latency * 1000,
+            error=error,
+            last_error=self._last_error,
+        )
+        self.last = report
+        # Failed requests are counted from here on, so this check's own are not.
+        self._errors_before = self.pool.measures().counters.errors
+        return report

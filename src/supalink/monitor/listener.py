@@ -1,0 +1,348 @@
+"""LISTEN on the person's channels, on a dedicated connection outside the pool.
+
+The connection is watched three ways: the socket (a closed connection wakes the reader
+at once), TCP keepalives, and the guide's `SELECT 1` every 60 s, so a silently dead one
+is found too. After a drop it reconnects with backoff capped at a couple of seconds (so
+it is back within 5 s of the server returning), LISTENs again and records the time it
+was away as a gap: NOTIFY is not queued for absent listeners.
+
+The socket is read directly (`pgconn.consume_input()` when the loop says it is
+readable) rather than through `AsyncConnection.notifies()`, which wakes ten times a
+second to poll; an idle listener here wakes once per check interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from psycopg import pq, sql
+
+from supalink.errors import SupalinkError
+from supalink.logs import SecretMasker
+from supalink.monitor.events import (
+    Disconnected,
+    ErrorEvent,
+    Event,
+    Gap,
+    Notification,
+    Reconnected,
+)
+from supalink.monitor.failures import describe, failure_of
+from supalink.monitor.pool import Connection
+from supalink.monitor.settings import MonitorSettings, check_channel, connection_kwargs
+from supalink.profiles.supabase import Mode
+
+log = logging.getLogger(__name__)
+
+SOURCE = "listener"
+PROBE_WAIT = 2.0  # a probe notification crosses a session pooler in milliseconds
+REFUSAL = (
+    "LISTEN needs a server session of its own, and a transaction-mode pooler (Supabase's "
+    "port 6543) hands each transaction to whichever server connection is free, so "
+    "notifications would be lost. Use the direct connection or the session pooler "
+    "(port 5432) for the monitor."
+)
+
+
+class ListenerRefused(SupalinkError):
+    """Listening through this connection cannot work (a transaction-mode pooler)."""
+
+
+class ListenerState(StrEnum):
+    IDLE = "idle"  # no channels yet
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    RECONNECTING = "reconnecting"
+    REFUSED = "refused"  # transaction pooler: waits for retry()
+    FAILED = "failed"  # a permanent failure: waits for retry()
+
+
+class Backoff:
+    """Doubling delays up to a cap, jittered downwards so the cap is a real bound."""
+
+    def __init__(self, initial: float, cap: float) -> None:
+        self.initial = initial
+        self.cap = cap
+        self._next = initial
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+    def next_delay(self) -> float:
+        delay, self._next = self._next, min(self.cap, self._next * 2)
+        return delay * random.uniform(0.8, 1.0)  # noqa: S311 - spreading retries, not secrecy
+
+
+class _ConnectionLost(Exception):
+    """The check query did not answer in time."""
+
+
+class Listener:
+    def __init__(
+        self,
+        conninfo: str,
+        settings: MonitorSettings,
+        *,
+        masker: SecretMasker,
+        channels: Iterable[str] = (),
+        on_notification: Callable[[Notification], None],
+        on_event: Callable[[Event], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.conninfo = conninfo
+        self.settings = settings
+        self.state = ListenerState.IDLE
+        self._masker = masker
+        self._wanted: list[str] = []  # in the order added
+        for channel in channels:
+            if channel not in self._wanted:
+                self._wanted.append(check_channel(channel))
+        self._on_notification = on_notification
+        self._on_event = on_event
+        self._clock = clock
+        self._changed = asyncio.Event()  # channels changed, or retry() asked
+        self._retry = asyncio.Event()
+        self._waker: asyncio.Future[bool] | None = None
+        self._down_since: float | None = None
+        self._pooler_checked = False
+        self._reported = False
+        self._backoff = Backoff(settings.reconnect_initial_delay, settings.reconnect_max_delay)
+        self.backend_pid: int | None = None  # the server process listening, when listening
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(self._wanted)
+
+    def add_channel(self, channel: str) -> None:
+        if channel not in self._wanted:
+            self._wanted.append(check_channel(channel))
+            self._poke()
+
+    def remove_channel(self, channel: str) -> None:
+        if channel in self._wanted:
+            self._wanted.remove(channel)
+            self._poke()
+
+    def retry(self, conninfo: str | None = None) -> None:
+        """After a refusal or a permanent failure: the person changed something."""
+        if conninfo is not None:
+            self.conninfo = conninfo
+            self._pooler_checked = False
+        self._retry.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        self._changed.set()
+        if self._waker is not None and not self._waker.done():
+            self._waker.set_result(False)
+
+    async def run(self) -> None:
+        while True:
+            while not self._wanted:
+                self.state = ListenerState.IDLE
+                self._changed.clear()
+                await self._changed.wait()
+            self.state = (
+                ListenerState.CONNECTING if self._down_since is None else ListenerState.RECONNECTING
+            )
+            conn = await self._connect_or_wait()
+            if conn is None:
+                continue
+            try:
+                await self._serve(conn)
+            except (psycopg.Error, OSError, _ConnectionLost) as error:
+                self._lost(error)
+            finally:
+                self.backend_pid = None
+                await _close_quietly(conn)
+
+    async def _connect_or_wait(self) -> Connection | None:
+        try:
+            return await self._connect()
+        except ListenerRefused as error:
+            self.state = ListenerState.REFUSED
+            self._report_error(str(error), permanent=True)
+        except (psycopg.Error, OSError, TimeoutError) as error:
+            failure = failure_of(error, self._masker, self._clock())
+            if not failure.permanent:
+                if not self._reported:  # one error event per outage, not one per attempt
+                    self._reported = True
+                    self._report_error(failure.message, permanent=False)
+                await asyncio.sleep(self._backoff.next_delay())
+                return None
+            self.state = ListenerState.FAILED
+            self._report_error(failure.message, permanent=True)
+        log.warning("listener waits for the person to act")
+        self._retry.clear()
+        await self._retry.wait()
+        self._backoff.reset()
+        return None
+
+    async def _connect(self) -> Connection:
+        if self.settings.pool.mode is Mode.TRANSACTION:
+            raise ListenerRefused(REFUSAL)
+        kwargs = connection_kwargs(self.conninfo, self.settings.pool, listener=True)
+        # Bounded as a whole: the pooler check below runs queries too.
+        async with asyncio.timeout(self.settings.pool.connect_timeout * 2):
+            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, **kwargs)
+            try:
+                if not self._pooler_checked:
+                    await self._refuse_transaction_pooler(conn, kwargs)
+                    self._pooler_checked = True
+            except BaseException:
+                await _close_quietly(conn)
+                raise
+        return conn
+
+    async def _refuse_transaction_pooler(self, conn: Connection, kwargs: dict[str, Any]) -> None:
+        """A pooler answers with its own process id at login, so a mismatch with
+        pg_backend_pid() means one is in between. Its mode is then tested the only way
+        that holds for every pooler: a probe NOTIFY from another client must arrive.
+        Through a transaction pooler it cannot, as the LISTEN stays behind on a server
+        connection that is no longer ours."""
+        if await _server_pid(conn) == conn.info.backend_pid:
+            return  # no pooler
+        probe = f"supalink_probe_{secrets.token_hex(6)}"
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(probe)))
+        sender = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, **kwargs)
+        try:
+            await sender.execute("SELECT pg_notify(%s, 'probe')", (probe,))
+        finally:
+            await _close_quietly(sender)
+        arrived = False
+        async for _ in conn.notifies(timeout=PROBE_WAIT, stop_after=1):
+            arrived = True
+        if not arrived:
+            raise ListenerRefused(REFUSAL)
+        await conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(probe)))
+
+    async def _serve(self, conn: Connection) -> None:
+        conn.add_notify_handler(self._on_psycopg_notify)  # what arrives during our queries
+        listening: list[str] = []
+        await self._sync_channels(conn, listening)
+        self.backend_pid = await _server_pid(conn)
+        self.state = ListenerState.LISTENING
+        self._backoff.reset()
+        self._reported = False
+        if self._down_since is not None:
+            now = self._clock()
+            self._on_event(Reconnected(SOURCE, now, now - self._down_since))
+            self._on_event(Gap(self._down_since, now, tuple(listening)))
+            self._down_since = None
+        log.info("listening on %d channel(s)", len(listening))
+
+        loop = asyncio.get_running_loop()
+        fd = conn.fileno()
+        encoding = conn.info.encoding
+        interval = self.settings.listener_check_interval
+        next_check = loop.time() + interval
+        while True:
+            if listening != self._wanted:
+                await self._sync_channels(conn, listening)
+                continue
+            remaining = next_check - loop.time()
+            if remaining <= 0:
+                await self._check_alive(conn)
+                next_check = loop.time() + interval
+                continue
+            self._changed.clear()
+            if await self._wait_readable(loop, fd, remaining):
+                self._read(conn.pgconn, encoding)
+
+    async def _sync_channels(self, conn: Connection, listening: list[str]) -> None:
+        wanted = list(self._wanted)
+        for channel in wanted:
+            if channel not in listening:
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                listening.append(channel)
+        for channel in list(listening):
+            if channel not in wanted:
+                await conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
+                listening.remove(channel)
+
+    async def _wait_readable(
+        self, loop: asyncio.AbstractEventLoop, fd: int, timeout: float
+    ) -> bool:
+        """True when the socket is readable; False on timeout or a poke."""
+        waker: asyncio.Future[bool] = loop.create_future()
+
+        def settle(value: bool) -> None:
+            if not waker.done():
+                waker.set_result(value)
+
+        self._waker = waker
+        loop.add_reader(fd, settle, True)
+        timer = loop.call_later(timeout, settle, False)
+        try:
+            return await waker
+        finally:
+            timer.cancel()
+            loop.remove_reader(fd)
+            self._waker = None
+
+    def _read(self, pgconn: pq.abc.PGconn, encoding: str) -> None:
+        pgconn.consume_input()  # raises OperationalError when the connection is gone
+        if pgconn.status != pq.ConnStatus.OK:
+            raise psycopg.OperationalError("the server closed the connection")
+        now = self._clock()
+        deliver = self._on_notification
+        while (raw := pgconn.notifies()) is not None:
+            deliver(
+                Notification(
+                    raw.relname.decode(encoding), raw.extra.decode(encoding), raw.be_pid, now
+                )
+            )
+
+    def _on_psycopg_notify(self, notify: psycopg.Notify) -> None:
+        self._on_notification(
+            Notification(notify.channel, notify.payload, notify.pid, self._clock())
+        )
+
+    async def _check_alive(self, conn: Connection) -> None:
+        """The guide's SELECT 1. On a silent network it would wait for TCP keepalives, so
+        it is bounded; closing before cancelling spares psycopg a cancel request that
+        would wait on the same dead network."""
+        query = asyncio.ensure_future(conn.execute("SELECT 1"))
+        done, _ = await asyncio.wait({query}, timeout=self.settings.pool.connect_timeout)
+        if query in done:
+            query.result()
+            return
+        await _close_quietly(conn)
+        query.cancel()
+        with contextlib.suppress(BaseException):
+            await query
+        raise _ConnectionLost(
+            f"the connection did not answer SELECT 1 within {self.settings.pool.connect_timeout} s"
+        )
+
+    def _lost(self, error: BaseException) -> None:
+        self._down_since = self._clock()
+        self._reported = True  # the Disconnected event says it; failed attempts add nothing
+        message = describe(error, self._masker)
+        log.warning("listener lost its connection: %s", message)
+        self.state = ListenerState.RECONNECTING
+        self._on_event(Disconnected(SOURCE, message, self._down_since))
+
+    def _report_error(self, message: str, *, permanent: bool) -> None:
+        log.warning("listener: %s", message)
+        self._on_event(ErrorEvent(SOURCE, message, permanent, self._clock()))
+
+
+async def _server_pid(conn: Connection) -> int:
+    cursor = await conn.execute("SELECT pg_backend_pid()")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _close_quietly(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
