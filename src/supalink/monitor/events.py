@@ -76,6 +76,24 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class Listening:
+    """The listener's LISTEN set is in place (at start, after a change, after a reconnect)."""
+
+    event: ClassVar[str] = "listening"
+    channels: tuple[str, ...]
+    pid: int  # the server process that listens
+    at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "channels": list(self.channels),
+            "pid": self.pid,
+            "at": iso_time(self.at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Disconnected:
     event: ClassVar[str] = "disconnected"
     source: str  # "listener" or "pool"

@@ -33,6 +33,7 @@ from supalink.monitor.events import (
     ErrorEvent,
     Event,
     Gap,
+    Listening,
     Notification,
     Reconnected,
 )
@@ -229,7 +230,7 @@ class Listener:
         conn.add_notify_handler(self._on_psycopg_notify)  # what arrives during our queries
         listening: list[str] = []
         await self._sync_channels(conn, listening)
-        self.backend_pid = await _server_pid(conn)
+        pid = self.backend_pid = await _server_pid(conn)
         self.state = ListenerState.LISTENING
         self._backoff.reset()
         self._reported = False
@@ -238,6 +239,7 @@ class Listener:
             self._on_event(Reconnected(SOURCE, now, now - self._down_since))
             self._on_event(Gap(self._down_since, now, tuple(listening)))
             self._down_since = None
+        self._on_event(Listening(tuple(listening), pid, self._clock()))
         log.info("listening on %d channel(s)", len(listening))
 
         loop = asyncio.get_running_loop()
@@ -246,8 +248,9 @@ class Listener:
         interval = self.settings.listener_check_interval
         next_check = loop.time() + interval
         while True:
-            if listening != self._wanted:
+            if set(listening) != set(self._wanted):  # sets: the order may differ
                 await self._sync_channels(conn, listening)
+                self._on_event(Listening(tuple(listening), pid, self._clock()))
                 continue
             remaining = next_check - loop.time()
             if remaining <= 0:

@@ -1,0 +1,220 @@
+"""`supalink monitor`: the monitor's events on stdout until --duration, Ctrl-C or SIGTERM.
+
+With --json, one JSON object per line with an "event" key (stats, health, server,
+notification, disconnected, reconnected, gap, error, dropped); otherwise readable lines.
+A permanent failure (wrong password, missing database, LISTEN refused by a transaction
+pooler) ends it with exit status 1: nothing would change by waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from supalink.errors import SupalinkError, UsageError
+
+if TYPE_CHECKING:
+    from supalink.monitor.events import Event
+    from supalink.monitor.settings import MonitorSettings
+    from supalink.profiles.supabase import Mode
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "monitor",
+        help="watch a connection pool and LISTEN channels, streaming events",
+        description="Open the guide's pool (min 5, max 20) against a saved profile or a URI, "
+        "check its health, LISTEN on the given channels and print what happens until "
+        "--duration runs out, Ctrl-C or SIGTERM.",
+    )
+    parser.add_argument("name", nargs="?", metavar="NAME", help="a saved profile")
+    parser.add_argument("--uri", help="a postgresql:// URI (or libpq conninfo) instead of NAME")
+    parser.add_argument(
+        "--sslrootcert", type=Path, metavar="PATH", help="CA file to verify the server with"
+    )
+    parser.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="CH",
+        help="LISTEN on this channel (any name; repeat for more)",
+    )
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
+
+    if (args.name is None) == (args.uri is None):
+        raise UsageError("give a profile NAME or --uri, not both")
+    if args.duration is not None and not (args.duration > 0 and math.isfinite(args.duration)):
+        raise UsageError("--duration must be a positive number of seconds")
+    if args.sslrootcert is not None and not args.sslrootcert.is_file():
+        raise UsageError(f"--sslrootcert: no such file: {args.sslrootcert}")
+    channels = [check_channel(channel) for channel in args.channel]
+    _log_psycopg_to_our_file()
+    if args.uri is not None:
+        conninfo, mode = args.uri, None
+    else:
+        conninfo, mode = _profile_conninfo(args.name)
+    settings = MonitorSettings(
+        pool=PoolSettings(
+            mode=mode,
+            sslrootcert=args.sslrootcert.resolve() if args.sslrootcert else None,
+        )
+    )
+    return asyncio.run(
+        _monitor(conninfo, settings, channels, args.duration, _Printer(sys.stdout, args.json))
+    )
+
+
+def _log_psycopg_to_our_file() -> None:
+    """psycopg_pool logs every retry as a warning; with no handler of its own Python would
+    print them on stderr, which carries only our one-line errors. They go to our log."""
+    import logging
+
+    ours = logging.getLogger("supalink")
+    theirs = logging.getLogger("psycopg")
+    for handler in ours.handlers:
+        if handler not in theirs.handlers:
+            theirs.addHandler(handler)
+    if not theirs.handlers:
+        theirs.addHandler(logging.NullHandler())
+
+
+def _profile_conninfo(name: str) -> tuple[str, Mode | None]:
+    """The saved profile's URI with its password from the keyring, and its mode when it is
+    one the monitor must know about (a transaction pooler cannot LISTEN)."""
+    from supalink.paths import AppPaths
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.supabase import Mode
+    from supalink.profiles.uris import build_uri
+
+    repository = open_repository(AppPaths.for_user())
+    saved = repository.load(name)
+    password = repository.password(name)
+    mode = Mode.TRANSACTION if saved.profile.mode is Mode.TRANSACTION else None
+    return build_uri(saved.profile, password), mode
+
+
+async def _monitor(
+    conninfo: str,
+    settings: MonitorSettings,
+    channels: list[str],
+    duration: float | None,
+    printer: _Printer,
+) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
+    from supalink.monitor import MonitorEngine
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still raises
+            loop.add_signal_handler(signum, stop.set)
+    fatal: list[str] = []
+
+    def on_batch(batch: Any) -> None:
+        try:
+            printer.write(batch)
+        except BrokenPipeError:  # `| head`: the reader left, so do we
+            printer.discard()
+            stop.set()
+        for event in batch:
+            if event.event == "error" and event.permanent:
+                fatal.append(event.message)
+                stop.set()
+
+    engine = MonitorEngine(conninfo, settings, channels=channels)
+    engine.subscribe(on_batch)
+    await engine.start()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), duration)
+    finally:
+        await engine.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+    if fatal:
+        raise SupalinkError(fatal[0])
+    return 0
+
+
+class _Printer:
+    def __init__(self, out: TextIO, as_json: bool) -> None:
+        self.out = out
+        self.as_json = as_json
+
+    def discard(self) -> None:
+        """Send what is left to /dev/null, so exiting does not fail flushing a closed pipe."""
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.out.fileno())
+        os.close(devnull)
+
+    def write(self, batch: Any) -> None:
+        if self.as_json:
+            lines = [json.dumps(event.as_dict(), ensure_ascii=False) for event in batch]
+        else:
+            lines = [describe_event(event) for event in batch]
+        self.out.write("".join(line + "\n" for line in lines))
+        self.out.flush()
+
+
+def describe_event(event: Event) -> str:
+    """One readable line per event, local time first."""
+    data = event.as_dict()
+    kind = data["event"]
+    stamp = time.strftime("%H:%M:%S", time.localtime(_when(event)))
+    if kind == "stats":
+        text = (
+            f"pool {data['state']}: size {data['size']}, idle {data['idle']}, "
+            f"in use {data['in_use']}, waiting {data['waiting']}, requests {data['requests']}, "
+            f"errors {data['errors']}, lost {data['connections_lost']}, "
+            f"avg wait {data['avg_wait_ms']:.1f} ms"
+        )
+    elif kind == "health":
+        latency = data["latency_ms"]
+        text = f"health {data['status']}" + (f" ({latency:.1f} ms)" if latency is not None else "")
+        if data["error"]:
+            text += f": {data['error']}"
+    elif kind == "server":
+        text = (
+            f"server: {data['connections']} of {data['max_connections']} connections "
+            f"({data['usage']:.0%}), NOTIFY queue {data['notification_queue_usage']:.1%}"
+        )
+    elif kind == "notification":
+        text = f"notification on {data['channel']} from pid {data['pid']}: {data['payload']}"
+    elif kind == "disconnected":
+        text = f"{data['source']} disconnected: {data['error']}"
+    elif kind == "reconnected":
+        text = f"{data['source']} reconnected after {data['away_seconds']:.1f} s"
+    elif kind == "gap":
+        text = f"gap: not listening on {', '.join(data['channels'])} for {data['seconds']:.1f} s"
+    elif kind == "error":
+        severity = "not retrying" if data["permanent"] else "retrying"
+        text = f"{data['source']} error ({severity}): {data['message']}"
+    else:
+        text = f"{kind}: {json.dumps(data, ensure_ascii=False)}"
+    return f"{stamp} {text}"
+
+
+def _when(event: Event) -> float:
+    for name in ("received_at", "at", "ended_at"):
+        value = getattr(event, name, None)
+        if isinstance(value, float):
+            return value
+    return time.time()

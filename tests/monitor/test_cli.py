@@ -1,0 +1,226 @@
+"""`supalink monitor` as a person runs it: a real process, real signals, real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from tests.monitor.conftest import channel_name
+from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.secret_service import SecretService
+
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
+SECRET_BYTES = (SPECIAL_PASSWORD.encode(), quote(SPECIAL_PASSWORD, safe="").encode())
+
+
+class Monitor:
+    """A running `supalink monitor`, its stdout read line by line as it comes."""
+
+    def __init__(self, *args: str, home: Path, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [SUPALINK, "monitor", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "SUPALINK_HOME": str(home), **(env or {})},
+        )
+        self.lines: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in list(self.lines)]
+
+    def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "output") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.events()):
+            assert self.process.poll() is None, self.finish()
+            assert time.monotonic() < deadline, f"no {what} in {self.lines!r}"
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 10.0) -> tuple[int, bytes]:
+        self.process.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        with self.process.stdout, self.process.stderr:
+            return self.process.returncode, self.process.stderr.read()
+
+    def output(self) -> bytes:
+        return b"".join(self.lines)
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """A failed test must not leave a monitor running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.finish()
+
+
+def notify(uri: str, *notes: tuple[str, str]) -> None:
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for channel, payload in notes:
+            conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+
+
+def kinds(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [event for event in events if event["event"] == kind]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_streams_json_events_and_stops_on_a_signal_within_five_seconds(
+    pg: PostgresServer, tmp_path: Path, signum: signal.Signals
+) -> None:
+    first, second = channel_name(), channel_name()
+    # The CA comes from --sslrootcert, which also asks for verify-full.
+    with Monitor(
+        "--uri", pg.uri(sslmode=None), "--sslrootcert", str(pg.ca_cert),
+        "--channel", first, "--channel", second, "--json",
+        home=tmp_path,
+    ) as monitor:  # fmt: skip
+        monitor.wait_for(lambda events: kinds(events, "listening"), what="listening")
+        notify(pg.uri(), (first, "one"), (second, "twö"), (first, '{"n": 3}'))
+        monitor.wait_for(lambda events: len(kinds(events, "notification")) == 3, what="all 3")
+        monitor.wait_for(lambda events: kinds(events, "health"), what="a health report")
+        sent = time.monotonic()
+        monitor.process.send_signal(signum)
+        code, stderr = monitor.finish()
+        stopped_in = time.monotonic() - sent
+    assert code == 0, stderr
+    assert stopped_in < 5.0
+    events = monitor.events()
+    notes = kinds(events, "notification")
+    assert [(n["channel"], n["payload"]) for n in notes] == [
+        (first, "one"),
+        (second, "twö"),
+        (first, '{"n": 3}'),
+    ]
+    assert all(isinstance(n["pid"], int) and n["received_at"].endswith("+00:00") for n in notes)
+    assert kinds(events, "listening")[0]["channels"] == [first, second]
+    assert kinds(events, "health")[0]["status"] == "healthy"
+    stats = kinds(events, "stats")[0]
+    assert {"size", "idle", "in_use", "waiting", "requests", "errors", "connections_lost",
+            "avg_wait_ms"} <= stats.keys()  # fmt: skip
+    assert stats["max_size"] == 20  # the guide's default
+    assert stderr == b""
+    assert all(secret not in monitor.output() for secret in SECRET_BYTES)
+
+
+def test_duration_stops_it_cleanly_with_readable_lines(pg: PostgresServer, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [SUPALINK, "monitor", "--uri", pg.uri(), "--duration", "1.5"],
+        capture_output=True,
+        timeout=30,
+        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+        check=False,
+    )
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert 1.5 <= took < 1.5 + 5.0
+    lines = result.stdout.decode().splitlines()
+    assert any(" pool open: size " in line for line in lines)
+    assert any(" health healthy (" in line for line in lines)
+    assert all(line[:2].isdigit() and line[2] == ":" for line in lines)
+    assert result.stderr == b""
+    log = (tmp_path / "log" / "supalink.log").read_bytes()
+    for text in (result.stdout, log):
+        assert all(secret not in text for secret in SECRET_BYTES)
+
+
+def test_a_wrong_password_ends_it_with_one_line_and_exit_1(
+    pg: PostgresServer, tmp_path: Path
+) -> None:
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    result = subprocess.run(
+        [SUPALINK, "monitor", "--uri", pg.uri(password=wrong), "--json"],
+        capture_output=True,
+        timeout=30,
+        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count(b"\n") == 1
+    assert b"password authentication failed" in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    [error] = kinds(events, "error")
+    assert error["permanent"] is True
+    assert error["source"] == "pool"
+    assert wrong.encode() not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], b"give a profile NAME or --uri"),
+        (["name", "--uri", "postgresql://h/db"], b"give a profile NAME or --uri"),
+        (["--uri", "postgresql://u:p%zz#?@h/db"], b"cannot be read: invalid percent-encoded"),
+        (["--uri", "postgresql://h/db", "--sslrootcert", "/no/such/ca.crt"], b"no such file"),
+        (["--uri", "postgresql://h/db", "--duration", "0"], b"--duration must be"),
+        (["--uri", "postgresql://h/db", "--channel", "x" * 64], b"longer than 63 bytes"),
+    ],
+    ids=["nothing", "both", "bad-uri", "no-ca", "zero-duration", "long-channel"],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, argv: list[str], message: bytes) -> None:
+    result = subprocess.run(
+        [SUPALINK, "monitor", *argv],
+        capture_output=True,
+        timeout=30,
+        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert result.stderr.count(b"\n") == 1
+    assert message in result.stderr
+    assert b"p%zz" not in result.stderr  # libpq quotes the password fragment; we do not
+
+
+def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
+    pg: PostgresServer, tmp_path: Path, secret_service: SecretService
+) -> None:
+    from keyring.backends.SecretService import Keyring
+
+    from supalink.paths import AppPaths
+    from supalink.profiles.model import Profile
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.secrets import KeyringSecretStore
+
+    name = f"local-{uuid.uuid4().hex[:6]}"
+    repository = open_repository(AppPaths.under(tmp_path), KeyringSecretStore(Keyring()))
+    profile = Profile(
+        name, host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
+    )
+    repository.save(profile, SPECIAL_PASSWORD)
+    try:
+        result = subprocess.run(
+            [SUPALINK, "monitor", name, "--duration", "1", "--json"],
+            capture_output=True,
+            timeout=30,
+            env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+            check=False,
+        )
+    finally:
+        repository.remove(name)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert kinds(events, "health")[0]["status"] == "healthy"
+    assert all(secret not in result.stdout + result.stderr for secret in SECRET_BYTES)
