@@ -74,7 +74,11 @@ def run_gui(paths: AppPaths | None = None) -> int:
     asyncio.set_event_loop(loop)
     install_quit_signals(loop, qt_app.quit)
 
-    window = MainWindow(build_context(paths))
+    from supalink.ui.theme import Theme, apply_theme
+
+    context = build_context(paths)
+    apply_theme(qt_app, Theme(str(context.repository.preference("theme", Theme.SYSTEM))))
+    window = MainWindow(context)
     window.show()
     log.info("app started")
 

@@ -48,6 +48,14 @@ class ProfileRepository:
     def _settings(self) -> Settings:
         return self._load().settings
 
+    def preference(self, key: str, default: object = None) -> object:
+        return self._settings.preferences.get(key, default)
+
+    def set_preference(self, key: str, value: object) -> None:
+        """App preferences (theme, window state) live in the same settings file."""
+        self._settings.preferences[key] = value
+        self._write()
+
     def records(self) -> list[ProfileRecord]:
         """Every profile as stored, without touching the keyring."""
         return list(self._settings.profiles.values())

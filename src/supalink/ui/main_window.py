@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -22,9 +23,12 @@ from PySide6.QtWidgets import (
 
 from supalink import __version__
 from supalink.errors import SupalinkError
+from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
+from supalink.ui.snippets_dialog import SnippetsDialog
+from supalink.ui.theme import Theme, apply_theme
 
 
 class MainWindow(QMainWindow):
@@ -87,6 +91,9 @@ class MainWindow(QMainWindow):
         self.profiles.delete_requested.connect(self._delete)
         self.form.edited.connect(self._edited)
         self.save_button.clicked.connect(self.save_profile)
+        self.test_button.clicked.connect(self.test)
+        self.config_button.clicked.connect(self.write_config)
+        self.monitor_button.clicked.connect(self.open_monitor)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -95,6 +102,26 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.profile_menu = self.menuBar().addMenu("&Profile")
+        self.test_action = self._action(self.profile_menu, "&Test connection", "Ctrl+T", self.test)
+        self.config_action = self._action(
+            self.profile_menu, "Write MCP client &config…", "Ctrl+Shift+C", self.write_config
+        )
+        self.monitor_action = self._action(
+            self.profile_menu, "Open &monitor", "Ctrl+M", self.open_monitor
+        )
+        self.profile_menu.addSeparator()
+        self._action(self.profile_menu, "Code &snippets…", "Ctrl+Shift+E", self.show_snippets)
+        self._action(self.profile_menu, "&Pool sizing…", "Ctrl+Shift+P", self.show_pool_sizing)
+        view_menu = self.menuBar().addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        current = Theme(str(self.context.repository.preference("theme", Theme.SYSTEM)))
+        for theme in Theme:
+            action = QAction(theme.value.title(), self, checkable=True)
+            action.setChecked(theme is current)
+            action.triggered.connect(lambda _=False, chosen=theme: self.set_theme(chosen))
+            self.theme_group.addAction(action)
+            theme_menu.addAction(action)
         self.help_menu = self.menuBar().addMenu("&Help")
         self._action(self.help_menu, "&About Supalink", None, self._about)
 
@@ -229,6 +256,45 @@ class MainWindow(QMainWindow):
         while f"{base} {number}" in names:
             number += 1
         return f"{base} {number}"
+
+    # ----- actions --------------------------------------------------------------------
+    def _valid_profile(self, action: str) -> Profile | None:
+        """The form's profile, or None after telling the user what is missing."""
+        profile = self.form.profile()
+        problems = profile.problems()
+        if problems:
+            field, message = next(iter(problems.items()))
+            self.statusBar().showMessage(
+                f"Cannot {action}: {field.replace('_', ' ')}: {message}", 8000
+            )
+            return None
+        return profile
+
+    def test(self) -> None:
+        self.statusBar().showMessage("The connection test is not available yet", 5000)
+
+    def write_config(self) -> None:
+        self.statusBar().showMessage("Writing MCP configs is not available yet", 5000)
+
+    def open_monitor(self) -> None:
+        self.statusBar().showMessage("The monitor is not available yet", 5000)
+
+    def show_snippets(self) -> None:
+        profile = self._valid_profile("show snippets")
+        if profile is not None:
+            SnippetsDialog(profile, self).exec()
+
+    def show_pool_sizing(self) -> None:
+        self.statusBar().showMessage("Pool sizing is not available yet", 5000)
+
+    def set_theme(self, theme: Theme) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        try:
+            self.context.repository.set_preference("theme", str(theme))
+        except SupalinkError as error:
+            self._error("Could not save the theme", error)
 
     # ----- state ----------------------------------------------------------------------
     def _edited(self) -> None:

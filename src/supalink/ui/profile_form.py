@@ -59,7 +59,6 @@ class FieldRow(QWidget):
         self.message = QLabel()
         self.message.setObjectName("fieldMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9534f;")
         self.message.hide()
         layout.addWidget(self.message)
         self._layout = layout
@@ -404,7 +403,10 @@ class ProfileForm(QWidget):
             self.rows["paste"].show_message(str(error))
             return
         name = self.name.text()
+        keep_saving, was_saved = self.save_password.isChecked(), self._password_saved
         self.set_profile(parsed.profile.replace(name=name or parsed.profile.name))
+        self.save_password.setChecked(keep_saving and self._keyring_usable)
+        self._password_saved = was_saved
         if parsed.password is not None:
             self.password.setText(parsed.password)
             self.password.setModified(True)

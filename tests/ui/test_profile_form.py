@@ -1,0 +1,128 @@
+"""The connection form, typed into as a person would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from supalink.profiles.supabase import Mode
+from supalink.ui.profile_form import ProfileForm
+from tests.support.postgres import PostgresServer
+
+REF = "abcdefghijklmnopqrst"
+DASHBOARD = f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@aws-1-eu-central-1.pooler.supabase.com:6543/postgres"
+
+
+def make_form(qtbot: Any, usable: bool = True) -> ProfileForm:
+    form = ProfileForm("Secret Service (GNOME Keyring, KeePassXC)", usable)
+    qtbot.addWidget(form)
+    form.show()
+    return form
+
+
+def test_each_field_validates_as_you_type(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    qtbot.keyClicks(form.name, "Prod")
+    qtbot.keyClicks(form.ref, "ABC")
+    assert "20 lowercase letters" in form.rows["ref"].message.text()
+    assert form.rows["ref"].message.isVisible()
+    form.ref.clear()
+    qtbot.keyClicks(form.ref, REF)
+    assert not form.rows["ref"].message.isVisible()
+    assert "region" in form.rows["region"].message.text()
+    form.region.setCurrentIndex(form.region.findData("eu-west-1"))
+    assert not form.rows["region"].message.isVisible()
+    assert "cannot be guessed" in form.rows["pooler_index"].message.text()
+    form.pooler_index.setValue(0)
+    assert form.problems() == {}
+    assert form.uri.text().startswith(f"postgresql://postgres.{REF}@aws-0-eu-west-1.pooler")
+
+
+def test_pasting_a_dashboard_uri_fills_the_form(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    qtbot.keyClicks(form.name, "Prod")
+    form.paste.setText(DASHBOARD)
+    profile = form.profile()
+    assert profile.name == "Prod"
+    assert profile.ref == REF
+    assert profile.mode is Mode.TRANSACTION
+    assert profile.region == "eu-central-1"
+    assert profile.pooler_index == 1
+    assert form.password.text() == ""
+    assert "Type the database password" in form.paste.placeholderText()
+    assert "no prepared statements, no LISTEN" in form.mode_summary.text()
+
+
+def test_a_bad_paste_says_why_beside_the_box(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    form.paste.setText("mysql://root@localhost/db")
+    assert "not a Postgres URI" in form.rows["paste"].message.text()
+
+
+def test_password_is_masked_shown_on_request_and_masked_in_the_uri(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    form.paste.setText(DASHBOARD.replace("[YOUR-PASSWORD]", "hunter2-secret"))
+    qtbot.keyClicks(form.name, "Prod")
+    assert form.password.echoMode() == QLineEdit.EchoMode.Password
+    assert "hunter2-secret" not in form.password.displayText()
+    assert "hunter2-secret" not in form.uri.text()
+    assert ":****@" in form.uri.text()
+    qtbot.mouseClick(form.show_password, Qt.MouseButton.LeftButton)
+    assert form.password.displayText() == "hunter2-secret"
+    qtbot.mouseClick(form.show_password, Qt.MouseButton.LeftButton)
+    assert form.password.echoMode() == QLineEdit.EchoMode.Password
+    assert (
+        form.password_status.text() == "Will be saved in Secret Service (GNOME Keyring, KeePassXC)"
+    )
+
+
+def test_without_a_keyring_the_password_is_not_saved_and_it_says_so(qtbot: Any) -> None:
+    form = make_form(qtbot, usable=False)
+    assert not form.save_password.isEnabled()
+    assert "no usable keyring" in form.password_status.text()
+    assert not form.wants_password_saved()
+
+
+def test_custom_host_shows_host_and_port_only(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    form.custom_kind.setChecked(True)
+    assert form.rows["host"].isVisible()
+    assert not form.rows["ref"].isVisible()
+    assert not form.rows["region"].isVisible()
+    qtbot.keyClicks(form.name, "Local")
+    qtbot.keyClicks(form.host, "::1")
+    assert form.problems() == {}
+    assert "@[::1]:5432/postgres" in form.uri.text()
+
+
+def test_ca_file_subject_and_expiry_are_shown(qtbot: Any, pg: PostgresServer) -> None:
+    form = make_form(qtbot)
+    form.sslrootcert.setText(str(pg.ca_cert))
+    assert "Supalink Test CA" in form.ca_info.text()
+    assert "valid until" in form.ca_info.text()
+    form.sslrootcert.setText(str(pg.ca_cert) + ".missing")
+    assert "no file at" in form.ca_info.text()
+
+
+def test_tab_moves_through_the_form_in_reading_order(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    form.activateWindow()
+    form.paste.setFocus()
+    qtbot.waitUntil(form.paste.hasFocus)
+    seen = []
+    for _ in range(5):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == [form.name, form.supabase_kind, form.ref, form.mode, form.region]
+
+
+def test_every_input_has_an_accessible_name(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    for widget in (
+        form.paste, form.name, form.ref, form.mode, form.region, form.pooler_index,
+        form.pooler_host, form.host, form.port, form.user, form.database, form.password,
+        form.sslmode, form.sslrootcert, form.connect_timeout, form.application_name, form.uri,
+    ):  # fmt: skip
+        assert widget.accessibleName(), widget
