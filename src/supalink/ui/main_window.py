@@ -285,7 +285,9 @@ class MainWindow(QMainWindow):
             SnippetsDialog(profile, self).exec()
 
     def show_pool_sizing(self) -> None:
-        self.statusBar().showMessage("Pool sizing is not available yet", 5000)
+        from supalink.ui.sizing_dialog import SizingDialog
+
+        SizingDialog(self.form.profile().mode, self).exec()
 
     def set_theme(self, theme: Theme) -> None:
         app = QApplication.instance()

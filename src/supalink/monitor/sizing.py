@@ -1,0 +1,73 @@
+"""The guide's pool sizing rule, checked against the compute size's connection limits."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize
+from supalink.profiles.supabase import Mode
+
+DEFAULT_BUFFER = 2
+# Supabase's own services (Auth, Storage, Realtime, the dashboard) hold some connections.
+SHARE_WARNING = 0.8
+
+
+@dataclass(frozen=True)
+class SizingAdvice:
+    suggested_max: int
+    total: int  # this pool plus the other pools declared
+    limit: int
+    limit_name: str
+    verdict: str  # "ok", "tight" or "over"
+    message: str
+
+
+def suggested_max(concurrent: int, buffer: int = DEFAULT_BUFFER) -> int:
+    """max = ceil(concurrent * 1.5) + buffer."""
+    if concurrent < 0 or buffer < 0:
+        raise ValueError("concurrent operations and buffer cannot be negative")
+    return math.ceil(concurrent * 1.5) + buffer
+
+
+def compute_size(name: str) -> ComputeSize:
+    for size in COMPUTE_SIZES:
+        if size.name.lower() == name.lower():
+            return size
+    raise ValueError(f"unknown compute size {name!r}")
+
+
+def advise(
+    concurrent: int,
+    size: ComputeSize,
+    mode: Mode,
+    other_pools: tuple[int, ...] = (),
+    buffer: int = DEFAULT_BUFFER,
+) -> SizingAdvice:
+    """Suggest a max and say whether all declared pools fit under the relevant limit.
+
+    Through the transaction pooler clients count against Supavisor's client limit;
+    direct and session connections each hold a Postgres backend.
+    """
+    suggested = suggested_max(concurrent, buffer)
+    total = suggested + sum(other_pools)
+    if mode is Mode.TRANSACTION:
+        limit, limit_name = size.pooler_clients, "pooler client"
+    else:
+        limit, limit_name = size.max_connections, "max_connections"
+    if total > limit:
+        verdict = "over"
+        message = (
+            f"{total} connections exceed {size.name}'s {limit_name} limit of {limit}: "
+            "shrink the pools, use the transaction pooler, or pick a larger compute size"
+        )
+    elif total > limit * SHARE_WARNING:
+        verdict = "tight"
+        message = (
+            f"{total} of {limit} ({limit_name}): little room is left for Supabase's own "
+            "services and for reconnects"
+        )
+    else:
+        verdict = "ok"
+        message = f"{total} of {limit} ({limit_name}) on {size.name}: fits with room to spare"
+    return SizingAdvice(suggested, total, limit, limit_name, verdict, message)

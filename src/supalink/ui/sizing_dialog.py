@@ -1,0 +1,130 @@
+"""Pool sizing helper: expected concurrency in, a suggested max and a limit check out."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.monitor.server_view import COMPUTE_SIZES
+from supalink.monitor.sizing import DEFAULT_BUFFER, advise
+from supalink.profiles.supabase import Mode
+from supalink.ui.profile_form import MODE_LABELS
+
+VERDICT_COLORS = {"ok": "#2f9e6f", "tight": "#d9822b", "over": "#d9534f"}
+
+
+class SizingDialog(QDialog):
+    def __init__(self, mode: Mode = Mode.SESSION, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Pool sizing")
+        self.resize(520, 480)
+        self.concurrent = QSpinBox()
+        self.concurrent.setRange(0, 100_000)
+        self.concurrent.setValue(10)
+        self.concurrent.setAccessibleName("Expected concurrent operations")
+        self.buffer = QSpinBox()
+        self.buffer.setRange(0, 1000)
+        self.buffer.setValue(DEFAULT_BUFFER)
+        self.buffer.setAccessibleName("Buffer")
+        self.compute = QComboBox()
+        self.compute.setAccessibleName("Compute size")
+        for size in COMPUTE_SIZES:
+            self.compute.addItem(
+                f"{size.name} ({size.max_connections} connections, {size.pooler_clients} "
+                "pooler clients)",
+                size,
+            )
+        self.mode = QComboBox()
+        self.mode.setAccessibleName("Connection mode")
+        for each, label in MODE_LABELS.items():
+            self.mode.addItem(label, each)
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+        self.others = QTableWidget(0, 2)
+        self.others.setAccessibleName("Other pools")
+        self.others.setHorizontalHeaderLabels(["Other client", "Pool max"])
+        self.others.horizontalHeader().setStretchLastSection(True)
+        add = QPushButton("Add pool")
+        remove = QPushButton("Remove pool")
+        self.suggested = QLabel()
+        self.suggested.setAccessibleName("Suggested pool max")
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Expected concurrent operations", self.concurrent)
+        form.addRow("Buffer", self.buffer)
+        form.addRow("Compute size", self.compute)
+        form.addRow("Mode", self.mode)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(add)
+        buttons_row.addWidget(remove)
+        buttons_row.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Other pools on the same database (their max sizes):"))
+        layout.addWidget(self.others, 1)
+        layout.addLayout(buttons_row)
+        layout.addWidget(self.suggested)
+        layout.addWidget(self.verdict)
+        layout.addWidget(close)
+
+        for spin in (self.concurrent, self.buffer):
+            spin.valueChanged.connect(self.recompute)
+        for combo in (self.compute, self.mode):
+            combo.currentIndexChanged.connect(self.recompute)
+        self.others.itemChanged.connect(self.recompute)
+        add.clicked.connect(self.add_pool)
+        remove.clicked.connect(self._remove_pool)
+        self.recompute()
+
+    def add_pool(self, name: str = "another app", size: int = 20) -> None:
+        row = self.others.rowCount()
+        self.others.insertRow(row)
+        self.others.setItem(row, 0, QTableWidgetItem(name or "another app"))
+        self.others.setItem(row, 1, QTableWidgetItem(str(size)))
+        self.recompute()
+
+    def _remove_pool(self) -> None:
+        row = self.others.currentRow()
+        if row >= 0:
+            self.others.removeRow(row)
+            self.recompute()
+
+    def other_sizes(self) -> tuple[int, ...]:
+        sizes = []
+        for row in range(self.others.rowCount()):
+            item = self.others.item(row, 1)
+            text = item.text().strip() if item is not None else ""
+            sizes.append(int(text) if text.isdigit() else 0)
+        return tuple(sizes)
+
+    def recompute(self, *_: object) -> None:
+        advice = advise(
+            self.concurrent.value(),
+            self.compute.currentData(),
+            Mode(self.mode.currentData()),
+            self.other_sizes(),
+            self.buffer.value(),
+        )
+        self.suggested.setText(
+            "<span style='font-size: 16pt'>Suggested pool max: "
+            f"<b>{advice.suggested_max}</b></span>"
+            f"<br>max = ceil({self.concurrent.value()} &times; 1.5) + {self.buffer.value()}"
+        )
+        color = VERDICT_COLORS[advice.verdict]
+        self.verdict.setText(f"<span style='color: {color}'>{advice.message}</span>")
+        self.advice = advice
