@@ -64,3 +64,15 @@ def test_no_arguments_opens_the_gui_and_sigterm_quits_it(tmp_path: Path) -> None
     assert process.returncode == 0
     assert "app stopped" in log_file.read_text()
     process.communicate()
+
+
+def test_self_check_opens_the_windows_and_prints_versions(tmp_path: Path) -> None:
+    result = run(SUPALINK, "--self-check", env={"SUPALINK_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["supalink"] == __version__
+    for key in ("python", "qt", "pyside6", "psycopg", "libpq", "keyring"):
+        assert lines[key], key
+    assert lines["qt platform"] == "offscreen"
+    assert "main" in lines["windows"]
+    assert not (tmp_path / "config" / "settings.json").exists()

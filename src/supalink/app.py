@@ -90,3 +90,57 @@ def run_gui(paths: AppPaths | None = None) -> int:
         loop.close()
     log.info("app stopped")
     return 0
+
+
+def versions(keyring_description: str) -> dict[str, str]:
+    import platform
+
+    import psycopg
+    from PySide6 import QtCore
+    from PySide6 import __version__ as pyside_version
+
+    from supalink import __version__
+
+    libpq = psycopg.pq.version()
+    return {
+        "supalink": __version__,
+        "python": platform.python_version(),
+        "qt": QtCore.qVersion(),
+        "pyside6": pyside_version,
+        "psycopg": psycopg.__version__,
+        "libpq": f"{libpq // 10000}.{libpq % 100}",
+        "keyring": keyring_description,
+    }
+
+
+def self_check(paths: AppPaths | None = None) -> int:
+    """Open the windows offscreen, print versions, exit 0: packaging's smoke test."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from supalink.ui.main_window import MainWindow
+
+    # A throwaway settings folder: a self-check never touches the user's profiles.
+    with tempfile.TemporaryDirectory(prefix="supalink-self-check-") as scratch:
+        context = build_context(paths or AppPaths.under(Path(scratch)))
+        existing = QApplication.instance()
+        qt_app = existing if isinstance(existing, QApplication) else QApplication([])
+        window = MainWindow(context)
+        window.show()
+        qt_app.processEvents()
+        opened = ["main"] if window.isVisible() else []
+        window.close()
+        for key, value in versions(context.keyring_description).items():
+            print(f"{key}: {value}")
+        print(f"qt platform: {qt_app.platformName()}")
+        print(f"windows: {', '.join(opened) or 'none'}")
+    return 0 if opened == ["main"] else 1
+
+
+def run_demo() -> int:
+    print("supalink: --demo is not available yet", file=sys.stderr)
+    return 1

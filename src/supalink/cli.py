@@ -33,6 +33,16 @@ def build_parser(only: str | None = None) -> OneLineErrorParser:
         "Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"supalink {__version__}")
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="open the windows offscreen, print versions and exit (used by packaging)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start a throwaway local PostgreSQL and open the app on a demo profile",
+    )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
     )
@@ -47,9 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fast = "mcp_run" if argv[:1] == ["mcp-run"] else None
     args = build_parser(only=fast).parse_args(argv)
     if args.command is None:
-        from supalink.app import run_gui
-
-        return run_gui()
+        return _open_app(args)
     if fast is None:  # the launcher stays lean: logging.handlers alone costs ~0.05 s
         _log_to_file()
     try:
@@ -63,6 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return code
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    from supalink import app
+
+    if args.self_check:
+        return app.self_check()
+    if args.demo:
+        return app.run_demo()
+    return app.run_gui()
 
 
 def _log_to_file() -> None:
