@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import psycopg_pool
+
 from supalink.logs import SecretMasker
 from supalink.monitor.events import iso_time
 from supalink.monitor.failures import describe
-from supalink.monitor.pool import PoolRunner, PoolUnavailable
+from supalink.monitor.pool import ConnectionSilent, PoolRunner, PoolUnavailable, run_bounded
 
 
 class Health(StrEnum):
@@ -90,18 +92,19 @@ class HealthChecker:
     async def check(self) -> HealthReport:
         started = time.monotonic()
         try:
+            # Each step is bounded: the wait for a connection, the pool's checkout check
+            # and the query (a silently dead network would hold them for a minute).
             async with self.pool.connection(self.timeout) as conn:
-                await conn.execute("SELECT 1")
+                await run_bounded(conn, conn.execute("SELECT 1"), self.timeout)
                 await conn.rollback()  # a health check leaves nothing behind
         except PoolUnavailable as error:
             return self._report(Health.DOWN, None, describe(error, self._masker))
         except Exception as error:
             reason = describe(error, self._masker)
-            failure = self.pool.last_failure
-            if failure is not None and failure.message not in reason:
-                # "couldn't get a connection after 10 s" says little; say why.
-                reason = f"{reason} (last connection error: {failure.message})"
-            self.pool.check_soon()  # replace the dead connections before the next check
+            if isinstance(error, psycopg_pool.PoolTimeout | ConnectionSilent):
+                reason = self._no_answer()
+            # One failed: the idle ones probably died with it. Replace them at once.
+            self.pool.check_soon()
             return self._report(Health.DOWN, None, reason)
         latency = time.monotonic() - started
         new_errors = self.pool.measures().counters.errors - self._errors_before
@@ -112,6 +115,12 @@ class HealthChecker:
                 Health.DEGRADED, latency, f"{new_errors} pool requests failed since last check"
             )
         return self._report(Health.HEALTHY, latency, None)
+
+    def _no_answer(self) -> str:
+        reason = f"no answer to SELECT 1 within {self.timeout:g} s"
+        if (failure := self.pool.last_failure) is not None:
+            reason += f" (last connection error: {failure.message})"
+        return reason
 
     def _report(self, status: Health, latency: float | None, error: str | None) -> HealthReport:
         if error is not None:

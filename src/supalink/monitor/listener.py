@@ -14,7 +14,6 @@ second to poll; an idle listener here wakes once per check interval.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import secrets
@@ -38,7 +37,7 @@ from supalink.monitor.events import (
     Reconnected,
 )
 from supalink.monitor.failures import describe, failure_of
-from supalink.monitor.pool import Connection
+from supalink.monitor.pool import Connection, close_quietly, run_bounded
 from supalink.monitor.settings import MonitorSettings, check_channel, connection_kwargs
 from supalink.profiles.supabase import Mode
 
@@ -81,10 +80,6 @@ class Backoff:
     def next_delay(self) -> float:
         delay, self._next = self._next, min(self.cap, self._next * 2)
         return delay * random.uniform(0.8, 1.0)  # noqa: S311 - spreading retries, not secrecy
-
-
-class _ConnectionLost(Exception):
-    """The check query did not answer in time."""
 
 
 class Listener:
@@ -160,11 +155,11 @@ class Listener:
                 continue
             try:
                 await self._serve(conn)
-            except (psycopg.Error, OSError, _ConnectionLost) as error:
+            except (psycopg.Error, OSError) as error:
                 self._lost(error)
             finally:
                 self.backend_pid = None
-                await _close_quietly(conn)
+                await close_quietly(conn)
 
     async def _connect_or_wait(self) -> Connection | None:
         try:
@@ -200,7 +195,7 @@ class Listener:
                     await self._refuse_transaction_pooler(conn, kwargs)
                     self._pooler_checked = True
             except BaseException:
-                await _close_quietly(conn)
+                await close_quietly(conn)
                 raise
         return conn
 
@@ -218,7 +213,7 @@ class Listener:
         try:
             await sender.execute("SELECT pg_notify(%s, 'probe')", (probe,))
         finally:
-            await _close_quietly(sender)
+            await close_quietly(sender)
         arrived = False
         async for _ in conn.notifies(timeout=PROBE_WAIT, stop_after=1):
             arrived = True
@@ -254,7 +249,10 @@ class Listener:
                 continue
             remaining = next_check - loop.time()
             if remaining <= 0:
-                await self._check_alive(conn)
+                # The guide's SELECT 1: a silently dead connection is found here.
+                await run_bounded(
+                    conn, conn.execute("SELECT 1"), self.settings.pool.connect_timeout
+                )
                 next_check = loop.time() + interval
                 continue
             self._changed.clear()
@@ -310,23 +308,6 @@ class Listener:
             Notification(notify.channel, notify.payload, notify.pid, self._clock())
         )
 
-    async def _check_alive(self, conn: Connection) -> None:
-        """The guide's SELECT 1. On a silent network it would wait for TCP keepalives, so
-        it is bounded; closing before cancelling spares psycopg a cancel request that
-        would wait on the same dead network."""
-        query = asyncio.ensure_future(conn.execute("SELECT 1"))
-        done, _ = await asyncio.wait({query}, timeout=self.settings.pool.connect_timeout)
-        if query in done:
-            query.result()
-            return
-        await _close_quietly(conn)
-        query.cancel()
-        with contextlib.suppress(BaseException):
-            await query
-        raise _ConnectionLost(
-            f"the connection did not answer SELECT 1 within {self.settings.pool.connect_timeout} s"
-        )
-
     def _lost(self, error: BaseException) -> None:
         self._down_since = self._clock()
         self._reported = True  # the Disconnected event says it; failed attempts add nothing
@@ -344,8 +325,3 @@ async def _server_pid(conn: Connection) -> int:
     cursor = await conn.execute("SELECT pg_backend_pid()")
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
-
-
-async def _close_quietly(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
-        await conn.close()

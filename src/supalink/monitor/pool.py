@@ -12,13 +12,14 @@ pool's own backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -32,6 +33,7 @@ from supalink.monitor.settings import PoolSettings, connection_kwargs
 log = logging.getLogger(__name__)
 
 Connection = psycopg.AsyncConnection[TupleRow]
+T = TypeVar("T")
 CLOSE_TIMEOUT = 3.0  # of the 5 s the whole monitor has to stop
 
 
@@ -43,6 +45,51 @@ class PoolState(StrEnum):
 
 class PoolUnavailable(SupalinkError):
     """The pool is stopped, or closed by a permanent failure (the message says which)."""
+
+
+class ConnectionSilent(psycopg.OperationalError):
+    """A connection did not answer in time: on a silently dead network (NAT timeout,
+    sleeping laptop) it would otherwise wait for TCP keepalives, about a minute."""
+
+
+async def run_bounded(conn: Connection, operation: Awaitable[T], timeout: float) -> T:
+    """Await a query on `conn` for at most `timeout` seconds, else close `conn` and raise
+    ConnectionSilent. Closing before cancelling spares psycopg the cancel request it would
+    otherwise send and wait for (up to ten seconds) over the same dead network."""
+    # The task hands its error back as a value, so no task ever ends in an exception
+    # that only this function knows was handled.
+    task = asyncio.ensure_future(_outcome(operation))
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        await _abandon(conn, task)
+        raise
+    if task not in done:
+        await _abandon(conn, task)
+        raise ConnectionSilent(f"the connection did not answer within {timeout:g} s")
+    result, error = task.result()
+    if error is not None:
+        raise error
+    return cast(T, result)
+
+
+async def _outcome(operation: Awaitable[T]) -> tuple[T | None, Exception | None]:
+    try:
+        return await operation, None
+    except Exception as error:
+        return None, error
+
+
+async def _abandon(conn: Connection, task: asyncio.Future[Any]) -> None:
+    await close_quietly(conn)
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+
+
+async def close_quietly(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -96,6 +143,18 @@ async def configure_session(conn: Connection, settings: PoolSettings) -> None:
     await conn.commit()  # the pool refuses a connection left inside a transaction
 
 
+def _bounded_pool_class(timeout: float) -> type[AsyncConnectionPool[Connection]]:
+    """psycopg_pool's `check()` tests idle connections with `check_connection`, unbounded:
+    on a silent network it would hold them for a minute, and swallow cancellation."""
+
+    class BoundedCheckPool(AsyncConnectionPool[Connection]):
+        @staticmethod
+        async def check_connection(conn: Connection) -> None:
+            await run_bounded(conn, AsyncConnectionPool.check_connection(conn), timeout)
+
+    return BoundedCheckPool
+
+
 def _observed_connection_class(
     on_success: Callable[[], None], on_failure: Callable[[BaseException], None]
 ) -> type[Connection]:
@@ -134,6 +193,7 @@ class PoolRunner:
         self._on_failure = on_failure
         self._on_recovered = on_recovered
         self._pool: AsyncConnectionPool[Connection] | None = None
+        self._pool_class = _bounded_pool_class(settings.connect_timeout)
         self._closed_counters = PoolCounters()  # from pools closed before this one
         self._in_use = 0
         self._failing = False  # between a failure and the next successful connect
@@ -145,7 +205,8 @@ class PoolRunner:
         if self.state is PoolState.OPEN:
             return
         kwargs = connection_kwargs(self.conninfo, self.settings)
-        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+        self._pool_class = _bounded_pool_class(self.settings.connect_timeout)
+        pool = self._pool_class(
             self.conninfo,
             kwargs=kwargs,
             connection_class=_observed_connection_class(self._connected, self._connect_failed),
@@ -164,14 +225,19 @@ class PoolRunner:
         log.info("pool opened (min %s, max %s)", self.settings.min_size, self.settings.max_size)
 
     async def stop(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        # A check or close in flight is waited for, not cancelled: cut short, either
-        # would leave connections open with no owner.
-        deadline = asyncio.get_running_loop().time() + timeout
+        # A check or close in flight is waited for first: cut short, either would
+        # leave connections open with no owner.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if self._tasks:
-            _, late = await asyncio.wait(self._tasks, timeout=timeout)
-            for task in late:
-                task.cancel()
-        remaining = max(0.5, deadline - asyncio.get_running_loop().time())
+            _, late = await asyncio.wait(self._tasks, timeout=timeout / 2)
+            # psycopg_pool's check() takes a cancellation for a failed check and goes on
+            # to the next connection: cancel until it runs out of them.
+            while late and loop.time() < deadline:
+                for task in late:
+                    task.cancel()
+                _, late = await asyncio.wait(late, timeout=0.1)
+        remaining = max(0.5, deadline - loop.time())
         await self._close_pool(remaining)
         self.state = PoolState.STOPPED
 
@@ -248,7 +314,7 @@ class PoolRunner:
 
     async def _check(self, conn: Connection) -> None:
         try:
-            await AsyncConnectionPool.check_connection(conn)
+            await self._pool_class.check_connection(conn)
         except Exception:
             # One dead idle connection usually means all of them died with the server;
             # checking them at once spares the caller a backoff per dead connection.
@@ -256,6 +322,8 @@ class PoolRunner:
             raise
 
     def _connected(self) -> None:
+        if self.state is PoolState.OPEN:  # over: health must not blame an old failure
+            self.last_failure = None
         if self._failing:
             self._failing = False
             log.info("pool connections work again")
