@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from tests.monitor.conftest import channel_name
+from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.secret_service import SecretService
 
@@ -127,7 +128,7 @@ def test_streams_json_events_and_stops_on_a_signal_within_five_seconds(
 def test_duration_stops_it_cleanly_with_readable_lines(pg: PostgresServer, tmp_path: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [SUPALINK, "monitor", "--uri", pg.uri(), "--duration", "1.5"],
+        [SUPALINK, "monitor", "--uri", pg.uri(), "--duration", "1.5", "--channel", "jobs"],
         capture_output=True,
         timeout=30,
         env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
@@ -139,6 +140,7 @@ def test_duration_stops_it_cleanly_with_readable_lines(pg: PostgresServer, tmp_p
     lines = result.stdout.decode().splitlines()
     assert any(" pool open: size " in line for line in lines)
     assert any(" health healthy (" in line for line in lines)
+    assert any(" listening on jobs (server pid " in line for line in lines)
     assert all(line[:2].isdigit() and line[2] == ":" for line in lines)
     assert result.stderr == b""
     log = (tmp_path / "log" / "supalink.log").read_bytes()
@@ -170,8 +172,8 @@ def test_a_wrong_password_ends_it_with_one_line_and_exit_1(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], b"give a profile NAME or --uri"),
-        (["name", "--uri", "postgresql://h/db"], b"give a profile NAME or --uri"),
+        ([], b"give a profile NAME or --uri URI\n"),
+        (["name", "--uri", "postgresql://h/db"], b"not both"),
         (["--uri", "postgresql://u:p%zz#?@h/db"], b"cannot be read: invalid percent-encoded"),
         (["--uri", "postgresql://h/db", "--sslrootcert", "/no/such/ca.crt"], b"no such file"),
         (["--uri", "postgresql://h/db", "--duration", "0"], b"--duration must be"),
@@ -224,3 +226,19 @@ def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert kinds(events, "health")[0]["status"] == "healthy"
     assert all(secret not in result.stdout + result.stderr for secret in SECRET_BYTES)
+
+
+def test_listen_through_a_transaction_pooler_exits_1_saying_why(
+    transaction_bouncer: Pgbouncer, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [SUPALINK, "monitor", "--uri", transaction_bouncer.uri(), "--channel", "jobs"],
+        capture_output=True,
+        timeout=30,
+        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count(b"\n") == 1
+    assert b"transaction-mode pooler" in result.stderr
+    assert b"listener error (not retrying): LISTEN needs" in result.stdout

@@ -55,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
 
-    if (args.name is None) == (args.uri is None):
-        raise UsageError("give a profile NAME or --uri, not both")
+    if args.name is None and args.uri is None:
+        raise UsageError("give a profile NAME or --uri URI")
+    if args.name is not None and args.uri is not None:
+        raise UsageError("give a profile NAME or --uri URI, not both")
     if args.duration is not None and not (args.duration > 0 and math.isfinite(args.duration)):
         raise UsageError("--duration must be a positive number of seconds")
     if args.sslrootcert is not None and not args.sslrootcert.is_file():
@@ -198,6 +200,10 @@ def describe_event(event: Event) -> str:
         )
     elif kind == "notification":
         text = f"notification on {data['channel']} from pid {data['pid']}: {data['payload']}"
+    elif kind == "listening":
+        text = f"listening on {', '.join(data['channels'])} (server pid {data['pid']})"
+    elif kind == "dropped":
+        text = f"{data['count']} events dropped: the output could not keep up"
     elif kind == "disconnected":
         text = f"{data['source']} disconnected: {data['error']}"
     elif kind == "reconnected":
