@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from supalink.errors import UsageError
 from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import REFUSAL, ListenerState
@@ -257,3 +258,31 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
     assert min(figures["gaps"]) >= 0.08
     # Generous behavioural bound: the window would still repaint during the flood.
     assert figures["worst_lag"] < 1.0
+
+
+def test_batches_as_an_async_iterator_end_when_the_engine_stops(
+    pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    channel = channel_name()
+
+    async def scenario() -> list[str]:
+        engine = MonitorEngine(pg.uri(), quick_settings(), channels=[channel])
+        kinds: list[str] = []
+
+        async def consume() -> None:
+            async for batch in engine.batches():
+                kinds.extend(event.event for event in batch)
+                if "listening" in kinds and "notification" not in kinds:
+                    await engine.send_test_notification(channel, "é" * 3999 + "x")
+                if "notification" in kinds:
+                    await engine.stop()
+
+        async with engine:
+            await asyncio.wait_for(consume(), 20)  # ends: stop() closes the stream
+        with pytest.raises(UsageError, match="at most 7999 bytes"):
+            await engine.send_test_notification(channel, "x" * 8000)
+        return kinds
+
+    kinds = run(qasync_loop, scenario())
+    assert kinds.count("notification") == 1
+    assert "stats" in kinds

@@ -15,7 +15,9 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.health import Health
 from supalink.monitor.pool import PoolState, PoolUnavailable
 from supalink.monitor.stats import StatsSample
+from supalink.profiles.supabase import Mode
 from tests.monitor.conftest import Collector, quick_settings, run, wait_until
+from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 
 
@@ -181,3 +183,23 @@ def test_statement_timeout_cancels_long_queries(
                 await conn.execute("SELECT pg_sleep(5)")
 
     run(qasync_loop, scenario())
+
+
+def test_through_a_transaction_pooler_no_session_state_is_set(
+    transaction_bouncer: Pgbouncer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """A session SET there would land on a shared server connection."""
+
+    async def scenario() -> tuple[Any, ...]:
+        settings = quick_settings(mode=Mode.TRANSACTION, statement_timeout=42)
+        async with (
+            MonitorEngine(transaction_bouncer.uri(), settings) as engine,
+            engine.pool.connection() as conn,
+        ):
+            cursor = await conn.execute("SELECT current_setting('statement_timeout')")
+            row = await cursor.fetchone()
+            assert row is not None
+            assert conn.prepare_threshold is None  # no prepared statements either
+            return tuple(row)
+
+    assert run(qasync_loop, scenario()) == ("0",)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.monitor.bus import BatchCallback, EventBus
 from supalink.monitor.events import (
@@ -197,7 +198,7 @@ class MonitorEngine:
                 {"test": True, "sent_at": datetime.now(UTC).isoformat(), "from": "supalink"}
             )
         if len(payload.encode()) > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"a payload is at most {MAX_PAYLOAD_BYTES} bytes")
+            raise UsageError(f"a payload is at most {MAX_PAYLOAD_BYTES} bytes")
         async with self.pool.connection() as conn:
             await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
             await conn.commit()

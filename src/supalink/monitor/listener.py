@@ -188,7 +188,7 @@ class Listener:
             raise ListenerRefused(REFUSAL)
         kwargs = connection_kwargs(self.conninfo, self.settings.pool, listener=True)
         # Bounded as a whole: the pooler check below runs queries too.
-        async with asyncio.timeout(self.settings.pool.connect_timeout * 2):
+        async with asyncio.timeout(self.settings.pool.connect_timeout * 2 + PROBE_WAIT):
             conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, **kwargs)
             try:
                 if not self._pooler_checked:

@@ -29,6 +29,7 @@ from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
 from supalink.monitor.failures import Failure, failure_of
 from supalink.monitor.settings import PoolSettings, connection_kwargs
+from supalink.profiles.supabase import Mode
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,11 @@ class PoolMeasures:
 
 
 async def configure_session(conn: Connection, settings: PoolSettings) -> None:
-    """Per-session settings, sent as SQL because poolers drop the `options` parameter."""
+    """Per-session settings, sent as SQL because poolers drop the `options` parameter.
+    Not through a transaction pooler: a session SET there lands on a shared server
+    connection and would change other clients' sessions."""
+    if settings.mode is Mode.TRANSACTION:
+        return
     milliseconds = round(settings.statement_timeout * 1000)
     await conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{milliseconds}",))
     await conn.commit()  # the pool refuses a connection left inside a transaction
