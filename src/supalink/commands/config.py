@@ -1,0 +1,284 @@
+"""`supalink config`: show, write, remove and verify the MCP server entry in a client's config.
+
+Every change is previewed as a masked diff, backed up, and written atomically; `verify`
+starts the entry as the client would. Exit 0 on success, 1 on a refused or failed
+operation, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supalink.errors import SupalinkError, UsageError
+
+if TYPE_CHECKING:
+    from supalink.mcp.clients import McpClient
+    from supalink.mcp.editor import Plan
+    from supalink.mcp.templates import ServerEntry
+
+DEFAULT_SERVER_NAME = "supabase"
+
+
+def register(subparsers: Any) -> None:
+    from supalink.mcp.templates import TEMPLATES
+
+    parser = subparsers.add_parser(
+        "config",
+        help="show, write, remove or verify the MCP server entry in a client's config file",
+        description="Show, write, remove and verify the MCP server entry in an MCP client's "
+        "config file. Exit 0 on success, 1 on a refused or failed operation, 2 on bad input.",
+    )
+    actions = parser.add_subparsers(
+        dest="config_action", metavar="ACTION", required=True, parser_class=type(parser)
+    )
+
+    clients = actions.add_parser("clients", help="list the MCP clients and their config files")
+    clients.set_defaults(run=run_clients)
+
+    show = actions.add_parser("show", help="print a client's server entries, passwords masked")
+    _add_target(show, every_entry_by_default=True)
+    show.set_defaults(run=run_show)
+
+    write = actions.add_parser("write", help="write the server entry (diff preview, backup)")
+    _add_target(write)
+    source = write.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", metavar="NAME", help="a saved profile")
+    source.add_argument(
+        "--uri", metavar="URI", help="a postgresql:// URI with its password; '-' reads stdin"
+    )
+    write.add_argument(
+        "--template", choices=TEMPLATES, help="the server to run (default: reference)"
+    )
+    write.add_argument("--sslrootcert", type=Path, metavar="PATH", help="the CA certificate")
+    write.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    write.add_argument("--yes", action="store_true", help="replace a different existing entry")
+    write.add_argument(
+        "--force", action="store_true", help="write even if the file changed since the preview"
+    )
+    write.set_defaults(run=run_write)
+
+    remove = actions.add_parser("remove", help="remove the server entry (diff preview, backup)")
+    _add_target(remove)
+    remove.add_argument("--yes", action="store_true", help="remove without asking")
+    remove.set_defaults(run=run_remove)
+
+    verify = actions.add_parser("verify", help="start the configured server and run select 1")
+    _add_target(verify)
+    verify.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="default: 30"
+    )
+    verify.set_defaults(run=run_verify)
+
+
+def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
+    from supalink.mcp.clients import CLIENTS
+
+    parser.add_argument("--client", required=True, choices=list(CLIENTS), help="the MCP client")
+    parser.add_argument(
+        "--config", type=Path, metavar="PATH", help="the config file (default: the client's)"
+    )
+    if every_entry_by_default:
+        parser.add_argument("--server-name", metavar="NAME", help="only this entry")
+    else:
+        parser.add_argument(
+            "--server-name",
+            default=DEFAULT_SERVER_NAME,
+            metavar="NAME",
+            help=f"the entry's name (default: {DEFAULT_SERVER_NAME})",
+        )
+
+
+def _target(args: argparse.Namespace) -> tuple[McpClient, Path]:
+    from supalink.mcp.clients import Host, get_client
+
+    client = get_client(args.client)
+    if args.config is not None:
+        return client, args.config.expanduser()
+    return client, Path(client.config_path(Host.current()))
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def run_clients(args: argparse.Namespace) -> int:
+    from supalink.mcp.clients import CLIENTS, Host
+
+    host = Host.current()
+    for client in CLIENTS.values():
+        path = Path(client.config_path(host))
+        note = "" if path.exists() else "  (no file yet)"
+        print(f"{client.id:<12} {client.name:<15} {client.root_key:<11} {path}{note}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    import json
+
+    from supalink.logs import SecretMasker
+    from supalink.mcp.editor import document_secrets, load_document, read_config
+    from supalink.mcp.jsonedit import MISSING
+
+    client, path = _target(args)
+    data = read_config(path)
+    if data is None:
+        raise SupalinkError(f"no config file at {path}")
+    document = load_document(path, data)
+    shown: Any = document.servers(client.root_key)
+    if args.server_name is not None:
+        shown = document.member(client.root_key, args.server_name)
+        if shown is MISSING:
+            raise SupalinkError(f"no {args.server_name!r} entry in {path}")
+    masker = SecretMasker()
+    for secret in document_secrets(data):
+        masker.add_secret(secret)
+    print(masker.mask(json.dumps(shown, indent=2, ensure_ascii=False)))
+    return 0
+
+
+def _read_uri(value: str) -> str:
+    if value != "-":
+        return value
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise UsageError("--uri -: no URI on standard input")
+    return line
+
+
+def _entry_from_args(
+    args: argparse.Namespace,
+) -> tuple[ServerEntry, tuple[str, ...], list[str]]:
+    """The entry to write, the secrets it holds, and warnings about it."""
+    from supalink.mcp.templates import DEFAULT_TEMPLATE, build_entry, prepare_connection
+
+    if args.profile is not None:
+        uri, sslrootcert = _profile_connection(args.profile)
+        sslrootcert = args.sslrootcert or sslrootcert
+    else:
+        uri, sslrootcert = _read_uri(args.uri), args.sslrootcert
+    connection = prepare_connection(uri, sslrootcert)
+    entry = build_entry(args.template or DEFAULT_TEMPLATE, connection)
+    return entry, connection.secrets, connection.warnings()
+
+
+def _profile_connection(name: str) -> tuple[str, Path | None]:
+    """The URI (password included, from the keyring) and CA of a saved profile."""
+    from supalink.paths import AppPaths
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.uris import build_uri
+
+    repository = open_repository(AppPaths.for_user())
+    profile = repository.load(name).profile
+    password = repository.password(name)
+    if password is None:
+        raise SupalinkError(
+            f"profile {name!r} has no saved password: save it in the keyring, or pass --uri"
+        )
+    ca = Path(profile.sslrootcert).expanduser() if profile.sslrootcert else None
+    return build_uri(profile, password), ca
+
+
+def _warn_if_running(client: McpClient) -> None:
+    from supalink.mcp.processes import running_processes
+
+    running = running_processes(client.process_names)
+    if running:
+        pids = ", ".join(str(process.pid) for process in running)
+        _say(
+            f"warning: {client.name} is running (pid {pids}): quit it fully and start it again "
+            "to load the change; while it runs it may write its own copy of the file back"
+        )
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
+    from supalink.mcp.editor import apply
+    from supalink.paths import AppPaths
+
+    preview = plan.preview()
+    if preview:
+        print(preview)
+    if dry_run:
+        _say("dry run: nothing written")
+        return 0
+    confirmed = yes
+    if plan.needs_confirmation and not yes:
+        verb = "Replace the existing" if plan.action == "replace" else "Remove the"
+        confirmed = _confirm(f"{verb} {plan.server_name!r} entry in {plan.path}?")
+    applied = apply(
+        plan,
+        backup_root=AppPaths.for_user().data_dir / "backups",
+        confirmed=confirmed,
+        force=force,
+    )
+    if applied.replanned:
+        _say(f"{plan.path} changed since the preview; the change was applied to it as it is now")
+    if applied.written is None:
+        print(f"{plan.path}: nothing to change")
+        return 0
+    print(f"wrote {applied.written}")
+    if applied.backup is not None:
+        print(f"backup: {applied.backup}")
+    _warn_if_running(plan.client)
+    return 0
+
+
+def run_write(args: argparse.Namespace) -> int:
+    from supalink.mcp.editor import plan_write
+
+    client, path = _target(args)
+    entry, secrets, warnings = _entry_from_args(args)
+    plan = plan_write(
+        path, client, args.server_name, entry.as_json(client.entry_type), secrets=secrets
+    )
+    for warning in warnings:
+        _say(f"warning: {warning}")
+    if plan.action == "unchanged":
+        print(f"{path}: {args.server_name!r} is already up to date")
+        return 0
+    return _apply(plan, yes=args.yes, force=args.force, dry_run=args.dry_run)
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from supalink.mcp.editor import plan_remove
+
+    client, path = _target(args)
+    plan = plan_remove(path, client, args.server_name)
+    if plan.action == "absent":
+        _say(f"no {args.server_name!r} entry in {path}: nothing to remove")
+        return 0
+    return _apply(plan, yes=args.yes, force=False)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from supalink.mcp.editor import load_document, read_config
+    from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp.templates import ServerEntry
+    from supalink.mcp.verify import verify_entry
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    client, path = _target(args)
+    data = read_config(path)
+    if data is None:
+        raise SupalinkError(f"no config file at {path}")
+    value = load_document(path, data).member(client.root_key, args.server_name)
+    if value is MISSING:
+        raise SupalinkError(f"no {args.server_name!r} entry in {path}")
+    entry = ServerEntry.from_json(value, f"{args.server_name!r} in {path}")
+    report = asyncio.run(verify_entry(entry, timeout=args.timeout))
+    if not report.ok:
+        raise SupalinkError(report.describe())
+    print(f"{args.server_name}: {report.summary} in {report.elapsed:.1f} s")
+    return 0

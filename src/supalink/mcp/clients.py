@@ -1,0 +1,159 @@
+"""The MCP clients whose config files Supalink edits, and where each keeps its file.
+
+Paths are computed from a `Host` (platform name, environment, home folder) that
+callers pass in, so every OS's paths are computed and tested on any OS.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+
+from supalink.errors import UsageError
+
+# Claude Desktop's MSIX package family name; its files live under LocalCache.
+CLAUDE_MSIX_FAMILY = "Claude_pzs8sxrjxfjjc"
+
+
+def _path_exists(path: PurePath) -> bool:
+    return Path(path).exists()
+
+
+@dataclass(frozen=True)
+class Host:
+    """The facts about the machine that decide where a client keeps its config."""
+
+    platform: str  # sys.platform: "linux", "darwin", "win32"
+    environ: Mapping[str, str]
+    home: PurePath
+    exists: Callable[[PurePath], bool] = field(default=_path_exists, compare=False)
+
+    @classmethod
+    def current(cls) -> Host:
+        return cls(sys.platform, dict(os.environ), Path.home())
+
+    @property
+    def is_windows(self) -> bool:
+        return self.platform == "win32"
+
+    @property
+    def is_macos(self) -> bool:
+        return self.platform == "darwin"
+
+    def path(self, text: str) -> PurePath:
+        return PureWindowsPath(text) if self.is_windows else PurePosixPath(text)
+
+    def under_home(self, *parts: str) -> PurePath:
+        return self.path(str(self.home)).joinpath(*parts)
+
+    def xdg_config_home(self) -> PurePath:
+        value = self.environ.get("XDG_CONFIG_HOME", "")
+        # The XDG spec says a relative value is invalid and must be ignored.
+        if value and self.path(value).is_absolute():
+            return self.path(value)
+        return self.under_home(".config")
+
+    def appdata(self) -> PurePath:
+        value = self.environ.get("APPDATA")
+        return self.path(value) if value else self.under_home("AppData", "Roaming")
+
+    def local_appdata(self) -> PurePath:
+        value = self.environ.get("LOCALAPPDATA")
+        return self.path(value) if value else self.under_home("AppData", "Local")
+
+    def application_support(self) -> PurePath:
+        return self.under_home("Library", "Application Support")
+
+
+@dataclass(frozen=True)
+class McpClient:
+    """One MCP client: its config file(s), the key its servers live under, its processes."""
+
+    id: str
+    name: str
+    root_key: str
+    locate: Callable[[Host], PurePath]
+    # Some clients require `"type": "stdio"` in every server entry.
+    entry_type: str | None = None
+    # Executable names (basename of argv[0] or the process name) when the client runs.
+    process_names: tuple[str, ...] = ()
+
+    def config_path(self, host: Host) -> PurePath:
+        return self.locate(host)
+
+
+def _claude_desktop(host: Host) -> PurePath:
+    name = "claude_desktop_config.json"
+    if host.is_macos:
+        return host.application_support() / "Claude" / name
+    if host.is_windows:
+        msix = host.local_appdata() / "Packages" / CLAUDE_MSIX_FAMILY
+        # An MSIX install redirects the app's %APPDATA% into its package folder, so once the
+        # package is installed that file is the one it reads, even before it has written it.
+        if host.exists(msix):
+            return msix / "LocalCache" / "Roaming" / "Claude" / name
+        return host.appdata() / "Claude" / name
+    return host.xdg_config_home() / "Claude" / name
+
+
+def _vscode(host: Host) -> PurePath:
+    if host.is_macos:
+        return host.application_support() / "Code" / "User" / "mcp.json"
+    if host.is_windows:
+        return host.appdata() / "Code" / "User" / "mcp.json"
+    return host.xdg_config_home() / "Code" / "User" / "mcp.json"
+
+
+CLIENTS: dict[str, McpClient] = {
+    client.id: client
+    for client in (
+        McpClient(
+            "claude",
+            "Claude Desktop",
+            "mcpServers",
+            _claude_desktop,
+            process_names=("Claude", "claude-desktop", "Claude.exe", "claude.exe"),
+        ),
+        McpClient(
+            "claude-code",
+            "Claude Code",
+            "mcpServers",
+            lambda host: host.under_home(".claude.json"),
+            entry_type="stdio",
+            process_names=("claude",),
+        ),
+        McpClient(
+            "cursor",
+            "Cursor",
+            "mcpServers",
+            lambda host: host.under_home(".cursor", "mcp.json"),
+            process_names=("cursor", "Cursor", "Cursor.exe"),
+        ),
+        McpClient(
+            "windsurf",
+            "Windsurf",
+            "mcpServers",
+            lambda host: host.under_home(".codeium", "windsurf", "mcp_config.json"),
+            process_names=("windsurf", "Windsurf", "Windsurf.exe"),
+        ),
+        McpClient(
+            "vscode",
+            "VS Code",
+            "servers",
+            _vscode,
+            entry_type="stdio",
+            process_names=("code", "Code", "Code.exe"),
+        ),
+    )
+}
+
+
+def get_client(client_id: str) -> McpClient:
+    try:
+        return CLIENTS[client_id]
+    except KeyError:
+        known = ", ".join(CLIENTS)
+        raise UsageError(f"unknown MCP client {client_id!r} (known: {known})") from None

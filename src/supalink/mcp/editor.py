@@ -1,0 +1,273 @@
+"""Plan, preview and apply one change to an MCP client's config file without breaking it.
+
+The flow is plan -> preview (a masked diff) -> apply. `apply` re-reads the file and
+refuses when it changed since the plan (Claude Desktop rewrites its file while it
+runs), backs the old bytes up, and replaces the file atomically, keeping its
+permission bits, or 0600 when a password goes in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from supalink.errors import SupalinkError
+from supalink.files import PRIVATE_MODE, atomic_write_bytes, resolve_link
+from supalink.logs import SecretMasker
+from supalink.mcp.clients import McpClient
+from supalink.mcp.jsonedit import MISSING, JsonDocument
+from supalink.mcp.templates import ServerEntry, entry_secrets
+
+log = logging.getLogger(__name__)
+
+BACKUPS_KEPT: Final = 10
+Action = Literal["add", "replace", "unchanged", "remove", "absent"]
+
+
+class ConfigChanged(SupalinkError):
+    """The file changed between the preview and the write."""
+
+
+class ConfirmationRequired(SupalinkError):
+    """The change replaces or removes an entry the user has not agreed to lose."""
+
+
+def read_config(path: Path) -> bytes | None:
+    """The file's bytes (through a symlink), or None when there is no file yet."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise SupalinkError(f"{path} is a folder, not a config file") from None
+
+
+def fingerprint(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def load_document(path: Path, data: bytes | None) -> JsonDocument:
+    return JsonDocument.parse(data or b"", source=str(path))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One intended change, with everything needed to show it and to check it still holds."""
+
+    path: Path  # as the user named it, possibly a symlink
+    client: McpClient
+    server_name: str
+    action: Action
+    old: bytes | None
+    new: bytes | None  # None when there is nothing to write
+    old_entry: Any
+    new_entry: Any  # None for a removal
+    secrets: tuple[str, ...] = ()  # passwords in the new entry: masked, and the file goes 0600
+    replan: Callable[[bytes | None], Plan] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def target(self) -> Path:
+        return resolve_link(self.path)
+
+    @property
+    def changes(self) -> bool:
+        return self.new is not None and self.new != self.old
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.action in ("replace", "remove")
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint(self.old)
+
+    def masker(self) -> SecretMasker:
+        masker = SecretMasker()
+        for secret in [*self.secrets, *document_secrets(self.old), *document_secrets(self.new)]:
+            masker.add_secret(secret)
+        return masker
+
+    def preview(self) -> str:
+        """A unified diff of the file, every password masked; empty when nothing changes."""
+        if not self.changes:
+            return ""
+        before = _text(self.old).splitlines()
+        after = _text(self.new).splitlines()
+        label = str(self.path)
+        lines = difflib.unified_diff(
+            before,
+            after,
+            fromfile=f"{label} (now)" if self.old is not None else "(no file yet)",
+            tofile=f"{label} (after)",
+            lineterm="",
+        )
+        return self.masker().mask("\n".join(lines))
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8-sig", errors="replace")
+
+
+def document_secrets(data: bytes | None) -> list[str]:
+    """Secrets in every server entry of a file, so the diff's context lines hide them too."""
+    if not data:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("command"), str):
+                with contextlib.suppress(SupalinkError):  # not a stdio entry: nothing to mask
+                    found.extend(entry_secrets(ServerEntry.from_json(value, "entry")))
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    try:
+        walk(json.loads(_text(data)))
+    except ValueError:
+        return []
+    return found
+
+
+def plan_write(
+    path: Path,
+    client: McpClient,
+    server_name: str,
+    entry: Mapping[str, Any],
+    *,
+    secrets: Iterable[str] = (),
+    current: bytes | Literal[False] | None = False,
+) -> Plan:
+    """Plan setting `<root key>.<server_name>` to `entry` (read the file unless `current`)."""
+    old = read_config(path) if current is False else current
+    document = load_document(path, old)
+    existing = document.member(client.root_key, server_name)
+    new_entry = dict(entry)
+    secrets = tuple(secrets)
+    if existing == new_entry:
+        action: Action = "unchanged"
+        new = old
+    else:
+        action = "add" if existing is MISSING else "replace"
+        new = document.with_member(client.root_key, server_name, new_entry)
+    return Plan(
+        path,
+        client,
+        server_name,
+        action,
+        old,
+        new,
+        existing,
+        new_entry,
+        secrets,
+        lambda data: plan_write(path, client, server_name, entry, secrets=secrets, current=data),
+    )
+
+
+def plan_remove(
+    path: Path,
+    client: McpClient,
+    server_name: str,
+    *,
+    current: bytes | Literal[False] | None = False,
+) -> Plan:
+    old = read_config(path) if current is False else current
+    document = load_document(path, old)
+    existing = document.member(client.root_key, server_name)
+    new = None if existing is MISSING else document.without_member(client.root_key, server_name)
+    return Plan(
+        path,
+        client,
+        server_name,
+        "absent" if new is None else "remove",
+        old,
+        new,
+        existing,
+        None,
+        (),
+        lambda data: plan_remove(path, client, server_name, current=data),
+    )
+
+
+@dataclass(frozen=True)
+class Applied:
+    plan: Plan  # the plan written: a fresh one when `force` re-applied it to a changed file
+    written: Path | None  # the file replaced (a symlink's target), None when nothing changed
+    backup: Path | None
+    replanned: bool = False
+
+
+def apply(
+    plan: Plan,
+    *,
+    backup_root: Path,
+    confirmed: bool = False,
+    force: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Applied:
+    """Write the plan: refuse if the file changed since the plan unless `force`.
+
+    With `force`, the same change is planned again on the file as it is now, so the
+    other writer's edits survive too; a replacement or removal still needs `confirmed`.
+    """
+    current = read_config(plan.path)
+    replanned = False
+    if fingerprint(current) != plan.fingerprint:
+        if not force:
+            raise ConfigChanged(
+                f"{plan.path} changed since the preview (was another program writing it?); "
+                "look again, or use --force to apply the change to the file as it is now"
+            )
+        assert plan.replan is not None
+        plan = plan.replan(current)
+        replanned = True
+    if not plan.changes:
+        return Applied(plan, None, None, replanned)
+    if plan.needs_confirmation and not confirmed:
+        if plan.action == "replace":
+            raise ConfirmationRequired(
+                f"{plan.path} already has a different {plan.server_name!r} entry; "
+                "confirm with --yes to replace it"
+            )
+        raise ConfirmationRequired(f"confirm with --yes to remove {plan.server_name!r}")
+    assert plan.new is not None
+    backup = None
+    if plan.old is not None:
+        backup = write_backup(plan.target, plan.old, backup_root, now())
+    mode = PRIVATE_MODE if plan.old is None or plan.secrets else None
+    written = atomic_write_bytes(plan.path, plan.new, mode=mode)
+    log.info("%s: %s entry %r (backup %s)", written, plan.action, plan.server_name, backup)
+    return Applied(plan, written, backup, replanned)
+
+
+def backup_folder(backup_root: Path, target: Path) -> Path:
+    """One folder per config file, named so a person can tell which file it holds."""
+    digest = hashlib.sha256(str(target.absolute()).encode()).hexdigest()[:12]
+    return backup_root / f"{target.name}-{digest}"
+
+
+def write_backup(target: Path, data: bytes, backup_root: Path, when: datetime) -> Path:
+    """Save `data` as a timestamped copy (0600: it may hold passwords); keep the last 10."""
+    folder = backup_folder(backup_root, target)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    when = when.astimezone(UTC)
+    path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
+    while path.exists():  # two changes within one microsecond: keep both, in order
+        when += timedelta(microseconds=1)
+        path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
+    atomic_write_bytes(path, data, mode=PRIVATE_MODE)
+    backups = sorted(folder.glob(f"{target.name}.*Z.bak"))
+    for old in backups[:-BACKUPS_KEPT]:
+        old.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,167 @@
+"""The server entries Supalink writes for Postgres MCP servers.
+
+Each template is a shape that `supalink config verify` has proven against a
+verify-full server. The reference server (node-postgres) ignores PGSSLROOTCERT
+and rejects `--connection-string`, so the CA always travels in the URI's query
+string, where node-postgres and libpq both read it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, unquote, urlsplit
+
+from supalink.errors import SupalinkError, UsageError
+
+REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
+REFERENCE_BINARY: Final = "mcp-server-postgres"
+APPLICATION_NAME: Final = "supalink"
+CONNECT_TIMEOUT_SECONDS: Final = 10
+TEMPLATES: Final = ("reference", "postgres-mcp", "guide")
+DEFAULT_TEMPLATE: Final = "reference"
+SCHEMES: Final = ("postgresql://", "postgres://")
+_BAD_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_TLS_KEYS: Final = ("sslmode", "sslrootcert")
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    """What a client runs: a command, its arguments and extra environment."""
+
+    command: str
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def as_json(self, entry_type: str | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": entry_type} if entry_type else {}
+        data["command"] = self.command
+        data["args"] = list(self.args)
+        if self.env:
+            data["env"] = dict(self.env)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> ServerEntry:
+        """Read an entry as a client would, or say why it cannot be started over stdio."""
+        if not isinstance(data, dict):
+            raise SupalinkError(f"{where} is not an object")
+        kind = data.get("type", "stdio")
+        if kind != "stdio" or "url" in data:
+            raise SupalinkError(f"{where} is a {kind!r} server, not one started over stdio")
+        command, args, env = data.get("command"), data.get("args", []), data.get("env", {})
+        if not isinstance(command, str) or not command:
+            raise SupalinkError(f"{where} has no command")
+        if not isinstance(args, list) or not all(isinstance(arg, str) for arg in args):
+            raise SupalinkError(f"{where}: args must be a list of strings")
+        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+            raise SupalinkError(f"{where}: env must map names to strings")
+        return cls(command, tuple(args), dict(env))
+
+
+def entry_secrets(entry: ServerEntry) -> list[str]:
+    """Passwords an entry carries in URIs or secret-named variables, for masking."""
+    found: list[str] = []
+    values = [*entry.args, *entry.env.values()]
+    for value in values:
+        if "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                continue
+            if password:
+                found += [password, unquote(password)]
+    for name, value in entry.env.items():
+        if any(word in name.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "KEY")):
+            found.append(value)
+    return found
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A URI ready for a server entry: TLS settings in its query string."""
+
+    uri: str
+    sslmode: str
+    sslrootcert: str | None
+    secrets: tuple[str, ...]  # the password, raw and percent-encoded, for masking
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.secrets)
+
+    def warnings(self) -> list[str]:
+        if self.sslmode != "disable" and not self.sslrootcert:
+            # node-postgres treats every TLS mode as verify-full, and Supabase's CA is in no
+            # OS trust store: without it the server cannot check the database's certificate.
+            return [
+                "no CA certificate given (--sslrootcert): the server will fail to verify the "
+                "database's certificate (verify-full)"
+            ]
+        return []
+
+
+def prepare_connection(uri: str, sslrootcert: Path | None = None) -> Connection:
+    """Put `sslmode` (verify-full unless the URI names one) and `sslrootcert` in the URI.
+
+    Only the query string changes: the userinfo keeps its percent-encoding byte for byte.
+    """
+    uri = uri.strip()
+    if not uri.startswith(SCHEMES):
+        raise UsageError("the URI must start with postgresql:// or postgres://")
+    if "#" in uri:
+        raise UsageError("the URI contains '#': percent-encode it in the password as %23")
+    parts = urlsplit(uri)
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if _BAD_PERCENT.search(userinfo):
+        raise UsageError("the URI's user or password has a '%' that is not percent-encoded (%25)")
+    params = [pair for pair in parts.query.split("&") if pair] if parts.query else []
+    values = {unquote(pair.partition("=")[0]): unquote(pair.partition("=")[2]) for pair in params}
+    sslmode = values.get("sslmode") or "verify-full"
+    ca: str | None
+    if sslrootcert is not None:
+        if not sslrootcert.is_file():
+            raise UsageError(f"no CA certificate file at {sslrootcert}")
+        # Clients start servers in a folder of their choosing: the path must be absolute.
+        ca = os.path.abspath(sslrootcert)
+    else:
+        ca = values.get("sslrootcert") or None
+    kept = [pair for pair in params if unquote(pair.partition("=")[0]) not in _TLS_KEYS]
+    kept.append(f"sslmode={quote(sslmode, safe='')}")
+    if ca and sslmode != "disable":
+        kept.append(f"sslrootcert={quote(ca, safe='/')}")
+    base = uri.split("?", 1)[0]
+    secrets: tuple[str, ...] = ()
+    password = userinfo.partition(":")[2] if ":" in userinfo else ""
+    if password:
+        secrets = tuple(dict.fromkeys((unquote(password), password)))
+    return Connection(base + "?" + "&".join(kept), sslmode, ca, secrets)
+
+
+def build_entry(template: str, connection: Connection) -> ServerEntry:
+    """The server entry for `template`, connecting with `connection`."""
+    if template == "reference":
+        return ServerEntry("npx", ("-y", REFERENCE_PACKAGE, connection.uri))
+    if template == "postgres-mcp":
+        return ServerEntry(
+            "uvx",
+            ("postgres-mcp", "--access-mode=restricted"),
+            {"DATABASE_URI": connection.uri},
+        )
+    if template == "guide":
+        # The guide's shape, corrected: the URI is the first argument (the server takes no
+        # --connection-string), and the CA is in the URI (PGSSLROOTCERT is ignored).
+        return ServerEntry(
+            REFERENCE_BINARY,
+            (connection.uri,),
+            {
+                "PGSSLMODE": connection.sslmode,
+                "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+                "PGAPPNAME": APPLICATION_NAME,
+            },
+        )
+    raise UsageError(f"unknown template {template!r} (known: {', '.join(TEMPLATES)})")

@@ -1,0 +1,266 @@
+"""`supalink config` as a user runs it: outputs, exit codes, files, no password leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.mcp.conftest import ReferenceServer
+from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.secret_service import SecretService
+from tests.support.tls import TlsFiles
+
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
+ENCODED = quote(SPECIAL_PASSWORD, safe="")
+URI = f"postgresql://supalink_app:{ENCODED}@127.0.0.1:5432/postgres"
+OTHER = '{\n  "globalShortcut": "Ctrl+Space"\n}\n'
+
+
+def config(
+    *args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SUPALINK, "config", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**(env if env is not None else os.environ), "SUPALINK_HOME": str(home)},
+        check=False,
+    )
+
+
+def assert_no_password(*texts: str) -> None:
+    for text in texts:
+        for form in (SPECIAL_PASSWORD, ENCODED):
+            assert form not in text
+
+
+@pytest.fixture
+def ca(tls_files: TlsFiles) -> Path:
+    return tls_files.ca_cert
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_text(OTHER)
+    return path
+
+
+def write(cfg: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return config(
+        "write", "--client", "claude", "--config", str(cfg), "--uri", "-", *extra,
+        home=home, stdin=URI + "\n",
+    )  # fmt: skip
+
+
+def test_clients_lists_every_client_and_its_file(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    result = config("clients", home=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "claude", "claude-code", "cursor", "windsurf", "vscode",
+    ]  # fmt: skip
+    assert f"{tmp_path}/Claude/claude_desktop_config.json  (no file yet)" in lines[0]
+    assert f"servers     {tmp_path}/Code/User/mcp.json" in lines[4]
+
+
+def test_dry_run_shows_the_masked_diff_and_writes_nothing(
+    tmp_path: Path, cfg: Path, ca: Path
+) -> None:
+    result = write(cfg, tmp_path / "home", "--sslrootcert", str(ca), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"--- {cfg} (now)\n+++ {cfg} (after)\n")
+    assert '+    "supabase": {' in result.stdout
+    assert (
+        "postgresql://supalink_app:****@127.0.0.1:5432/postgres?sslmode=verify-full"
+        in result.stdout
+    )
+    assert result.stderr == "dry run: nothing written\n"
+    assert cfg.read_text() == OTHER
+    assert not (tmp_path / "home" / "data").exists()  # no backup: nothing was replaced
+    assert_no_password(result.stdout, result.stderr)
+
+
+def test_write_then_again_then_replace_then_remove(tmp_path: Path, cfg: Path, ca: Path) -> None:
+    home = tmp_path / "home"
+    first = write(cfg, home, "--sslrootcert", str(ca))
+    assert first.returncode == 0, first.stderr
+    backup = Path(first.stdout.splitlines()[-1].removeprefix("backup: "))
+    assert first.stdout.splitlines()[-2] == f"wrote {cfg}"
+    assert backup.read_text() == OTHER
+    assert backup.is_relative_to(home / "data" / "backups")
+    written = json.loads(cfg.read_text())
+    assert written["globalShortcut"] == "Ctrl+Space"
+    assert written["mcpServers"]["supabase"]["args"][2] == (
+        f"{URI}?sslmode=verify-full&sslrootcert={ca}"
+    )
+    assert cfg.stat().st_mode & 0o777 == 0o600
+
+    again = write(cfg, home, "--sslrootcert", str(ca))
+    assert (again.returncode, again.stdout) == (0, f"{cfg}: 'supabase' is already up to date\n")
+
+    before = cfg.read_bytes()
+    refused = write(cfg, home, "--sslrootcert", str(ca), "--template", "guide")
+    assert refused.returncode == 1
+    assert "already has a different 'supabase' entry; confirm with --yes" in refused.stderr
+    assert '-      "command": "npx",' in refused.stdout  # the entry it would replace is shown
+    assert cfg.read_bytes() == before
+
+    replaced = write(cfg, home, "--sslrootcert", str(ca), "--template", "guide", "--yes")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["command"] == "mcp-server-postgres"
+
+    args = ("--client", "claude", "--config", str(cfg))
+    not_confirmed = config("remove", *args, home=home)
+    assert not_confirmed.returncode == 1
+    assert "confirm with --yes to remove 'supabase'" in not_confirmed.stderr
+    removed = config("remove", *args, "--yes", home=home)
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(cfg.read_text()) == {"globalShortcut": "Ctrl+Space", "mcpServers": {}}
+    absent = config("remove", *args, "--yes", home=home)
+    assert (absent.returncode, absent.stdout) == (0, "")
+    assert "nothing to remove" in absent.stderr
+
+    outputs = [r.stdout + r.stderr for r in (first, again, refused, replaced, removed, absent)]
+    assert_no_password(*outputs, (home / "log" / "supalink.log").read_text())
+    assert len(list(backup.parent.iterdir())) == 3
+
+
+def test_without_a_ca_it_writes_and_warns(tmp_path: Path, cfg: Path) -> None:
+    result = write(cfg, tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "warning: no CA certificate given (--sslrootcert)" in result.stderr
+    assert "verify-full" in result.stderr
+    assert "sslrootcert" not in json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2]
+
+
+def test_show_masks_passwords(tmp_path: Path, cfg: Path, ca: Path) -> None:
+    home = tmp_path / "home"
+    assert write(cfg, home, "--sslrootcert", str(ca), "--server-name", "db").returncode == 0
+    shown = config("show", "--client", "claude", "--config", str(cfg), home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["db"]["command"] == "npx"
+    assert "postgresql://supalink_app:****@" in shown.stdout
+    one = config(
+        "show", "--client", "claude", "--config", str(cfg), "--server-name", "db", home=home
+    )
+    assert json.loads(one.stdout)["command"] == "npx"
+    missing = config(
+        "show", "--client", "claude", "--config", str(cfg), "--server-name", "x", home=home
+    )
+    assert (missing.returncode, missing.stderr) == (1, f"supalink config: no 'x' entry in {cfg}\n")
+    no_file = config("show", "--client", "claude", "--config", str(tmp_path / "n.json"), home=home)
+    assert no_file.returncode == 1
+    assert_no_password(shown.stdout, one.stdout)
+
+
+def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.json"
+    cfg.write_bytes(b'{\n  "mcpServers": {\n    "a": 1,\n  }\n}\n')
+    result = write(cfg, tmp_path / "home", "--yes", "--force")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"supalink config: {cfg} is not valid JSON: "
+        "Expecting property name enclosed in double quotes at line 4, column 3\n"
+    )
+    assert cfg.read_bytes() == b'{\n  "mcpServers": {\n    "a": 1,\n  }\n}\n'
+    assert sorted(tmp_path.iterdir()) == [cfg, tmp_path / "home"]
+    assert not (tmp_path / "home" / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["write", "--client", "zed", "--uri", URI],
+        ["write", "--client", "claude", "--uri", "mysql://u@h/db"],
+        ["write", "--client", "claude", "--uri", URI, "--sslrootcert", "/nonexistent.crt"],
+        ["write", "--client", "claude", "--uri", URI, "--profile", "p"],
+        ["write", "--client", "claude"],
+        ["write", "--client", "claude", "--uri", URI, "--template", "nope"],
+        ["verify", "--client", "claude", "--timeout", "0"],
+        ["show"],
+        [],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = config(*args, "--config", str(tmp_path / "c.json"), home=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""
+    assert not (tmp_path / "c.json").exists()
+    assert_no_password(result.stderr)
+
+
+def test_a_running_client_is_warned_about(tmp_path: Path, cfg: Path) -> None:
+    fake = subprocess.Popen(["bash", "-c", "exec -a claude-desktop sleep 60"])
+    try:
+        result = write(cfg, tmp_path / "home")
+    finally:
+        fake.kill()
+        fake.wait()
+    assert result.returncode == 0, result.stderr
+    assert f"warning: Claude Desktop is running (pid {fake.pid}" in result.stderr
+    assert "quit it fully and start it again" in result.stderr
+
+
+def test_profile_write_then_verify_end_to_end(
+    tmp_path: Path,
+    pg: PostgresServer,
+    secret_service: SecretService,
+    reference_server: ReferenceServer,
+) -> None:
+    home, cfg = tmp_path / "home", tmp_path / "Claude" / "claude_desktop_config.json"
+    name = f"local-{uuid.uuid4().hex[:6]}"
+    added = subprocess.run(
+        [
+            SUPALINK, "profile", "add", name, "--host", "127.0.0.1", "--port", str(pg.port),
+            "--user", pg.role, "--sslrootcert", str(pg.ca_cert), "--password-stdin",
+        ],
+        input=SPECIAL_PASSWORD, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "SUPALINK_HOME": str(home)},
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    target = ("--client", "claude", "--config", str(cfg))
+    written = config("write", *target, "--profile", name, home=home)
+    assert written.returncode == 0, written.stderr
+    assert written.stderr == ""  # the profile's CA is used: no warning
+    assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
+
+    verified = config("verify", *target, home=home, env=reference_server.environment())
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("supabase: the server answered query 'select 1' in ")
+    assert_no_password(written.stdout, written.stderr, verified.stdout, verified.stderr)
+
+
+def test_verify_failures_exit_1_with_the_reason(
+    tmp_path: Path, pg: PostgresServer, tls_files: TlsFiles, reference_server: ReferenceServer
+) -> None:
+    home, cfg = tmp_path / "home", tmp_path / "c.json"
+    env = reference_server.environment()
+    uri = pg.uri(sslmode=None)
+    args = ("--client", "cursor", "--config", str(cfg))
+    written = config(
+        "write", *args, "--uri", "-", "--sslrootcert", str(tls_files.other_ca_cert),
+        home=home, stdin=uri,
+    )  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    failed = config("verify", *args, home=home, env=env)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("supalink config: calling query with 'select 1' failed:")
+    assert "certificate" in failed.stderr
+    missing = config("verify", *args, "--server-name", "other", home=home, env=env)
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        f"supalink config: no 'other' entry in {cfg}\n",
+    )
+    assert_no_password(failed.stdout, failed.stderr)

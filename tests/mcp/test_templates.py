@@ -1,0 +1,116 @@
+"""Server entries: the URI's TLS settings, the three templates' shapes, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from supalink.errors import SupalinkError, UsageError
+from supalink.mcp.templates import ServerEntry, build_entry, prepare_connection
+from tests.support.postgres import SPECIAL_PASSWORD
+
+USERINFO = f"supalink_app:{quote(SPECIAL_PASSWORD, safe='')}"
+URI = f"postgresql://{USERINFO}@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def ca(tmp_path: Path) -> Path:
+    path = tmp_path / "prod ca-2021.crt"
+    path.write_text("-----BEGIN CERTIFICATE-----\n")
+    return path
+
+
+def test_the_ca_and_verify_full_go_in_the_query_and_the_userinfo_is_untouched(ca: Path) -> None:
+    connection = prepare_connection(URI + "?application_name=x", ca)
+    assert connection.uri == (
+        f"{URI}?application_name=x&sslmode=verify-full&sslrootcert={quote(str(ca), safe='/')}"
+    )
+    assert connection.sslmode == "verify-full"
+    assert connection.sslrootcert == str(ca)
+    assert set(connection.secrets) == {SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")}
+    assert connection.warnings() == []
+
+
+def test_a_relative_ca_path_is_made_absolute(ca: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ca.parent)
+    connection = prepare_connection(URI, Path(ca.name))
+    assert connection.sslrootcert == str(ca)
+
+
+def test_the_uris_own_settings_are_kept_and_the_flag_wins(ca: Path, tmp_path: Path) -> None:
+    kept = prepare_connection(URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt")
+    assert kept.uri == URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt"
+    replaced = prepare_connection(URI + "?sslrootcert=/etc/ca.crt&sslmode=require", ca)
+    assert replaced.uri == URI + f"?sslmode=require&sslrootcert={quote(str(ca), safe='/')}"
+
+
+def test_without_a_ca_it_warns_that_verify_full_will_fail() -> None:
+    connection = prepare_connection(URI)
+    assert connection.uri == URI + "?sslmode=verify-full"
+    assert connection.sslrootcert is None
+    assert "verify-full" in connection.warnings()[0]
+    assert prepare_connection(URI + "?sslmode=disable").warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("mysql://u:p@h/db", "must start with postgresql://"),
+        ("postgresql://u:p#ss@h/db", "percent-encode it in the password as %23"),
+        ("postgresql://u:100%@h/db", "not percent-encoded"),
+    ],
+)
+def test_bad_uris_are_bad_input(uri: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        prepare_connection(uri)
+
+
+def test_a_missing_ca_file_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no CA certificate file at"):
+        prepare_connection(URI, tmp_path / "absent.crt")
+
+
+def test_a_uri_without_a_password_carries_no_secret() -> None:
+    assert prepare_connection("postgres://u@h/db").secrets == ()
+
+
+def test_template_shapes(ca: Path) -> None:
+    connection = prepare_connection(URI, ca)
+    uri = connection.uri
+    assert build_entry("reference", connection).as_json() == {
+        "command": "npx",
+        "args": ["-y", "@modelcontextprotocol/server-postgres", uri],
+    }
+    assert build_entry("postgres-mcp", connection).as_json("stdio") == {
+        "type": "stdio",
+        "command": "uvx",
+        "args": ["postgres-mcp", "--access-mode=restricted"],
+        "env": {"DATABASE_URI": uri},
+    }
+    guide = build_entry("guide", connection).as_json()
+    assert guide == {
+        "command": "mcp-server-postgres",
+        "args": [uri],
+        "env": {"PGSSLMODE": "verify-full", "PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "supalink"},
+    }
+    assert "--connection-string" not in guide["args"]
+    assert "PGSSLROOTCERT" not in guide["env"]
+    with pytest.raises(UsageError, match="unknown template"):
+        build_entry("nope", connection)
+
+
+def test_entries_read_back_as_a_client_reads_them() -> None:
+    entry = ServerEntry.from_json({"type": "stdio", "command": "x", "args": ["a"]}, "e")
+    assert entry == ServerEntry("x", ("a",), {})
+    assert ServerEntry.from_json({"command": "x"}, "e").args == ()
+    for bad, message in [
+        ([], "is not an object"),
+        ({"type": "http", "url": "https://h"}, "not one started over stdio"),
+        ({"command": ""}, "has no command"),
+        ({"command": "x", "args": "a b"}, "args must be a list of strings"),
+        ({"command": "x", "env": {"A": 1}}, "env must map names to strings"),
+    ]:
+        with pytest.raises(SupalinkError, match=message):
+            ServerEntry.from_json(bad, "e")
