@@ -1,0 +1,76 @@
+"""The app's event loop is selector-based on every OS, so psycopg's async mode works on Windows.
+
+psycopg refuses asyncio's ProactorEventLoop, and qasync's default `QEventLoop` is its IOCP
+(proactor) loop when `os.name == "nt"`. Windows is not available here, so two checks stand in:
+the loop built on this OS is a real `asyncio.SelectorEventLoop`, and the source of qasync and of
+`build_event_loop` show that the selector class is defined and chosen on every OS.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import textwrap
+from typing import Any
+
+import qasync
+
+from supalink.app import build_event_loop
+
+
+def test_built_loop_is_qasyncs_selector_loop(qapp: Any) -> None:
+    loop = build_event_loop(qapp)
+    try:
+        assert type(loop) is qasync.QSelectorEventLoop
+        assert isinstance(loop, asyncio.SelectorEventLoop)
+        assert not any("Proactor" in cls.__name__ for cls in type(loop).__mro__)
+    finally:
+        loop.close()
+
+
+def test_build_event_loop_names_the_selector_class_without_asking_the_os() -> None:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(build_event_loop)))
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    calls = [ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    assert calls == ["qasync.QSelectorEventLoop"]
+    # No branch on the OS and no use of qasync's OS-dependent default loop.
+    assert not {"platform", "name", "QEventLoop", "QIOCPEventLoop"} & attributes
+    assert not {"sys", "os", "platform"} & names
+
+
+def _module_level_assignments(tree: ast.Module) -> dict[str, ast.expr]:
+    return {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def test_qasync_defines_the_selector_loop_on_every_os_and_the_proactor_only_on_windows() -> None:
+    tree = ast.parse(inspect.getsource(qasync))
+    # Unconditional, top-level: the selector loop and the module it comes from exist on Windows.
+    top = _module_level_assignments(tree)
+    assert "QSelectorEventLoop" in top
+    assert "_SelectorEventLoop" in ast.unparse(top["QSelectorEventLoop"])
+    unix_import = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "_unix"
+        and [alias.name for alias in node.names] == ["_SelectorEventLoop"]
+    ]
+    assert unix_import, "qasync no longer imports its selector loop unconditionally"
+    # The default QEventLoop is the proactor one when os.name == "nt": why the app avoids it.
+    windows_branch = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "os.name == 'nt'"
+    )
+    branch = _module_level_assignments(ast.Module(body=windows_branch.body, type_ignores=[]))
+    assert ast.unparse(branch["QEventLoop"]) == "QIOCPEventLoop"
+    assert "_ProactorEventLoop" in ast.unparse(branch["QIOCPEventLoop"])
+    assert issubclass(qasync.QSelectorEventLoop, asyncio.SelectorEventLoop)
