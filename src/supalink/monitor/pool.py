@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -82,10 +84,20 @@ async def _outcome(operation: Awaitable[T]) -> tuple[T | None, Exception | None]
 
 
 async def _abandon(conn: Connection, task: asyncio.Future[Any]) -> None:
-    await close_quietly(conn)
-    task.cancel()
+    """Shut the socket down under the waiting query, so it fails at once by itself;
+    closing the descriptor instead would pull it from under the loop's reader."""
+    with (
+        contextlib.suppress(OSError, psycopg.Error),
+        socket.socket(fileno=os.dup(conn.fileno())) as sock,
+    ):
+        sock.shutdown(socket.SHUT_RDWR)
+    await asyncio.wait({task}, timeout=1.0)
+    if not task.done():
+        await close_quietly(conn)  # so cancelling sends no cancel request
+        task.cancel()
     with contextlib.suppress(BaseException):
         await task
+    await close_quietly(conn)
 
 
 async def close_quietly(conn: Connection) -> None:
