@@ -103,7 +103,7 @@ def encode(text: str, *, bom: bool, crlf: bool) -> bytes:
     return (UTF8_BOM if bom else b"") + (text.replace("\n", "\r\n") if crlf else text).encode()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents.filter(bool), layouts, st.booleans(), st.booleans(), st.booleans(), entries)
 def test_a_write_is_what_the_clients_own_serialiser_would_have_written(
     document: dict[str, Any],
@@ -122,7 +122,7 @@ def test_a_write_is_what_the_clients_own_serialiser_would_have_written(
     assert edited == encode(render(expected, indent, minified=minified), bom=bom, crlf=crlf)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents, layouts, st.booleans(), st.booleans(), entries)
 def test_every_other_member_and_key_order_survive_a_write(
     document: dict[str, Any], indent: int | str | None, bom: bool, crlf: bool, value: Any
@@ -179,7 +179,7 @@ def test_removing_keeps_everything_else(document: dict[str, Any], indent: int | 
     assert removed.decode() == render(expected, indent)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents, layouts, st.data())
 def test_malformed_text_is_reported_where_json_reports_it(
     document: dict[str, Any], indent: int | str | None, data: st.DataObject
