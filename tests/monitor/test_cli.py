@@ -76,6 +76,16 @@ class Monitor:
             self.finish()
 
 
+def run_monitor(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [SUPALINK, "monitor", *args],
+        capture_output=True,
+        timeout=30,
+        env={**os.environ, "SUPALINK_HOME": str(home)},
+        check=False,
+    )
+
+
 def notify(uri: str, *notes: tuple[str, str]) -> None:
     with psycopg.connect(uri, autocommit=True) as conn:
         for channel, payload in notes:
@@ -127,13 +137,7 @@ def test_streams_json_events_and_stops_on_a_signal_within_five_seconds(
 
 def test_duration_stops_it_cleanly_with_readable_lines(pg: PostgresServer, tmp_path: Path) -> None:
     started = time.monotonic()
-    result = subprocess.run(
-        [SUPALINK, "monitor", "--uri", pg.uri(), "--duration", "1.5", "--channel", "jobs"],
-        capture_output=True,
-        timeout=30,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
+    result = run_monitor(tmp_path, "--uri", pg.uri(), "--duration", "1.5", "--channel", "jobs")
     took = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert 1.5 <= took < 1.5 + 5.0
@@ -152,13 +156,7 @@ def test_a_wrong_password_ends_it_with_one_line_and_exit_1(
     pg: PostgresServer, tmp_path: Path
 ) -> None:
     wrong = f"wrong-{uuid.uuid4().hex}"
-    result = subprocess.run(
-        [SUPALINK, "monitor", "--uri", pg.uri(password=wrong), "--json"],
-        capture_output=True,
-        timeout=30,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
+    result = run_monitor(tmp_path, "--uri", pg.uri(password=wrong), "--json")
     assert result.returncode == 1
     assert result.stderr.count(b"\n") == 1
     assert b"password authentication failed" in result.stderr
@@ -182,13 +180,7 @@ def test_a_wrong_password_ends_it_with_one_line_and_exit_1(
     ids=["nothing", "both", "bad-uri", "no-ca", "zero-duration", "long-channel"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, argv: list[str], message: bytes) -> None:
-    result = subprocess.run(
-        [SUPALINK, "monitor", *argv],
-        capture_output=True,
-        timeout=30,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
+    result = run_monitor(tmp_path, *argv)
     assert result.returncode == 2
     assert result.stdout == b""
     assert result.stderr.count(b"\n") == 1
@@ -213,13 +205,7 @@ def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
     )
     repository.save(profile, SPECIAL_PASSWORD)
     try:
-        result = subprocess.run(
-            [SUPALINK, "monitor", name, "--duration", "1", "--json"],
-            capture_output=True,
-            timeout=30,
-            env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-            check=False,
-        )
+        result = run_monitor(tmp_path, name, "--duration", "1", "--json")
     finally:
         repository.remove(name)
     assert result.returncode == 0, result.stderr
@@ -231,13 +217,7 @@ def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
 def test_listen_through_a_transaction_pooler_exits_1_saying_why(
     transaction_bouncer: Pgbouncer, tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        [SUPALINK, "monitor", "--uri", transaction_bouncer.uri(), "--channel", "jobs"],
-        capture_output=True,
-        timeout=30,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
+    result = run_monitor(tmp_path, "--uri", transaction_bouncer.uri(), "--channel", "jobs")
     assert result.returncode == 1
     assert result.stderr.count(b"\n") == 1
     assert b"transaction-mode pooler" in result.stderr
