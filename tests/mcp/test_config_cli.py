@@ -187,6 +187,8 @@ def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> Non
         ["write", "--client", "claude", "--uri", URI, "--profile", "p"],
         ["write", "--client", "claude"],
         ["write", "--client", "claude", "--uri", URI, "--template", "nope"],
+        ["write", "--client", "claude", "--uri", URI, "--template", "keyring"],
+        ["write", "--client", "claude", "--uri", URI, "--server", "guide"],
         ["verify", "--client", "claude", "--timeout", "0"],
         ["show"],
         [],
@@ -231,15 +233,28 @@ def test_profile_write_then_verify_end_to_end(
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     target = ("--client", "claude", "--config", str(cfg))
+    # With its password in the keyring, a profile is written through the keyring launcher.
     written = config("write", *target, "--profile", name, home=home)
     assert written.returncode == 0, written.stderr
     assert written.stderr == ""  # the profile's CA is used: no warning
-    assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
+    entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
+    assert Path(entry["command"]).is_absolute()
+    assert entry["args"][:5] == ["-m", "supalink", "mcp-run", "--profile", name]
+    assert entry["args"][-3:] == ["npx", "-y", "@modelcontextprotocol/server-postgres"]
+    assert_no_password(cfg.read_text())
 
     verified = config("verify", *target, home=home, env=reference_server.environment())
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("supabase: the server answered query 'select 1' in ")
     assert_no_password(written.stdout, written.stderr, verified.stdout, verified.stderr)
+
+    # The guide's server behind the launcher, and the URI written into the file on request.
+    for extra in (("--template", "keyring", "--server", "guide"), ("--template", "reference")):
+        rewritten = config("write", *target, "--profile", name, "--yes", *extra, home=home)
+        assert rewritten.returncode == 0, rewritten.stderr
+        verified = config("verify", *target, home=home, env=reference_server.environment())
+        assert verified.returncode == 0, (extra, verified.stderr)
+    assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
 
 
 def test_verify_failures_exit_1_with_the_reason(

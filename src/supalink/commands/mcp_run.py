@@ -20,6 +20,9 @@ def register(subparsers: Any) -> None:
         metavar="VAR",
         help="pass the URI in this environment variable instead of as the last argument",
     )
+    parser.add_argument(
+        "--sslrootcert", metavar="PATH", help="use this CA file instead of the profile's"
+    )
     parser.add_argument("server", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
     parser.set_defaults(run=run)
 
@@ -32,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     if server[:1] == ["--"]:
         server = server[1:]
     try:
-        return launch(args.profile, server, UriPlacement(args.uri_env))
+        return launch(
+            args.profile, server, UriPlacement(args.uri_env), sslrootcert=args.sslrootcert
+        )
     except SupalinkError as error:
         # Claude Desktop shows the server's stderr in its MCP log: one line, the fix in it.
         print(f"supalink mcp-run: {error}", file=sys.stderr)

@@ -82,7 +82,7 @@ def resolve_command(command: str, env: Mapping[str, str]) -> str:
     return found
 
 
-def password_for(profile_name: str) -> tuple[str, str]:
+def password_for(profile_name: str, sslrootcert: str | None = None) -> tuple[str, str]:
     """The profile's URI with its password, read from the keyring, and the password."""
     from supalink.paths import AppPaths
     from supalink.profiles.repository import open_repository
@@ -97,7 +97,10 @@ def password_for(profile_name: str) -> tuple[str, str]:
             f"profile {profile_name!r} has no password in the keyring "
             f"({repository.secrets.description}); save it in Supalink, then restart the client"
         )
-    return build_uri(saved.profile, password), password
+    profile = (
+        saved.profile if sslrootcert is None else saved.profile.replace(sslrootcert=sslrootcert)
+    )
+    return build_uri(profile, password), password
 
 
 def launch(
@@ -105,6 +108,8 @@ def launch(
     server_argv: Sequence[str],
     placement: UriPlacement,
     env: MutableMapping[str, str] | None = None,
+    *,
+    sslrootcert: str | None = None,
 ) -> int:
     """Exec the server (never returns on POSIX); on Windows run it and return its exit code."""
     if not server_argv:
@@ -112,7 +117,7 @@ def launch(
     env = dict(os.environ) if env is None else env
     find_session_bus(env)
     os.environ.update(env)  # the keyring backend reads the bus address from here
-    uri, _ = password_for(profile_name)
+    uri, _ = password_for(profile_name, sslrootcert)
     argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
     placement.apply(argv, env, uri)
     if sys.platform == "win32":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,15 @@ from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit
 
 from supalink.errors import SupalinkError, UsageError
+from supalink.paths import HOME_OVERRIDE_ENV
 
 REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
 REFERENCE_BINARY: Final = "mcp-server-postgres"
 APPLICATION_NAME: Final = "supalink"
 CONNECT_TIMEOUT_SECONDS: Final = 10
 TEMPLATES: Final = ("reference", "postgres-mcp", "guide")
+# Not a server of its own: Supalink's launcher in front of one of TEMPLATES.
+KEYRING_TEMPLATE: Final = "keyring"
 DEFAULT_TEMPLATE: Final = "reference"
 SCHEMES: Final = ("postgresql://", "postgres://")
 _BAD_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -142,26 +146,76 @@ def prepare_connection(uri: str, sslrootcert: Path | None = None) -> Connection:
     return Connection(base + "?" + "&".join(kept), sslmode, ca, secrets)
 
 
-def build_entry(template: str, connection: Connection) -> ServerEntry:
-    """The server entry for `template`, connecting with `connection`."""
+@dataclass(frozen=True)
+class ServerSpec:
+    """How a server is started, less its URI: where the URI goes, and extra environment."""
+
+    command: str
+    args: tuple[str, ...]
+    uri_env: str | None = None  # None: the URI is the last argument
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def with_uri(self, uri: str) -> ServerEntry:
+        if self.uri_env is None:
+            return ServerEntry(self.command, (*self.args, uri), dict(self.env))
+        return ServerEntry(self.command, self.args, {**self.env, self.uri_env: uri})
+
+
+def server_spec(template: str, sslmode: str = "verify-full") -> ServerSpec:
     if template == "reference":
-        return ServerEntry("npx", ("-y", REFERENCE_PACKAGE, connection.uri))
+        return ServerSpec("npx", ("-y", REFERENCE_PACKAGE))
     if template == "postgres-mcp":
-        return ServerEntry(
-            "uvx",
-            ("postgres-mcp", "--access-mode=restricted"),
-            {"DATABASE_URI": connection.uri},
-        )
+        return ServerSpec("uvx", ("postgres-mcp", "--access-mode=restricted"), "DATABASE_URI")
     if template == "guide":
         # The guide's shape, corrected: the URI is the first argument (the server takes no
         # --connection-string), and the CA is in the URI (PGSSLROOTCERT is ignored).
-        return ServerEntry(
-            REFERENCE_BINARY,
-            (connection.uri,),
-            {
-                "PGSSLMODE": connection.sslmode,
-                "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
-                "PGAPPNAME": APPLICATION_NAME,
-            },
-        )
-    raise UsageError(f"unknown template {template!r} (known: {', '.join(TEMPLATES)})")
+        env = {
+            "PGSSLMODE": sslmode,
+            "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+            "PGAPPNAME": APPLICATION_NAME,
+        }
+        return ServerSpec(REFERENCE_BINARY, (), None, env)
+    known = ", ".join((KEYRING_TEMPLATE, *TEMPLATES))
+    raise UsageError(f"unknown template {template!r} (known: {known})")
+
+
+def build_entry(template: str, connection: Connection) -> ServerEntry:
+    """The server entry for `template`, connecting with `connection`."""
+    return server_spec(template, connection.sslmode).with_uri(connection.uri)
+
+
+def launcher_command() -> tuple[str, tuple[str, ...]]:
+    """Supalink's own launcher by absolute path: clients start servers with a minimal PATH.
+
+    Not resolved through symlinks: a virtualenv's python finds its packages from where
+    the link lies.
+    """
+    if getattr(sys, "frozen", False):
+        return sys.executable, ("mcp-run",)
+    return os.path.abspath(sys.executable), ("-m", "supalink", "mcp-run")
+
+
+def keyring_entry(
+    profile_name: str,
+    server_template: str = DEFAULT_TEMPLATE,
+    *,
+    sslmode: str = "verify-full",
+    sslrootcert: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ServerEntry:
+    """An entry with no secret: the launcher reads the password from the keyring at start
+    and execs `server_template`'s server with the URI where that server takes it."""
+    spec = server_spec(server_template, sslmode)
+    command, launcher_args = launcher_command()
+    args = [*launcher_args, "--profile", profile_name]
+    if spec.uri_env is not None:
+        args += ["--uri-env", spec.uri_env]
+    if sslrootcert is not None:
+        args += ["--sslrootcert", os.path.abspath(sslrootcert)]
+    args += ["--", spec.command, *spec.args]
+    env = dict(spec.env)
+    environ = os.environ if environ is None else environ
+    if environ.get(HOME_OVERRIDE_ENV):
+        # A portable install keeps its settings elsewhere: the launcher must look there too.
+        env[HOME_OVERRIDE_ENV] = environ[HOME_OVERRIDE_ENV]
+    return ServerEntry(command, tuple(args), env)
