@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from supalink.mcp.clients import McpClient
     from supalink.mcp.editor import Plan
     from supalink.mcp.templates import ServerEntry
-    from supalink.profiles.model import Profile
 
 DEFAULT_SERVER_NAME = "supabase"
 
@@ -162,74 +161,26 @@ def _entry_from_args(
     args: argparse.Namespace,
 ) -> tuple[ServerEntry, tuple[str, ...], list[str]]:
     """The entry to write, the secrets it holds, and warnings about it."""
-    from supalink.mcp.templates import (
-        DEFAULT_TEMPLATE,
-        KEYRING_TEMPLATE,
-        build_entry,
-        prepare_connection,
-    )
+    from supalink.mcp.entries import entry_for_profile, entry_for_uri
 
-    template = args.template
-    if args.server is not None and template not in (None, KEYRING_TEMPLATE):
-        raise UsageError("--server goes with --template keyring")
     if args.profile is None:
-        if template == KEYRING_TEMPLATE or args.server is not None:
-            raise UsageError(
-                "--template keyring needs --profile: the password comes from its keyring entry"
-            )
-        connection = prepare_connection(_read_uri(args.uri), args.sslrootcert)
-        entry = build_entry(template or DEFAULT_TEMPLATE, connection)
-        return entry, connection.secrets, connection.warnings()
-    profile, password = _saved_profile(args.profile)
-    if template is None:
-        template = KEYRING_TEMPLATE if password is not None else DEFAULT_TEMPLATE
-    if template == KEYRING_TEMPLATE:
-        return _keyring_entry(args, profile, has_password=password is not None)
-    if password is None:
-        raise SupalinkError(
-            f"profile {args.profile!r} has no saved password: save it in the keyring, or pass --uri"
+        if args.server is not None:
+            raise UsageError("--server goes with --template keyring and --profile")
+        planned = entry_for_uri(_read_uri(args.uri), args.template, args.sslrootcert)
+    else:
+        from supalink.paths import AppPaths
+        from supalink.profiles.repository import open_repository
+
+        repository = open_repository(AppPaths.for_user())
+        profile = repository.load(args.profile).profile
+        planned = entry_for_profile(
+            profile,
+            repository.password(args.profile),
+            args.template,
+            server=args.server,
+            sslrootcert=args.sslrootcert,
         )
-    from supalink.profiles.uris import build_uri
-
-    ca = args.sslrootcert or (
-        Path(profile.sslrootcert).expanduser() if profile.sslrootcert else None
-    )
-    connection = prepare_connection(build_uri(profile, password), ca)
-    return build_entry(template, connection), connection.secrets, connection.warnings()
-
-
-def _saved_profile(name: str) -> tuple[Profile, str | None]:
-    """The profile and its password from the keyring (None when not saved there)."""
-    from supalink.paths import AppPaths
-    from supalink.profiles.repository import open_repository
-
-    repository = open_repository(AppPaths.for_user())
-    return repository.load(name).profile, repository.password(name)
-
-
-def _keyring_entry(
-    args: argparse.Namespace, profile: Profile, *, has_password: bool
-) -> tuple[ServerEntry, tuple[str, ...], list[str]]:
-    from supalink.mcp.templates import DEFAULT_TEMPLATE, keyring_entry
-
-    if not has_password:
-        raise SupalinkError(
-            f"profile {profile.name!r} has no password in the keyring, so the launcher would "
-            "have nothing to start the server with: save the password, or pick another --template"
-        )
-    if args.sslrootcert is not None and not args.sslrootcert.is_file():
-        raise UsageError(f"no CA certificate file at {args.sslrootcert}")
-    entry = keyring_entry(
-        profile.name, args.server or DEFAULT_TEMPLATE, sslmode=profile.sslmode,
-        sslrootcert=args.sslrootcert,
-    )  # fmt: skip
-    warnings = []
-    if profile.sslmode != "disable" and not (args.sslrootcert or profile.sslrootcert):
-        warnings.append(
-            "the profile has no CA certificate: the server will fail to verify the database's "
-            "certificate (verify-full); set the CA file in the profile or pass --sslrootcert"
-        )
-    return entry, (), warnings
+    return planned.entry, planned.secrets, list(planned.warnings)
 
 
 def _warn_if_running(client: McpClient) -> None:
