@@ -26,6 +26,17 @@ then
     "$venv/bin/pip" install -e '.[packaging]'
 fi
 
+# PyInstaller bundles only the libraries it finds: without these the bundle leans on the
+# user's own copies for X11 (Wayland needs none of them).
+if [ "$(uname -s)" = Linux ] && command -v ldconfig >/dev/null; then
+    known=$(ldconfig -p)
+    for lib in libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1; do
+        grep -qF "$lib" <<<"$known" ||
+            echo "build: note: $lib is not installed, so the bundle will not carry it" \
+                "(apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1)" >&2
+    done
+fi
+
 rm -rf build/supalink dist/supalink
 started=$EPOCHREALTIME
 "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \

@@ -10,6 +10,7 @@ bundle's size and the frozen app's start time.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,14 +50,18 @@ class SmokeTestFailure(Exception):
 
 
 def run_frozen(
-    executable: Path, *args: str, env: dict[str, str] | None = None
+    executable: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    platform: str = "offscreen",
+    wrapper: tuple[str, ...] = (),
 ) -> tuple[float, str]:
-    """Run the frozen app offscreen; return its wall time and its output, or raise."""
-    environment = {**os.environ, **(env or {}), "QT_QPA_PLATFORM": "offscreen"}
+    """Run the frozen app (offscreen unless told); return its wall time and output, or raise."""
+    environment = {**os.environ, **(env or {}), "QT_QPA_PLATFORM": platform}
     started = time.perf_counter()
     try:
         result = subprocess.run(
-            [str(executable), *args],
+            [*wrapper, str(executable), *args],
             env=environment,
             capture_output=True,
             text=True,
@@ -79,12 +84,29 @@ def self_check_lines(output: str) -> dict[str, str]:
     return {key: value for key, _, value in lines}
 
 
-def check_self_check(executable: Path, env: dict[str, str] | None = None) -> dict[str, str]:
-    _, output = run_frozen(executable, "--self-check", env=env)
+def check_self_check(
+    executable: Path,
+    env: dict[str, str] | None = None,
+    platform: str = "offscreen",
+    wrapper: tuple[str, ...] = (),
+) -> dict[str, str]:
+    _, output = run_frozen(executable, "--self-check", env=env, platform=platform, wrapper=wrapper)
     report = self_check_lines(output)
-    if report.get("windows") != "main" or report.get("qt platform") != "offscreen":
-        raise SmokeTestFailure(f"--self-check did not open the main window offscreen:\n{output}")
+    if report.get("windows") != "main" or report.get("qt platform") != platform:
+        raise SmokeTestFailure(
+            f"--self-check did not open the main window on {platform}:\n{output}"
+        )
     return report
+
+
+def check_x11(executable: Path) -> str:
+    """On Linux, the bundled xcb plugin must load against a real X server when one can be had."""
+    if sys.platform != "linux":
+        return f"x11: not applicable on {sys.platform}"
+    if shutil.which("xvfb-run") is None:
+        return "x11: not checked (no xvfb-run; apt-get install xvfb xauth)"
+    check_self_check(executable, platform="xcb", wrapper=("xvfb-run", "--auto-servernum"))
+    return "x11: the main window opened on Xvfb through the bundled xcb plugin"
 
 
 def bundle_size(folder: Path) -> int:
@@ -180,6 +202,7 @@ def main(argv: list[str]) -> int:
         report = check_self_check(executable)
         check_libpq(report)
         keyring_line = check_keyring(executable)
+        x11_line = check_x11(executable)
         version_times = [run_frozen(executable, "--version")[0] for _ in range(TIMED_RUNS)]
         check_times = [run_frozen(executable, "--self-check")[0] for _ in range(TIMED_RUNS)]
     except SmokeTestFailure as failure:
@@ -189,6 +212,7 @@ def main(argv: list[str]) -> int:
     print(f"smoke test passed: {executable}")
     print(f"  versions: {', '.join(f'{k} {v}' for k, v in report.items() if k != 'keyring')}")
     print(f"  {keyring_line}")
+    print(f"  {x11_line}")
     print(f"  bundle size: {size / 2**20:.0f} MiB ({size} bytes) in {folder}")
     print(
         f"  frozen start, --version (process start to exit): median "
