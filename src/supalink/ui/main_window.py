@@ -273,8 +273,27 @@ class MainWindow(QMainWindow):
     def test(self) -> None:
         self.statusBar().showMessage("The connection test is not available yet", 5000)
 
+    def _saved_profile(self, action: str) -> Profile | None:
+        """The form's profile once saved: configs and monitors name a saved profile."""
+        if self._valid_profile(action) is None:
+            return None
+        if (self.dirty or self.current_name is None) and not self.save_profile():
+            return None
+        return self.form.profile()
+
     def write_config(self) -> None:
-        self.statusBar().showMessage("Writing MCP configs is not available yet", 5000)
+        from supalink.ui.config_dialog import ConfigDialog
+
+        profile = self._saved_profile("write the config")
+        if profile is None:
+            return
+        try:
+            saved = self.context.repository.record(profile.name).password_saved
+            password = self.context.password_for(profile.name)
+        except SupalinkError as error:
+            self._error("Could not read the profile", error)
+            return
+        ConfigDialog(self.context, profile, password, saved_in_keyring=saved, parent=self).exec()
 
     def open_monitor(self) -> None:
         self.statusBar().showMessage("The monitor is not available yet", 5000)

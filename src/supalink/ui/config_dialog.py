@@ -1,0 +1,310 @@
+"""Write config: pick a client and a template, read the masked diff, write, then verify."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.errors import SupalinkError
+from supalink.mcp.clients import CLIENTS, Host, McpClient
+from supalink.mcp.editor import (
+    ConfigChanged,
+    Plan,
+    apply,
+    load_document,
+    plan_write,
+    read_config,
+)
+from supalink.mcp.entries import PlannedEntry, default_template, entry_for_profile
+from supalink.mcp.jsonedit import MISSING
+from supalink.mcp.processes import running_processes
+from supalink.mcp.templates import DEFAULT_TEMPLATE, KEYRING_TEMPLATE, TEMPLATES, ServerEntry
+from supalink.mcp.verify import VerifyReport, verify_entry
+from supalink.profiles.model import Profile
+from supalink.ui.context import AppContext
+
+TEMPLATE_LABELS = {
+    KEYRING_TEMPLATE: "Keyring launcher (no password in the file)",
+    "reference": "Reference server, URI in the file (npx)",
+    "guide": "The guide's mcp-server-postgres, corrected (URI in the file)",
+    "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
+}
+VERIFY_TASK = "verify-config"
+
+
+def clients_found_first(host: Host) -> list[tuple[McpClient, Path, bool]]:
+    """Every client with its config path; those present on this machine first."""
+    rows = []
+    for client in CLIENTS.values():
+        pure = client.config_path(host)
+        # The file, or a folder of the client's own (not the home folder itself).
+        folder = pure.parent
+        found = host.exists(pure) or (folder != host.path(str(host.home)) and host.exists(folder))
+        rows.append((client, Path(pure), found))
+    return sorted(rows, key=lambda row: not row[2])
+
+
+class ConfigDialog(QDialog):
+    def __init__(
+        self,
+        context: AppContext,
+        profile: Profile,
+        password: str | None,
+        *,
+        saved_in_keyring: bool,
+        host: Host | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.profile = profile
+        self.password = password
+        self.saved_in_keyring = saved_in_keyring and password is not None
+        self.plan: Plan | None = None
+        self.planned: PlannedEntry | None = None
+        self.written = False
+        self.setWindowTitle(f"Write MCP client config for {profile.name}")
+        self.resize(860, 640)
+
+        self.client = QComboBox()
+        self.client.setAccessibleName("MCP client")
+        for client, path, found in clients_found_first(host or Host.current()):
+            note = "" if found else "  (not found on this machine)"
+            self.client.addItem(f"{client.name} — {path}{note}", (client.id, str(path)))
+        self.path = QLineEdit()
+        self.path.setAccessibleName("Config file")
+        browse = QPushButton("Browse…")
+        self.template = QComboBox()
+        self.template.setAccessibleName("Server template")
+        for template in (KEYRING_TEMPLATE, *TEMPLATES):
+            self.template.addItem(TEMPLATE_LABELS[template], template)
+        preferred = default_template(self.saved_in_keyring)
+        self.template.setCurrentIndex(self.template.findData(preferred))
+        self.server = QComboBox()
+        self.server.setAccessibleName("Server behind the launcher")
+        for template in TEMPLATES:
+            self.server.addItem(template, template)
+        self.server_name = QLineEdit("supabase")
+        self.server_name.setAccessibleName("Server name")
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("fieldMessage")
+        self.diff = QTextEdit()
+        self.diff.setReadOnly(True)
+        self.diff.setAccessibleName("Changes to the config file, passwords masked")
+        self.diff.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.write_button = QPushButton("&Write")
+        self.verify_button = QPushButton("&Verify")
+        self.verify_button.setToolTip("Start the server as the client would and run select 1")
+        self.cancel_verify = QPushButton("Cancel verify")
+        self.cancel_verify.hide()
+        close = QPushButton("Close")
+
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("&Client", self.client)
+        form.addRow("Config &file", path_row)
+        form.addRow("&Template", self.template)
+        form.addRow("Server behind the launcher", self.server)
+        form.addRow("Server &name", self.server_name)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for button in (self.write_button, self.verify_button, self.cancel_verify, close):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.notes)
+        layout.addWidget(QLabel("Changes (passwords masked):"))
+        layout.addWidget(self.diff, 1)
+        layout.addLayout(buttons)
+
+        self.client.currentIndexChanged.connect(self._client_changed)
+        self.path.editingFinished.connect(self.replan)
+        browse.clicked.connect(self._browse)
+        self.template.currentIndexChanged.connect(self.replan)
+        self.server.currentIndexChanged.connect(self.replan)
+        self.server_name.editingFinished.connect(self.replan)
+        self.write_button.clicked.connect(self.write)
+        self.verify_button.clicked.connect(self.verify)
+        self.cancel_verify.clicked.connect(lambda: self.context.tasks.cancel(VERIFY_TASK))
+        close.clicked.connect(self.reject)
+        self._client_changed()
+
+    # ----- planning -------------------------------------------------------------------
+    def selected_client(self) -> McpClient:
+        client_id, _ = self.client.currentData()
+        return CLIENTS[client_id]
+
+    def _client_changed(self, *_: object) -> None:
+        self.path.setText(self.client.currentData()[1])
+        self.replan()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Config file", self.path.text(), "JSON (*.json);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )  # fmt: skip
+        if path:
+            self.path.setText(path)
+            self.replan()
+
+    def replan(self, *_: object) -> None:
+        template = str(self.template.currentData())
+        self.server.setEnabled(template == KEYRING_TEMPLATE)
+        self.plan = None
+        self.write_button.setEnabled(False)
+        try:
+            # The launcher can only use a password that is in the keyring.
+            usable = self.saved_in_keyring or template != KEYRING_TEMPLATE
+            self.planned = entry_for_profile(
+                self.profile,
+                self.password if usable else None,
+                template,
+                server=str(self.server.currentData()) if template == KEYRING_TEMPLATE else None,
+            )
+            client = self.selected_client()
+            self.plan = plan_write(
+                Path(self.path.text()).expanduser(),
+                client,
+                self.server_name.text().strip() or "supabase",
+                self.planned.entry.as_json(client.entry_type),
+                secrets=self.planned.secrets,
+            )
+        except SupalinkError as error:
+            self.notes.setText(str(error))
+            self.diff.setPlainText("")
+            return
+        self.notes.setText("\n".join(f"Warning: {w}" for w in self.planned.warnings))
+        self._show_diff(self.plan)
+        self.write_button.setEnabled(self.plan.changes)
+        if not self.plan.changes:
+            self.status.setText("The file already holds this entry: nothing to write.")
+
+    def _show_diff(self, plan: Plan) -> None:
+        preview = plan.preview() or "(no changes)"
+        lines = []
+        for line in preview.splitlines():
+            color = ""
+            if line.startswith("+") and not line.startswith("+++"):
+                color = "#2f9e6f"
+            elif line.startswith("-") and not line.startswith("---"):
+                color = "#d9534f"
+            text = html.escape(line) or "&nbsp;"
+            lines.append(f"<span style='color:{color}'>{text}</span>" if color else text)
+        self.diff.setHtml("<pre>" + "<br>".join(lines) + "</pre>")
+
+    # ----- writing --------------------------------------------------------------------
+    def write(self) -> bool:
+        if self.plan is None:
+            return False
+        plan = self.plan
+        confirmed = True
+        if plan.needs_confirmation:
+            answer = QMessageBox.question(
+                self,
+                "Replace entry",
+                f"{plan.path} already has a different {plan.server_name!r} entry "
+                "(shown in red above). Replace it?",
+            )
+            confirmed = answer == QMessageBox.StandardButton.Yes
+            if not confirmed:
+                return False
+        try:
+            applied = apply(
+                plan, backup_root=self.context.paths.data_dir / "backups", confirmed=confirmed
+            )
+        except ConfigChanged:
+            QMessageBox.warning(
+                self,
+                "The file changed",
+                f"{plan.path} changed since this preview (another program wrote it). "
+                "The preview now shows the change against the file as it is.",
+            )
+            self.replan()
+            return False
+        except (SupalinkError, OSError) as error:
+            QMessageBox.warning(self, "Could not write the config", str(error))
+            return False
+        self.written = True
+        client = plan.client
+        lines = [f"Written: {applied.written}."]
+        if applied.backup is not None:
+            lines.append(f"Backup: {applied.backup}.")
+        lines.append(f"Quit {client.name} fully and start it again to load the change.")
+        if running_processes(client.process_names):
+            lines.append(f"{client.name} is running now: it may write its own copy back.")
+        self.replan()
+        self.status.setText(" ".join(lines))
+        return True
+
+    # ----- verifying ------------------------------------------------------------------
+    def written_entry(self) -> ServerEntry | None:
+        """The entry as the file holds it now: what the client will start."""
+        client = self.selected_client()
+        path = Path(self.path.text()).expanduser()
+        data = read_config(path)
+        if data is None:
+            return None
+        member = load_document(path, data).member(client.root_key, self.server_name.text().strip())
+        if member is MISSING:
+            return None
+        return ServerEntry.from_json(member, f"{path}: {self.server_name.text().strip()}")
+
+    def verify(self) -> None:
+        try:
+            entry = self.written_entry()
+        except SupalinkError as error:
+            self.status.setText(f"✗ {error}")
+            return
+        if entry is None:
+            self.status.setText("Write the entry first: verify starts what the file holds.")
+            return
+        self.verify_button.setEnabled(False)
+        self.cancel_verify.show()
+        self.status.setText("Starting the server as the client would…")
+        secrets = self.planned.secrets if self.planned else ()
+        self.context.tasks.run(VERIFY_TASK, self._verify(entry, secrets))
+
+    async def _verify(self, entry: ServerEntry, secrets: tuple[str, ...]) -> None:
+        import asyncio
+
+        try:
+            report = await verify_entry(entry, secrets=secrets)
+        except asyncio.CancelledError:
+            self.status.setText("Verify cancelled.")
+            raise
+        finally:
+            self.verify_button.setEnabled(True)
+            self.cancel_verify.hide()
+        self.show_report(report)
+
+    def show_report(self, report: VerifyReport) -> None:
+        self.last_report = report
+        if report.ok:
+            self.status.setText(f"✓ Verified: {report.summary} ({report.elapsed:.1f} s).")
+        else:
+            detail = f"\n{report.stderr.strip()[-600:]}" if report.stderr.strip() else ""
+            self.status.setText(f"✗ {report.summary}{detail}")
+
+
+__all__ = ["DEFAULT_TEMPLATE", "ConfigDialog"]

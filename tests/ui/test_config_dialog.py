@@ -1,0 +1,104 @@
+"""Write config from the GUI: masked diff, write beside other settings, verify through the
+keyring launcher with the real reference server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from supalink.mcp.clients import Host
+from supalink.profiles.model import Profile
+from supalink.ui.config_dialog import ConfigDialog, clients_found_first
+from supalink.ui.context import AppContext
+from tests.mcp.conftest import ReferenceServer
+from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+
+pytest_plugins = ["tests.mcp.conftest"]
+
+
+def claude_host(tmp_path: Path) -> Host:
+    return Host("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, tmp_path / "home")
+
+
+def test_clients_found_on_this_machine_come_first(tmp_path: Path) -> None:
+    host = claude_host(tmp_path)
+    (tmp_path / "home" / ".cursor").mkdir(parents=True)
+    rows = clients_found_first(host)
+    assert rows[0][0].id == "cursor"
+    assert rows[0][2] is True
+    assert all(not found for _, _, found in rows[1:])
+    assert rows[1][1] == Path(PurePath(tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"))
+
+
+def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
+    qtbot: Any,
+    qasync_loop: asyncio.AbstractEventLoop,
+    app_context: AppContext,
+    pg: PostgresServer,
+    reference_server: ReferenceServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    for key, value in reference_server.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SUPALINK_HOME", str(tmp_path))  # where the launcher finds the profile
+    profile = Profile(
+        "Local SSL", host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
+    )
+    app_context.repository.save(profile, pg.password)
+    config = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{\n  "globalShortcut": "Ctrl+Space",\n  "preferences": {"a": 1}\n}\n')
+
+    dialog = ConfigDialog(
+        app_context, profile, pg.password, saved_in_keyring=True, host=claude_host(tmp_path)
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.template.currentData() == "keyring"
+    assert dialog.selected_client().id == "claude"
+    diff = dialog.diff.toPlainText()
+    assert '+  "mcpServers": {' in diff
+    for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
+        assert secret not in diff
+
+    assert dialog.write()
+    written = json.loads(config.read_text())
+    assert written["globalShortcut"] == "Ctrl+Space"
+    assert written["preferences"] == {"a": 1}
+    assert written["mcpServers"]["supabase"]["args"][2:5] == ["mcp-run", "--profile", "Local SSL"]
+    assert quote(SPECIAL_PASSWORD, safe="") not in config.read_text()
+    assert "Quit Claude Desktop fully and start it again" in dialog.status.text()
+    assert "Backup:" in dialog.status.text()
+
+    dialog.verify()
+    assert dialog.cancel_verify.isVisible()
+    qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report.ok, dialog.last_report.describe()
+    assert dialog.status.text().startswith("✓ Verified")
+
+
+def test_reference_template_shows_the_password_masked_in_the_diff(
+    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+) -> None:
+    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
+    dialog = ConfigDialog(
+        app_context, profile, pg.password, saved_in_keyring=False, host=claude_host(tmp_path)
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.template.currentData() == "reference"  # a session password: no launcher
+    assert ":****@" in dialog.diff.toPlainText()
+    assert "no CA certificate" in dialog.notes.text()
+    dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
+    assert "no password in the keyring" in dialog.notes.text()
+    assert not dialog.write_button.isEnabled()
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
