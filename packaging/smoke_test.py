@@ -1,14 +1,16 @@
 """Smoke-test a frozen Supalink bundle: packaging/build.sh runs this after PyInstaller.
 
 Fails loudly (the frozen app's own output, exit 1) when the bundle does not start, does
-not open its main window, lost its resources, or cannot see the OS keyring. Prints the
-bundle's size and the frozen app's start time.
+not open its main window, lost its resources or hidden imports, cannot see the OS keyring,
+or (on Linux) cannot open its window on Xvfb or connect to a real verify-full PostgreSQL.
+Prints the bundle's size and the frozen app's start time.
 
     .venv/bin/python packaging/smoke_test.py dist/supalink/supalink
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -183,6 +185,52 @@ def check_keyring(executable: Path) -> str:
     return f"keyring: {found}"
 
 
+def check_database(executable: Path) -> str:
+    """Frozen psycopg (C implementation, bundled libpq, OpenSSL) and psycopg_pool: `supalink
+    monitor` opens its pool and LISTENs on a real verify-full PostgreSQL with the test suite's
+    awkward password, reports healthy, and never prints the password."""
+    if sys.platform != "linux":
+        return f"database: not checked on {sys.platform}"
+    sys.path.insert(0, str(REPO))
+    from tests.support.accounts import service_account
+    from tests.support.postgres import PostgresServer
+    from tests.support.system_tools import ensure_system_tools
+    from tests.support.tls import make_tls_files
+
+    tools = ensure_system_tools()
+    with tempfile.TemporaryDirectory(prefix="supalink-smoke-") as scratch:
+        root = Path(scratch)
+        root.chmod(0o755)  # the server runs unprivileged
+        tls = make_tls_files(tools.openssl, root / "tls")
+        server = PostgresServer(tools.pg_bindir, root / "pg", service_account(), tls)
+        server.init()
+        server.start()
+        try:
+            server.create_role()
+            uri = server.uri("127.0.0.1", sslrootcert=tls.ca_cert)
+            _, output = run_frozen(
+                executable,
+                "monitor",
+                "--uri",
+                uri,
+                "--channel",
+                "smoke",
+                "--duration",
+                "2",
+                "--json",
+            )
+        finally:
+            server.stop("immediate")
+    if server.password in output:
+        raise SmokeTestFailure("`supalink monitor` printed the database password")
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    healthy = [e for e in events if e["event"] == "health" and e["status"] == "healthy"]
+    listening = [e for e in events if e["event"] == "listening"]
+    if not healthy or not listening:
+        raise SmokeTestFailure(f"`supalink monitor` was not healthy and listening:\n{output}")
+    return "database: `supalink monitor` pooled, listened and was healthy on verify-full TLS"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: smoke_test.py PATH/TO/FROZEN/supalink", file=sys.stderr)
@@ -203,6 +251,7 @@ def main(argv: list[str]) -> int:
         check_libpq(report)
         keyring_line = check_keyring(executable)
         x11_line = check_x11(executable)
+        database_line = check_database(executable)
         version_times = [run_frozen(executable, "--version")[0] for _ in range(TIMED_RUNS)]
         check_times = [run_frozen(executable, "--self-check")[0] for _ in range(TIMED_RUNS)]
     except SmokeTestFailure as failure:
@@ -213,6 +262,7 @@ def main(argv: list[str]) -> int:
     print(f"  versions: {', '.join(f'{k} {v}' for k, v in report.items() if k != 'keyring')}")
     print(f"  {keyring_line}")
     print(f"  {x11_line}")
+    print(f"  {database_line}")
     print(f"  bundle size: {size / 2**20:.0f} MiB ({size} bytes) in {folder}")
     print(
         f"  frozen start, --version (process start to exit): median "

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from supalink import __version__
-from tests.packaging.conftest import LinuxValidators
 from tests.packaging.files import (
     APP_ID,
     DESKTOP_FILE,
@@ -22,6 +21,7 @@ from tests.packaging.files import (
     METAINFO_FILE,
     REPO,
 )
+from tests.packaging.validators import LinuxValidators
 
 INSTALLER = LINUX / "install-desktop-entry.sh"
 
