@@ -1,0 +1,324 @@
+"""The monitor window's upper half: the health bar, the failure banner, the pool panel
+(figures, chart, sizes) and the server panel (who holds connections, limits, NOTIFY queue).
+Each panel only shows what it is given; the window feeds them from the engine's batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.monitor.health import Health, HealthReport
+from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
+from supalink.monitor.stats import StatsSample
+from supalink.ui.stats_chart import StatsChart
+from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
+
+PANEL_STYLE = (
+    "QFrame#statTile { border: 1px solid palette(mid); border-radius: 6px; }"
+    "QLabel#tileValue { font-size: 15pt; font-weight: 600; }"
+    "QFrame#failureBanner { background: rgba(229, 72, 77, 0.14); border: 1px solid #e5484d;"
+    " border-radius: 6px; }"
+    "QFrame#healthBar { border: 1px solid palette(mid); border-radius: 6px; }"
+)
+
+
+def hint_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("hint")  # the theme greys these
+    return label
+
+
+def clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
+class HealthBar(QFrame):
+    """The status light with its words: healthy, degraded or down, latency, last error."""
+
+    check_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("healthBar")
+        self.light = QLabel()
+        self.status = QLabel()
+        font = QFont(self.status.font())
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.status.setFont(font)
+        self.detail = hint_label()
+        self.last_error = QLabel()
+        self.last_error.setWordWrap(True)
+        self.last_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.last_error.setAccessibleName("Last error")
+        self.check_button = QPushButton("Check &now")
+        self.check_button.setAccessibleName("Check health now")
+        self.check_button.setToolTip("Run the SELECT 1 check and refresh the server view (F5)")
+        self.check_button.clicked.connect(self.check_requested)
+        words = QVBoxLayout()
+        words.setSpacing(2)
+        words.addWidget(self.status)
+        words.addWidget(self.detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(self.light)
+        layout.addLayout(words)
+        layout.addSpacing(16)
+        layout.addWidget(self.last_error, 1)
+        layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.show_status(Health.UNKNOWN, "waiting for the first SELECT 1", None)
+
+    def show_report(self, report: HealthReport) -> None:
+        if report.latency_ms is not None:
+            detail = f"SELECT 1 in {report.latency_ms:.1f} ms · checked {clock(report.at)}"
+        else:
+            detail = f"no answer · checked {clock(report.at)}"
+        self.show_status(report.status, detail, report.error or report.last_error)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the theme changed: recolour
+            self.show_status(*self._shown)
+        super().changeEvent(event)
+
+    def show_status(self, status: Health, detail: str, error: str | None) -> None:
+        self._shown = (status, detail, error)
+        self.light.setPixmap(light_pixmap(status, 28, self.devicePixelRatioF()))
+        self.status.setText(HEALTH_LABELS[status])
+        color = QColor(HEALTH_COLORS[status])
+        palette = self.palette()
+        if palette.color(QPalette.ColorRole.Window).lightness() > 128:
+            color = color.darker(135)  # the light colours are too faint as text on white
+        self.status.setStyleSheet(f"color: {color.name()};")
+        self.detail.setText(detail)
+        self.last_error.setText(f"Last error: {error}" if error else "No errors")
+        # A past error is history once healthy again: greyed, not alarming.
+        past = status is Health.HEALTHY or not error
+        faint = palette.color(QPalette.ColorRole.PlaceholderText)
+        self.last_error.setStyleSheet(f"color: {faint.name() if past else color.name()};")
+        self.light.setAccessibleName(f"Health: {HEALTH_LABELS[status]}")
+        self.setAccessibleDescription(f"{HEALTH_LABELS[status]}, {detail}")
+
+
+class FailureBanner(QFrame):
+    """Shown after a permanent failure: nothing is retried until the person acts."""
+
+    retry_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("failureBanner")
+        self.title = QLabel("<b>Stopped: not retrying until you act</b>")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setAccessibleName("Retry after a permanent failure")
+        self.retry_button.setToolTip("Fix the cause (password, database, pooler), then retry")
+        self.retry_button.clicked.connect(self.retry_requested)
+        words = QVBoxLayout()
+        words.addWidget(self.title)
+        words.addWidget(self.message)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addLayout(words, 1)
+        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.hide()
+
+    def show_failure(self, source: str, message: str) -> None:
+        what = {"pool": "The pool", "listener": "The listener"}.get(source, source)
+        self.message.setText(f"{what}: {message}")
+        self.setAccessibleDescription(self.message.text())
+        self.show()
+
+
+class StatTile(QFrame):
+    def __init__(self, caption: str, tip: str) -> None:
+        super().__init__()
+        self.setObjectName("statTile")
+        self.value = QLabel("…")
+        self.value.setObjectName("tileValue")
+        self.caption = hint_label(caption)
+        self.setToolTip(tip)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(0)
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+        self.setAccessibleName(caption)
+
+    def set(self, text: str) -> None:
+        self.value.setText(text)
+        self.setAccessibleDescription(text)
+
+
+TILES = (
+    ("size", "size", "Connections open or being opened, of the maximum"),
+    ("idle", "idle", "Open connections waiting in the pool"),
+    ("in_use", "in use", "Connections checked out right now"),
+    ("waiting", "waiting", "Requests waiting for a connection"),
+    ("requests", "requests", "Connections handed out since the monitor started"),
+    ("errors", "errors", "Failed requests and failed connection attempts"),
+    ("connections_lost", "lost", "Connections found broken and replaced"),
+    ("avg_wait_ms", "avg wait", "Average wait for a connection over the last second"),
+)
+
+
+class PoolPanel(QGroupBox):
+    resize_requested = Signal(int, int)
+
+    def __init__(self, min_size: int, max_size: int, parent: QWidget | None = None) -> None:
+        super().__init__("Pool", parent)
+        self.tiles = {key: StatTile(caption, tip) for key, caption, tip in TILES}
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        for position, tile in enumerate(self.tiles.values()):
+            grid.addWidget(tile, position // 4, position % 4)
+        self.chart = StatsChart()
+        self.min_size = QSpinBox()
+        self.max_size = QSpinBox()
+        for spin, name in (
+            (self.min_size, "Minimum pool size"),
+            (self.max_size, "Maximum pool size"),
+        ):
+            spin.setRange(0 if spin is self.min_size else 1, 1000)
+            spin.setAccessibleName(name)
+        self.min_size.setValue(min_size)
+        self.max_size.setValue(max_size)
+        self.apply_button = QPushButton("&Apply")
+        self.apply_button.setAccessibleName("Apply pool sizes")
+        self.apply_button.clicked.connect(self._apply)
+        self.state = hint_label()
+        sizes = QHBoxLayout()
+        min_label = QLabel("Mi&n")
+        min_label.setBuddy(self.min_size)
+        max_label = QLabel("Ma&x")
+        max_label.setBuddy(self.max_size)
+        for widget in (min_label, self.min_size, max_label, self.max_size, self.apply_button):
+            sizes.addWidget(widget)
+        sizes.addStretch(1)
+        sizes.addWidget(self.state)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self.chart, 1)
+        layout.addLayout(sizes)
+
+    def _apply(self) -> None:
+        self.resize_requested.emit(self.min_size.value(), self.max_size.value())
+
+    def show_sample(self, sample: StatsSample) -> None:
+        figures = {
+            "size": f"{sample.size} / {sample.max_size}",
+            "idle": str(sample.idle),
+            "in_use": str(sample.in_use),
+            "waiting": str(sample.waiting),
+            "requests": f"{sample.requests:,}",
+            "errors": f"{sample.errors:,}",
+            "connections_lost": f"{sample.connections_lost:,}",
+            "avg_wait_ms": f"{sample.avg_wait_ms:.1f} ms",
+        }
+        for key, text in figures.items():
+            self.tiles[key].set(text)
+        self.state.setText(f"pool {sample.state} · min {sample.min_size}, max {sample.max_size}")
+
+    def show_history(self, samples: Sequence[StatsSample]) -> None:
+        self.chart.show_history(samples)
+
+
+def compute_size_line(snapshot: ServerSnapshot) -> str:
+    sizes = snapshot.compute_sizes
+    if sizes:
+        names = " or ".join(size.name for size in sizes)
+        first = sizes[0]
+        return (
+            f"Supabase compute size {names}: {first.max_connections} connections, "
+            f"{first.pooler_clients:,} pooler clients"
+        )
+    fits = next((s for s in COMPUTE_SIZES if s.max_connections > snapshot.connections), None)
+    line = f"max_connections {snapshot.max_connections} matches no Supabase compute size"
+    if fits is not None:
+        line += (
+            f"; {snapshot.connections} connections would fit {fits.name} ({fits.max_connections})"
+        )
+    return line
+
+
+class ServerPanel(QGroupBox):
+    """pg_stat_activity grouped, max_connections use, NOTIFY queue usage."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Server", parent)
+        self.connections = QProgressBar()
+        self.connections.setAccessibleName("Server connections in use")
+        self.connections.setTextVisible(True)
+        self.compute = hint_label("Waiting for the first server view…")
+        self.compute.setWordWrap(True)
+        self.queue = QProgressBar()
+        self.queue.setAccessibleName("NOTIFY queue usage")
+        self.queue.setRange(0, 1000)
+        self.queue.setValue(0)
+        self.queue.setFormat("…")
+        self.activity = QTableWidget(0, 3)
+        self.activity.setHorizontalHeaderLabels(["Application", "State", "Connections"])
+        self.activity.setAccessibleName("Server connections by application and state")
+        self.activity.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.activity.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.activity.verticalHeader().hide()
+        self.activity.setAlternatingRowColors(True)
+        header = self.activity.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.updated = hint_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Connections (of those ordinary roles may open)"))
+        layout.addWidget(self.connections)
+        layout.addWidget(self.compute)
+        layout.addSpacing(4)
+        layout.addWidget(QLabel("NOTIFY queue"))
+        layout.addWidget(self.queue)
+        layout.addSpacing(4)
+        layout.addWidget(self.activity, 1)
+        layout.addWidget(self.updated)
+
+    def show_snapshot(self, snapshot: ServerSnapshot) -> None:
+        available = max(1, snapshot.available_connections)
+        self.connections.setRange(0, available)
+        self.connections.setValue(min(snapshot.connections, available))
+        self.connections.setFormat(
+            f"{snapshot.connections} of {snapshot.available_connections} ({snapshot.usage:.0%}) "
+            f"· max_connections {snapshot.max_connections}, "
+            f"{snapshot.reserved_connections} reserved"
+        )
+        self.compute.setText(compute_size_line(snapshot))
+        self.queue.setValue(round(snapshot.notification_queue_usage * 1000))
+        self.queue.setFormat(f"{snapshot.notification_queue_usage:.1%} used")
+        self.activity.setRowCount(len(snapshot.groups))
+        for row, group in enumerate(snapshot.groups):
+            cells = (group.application_name or "(no name)", group.state, str(group.count))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.activity.setItem(row, column, item)
+        self.updated.setText(f"pg_stat_activity at {clock(snapshot.at)}")

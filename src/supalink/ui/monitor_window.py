@@ -1,0 +1,314 @@
+"""The monitor window: what the person leaves open for days next to their agent.
+
+It shows one `MonitorEngine` (Qt-free, in supalink.monitor): health, pool figures and
+chart, the server's view, and the notifications. The engine delivers its events in
+batches at most ten times a second; each batch updates each panel once, so a flood of
+notifications costs a few repaints a second, never one per notification.
+
+    window = MonitorWindow(engine, "Production")
+    window.show()
+    window.start_soon()          # closing the window stops the engine within 5 s
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+import psycopg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.errors import SupalinkError
+from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
+from supalink.monitor.events import (
+    Disconnected,
+    ErrorEvent,
+    Event,
+    Gap,
+    Listening,
+    LogRow,
+    Notification,
+    Reconnected,
+)
+from supalink.monitor.health import Health, HealthReport
+from supalink.monitor.listener import ListenerState
+from supalink.monitor.server_view import ServerSnapshot
+from supalink.monitor.stats import StatsSample
+from supalink.ui.monitor_panels import PANEL_STYLE, FailureBanner, HealthBar, PoolPanel, ServerPanel
+from supalink.ui.notifications_panel import NotificationsPanel
+from supalink.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+EngineSource = MonitorEngine | Callable[[], MonitorEngine]
+STATUS_SECONDS = 8_000  # how long a status-bar message stays, in ms
+TASKS_STOP_TIMEOUT = 0.5  # of the 5 s: the window's own actions (a test NOTIFY, a resize)
+
+
+def route_psycopg_logs() -> None:
+    """psycopg_pool logs every retry as a warning; with no handler of its own Python would
+    print them on stderr. They go to our masked log file instead (or nowhere, without one)."""
+    ours = logging.getLogger("supalink")
+    theirs = logging.getLogger("psycopg")
+    for handler in ours.handlers:
+        if handler not in theirs.handlers:
+            theirs.addHandler(handler)
+    if not theirs.handlers:
+        theirs.addHandler(logging.NullHandler())
+
+
+class MonitorWindow(QMainWindow):
+    health_changed = Signal(str, str)  # Health value, one line of detail (the tray's tooltip)
+    stopped = Signal()  # the engine stopped: every connection is closed
+
+    def __init__(
+        self,
+        engine: EngineSource,
+        display_name: str,
+        parent: QWidget | None = None,
+        *,
+        retry_conninfo: Callable[[], str | None] | None = None,
+    ) -> None:
+        """`engine`: the engine or a factory. `retry_conninfo`: called when the person
+        presses Retry after a permanent failure, for a conninfo with what they changed
+        (a new password in the keyring, say); None keeps the engine's own."""
+        super().__init__(parent)
+        route_psycopg_logs()
+        self.engine = engine if isinstance(engine, MonitorEngine) else engine()
+        self.display_name = display_name
+        self.health_status = Health.UNKNOWN
+        self.health_detail = ""
+        self.tasks = TaskRunner(self._task_failed)
+        self._retry_conninfo = retry_conninfo
+        self._stopping: asyncio.Task[None] | None = None
+        self.setWindowTitle(f"{display_name} — Supalink monitor")
+        self.setAccessibleName(f"Monitor for {display_name}")
+        self.resize(1240, 880)
+        self._build()
+        self._build_menus()
+        self._unsubscribe = self.engine.subscribe(self._on_batch)
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setStyleSheet(PANEL_STYLE)
+        self.banner = FailureBanner()
+        self.banner.retry_requested.connect(self.retry)
+        self.health_bar = HealthBar()
+        self.health_bar.check_requested.connect(self.check_now)
+        pool = self.engine.settings.pool
+        self.pool_panel = PoolPanel(pool.min_size, pool.max_size)
+        self.pool_panel.resize_requested.connect(self.resize_pool)
+        self.server_panel = ServerPanel()
+        self.notifications = NotificationsPanel(self.engine, self.tasks)
+        self.notifications.message.connect(self.show_message)
+        upper = QWidget()
+        upper_layout = QHBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addWidget(self.pool_panel, 3)
+        upper_layout.addWidget(self.server_panel, 2)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(upper)
+        split.addWidget(self.notifications)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([400, 420])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 10, 10, 6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.health_bar)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.target = QLabel(self.display_name)
+        self.target.setObjectName("hint")
+        self.statusBar().addPermanentWidget(self.target)
+
+    def _build_menus(self) -> None:
+        monitor = self.menuBar().addMenu("&Monitor")
+        self.check_action = self._action(monitor, "&Check health now", "F5", self.check_now)
+        self.retry_action = self._action(monitor, "&Retry", "Ctrl+R", self.retry)
+        self.retry_action.setEnabled(False)
+        monitor.addSeparator()
+        self._action(monitor, "&Close", QKeySequence.StandardKey.Close, self.close)
+        notifications = self.menuBar().addMenu("&Notifications")
+        for made in self.notifications.actions_for_menu():
+            if made is None:
+                notifications.addSeparator()
+            else:
+                notifications.addAction(made)
+
+    def _action(
+        self, menu: QMenu, text: str, shortcut: str | QKeySequence.StandardKey, slot: object
+    ) -> QAction:
+        made = QAction(text, self)
+        made.setShortcut(QKeySequence(shortcut))
+        made.triggered.connect(slot)
+        menu.addAction(made)
+        return made
+
+    # ----- lifecycle ----------------------------------------------------------------------
+    def start_soon(self) -> asyncio.Task[None]:
+        return self.tasks.run("start", self.start())
+
+    async def start(self) -> None:
+        await self.engine.start()
+        self.show_message(f"Monitoring {self.display_name}")
+
+    def stop_soon(self) -> asyncio.Task[None]:
+        """Stop the engine in the background (once); the task is kept and awaited by
+        whoever needs the monitor gone, e.g. the app before it quits."""
+        if self._stopping is None:
+            loop = asyncio.get_event_loop()
+            if loop.is_closed():
+                raise RuntimeError("the event loop is closed")
+            self._stopping = loop.create_task(
+                self._stop(), name=f"supalink-monitor-window-stop-{self.display_name}"
+            )
+        return self._stopping
+
+    async def stop(self) -> None:
+        await self.stop_soon()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping is not None
+
+    async def _stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_TIMEOUT
+        self._unsubscribe()
+        await self.tasks.shutdown(TASKS_STOP_TIMEOUT)
+        await self.engine.stop(max(1.0, deadline - loop.time() - 0.2))
+        self.stopped.emit()
+        log.info("monitor window for %s closed", self.display_name)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        try:
+            self.stop_soon()
+        except RuntimeError:  # the loop is closed: the app is past its end, nothing runs
+            log.warning("monitor window for %s closed after the event loop", self.display_name)
+        super().closeEvent(event)
+
+    # ----- actions ------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_SECONDS)
+
+    def check_now(self) -> None:
+        self.engine.check_health_now()
+        self.tasks.run("server-view", self._refresh_server_view())
+
+    async def _refresh_server_view(self) -> None:
+        try:
+            await self.engine.refresh_server_view()
+        except (SupalinkError, psycopg.Error, TimeoutError) as error:
+            self.show_message(f"Server view not refreshed: {error}")
+
+    def retry(self) -> None:
+        self.banner.hide()
+        self.retry_action.setEnabled(False)
+        self.show_message("Retrying…")
+        self.tasks.run("retry", self._retry())
+
+    async def _retry(self) -> None:
+        try:
+            conninfo = self._retry_conninfo() if self._retry_conninfo else None
+            await self.engine.retry(conninfo)
+        except SupalinkError as error:
+            self._permanent_failure("pool", str(error))
+
+    def resize_pool(self, min_size: int, max_size: int) -> None:
+        self.tasks.run("resize", self._resize(min_size, max_size))
+
+    async def _resize(self, min_size: int, max_size: int) -> None:
+        try:
+            await self.engine.resize_pool(min_size, max_size)
+        except SupalinkError as error:
+            self.show_message(f"Pool sizes not changed: {error}")
+            return
+        self.show_message(f"Pool resized: min {min_size}, max {max_size}")
+
+    def _task_failed(self, name: str, error: BaseException) -> None:
+        """The one place an unexpected failure of a window action is shown."""
+        self.show_message(f"{name} failed: {self.engine.masker.mask(str(error))}")
+
+    # ----- events -------------------------------------------------------------------------
+    def _on_batch(self, batch: Sequence[Event]) -> None:
+        rows: list[LogRow] = []
+        stats: StatsSample | None = None
+        health: HealthReport | None = None
+        server: ServerSnapshot | None = None
+        for event in batch:
+            # Exact types, the commonest first: a flood brings 100,000 notifications.
+            if type(event) is Notification:
+                rows.append(event)
+            elif type(event) is StatsSample:
+                stats = event
+            elif type(event) is HealthReport:
+                health = event
+            elif type(event) is ServerSnapshot:
+                server = event
+            elif type(event) is Gap:
+                rows.append(event)
+                self.notifications.remember_gap(event)
+            else:
+                self._on_event(event)
+        if stats is not None:
+            self.pool_panel.show_sample(stats)
+            self.pool_panel.show_history(self.engine.stats.history)
+        if health is not None:
+            self._show_health(health)
+        if server is not None:
+            self.server_panel.show_snapshot(server)
+        self.notifications.show_rows(rows)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, Listening):
+            self.notifications.listening_on(event.channels, event.pid)
+        elif isinstance(event, Disconnected):
+            if event.source == "listener":
+                self.notifications.listener_disconnected(event.error)
+            else:
+                self.notifications.outage_message(event.error)
+            self.show_message(f"{event.source.title()} disconnected: {event.error}")
+        elif isinstance(event, Reconnected):
+            self.show_message(
+                f"{event.source.title()} reconnected after {event.away_seconds:.1f} s"
+            )
+        elif isinstance(event, ErrorEvent):
+            self.notifications.outage_message(event.message)
+            if event.permanent:
+                self._permanent_failure(event.source, event.message)
+            else:
+                self.show_message(f"{event.source.title()}: {event.message} (retrying)")
+
+    def _permanent_failure(self, source: str, message: str) -> None:
+        self.banner.show_failure(source, message)
+        self.retry_action.setEnabled(True)
+        self.show_message(f"{source.title()} stopped: {message}")
+
+    def _show_health(self, report: HealthReport) -> None:
+        self.health_bar.show_report(report)
+        if report.error:
+            self.notifications.outage_message(report.error)
+        if report.latency_ms is not None:
+            detail = f"SELECT 1 in {report.latency_ms:.1f} ms"
+        else:
+            detail = report.error or "no answer"
+        listener_stuck = self.engine.listener.state in (ListenerState.REFUSED, ListenerState.FAILED)
+        if report.status is Health.HEALTHY and self.banner.isVisible() and not listener_stuck:
+            self.banner.hide()
+            self.retry_action.setEnabled(False)
+        self.health_status = report.status
+        self.health_detail = detail
+        self.health_changed.emit(str(report.status), detail)

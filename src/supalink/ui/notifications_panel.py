@@ -1,0 +1,373 @@
+"""The monitor window's notification half: channels, the live table with gap rows, the
+detail pane, and filter, pause, clear, export and "send test notification".
+
+Counting never stops: a pause freezes only the table, and a clear empties only the rows
+(the engine's ring); the totals and the rate keep covering everything received.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supalink.errors import SupalinkError
+from supalink.monitor.engine import MonitorEngine
+from supalink.monitor.events import Gap, LogRow
+from supalink.monitor.settings import check_channel
+from supalink.ui.monitor_panels import hint_label
+from supalink.ui.notification_model import (
+    RESTART,
+    NotificationModel,
+    describe_row,
+    short_reason,
+)
+from supalink.ui.tasks import TaskRunner
+
+FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
+EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
+
+
+class NotificationsPanel(QWidget):
+    message = Signal(str)  # one line for the window's status bar
+
+    def __init__(
+        self, engine: MonitorEngine, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.tasks = tasks
+        self.model = NotificationModel(engine.log.capacity, self)
+        self.frozen: list[LogRow] | None = None  # the ring's rows when the view was paused
+        self._total_at_pause = 0
+        self._disconnect_reason: str | None = None
+        self._build()
+        self._build_actions()
+        for channel in engine.listener.channels:
+            self._add_item(channel)
+        self.refresh_counts()
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.channels = QListWidget()
+        self.channels.setAccessibleName("Channels")
+        self.channels.setToolTip("The channels listened on, with what each received")
+        self.channel_name = QLineEdit()
+        self.channel_name.setPlaceholderText("channel (any name)")
+        self.channel_name.setAccessibleName("New channel name")
+        self.channel_name.returnPressed.connect(self.add_channel)
+        self.channel_message = QLabel()
+        self.channel_message.setObjectName("fieldMessage")
+        self.channel_message.setWordWrap(True)
+        self.channel_message.hide()
+        self.add_button = QToolButton()
+        self.remove_button = QToolButton()
+        self.listening = hint_label("Not listening: add a channel")
+        self.listening.setWordWrap(True)
+        channel_buttons = QHBoxLayout()
+        channel_buttons.addWidget(self.add_button)
+        channel_buttons.addWidget(self.remove_button)
+        channel_buttons.addStretch(1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        channels_label = QLabel("C&hannels")
+        channels_label.setBuddy(self.channels)
+        side_layout.addWidget(channels_label)
+        side_layout.addWidget(self.channels, 1)
+        side_layout.addWidget(self.channel_name)
+        side_layout.addWidget(self.channel_message)
+        side_layout.addLayout(channel_buttons)
+        side_layout.addWidget(self.listening)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by channel or payload  (Ctrl+F)")
+        self.filter.setAccessibleName("Filter notifications")
+        self.filter.setClearButtonEnabled(True)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self.filter.textChanged.connect(self._filter_timer.start)
+        self.pause_button = QToolButton()
+        self.clear_button = QToolButton()
+        self.export_button = QToolButton()
+        self.send_button = QToolButton()
+        self.counts = QLabel()
+        self.counts.setAccessibleName("Notification rate and totals")
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter, 1)
+        for button in (self.pause_button, self.clear_button, self.export_button, self.send_button):
+            bar.addWidget(button)
+        bar.addSpacing(8)
+        bar.addWidget(self.counts)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Notifications")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column, width in ((0, 110), (1, 150), (2, 90)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.detail = QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        self.detail.setAccessibleName("Notification detail")
+        self.detail.setPlaceholderText("Select a notification to read its payload")
+        self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.setContentsMargins(0, 0, 0, 0)
+        main_layout.addLayout(bar)
+        main_layout.addWidget(split, 1)
+
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(side)
+        outer.addWidget(main)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([210, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer)
+
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut: str | QKeySequence.StandardKey, slot: object) -> QAction:
+            made = QAction(text, self)
+            made.setShortcut(QKeySequence(shortcut))
+            made.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            made.setToolTip(f"{text.replace('&', '').rstrip('…')} ({made.shortcut().toString()})")
+            made.triggered.connect(slot)
+            self.addAction(made)
+            return made
+
+        self.add_action = action("&Add channel", "Ctrl+N", self.add_channel)
+        self.remove_action = action("&Remove channel", "Delete", self.remove_channel)
+        # Delete removes a channel only from the channel list, never while typing elsewhere.
+        self.removeAction(self.remove_action)
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.channels.addAction(self.remove_action)
+        self.filter_action = action("&Filter", QKeySequence.StandardKey.Find, self.focus_filter)
+        self.pause_action = action("&Pause", "Ctrl+P", self.set_paused)
+        self.pause_action.setCheckable(True)
+        self.clear_action = action("C&lear", "Ctrl+L", self.clear)
+        self.export_action = action("&Export…", "Ctrl+E", self.export)
+        self.send_action = action("Send &test notification", "Ctrl+T", self.send_test)
+        self.send_action.setIconText("Send test")
+        buttons = (
+            (self.add_button, self.add_action, "Add"),
+            (self.remove_button, self.remove_action, "Remove"),
+            (self.pause_button, self.pause_action, None),
+            (self.clear_button, self.clear_action, None),
+            (self.export_button, self.export_action, None),
+            (self.send_button, self.send_action, None),
+        )
+        for button, made, short in buttons:
+            button.setDefaultAction(made)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setAccessibleName(made.text().replace("&", "").rstrip("…"))
+            if short:
+                button.setText(short)
+
+    def actions_for_menu(self) -> list[QAction | None]:
+        return [self.add_action, self.remove_action, None, self.filter_action,
+                self.pause_action, self.clear_action, self.export_action, None,
+                self.send_action]  # fmt: skip
+
+    # ----- fed by the window ------------------------------------------------------------
+    def show_rows(self, rows: Sequence[LogRow]) -> None:
+        """Rows the engine appended to its ring in the last batch."""
+        if rows and self.frozen is None:
+            bar = self.table.verticalScrollBar()
+            following = bar.value() >= bar.maximum() - 2
+            self.model.extend(rows)
+            if following:
+                self.table.scrollToBottom()
+        self.refresh_counts()
+
+    def remember_gap(self, gap: Gap) -> None:
+        if self._disconnect_reason:
+            self.model.remember_gap(gap, self._disconnect_reason)
+        self._disconnect_reason = None
+
+    def listener_disconnected(self, error: str) -> None:
+        self._disconnect_reason = short_reason(error)
+        self.listening.setText(f"Reconnecting: {error}")
+
+    def outage_message(self, message: str) -> None:
+        """Another failure while the listener is away can say more about why: over TLS
+        the listener only sees its connection close, while the pool hears "the database
+        system is shutting down"."""
+        if self._disconnect_reason is not None and short_reason(message) == RESTART:
+            self._disconnect_reason = RESTART
+
+    def listening_on(self, channels: Sequence[str], pid: int) -> None:
+        if channels:
+            names = ", ".join(channels)
+            self.listening.setText(f"Listening on {names} (server pid {pid})")
+        else:
+            self.listening.setText("Not listening: add a channel")
+
+    def refresh_counts(self) -> None:
+        log = self.engine.log
+        parts = [f"{log.rate():,.0f}/s", f"{log.total:,} received"]
+        if log.gaps:
+            parts.append(f"{log.gaps} gap{'s' if log.gaps != 1 else ''}")
+        if self.frozen is not None:
+            parts.append(f"paused, {log.total - self._total_at_pause:,} new")
+        else:
+            parts.append(f"{len(self.model):,} shown")
+        self.counts.setText(" · ".join(parts))
+        for index in range(self.channels.count()):
+            item = self.channels.item(index)
+            name = str(item.data(Qt.ItemDataRole.UserRole))
+            item.setText(f"{name}  ·  {log.per_channel.get(name, 0):,}")
+
+    # ----- actions ------------------------------------------------------------------------
+    def add_channel(self) -> None:
+        name = self.channel_name.text()
+        if not name:
+            self.channel_name.setFocus()
+            return
+        try:
+            check_channel(name)
+        except SupalinkError as error:
+            self.channel_message.setText(str(error))
+            self.channel_message.show()
+            return
+        self.channel_message.hide()
+        if name not in self.engine.listener.channels:
+            self.engine.add_channel(name)
+            self._add_item(name)
+        self.channel_name.clear()
+        self.refresh_counts()
+
+    def remove_channel(self) -> None:
+        item = self.channels.currentItem()
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        self.engine.remove_channel(name)
+        self.channels.takeItem(self.channels.row(item))
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def apply_filter(self) -> None:
+        self._filter_timer.stop()
+        source = self.frozen if self.frozen is not None else self.engine.log
+        self.model.set_filter(self.filter.text(), source)
+        self.table.scrollToBottom()
+        self.refresh_counts()
+
+    def set_paused(self, paused: bool) -> None:
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume" if paused else "&Pause")
+        if paused:
+            self.frozen = list(self.engine.log)
+            self._total_at_pause = self.engine.log.total
+        else:
+            self.frozen = None
+            self.apply_filter()
+        self.refresh_counts()
+
+    def clear(self) -> None:
+        self.engine.log.clear()
+        if self.frozen is not None:
+            self.frozen = []
+        self.model.reload([])
+        self.detail.clear()
+        self.refresh_counts()
+
+    def export(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        default = str(Path.home() / f"supalink-notifications-{stamp}.jsonl")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export notifications", default, EXPORT_FILTERS
+        )
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() not in (".csv", ".jsonl", ".json"):
+            target = target.with_suffix(".csv" if chosen.startswith("CSV") else ".jsonl")
+        self.export_to(target)
+
+    def export_to(self, path: Path) -> int:
+        """Write the rows the table shows (filtered, or frozen by a pause)."""
+        rows = self.model.rows()
+        try:
+            if path.suffix.lower() == ".csv":
+                count = self.engine.log.export_csv(path, rows)
+            else:
+                count = self.engine.log.export_jsonl(path, rows)
+        except OSError as error:
+            QMessageBox.warning(self, "Export", f"Could not write {path}: {error.strerror}")
+            return 0
+        self.message.emit(f"Exported {count:,} rows to {path}")
+        return count
+
+    def send_test(self) -> None:
+        item = self.channels.currentItem() or self.channels.item(0)
+        if item is None:
+            self.message.emit("Add a channel first: a test notification is sent on one")
+            self.channel_name.setFocus()
+            return
+        self.tasks.run("send-test", self._send_test(str(item.data(Qt.ItemDataRole.UserRole))))
+
+    async def _send_test(self, channel: str) -> None:
+        try:
+            await self.engine.send_test_notification(channel)
+        except (SupalinkError, psycopg.Error) as error:
+            self.message.emit(f"Test notification not sent: {error}")
+            return
+        self.message.emit(f"Sent a test notification on {channel}")
+
+    # ----- internals ----------------------------------------------------------------------
+    def _add_item(self, channel: str) -> None:
+        item = QListWidgetItem(channel)
+        item.setData(Qt.ItemDataRole.UserRole, channel)
+        item.setToolTip(channel)
+        self.channels.addItem(item)
+        self.channels.setCurrentItem(item)
+
+    def _selection_changed(self, selected: QItemSelection, _: QItemSelection) -> None:
+        indexes = selected.indexes()
+        row = self.model.row_at(indexes[0].row()) if indexes else None
+        if row is None:
+            return
+        reason = self.model.gap_reason(row) if isinstance(row, Gap) else None
+        self.detail.setPlainText(describe_row(row, reason))

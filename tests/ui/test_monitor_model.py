@@ -1,0 +1,110 @@
+"""The notification table's model: batched inserts and evictions, filter, gap rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from supalink.monitor.events import Gap, LogRow, Notification
+from supalink.ui.notification_model import (
+    GAP_BACKGROUND,
+    NotificationModel,
+    describe_row,
+    pretty_payload,
+    short_reason,
+)
+
+
+def note(index: int, channel: str = "jobs", payload: str | None = None) -> Notification:
+    return Notification(
+        channel, payload or f"payload {index}", 4000 + index, 1_700_000_000.0 + index
+    )
+
+
+def payloads(model: NotificationModel) -> list[str]:
+    return [getattr(row, "payload", "<gap>") for row in model.rows()]
+
+
+class Spy:
+    def __init__(self, model: NotificationModel) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        model.rowsInserted.connect(
+            lambda _, first, last: self.calls.append(("insert", first, last))
+        )
+        model.rowsRemoved.connect(lambda _, first, last: self.calls.append(("remove", first, last)))
+        model.modelReset.connect(lambda: self.calls.append(("reset", 0, 0)))
+
+
+def test_batches_append_and_evict_without_resets(qtmodeltester: Any) -> None:
+    model = NotificationModel(capacity=5)
+    qtmodeltester.check(model)
+    spy = Spy(model)
+    model.extend([note(i) for i in range(3)])
+    model.extend([note(i) for i in range(3, 7)])
+    assert payloads(model) == [f"payload {i}" for i in range(2, 7)]
+    assert spy.calls == [("insert", 0, 2), ("remove", 0, 1), ("insert", 1, 4)]
+    for i in range(7, 40):  # one at a time, past the compaction point many times
+        model.extend([note(i)])
+    assert payloads(model) == [f"payload {i}" for i in range(35, 40)]
+    assert model.index(4, 3).data() == "payload 39"
+    assert ("reset", 0, 0) not in spy.calls
+    qtmodeltester.check(model)
+
+
+def test_a_batch_larger_than_the_ring_is_one_reset() -> None:
+    model = NotificationModel(capacity=5)
+    spy = Spy(model)
+    model.extend([note(i) for i in range(12)])
+    assert spy.calls == [("reset", 0, 0)]
+    assert payloads(model) == [f"payload {i}" for i in range(7, 12)]
+
+
+def test_filter_keeps_matching_rows_and_every_gap() -> None:
+    gap = Gap(1_700_000_010.0, 1_700_000_014.25, ("jobs", "orders"))
+    source: list[LogRow] = [note(1, "orders"), note(2, payload="Big JOB"), gap, note(3, "orders")]
+    model = NotificationModel(capacity=10)
+    model.set_filter("job", source)
+    assert payloads(model) == ["Big JOB", "<gap>"]
+    model.extend([note(4, "jobs_high"), note(5, "orders"), note(6, payload="a job")])
+    assert payloads(model) == ["Big JOB", "<gap>", "payload 4", "a job"]
+    model.set_filter("", source)
+    assert len(model) == 4
+
+
+def test_gap_rows_stand_out_and_say_for_how_long_and_why() -> None:
+    gap = Gap(1_700_000_010.0, 1_700_000_014.25, ("jobs", "orders"))
+    model = NotificationModel(capacity=10)
+    model.extend([note(1), gap])
+    model.remember_gap(gap, short_reason("terminating connection due to administrator command"))
+    cells = [model.index(1, column).data() for column in range(4)]
+    assert cells[1:] == ["jobs, orders", "", "— not listening for 4.2 s (server restart) —"]
+    assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) == GAP_BACKGROUND
+    assert model.index(1, 2).data(Qt.ItemDataRole.FontRole).italic()
+    assert "are lost" in model.index(1, 3).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+    detail = describe_row(gap, model.gap_reason(gap))
+    assert detail.startswith("Not listening for 4.250 s\n")
+    assert "Channels: jobs, orders\nReason: server restart" in detail
+    # The reason goes when its row leaves the ring.
+    model.reload([note(2)])
+    assert model.gap_reason(gap) is None
+
+
+def test_payloads_show_on_one_line_and_json_pretty_in_the_detail() -> None:
+    long = json.dumps({"id": 1, "text": "x" * 500, "list": [1, 2]})
+    model = NotificationModel(capacity=10)
+    model.extend([note(1, payload="two\nlines\ttab"), note(2, payload=long)])
+    assert model.index(0, 3).data() == "two lines tab"
+    shown = model.index(1, 3).data()
+    assert shown.endswith("…")
+    assert len(shown) < 300
+    assert model.index(1, 3).data(Qt.ItemDataRole.ToolTipRole).startswith("Select the row")
+    assert pretty_payload(long).startswith('{\n  "id": 1,\n  "text": "xxx')
+    for raw in ("42", '"just a string"', "not json {", ""):
+        assert pretty_payload(raw) == raw
+    assert pretty_payload('["é"]') == '[\n  "é"\n]'
+    detail = describe_row(note(3, "jobs", '{"a": 1}'))
+    assert detail.startswith("Channel: jobs\nSender PID: 4003\nReceived: ")
+    assert detail.endswith('Payload (8 bytes):\n\n{\n  "a": 1\n}')
