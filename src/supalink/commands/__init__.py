@@ -5,4 +5,12 @@ sets `run=<function(args) -> exit code>`. Heavy imports stay inside the run func
 from __future__ import annotations
 
 # Order is the order shown in `supalink --help`.
-COMMAND_MODULES: tuple[str, ...] = ("url", "parse", "profile", "config", "mcp_run", "monitor")
+COMMAND_MODULES: tuple[str, ...] = (
+    "url",
+    "parse",
+    "profile",
+    "test",
+    "config",
+    "mcp_run",
+    "monitor",
+)

@@ -22,6 +22,7 @@ def connection_kwargs(
     *,
     application_name: str | None = None,
     connect_timeout: float | None = None,
+    hostaddr: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `psycopg.connect` / `AsyncConnection.connect` / pool kwargs.
 
@@ -41,6 +42,10 @@ def connection_kwargs(
         "application_name": application_name or profile.application_name,
         **TCP_KEEPALIVES,
     }
+    if hostaddr is not None:
+        # The connection test resolves the name itself (a seam) and connects to the address it
+        # chose; libpq still checks the certificate against the host name.
+        kwargs["hostaddr"] = hostaddr
     if password is not None:
         kwargs["password"] = password
     if profile.sslrootcert and profile.sslmode != "disable":

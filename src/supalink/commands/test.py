@@ -1,0 +1,127 @@
+"""`supalink test`: test a saved profile or a URI step by step and say what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supalink.errors import UsageError
+
+if TYPE_CHECKING:
+    from supalink.probe import ProbeResult, ServerFacts, Step
+    from supalink.profiles.model import Profile
+
+MAX_TIMEOUT = 600.0
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "test",
+        help="test a connection step by step and say what is wrong",
+        description="Test a saved profile (NAME) or a URI: parse, dns, route, tcp, tls, auth, "
+        "query. Exits 0 when the connection works, 1 when it does not, 2 on bad input. "
+        "The password is never printed.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("name", nargs="?", metavar="NAME", help="a saved profile")
+    source.add_argument("--uri", help="a URI as the Supabase dashboard shows it")
+    parser.add_argument("--sslrootcert", metavar="PATH", help="the CA certificate file to use")
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="connect timeout in seconds (default: profile)"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    parser.set_defaults(run=run)
+
+
+def _target(args: argparse.Namespace) -> tuple[Profile, str | None]:
+    from supalink.commands.secret_input import read_password_stdin
+
+    password: str | None
+    if args.uri is not None:
+        from supalink.profiles.uris import parse_uri
+
+        parsed = parse_uri(args.uri)
+        profile, password = parsed.profile, parsed.password
+    else:
+        from supalink.paths import AppPaths
+        from supalink.profiles.repository import open_repository
+
+        repository = open_repository(AppPaths.for_user())
+        if repository.notice:
+            print(f"supalink: {repository.notice}", file=sys.stderr)
+        profile = repository.load(args.name).profile
+        password = repository.password(args.name)
+    if args.password_stdin:
+        password = read_password_stdin()
+    if args.sslrootcert:
+        profile = profile.replace(sslrootcert=str(Path(args.sslrootcert).expanduser().absolute()))
+    return profile.validated(), password
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from supalink.probe import Probe, psql_command
+
+    if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT:
+        raise UsageError(f"--timeout is more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    profile, password = _target(args)
+    marks = _marks()
+    on_step = None if args.json else (lambda step: _print_step(step, marks))
+    probe = Probe(profile, password, timeout=args.timeout, on_step=on_step)
+    result = asyncio.run(probe.run())
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        _print_outcome(result)
+        print(f"psql: {psql_command(profile, password).shell()}")
+    return 0 if result.ok else 1
+
+
+def _marks() -> tuple[str, str]:
+    """Ticks and crosses, or plain letters on a terminal that cannot show them."""
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "ok", "FAIL"
+    return "✓", "✗"
+
+
+def _print_step(step: Step, marks: tuple[str, str]) -> None:
+    mark = marks[0] if step.ok else marks[1]
+    print(f"{mark} {step.name:<6}{step.ms:8.1f} ms  {step.detail}", flush=True)
+
+
+def _print_outcome(result: ProbeResult) -> None:
+    if result.diagnosis is not None:
+        diagnosis = result.diagnosis
+        print(f"\n{diagnosis.kind}: {diagnosis.message}")
+        print(f"hint: {diagnosis.hint}")
+    if result.server is not None:
+        print()
+        for line in _server_lines(result.server):
+            print(line)
+
+
+def _server_lines(server: ServerFacts) -> list[str]:
+    lines = [f"server: {server.version.split(' on ', 1)[0]}, user {server.user}"]
+    if server.max_connections is not None and server.connections_in_use is not None:
+        lines.append(f"connections: {server.connections_in_use} of {server.max_connections} in use")
+    if server.encrypted:
+        seen = f" ({server.tls_version} as the server sees it)" if server.tls_version else ""
+        lines.append(f"encryption: TLS{seen}")
+    else:
+        lines.append("encryption: none")
+    if server.pooler:
+        lines.append(f"pooler: yes, {server.pool_mode or 'mode unknown'}")
+    else:
+        lines.append("pooler: none (a direct connection)")
+    lines += [f"warning: {warning}" for warning in server.warnings]
+    return lines

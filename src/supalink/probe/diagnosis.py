@@ -1,0 +1,356 @@
+"""Turning a failure into a diagnosis: what is wrong, and one line on what to do.
+
+libpq's and the poolers' error texts are matched here and nowhere else; the texts were taken
+from PostgreSQL 15, pgbouncer 1.18, libpq 18 and Supavisor's documented errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from supalink.probe.network import TcpOutcome
+from supalink.probe.results import Diagnosis, DiagnosisKind, StepName
+from supalink.probe.tlsinfo import TlsFinding, TlsVerdict
+from supalink.profiles.model import Profile
+from supalink.profiles.supabase import Mode
+
+Kind = DiagnosisKind
+_LIBPQ_PREFIX = re.compile(r"^connection to server (?:at|on) .*?failed: ", re.DOTALL)
+_SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s+")
+_DATABASE_MISSING = re.compile(r'^database "(?P<name>[^"]*)" does not exist|no such database')
+_ROLE_MISSING = re.compile(r'^role "[^"]*" does not exist')  # trust auth names a missing role
+_TOO_MANY = (
+    "too many clients already",  # PostgreSQL: every slot taken
+    "remaining connection slots are reserved",  # PostgreSQL: only superuser slots left
+    "too many connections",
+    "no more connections allowed",  # pgbouncer max_client_conn
+    "max client connections reached",  # Supavisor
+    "max clients reached",  # Supavisor session mode: "(EMAXCONNSESSION) max clients reached …"
+)
+_AUTH = (
+    "password authentication failed",  # PostgreSQL (also for a role that does not exist)
+    "sasl authentication failed",  # pgbouncer, wrong password or unknown user
+    "no password supplied",
+    "authentication failed",
+)
+_TLS = (
+    "certificate",
+    "ssl",
+    "tls",
+)
+SUPABASE_CA_HINT = (
+    "download the CA certificate (Supabase: Database Settings, SSL Configuration) and give "
+    "its path with --sslrootcert"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the probe tried to reach, for wording the diagnosis."""
+
+    profile: Profile
+    host: str
+    port: int
+    user: str
+    database: str
+    address: str | None = None
+    cafile: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.address and self.address != self.host:
+            return f"{self.host} ({self.address}) port {self.port}"
+        return f"{self.host} port {self.port}"
+
+
+def server_text(message: str) -> str:
+    """The server's own words: libpq's 'connection to server … failed:' and FATAL: removed."""
+    text = _LIBPQ_PREFIX.sub("", message.strip())
+    return _SEVERITY.sub("", text).strip()
+
+
+def first_line(message: str) -> str:
+    return server_text(message).splitlines()[0] if message.strip() else ""
+
+
+def needs_tls_look(message: str) -> bool:
+    """A certificate or handshake failure that the server's certificate can explain."""
+    text = message.lower()
+    if "root certificate file" in text or "does not support ssl" in text:
+        return False  # said plainly already
+    return any(word in text for word in _TLS)
+
+
+def from_connect_error(message: str, phase: StepName, target: Target) -> Diagnosis | None:
+    """The diagnosis that libpq's text alone gives; None when a closer look should decide."""
+    text = server_text(message)
+    lower = text.lower()
+    for matches, build in _RULES:
+        if matches(lower):
+            return build(text, phase, target)
+    return None
+
+
+def _any(*markers: str) -> Callable[[str], bool]:
+    return lambda lower: any(marker in lower for marker in markers)
+
+
+def _tenant(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return tenant_not_found(target, text)
+
+
+def _too_many(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return Diagnosis(
+        Kind.TOO_MANY_CONNECTIONS,
+        f"the server has no free connection slot ({first_line(text)})",
+        _too_many_hint(target.profile),
+    )
+
+
+def _missing_ca(text: str, phase: StepName, target: Target) -> Diagnosis:
+    profile = target.profile
+    return Diagnosis(
+        Kind.TLS_FAILED,
+        f"the CA certificate file {target.cafile or ''} does not exist, so the server's "
+        f"certificate cannot be checked (sslmode={profile.sslmode})",
+        SUPABASE_CA_HINT
+        if profile.is_supabase
+        else "give the CA that signed the server's certificate with --sslrootcert",
+    )
+
+
+def _database_missing(text: str, phase: StepName, target: Target) -> Diagnosis:
+    missing = _DATABASE_MISSING.search(text)
+    name = missing["name"] if missing and missing["name"] is not None else target.database
+    return Diagnosis(
+        Kind.DATABASE_MISSING,
+        f"the database {name!r} does not exist on {target.host}",
+        "check the database name"
+        + (" (Supabase's database is called postgres)" if target.profile.is_supabase else ""),
+    )
+
+
+def _hba(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return Diagnosis(
+        Kind.AUTH_FAILED,
+        f"the server does not let {target.user} in from this address ({first_line(text)})",
+        "ask the server's administrator to allow this address in pg_hba.conf, "
+        "or check that sslmode matches what the server requires",
+    )
+
+
+def _auth(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return auth_failed(target, first_line(text))
+
+
+def _no_ssl(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return no_ssl(target)
+
+
+def _refused(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return refused(target)
+
+
+def _timeout(text: str, phase: StepName, target: Target) -> Diagnosis:
+    return timeout(phase, target, None)
+
+
+# First match wins: the CA file rule sits before the database one ("… does not exist").
+_RULES: tuple[tuple[Callable[[str], bool], Callable[[str, StepName, Target], Diagnosis]], ...] = (
+    (_any("tenant or user not found"), _tenant),
+    (_any(*_TOO_MANY), _too_many),
+    (_any("root certificate file"), _missing_ca),
+    (_any("pg_hba.conf"), _hba),
+    (lambda lower: _DATABASE_MISSING.search(lower) is not None, _database_missing),
+    (lambda lower: _ROLE_MISSING.search(lower) is not None, _auth),
+    (_any(*_AUTH), _auth),
+    (_any("does not support ssl"), _no_ssl),
+    (_any("connection refused"), _refused),
+    (_any("timeout expired"), _timeout),
+)
+
+
+def tenant_not_found(target: Target, text: str) -> Diagnosis:
+    return Diagnosis(
+        Kind.TENANT_NOT_FOUND,
+        f"the pooler at {target.host} does not know the user {target.user!r} ({text})",
+        "wrong pooler index (aws-N) or user not in the form postgres.<ref>: copy the host and "
+        "user from Connect in the Supabase dashboard",
+    )
+
+
+def auth_failed(target: Target, text: str) -> Diagnosis:
+    if "no password supplied" in text.lower():
+        return Diagnosis(
+            Kind.AUTH_FAILED,
+            f"the server asks for a password for {target.user}, and none was given",
+            "save the password in the profile, or pass it in the URI or with --password-stdin",
+        )
+    hint = "check the database password"
+    if target.profile.is_supabase:
+        hint += " (Supabase: Database Settings, Reset database password)"
+        if target.profile.mode.is_pooled:
+            hint += "; through the pooler the user must be <role>.<ref>"
+    return Diagnosis(
+        Kind.AUTH_FAILED,
+        f"the server refused the password for user {target.user!r} ({text})",
+        hint,
+    )
+
+
+def _too_many_hint(profile: Profile) -> str:
+    if not profile.is_supabase:
+        return "close idle clients or lower their pool sizes, or raise max_connections"
+    if profile.mode is Mode.DIRECT:
+        return (
+            "close idle clients or lower their pool sizes, or use the session pooler; the "
+            "limit follows the compute size"
+        )
+    return "close idle clients or lower their pool sizes; the limit follows the compute size"
+
+
+def no_ssl(target: Target) -> Diagnosis:
+    return Diagnosis(
+        Kind.TLS_FAILED,
+        f"{target.where} does not offer TLS, but sslmode={target.profile.sslmode} requires it",
+        "check the host and port (is this the right server?), turn SSL on in the server, "
+        "or use sslmode=disable only on a network you trust",
+    )
+
+
+def refused(target: Target) -> Diagnosis:
+    profile = target.profile
+    if profile.is_supabase:
+        hint = (
+            "check the port (direct 5432, session pooler 5432, transaction pooler 6543) and "
+            "that the project is not paused"
+        )
+    else:
+        hint = "check the host and port, and that the server is running and listens on them"
+    return Diagnosis(
+        Kind.CONNECTION_REFUSED,
+        f"{target.where} refused the connection: nothing listens there",
+        hint,
+    )
+
+
+def timeout(phase: StepName, target: Target, seconds: float | None) -> Diagnosis:
+    within = f" within {seconds:g} s" if seconds is not None else ""
+    if phase is StepName.DNS:
+        return Diagnosis(
+            Kind.TIMEOUT,
+            f"looking up {target.host} got no answer{within}",
+            "check this machine's network connection and DNS settings",
+        )
+    if phase is StepName.TCP:
+        return Diagnosis(
+            Kind.TIMEOUT,
+            f"{target.where} did not answer the TCP connection{within}",
+            "a firewall may be dropping the packets: check the host and port, and that this "
+            "network allows outgoing connections to that port",
+        )
+    if phase is StepName.TLS:
+        return Diagnosis(
+            Kind.TIMEOUT,
+            f"{target.where} accepted the TCP connection but did not answer the TLS "
+            f"request{within}",
+            "check the port: whatever listens there is not answering like PostgreSQL",
+        )
+    what = "the login" if phase is StepName.AUTH else "the test query"
+    return Diagnosis(
+        Kind.TIMEOUT,
+        f"the server did not finish {what}{within}",
+        "the server or pooler may be overloaded: try again, or give a longer --timeout",
+    )
+
+
+def from_tcp_outcome(outcome: TcpOutcome, reason: str, message: str, target: Target) -> Diagnosis:
+    if outcome is TcpOutcome.REFUSED:
+        return refused(target)
+    if outcome is TcpOutcome.TIMEOUT:
+        return timeout(StepName.TCP, target, None)
+    if outcome is TcpOutcome.UNREACHABLE and target.address and ":" in target.address:
+        return ipv6_unreachable(target)
+    return unknown(message or reason)
+
+
+def from_tls_finding(finding: TlsFinding, message: str, target: Target) -> Diagnosis:
+    cert = finding.certificate
+    if finding.verdict is TlsVerdict.NO_SSL:
+        return no_ssl(target)
+    if finding.verdict is TlsVerdict.UNTRUSTED and cert is not None:
+        held = ", ".join(repr(name) for name in finding.ca_subjects) or "no usable certificate"
+        return Diagnosis(
+            Kind.TLS_FAILED,
+            f"the server's certificate was issued by {cert.issuer!r}, but the CA file "
+            f"{target.cafile} holds {held} ({finding.reason})",
+            SUPABASE_CA_HINT
+            if target.profile.is_supabase
+            else "give the CA that signed the server's certificate with --sslrootcert",
+        )
+    if finding.verdict is TlsVerdict.NAME_MISMATCH and cert is not None:
+        return Diagnosis(
+            Kind.TLS_FAILED,
+            f"the server's certificate is for {', '.join(cert.names)}, not for {target.host}",
+            "connect with a host name the certificate holds, or use sslmode=verify-ca to check "
+            "the CA without the host name",
+        )
+    return Diagnosis(
+        Kind.TLS_FAILED,
+        f"the TLS handshake failed: {first_line(message)}",
+        "check sslmode and the CA certificate file (--sslrootcert)",
+    )
+
+
+def dns_not_found(target: Target) -> Diagnosis:
+    profile = target.profile
+    if profile.is_supabase and profile.mode is Mode.DIRECT:
+        hint = "check the project ref (Project Settings, General); a paused project has no host"
+    elif profile.is_supabase:
+        hint = "check the region and pooler host: copy them from Connect in the dashboard"
+    else:
+        hint = "check the host name for typos"
+    return Diagnosis(Kind.DNS_NOT_FOUND, f"{target.host} does not resolve to any address", hint)
+
+
+def dns_unavailable(target: Target, reason: str) -> Diagnosis:
+    return Diagnosis(
+        Kind.DNS_NOT_FOUND,
+        f"{target.host} could not be looked up: {reason}",
+        "check this machine's network connection and DNS settings",
+    )
+
+
+def ipv6_unreachable(target: Target) -> Diagnosis:
+    profile = target.profile
+    if profile.is_supabase and profile.mode is Mode.DIRECT:
+        hint = (
+            "use the session pooler (IPv4, same features), or a network with IPv6, or "
+            "Supabase's IPv4 add-on"
+        )
+    else:
+        hint = "connect from a network with IPv6, or give the server an IPv4 address"
+    return Diagnosis(
+        Kind.IPV6_UNREACHABLE,
+        f"{target.host} has only IPv6 addresses and this machine has no IPv6 route to them",
+        hint,
+    )
+
+
+def cancelled(step: StepName) -> Diagnosis:
+    return Diagnosis(
+        Kind.CANCELLED,
+        f"the test was cancelled during the {step} step",
+        "run the test again when ready",
+    )
+
+
+def unknown(message: str) -> Diagnosis:
+    text = first_line(message) or "no message"
+    return Diagnosis(
+        Kind.UNKNOWN,
+        f"the connection failed: {text}",
+        "the server's message above says what went wrong; check the host, port and sslmode",
+    )

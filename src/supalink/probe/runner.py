@@ -1,0 +1,322 @@
+"""The connection test: each step in order, reported as it ends, stopping at the first failure.
+
+The success path opens one libpq connection (TCP, TLS and login from the one connect) and
+reads the server's facts in one round trip. Only after a failure does the test look closer
+(a bare TCP connect, a TLS handshake of its own) to say what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import NoReturn
+
+from psycopg.conninfo import make_conninfo
+from psycopg.pq.abc import PGconn
+
+from supalink.logs import SecretMasker
+from supalink.probe import diagnosis as diagnose
+from supalink.probe import libpq
+from supalink.probe.diagnosis import Target
+from supalink.probe.facts import PROBE_SQL, read_facts
+from supalink.probe.network import (
+    LookupFailed,
+    Resolver,
+    RouteChecker,
+    SystemResolver,
+    tcp_check,
+    udp_route_check,
+)
+from supalink.probe.results import Diagnosis, ProbeResult, ServerFacts, Step, StepName
+from supalink.probe.tlsinfo import default_root_cert, inspect_tls
+from supalink.profiles.connect import connection_kwargs
+from supalink.profiles.model import Profile
+from supalink.profiles.supabase import Mode
+from supalink.profiles.uris import build_uri
+
+log = logging.getLogger(__name__)
+
+StepCallback = Callable[[Step], None]
+# A closer look after a failure must not stretch the test much beyond its timeout.
+LOOK_TIMEOUT = 3.0
+
+
+MODE_LABELS = {
+    Mode.DIRECT: "Supabase direct",
+    Mode.SESSION: "Supabase session pooler",
+    Mode.TRANSACTION: "Supabase transaction pooler",
+}
+
+
+class _Stop(Exception):
+    """Ends the test at a failed step."""
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__(diagnosis.kind)
+        self.diagnosis = diagnosis
+
+
+class Probe:
+    """One connection test of one profile. `run()` once; cancel its task to stop it.
+
+    `on_step` is called with each step as it ends (the GUI shows them live, the CLI prints
+    them). After `run()` returns, or after its task was cancelled, `result` holds the outcome;
+    a cancelled test's result has the `cancelled` diagnosis and no connection is left open.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        password: str | None = None,
+        *,
+        resolver: Resolver | None = None,
+        route_checker: RouteChecker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float | None = None,
+        on_step: StepCallback | None = None,
+    ) -> None:
+        self.profile = profile
+        self._password = password
+        self._resolver = resolver or SystemResolver()
+        self._route_checker = route_checker or udp_route_check
+        self._clock = clock
+        self.timeout = float(timeout if timeout is not None else profile.connect_timeout)
+        self._on_step = on_step
+        self._masker = SecretMasker()
+        if password:
+            self._masker.add_secret(password)
+        self.steps: list[Step] = []
+        self.result: ProbeResult | None = None
+        self._current = StepName.PARSE
+        self._started = clock()
+        self._server: ServerFacts | None = None
+
+    async def run(self) -> ProbeResult:
+        diagnosis: Diagnosis | None = None
+        self._started = self._clock()
+        try:
+            await self._run()
+        except _Stop as stop:
+            diagnosis = stop.diagnosis
+        except asyncio.CancelledError:
+            self._record(False, "cancelled")
+            self.result = ProbeResult(tuple(self.steps), diagnose.cancelled(self._current))
+            log.info("connection test of %r cancelled", self.profile.name)
+            raise
+        self.result = ProbeResult(tuple(self.steps), diagnosis, self._server)
+        log.info(
+            "connection test of %r: %s",
+            self.profile.name,
+            "ok" if self.result.ok else self._mask(str(diagnosis and diagnosis.kind)),
+        )
+        return self.result
+
+    # -- steps -------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        profile = self._parse()
+        endpoint = profile.endpoint()
+        cafile = default_root_cert(profile.sslrootcert) if profile.sslmode != "disable" else None
+        target = Target(
+            profile, endpoint.host, endpoint.port, endpoint.user, endpoint.database, cafile=cafile
+        )
+        ipv4, ipv6 = await self._dns(target)
+        address = await self._route(target, ipv4, ipv6)
+        target = dataclasses.replace(target, address=address)
+        pgconn = await self._connect(target)
+        try:
+            await self._query(target, pgconn)
+        finally:
+            pgconn.finish()
+
+    def _parse(self) -> Profile:
+        profile = self.profile
+        problems = profile.problems()
+        if problems:
+            self._record(False, "; ".join(f"{k}: {v}" for k, v in problems.items()))
+            self.result = ProbeResult(tuple(self.steps))
+            profile.validated()  # raises the ProfileError (bad input, not a diagnosis)
+        kind = MODE_LABELS[profile.mode] if profile.is_supabase else "custom host"
+        self._pass(f"{kind}: {build_uri(profile, self._password, masked=True)}", StepName.DNS)
+        return profile
+
+    async def _dns(self, target: Target) -> tuple[list[str], list[str]]:
+        host = target.host
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            self._pass(f"{host} is an address; nothing to look up", StepName.ROUTE)
+            return ([host], []) if literal.version == 4 else ([], [host])
+        try:
+            async with asyncio.timeout(self.timeout):
+                ipv4, ipv6 = await asyncio.gather(
+                    self._resolver.lookup(host, socket.AF_INET),
+                    self._resolver.lookup(host, socket.AF_INET6),
+                )
+        except TimeoutError:
+            self._fail(
+                f"no answer within {self.timeout:g} s",
+                diagnose.timeout(StepName.DNS, target, self.timeout),
+            )
+        except LookupFailed as error:
+            self._fail(str(error), diagnose.dns_unavailable(target, str(error)))
+        if not ipv4 and not ipv6:
+            self._fail(f"{host}: no A or AAAA record", diagnose.dns_not_found(target))
+        listed = f"A {', '.join(ipv4) or 'none'}; AAAA {', '.join(ipv6) or 'none'}"
+        self._pass(listed, StepName.ROUTE)
+        return ipv4, ipv6
+
+    async def _route(self, target: Target, ipv4: list[str], ipv6: list[str]) -> str:
+        if not ipv6:
+            self._pass(f"IPv4 ({ipv4[0]}); IPv6 not needed", StepName.TCP)
+            return ipv4[0]
+        try:
+            async with asyncio.timeout(self.timeout):
+                routed = await self._route_checker(ipv6[0])
+        except TimeoutError:
+            routed = False
+        if routed:
+            self._pass(f"IPv6 route to {ipv6[0]}", StepName.TCP)
+            return ipv6[0]
+        if not ipv4:
+            self._fail(
+                f"no IPv6 route to {ipv6[0]} and no IPv4 address", diagnose.ipv6_unreachable(target)
+            )
+        self._pass(f"no IPv6 route from this machine; using IPv4 {ipv4[0]}", StepName.TCP)
+        return ipv4[0]
+
+    async def _connect(self, target: Target) -> PGconn:
+        assert target.address is not None
+        kwargs = connection_kwargs(
+            self.profile, self._password, connect_timeout=self.timeout, hostaddr=target.address
+        )
+        kwargs.pop("prepare_threshold", None)  # a psycopg option, not a libpq parameter
+        conninfo = make_conninfo("", **kwargs)
+
+        def phase_done(phase: StepName, pgconn: PGconn) -> None:
+            if phase is StepName.TCP:
+                self._pass(f"connected to {target.where}", StepName.TLS)
+            elif phase is StepName.TLS:
+                self._pass(self._tls_detail(target, pgconn.ssl_in_use), StepName.AUTH)
+            else:
+                detail = f"logged in as {target.user} to database {target.database}"
+                self._pass(detail, StepName.QUERY)
+
+        loop = asyncio.get_running_loop()
+        try:
+            return await libpq.connect(conninfo, loop.time() + self.timeout, phase_done)
+        except libpq.ConnectFailed as failure:
+            await self._diagnose_connect(failure, target)
+
+    def _tls_detail(self, target: Target, encrypted: bool) -> str:
+        sslmode = self.profile.sslmode
+        if not encrypted:
+            if sslmode == "disable":
+                return "not encrypted (sslmode=disable)"
+            return f"not encrypted: the server offers no TLS, and sslmode={sslmode} allows that"
+        if sslmode == "verify-full":
+            checked = f"host name {target.host} checked"
+        elif sslmode == "verify-ca":
+            checked = "host name not checked (sslmode=verify-ca)"
+        else:
+            return f"encrypted; the certificate is not checked (sslmode={sslmode})"
+        return f"encrypted; certificate verified against {target.cafile}; {checked}"
+
+    async def _diagnose_connect(self, failure: libpq.ConnectFailed, target: Target) -> NoReturn:
+        phase = failure.phase
+        self._current = phase
+        if failure.timed_out:
+            self._fail(
+                f"no answer within {self.timeout:g} s",
+                diagnose.timeout(phase, target, self.timeout),
+            )
+        found = diagnose.from_connect_error(failure.message, phase, target)
+        if found is None and target.address is not None:
+            look = min(LOOK_TIMEOUT, self.timeout)
+            if phase is StepName.TLS or diagnose.needs_tls_look(failure.message):
+                finding = await inspect_tls(
+                    target.address, target.port, target.host, target.cafile, look
+                )
+                found = diagnose.from_tls_finding(finding, failure.message, target)
+            elif phase is StepName.TCP:
+                outcome, reason = await tcp_check(target.address, target.port, look)
+                found = diagnose.from_tcp_outcome(outcome, reason, failure.message, target)
+        self._fail(diagnose.first_line(failure.message), found or diagnose.unknown(failure.message))
+
+    async def _query(self, target: Target, pgconn: PGconn) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            results = await libpq.query(pgconn, PROBE_SQL, loop.time() + self.timeout)
+            facts = read_facts(
+                results,
+                login_pid=pgconn.backend_pid,
+                encrypted=pgconn.ssl_in_use,
+                profile=self.profile,
+            )
+        except libpq.QueryFailed as failure:
+            if failure.timed_out:
+                self._fail(
+                    f"no answer within {self.timeout:g} s",
+                    diagnose.timeout(StepName.QUERY, target, self.timeout),
+                )
+            found = diagnose.from_connect_error(failure.message, StepName.QUERY, target)
+            self._fail(
+                diagnose.first_line(failure.message), found or diagnose.unknown(failure.message)
+            )
+        self._server = facts
+        version = facts.version.split(" on ", 1)[0].split(",", 1)[0]
+        self._pass(f"{version}; current_user {facts.user}; now() {facts.now}", None)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, ok: bool, detail: str) -> None:
+        now = self._clock()
+        step = Step(self._current, ok, (now - self._started) * 1000, self._mask(detail))
+        self.steps.append(step)
+        self._started = now
+        log.debug("probe step %s %s: %s", step.name, "ok" if ok else "failed", step.detail)
+        if self._on_step is not None:
+            self._on_step(step)
+
+    def _pass(self, detail: str, following: StepName | None) -> None:
+        self._record(True, detail)
+        if following is not None:
+            self._current = following
+
+    def _fail(self, detail: str, diagnosis: Diagnosis) -> NoReturn:
+        self._record(False, detail)
+        masked = Diagnosis(
+            diagnosis.kind, self._mask(diagnosis.message), self._mask(diagnosis.hint)
+        )
+        raise _Stop(masked)
+
+    def _mask(self, text: str) -> str:
+        return self._masker.mask(text)
+
+
+async def run_probe(
+    profile: Profile,
+    password: str | None = None,
+    *,
+    resolver: Resolver | None = None,
+    route_checker: RouteChecker | None = None,
+    timeout: float | None = None,
+    on_step: StepCallback | None = None,
+) -> ProbeResult:
+    """Test `profile`; see Probe."""
+    probe = Probe(
+        profile,
+        password,
+        resolver=resolver,
+        route_checker=route_checker,
+        timeout=timeout,
+        on_step=on_step,
+    )
+    return await probe.run()

@@ -1,0 +1,91 @@
+"""Cancelling a test in flight stops it at once and leaves no connection on the server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from supalink.probe import DiagnosisKind, Probe, Step, StepName
+from tests.probe.fakes import local_profile
+from tests.support.postgres import PostgresServer
+
+
+def backends(pg: PostgresServer, application_name: str) -> int:
+    with pg.admin_connect() as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def wait_for_no_backends(pg: PostgresServer, application_name: str, within: float = 5.0) -> int:
+    deadline = time.monotonic() + within
+    while (count := backends(pg, application_name)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
+@pytest.mark.parametrize("cancel_after", [StepName.TLS, StepName.AUTH])
+def test_cancel_in_flight_leaves_no_connection(pg: PostgresServer, cancel_after: StepName) -> None:
+    """Cancelled while logging in (after tls) or while querying (after auth)."""
+    name = f"supalink-cancel-{uuid.uuid4().hex[:8]}"
+    profile = local_profile(pg, application_name=name)
+    while_connected: list[int] = []
+
+    async def scenario() -> Probe:
+        task: asyncio.Task[object] | None = None
+
+        def on_step(step: Step) -> None:
+            if step.name is cancel_after:
+                if step.name is StepName.AUTH:  # logged in: the server shows the session now
+                    while_connected.append(backends(pg, name))
+                assert task is not None
+                task.cancel()
+
+        probe = Probe(profile, pg.password, on_step=on_step)
+        task = asyncio.create_task(probe.run())
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return probe
+
+    probe = asyncio.run(scenario())
+    if cancel_after is StepName.AUTH:
+        assert while_connected == [1]  # the check below can see a leftover connection
+    assert wait_for_no_backends(pg, name) == 0
+    result = probe.result
+    assert result is not None
+    assert not result.ok
+    assert result.diagnosis is not None
+    assert result.diagnosis.kind is DiagnosisKind.CANCELLED
+    last = result.steps[-1]
+    assert not last.ok
+    assert last.detail == "cancelled"
+    following = StepName.AUTH if cancel_after is StepName.TLS else StepName.QUERY
+    assert last.name is following
+
+
+def test_cancel_while_the_server_is_silent_returns_at_once(
+    pg: PostgresServer, silent_port: int
+) -> None:
+    async def scenario() -> tuple[Probe, float]:
+        probe = Probe(local_profile(pg, port=silent_port), pg.password, timeout=30)
+        task = asyncio.create_task(probe.run())
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return probe, time.monotonic() - started
+
+    probe, took = asyncio.run(scenario())
+    assert took < 1.0
+    assert probe.result is not None
+    assert probe.result.diagnosis is not None
+    assert probe.result.diagnosis.kind is DiagnosisKind.CANCELLED
+    assert probe.result.steps[-1].name is StepName.TLS
+    assert "tls" in probe.result.diagnosis.message
