@@ -20,6 +20,7 @@ from tests.support.accounts import service_account
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
 from tests.support.qt_loop import BackgroundTaskFailures
+from tests.support.reference_server import ReferenceServer, install_reference_server
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools, ensure_system_tools
 from tests.support.tls import TlsFiles, make_tls_files
@@ -86,6 +87,12 @@ def pgbouncer(
     bouncer.start()
     yield bouncer
     bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_server() -> ReferenceServer:
+    """`@modelcontextprotocol/server-postgres` from the npm registry, cached across runs."""
+    return install_reference_server()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.mcp.conftest import ReferenceServer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.reference_server import ReferenceServer
 from tests.support.secret_service import SecretService
 from tests.support.tls import TlsFiles
 

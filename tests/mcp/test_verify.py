@@ -13,8 +13,8 @@ import pytest
 
 from supalink.mcp.templates import ServerEntry, build_entry, prepare_connection
 from supalink.mcp.verify import VerifyReport, verify_entry
-from tests.mcp.conftest import ReferenceServer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.reference_server import ReferenceServer
 from tests.support.tls import TlsFiles
 
 

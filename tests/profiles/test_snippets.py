@@ -11,6 +11,7 @@ import pytest
 from supalink.profiles.model import Profile
 from supalink.profiles.snippets import snippets
 from supalink.profiles.supabase import Mode
+from tests.support.reference_server import ensure_node
 
 PROFILES = [
     Profile("d", Mode.DIRECT, ref="abcdefghijklmnopqrst", sslrootcert="/etc/ca dir/ca.crt"),
@@ -35,8 +36,9 @@ def test_password_is_an_environment_reference(profile: Profile) -> None:
 def test_python_snippet_compiles_and_node_snippet_parses(profile: Profile, tmp_path: Path) -> None:
     texts = {snippet.key: snippet.text for snippet in snippets(profile)}
     compile(texts["python"], "snippet.py", "exec")
+    ensure_node()
     node = shutil.which("node")
-    assert node is not None, "node is needed for this check (Debian package nodejs)"
+    assert node is not None
     script = tmp_path / "snippet.mjs"
     script.write_text(texts["node"])
     subprocess.run([node, "--check", str(script)], check=True, capture_output=True)

@@ -15,10 +15,8 @@ from supalink.mcp.clients import Host
 from supalink.profiles.model import Profile
 from supalink.ui.config_dialog import ConfigDialog, clients_found_first
 from supalink.ui.context import AppContext
-from tests.mcp.conftest import ReferenceServer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
-
-pytest_plugins = ["tests.mcp.conftest"]
+from tests.support.reference_server import ReferenceServer
 
 
 def claude_host(tmp_path: Path) -> Host:

@@ -25,10 +25,13 @@ from supalink import __version__
 from supalink.errors import SupalinkError
 from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
+from supalink.ui.probe_panel import ProbePanel
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.snippets_dialog import SnippetsDialog
 from supalink.ui.theme import Theme, apply_theme
+
+PROBE_TASK = "connection-test"
 
 
 class MainWindow(QMainWindow):
@@ -69,7 +72,11 @@ class MainWindow(QMainWindow):
         actions.addStretch(1)
         for button in (self.test_button, self.config_button, self.monitor_button):
             actions.addWidget(button)
-        self.results = QVBoxLayout()  # the test panel goes here
+        self.test_panel = ProbePanel()
+        self.test_panel.hide()
+        self.test_panel.cancel_requested.connect(lambda: self.context.tasks.cancel(PROBE_TASK))
+        self.results = QVBoxLayout()
+        self.results.addWidget(self.test_panel)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(scroll, 3)
@@ -271,7 +278,11 @@ class MainWindow(QMainWindow):
         return profile
 
     def test(self) -> None:
-        self.statusBar().showMessage("The connection test is not available yet", 5000)
+        profile = self._valid_profile("test")
+        if profile is None:
+            return
+        self.test_panel.show()
+        self.context.tasks.run(PROBE_TASK, self.test_panel.run(profile, self.form.password_text()))
 
     def _saved_profile(self, action: str) -> Profile | None:
         """The form's profile once saved: configs and monitors name a saved profile."""

@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from supalink.mcp.templates import REFERENCE_BINARY, REFERENCE_PACKAGE
 
 CACHE_ENV = "SUPALINK_TEST_NPM_CACHE"
@@ -49,7 +47,7 @@ def _npx_bin_dir(cache: Path, spec: str) -> Path:
     return cache / "_npx" / digest / "node_modules" / ".bin"
 
 
-def _ensure_node() -> None:
+def ensure_node() -> None:
     if shutil.which("npx"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
@@ -65,12 +63,12 @@ def _ensure_node() -> None:
         raise RuntimeError("the MCP tests need Node.js and npx (Debian packages nodejs, npm)")
 
 
-@pytest.fixture(scope="session")
-def reference_server() -> ReferenceServer:
+def install_reference_server() -> ReferenceServer:
+    """The server from the npm cache, warming the cache the first time."""
     cache = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "supalink-tests" / "npm")
     bin_dir = _npx_bin_dir(cache, REFERENCE_PACKAGE)
     if not (bin_dir / REFERENCE_BINARY).exists():
-        _ensure_node()
+        ensure_node()
         cache.mkdir(parents=True, exist_ok=True)
         # Without a URI the server prints its usage and exits 1: the install is what we want.
         warm = subprocess.run(
