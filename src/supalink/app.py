@@ -14,6 +14,7 @@ from supalink.paths import AppPaths
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
 
     from supalink.ui.context import AppContext
 
@@ -30,6 +31,41 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
 
     loop: asyncio.AbstractEventLoop = qasync.QSelectorEventLoop(qt_app)
     return loop
+
+
+DESKTOP_FILE_NAME = "io.github.supalink.Supalink"  # packaging/linux/*.desktop
+
+
+def configure_application(qt_app: QApplication) -> None:
+    """Name, icon and desktop entry (Wayland links windows to the .desktop file by it)."""
+    from PySide6.QtGui import QIcon
+
+    from supalink.paths import resources_dir
+
+    qt_app.setApplicationName("Supalink")
+    qt_app.setOrganizationName("Supalink")
+    qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
+    qt_app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "supalink.svg")))
+    route_qt_messages()
+
+
+def route_qt_messages() -> None:
+    """Qt's own warnings go to the log file, not the terminal the user started us from."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("supalink.qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], object]) -> None:
@@ -68,8 +104,7 @@ def run_gui(paths: AppPaths | None = None) -> int:
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
-    qt_app.setApplicationName("Supalink")
-    qt_app.setOrganizationName("Supalink")
+    configure_application(qt_app)
     loop = build_event_loop(qt_app)
     asyncio.set_event_loop(loop)
     install_quit_signals(loop, qt_app.quit)
@@ -129,6 +164,7 @@ def self_check(paths: AppPaths | None = None) -> int:
         context = build_context(paths or AppPaths.under(Path(scratch)))
         existing = QApplication.instance()
         qt_app = existing if isinstance(existing, QApplication) else QApplication([])
+        configure_application(qt_app)
         window = MainWindow(context)
         window.show()
         qt_app.processEvents()

@@ -51,3 +51,12 @@ class AppPaths:
     @property
     def log_file(self) -> Path:
         return self.log_dir / "supalink.log"
+
+
+def resources_dir() -> Path:
+    """The shipped assets: inside the package in a wheel or a frozen build, the repository's
+    `resources/` folder in an editable checkout."""
+    packaged = Path(__file__).resolve().parent / "resources"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "resources"

@@ -191,7 +191,13 @@ def launcher_command() -> tuple[str, tuple[str, ...]]:
     the link lies.
     """
     if getattr(sys, "frozen", False):
-        return sys.executable, ("mcp-run",)
+        executable = Path(sys.executable)
+        # On Windows the frozen app is a windowed program with no stdio; its console twin
+        # is what a client can talk to.
+        console = executable.with_name("supalink-cli.exe")
+        if sys.platform == "win32" and console.exists():
+            executable = console
+        return str(executable), ("mcp-run",)
     return os.path.abspath(sys.executable), ("-m", "supalink", "mcp-run")
 
 

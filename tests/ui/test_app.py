@@ -1,0 +1,25 @@
+"""The composition root's Qt set-up."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from supalink.app import DESKTOP_FILE_NAME, build_event_loop, configure_application
+from supalink.paths import resources_dir
+
+
+def test_the_app_has_its_icon_and_desktop_entry(qapp: Any) -> None:
+    configure_application(qapp)
+    assert (resources_dir() / "icons" / "supalink.svg").is_file()
+    assert not qapp.windowIcon().isNull()
+    assert qapp.desktopFileName() == DESKTOP_FILE_NAME
+    assert qapp.applicationName() == "Supalink"
+
+
+def test_the_loop_is_selector_based(qapp: Any) -> None:
+    loop = build_event_loop(qapp)
+    try:
+        assert isinstance(loop, asyncio.SelectorEventLoop)
+    finally:
+        loop.close()
