@@ -1,4 +1,4 @@
-"""The notification table's model: batched inserts and evictions, filter, gap rows."""
+"""The notification table's model and view: batched inserts and evictions, filter, gap rows."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from supalink.monitor import MonitorEngine, MonitorSettings
 from supalink.monitor.events import Gap, LogRow, Notification
 from supalink.ui.notification_model import (
     GAP_BACKGROUND,
@@ -15,6 +16,8 @@ from supalink.ui.notification_model import (
     pretty_payload,
     short_reason,
 )
+from supalink.ui.notifications_panel import NotificationsPanel
+from supalink.ui.tasks import TaskRunner
 
 
 def note(index: int, channel: str = "jobs", payload: str | None = None) -> Notification:
@@ -79,7 +82,7 @@ def test_gap_rows_stand_out_and_say_for_how_long_and_why() -> None:
     model.extend([note(1), gap])
     model.remember_gap(gap, short_reason("terminating connection due to administrator command"))
     cells = [model.index(1, column).data() for column in range(4)]
-    assert cells[1:] == ["jobs, orders", "", "— not listening for 4.2 s (server restart) —"]
+    assert cells[1:] == ["— not listening on jobs, orders for 4.2 s (server restart) —", "", ""]
     assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) == GAP_BACKGROUND
     assert model.index(1, 2).data(Qt.ItemDataRole.FontRole).italic()
     assert "are lost" in model.index(1, 3).data(Qt.ItemDataRole.ToolTipRole)
@@ -108,3 +111,28 @@ def test_payloads_show_on_one_line_and_json_pretty_in_the_detail() -> None:
     detail = describe_row(note(3, "jobs", '{"a": 1}'))
     assert detail.startswith("Channel: jobs\nSender PID: 4003\nReceived: ")
     assert detail.endswith('Payload (8 bytes):\n\n{\n  "a": 1\n}')
+
+
+def test_gap_rows_span_the_table_through_evictions_and_refilters(qtbot: Any) -> None:
+    engine = MonitorEngine("postgresql://u@127.0.0.1:1/db", MonitorSettings(log_capacity=5))
+    panel = NotificationsPanel(engine, TaskRunner())
+    qtbot.addWidget(panel)
+    gap = Gap(1_700_000_002.5, 1_700_000_003.0, ("jobs",))
+
+    def feed(*rows: LogRow) -> None:
+        for row in rows:
+            engine.log.append(row)
+        panel.show_rows(rows)
+
+    def spans() -> list[int]:
+        return [panel.table.columnSpan(row, 1) for row in range(len(panel.model))]
+
+    feed(note(1), note(2), gap)
+    assert spans() == [1, 1, 3]
+    feed(note(3), note(4), note(5))  # evicts note 1: the gap moves up a row
+    assert payloads(panel.model) == ["payload 2", "<gap>", "payload 3", "payload 4", "payload 5"]
+    assert spans() == [1, 3, 1, 1, 1]
+    panel.filter.setText("payload 4")
+    panel.apply_filter()  # a reset: spans are set again
+    assert payloads(panel.model) == ["<gap>", "payload 4"]
+    assert spans() == [3, 1]

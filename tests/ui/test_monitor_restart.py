@@ -76,6 +76,7 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
                 "rows": model.rows(),
                 "payloads": model_payloads(window),
                 "gap_cells": [model.index(gap_index, c).data() for c in range(4)],
+                "gap_span": window.notifications.table.columnSpan(gap_index, 1),
                 "gap_background": model.index(gap_index, 3).data(Qt.ItemDataRole.BackgroundRole),
                 "normal_background": model.index(0, 3).data(Qt.ItemDataRole.BackgroundRole),
                 "detail": window.notifications.detail.toPlainText(),
@@ -91,12 +92,14 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
     assert seen["payloads"] == ["before", "<gap>", "after"]
     gap: Gap = seen["rows"][1]
     assert gap.seconds >= 1.0
-    _, channels, pid, text = seen["gap_cells"]
-    assert channels == channel
-    assert pid == ""
+    _, text, pid, payload = seen["gap_cells"]
+    assert (pid, payload) == ("", "")
+    assert seen["gap_span"] == 3  # the text reads across the row
     # Over TLS the listener only sees its connection close; the pool may hear why.
     assert re.fullmatch(
-        rf"— not listening for {gap.seconds:.1f} s \((server restart|connection lost)\) —", text
+        rf"— not listening on {re.escape(channel)} for {gap.seconds:.1f} s "
+        r"\((server restart|connection lost)\) —",
+        text,
     )
     assert seen["gap_background"] == GAP_BACKGROUND
     assert seen["normal_background"] is None

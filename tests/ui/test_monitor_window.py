@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -351,6 +352,8 @@ def test_controls_have_accessible_names_and_distinct_shortcuts(
         if not action.shortcut().isEmpty()
     ]
     assert len(shortcuts) == len(set(shortcuts)) >= 10
+    # psycopg_pool's retry warnings go to our log file (here none), never to stderr.
+    assert logging.getLogger("psycopg").handlers
     window.activateWindow()
     window.notifications.filter_action.trigger()
     qtbot.waitUntil(window.notifications.filter.hasFocus)

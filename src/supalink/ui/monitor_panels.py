@@ -39,6 +39,7 @@ PANEL_STYLE = (
     " border-radius: 6px; }"
     "QFrame#healthBar { border: 1px solid palette(mid); border-radius: 6px; }"
 )
+ERROR_CHARS = 160
 
 
 def hint_label(text: str = "") -> QLabel:
@@ -109,7 +110,14 @@ class HealthBar(QFrame):
             color = color.darker(135)  # the light colours are too faint as text on white
         self.status.setStyleSheet(f"color: {color.name()};")
         self.detail.setText(detail)
-        self.last_error.setText(f"Last error: {error}" if error else "No errors")
+        text = f"Last error: {error}" if error else "No errors"
+        # Two lines at most, so the bar keeps its height; the tooltip has all of it.
+        if len(text) > ERROR_CHARS:
+            text_shown = text[:ERROR_CHARS].rsplit(" ", 1)[0] + " …"
+        else:
+            text_shown = text
+        self.last_error.setText(text_shown)
+        self.last_error.setToolTip(text)
         # A past error is history once healthy again: greyed, not alarming.
         past = status is Health.HEALTHY or not error
         faint = palette.color(QPalette.ColorRole.PlaceholderText)

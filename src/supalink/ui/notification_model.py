@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont
 from supalink.monitor.events import Gap, LogRow, Notification
 
 COLUMNS = ("Time", "Channel", "Sender PID", "Payload")
+GAP_TEXT_COLUMN = 1  # a gap row's text starts here and spans the columns after it
 PREVIEW_CHARS = 240  # a table cell shows the start; the detail pane shows everything
 GAP_BACKGROUND = QColor(240, 160, 32, 70)  # translucent amber: reads on dark and light
 Index = QModelIndex | QPersistentModelIndex
@@ -58,8 +59,10 @@ def clock_time(epoch: float) -> str:
 
 
 def gap_text(gap: Gap, reason: str | None) -> str:
+    """The gap row's text, in its channel cell; the view spans it over the cells after."""
+    on = f" on {', '.join(gap.channels)}" if gap.channels else ""
     because = f" ({reason})" if reason else ""
-    return f"— not listening for {gap.seconds:.1f} s{because} —"
+    return f"— not listening{on} for {gap.seconds:.1f} s{because} —"
 
 
 def pretty_payload(payload: str) -> str:
@@ -179,8 +182,7 @@ class NotificationModel(QAbstractTableModel):
     def _texts(self, row: LogRow) -> tuple[str, str, str, str]:
         if isinstance(row, Notification):
             return (clock_time(row.received_at), row.channel, str(row.pid), _one_line(row.payload))
-        reason = self._reasons.get(row)
-        return (clock_time(row.started_at), ", ".join(row.channels), "", gap_text(row, reason))
+        return (clock_time(row.started_at), gap_text(row, self._reasons.get(row)), "", "")
 
     def _gap_style(self, gap: Gap, role: int) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole:

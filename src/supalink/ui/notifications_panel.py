@@ -38,6 +38,8 @@ from supalink.monitor.events import Gap, LogRow
 from supalink.monitor.settings import check_channel
 from supalink.ui.monitor_panels import hint_label
 from supalink.ui.notification_model import (
+    COLUMNS,
+    GAP_TEXT_COLUMN,
     RESTART,
     NotificationModel,
     describe_row,
@@ -136,9 +138,12 @@ class NotificationsPanel(QWidget):
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in ((0, 110), (1, 150), (2, 90)):
+        for column, width in ((0, 100), (1, 140), (2, 84)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        # Gap rows read across the row; the view keeps spans through removals, not resets.
+        self.model.rowsInserted.connect(lambda _, first, last: self._span_gaps(first, last))
+        self.model.modelReset.connect(self._respan_gaps)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         self.detail.setAccessibleName("Notification detail")
@@ -148,7 +153,8 @@ class NotificationsPanel(QWidget):
         split.addWidget(self.table)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(1, 1)
+        split.setSizes([700, 300])
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
@@ -363,6 +369,16 @@ class NotificationsPanel(QWidget):
         item.setToolTip(channel)
         self.channels.addItem(item)
         self.channels.setCurrentItem(item)
+
+    def _span_gaps(self, first: int, last: int) -> None:
+        width = len(COLUMNS) - GAP_TEXT_COLUMN
+        for row in range(first, last + 1):
+            if isinstance(self.model.row_at(row), Gap):
+                self.table.setSpan(row, GAP_TEXT_COLUMN, 1, width)
+
+    def _respan_gaps(self) -> None:
+        self.table.clearSpans()
+        self._span_gaps(0, len(self.model) - 1)
 
     def _selection_changed(self, selected: QItemSelection, _: QItemSelection) -> None:
         indexes = selected.indexes()
