@@ -94,9 +94,9 @@ def check_self_check(
 ) -> dict[str, str]:
     _, output = run_frozen(executable, "--self-check", env=env, platform=platform, wrapper=wrapper)
     report = self_check_lines(output)
-    if report.get("windows") != "main" or report.get("qt platform") != platform:
+    if report.get("windows") != "main, monitor" or report.get("qt platform") != platform:
         raise SmokeTestFailure(
-            f"--self-check did not open the main window on {platform}:\n{output}"
+            f"--self-check did not open the main and monitor windows on {platform}:\n{output}"
         )
     return report
 

@@ -74,5 +74,5 @@ def test_self_check_opens_the_windows_and_prints_versions(tmp_path: Path) -> Non
     for key in ("python", "qt", "pyside6", "psycopg", "libpq", "keyring"):
         assert lines[key], key
     assert lines["qt platform"] == "offscreen"
-    assert "main" in lines["windows"]
+    assert lines["windows"] == "main, monitor"
     assert not (tmp_path / "config" / "settings.json").exists()

@@ -7,16 +7,18 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supalink.logs import SecretMasker, configure_logging
 from supalink.paths import AppPaths
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
+    from supalink.profiles.secrets import SecretStore
     from supalink.ui.context import AppContext
+    from supalink.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,32 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
     qasync's default loop on Windows is the IOCP (proactor) one, which psycopg's
     async connections refuse; the selector loop works on every OS.
     """
+    loop: asyncio.AbstractEventLoop = _selector_loop_class()(qt_app)
+    return loop
+
+
+def _selector_loop_class() -> Any:
     import qasync
 
-    loop: asyncio.AbstractEventLoop = qasync.QSelectorEventLoop(qt_app)
-    return loop
+    class SelectorLoop(qasync.QSelectorEventLoop):  # type: ignore[misc]
+        """qasync's selector loop, except that the last round of Qt events it runs after
+        `run_until_complete` stops still counts as the loop running. Qt 6 closes every
+        window on quit; the tasks their closeEvents start would otherwise run there with
+        no running loop and fail on asyncio.get_running_loop()."""
+
+        def run_forever(self) -> None:
+            try:
+                super().run_forever()
+            finally:
+                asyncio.events._set_running_loop(self)
+
+        def run_until_complete(self, future: Any) -> Any:
+            try:
+                return super().run_until_complete(future)
+            finally:
+                asyncio.events._set_running_loop(None)
+
+    return SelectorLoop
 
 
 DESKTOP_FILE_NAME = "io.github.supalink.Supalink"  # packaging/linux/*.desktop
@@ -54,6 +78,9 @@ def route_qt_messages() -> None:
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
     qt_log = logging.getLogger("supalink.qt")
+    ours = logging.getLogger("supalink")
+    if not ours.handlers:  # no log file (self-check): nowhere, rather than the terminal
+        ours.addHandler(logging.NullHandler())
     levels = {
         QtMsgType.QtDebugMsg: logging.DEBUG,
         QtMsgType.QtInfoMsg: logging.INFO,
@@ -77,30 +104,24 @@ def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[],
             signal.signal(signum, lambda *_: quit_app())
 
 
-def build_context(paths: AppPaths) -> AppContext:
+def build_context(paths: AppPaths, secrets: SecretStore | None = None) -> AppContext:
     from supalink.profiles.repository import open_repository
     from supalink.profiles.secrets import KeyringSecretStore
     from supalink.ui.context import AppContext
     from supalink.ui.tasks import TaskRunner
 
-    secrets = KeyringSecretStore()
+    store = secrets or KeyringSecretStore()
     return AppContext(
         paths=paths,
-        repository=open_repository(paths, secrets),
-        tasks=TaskRunner(),
-        keyring_description=secrets.description,
-        keyring_usable=secrets.is_usable,
+        repository=open_repository(paths, store),
+        tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
+        keyring_description=store.description,
+        keyring_usable=getattr(store, "is_usable", True),
     )
 
 
-def run_gui(paths: AppPaths | None = None) -> int:
-    paths = paths or AppPaths.for_user()
-    masker = SecretMasker()
-    configure_logging(paths.log_file, masker)
-
+def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
     from PySide6.QtWidgets import QApplication
-
-    from supalink.ui.main_window import MainWindow
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
@@ -108,23 +129,72 @@ def run_gui(paths: AppPaths | None = None) -> int:
     loop = build_event_loop(qt_app)
     asyncio.set_event_loop(loop)
     install_quit_signals(loop, qt_app.quit)
+    return qt_app, loop
 
+
+def run_gui(paths: AppPaths | None = None) -> int:
+    paths = paths or AppPaths.for_user()
+    configure_logging(paths.log_file, SecretMasker())
+    qt_app, loop = start_qt()
+    return run_windows(qt_app, loop, build_context(paths))
+
+
+def run_windows(
+    qt_app: QApplication,
+    loop: asyncio.AbstractEventLoop,
+    context: AppContext,
+    *,
+    after_start: Callable[[MainWindow], None] | None = None,
+) -> int:
+    """Show the main window and the tray, run until the app quits, then stop every monitor
+    and every task (bounded) before the loop closes."""
+    from supalink.logs import route_library_logs
+    from supalink.ui.main_window import MainWindow
+    from supalink.ui.monitors import Monitors
     from supalink.ui.theme import Theme, apply_theme
+    from supalink.ui.tray import HealthTray
 
-    context = build_context(paths)
+    route_library_logs()
     apply_theme(qt_app, Theme(str(context.repository.preference("theme", Theme.SYSTEM))))
+    tray = HealthTray()
+    context.monitors = Monitors(tray)
     window = MainWindow(context)
     window.show()
+    tray.show_main_requested.connect(lambda: _bring_up(window))
+    tray.show_monitor_requested.connect(window.open_monitor)
+    tray.quit_requested.connect(qt_app.quit)
+    if after_start is not None:
+        after_start(window)
     log.info("app started")
 
     quit_requested = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_requested.set)
     try:
         loop.run_until_complete(quit_requested.wait())
+        loop.run_until_complete(shut_down(qt_app, context))
     finally:
+        tray.close()
         loop.close()
     log.info("app stopped")
     return 0
+
+
+async def shut_down(qt_app: QApplication, context: AppContext) -> None:
+    """Close every window, stop every monitor and task (each bounded): nothing is left
+    holding a connection when the process ends."""
+    # Closing the last window must not quit (and stop the loop) a second time.
+    qt_app.setQuitOnLastWindowClosed(False)
+    for widget in qt_app.topLevelWidgets():
+        widget.close()
+    if context.monitors is not None:
+        await context.monitors.stop_all()
+    await context.tasks.shutdown()
+
+
+def _bring_up(window: QWidget) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
 
 
 def versions(keyring_description: str) -> dict[str, str]:
@@ -149,34 +219,79 @@ def versions(keyring_description: str) -> dict[str, str]:
 
 
 def self_check(paths: AppPaths | None = None) -> int:
-    """Open the windows offscreen, print versions, exit 0: packaging's smoke test."""
+    """Open the main and monitor windows offscreen, print versions, exit 0: packaging's
+    smoke test. Nothing connects and the user's settings are not read."""
     import os
     import tempfile
     from pathlib import Path
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
+    from supalink.monitor.engine import MonitorEngine
     from supalink.ui.main_window import MainWindow
+    from supalink.ui.monitor_window import MonitorWindow
 
-    # A throwaway settings folder: a self-check never touches the user's profiles.
     with tempfile.TemporaryDirectory(prefix="supalink-self-check-") as scratch:
         context = build_context(paths or AppPaths.under(Path(scratch)))
-        existing = QApplication.instance()
-        qt_app = existing if isinstance(existing, QApplication) else QApplication([])
-        configure_application(qt_app)
+        qt_app, loop = start_qt()
+        opened = []
         window = MainWindow(context)
         window.show()
+        # A monitor that is built and shown but never started: no connection is made.
+        monitor = MonitorWindow(MonitorEngine(SELF_CHECK_URI), "self-check")
+        monitor.show()
         qt_app.processEvents()
-        opened = ["main"] if window.isVisible() else []
-        window.close()
+        opened = [name for name, w in (("main", window), ("monitor", monitor)) if w.isVisible()]
+        try:
+            loop.run_until_complete(monitor.stop())
+        finally:
+            window.close()
+            monitor.close()
+            loop.close()
         for key, value in versions(context.keyring_description).items():
             print(f"{key}: {value}")
         print(f"qt platform: {qt_app.platformName()}")
         print(f"windows: {', '.join(opened) or 'none'}")
-    return 0 if opened == ["main"] else 1
+    return 0 if opened == ["main", "monitor"] else 1
+
+
+SELF_CHECK_URI = "postgresql://self-check@127.0.0.1:1/postgres"
 
 
 def run_demo() -> int:
-    print("supalink: --demo is not available yet", file=sys.stderr)
-    return 1
+    """A throwaway local PostgreSQL, a demo profile (password in memory only), the monitor
+    open on it and a notifier, so a newcomer sees everything move."""
+    import tempfile
+    from pathlib import Path
+
+    from supalink.demo import DEMO_CHANNEL, DemoUnavailable, run_notifier, start_demo_server
+    from supalink.profiles.connect import connection_kwargs
+    from supalink.profiles.secrets import MemorySecretStore
+
+    try:
+        server = start_demo_server()
+    except DemoUnavailable as error:
+        print(f"supalink --demo: {error}", file=sys.stderr)
+        return 1
+    try:
+        with tempfile.TemporaryDirectory(prefix="supalink-demo-settings-") as scratch:
+            paths = AppPaths.under(Path(scratch))
+            configure_logging(paths.log_file, SecretMasker())
+            qt_app, loop = start_qt()
+            context = build_context(paths, MemorySecretStore())
+            profile = server.profile()
+            context.repository.save(profile, server.password)
+            print(
+                f"supalink --demo: PostgreSQL on 127.0.0.1:{server.port}, "
+                f"notifications on {DEMO_CHANNEL!r}; close the windows to end the demo"
+            )
+
+            def started(window: MainWindow) -> None:
+                window.reload_profiles(select=profile.name)
+                assert context.monitors is not None
+                context.monitors.open(profile, server.password, channels=[DEMO_CHANNEL])
+                kwargs = connection_kwargs(profile, server.password)
+                context.tasks.run("demo-notifier", run_notifier(kwargs))
+
+            return run_windows(qt_app, loop, context, after_start=started)
+    finally:
+        server.stop()

@@ -78,3 +78,16 @@ def configure_logging(
     logger.setLevel(level)
     logger.addHandler(handler)
     return handler
+
+
+def route_library_logs() -> None:
+    """psycopg_pool logs every retry as a warning; with no handler of its own Python would
+    print them on stderr, which carries only our one-line errors. They go to our masked log
+    file instead (or nowhere, without one)."""
+    ours = logging.getLogger("supalink")
+    theirs = logging.getLogger("psycopg")
+    for handler in ours.handlers:
+        if handler not in theirs.handlers:
+            theirs.addHandler(handler)
+    if not theirs.handlers:
+        theirs.addHandler(logging.NullHandler())

@@ -145,11 +145,13 @@ def test_smoke_test_fails_loudly_with_the_apps_own_output(tmp_path: Path) -> Non
     assert "Traceback: boom" in str(crashed.value)
     assert "on stderr" in str(crashed.value)
 
-    with pytest.raises(smoke.SmokeTestFailure, match="did not open the main window"):
+    with pytest.raises(smoke.SmokeTestFailure, match="did not open the main and monitor windows"):
         smoke.check_self_check(fake_app(tmp_path, "qt platform: offscreen\nwindows: none\n"))
 
     report = smoke.check_self_check(
-        fake_app(tmp_path, "keyring: Secret Service\nqt platform: offscreen\nwindows: main\n")
+        fake_app(
+            tmp_path, "keyring: Secret Service\nqt platform: offscreen\nwindows: main, monitor\n"
+        )
     )
     assert report["keyring"] == "Secret Service"
 

@@ -104,7 +104,7 @@ def test_installed_wheel_puts_supalink_on_path_and_its_self_check_opens_the_wind
     assert check.returncode == 0, check.stdout + check.stderr
     report = dict(line.split(": ", 1) for line in check.stdout.splitlines())
     assert report["supalink"] == __version__
-    assert report["windows"] == "main"
+    assert report["windows"] == "main, monitor"
     assert report["keyring"].startswith("Secret Service")
     module, has_icon = where.stdout.splitlines()
     assert Path(module).is_relative_to(venv), "supalink came from the repository, not the wheel"

@@ -53,6 +53,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from supalink.logs import route_library_logs
     from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
 
     if args.name is None and args.uri is None:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sslrootcert is not None and not args.sslrootcert.is_file():
         raise UsageError(f"--sslrootcert: no such file: {args.sslrootcert}")
     channels = [check_channel(channel) for channel in args.channel]
-    _log_psycopg_to_our_file()
+    route_library_logs()
     if args.uri is not None:
         conninfo, mode = args.uri, None
     else:
@@ -80,33 +81,15 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-def _log_psycopg_to_our_file() -> None:
-    """psycopg_pool logs every retry as a warning; with no handler of its own Python would
-    print them on stderr, which carries only our one-line errors. They go to our log."""
-    import logging
-
-    ours = logging.getLogger("supalink")
-    theirs = logging.getLogger("psycopg")
-    for handler in ours.handlers:
-        if handler not in theirs.handlers:
-            theirs.addHandler(handler)
-    if not theirs.handlers:
-        theirs.addHandler(logging.NullHandler())
-
-
 def _profile_conninfo(name: str) -> tuple[str, Mode | None]:
     """The saved profile's URI with its password from the keyring, and its mode when it is
     one the monitor must know about (a transaction pooler cannot LISTEN)."""
+    from supalink.monitor.settings import profile_target
     from supalink.paths import AppPaths
     from supalink.profiles.repository import open_repository
-    from supalink.profiles.supabase import Mode
-    from supalink.profiles.uris import build_uri
 
     repository = open_repository(AppPaths.for_user())
-    saved = repository.load(name)
-    password = repository.password(name)
-    mode = Mode.TRANSACTION if saved.profile.mode is Mode.TRANSACTION else None
-    return build_uri(saved.profile, password), mode
+    return profile_target(repository.load(name).profile, repository.password(name))
 
 
 async def _monitor(

@@ -13,6 +13,7 @@ import psycopg.conninfo
 
 from supalink.errors import UsageError
 from supalink.profiles.connect import TCP_KEEPALIVES
+from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 
 DEFAULT_APPLICATION_NAME = "supalink-monitor"
@@ -149,3 +150,12 @@ def check_channel(channel: str) -> str:
     if len(channel.encode()) > MAX_IDENTIFIER_BYTES:
         raise UsageError(f"channel name {channel!r} is longer than 63 bytes")
     return channel
+
+
+def profile_target(profile: Profile, password: str | None) -> tuple[str, Mode | None]:
+    """A profile's URI with its password, and its mode when the monitor must know it
+    (through a transaction pooler LISTEN is refused without trying)."""
+    from supalink.profiles.uris import build_uri
+
+    mode = Mode.TRANSACTION if profile.mode is Mode.TRANSACTION else None
+    return build_uri(profile, password), mode

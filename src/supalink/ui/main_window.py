@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -307,7 +308,37 @@ class MainWindow(QMainWindow):
         ConfigDialog(self.context, profile, password, saved_in_keyring=saved, parent=self).exec()
 
     def open_monitor(self) -> None:
-        self.statusBar().showMessage("The monitor is not available yet", 5000)
+        profile = self._saved_profile("open the monitor")
+        if profile is None:
+            return
+        if self.context.monitors is None:
+            self.statusBar().showMessage("The monitor is not available in this mode", 5000)
+            return
+        try:
+            password = self.context.password_for(profile.name)
+        except SupalinkError as error:
+            self._error("Could not read the password", error)
+            return
+        if password is None:
+            password = self._ask_password(profile.name)
+            if password is None:
+                return
+        self.context.monitors.open(
+            profile, password, current_password=lambda: self.context.password_for(profile.name)
+        )
+
+    def _ask_password(self, name: str) -> str | None:
+        """For a profile saved without its password: asked once, kept for this session."""
+        password, accepted = QInputDialog.getText(
+            self,
+            "Database password",
+            f"Password for {name} (not saved):",
+            QLineEdit.EchoMode.Password,
+        )
+        if not accepted or not password:
+            return None
+        self.context.session_passwords[name] = password
+        return password
 
     def show_snippets(self) -> None:
         profile = self._valid_profile("show snippets")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import SupalinkError
+from supalink.logs import route_library_logs
 from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
 from supalink.monitor.events import (
     Disconnected,
@@ -56,18 +57,6 @@ STATUS_SECONDS = 8_000  # how long a status-bar message stays, in ms
 TASKS_STOP_TIMEOUT = 0.5  # of the 5 s: the window's own actions (a test NOTIFY, a resize)
 
 
-def route_psycopg_logs() -> None:
-    """psycopg_pool logs every retry as a warning; with no handler of its own Python would
-    print them on stderr. They go to our masked log file instead (or nowhere, without one)."""
-    ours = logging.getLogger("supalink")
-    theirs = logging.getLogger("psycopg")
-    for handler in ours.handlers:
-        if handler not in theirs.handlers:
-            theirs.addHandler(handler)
-    if not theirs.handlers:
-        theirs.addHandler(logging.NullHandler())
-
-
 class MonitorWindow(QMainWindow):
     health_changed = Signal(str, str)  # Health value, one line of detail (the tray's tooltip)
     stopped = Signal()  # the engine stopped: every connection is closed
@@ -84,7 +73,7 @@ class MonitorWindow(QMainWindow):
         presses Retry after a permanent failure, for a conninfo with what they changed
         (a new password in the keyring, say); None keeps the engine's own."""
         super().__init__(parent)
-        route_psycopg_logs()
+        route_library_logs()
         self.engine = engine if isinstance(engine, MonitorEngine) else engine()
         self.display_name = display_name
         self.health_status = Health.UNKNOWN

@@ -1,0 +1,81 @@
+"""The open monitor windows, one per profile, and the tray light over all of them.
+
+The app owns one of these: the main window asks it to open a monitor, the tray follows
+the monitors' health, and before the app quits every engine is stopped (within 5 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QObject
+
+from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
+from supalink.monitor.settings import MonitorSettings, PoolSettings, profile_target
+from supalink.profiles.model import Profile
+from supalink.ui.monitor_window import MonitorWindow
+from supalink.ui.tray import HealthTray
+
+
+class Monitors(QObject):
+    def __init__(self, tray: HealthTray | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tray = tray
+        self.windows: dict[str, MonitorWindow] = {}
+        self._stopping: set[MonitorWindow] = set()
+
+    def open(
+        self,
+        profile: Profile,
+        password: str | None,
+        *,
+        channels: Iterable[str] = (),
+        current_password: Callable[[], str | None] | None = None,
+    ) -> MonitorWindow:
+        """Show the profile's monitor, starting it when it is not open yet."""
+        existing = self.windows.get(profile.name)
+        if existing is not None and not existing.stopping:
+            existing.showNormal()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        conninfo, mode = profile_target(profile, password)
+        settings = MonitorSettings(pool=PoolSettings(mode=mode))
+
+        def retry_conninfo() -> str | None:
+            # After "password authentication failed" the person may have saved a new one.
+            if current_password is None:
+                return None
+            return profile_target(profile, current_password())[0]
+
+        window = MonitorWindow(
+            MonitorEngine(conninfo, settings, channels=channels),
+            profile.name,
+            retry_conninfo=retry_conninfo,
+        )
+        self.windows[profile.name] = window
+        window.stopped.connect(lambda: self._forget(profile.name, window))
+        if self.tray is not None:
+            self.tray.watch(window)
+        window.show()
+        window.start_soon()
+        return window
+
+    def _forget(self, name: str, window: MonitorWindow) -> None:
+        if self.windows.get(name) is window:
+            del self.windows[name]
+        self._stopping.discard(window)
+
+    @property
+    def open_count(self) -> int:
+        return len(self.windows)
+
+    async def stop_all(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop every engine; used before the app quits."""
+        windows = list(self.windows.values())
+        for window in windows:
+            window.close()
+        stops = [asyncio.ensure_future(window.stop()) for window in windows]
+        if stops:
+            await asyncio.wait(stops, timeout=timeout)
