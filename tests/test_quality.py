@@ -62,3 +62,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = ci.strip().splitlines()[-1]
     assert f"```sh\n{command}\n```" in readme
     assert "pytest" in command
+
+
+def test_readme_images_exist_and_the_metainfo_shows_the_same_screenshots() -> None:
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert {Path(image).name for image in images} >= {
+        "main-window.png", "failed-test.png", "config-diff.png", "monitor.png"
+    }  # fmt: skip
+    for image in images:
+        assert (REPO / image).is_file(), image
+    metainfo = (REPO / "packaging/linux/io.github.supalink.Supalink.metainfo.xml").read_text()
+    for image in images:
+        assert Path(image).name in metainfo

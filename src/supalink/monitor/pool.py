@@ -221,7 +221,9 @@ class PoolRunner:
         """Open the pool; connections are made in the background, not awaited here."""
         if self.state is PoolState.OPEN:
             return
-        kwargs = connection_kwargs(self.conninfo, self.settings)
+        # Autocommit: the monitor's own reads never hold a transaction open, so "idle in
+        # transaction" in the server view always means someone else's leak.
+        kwargs = {**connection_kwargs(self.conninfo, self.settings), "autocommit": True}
         self._pool_class = _bounded_pool_class(self.settings.connect_timeout)
         pool = self._pool_class(
             self.conninfo,

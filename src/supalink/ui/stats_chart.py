@@ -25,6 +25,9 @@ SERIES = (
 )
 
 
+MIN_SPAN_SECONDS = 60.0
+
+
 class StatsChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,7 +63,8 @@ class StatsChart(QWidget):
             curve.setData(times, [getattr(sample, key) for sample in samples])
         top = max(max(s.max_size, s.size + s.waiting) for s in samples)
         self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
-        self.plot.setXRange(times[0], max(times[-1], times[0] + 1), padding=0.02)
+        # At least a minute across, so a young monitor reads as clock times, not fractions.
+        self.plot.setXRange(min(times[0], times[-1] - MIN_SPAN_SECONDS), times[-1], padding=0.02)
 
     def points(self, key: str) -> list[float]:
         """The y values a curve draws (for tests and accessibility checks)."""

@@ -1,0 +1,184 @@
+"""Rerunnable screenshots for the README and the AppStream metainfo: offscreen grabs of
+the main window, a failed test with its diagnosis, the config diff and the live monitor.
+
+    .venv/bin/python packaging/screenshots/make_screenshots.py [--theme light|dark]
+
+Needs the PostgreSQL server programs (it starts a throwaway server with supalink.demo);
+writes nothing outside this folder and a temporary one: no keyring, no real config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent / "src"))
+
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from supalink.app import build_event_loop, configure_application  # noqa: E402
+from supalink.demo import DEMO_CHANNEL, run_notifier, start_demo_server  # noqa: E402
+from supalink.mcp.clients import Host  # noqa: E402
+from supalink.paths import AppPaths  # noqa: E402
+from supalink.profiles.connect import connection_kwargs  # noqa: E402
+from supalink.profiles.model import Profile  # noqa: E402
+from supalink.profiles.repository import ProfileRepository  # noqa: E402
+from supalink.profiles.secrets import MemorySecretStore  # noqa: E402
+from supalink.profiles.settings import SettingsFile  # noqa: E402
+from supalink.profiles.supabase import Mode  # noqa: E402
+from supalink.ui.config_dialog import ConfigDialog  # noqa: E402
+from supalink.ui.context import AppContext  # noqa: E402
+from supalink.ui.main_window import PROBE_TASK, MainWindow  # noqa: E402
+from supalink.ui.monitors import Monitors  # noqa: E402
+from supalink.ui.tasks import TaskRunner  # noqa: E402
+from supalink.ui.theme import Theme, apply_theme  # noqa: E402
+from supalink.ui.tray import HealthTray  # noqa: E402
+
+REF = "abcdefghijklmnopqrst"  # an example ref: no such project
+
+
+class ExampleKeyring(MemorySecretStore):
+    """Secrets in memory, labelled as a desktop's keyring is: nothing is written."""
+
+    description = "Secret Service (GNOME Keyring, KeePassXC)"
+
+
+def example_ca(folder: Path) -> str | None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    path = folder / "prod-ca-2021.crt"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(folder / "ca.key"), "-out", str(path), "-days", "3650",
+         "-subj", "/CN=Example Root 2021 CA"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(path)
+
+
+def save(widget: QWidget, name: str) -> None:
+    QApplication.processEvents()
+    path = HERE / name
+    widget.grab().save(str(path))
+    print(f"wrote {path.relative_to(HERE.parent.parent)}")
+
+
+async def settle(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    args = parser.parse_args()
+    qt_app = QApplication(sys.argv)
+    configure_application(qt_app)
+    apply_theme(qt_app, Theme(args.theme))
+    loop = build_event_loop(qt_app)
+    asyncio.set_event_loop(loop)
+    server = start_demo_server()
+    try:
+        with tempfile.TemporaryDirectory(prefix="supalink-screenshots-") as scratch:
+            return shoot(qt_app, loop, server, Path(scratch))
+    finally:
+        server.stop()
+
+
+def shoot(
+    qt_app: QApplication, loop: asyncio.AbstractEventLoop, server: object, scratch: Path
+) -> int:
+    from supalink.demo import DemoServer
+
+    assert isinstance(server, DemoServer)
+    paths = AppPaths.under(scratch)
+    secrets = ExampleKeyring()
+    repository = ProfileRepository(SettingsFile(paths.settings_file), secrets)
+    production = Profile(
+        "Production", Mode.SESSION, ref=REF, region="eu-central-1", pooler_index=0,
+        sslrootcert=example_ca(scratch), application_name="claude-agent",
+    )  # fmt: skip
+    repository.save(production, "an-example-password")
+    repository.save(
+        Profile("Staging", Mode.TRANSACTION, ref="zyxwvutsrqponmlkjihg", region="us-east-1",
+                pooler_index=1),
+        None, save_password=False,
+    )  # fmt: skip
+    demo = server.profile().replace(name="Local demo")
+    repository.save(demo, server.password)
+    context = AppContext(paths, repository, TaskRunner(), secrets.description, True)
+    context.monitors = Monitors(HealthTray(tray_available=False))
+
+    window = MainWindow(context)
+    window.resize(1120, 820)
+    window.show()
+    window.profiles.list.setCurrentRow(0)
+    save(window, "main-window.png")
+
+    # A failed test: the right server, the wrong password.
+    window.profiles.list.setCurrentRow(2)
+    window.form.password.setText("not-the-password")
+    window.test()
+    loop.run_until_complete(wait_for(lambda: not context.tasks.is_running(PROBE_TASK)))
+    window.form.password.setText(server.password)
+    window.dirty = False
+    save(window, "failed-test.png")
+
+    # The config diff, against an existing Claude Desktop config.
+    home = scratch / "home"
+    config = home / ".config" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '{\n  "globalShortcut": "Ctrl+Space",\n  "mcpServers": {\n    "filesystem": {\n'
+        '      "command": "npx",\n      "args": ["-y", "@modelcontextprotocol/server-filesystem",'
+        ' "~/Documents"]\n    }\n  }\n}\n'
+    )
+    dialog = ConfigDialog(
+        context, production, "an-example-password", saved_in_keyring=True,
+        host=Host("linux", {}, home),
+    )  # fmt: skip
+    dialog.resize(900, 640)
+    dialog.show()
+    save(dialog, "config-diff.png")
+    dialog.close()
+
+    # The monitor on the demo database, with notifications flowing.
+    monitor = context.monitors.open(demo, server.password, channels=[DEMO_CHANNEL])
+    monitor.resize(1240, 860)
+    notifier = loop.create_task(run_notifier(connection_kwargs(demo, server.password), 0.4))
+    loop.run_until_complete(settle(9))
+    table = monitor.notifications.table
+    if table.model().rowCount():
+        table.selectRow(table.model().rowCount() - 1)
+    save(monitor, "monitor.png")
+    notifier.cancel()
+    loop.run_until_complete(asyncio.gather(notifier, return_exceptions=True))
+    loop.run_until_complete(context.monitors.stop_all())
+    window.close()
+    loop.close()
+    return 0
+
+
+async def _poll(condition: object, timeout: float) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def wait_for(condition: object, timeout: float = 30) -> object:
+    return _poll(condition, timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
