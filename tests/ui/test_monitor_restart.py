@@ -59,6 +59,8 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
             )
             await notify(server.uri(), channel, "before")
             await wait_until(lambda: len(model) == 1, what="before")
+            # The first health check must have reported before the server goes away.
+            await wait_until(lambda: window.health_status is Health.HEALTHY, what="healthy first")
             await asyncio.to_thread(server.stop, "fast")
             await wait_until(lambda: window.health_status is Health.DOWN, what="down")
             down = (window.health_bar.status.text(), window.health_bar.last_error.text())
