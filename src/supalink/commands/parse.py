@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+from supalink.commands.output import print_record
 
 
 def register(subparsers: Any) -> None:
@@ -23,11 +24,5 @@ def run(args: argparse.Namespace) -> int:
     from supalink.profiles.uris import parse_uri
 
     parsed = parse_uri(args.uri)
-    fields = parsed.summary()
-    if args.json:
-        print(json.dumps(fields))
-    else:
-        width = max(map(len, fields))
-        for key, value in fields.items():
-            print(f"{key:<{width}}  {'-' if value is None else value}")
+    print_record(parsed.summary(), as_json=args.json)
     return 0

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands.output import print_record
 from supalink.commands.profile_options import add_connection_options, profile_from_options
 from supalink.commands.secret_input import read_password_stdin
 from supalink.errors import UsageError
@@ -153,13 +154,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    summary = _summary(_repository().load(args.name), reveal=args.reveal)
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        width = max(map(len, summary))
-        for key, value in summary.items():
-            print(f"{key:<{width}}  {'-' if value is None else value}")
+    print_record(_summary(_repository().load(args.name), reveal=args.reveal), as_json=args.json)
     return 0
 
 
