@@ -1,10 +1,13 @@
-"""Composition root: paths, logging, the Qt application, the qasync loop, shutdown."""
+"""Composition root: paths, logging, the Qt application, the qasync loop, shutdown.
+
+The GUI starts in two halves: the main window is built and painted first, then asyncio,
+qasync, the keyring (its backend probe) and the monitors (psycopg) load, as each of them
+costs more than Qt itself (tests/benchmarks/run.py measures the start).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,12 +16,15 @@ from supalink.logs import SecretMasker, configure_logging
 from supalink.paths import AppPaths
 
 if TYPE_CHECKING:
+    import asyncio
+
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QWidget
 
     from supalink.profiles.secrets import SecretStore
     from supalink.ui.context import AppContext
     from supalink.ui.main_window import MainWindow
+    from supalink.ui.tray import HealthTray
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
 
 
 def _selector_loop_class() -> Any:
+    import asyncio
+
     import qasync
 
     class SelectorLoop(qasync.QSelectorEventLoop):  # type: ignore[misc]
@@ -97,6 +105,8 @@ def route_qt_messages() -> None:
 
 def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], object]) -> None:
     """SIGINT and SIGTERM quit the app cleanly instead of killing it mid-write."""
+    import signal
+
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, quit_app)
@@ -104,79 +114,131 @@ def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[],
             signal.signal(signum, lambda *_: quit_app())
 
 
-def build_context(paths: AppPaths, secrets: SecretStore | None = None) -> AppContext:
+KEYRING_NOT_PROBED = "the keyring (checking…)"
+
+
+def build_context(
+    paths: AppPaths, secrets: SecretStore | None = None, *, probe_keyring: bool = True
+) -> AppContext:
+    """The windows' services. Without `probe_keyring` the keyring's description and
+    usability are placeholders until `probe_keyring_of(context)`: the probe imports
+    keyring and asks every backend (about 0.3 s), which the GUI does after its window
+    is up."""
     from supalink.profiles.repository import open_repository
     from supalink.profiles.secrets import KeyringSecretStore
     from supalink.ui.context import AppContext
     from supalink.ui.tasks import TaskRunner
 
     store = secrets or KeyringSecretStore()
-    return AppContext(
+    context = AppContext(
         paths=paths,
         repository=open_repository(paths, store),
         tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
-        keyring_description=store.description,
-        keyring_usable=getattr(store, "is_usable", True),
+        keyring_description=KEYRING_NOT_PROBED,
+        keyring_usable=True,
     )
+    if probe_keyring:
+        probe_keyring_of(context)
+    return context
 
 
-def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
+def probe_keyring_of(context: AppContext) -> None:
+    store = context.repository.secrets
+    context.keyring_description = store.description
+    context.keyring_usable = getattr(store, "is_usable", True)
+
+
+def qt_application() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     configure_application(qt_app)
+    return qt_app
+
+
+def start_loop(qt_app: QApplication) -> asyncio.AbstractEventLoop:
+    import asyncio
+
     loop = build_event_loop(qt_app)
     asyncio.set_event_loop(loop)
     install_quit_signals(loop, qt_app.quit)
-    return qt_app, loop
+    return loop
+
+
+def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
+    qt_app = qt_application()
+    return qt_app, start_loop(qt_app)
 
 
 def run_gui(paths: AppPaths | None = None) -> int:
     paths = paths or AppPaths.for_user()
     configure_logging(paths.log_file, SecretMasker())
-    qt_app, loop = start_qt()
-    return run_windows(qt_app, loop, build_context(paths))
+    qt_app = qt_application()
+    return run_windows(qt_app, build_context(paths, probe_keyring=False))
 
 
 def run_windows(
     qt_app: QApplication,
-    loop: asyncio.AbstractEventLoop,
     context: AppContext,
     *,
     after_start: Callable[[MainWindow], None] | None = None,
 ) -> int:
-    """Show the main window and the tray, run until the app quits, then stop every monitor
-    and every task (bounded) before the loop closes."""
-    from supalink.logs import route_library_logs
+    """Show the main window, then start the loop, the tray and the rest; run until the app
+    quits, then stop every monitor and every task (bounded) before the loop closes."""
+    from PySide6.QtCore import QTimer
+
     from supalink.ui.main_window import MainWindow
-    from supalink.ui.monitors import Monitors
     from supalink.ui.theme import Theme, apply_theme
-    from supalink.ui.tray import HealthTray
 
-    route_library_logs()
     apply_theme(qt_app, Theme(str(context.repository.preference("theme", Theme.SYSTEM))))
-    tray = HealthTray()
-    context.monitors = Monitors(tray)
-    window = MainWindow(context)
+    window = MainWindow(context, load_profiles=False)
     window.show()
-    tray.show_main_requested.connect(lambda: _bring_up(window))
-    tray.show_monitor_requested.connect(window.open_monitor)
-    tray.quit_requested.connect(qt_app.quit)
-    if after_start is not None:
-        after_start(window)
-    log.info("app started")
+    # Painted now: what follows (asyncio and qasync here, then the keyring probe, the
+    # saved profiles and the monitors with psycopg) takes a good part of a second.
+    qt_app.processEvents()
+    import asyncio
 
+    loop = start_loop(qt_app)
+    trays: list[HealthTray] = []
+    QTimer.singleShot(0, lambda: trays.append(_finish_start(qt_app, context, window, after_start)))
     quit_requested = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_requested.set)
     try:
         loop.run_until_complete(quit_requested.wait())
         loop.run_until_complete(shut_down(qt_app, context))
     finally:
-        tray.close()
+        for tray in trays:
+            tray.close()
         loop.close()
     log.info("app stopped")
     return 0
+
+
+def _finish_start(
+    qt_app: QApplication,
+    context: AppContext,
+    window: MainWindow,
+    after_start: Callable[[MainWindow], None] | None,
+) -> HealthTray:
+    """The second half of the start, on the loop's first turn: the keyring, the saved
+    profiles, the tray and the monitors."""
+    from supalink.logs import route_library_logs
+    from supalink.ui.monitors import Monitors
+    from supalink.ui.tray import HealthTray
+
+    route_library_logs()
+    probe_keyring_of(context)
+    tray = HealthTray()
+    context.monitors = Monitors(tray)
+    window.load_profiles()
+    tray.show_main_requested.connect(lambda: _bring_up(window))
+    tray.show_monitor_requested.connect(window.open_monitor)
+    tray.quit_requested.connect(qt_app.quit)
+    if after_start is not None:
+        after_start(window)
+    log.info("app started")
+    return tray
 
 
 async def shut_down(qt_app: QApplication, context: AppContext) -> None:
@@ -276,7 +338,7 @@ def run_demo() -> int:
         with tempfile.TemporaryDirectory(prefix="supalink-demo-settings-") as scratch:
             paths = AppPaths.under(Path(scratch))
             configure_logging(paths.log_file, SecretMasker())
-            qt_app, loop = start_qt()
+            qt_app = qt_application()
             context = build_context(paths, MemorySecretStore())
             profile = server.profile()
             context.repository.save(profile, server.password)
@@ -292,6 +354,6 @@ def run_demo() -> int:
                 kwargs = connection_kwargs(profile, server.password)
                 context.tasks.run("demo-notifier", run_notifier(kwargs))
 
-            return run_windows(qt_app, loop, context, after_start=started)
+            return run_windows(qt_app, context, after_start=started)
     finally:
         server.stop()

@@ -26,7 +26,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser(only: str | None = None) -> OneLineErrorParser:
+def build_parser(only: Sequence[str] | None = None) -> OneLineErrorParser:
+    """The whole parser, or with only the `only` subcommands (loading each costs time)."""
     parser = OneLineErrorParser(
         prog="supalink",
         description="Connect AI agents to a Supabase Postgres database, safely. "
@@ -46,15 +47,18 @@ def build_parser(only: str | None = None) -> OneLineErrorParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
     )
-    for name in COMMAND_MODULES if only is None else (only,):
+    for name in COMMAND_MODULES if only is None else only:
         importlib.import_module(f"supalink.commands.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # MCP clients start `mcp-run` for every server start: load only that command.
-    fast = "mcp_run" if argv[:1] == ["mcp-run"] else None
+    # MCP clients start `mcp-run` for every server start: load only that command. With no
+    # arguments the app opens: no command at all (the window is waited for).
+    fast: tuple[str, ...] | None = ("mcp_run",) if argv[:1] == ["mcp-run"] else None
+    if not argv:
+        fast = ()
     args = build_parser(only=fast).parse_args(argv)
     if args.command is None:
         return _open_app(args)

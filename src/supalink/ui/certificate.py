@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime
-from PySide6.QtNetwork import QSsl, QSslCertificate
 
 SUPABASE_CA_HINT = (
     "Download Supabase's CA certificate (prod-ca-2021.crt) from your project's "
@@ -33,6 +32,8 @@ def read_certificate(path: str) -> CertificateInfo | str:
     file = Path(path).expanduser()
     if not file.is_file():
         return f"no file at {file}"
+    from PySide6.QtNetwork import QSsl, QSslCertificate  # ~12 ms: not before the window is up
+
     certificates = QSslCertificate.fromPath(str(file), QSsl.EncodingFormat.Pem)
     if not certificates:
         certificates = QSslCertificate.fromPath(str(file), QSsl.EncodingFormat.Der)

@@ -29,14 +29,18 @@ from supalink.ui.context import AppContext
 from supalink.ui.probe_panel import ProbePanel
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
-from supalink.ui.snippets_dialog import SnippetsDialog
 from supalink.ui.theme import Theme, apply_theme
 
 PROBE_TASK = "connection-test"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: AppContext, parent: QWidget | None = None, *, load_profiles: bool = True
+    ) -> None:
+        """Without `load_profiles` the window starts empty, for `load_profiles()` once it
+        is shown: the first profile's secrets come from the keyring, whose first use
+        probes its backends (about 0.3 s)."""
         super().__init__(parent)
         self.context = context
         self.current_name: str | None = None  # the saved profile the form shows
@@ -45,8 +49,15 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         self._build()
         self._build_menus()
+        if load_profiles:
+            self.load_profiles()
+
+    def load_profiles(self) -> None:
+        """Show the keyring in use and the saved profiles, the first one selected."""
+        self.form.set_keyring(self.context.keyring_description, self.context.keyring_usable)
+        self.keyring_label.setText(f"Keyring: {self.context.keyring_description}")
         self.reload_profiles()
-        notice = context.repository.notice
+        notice = self.context.repository.notice
         if notice:
             QMessageBox.warning(self, "Settings file", notice)
 
@@ -341,6 +352,8 @@ class MainWindow(QMainWindow):
         return password
 
     def show_snippets(self) -> None:
+        from supalink.ui.snippets_dialog import SnippetsDialog
+
         profile = self._valid_profile("show snippets")
         if profile is not None:
             SnippetsDialog(profile, self).exec()

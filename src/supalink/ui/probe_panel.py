@@ -3,8 +3,6 @@ diagnosis and its hint, or the server's facts."""
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -17,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.probe import Probe, ProbeResult, Step, StepName, psql_command
+from supalink.probe import ProbeResult, Step, StepName, psql_command
 from supalink.probe.results import STEP_ORDER
 from supalink.profiles.model import Profile
 
@@ -119,6 +117,10 @@ class ProbePanel(QFrame):
         self.title.setText(f"<b>Testing {profile.name}…</b>")
         self._mark(StepName.PARSE, RUNNING)
         self.cancel.show()
+        import asyncio
+
+        from supalink.probe.runner import Probe  # psycopg: loaded after the window is up
+
         probe = Probe(profile, password, on_step=self.show_step)
         try:
             self.result = await probe.run()

@@ -309,6 +309,17 @@ class ProfileForm(QWidget):
             application_name=self.application_name.text().strip() or DEFAULT_APPLICATION_NAME,
         )
 
+    def set_keyring(self, description: str, usable: bool) -> None:
+        """The keyring as probed (the app probes it after its window is up)."""
+        self._keyring_description = description
+        self._keyring_usable = usable
+        self._loading = True  # not an edit of the profile
+        try:
+            self.save_password.setEnabled(usable)
+            self._refresh_password_status()
+        finally:
+            self._loading = False
+
     def password_text(self) -> str | None:
         return self.password.text() or None
 

@@ -3,10 +3,12 @@ and every failure is reported in one place (FeelUOwn's task manager is the model
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: the main window is built before asyncio loads
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,8 @@ class TaskRunner:
 
     def run(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start `coro` as task `name`, cancelling a running task of that name first."""
+        import asyncio
+
         self.cancel(name)
         task = asyncio.get_event_loop().create_task(coro, name=name)
         self._tasks[name] = task
@@ -44,6 +48,8 @@ class TaskRunner:
         for task in tasks:
             task.cancel()
         if tasks:
+            import asyncio
+
             await asyncio.wait(tasks, timeout=timeout)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:

@@ -1,0 +1,270 @@
+"""Supalink's benchmarks: each figure against its baseline, in the same run.
+
+    .venv/bin/python tests/benchmarks/run.py [--json FILE] [--quick] [--only NAME ...]
+
+Starts its own PostgreSQL (SSL, verify-full, on loopback) and Secret Service, uses Qt's
+offscreen platform, prints a table and the machine it ran on, and with --json writes
+the figures. A figure that misses its target is reported, not failed: the exit code is 0
+unless a benchmark could not run at all. Not a test: pytest does not collect this folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from tests.benchmarks import machine, probe_bench, startup  # noqa: E402
+from tests.benchmarks.services import Services  # noqa: E402
+from tests.benchmarks.worker import RESULT_PREFIX  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    unit: str
+    limit: float | None  # None: reported only
+    at_most: bool = True
+
+    def met(self, value: float) -> bool | None:
+        if self.limit is None:
+            return None
+        return value <= self.limit if self.at_most else value >= self.limit
+
+    def describe(self) -> str:
+        if self.limit is None:
+            return "(reported)"
+        return f"{'<=' if self.at_most else '>='} {self.limit:g}{self.unit}"
+
+
+TARGETS = (
+    Target("startup_ratio", "Start to main window / bare QMainWindow", "", 1.5),
+    Target("probe_ratio", "Connection test / bare connect + query", "", 1.15),
+    Target("ingest_ratio", "Notifications/s engine+qasync / bare psycopg", "", 0.8, False),
+    Target("loop_lag_p99_ms", "Qt loop lag p99 during the flood", " ms", 50),
+    Target("idle_cpu_percent", "Idle CPU, monitor window open", " %", 1),
+    Target("soak_rss_growth_mb", "RSS growth, 10k to 1M notifications", " MB", 30),
+    Target("launcher_overhead_ms", "Keyring launcher's added start time", " ms", None),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    startup_runs: int = 11
+    launcher_runs: int = 15
+    probe_runs: int = 21
+    ingest_count: int = 200_000
+    ingest_runs: int = 5
+    lag_runs: int = 5
+    idle_warmup: float = 10.0
+    idle_window: float = 60.0
+    soak_count: int = 1_000_000
+
+
+NAMES = ("startup", "launcher", "probe", "ingest", "loop_lag", "idle", "soak")
+QUICK = Settings(
+    startup_runs=5,
+    launcher_runs=5,
+    probe_runs=5,
+    ingest_count=50_000,
+    ingest_runs=5,
+    lag_runs=5,
+    idle_warmup=2.0,
+    idle_window=10.0,
+    soak_count=100_000,
+)
+
+
+def worker(name: str, timeout: float, **arguments: Any) -> dict[str, Any]:
+    """Run one benchmark in a fresh process (tests/benchmarks/worker.py)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.worker", name, json.dumps(arguments)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"worker {name} exited {result.returncode}: {result.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(lines[-1][len(RESULT_PREFIX) :])
+    return figures
+
+
+def idle(uri: str, settings: Settings) -> dict[str, Any]:
+    """The app's window and the bare baseline idle side by side (two processes): neither
+    does anything, so running them together only halves the wait."""
+    arguments = {"uri": uri, "warmup": settings.idle_warmup, "window": settings.idle_window}
+    timeout = settings.idle_warmup + settings.idle_window + 180
+    command = [sys.executable, "-m", "tests.benchmarks.worker", "idle"]
+    processes = {
+        kind: subprocess.Popen(
+            [*command, json.dumps({**arguments, "kind": kind})],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ("app", "bare")
+    }
+    percent = {}
+    for kind, process in processes.items():
+        out, err = process.communicate(timeout=timeout)
+        lines = [line for line in out.splitlines() if line.startswith(RESULT_PREFIX)]
+        if process.returncode != 0 or not lines:
+            raise RuntimeError(f"idle {kind} exited {process.returncode}: {err[-3000:]}")
+        percent[kind] = json.loads(lines[-1][len(RESULT_PREFIX) :])["percent"]
+    return {
+        "idle_cpu_percent": percent["app"],
+        "idle_cpu_bare_percent": percent["bare"],
+        "idle_warmup_s": settings.idle_warmup,
+        "idle_window_s": settings.idle_window,
+    }
+
+
+def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
+    def uri() -> str:
+        assert services.pg is not None
+        return services.pg.uri()
+
+    def pg() -> Any:
+        assert services.pg is not None
+        return services.pg
+
+    return {
+        "startup": lambda: startup.startup(services, settings.startup_runs),
+        "launcher": lambda: startup.launcher(services, settings.launcher_runs),
+        "probe": lambda: probe_bench.probe(pg(), settings.probe_runs),
+        "ingest": lambda: worker(
+            "ingest", 1200, uri=uri(), count=settings.ingest_count, runs=settings.ingest_runs
+        ),
+        "loop_lag": lambda: worker(
+            "loop_lag", 1200, uri=uri(), count=settings.ingest_count, runs=settings.lag_runs
+        ),
+        "idle": lambda: idle(uri(), settings),
+        "soak": lambda: worker("soak", 3600, uri=uri(), total=settings.soak_count),
+    }
+
+
+def table(figures: dict[str, Any]) -> str:
+    rows = [("Figure", "Value", "Target", "Met", "Baseline and detail")]
+    details = {
+        "startup_ratio": lambda f: (
+            f"app {f['startup_app_s'] * 1000:.0f} ms, bare {f['startup_bare_s'] * 1000:.0f} ms "
+            f"(median of {f['startup_runs']})"
+        ),
+        "probe_ratio": lambda f: (
+            f"probe {f['probe_ms']:.1f} ms, bare {f['probe_bare_ms']:.1f} ms "
+            f"(median of {f['probe_runs']})"
+        ),
+        "ingest_ratio": lambda f: (
+            f"engine {f['ingest_engine_per_s']:,.0f}/s, bare {f['ingest_bare_per_s']:,.0f}/s, "
+            f"{f['ingest_count']:,} per run (median of {f['ingest_runs']})"
+        ),
+        "loop_lag_p99_ms": lambda f: (
+            f"runs {f['loop_lag_p99_each_ms']}, worst tick {f['loop_lag_max_ms']:.0f} ms, "
+            f"window ingest {f['ingest_window_per_s']:,.0f}/s"
+        ),
+        "idle_cpu_percent": lambda f: (
+            f"bare qasync window + LISTEN {f['idle_cpu_bare_percent']:.2f} %, "
+            f"{f['idle_window_s']:g} s after {f['idle_warmup_s']:g} s"
+        ),
+        "soak_rss_growth_mb": lambda f: (
+            f"{f['soak_rss_after_first_mb']:.1f} -> {f['soak_rss_after_all_mb']:.1f} MB over "
+            f"{f['soak_count']:,} notifications in {f['soak_seconds']:.0f} s"
+        ),
+        "launcher_overhead_ms": lambda f: (
+            f"launcher {f['launcher_total_ms']:.0f} ms, /bin/true {f['launcher_direct_ms']:.1f} ms "
+            f"(median of {f['launcher_runs']})"
+        ),
+    }
+    for target in TARGETS:
+        value = figures.get(target.key)
+        if value is None:
+            rows.append((target.key, "not run", target.describe(), "", ""))
+            continue
+        met = target.met(value)
+        mark = "" if met is None else ("yes" if met else "NO")
+        rows.append(
+            (target.key, f"{value:.2f}", target.describe(), mark, details[target.key](figures))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+        for row in rows
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = list(NAMES)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", metavar="FILE", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a quick check: fewer runs where that keeps 5, shorter idle window, smaller floods",
+    )
+    parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=", ".join(names))
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else Settings()
+    chosen = args.only or names
+
+    services = Services()
+    # An installed app runs from compiled bytecode; this machine may forbid writing it
+    # (PYTHONDONTWRITEBYTECODE), which would charge compiling to every start measured.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(services.root / "pycache")
+    figures: dict[str, Any] = {}
+    failed: list[str] = []
+    started = time.monotonic()
+    try:
+        print("starting PostgreSQL (SSL) and a Secret Service…", file=sys.stderr, flush=True)
+        services.start_postgres()
+        if {"startup", "launcher"} & set(chosen):
+            services.start_secret_service()
+        for name, run in benchmarks(services, settings).items():
+            if name not in chosen:
+                continue
+            print(f"running {name}…", file=sys.stderr, flush=True)
+            try:
+                figures.update(run())
+            except Exception:
+                failed.append(name)
+                traceback.print_exc()
+        about = machine.describe(services.pg)
+    finally:
+        services.stop()
+    figures["machine"] = about
+    figures["quick"] = args.quick
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    print()
+    print(machine.format_description(about))
+    print()
+    print(table(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if failed:
+        print(f"could not run: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
