@@ -87,15 +87,18 @@ async def _bare_ingest(uri: str, count: int) -> float:
 
 
 def _qt_run(coro_factory: Callable[[], Coroutine[Any, Any, T]], timeout: float = 600) -> T:
-    """Run a coroutine on a fresh app loop (supalink.app.build_event_loop)."""
+    """Run a coroutine on a fresh app loop (supalink.app.build_event_loop), in a process
+    set up as the app's is once started (modules loaded, supalink.app.freeze_loaded_objects)."""
     from PySide6.QtWidgets import QApplication
 
-    from supalink.app import build_event_loop
+    import supalink.ui.monitors  # noqa: F401 - loaded, as the app loads it when it starts
+    from supalink.app import build_event_loop, freeze_loaded_objects
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else QApplication([])
     loop = build_event_loop(qt_app)
     asyncio.set_event_loop(loop)
+    freeze_loaded_objects()  # what the app does once started, before a monitor opens
     try:
         return loop.run_until_complete(asyncio.wait_for(coro_factory(), timeout))
     finally:

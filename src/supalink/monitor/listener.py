@@ -8,7 +8,9 @@ was away as a gap: NOTIFY is not queued for absent listeners.
 
 The socket is read directly (`pgconn.consume_input()` when the loop says it is
 readable) rather than through `AsyncConnection.notifies()`, which wakes ten times a
-second to poll; an idle listener here wakes once per check interval.
+second to poll; an idle listener here wakes once per check interval. A flood is handed
+over in slices of `SLICE` notifications, one slice per loop turn, so the loop (and a
+window on it) runs in between instead of stalling while a large buffer drains.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from supalink.profiles.supabase import Mode
 log = logging.getLogger(__name__)
 
 SOURCE = "listener"
+# Notifications handed over per loop turn: a few milliseconds of work, so that a flood
+# leaves the loop free to repaint between slices (it reads several TLS records per turn).
+SLICE = 2_000
 PROBE_WAIT = 2.0  # a probe notification crosses a session pooler in milliseconds
 REFUSAL = (
     "LISTEN needs a server session of its own, and a transaction-mode pooler (Supabase's "
@@ -242,6 +247,7 @@ class Listener:
         encoding = conn.info.encoding
         interval = self.settings.listener_check_interval
         next_check = loop.time() + interval
+        backlog = False  # the last slice was full: more may be waiting
         while True:
             if set(listening) != set(self._wanted):  # sets: the order may differ
                 await self._sync_channels(conn, listening)
@@ -256,8 +262,11 @@ class Listener:
                 next_check = loop.time() + interval
                 continue
             self._changed.clear()
-            if await self._wait_readable(loop, fd, remaining):
-                self._read(conn.pgconn, encoding)
+            if backlog:
+                await asyncio.sleep(0)  # one slice per loop turn
+                backlog = self._read(conn.pgconn, encoding)
+            elif await self._wait_readable(loop, fd, remaining):
+                backlog = self._read(conn.pgconn, encoding)
 
     async def _sync_channels(self, conn: Connection, listening: list[str]) -> None:
         wanted = list(self._wanted)
@@ -290,18 +299,28 @@ class Listener:
             loop.remove_reader(fd)
             self._waker = None
 
-    def _read(self, pgconn: pq.abc.PGconn, encoding: str) -> None:
-        pgconn.consume_input()  # raises OperationalError when the connection is gone
-        if pgconn.status != pq.ConnStatus.OK:
-            raise psycopg.OperationalError("the server closed the connection")
+    def _read(self, pgconn: pq.abc.PGconn, encoding: str) -> bool:
+        """Hand over at most SLICE notifications, reading the socket again whenever
+        libpq's list runs dry (one TLS record per read); True when the slice was full,
+        so more may be waiting. The socket is read only once the list is empty: a slow
+        consumer leaves the rest in the kernel, not in memory."""
         now = self._clock()
         deliver = self._on_notification
-        while (raw := pgconn.notifies()) is not None:
+        for _ in range(SLICE):
+            raw = pgconn.notifies()
+            if raw is None:
+                pgconn.consume_input()  # raises OperationalError when the connection is gone
+                if pgconn.status != pq.ConnStatus.OK:
+                    raise psycopg.OperationalError("the server closed the connection")
+                raw = pgconn.notifies()
+                if raw is None:
+                    return False
             deliver(
                 Notification(
                     raw.relname.decode(encoding), raw.extra.decode(encoding), raw.be_pid, now
                 )
             )
+        return True
 
     def _on_psycopg_notify(self, notify: psycopg.Notify) -> None:
         self._on_notification(
