@@ -193,10 +193,9 @@ def run_windows(
 
     apply_theme(qt_app, Theme(str(context.repository.preference("theme", Theme.SYSTEM))))
     window = MainWindow(context, load_profiles=False)
-    window.show()
-    # Painted now: what follows (asyncio and qasync here, then the keyring probe, the
+    # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
     # saved profiles and the monitors with psycopg) takes a good part of a second.
-    qt_app.processEvents()
+    show_and_wait_for_paint(window)
     import asyncio
 
     loop = start_loop(qt_app)
@@ -213,6 +212,34 @@ def run_windows(
         loop.close()
     log.info("app stopped")
     return 0
+
+
+FIRST_PAINT_WAIT_MS = 500
+
+
+def show_and_wait_for_paint(window: QWidget) -> None:
+    """Show the window and run Qt's own loop until it has painted once (at most 0.5 s): on
+    a desktop the window system's expose event comes a moment after show()."""
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+    waiting = QEventLoop()
+
+    class FirstPaint(QObject):
+        painted = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.painted = True
+                waiting.quit()
+            return False
+
+    spotter = FirstPaint()
+    window.installEventFilter(spotter)
+    window.show()
+    if not spotter.painted:
+        QTimer.singleShot(FIRST_PAINT_WAIT_MS, waiting.quit)
+        waiting.exec()
+    window.removeEventFilter(spotter)
 
 
 def _finish_start(
