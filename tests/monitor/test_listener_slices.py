@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import psycopg
 
@@ -25,13 +26,13 @@ def test_a_flood_backed_up_in_the_socket_comes_in_slices_in_order(
     groups: list[int] = []  # notifications delivered between two turns of the ticker
     ticked = True
 
-    def on_notification(notification: Notification) -> None:
+    def on_notifications(notifications: Sequence[Notification]) -> None:
         nonlocal ticked
         if ticked:
             groups.append(0)
             ticked = False
-        groups[-1] += 1
-        payloads.append(notification.payload)
+        groups[-1] += len(notifications)
+        payloads.extend(notification.payload for notification in notifications)
 
     def on_event(event: Event) -> None:
         pass
@@ -48,7 +49,7 @@ def test_a_flood_backed_up_in_the_socket_comes_in_slices_in_order(
             quick_settings(),
             masker=SecretMasker(),
             channels=[channel],
-            on_notification=on_notification,
+            on_notifications=on_notifications,
             on_event=on_event,
         )
         listening = asyncio.create_task(listener.run())

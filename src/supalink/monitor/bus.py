@@ -63,9 +63,20 @@ class EventBus:
             return
         self._pending.append(event)
         if self._handle is None:
-            loop = asyncio.get_running_loop()
-            delay = max(0.0, self._last_flush + self.interval - loop.time())
-            self._handle = loop.call_later(delay, self.flush)
+            self._schedule()
+
+    def publish_many(self, events: Sequence[Event]) -> None:
+        """publish() for a run of events (the listener's slice of a flood), at list speed."""
+        if self._closed or not events:
+            return
+        self._pending.extend(events)
+        if self._handle is None:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_flush + self.interval - loop.time())
+        self._handle = loop.call_later(delay, self.flush)
 
     def subscribe(self, callback: BatchCallback) -> Callable[[], None]:
         """Call `callback(batch)` on the loop for every batch; returns the unsubscribe."""

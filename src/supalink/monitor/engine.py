@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -97,7 +97,7 @@ class MonitorEngine:
             self.settings,
             masker=self.masker,
             channels=channels,
-            on_notification=self._notified,
+            on_notifications=self._notified,
             on_event=self._listener_event,
             clock=clock,
         )
@@ -236,9 +236,9 @@ class MonitorEngine:
                 await self.refresh_server_view()
             await asyncio.sleep(self.settings.server_view_interval)
 
-    def _notified(self, notification: Notification) -> None:
-        self.log.append(notification)
-        self.bus.publish(notification)
+    def _notified(self, notifications: Sequence[Notification]) -> None:
+        self.log.extend(notifications)
+        self.bus.publish_many(notifications)
 
     def _listener_event(self, event: Event) -> None:
         if isinstance(event, Gap):

@@ -20,7 +20,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -95,7 +95,7 @@ class Listener:
         *,
         masker: SecretMasker,
         channels: Iterable[str] = (),
-        on_notification: Callable[[Notification], None],
+        on_notifications: Callable[[Sequence[Notification]], None],
         on_event: Callable[[Event], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -107,7 +107,7 @@ class Listener:
         for channel in channels:
             if channel not in self._wanted:
                 self._wanted.append(check_channel(channel))
-        self._on_notification = on_notification
+        self._on_notifications = on_notifications
         self._on_event = on_event
         self._clock = clock
         self._changed = asyncio.Event()  # channels changed, or retry() asked
@@ -300,31 +300,35 @@ class Listener:
             self._waker = None
 
     def _read(self, pgconn: pq.abc.PGconn, encoding: str) -> bool:
-        """Hand over at most SLICE notifications, reading the socket again whenever
-        libpq's list runs dry (one TLS record per read); True when the slice was full,
-        so more may be waiting. The socket is read only once the list is empty: a slow
-        consumer leaves the rest in the kernel, not in memory."""
+        """Hand over at most SLICE notifications, in one call, reading the socket again
+        whenever libpq's list runs dry (one TLS record per read); True when the slice was
+        full, so more may be waiting. The socket is read only once the list is empty: a
+        slow consumer leaves the rest in the kernel, not in memory."""
         now = self._clock()
-        deliver = self._on_notification
-        for _ in range(SLICE):
-            raw = pgconn.notifies()
-            if raw is None:
-                pgconn.consume_input()  # raises OperationalError when the connection is gone
-                if pgconn.status != pq.ConnStatus.OK:
-                    raise psycopg.OperationalError("the server closed the connection")
+        taken: list[Notification] = []
+        try:
+            while len(taken) < SLICE:
                 raw = pgconn.notifies()
                 if raw is None:
-                    return False
-            deliver(
-                Notification(
-                    raw.relname.decode(encoding), raw.extra.decode(encoding), raw.be_pid, now
+                    pgconn.consume_input()  # raises OperationalError when the connection is gone
+                    if pgconn.status != pq.ConnStatus.OK:
+                        raise psycopg.OperationalError("the server closed the connection")
+                    raw = pgconn.notifies()
+                    if raw is None:
+                        return False
+                taken.append(
+                    Notification(
+                        raw.relname.decode(encoding), raw.extra.decode(encoding), raw.be_pid, now
+                    )
                 )
-            )
-        return True
+            return True
+        finally:
+            if taken:  # what arrived before a failure is delivered too
+                self._on_notifications(taken)
 
     def _on_psycopg_notify(self, notify: psycopg.Notify) -> None:
-        self._on_notification(
-            Notification(notify.channel, notify.payload, notify.pid, self._clock())
+        self._on_notifications(
+            [Notification(notify.channel, notify.payload, notify.pid, self._clock())]
         )
 
     def _lost(self, error: BaseException) -> None:
