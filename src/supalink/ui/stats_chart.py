@@ -1,7 +1,9 @@
 """The pool chart: size, in use, idle and waiting over the last minutes (pyqtgraph).
 
-Redrawn from the engine's bounded history once per stats sample (1 Hz): a few hundred
-points per curve, so a redraw costs next to nothing and memory stays flat.
+Drawn from the engine's bounded history (a few hundred points per curve, so memory stays
+flat). A redraw repaints the axes and grid, which is most of what an idle monitor window
+costs: so the chart redraws at once when a plotted figure changes, but while the pool is
+steady it only scrolls every few seconds, and not at all while the window is hidden.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from supalink.monitor.stats import StatsSample
@@ -26,6 +28,12 @@ SERIES = (
 
 
 MIN_SPAN_SECONDS = 60.0
+# While nothing plotted changes, scroll the time axis this often (seconds of sample time).
+STEADY_REDRAW_SECONDS = 5.0
+
+
+def plotted_figures(sample: StatsSample) -> tuple[int, ...]:
+    return (sample.size, sample.in_use, sample.idle, sample.waiting, sample.max_size)
 
 
 class StatsChart(QWidget):
@@ -52,8 +60,38 @@ class StatsChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self._apply_palette()
+        self._pending: Sequence[StatsSample] = ()
+        self._drawn: StatsSample | None = None
+        self.redraws = 0
 
     def show_history(self, samples: Sequence[StatsSample]) -> None:
+        """Draw `samples` now if that shows something new, else keep them for later."""
+        self._pending = samples
+        showing = self.isVisible() and not self.window().isMinimized()
+        if showing and self._worth_redrawing():
+            self._draw()
+
+    def _worth_redrawing(self) -> bool:
+        drawn, samples = self._drawn, self._pending
+        if drawn is None or not samples:
+            return True
+        latest = samples[-1]
+        return (
+            plotted_figures(latest) != plotted_figures(drawn)
+            or latest.at - drawn.at >= STEADY_REDRAW_SECONDS
+            or latest.at < drawn.at  # a new history (the monitor restarted)
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Catch up with what arrived while hidden or minimised.
+        if self._pending:
+            self._draw()
+
+    def _draw(self) -> None:
+        samples = self._pending
+        self.redraws += 1
+        self._drawn = samples[-1] if samples else None
         if not samples:
             for curve in self.curves.values():
                 curve.setData([], [])
