@@ -38,6 +38,7 @@ from supalink.mcp.templates import DEFAULT_TEMPLATE, KEYRING_TEMPLATE, TEMPLATES
 from supalink.mcp.verify import VerifyReport, verify_entry
 from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
+from supalink.ui.theme import Tone, toned
 
 TEMPLATE_LABELS = {
     KEYRING_TEMPLATE: "Keyring launcher (no password in the file)",
@@ -102,9 +103,8 @@ class ConfigDialog(QDialog):
             self.server.addItem(template, template)
         self.server_name = QLineEdit("supabase")
         self.server_name.setAccessibleName("Server name")
-        self.notes = QLabel()
+        self.notes = toned(QLabel(), Tone.ERROR)
         self.notes.setWordWrap(True)
-        self.notes.setObjectName("fieldMessage")
         self.diff = QTextEdit()
         self.diff.setReadOnly(True)
         self.diff.setAccessibleName("Changes to the config file, passwords masked")

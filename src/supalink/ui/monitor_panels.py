@@ -31,6 +31,7 @@ from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
 from supalink.monitor.stats import StatsSample
 from supalink.ui.stats_chart import StatsChart
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
+from supalink.ui.theme import Tone, toned
 
 PANEL_STYLE = (
     "QFrame#statTile { border: 1px solid palette(mid); border-radius: 6px; }"
@@ -43,9 +44,7 @@ ERROR_CHARS = 160
 
 
 def hint_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("hint")  # the theme greys these
-    return label
+    return toned(QLabel(text), Tone.HINT)
 
 
 def clock(epoch: float) -> str:

@@ -49,6 +49,7 @@ from supalink.monitor.stats import StatsSample
 from supalink.ui.monitor_panels import PANEL_STYLE, FailureBanner, HealthBar, PoolPanel, ServerPanel
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
+from supalink.ui.theme import Tone, toned
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,7 @@ class MonitorWindow(QMainWindow):
         layout.addWidget(self.health_bar)
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
-        self.target = QLabel(self.display_name)
-        self.target.setObjectName("hint")
+        self.target = toned(QLabel(self.display_name), Tone.HINT)
         self.statusBar().addPermanentWidget(self.target)
 
     def _build_menus(self) -> None:

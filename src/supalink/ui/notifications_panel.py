@@ -46,6 +46,7 @@ from supalink.ui.notification_model import (
     short_reason,
 )
 from supalink.ui.tasks import TaskRunner
+from supalink.ui.theme import RoomyRows, Tone, toned
 
 FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
 EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
@@ -73,14 +74,14 @@ class NotificationsPanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         self.channels = QListWidget()
+        self.channels.setItemDelegate(RoomyRows(self.channels))
         self.channels.setAccessibleName("Channels")
         self.channels.setToolTip("The channels listened on, with what each received")
         self.channel_name = QLineEdit()
         self.channel_name.setPlaceholderText("channel (any name)")
         self.channel_name.setAccessibleName("New channel name")
         self.channel_name.returnPressed.connect(self.add_channel)
-        self.channel_message = QLabel()
-        self.channel_message.setObjectName("fieldMessage")
+        self.channel_message = toned(QLabel(), Tone.ERROR)
         self.channel_message.setWordWrap(True)
         self.channel_message.hide()
         self.add_button = QToolButton()

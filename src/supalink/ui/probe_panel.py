@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from supalink.probe import ProbeResult, Step, StepName, psql_command
 from supalink.probe.results import STEP_ORDER
 from supalink.profiles.model import Profile
+from supalink.ui.theme import Tone, toned
 
 STEP_LABELS = {
     StepName.PARSE: "Profile",
@@ -64,8 +65,7 @@ class ProbePanel(QFrame):
         self.diagnosis.setWordWrap(True)
         self.diagnosis.setAccessibleName("Diagnosis")
         self.diagnosis.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.psql = QLabel()
-        self.psql.setObjectName("hint")
+        self.psql = toned(QLabel(), Tone.HINT)
         self.psql.setWordWrap(True)
         self.psql.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_psql = QPushButton("Copy psql command")

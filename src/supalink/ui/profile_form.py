@@ -34,6 +34,7 @@ from supalink.profiles.model import (
 from supalink.profiles.supabase import REGIONS, Mode
 from supalink.profiles.uris import build_uri, parse_uri
 from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
+from supalink.ui.theme import Tone, toned
 
 MODE_LABELS = {
     Mode.DIRECT: "Direct connection",
@@ -56,8 +57,7 @@ class FieldRow(QWidget):
         for widget in widgets:
             line.addWidget(widget, 1 if isinstance(widget, QLineEdit | QComboBox) else 0)
         layout.addLayout(line)
-        self.message = QLabel()
-        self.message.setObjectName("fieldMessage")
+        self.message = toned(QLabel(), Tone.ERROR)
         self.message.setWordWrap(True)
         self.message.hide()
         layout.addWidget(self.message)
@@ -112,9 +112,8 @@ class ProfileForm(QWidget):
         self.mode.setAccessibleName("Connection mode")
         for mode, mode_label in MODE_LABELS.items():
             self.mode.addItem(mode_label, mode)
-        self.mode_summary = QLabel()
+        self.mode_summary = toned(QLabel(), Tone.HINT)
         self.mode_summary.setWordWrap(True)
-        self.mode_summary.setObjectName("hint")
         self.region = QComboBox()
         self.region.setAccessibleName("Region")
         self.region.addItem("Choose the project's region…", None)
@@ -141,17 +140,15 @@ class ProfileForm(QWidget):
         self.show_password.setAccessibleName("Show password")
         self.save_password = QCheckBox("Save in the keyring")
         self.save_password.setAccessibleName("Save password in the keyring")
-        self.password_status = QLabel()
-        self.password_status.setObjectName("hint")
+        self.password_status = toned(QLabel(), Tone.HINT)
         self.sslmode = QComboBox()
         self.sslmode.setAccessibleName("SSL mode")
         self.sslmode.addItems(list(SSL_MODES))
         self.sslrootcert = self._line("CA certificate file", "prod-ca-2021.crt")
         self.browse_ca = QPushButton("Browse…")
         self.browse_ca.setAccessibleName("Choose CA certificate file")
-        self.ca_hint = QLabel(SUPABASE_CA_HINT)
+        self.ca_hint = toned(QLabel(SUPABASE_CA_HINT), Tone.HINT)
         self.ca_hint.setWordWrap(True)
-        self.ca_hint.setObjectName("hint")
         self.ca_info = QLabel()
         self.ca_info.setWordWrap(True)
         self.connect_timeout = QSpinBox()
@@ -394,15 +391,15 @@ class ProfileForm(QWidget):
             self.ca_info.setText(
                 "No CA file: verify-full will fail without one." if verifying else ""
             )
-            self.ca_info.setStyleSheet("color: #d9534f;" if verifying else "")
+            toned(self.ca_info, Tone.ERROR if verifying else None)
             return
         info = read_certificate(path)
         if isinstance(info, CertificateInfo):
             self.ca_info.setText(info.describe())
-            self.ca_info.setStyleSheet("color: #d9534f;" if info.expired else "")
+            toned(self.ca_info, Tone.ERROR if info.expired else None)
         else:
             self.ca_info.setText(info)
-            self.ca_info.setStyleSheet("color: #d9534f;")
+            toned(self.ca_info, Tone.ERROR)
 
     def _pasted(self, text: str) -> None:
         if self._loading or not text.strip():

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.profiles.settings import ProfileRecord
+from supalink.ui.theme import RoomyRows
 
 
 class ProfileList(QWidget):
@@ -25,6 +26,7 @@ class ProfileList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
+        self.list.setItemDelegate(RoomyRows(self.list))
         self.list.setAccessibleName("Profiles")
         self.add = QPushButton("Add")
         self.duplicate = QPushButton("Duplicate")

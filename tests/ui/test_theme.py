@@ -1,0 +1,100 @@
+"""Themes: hints and messages keep readable colours through a theme change, list rows keep
+their room, and no application style sheet slows every widget down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QListWidget, QListWidgetItem
+
+from supalink.ui.context import AppContext
+from supalink.ui.main_window import MainWindow
+from supalink.ui.theme import ROW_PADDING, RoomyRows, Theme, Tone, apply_theme, toned
+
+WINDOW_TEXT = QPalette.ColorRole.WindowText
+
+
+def text_color(label: QLabel) -> str:
+    return str(label.palette().color(WINDOW_TEXT).name())
+
+
+def contrast(foreground: QColor, background: QColor) -> float:
+    """WCAG contrast ratio."""
+
+    def luminance(color: QColor) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(color.redF())
+            + 0.7152 * channel(color.greenF())
+            + 0.0722 * channel(color.blueF())
+        )
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.fixture
+def qt_app(qapp: QApplication) -> Iterator[QApplication]:
+    """The session's application, its style and palette given back afterwards."""
+    style, palette = qapp.style().name(), QPalette(qapp.palette())
+    yield qapp
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+@pytest.mark.parametrize("theme", [Theme.LIGHT, Theme.DARK])
+def test_tones_are_readable_and_follow_a_theme_change(qt_app: QApplication, theme: Theme) -> None:
+    other = Theme.DARK if theme is Theme.LIGHT else Theme.LIGHT
+    apply_theme(qt_app, other)
+    hint, error, plain = toned(QLabel("hint"), Tone.HINT), toned(QLabel("!"), Tone.ERROR), QLabel()
+    before = {text_color(hint), text_color(error)}
+    apply_theme(qt_app, theme)
+    qt_app.processEvents()  # windows (here each label) take the new palette from an event
+    assert qt_app.styleSheet() == ""
+    assert {text_color(hint), text_color(error)}.isdisjoint(before)
+    window = qt_app.palette().color(QPalette.ColorRole.Window)
+    assert (window.lightness() < 128) is (theme is Theme.DARK)
+    assert contrast(hint.palette().color(WINDOW_TEXT), window) >= 4.5
+    assert contrast(error.palette().color(WINDOW_TEXT), window) >= 4.5
+    assert text_color(hint) != text_color(error)
+    assert text_color(plain) == qt_app.palette().color(WINDOW_TEXT).name()
+    # A tone taken away: the theme's text colour again, through later changes too.
+    toned(hint, None)
+    apply_theme(qt_app, other)
+    qt_app.processEvents()
+    assert text_color(hint) == qt_app.palette().color(WINDOW_TEXT).name()
+
+
+def test_the_theme_menu_recolours_the_open_window_and_is_remembered(
+    qtbot: Any, qt_app: QApplication, app_context: AppContext
+) -> None:
+    apply_theme(qt_app, Theme.LIGHT)
+    window = MainWindow(app_context)
+    qtbot.addWidget(window)
+    window.show()
+    hint = window.form.ca_hint
+    light = text_color(hint)
+    dark_action = next(a for a in window.theme_group.actions() if a.text() == "Dark")
+    dark_action.trigger()
+    qt_app.processEvents()
+    assert qt_app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    assert text_color(hint) not in (light, qt_app.palette().color(WINDOW_TEXT).name())
+    assert app_context.repository.preference("theme", Theme.SYSTEM) == "dark"
+    image = window.grab().toImage()
+    assert QColor(image.pixel(5, window.height() // 2)).lightness() < 128
+
+
+def test_list_rows_have_room_above_and_below(qtbot: Any) -> None:
+    plain, roomy = QListWidget(), QListWidget()
+    roomy.setItemDelegate(RoomyRows(roomy))
+    for view in (plain, roomy):
+        qtbot.addWidget(view)
+        QListWidgetItem("Production\nSession", view)
+        view.show()
+    grown = roomy.sizeHintForRow(0) - plain.sizeHintForRow(0)
+    assert grown == ROW_PADDING.top() + ROW_PADDING.bottom()
