@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from supalink.logs import SecretMasker, configure_logging
 from supalink.paths import AppPaths
 
 if TYPE_CHECKING:
     import asyncio
+    from pathlib import Path
 
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QWidget
@@ -173,9 +173,8 @@ def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
 
 def run_gui(paths: AppPaths | None = None) -> int:
     paths = paths or AppPaths.for_user()
-    configure_logging(paths.log_file, SecretMasker())
     qt_app = qt_application()
-    return run_windows(qt_app, build_context(paths, probe_keyring=False))
+    return run_windows(qt_app, build_context(paths, probe_keyring=False), log_file=paths.log_file)
 
 
 def run_windows(
@@ -183,9 +182,11 @@ def run_windows(
     context: AppContext,
     *,
     after_start: Callable[[MainWindow], None] | None = None,
+    log_file: Path | None = None,
 ) -> int:
-    """Show the main window, then start the loop, the tray and the rest; run until the app
-    quits, then stop every monitor and every task (bounded) before the loop closes."""
+    """Show the main window, then start the loop, the log file, the tray and the rest; run
+    until the app quits, then stop every monitor and every task (bounded) before the loop
+    closes."""
     from PySide6.QtCore import QTimer
 
     from supalink.ui.main_window import MainWindow
@@ -200,7 +201,9 @@ def run_windows(
 
     loop = start_loop(qt_app)
     trays: list[HealthTray] = []
-    QTimer.singleShot(0, lambda: trays.append(_finish_start(qt_app, context, window, after_start)))
+    QTimer.singleShot(
+        0, lambda: trays.append(_finish_start(qt_app, context, window, after_start, log_file))
+    )
     quit_requested = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_requested.set)
     try:
@@ -247,13 +250,17 @@ def _finish_start(
     context: AppContext,
     window: MainWindow,
     after_start: Callable[[MainWindow], None] | None,
+    log_file: Path | None,
 ) -> HealthTray:
-    """The second half of the start, on the loop's first turn: the keyring, the saved
-    profiles, the tray and the monitors."""
-    from supalink.logs import route_library_logs
+    """The second half of the start, on the loop's first turn: the log file (its handler
+    loads logging.handlers, socket and pickle: ~17 ms), the keyring, the saved profiles,
+    the tray and the monitors."""
+    from supalink.logs import SecretMasker, configure_logging, route_library_logs
     from supalink.ui.monitors import Monitors
     from supalink.ui.tray import HealthTray
 
+    if log_file is not None:
+        configure_logging(log_file, SecretMasker())
     route_library_logs()
     probe_keyring_of(context)
     tray = HealthTray()
@@ -376,7 +383,6 @@ def run_demo() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="supalink-demo-settings-") as scratch:
             paths = AppPaths.under(Path(scratch))
-            configure_logging(paths.log_file, SecretMasker())
             qt_app = qt_application()
             context = build_context(paths, MemorySecretStore())
             profile = server.profile()
@@ -393,6 +399,6 @@ def run_demo() -> int:
                 kwargs = connection_kwargs(profile, server.password)
                 context.tasks.run("demo-notifier", run_notifier(kwargs))
 
-            return run_windows(qt_app, context, after_start=started)
+            return run_windows(qt_app, context, after_start=started, log_file=paths.log_file)
     finally:
         server.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import threading
 from pathlib import Path
@@ -69,6 +68,10 @@ def configure_logging(
     backup_count: int = 5,
 ) -> logging.Handler:
     """Attach a rotating file handler to the `supalink` logger and return it."""
+    # Here, not at the top: the masker is used everywhere (URIs, the GUI's first paint),
+    # and logging.handlers brings socket, pickle and queue with it.
+    import logging.handlers
+
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"

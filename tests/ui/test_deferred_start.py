@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from keyring.backends.fail import Keyring as FailKeyring
@@ -14,6 +18,7 @@ from supalink.profiles.secrets import KeyringSecretStore
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
 from tests.support.postgres import SPECIAL_PASSWORD
+from tests.support.secret_service import SecretService
 
 
 def test_the_window_fills_in_the_keyring_and_the_first_profile_once_loaded(
@@ -61,3 +66,68 @@ def test_an_unusable_keyring_found_late_is_no_edit_of_the_profile(
     assert window.form.name.text() == "New profile"
     assert message_boxes == []  # no "save the changes?" for an edit nobody made
     assert not window.dirty
+
+
+FIRST_PAINT_PROBE = """
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+from supalink import cli
+from supalink.ui import main_window
+
+LATE = ("asyncio", "qasync", "keyring", "psycopg", "supalink.probe", "logging.handlers")
+
+
+class FirstPaint(QObject):
+    seen = False
+
+    def eventFilter(self, watched, event):
+        if not self.seen and event.type() == QEvent.Type.Paint:
+            self.seen = True
+            print("loaded at first paint:", [m for m in LATE if m in sys.modules], flush=True)
+            QTimer.singleShot(300, QApplication.quit)
+        return False
+
+
+spotter = FirstPaint()
+built = main_window.MainWindow.__init__
+
+
+def watched(self, *args, **kwargs):
+    built(self, *args, **kwargs)
+    self.installEventFilter(spotter)
+
+
+main_window.MainWindow.__init__ = watched
+code = cli.main([])
+print("loaded at the end:", [m for m in LATE if m in sys.modules], flush=True)
+sys.exit(code)
+"""
+
+
+def test_the_first_paint_waits_for_none_of_the_slow_modules(
+    tmp_path: Path, secret_service: SecretService
+) -> None:
+    """The loop, the keyring, psycopg, the probe and the log file's handler all load after
+    the main window's first paint, and the start then finishes (log file written)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT_PROBE],
+        env={
+            **os.environ,
+            **secret_service.environment(),
+            "SUPALINK_HOME": str(tmp_path),
+            "QT_QPA_PLATFORM": "offscreen",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "loaded at first paint: []" in lines
+    assert any(
+        line.startswith("loaded at the end:") and "asyncio" in line and "keyring" in line
+        for line in lines
+    ), lines
+    assert "app started" in AppPaths.under(tmp_path).log_file.read_text()

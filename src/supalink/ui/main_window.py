@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -26,10 +28,12 @@ from supalink import __version__
 from supalink.errors import SupalinkError
 from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
-from supalink.ui.probe_panel import ProbePanel
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme
+
+if TYPE_CHECKING:
+    from supalink.ui.probe_panel import ProbePanel
 
 PROBE_TASK = "connection-test"
 
@@ -84,11 +88,7 @@ class MainWindow(QMainWindow):
         actions.addStretch(1)
         for button in (self.test_button, self.config_button, self.monitor_button):
             actions.addWidget(button)
-        self.test_panel = ProbePanel()
-        self.test_panel.hide()
-        self.test_panel.cancel_requested.connect(lambda: self.context.tasks.cancel(PROBE_TASK))
-        self.results = QVBoxLayout()
-        self.results.addWidget(self.test_panel)
+        self.results = QVBoxLayout()  # the test panel's place, once there is one
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(scroll, 3)
@@ -113,6 +113,18 @@ class MainWindow(QMainWindow):
         self.test_button.clicked.connect(self.test)
         self.config_button.clicked.connect(self.write_config)
         self.monitor_button.clicked.connect(self.open_monitor)
+
+    @cached_property
+    def test_panel(self) -> ProbePanel:
+        """Built on first use: it loads the probe (ssl, the diagnoses), which the window's
+        first paint need not wait for."""
+        from supalink.ui.probe_panel import ProbePanel
+
+        panel = ProbePanel()
+        panel.hide()
+        panel.cancel_requested.connect(lambda: self.context.tasks.cancel(PROBE_TASK))
+        self.results.addWidget(panel)
+        return panel
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
