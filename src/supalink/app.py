@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from supalink.profiles.secrets import SecretStore
     from supalink.ui.context import AppContext
     from supalink.ui.main_window import MainWindow
+    from supalink.ui.theme import Theme
     from supalink.ui.tray import HealthTray
 
 log = logging.getLogger(__name__)
@@ -190,13 +191,17 @@ def run_windows(
     from PySide6.QtCore import QTimer
 
     from supalink.ui.main_window import MainWindow
-    from supalink.ui.theme import Theme, apply_theme
+    from supalink.ui.theme import apply_theme, follow_system_color_scheme, theme_named
 
-    apply_theme(qt_app, Theme(str(context.repository.preference("theme", Theme.SYSTEM))))
+    def chosen_theme() -> Theme:
+        return theme_named(context.repository.preference("theme"))
+
+    apply_theme(qt_app, chosen_theme())
     window = MainWindow(context, load_profiles=False)
     # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
     # saved profiles and the monitors with psycopg) takes a good part of a second.
     show_and_wait_for_paint(window)
+    stop_following = follow_system_color_scheme(qt_app, chosen_theme)
     import asyncio
 
     loop = start_loop(qt_app)
@@ -210,6 +215,7 @@ def run_windows(
         loop.run_until_complete(quit_requested.wait())
         loop.run_until_complete(shut_down(qt_app, context))
     finally:
+        stop_following()
         for tray in trays:
             tray.close()
         loop.close()

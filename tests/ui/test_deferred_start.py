@@ -70,7 +70,8 @@ def test_an_unusable_keyring_found_late_is_no_edit_of_the_profile(
 
 FIRST_PAINT_PROBE = """
 import sys
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from supalink import cli
 from supalink.ui import main_window
@@ -85,8 +86,16 @@ class FirstPaint(QObject):
         if not self.seen and event.type() == QEvent.Type.Paint:
             self.seen = True
             print("loaded at first paint:", [m for m in LATE if m in sys.modules], flush=True)
-            QTimer.singleShot(300, QApplication.quit)
+            QTimer.singleShot(300, desktop_turns_dark)
         return False
+
+
+def desktop_turns_dark():
+    app = QApplication.instance()
+    app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    window = app.palette().color(QPalette.ColorRole.Window)
+    print("dark once the desktop is:", window.lightness() < 128, flush=True)
+    app.quit()
 
 
 spotter = FirstPaint()
@@ -109,7 +118,8 @@ def test_the_first_paint_waits_for_none_of_the_slow_modules(
     tmp_path: Path, secret_service: SecretService
 ) -> None:
     """The loop, the keyring, psycopg, the probe and the log file's handler all load after
-    the main window's first paint, and the start then finishes (log file written)."""
+    the main window's first paint; the start then finishes (log file written) and the
+    System theme follows the desktop turning dark."""
     result = subprocess.run(
         [sys.executable, "-c", FIRST_PAINT_PROBE],
         env={
@@ -126,6 +136,7 @@ def test_the_first_paint_waits_for_none_of_the_slow_modules(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "loaded at first paint: []" in lines
+    assert "dark once the desktop is: True" in lines
     assert any(
         line.startswith("loaded at the end:") and "asyncio" in line and "keyring" in line
         for line in lines

@@ -7,12 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QListWidget, QListWidgetItem
 
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
-from supalink.ui.theme import ROW_PADDING, RoomyRows, Theme, Tone, apply_theme, toned
+from supalink.ui.theme import (
+    ROW_PADDING,
+    RoomyRows,
+    Theme,
+    Tone,
+    apply_theme,
+    follow_system_color_scheme,
+    theme_named,
+    toned,
+)
 
 WINDOW_TEXT = QPalette.ColorRole.WindowText
 
@@ -98,3 +108,39 @@ def test_list_rows_have_room_above_and_below(qtbot: Any) -> None:
         view.show()
     grown = roomy.sizeHintForRow(0) - plain.sizeHintForRow(0)
     assert grown == ROW_PADDING.top() + ROW_PADDING.bottom()
+
+
+def window_is_dark(app: QApplication) -> bool:
+    return bool(app.palette().color(QPalette.ColorRole.Window).lightness() < 128)
+
+
+@pytest.mark.parametrize("chosen", [Theme.SYSTEM, Theme.LIGHT])
+def test_the_system_theme_follows_the_desktop_switching_while_the_app_runs(
+    qtbot: Any, qt_app: QApplication, chosen: Theme
+) -> None:
+    apply_theme(qt_app, chosen, system_dark=False)
+    hint = toned(QLabel("hint"), Tone.HINT)
+    qtbot.addWidget(hint)
+    light_hint = text_color(hint)
+    stop_following = follow_system_color_scheme(qt_app, lambda: chosen)
+    try:
+        # What Qt emits when the desktop's setting changes (offscreen has no desktop).
+        qt_app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        qt_app.processEvents()
+        if chosen is Theme.SYSTEM:
+            assert window_is_dark(qt_app)
+            assert text_color(hint) != light_hint
+            qt_app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+            qt_app.processEvents()
+        assert not window_is_dark(qt_app)  # a chosen theme stays as chosen
+        assert text_color(hint) == light_hint
+    finally:
+        stop_following()
+    qt_app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert not window_is_dark(qt_app)  # stopped: the app has quit
+
+
+def test_a_theme_name_the_app_does_not_know_means_system() -> None:
+    assert theme_named("dark") is Theme.DARK
+    assert theme_named("purple") is Theme.SYSTEM
+    assert theme_named(None) is Theme.SYSTEM

@@ -30,7 +30,7 @@ from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
-from supalink.ui.theme import Theme, apply_theme
+from supalink.ui.theme import Theme, apply_theme, theme_named
 
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
-        current = Theme(str(self.context.repository.preference("theme", Theme.SYSTEM)))
+        current = theme_named(self.context.repository.preference("theme"))
         for theme in Theme:
             action = QAction(theme.value.title(), self, checkable=True)
             action.setChecked(theme is current)

@@ -8,6 +8,7 @@ get their room from a delegate (`RoomyRows`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -22,6 +23,14 @@ class Theme(StrEnum):
     SYSTEM = "system"
     LIGHT = "light"
     DARK = "dark"
+
+
+def theme_named(value: object) -> Theme:
+    """The theme a settings file names; System for anything else (a hand-edited file)."""
+    try:
+        return Theme(str(value))
+    except ValueError:
+        return Theme.SYSTEM
 
 
 class Tone(StrEnum):
@@ -75,13 +84,17 @@ def system_prefers_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
-def is_dark(theme: Theme) -> bool:
-    return theme is Theme.DARK or (theme is Theme.SYSTEM and system_prefers_dark())
+def is_dark(theme: Theme, system_dark: bool | None = None) -> bool:
+    if theme is Theme.SYSTEM:
+        return system_prefers_dark() if system_dark is None else system_dark
+    return theme is Theme.DARK
 
 
-def apply_theme(app: QApplication, theme: Theme) -> None:
+def apply_theme(app: QApplication, theme: Theme, *, system_dark: bool | None = None) -> None:
+    """`system_dark` is the desktop's setting when the caller has just been told it (a
+    colour scheme change); without it the System theme asks Qt."""
     app.setStyle("Fusion")
-    dark = is_dark(theme)
+    dark = is_dark(theme, system_dark)
     palette = QPalette()
     for role, color in (_DARK if dark else _LIGHT).items():
         palette.setColor(role, QColor(color))
@@ -97,6 +110,25 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
         tone = widget.property(TONE_PROPERTY)
         if tone:
             _paint_tone(widget, Tone(tone))
+
+
+def follow_system_color_scheme(
+    app: QApplication, chosen: Callable[[], Theme]
+) -> Callable[[], None]:
+    """While `chosen()` is the System theme, switch between light and dark as the desktop
+    does, also while the app runs. Returns what stops following."""
+
+    def changed(scheme: Qt.ColorScheme) -> None:
+        if chosen() is Theme.SYSTEM:
+            apply_theme(app, Theme.SYSTEM, system_dark=scheme == Qt.ColorScheme.Dark)
+
+    signal = app.styleHints().colorSchemeChanged
+    signal.connect(changed)
+
+    def stop() -> None:
+        signal.disconnect(changed)
+
+    return stop
 
 
 def toned(widget: W, tone: Tone | None) -> W:
