@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QFileDialog, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QLineEdit, QSpinBox, QWidget
 
 from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Notification
@@ -346,6 +346,8 @@ def test_controls_have_accessible_names_and_distinct_shortcuts(
         and not isinstance(widget.parent(), QSpinBox)  # the spin box's own editor
     ]
     assert unnamed == []
+    # No style sheets (theme.py says why): the cards and colours are painted by hand.
+    assert [w for w in [window, *window.findChildren(QWidget)] if w.styleSheet()] == []
     shortcuts = [
         action.shortcut().toString()
         for action in window.findChildren(type(window.retry_action))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -31,16 +31,39 @@ from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
 from supalink.monitor.stats import StatsSample
 from supalink.ui.stats_chart import StatsChart
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
-from supalink.ui.theme import Tone, toned
+from supalink.ui.theme import Tone, color_text, toned
 
-PANEL_STYLE = (
-    "QFrame#statTile { border: 1px solid palette(mid); border-radius: 6px; }"
-    "QLabel#tileValue { font-size: 15pt; font-weight: 600; }"
-    "QFrame#failureBanner { background: rgba(229, 72, 77, 0.14); border: 1px solid #e5484d;"
-    " border-radius: 6px; }"
-    "QFrame#healthBar { border: 1px solid palette(mid); border-radius: 6px; }"
-)
+CARD_RADIUS = 6.0
+FAILURE_BORDER = QColor("#e5484d")
+FAILURE_FILL = QColor(229, 72, 77, 36)  # the border's red, faint enough to read text on
 ERROR_CHARS = 160
+
+
+class Card(QFrame):
+    """A rounded, outlined panel, painted here (see theme.py on style sheets). The outline
+    is the palette's Mid colour unless `border` is given."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        border: QColor | None = None,
+        fill: QColor | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._border = border
+        self._fill = fill
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self._border or self.palette().color(QPalette.ColorRole.Mid), 1))
+        if self._fill is None:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        else:
+            painter.setBrush(self._fill)
+        outline = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawRoundedRect(outline, CARD_RADIUS, CARD_RADIUS)
 
 
 def hint_label(text: str = "") -> QLabel:
@@ -51,14 +74,13 @@ def clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-class HealthBar(QFrame):
+class HealthBar(Card):
     """The status light with its words: healthy, degraded or down, latency, last error."""
 
     check_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("healthBar")
         self.light = QLabel()
         self.status = QLabel()
         font = QFont(self.status.font())
@@ -107,7 +129,7 @@ class HealthBar(QFrame):
         palette = self.palette()
         if palette.color(QPalette.ColorRole.Window).lightness() > 128:
             color = color.darker(135)  # the light colours are too faint as text on white
-        self.status.setStyleSheet(f"color: {color.name()};")
+        color_text(self.status, color)
         self.detail.setText(detail)
         text = f"Last error: {error}" if error else "No errors"
         # Two lines at most, so the bar keeps its height; the tooltip has all of it.
@@ -120,19 +142,18 @@ class HealthBar(QFrame):
         # A past error is history once healthy again: greyed, not alarming.
         past = status is Health.HEALTHY or not error
         faint = palette.color(QPalette.ColorRole.PlaceholderText)
-        self.last_error.setStyleSheet(f"color: {faint.name() if past else color.name()};")
+        color_text(self.last_error, faint if past else color)
         self.light.setAccessibleName(f"Health: {HEALTH_LABELS[status]}")
         self.setAccessibleDescription(f"{HEALTH_LABELS[status]}, {detail}")
 
 
-class FailureBanner(QFrame):
+class FailureBanner(Card):
     """Shown after a permanent failure: nothing is retried until the person acts."""
 
     retry_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("failureBanner")
+        super().__init__(parent, border=FAILURE_BORDER, fill=FAILURE_FILL)
         self.title = QLabel("<b>Stopped: not retrying until you act</b>")
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -157,12 +178,14 @@ class FailureBanner(QFrame):
         self.show()
 
 
-class StatTile(QFrame):
+class StatTile(Card):
     def __init__(self, caption: str, tip: str) -> None:
         super().__init__()
-        self.setObjectName("statTile")
         self.value = QLabel("…")
-        self.value.setObjectName("tileValue")
+        font = QFont(self.value.font())
+        font.setPointSizeF(15)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.value.setFont(font)
         self.caption = hint_label(caption)
         self.setToolTip(tip)
         layout = QVBoxLayout(self)

@@ -46,7 +46,7 @@ from supalink.monitor.health import Health, HealthReport
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.server_view import ServerSnapshot
 from supalink.monitor.stats import StatsSample
-from supalink.ui.monitor_panels import PANEL_STYLE, FailureBanner, HealthBar, PoolPanel, ServerPanel
+from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
@@ -91,7 +91,6 @@ class MonitorWindow(QMainWindow):
 
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.setStyleSheet(PANEL_STYLE)
         self.banner = FailureBanner()
         self.banner.retry_requested.connect(self.retry)
         self.health_bar = HealthBar()
