@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -102,13 +103,15 @@ def shoot(
 
     assert isinstance(server, DemoServer)
     paths = AppPaths.under(scratch)
-    secrets = ExampleKeyring()
-    repository = ProfileRepository(SettingsFile(paths.settings_file), secrets)
+    keyring = ExampleKeyring()
+    repository = ProfileRepository(SettingsFile(paths.settings_file), keyring)
     production = Profile(
         "Production", Mode.SESSION, ref=REF, region="eu-central-1", pooler_index=0,
         sslrootcert=example_ca(scratch), application_name="claude-agent",
     )  # fmt: skip
-    repository.save(production, "an-example-password")
+    # Made up here, like the demo server's: the screenshots show them masked only.
+    example_password = secrets.token_urlsafe(15)
+    repository.save(production, example_password)
     repository.save(
         Profile("Staging", Mode.TRANSACTION, ref="zyxwvutsrqponmlkjihg", region="us-east-1",
                 pooler_index=1),
@@ -116,7 +119,7 @@ def shoot(
     )  # fmt: skip
     demo = server.profile().replace(name="Local demo")
     repository.save(demo, server.password)
-    context = AppContext(paths, repository, TaskRunner(), secrets.description, True)
+    context = AppContext(paths, repository, TaskRunner(), keyring.description, True)
     context.monitors = Monitors(HealthTray(tray_available=False))
 
     window = MainWindow(context)
@@ -127,7 +130,7 @@ def shoot(
 
     # A failed test: the right server, the wrong password.
     window.profiles.list.setCurrentRow(2)
-    window.form.password.setText("not-the-password")
+    window.form.password.setText(secrets.token_urlsafe(15))
     window.test()
     loop.run_until_complete(wait_for(lambda: not context.tasks.is_running(PROBE_TASK)))
     window.form.password.setText(server.password)
@@ -144,7 +147,7 @@ def shoot(
         ' "~/Documents"]\n    }\n  }\n}\n'
     )
     dialog = ConfigDialog(
-        context, production, "an-example-password", saved_in_keyring=True,
+        context, production, example_password, saved_in_keyring=True,
         host=Host("linux", {}, home),
     )  # fmt: skip
     dialog.resize(900, 640)
