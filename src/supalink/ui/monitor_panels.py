@@ -31,7 +31,7 @@ from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
 from supalink.monitor.stats import StatsSample
 from supalink.ui.stats_chart import StatsChart
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
-from supalink.ui.theme import Tone, color_text, toned
+from supalink.ui.theme import Tone, color_text, palette_is_dark, toned
 
 CARD_RADIUS = 6.0
 FAILURE_BORDER = QColor("#e5484d")
@@ -127,7 +127,7 @@ class HealthBar(Card):
         self.status.setText(HEALTH_LABELS[status])
         color = QColor(HEALTH_COLORS[status])
         palette = self.palette()
-        if palette.color(QPalette.ColorRole.Window).lightness() > 128:
+        if not palette_is_dark(palette):
             color = color.darker(135)  # the light colours are too faint as text on white
         color_text(self.status, color)
         self.detail.setText(detail)

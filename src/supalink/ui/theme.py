@@ -144,8 +144,12 @@ def toned(widget: W, tone: Tone | None) -> W:
 
 
 def _paint_tone(widget: QWidget, tone: Tone) -> None:
-    dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
-    color_text(widget, QColor(_TONE_COLORS[tone][dark]))
+    color_text(widget, QColor(_TONE_COLORS[tone][palette_is_dark(QApplication.palette())]))
+
+
+def palette_is_dark(palette: QPalette) -> bool:
+    """Whether `palette` is a dark theme's (light text on a dark window)."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def color_text(widget: QWidget, color: QColor) -> None:
