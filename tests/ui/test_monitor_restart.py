@@ -61,6 +61,9 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
             await wait_until(lambda: len(model) == 1, what="before")
             # The first health check must have reported before the server goes away.
             await wait_until(lambda: window.health_status is Health.HEALTHY, what="healthy first")
+            # The light as the server stops: the healthy report may have come before the
+            # recorder above was connected, so it is read off the tray, not waited for.
+            lights.append(center_color(tray.current_icon()))
             lights_before_stop = len(lights)
             await asyncio.to_thread(server.stop, "fast")
             await wait_until(lambda: window.health_status is Health.DOWN, what="down")
@@ -119,7 +122,6 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
     red, green = QColor(HEALTH_COLORS[Health.DOWN]), QColor(HEALTH_COLORS[Health.HEALTHY])
     before_stop = seen["lights_before_stop"]
     # (A first check on a loaded machine may time out: only the light at the stop counts.)
-    assert before_stop > 0
     assert lights[before_stop - 1] == green
     assert red in lights[before_stop:]
     assert lights[-1] == green
