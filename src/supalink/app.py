@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from supalink.profiles.secrets import SecretStore
+    from supalink.profiles import SecretStore
     from supalink.ui.context import AppContext
     from supalink.ui.main_window import MainWindow
     from supalink.ui.theme import Theme
@@ -125,16 +125,15 @@ def build_context(
     usability are placeholders until `probe_keyring_of(context)`: the probe imports
     keyring and asks every backend (about 0.3 s), which the GUI does after its window
     is up."""
-    from supalink.profiles.repository import open_repository
-    from supalink.profiles.secrets import KeyringSecretStore
+    from supalink.profiles import KeyringSecretStore, open_repository
     from supalink.ui.context import AppContext
     from supalink.ui.tasks import TaskRunner
 
     store = secrets or KeyringSecretStore()
     context = AppContext(
-        paths=paths,
         repository=open_repository(paths, store),
         tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
+        backup_dir=paths.backup_dir,
         keyring_description=KEYRING_NOT_PROBED,
         keyring_usable=True,
     )
@@ -340,7 +339,8 @@ def self_check(paths: AppPaths | None = None) -> int:
     from pathlib import Path
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from supalink.monitor.engine import MonitorEngine
+    from supalink.monitor import MonitorEngine
+    from supalink.profiles import Target
     from supalink.ui.main_window import MainWindow
     from supalink.ui.monitor_window import MonitorWindow
 
@@ -351,7 +351,7 @@ def self_check(paths: AppPaths | None = None) -> int:
         window = MainWindow(context)
         window.show()
         # A monitor that is built and shown but never started: no connection is made.
-        monitor = MonitorWindow(MonitorEngine(SELF_CHECK_URI), "self-check")
+        monitor = MonitorWindow(MonitorEngine(Target.from_conninfo(SELF_CHECK_URI)), "self-check")
         monitor.show()
         qt_app.processEvents()
         opened = [name for name, w in (("main", window), ("monitor", monitor)) if w.isVisible()]
@@ -378,8 +378,7 @@ def run_demo() -> int:
     from pathlib import Path
 
     from supalink.demo import DEMO_CHANNEL, DemoUnavailable, run_notifier, start_demo_server
-    from supalink.profiles.connect import connection_kwargs
-    from supalink.profiles.secrets import MemorySecretStore
+    from supalink.profiles import MemorySecretStore, Target
 
     try:
         server = start_demo_server()
@@ -401,9 +400,9 @@ def run_demo() -> int:
             def started(window: MainWindow) -> None:
                 window.reload_profiles(select=profile.name)
                 assert context.monitors is not None
-                context.monitors.open(profile, server.password, channels=[DEMO_CHANNEL])
-                kwargs = connection_kwargs(profile, server.password)
-                context.tasks.run("demo-notifier", run_notifier(kwargs))
+                target = Target.from_profile(profile, server.password)
+                context.monitors.open(profile.name, target, channels=[DEMO_CHANNEL])
+                context.tasks.run("demo-notifier", run_notifier(target.connection_kwargs()))
 
             return run_windows(qt_app, context, after_start=started, log_file=paths.log_file)
     finally:

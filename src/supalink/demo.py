@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from supalink.errors import SupalinkError
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile
 
 DEMO_CHANNEL = "supalink_demo"
 DEMO_ROLE = "supalink_demo"

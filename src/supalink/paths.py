@@ -52,6 +52,11 @@ class AppPaths:
     def log_file(self) -> Path:
         return self.log_dir / "supalink.log"
 
+    @property
+    def backup_dir(self) -> Path:
+        """Copies of the MCP client config files Supalink changed, the last 10 of each."""
+        return self.data_dir / "backups"
+
 
 def resources_dir() -> Path:
     """The shipped assets: inside the package in a wheel or a frozen build, the repository's

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
-    from supalink.mcp.clients import McpClient
-    from supalink.mcp.editor import Plan
-    from supalink.mcp.templates import ServerEntry
+    from supalink.mcp import ConfigWriter, McpClient, Plan, PlannedEntry
 
+# The entry's name, unless --server-name says otherwise (the dialog's default too).
 DEFAULT_SERVER_NAME = "supabase"
 
 
 def register(subparsers: Any) -> None:
-    from supalink.mcp.templates import KEYRING_TEMPLATE, TEMPLATES
+    from supalink.mcp import KEYRING_TEMPLATE, TEMPLATES
 
     parser = subparsers.add_parser(
         "config",
@@ -83,7 +82,7 @@ def register(subparsers: Any) -> None:
 
 
 def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
-    from supalink.mcp.clients import CLIENTS
+    from supalink.mcp import CLIENTS
 
     parser.add_argument("--client", required=True, choices=list(CLIENTS), help="the MCP client")
     parser.add_argument(
@@ -101,20 +100,44 @@ def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool
 
 
 def _target(args: argparse.Namespace) -> tuple[McpClient, Path]:
-    from supalink.mcp.clients import Host, get_client
+    from supalink.mcp import config_path, get_client
 
     client = get_client(args.client)
     if args.config is not None:
         return client, args.config.expanduser()
-    return client, Path(client.config_path(Host.current()))
+    return client, config_path(client)
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def worded(error: SupalinkError) -> SupalinkError:
+    """An error of the MCP package in this command's own words: its flags."""
+    from supalink import mcp
+
+    if isinstance(error, mcp.KeyringNeedsProfile):
+        return UsageError(
+            "--template keyring needs --profile: the password comes from its keyring entry"
+        )
+    if isinstance(error, mcp.LauncherServerWithoutKeyring):
+        return UsageError("--server goes with --template keyring")
+    message = str(error)
+    if isinstance(error, mcp.PasswordNotSaved) and not error.for_launcher:
+        message += ": save it in the keyring, or pass --uri"
+    elif isinstance(error, mcp.ConfigChanged):
+        message += "; look again, or use --force to apply the change to the file as it is now"
+    elif isinstance(error, mcp.ConfirmationRequired) and error.action == "replace":
+        message += "; confirm with --yes to replace it"
+    elif isinstance(error, mcp.ConfirmationRequired):
+        message = f"confirm with --yes to remove {error.server_name!r}"
+    else:
+        return error
+    return SupalinkError(message)
+
+
 def run_clients(args: argparse.Namespace) -> int:
-    from supalink.mcp.clients import CLIENTS, Host
+    from supalink.mcp import CLIENTS, Host
 
     host = Host.current()
     for client in CLIENTS.values():
@@ -128,8 +151,7 @@ def run_show(args: argparse.Namespace) -> int:
     import json
 
     from supalink.logs import SecretMasker
-    from supalink.mcp.editor import document_secrets, load_document, read_config
-    from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp import MISSING, document_secrets, load_document, read_config
 
     client, path = _target(args)
     data = read_config(path)
@@ -157,42 +179,50 @@ def _read_uri(value: str) -> str:
     return line
 
 
-def _entry_from_args(
-    args: argparse.Namespace,
-) -> tuple[ServerEntry, tuple[str, ...], list[str]]:
-    """The entry to write, the secrets it holds, and warnings about it."""
-    from supalink.mcp.entries import entry_for_profile, entry_for_uri
+def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
+    """The entry to write, the secrets it holds, and what to warn about."""
+    from supalink.mcp import entry_for_profile, entry_for_uri, uri_target
+    from supalink.paths import AppPaths
+    from supalink.profiles import Target, open_repository
 
     if args.profile is None:
         if args.server is not None:
             raise UsageError("--server goes with --template keyring and --profile")
-        planned = entry_for_uri(_read_uri(args.uri), args.template, args.sslrootcert)
-    else:
-        from supalink.paths import AppPaths
-        from supalink.profiles.repository import open_repository
+        return entry_for_uri(uri_target(_read_uri(args.uri), args.sslrootcert), args.template)
+    repository = open_repository(AppPaths.for_user())
+    profile = repository.load(args.profile).profile
+    password = repository.password(args.profile)
+    return entry_for_profile(
+        Target.from_profile(profile, password.value if password else None),
+        password_in_keyring=password is not None and password.in_keyring,
+        template=args.template,
+        server=args.server,
+        sslrootcert=args.sslrootcert,
+    )
 
-        repository = open_repository(AppPaths.for_user())
-        profile = repository.load(args.profile).profile
-        planned = entry_for_profile(
-            profile,
-            repository.password(args.profile),
-            args.template,
-            server=args.server,
-            sslrootcert=args.sslrootcert,
+
+def _warning_text(args: argparse.Namespace, warning: str) -> str:
+    from supalink.mcp import EntryWarning
+
+    if warning is EntryWarning.NO_CA and args.profile is None:
+        return (
+            "no CA certificate given (--sslrootcert): the server will fail to verify the "
+            "database's certificate (verify-full)"
         )
-    return planned.entry, planned.secrets, list(planned.warnings)
-
-
-def _warn_if_running(client: McpClient) -> None:
-    from supalink.mcp.processes import running_processes
-
-    running = running_processes(client.process_names)
-    if running:
-        pids = ", ".join(str(process.pid) for process in running)
-        _say(
-            f"warning: {client.name} is running (pid {pids}): quit it fully and start it again "
-            "to load the change; while it runs it may write its own copy of the file back"
+    if warning is EntryWarning.NO_CA:
+        return (
+            "the profile has no CA certificate: the server will fail to verify the "
+            "database's certificate (verify-full); set the CA file in the profile or pass "
+            "--sslrootcert"
         )
+    return warning
+
+
+def _writer() -> ConfigWriter:
+    from supalink.mcp import ConfigWriter
+    from supalink.paths import AppPaths
+
+    return ConfigWriter(AppPaths.for_user().backup_dir)
 
 
 def _confirm(question: str) -> bool:
@@ -203,9 +233,6 @@ def _confirm(question: str) -> bool:
 
 
 def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
-    from supalink.mcp.editor import apply
-    from supalink.paths import AppPaths
-
     preview = plan.preview()
     if preview:
         print(preview)
@@ -216,34 +243,36 @@ def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
     if plan.needs_confirmation and not yes:
         verb = "Replace the existing" if plan.action == "replace" else "Remove the"
         confirmed = _confirm(f"{verb} {plan.server_name!r} entry in {plan.path}?")
-    applied = apply(
-        plan,
-        backup_root=AppPaths.for_user().data_dir / "backups",
-        confirmed=confirmed,
-        force=force,
-    )
-    if applied.replanned:
+    try:
+        written = _writer().apply(plan, confirmed=confirmed, force=force)
+    except SupalinkError as error:
+        raise worded(error) from None
+    if written.replanned:
         _say(f"{plan.path} changed since the preview; the change was applied to it as it is now")
-    if applied.written is None:
+    if written.written is None:
         print(f"{plan.path}: nothing to change")
         return 0
-    print(f"wrote {applied.written}")
-    if applied.backup is not None:
-        print(f"backup: {applied.backup}")
-    _warn_if_running(plan.client)
+    print(f"wrote {written.written}")
+    if written.backup is not None:
+        print(f"backup: {written.backup}")
+    if written.running:
+        pids = ", ".join(str(process.pid) for process in written.running)
+        _say(
+            f"warning: {plan.client.name} is running (pid {pids}): quit it fully and start it "
+            "again to load the change; while it runs it may write its own copy of the file back"
+        )
     return 0
 
 
 def run_write(args: argparse.Namespace) -> int:
-    from supalink.mcp.editor import plan_write
-
     client, path = _target(args)
-    entry, secrets, warnings = _entry_from_args(args)
-    plan = plan_write(
-        path, client, args.server_name, entry.as_json(client.entry_type), secrets=secrets
-    )
-    for warning in warnings:
-        _say(f"warning: {warning}")
+    try:
+        planned = _planned_entry(args)
+    except SupalinkError as error:
+        raise worded(error) from None
+    plan = _writer().plan_write(client, path, planned, args.server_name)
+    for warning in planned.warnings:
+        _say(f"warning: {_warning_text(args, warning)}")
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
@@ -251,10 +280,8 @@ def run_write(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from supalink.mcp.editor import plan_remove
-
     client, path = _target(args)
-    plan = plan_remove(path, client, args.server_name)
+    plan = _writer().plan_remove(client, path, args.server_name)
     if plan.action == "absent":
         _say(f"no {args.server_name!r} entry in {path}: nothing to remove")
         return 0
@@ -264,21 +291,12 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     import asyncio
 
-    from supalink.mcp.editor import load_document, read_config
-    from supalink.mcp.jsonedit import MISSING
-    from supalink.mcp.templates import ServerEntry
-    from supalink.mcp.verify import verify_entry
+    from supalink.mcp import read_entry, verify_entry
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     client, path = _target(args)
-    data = read_config(path)
-    if data is None:
-        raise SupalinkError(f"no config file at {path}")
-    value = load_document(path, data).member(client.root_key, args.server_name)
-    if value is MISSING:
-        raise SupalinkError(f"no {args.server_name!r} entry in {path}")
-    entry = ServerEntry.from_json(value, f"{args.server_name!r} in {path}")
+    entry = read_entry(client, path, args.server_name)
     report = asyncio.run(verify_entry(entry, timeout=args.timeout))
     if not report.ok:
         raise SupalinkError(report.describe())

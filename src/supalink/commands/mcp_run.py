@@ -30,13 +30,22 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from supalink.errors import SupalinkError
     from supalink.mcp.launcher import UriPlacement, launch
+    from supalink.paths import AppPaths
+    from supalink.profiles.repository import open_repository
+    from supalink.profiles.secrets import KeyringSecretStore
 
     server = list(args.server)
     if server[:1] == ["--"]:
         server = server[1:]
     try:
+        # Straight to the Secret Service: every server start pays for this command.
+        repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
         return launch(
-            args.profile, server, UriPlacement(args.uri_env), sslrootcert=args.sslrootcert
+            repository,
+            args.profile,
+            server,
+            UriPlacement(args.uri_env),
+            sslrootcert=args.sslrootcert,
         )
     except SupalinkError as error:
         # Claude Desktop shows the server's stderr in its MCP log: one line, the fix in it.

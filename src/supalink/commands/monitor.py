@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
-    from supalink.monitor.events import Event
-    from supalink.monitor.settings import MonitorSettings
-    from supalink.profiles.supabase import Mode
+    from supalink.monitor import Event
+    from supalink.profiles import Target
 
 
 def register(subparsers: Any) -> None:
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from supalink.logs import route_library_logs
-    from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
+    from supalink.monitor import check_channel
 
     if args.name is None and args.uri is None:
         raise UsageError("give a profile NAME or --uri URI")
@@ -66,35 +65,26 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--sslrootcert: no such file: {args.sslrootcert}")
     channels = [check_channel(channel) for channel in args.channel]
     route_library_logs()
-    if args.uri is not None:
-        conninfo, mode = args.uri, None
-    else:
-        conninfo, mode = _profile_conninfo(args.name)
-    settings = MonitorSettings(
-        pool=PoolSettings(
-            mode=mode,
-            sslrootcert=args.sslrootcert.resolve() if args.sslrootcert else None,
-        )
-    )
-    return asyncio.run(
-        _monitor(conninfo, settings, channels, args.duration, _Printer(sys.stdout, args.json))
-    )
+    target = _target(args)
+    return asyncio.run(_monitor(target, channels, args.duration, _Printer(sys.stdout, args.json)))
 
 
-def _profile_conninfo(name: str) -> tuple[str, Mode | None]:
-    """The saved profile's URI with its password from the keyring, and its mode when it is
-    one the monitor must know about (a transaction pooler cannot LISTEN)."""
-    from supalink.monitor.settings import profile_target
+def _target(args: argparse.Namespace) -> Target:
+    """The URI given, or the saved profile with its password from the keyring."""
     from supalink.paths import AppPaths
-    from supalink.profiles.repository import open_repository
+    from supalink.profiles import Target, open_repository
 
+    if args.uri is not None:
+        ca = args.sslrootcert.resolve() if args.sslrootcert else None
+        return Target.from_conninfo(args.uri, sslrootcert=ca)
     repository = open_repository(AppPaths.for_user())
-    return profile_target(repository.load(name).profile, repository.password(name))
+    return Target.from_profile(
+        repository.load(args.name).profile, repository.password_value(args.name)
+    )
 
 
 async def _monitor(
-    conninfo: str,
-    settings: MonitorSettings,
+    target: Target,
     channels: list[str],
     duration: float | None,
     printer: _Printer,
@@ -123,7 +113,7 @@ async def _monitor(
                 fatal.append(event.message)
                 stop.set()
 
-    engine = MonitorEngine(conninfo, settings, channels=channels)
+    engine = MonitorEngine(target, channels=channels)
     engine.subscribe(on_batch)
     await engine.start()
     try:

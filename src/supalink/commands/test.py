@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from supalink.errors import UsageError
 
 if TYPE_CHECKING:
-    from supalink.probe import ProbeResult, ServerFacts, Step
-    from supalink.profiles.model import Profile
+    from supalink.probe import Diagnosis, ProbeResult, ServerFacts, Step
+    from supalink.profiles import Target
 
 MAX_TIMEOUT = 600.0
 
@@ -39,29 +39,43 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _target(args: argparse.Namespace) -> tuple[Profile, str | None]:
+# Where each remedy of a diagnosis is given on this command line.
+REMEDY_FLAGS = {
+    "ca_file": " with --sslrootcert",
+    "password": " in the URI or with --password-stdin",
+    "longer_timeout": " with --timeout",
+}
+
+
+def _target(args: argparse.Namespace) -> Target:
     from supalink.commands.secret_input import read_password_stdin
+    from supalink.profiles import Target
 
     password: str | None
     if args.uri is not None:
-        from supalink.profiles.uris import parse_uri
+        from supalink.profiles import parse_uri
 
         parsed = parse_uri(args.uri)
         profile, password = parsed.profile, parsed.password
     else:
         from supalink.paths import AppPaths
-        from supalink.profiles.repository import open_repository
+        from supalink.profiles import open_repository
 
         repository = open_repository(AppPaths.for_user())
         if repository.notice:
             print(f"supalink: {repository.notice}", file=sys.stderr)
         profile = repository.load(args.name).profile
-        password = repository.password(args.name)
+        password = repository.password_value(args.name)
     if args.password_stdin:
         password = read_password_stdin()
     if args.sslrootcert:
         profile = profile.replace(sslrootcert=str(Path(args.sslrootcert).expanduser().absolute()))
-    return profile.validated(), password
+    return Target.from_profile(profile.validated(), password)
+
+
+def hint_text(diagnosis: Diagnosis) -> str:
+    """The diagnosis's hint, with the flag that gives its remedy."""
+    return diagnosis.hint + REMEDY_FLAGS.get(str(diagnosis.remedy), "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,16 +85,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT:
         raise UsageError(f"--timeout is more than 0 and at most {MAX_TIMEOUT:g} seconds")
-    profile, password = _target(args)
+    target = _target(args)
+    assert target.profile is not None
     marks = _marks()
     on_step = None if args.json else (lambda step: _print_step(step, marks))
-    probe = Probe(profile, password, timeout=args.timeout, on_step=on_step)
+    probe = Probe(target, timeout=args.timeout, on_step=on_step)
     result = asyncio.run(probe.run())
     if args.json:
-        print(json.dumps(result.to_dict()))
+        report = result.to_dict()
+        if result.diagnosis is not None:
+            report["diagnosis"]["hint"] = hint_text(result.diagnosis)
+        print(json.dumps(report))
     else:
         _print_outcome(result)
-        print(f"psql: {psql_command(profile, password).shell()}")
+        print(f"psql: {psql_command(target.profile, target.password).shell()}")
     return 0 if result.ok else 1
 
 
@@ -103,7 +121,7 @@ def _print_outcome(result: ProbeResult) -> None:
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         print(f"\n{diagnosis.kind}: {diagnosis.message}")
-        print(f"hint: {diagnosis.hint}")
+        print(f"hint: {hint_text(diagnosis)}")
     if result.server is not None:
         print()
         for line in _server_lines(result.server):

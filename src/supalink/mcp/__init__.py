@@ -1,1 +1,112 @@
-"""MCP clients, server templates, the safe config editor and the keyring launcher."""
+"""MCP clients, server templates, the safe config editor and writer, the keyring launcher
+and the verification of a written entry. What other packages may use is named here; each
+module loads on first use (the launcher starts for every MCP server start)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from supalink.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from supalink.mcp.clients import CLIENTS, Host, McpClient, get_client
+    from supalink.mcp.editor import Plan, document_secrets, load_document, read_config
+    from supalink.mcp.entries import (
+        EntryWarning,
+        PlannedEntry,
+        default_template,
+        entry_for_profile,
+        entry_for_uri,
+        uri_target,
+    )
+    from supalink.mcp.errors import (
+        ConfigChanged,
+        ConfirmationRequired,
+        EntryMissing,
+        KeyringNeedsProfile,
+        LauncherServerWithoutKeyring,
+        MissingCaFile,
+        PasswordNotSaved,
+    )
+    from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp.launcher import LaunchError, UriPlacement, launch
+    from supalink.mcp.templates import (
+        DEFAULT_TEMPLATE,
+        KEYRING_TEMPLATE,
+        TEMPLATES,
+        ServerEntry,
+    )
+    from supalink.mcp.verify import VerifyReport, verify_entry
+    from supalink.mcp.writer import (
+        DEFAULT_SERVER_NAME,
+        ConfigWriter,
+        Written,
+        config_path,
+        read_entry,
+    )
+
+_HOMES = {
+    "clients": ("CLIENTS", "Host", "McpClient", "get_client"),
+    "editor": ("Plan", "document_secrets", "load_document", "read_config"),
+    "entries": (
+        "EntryWarning",
+        "PlannedEntry",
+        "default_template",
+        "entry_for_profile",
+        "entry_for_uri",
+        "uri_target",
+    ),
+    "errors": (
+        "ConfigChanged",
+        "ConfirmationRequired",
+        "EntryMissing",
+        "KeyringNeedsProfile",
+        "LauncherServerWithoutKeyring",
+        "MissingCaFile",
+        "PasswordNotSaved",
+    ),
+    "jsonedit": ("MISSING",),
+    "launcher": ("LaunchError", "UriPlacement", "launch"),
+    "templates": ("DEFAULT_TEMPLATE", "KEYRING_TEMPLATE", "TEMPLATES", "ServerEntry"),
+    "verify": ("VerifyReport", "verify_entry"),
+    "writer": ("DEFAULT_SERVER_NAME", "ConfigWriter", "Written", "config_path", "read_entry"),
+}
+__getattr__ = lazy_attributes(__name__, _HOMES)
+__all__ = [
+    "CLIENTS",
+    "DEFAULT_SERVER_NAME",
+    "DEFAULT_TEMPLATE",
+    "KEYRING_TEMPLATE",
+    "MISSING",
+    "TEMPLATES",
+    "ConfigChanged",
+    "ConfigWriter",
+    "ConfirmationRequired",
+    "EntryMissing",
+    "EntryWarning",
+    "Host",
+    "KeyringNeedsProfile",
+    "LaunchError",
+    "LauncherServerWithoutKeyring",
+    "McpClient",
+    "MissingCaFile",
+    "PasswordNotSaved",
+    "Plan",
+    "PlannedEntry",
+    "ServerEntry",
+    "UriPlacement",
+    "VerifyReport",
+    "Written",
+    "config_path",
+    "default_template",
+    "document_secrets",
+    "entry_for_profile",
+    "entry_for_uri",
+    "get_client",
+    "launch",
+    "load_document",
+    "read_config",
+    "read_entry",
+    "uri_target",
+    "verify_entry",
+]

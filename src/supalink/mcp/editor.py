@@ -23,6 +23,7 @@ from supalink.errors import SupalinkError
 from supalink.files import PRIVATE_MODE, atomic_write_bytes, resolve_link
 from supalink.logs import SecretMasker
 from supalink.mcp.clients import McpClient
+from supalink.mcp.errors import ConfigChanged, ConfirmationRequired
 from supalink.mcp.jsonedit import MISSING, JsonDocument
 from supalink.mcp.templates import ServerEntry, entry_secrets
 
@@ -30,14 +31,6 @@ log = logging.getLogger(__name__)
 
 BACKUPS_KEPT: Final = 10
 Action = Literal["add", "replace", "unchanged", "remove", "absent"]
-
-
-class ConfigChanged(SupalinkError):
-    """The file changed between the preview and the write."""
-
-
-class ConfirmationRequired(SupalinkError):
-    """The change replaces or removes an entry the user has not agreed to lose."""
 
 
 def read_config(path: Path) -> bytes | None:
@@ -225,22 +218,15 @@ def apply(
     replanned = False
     if fingerprint(current) != plan.fingerprint:
         if not force:
-            raise ConfigChanged(
-                f"{plan.path} changed since the preview (was another program writing it?); "
-                "look again, or use --force to apply the change to the file as it is now"
-            )
+            raise ConfigChanged(plan.path)
         assert plan.replan is not None
         plan = plan.replan(current)
         replanned = True
     if not plan.changes:
         return Applied(plan, None, None, replanned)
     if plan.needs_confirmation and not confirmed:
-        if plan.action == "replace":
-            raise ConfirmationRequired(
-                f"{plan.path} already has a different {plan.server_name!r} entry; "
-                "confirm with --yes to replace it"
-            )
-        raise ConfirmationRequired(f"confirm with --yes to remove {plan.server_name!r}")
+        action: Literal["replace", "remove"] = "replace" if plan.action == "replace" else "remove"
+        raise ConfirmationRequired(plan.path, plan.server_name, action)
     assert plan.new is not None
     backup = None
     if plan.old is not None:

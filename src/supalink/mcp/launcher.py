@@ -17,8 +17,12 @@ import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supalink.errors import SupalinkError
+
+if TYPE_CHECKING:
+    from supalink.profiles.repository import ProfileRepository
 
 # Where Node and uv usually live when a GUI client's PATH does not say.
 EXTRA_BIN_DIRS = (
@@ -82,17 +86,15 @@ def resolve_command(command: str, env: Mapping[str, str]) -> str:
     return found
 
 
-def password_for(profile_name: str, sslrootcert: str | None = None) -> tuple[str, str]:
-    """The profile's URI with its password, read from the keyring, and the password."""
-    from supalink.paths import AppPaths
-    from supalink.profiles.repository import open_repository
-    from supalink.profiles.secrets import KeyringSecretStore
+def server_uri(
+    repository: ProfileRepository, profile_name: str, sslrootcert: str | None = None
+) -> str:
+    """The profile's URI with its password, read from the keyring."""
     from supalink.profiles.uris import build_uri
 
-    repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
     saved = repository.load(profile_name)
     password = repository.password(profile_name)
-    if password is None:
+    if password is None or not password.in_keyring:
         raise LaunchError(
             f"profile {profile_name!r} has no password in the keyring "
             f"({repository.secrets.description}); save it in Supalink, then restart the client"
@@ -100,10 +102,11 @@ def password_for(profile_name: str, sslrootcert: str | None = None) -> tuple[str
     profile = (
         saved.profile if sslrootcert is None else saved.profile.replace(sslrootcert=sslrootcert)
     )
-    return build_uri(profile, password), password
+    return build_uri(profile, password.value)
 
 
 def launch(
+    repository: ProfileRepository,
     profile_name: str,
     server_argv: Sequence[str],
     placement: UriPlacement,
@@ -117,7 +120,7 @@ def launch(
     env = dict(os.environ) if env is None else env
     find_session_bus(env)
     os.environ.update(env)  # the keyring backend reads the bus address from here
-    uri, _ = password_for(profile_name, sslrootcert)
+    uri = server_uri(repository, profile_name, sslrootcert)
     argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
     placement.apply(argv, env, uri)
     if sys.platform == "win32":

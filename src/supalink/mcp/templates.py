@@ -9,28 +9,23 @@ string, where node-postgres and libpq both read it.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from supalink.errors import SupalinkError, UsageError
 from supalink.paths import HOME_OVERRIDE_ENV
+from supalink.profiles import defaults
 
 REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
 REFERENCE_BINARY: Final = "mcp-server-postgres"
-APPLICATION_NAME: Final = "supalink"
-CONNECT_TIMEOUT_SECONDS: Final = 10
 TEMPLATES: Final = ("reference", "postgres-mcp", "guide")
 # Not a server of its own: Supalink's launcher in front of one of TEMPLATES.
 KEYRING_TEMPLATE: Final = "keyring"
 DEFAULT_TEMPLATE: Final = "reference"
-SCHEMES: Final = ("postgresql://", "postgres://")
-_BAD_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_TLS_KEYS: Final = ("sslmode", "sslrootcert")
 
 
 @dataclass(frozen=True)
@@ -86,67 +81,6 @@ def entry_secrets(entry: ServerEntry) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Connection:
-    """A URI ready for a server entry: TLS settings in its query string."""
-
-    uri: str
-    sslmode: str
-    sslrootcert: str | None
-    secrets: tuple[str, ...]  # the password, raw and percent-encoded, for masking
-
-    @property
-    def has_password(self) -> bool:
-        return bool(self.secrets)
-
-    def warnings(self) -> list[str]:
-        if self.sslmode != "disable" and not self.sslrootcert:
-            # node-postgres treats every TLS mode as verify-full, and Supabase's CA is in no
-            # OS trust store: without it the server cannot check the database's certificate.
-            return [
-                "no CA certificate given (--sslrootcert): the server will fail to verify the "
-                "database's certificate (verify-full)"
-            ]
-        return []
-
-
-def prepare_connection(uri: str, sslrootcert: Path | None = None) -> Connection:
-    """Put `sslmode` (verify-full unless the URI names one) and `sslrootcert` in the URI.
-
-    Only the query string changes: the userinfo keeps its percent-encoding byte for byte.
-    """
-    uri = uri.strip()
-    if not uri.startswith(SCHEMES):
-        raise UsageError("the URI must start with postgresql:// or postgres://")
-    if "#" in uri:
-        raise UsageError("the URI contains '#': percent-encode it in the password as %23")
-    parts = urlsplit(uri)
-    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    if _BAD_PERCENT.search(userinfo):
-        raise UsageError("the URI's user or password has a '%' that is not percent-encoded (%25)")
-    params = [pair for pair in parts.query.split("&") if pair] if parts.query else []
-    values = {unquote(pair.partition("=")[0]): unquote(pair.partition("=")[2]) for pair in params}
-    sslmode = values.get("sslmode") or "verify-full"
-    ca: str | None
-    if sslrootcert is not None:
-        if not sslrootcert.is_file():
-            raise UsageError(f"no CA certificate file at {sslrootcert}")
-        # Clients start servers in a folder of their choosing: the path must be absolute.
-        ca = os.path.abspath(sslrootcert)
-    else:
-        ca = values.get("sslrootcert") or None
-    kept = [pair for pair in params if unquote(pair.partition("=")[0]) not in _TLS_KEYS]
-    kept.append(f"sslmode={quote(sslmode, safe='')}")
-    if ca and sslmode != "disable":
-        kept.append(f"sslrootcert={quote(ca, safe='/')}")
-    base = uri.split("?", 1)[0]
-    secrets: tuple[str, ...] = ()
-    password = userinfo.partition(":")[2] if ":" in userinfo else ""
-    if password:
-        secrets = tuple(dict.fromkeys((unquote(password), password)))
-    return Connection(base + "?" + "&".join(kept), sslmode, ca, secrets)
-
-
-@dataclass(frozen=True)
 class ServerSpec:
     """How a server is started, less its URI: where the URI goes, and extra environment."""
 
@@ -161,7 +95,7 @@ class ServerSpec:
         return ServerEntry(self.command, self.args, {**self.env, self.uri_env: uri})
 
 
-def server_spec(template: str, sslmode: str = "verify-full") -> ServerSpec:
+def server_spec(template: str, sslmode: str = defaults.SSLMODE) -> ServerSpec:
     if template == "reference":
         return ServerSpec("npx", ("-y", REFERENCE_PACKAGE))
     if template == "postgres-mcp":
@@ -171,17 +105,17 @@ def server_spec(template: str, sslmode: str = "verify-full") -> ServerSpec:
         # --connection-string), and the CA is in the URI (PGSSLROOTCERT is ignored).
         env = {
             "PGSSLMODE": sslmode,
-            "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
-            "PGAPPNAME": APPLICATION_NAME,
+            "PGCONNECT_TIMEOUT": str(defaults.CONNECT_TIMEOUT_SECONDS),
+            "PGAPPNAME": defaults.APPLICATION_NAME,
         }
         return ServerSpec(REFERENCE_BINARY, (), None, env)
     known = ", ".join((KEYRING_TEMPLATE, *TEMPLATES))
     raise UsageError(f"unknown template {template!r} (known: {known})")
 
 
-def build_entry(template: str, connection: Connection) -> ServerEntry:
-    """The server entry for `template`, connecting with `connection`."""
-    return server_spec(template, connection.sslmode).with_uri(connection.uri)
+def build_entry(template: str, uri: str, sslmode: str = defaults.SSLMODE) -> ServerEntry:
+    """The server entry for `template`, connecting with `uri` (its TLS settings in its query)."""
+    return server_spec(template, sslmode).with_uri(uri)
 
 
 def launcher_command() -> tuple[str, tuple[str, ...]]:
@@ -205,7 +139,7 @@ def keyring_entry(
     profile_name: str,
     server_template: str = DEFAULT_TEMPLATE,
     *,
-    sslmode: str = "verify-full",
+    sslmode: str = defaults.SSLMODE,
     sslrootcert: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ServerEntry:

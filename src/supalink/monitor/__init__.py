@@ -1,9 +1,51 @@
 """The pool runner, stats, health checks and LISTEN with reconnect: plain asyncio and
-psycopg, no Qt. `MonitorEngine` runs them all; the window and the CLI consume its events."""
+psycopg, no Qt. `MonitorEngine` runs them all; the window and the CLI consume its events.
+What other packages may use is named in `__all__`."""
 
 from __future__ import annotations
 
-from supalink.monitor.engine import MonitorEngine
-from supalink.monitor.settings import MonitorSettings, PoolSettings, connection_kwargs
+from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
+from supalink.monitor.events import (
+    Disconnected,
+    ErrorEvent,
+    Event,
+    EventLog,
+    Gap,
+    Listening,
+    LogRow,
+    Notification,
+    Reconnected,
+)
+from supalink.monitor.health import Health, HealthReport
+from supalink.monitor.listener import ListenerState
+from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, ServerSnapshot
+from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
+from supalink.monitor.sizing import DEFAULT_BUFFER, SizingAdvice, advise
+from supalink.monitor.stats import StatsSample
 
-__all__ = ["MonitorEngine", "MonitorSettings", "PoolSettings", "connection_kwargs"]
+__all__ = [
+    "COMPUTE_SIZES",
+    "DEFAULT_BUFFER",
+    "STOP_TIMEOUT",
+    "ComputeSize",
+    "Disconnected",
+    "ErrorEvent",
+    "Event",
+    "EventLog",
+    "Gap",
+    "Health",
+    "HealthReport",
+    "ListenerState",
+    "Listening",
+    "LogRow",
+    "MonitorEngine",
+    "MonitorSettings",
+    "Notification",
+    "PoolSettings",
+    "Reconnected",
+    "ServerSnapshot",
+    "SizingAdvice",
+    "StatsSample",
+    "advise",
+    "check_channel",
+]

@@ -2,7 +2,7 @@
 asyncio task, delivering their events in batches to whoever subscribes (the window's
 presenter, the CLI), and stopping together within 5 seconds.
 
-    async with MonitorEngine(conninfo, settings, channels=["jobs"]) as engine:
+    async with MonitorEngine(Target.from_profile(profile, password), channels=["jobs"]) as engine:
         engine.subscribe(presenter.on_batch)        # or: async for batch in engine.batches()
         ...
 """
@@ -36,13 +36,9 @@ from supalink.monitor.health import Health, HealthChecker, HealthReport
 from supalink.monitor.listener import Listener
 from supalink.monitor.pool import PoolRunner
 from supalink.monitor.server_view import ServerSnapshot, read_server
-from supalink.monitor.settings import (
-    MonitorSettings,
-    check_channel,
-    check_conninfo,
-    password_of,
-)
+from supalink.monitor.settings import MonitorSettings, check_channel
 from supalink.monitor.stats import StatsSampler
+from supalink.profiles import Target
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +51,21 @@ class MonitorEngine:
 
     def __init__(
         self,
-        conninfo: str,
+        target: Target,
         settings: MonitorSettings | None = None,
         *,
         channels: Iterable[str] = (),
         masker: SecretMasker | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_conninfo(conninfo)
         self.settings = settings or MonitorSettings()
         self.masker = masker or SecretMasker()
-        if password := password_of(conninfo):
-            self.masker.add_secret(password)
+        for secret in target.secrets:
+            self.masker.add_secret(secret)
         self.bus = EventBus(self.settings.batch_interval)
         self.log = EventLog(self.settings.log_capacity)
         self.pool = PoolRunner(
-            conninfo,
+            target,
             self.settings.pool,
             masker=self.masker,
             on_failure=self._pool_failed,
@@ -93,7 +88,7 @@ class MonitorEngine:
             clock=clock,
         )
         self.listener = Listener(
-            conninfo,
+            target,
             self.settings,
             masker=self.masker,
             channels=channels,
@@ -174,14 +169,13 @@ class MonitorEngine:
     def remove_channel(self, channel: str) -> None:
         self.listener.remove_channel(channel)
 
-    async def retry(self, conninfo: str | None = None) -> None:
+    async def retry(self, target: Target | None = None) -> None:
         """After a permanent failure or a refusal, once the person changed something."""
-        if conninfo is not None:
-            check_conninfo(conninfo)
-            if password := password_of(conninfo):
-                self.masker.add_secret(password)
-        await self.pool.retry(conninfo)
-        self.listener.retry(conninfo)
+        if target is not None:
+            for secret in target.secrets:
+                self.masker.add_secret(secret)
+        await self.pool.retry(target)
+        self.listener.retry(target)
         self.health.check_soon()
 
     async def resize_pool(self, min_size: int, max_size: int) -> None:

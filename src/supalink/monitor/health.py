@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import psycopg_pool
 
 from supalink.logs import SecretMasker
+from supalink.monitor.connections import ConnectionSilent, run_bounded
 from supalink.monitor.events import iso_time
 from supalink.monitor.failures import describe
-from supalink.monitor.pool import ConnectionSilent, PoolRunner, PoolUnavailable, run_bounded
+from supalink.monitor.pool import PoolRunner, PoolUnavailable
 
 
 class Health(StrEnum):

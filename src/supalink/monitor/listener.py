@@ -29,6 +29,7 @@ from psycopg import pq, sql
 
 from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
+from supalink.monitor.connections import Connection, close_quietly, run_bounded
 from supalink.monitor.events import (
     Disconnected,
     ErrorEvent,
@@ -39,9 +40,8 @@ from supalink.monitor.events import (
     Reconnected,
 )
 from supalink.monitor.failures import describe, failure_of
-from supalink.monitor.pool import Connection, close_quietly, run_bounded
-from supalink.monitor.settings import MonitorSettings, check_channel, connection_kwargs
-from supalink.profiles.supabase import Mode
+from supalink.monitor.settings import MonitorSettings, check_channel, session_kwargs
+from supalink.profiles import Mode, Target
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Backoff:
 class Listener:
     def __init__(
         self,
-        conninfo: str,
+        target: Target,
         settings: MonitorSettings,
         *,
         masker: SecretMasker,
@@ -99,7 +99,7 @@ class Listener:
         on_event: Callable[[Event], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.conninfo = conninfo
+        self.target = target
         self.settings = settings
         self.state = ListenerState.IDLE
         self._masker = masker
@@ -133,10 +133,10 @@ class Listener:
             self._wanted.remove(channel)
             self._poke()
 
-    def retry(self, conninfo: str | None = None) -> None:
+    def retry(self, target: Target | None = None) -> None:
         """After a refusal or a permanent failure: the person changed something."""
-        if conninfo is not None:
-            self.conninfo = conninfo
+        if target is not None:
+            self.target = target
             self._pooler_checked = False
         self._retry.set()
         self._poke()
@@ -189,12 +189,12 @@ class Listener:
         return None
 
     async def _connect(self) -> Connection:
-        if self.settings.pool.mode is Mode.TRANSACTION:
+        if self.target.mode is Mode.TRANSACTION:
             raise ListenerRefused(REFUSAL)
-        kwargs = connection_kwargs(self.conninfo, self.settings.pool, listener=True)
+        kwargs = session_kwargs(self.target, self.settings.pool, listener=True)
         # Bounded as a whole: the pooler check below runs queries too.
         async with asyncio.timeout(self.settings.pool.connect_timeout * 2 + PROBE_WAIT):
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, **kwargs)
+            conn = await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
             try:
                 if not self._pooler_checked:
                     await self._refuse_transaction_pooler(conn, kwargs)
@@ -214,7 +214,7 @@ class Listener:
             return  # no pooler
         probe = f"supalink_probe_{secrets.token_hex(6)}"
         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(probe)))
-        sender = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, **kwargs)
+        sender = await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
         try:
             await sender.execute("SELECT pg_notify(%s, 'probe')", (probe,))
         finally:

@@ -12,16 +12,13 @@ pool's own backoff.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -29,14 +26,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
+from supalink.monitor.connections import Connection, run_bounded
 from supalink.monitor.failures import Failure, failure_of
-from supalink.monitor.settings import PoolSettings, connection_kwargs
-from supalink.profiles.supabase import Mode
+from supalink.monitor.settings import PoolSettings, session_kwargs
+from supalink.profiles import Mode, Target
 
 log = logging.getLogger(__name__)
 
-Connection = psycopg.AsyncConnection[TupleRow]
-T = TypeVar("T")
 CLOSE_TIMEOUT = 3.0  # of the 5 s the whole monitor has to stop
 
 
@@ -48,61 +44,6 @@ class PoolState(StrEnum):
 
 class PoolUnavailable(SupalinkError):
     """The pool is stopped, or closed by a permanent failure (the message says which)."""
-
-
-class ConnectionSilent(psycopg.OperationalError):
-    """A connection did not answer in time: on a silently dead network (NAT timeout,
-    sleeping laptop) it would otherwise wait for TCP keepalives, about a minute."""
-
-
-async def run_bounded(conn: Connection, operation: Awaitable[T], timeout: float) -> T:
-    """Await a query on `conn` for at most `timeout` seconds, else close `conn` and raise
-    ConnectionSilent. Closing before cancelling spares psycopg the cancel request it would
-    otherwise send and wait for (up to ten seconds) over the same dead network."""
-    # The task hands its error back as a value, so no task ever ends in an exception
-    # that only this function knows was handled.
-    task = asyncio.ensure_future(_outcome(operation))
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    except asyncio.CancelledError:
-        await _abandon(conn, task)
-        raise
-    if task not in done:
-        await _abandon(conn, task)
-        raise ConnectionSilent(f"the connection did not answer within {timeout:g} s")
-    result, error = task.result()
-    if error is not None:
-        raise error
-    return cast(T, result)
-
-
-async def _outcome(operation: Awaitable[T]) -> tuple[T | None, Exception | None]:
-    try:
-        return await operation, None
-    except Exception as error:
-        return None, error
-
-
-async def _abandon(conn: Connection, task: asyncio.Future[Any]) -> None:
-    """Shut the socket down under the waiting query, so it fails at once by itself;
-    closing the descriptor instead would pull it from under the loop's reader."""
-    with (
-        contextlib.suppress(OSError, psycopg.Error),
-        socket.socket(fileno=os.dup(conn.fileno())) as sock,
-    ):
-        sock.shutdown(socket.SHUT_RDWR)
-    await asyncio.wait({task}, timeout=1.0)
-    if not task.done():
-        await close_quietly(conn)  # so cancelling sends no cancel request
-        task.cancel()
-    with contextlib.suppress(BaseException):
-        await task
-    await close_quietly(conn)
-
-
-async def close_quietly(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
-        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -149,11 +90,11 @@ class PoolMeasures:
     counters: PoolCounters
 
 
-async def configure_session(conn: Connection, settings: PoolSettings) -> None:
+async def configure_session(conn: Connection, settings: PoolSettings, mode: Mode | None) -> None:
     """Per-session settings, sent as SQL because poolers drop the `options` parameter.
     Not through a transaction pooler: a session SET there lands on a shared server
     connection and would change other clients' sessions."""
-    if settings.mode is Mode.TRANSACTION:
+    if mode is Mode.TRANSACTION:
         return
     milliseconds = round(settings.statement_timeout * 1000)
     await conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{milliseconds}",))
@@ -195,14 +136,14 @@ def _observed_connection_class(
 class PoolRunner:
     def __init__(
         self,
-        conninfo: str,
+        target: Target,
         settings: PoolSettings,
         *,
         masker: SecretMasker,
         on_failure: Callable[[Failure], None] = lambda failure: None,
         on_recovered: Callable[[], None] = lambda: None,
     ) -> None:
-        self.conninfo = conninfo
+        self.target = target
         self.settings = settings
         self.state = PoolState.STOPPED
         self.last_failure: Failure | None = None
@@ -223,10 +164,9 @@ class PoolRunner:
             return
         # Autocommit: the monitor's own reads never hold a transaction open, so "idle in
         # transaction" in the server view always means someone else's leak.
-        kwargs = {**connection_kwargs(self.conninfo, self.settings), "autocommit": True}
+        kwargs = {**session_kwargs(self.target, self.settings), "autocommit": True}
         self._pool_class = _bounded_pool_class(self.settings.connect_timeout)
         pool = self._pool_class(
-            self.conninfo,
             kwargs=kwargs,
             connection_class=_observed_connection_class(self._connected, self._connect_failed),
             min_size=self.settings.min_size,
@@ -260,10 +200,10 @@ class PoolRunner:
         await self._close_pool(remaining)
         self.state = PoolState.STOPPED
 
-    async def retry(self, conninfo: str | None = None) -> None:
+    async def retry(self, target: Target | None = None) -> None:
         """The person acted (new password, database created...): try again from scratch."""
-        if conninfo is not None:
-            self.conninfo = conninfo
+        if target is not None:
+            self.target = target
         await self._close_pool(CLOSE_TIMEOUT)
         self.last_failure = None
         self._failing = False
@@ -329,7 +269,7 @@ class PoolRunner:
         return self._pool
 
     async def _configure(self, conn: Connection) -> None:
-        await configure_session(conn, self.settings)
+        await configure_session(conn, self.settings, self.target.mode)
 
     async def _check(self, conn: Connection) -> None:
         try:

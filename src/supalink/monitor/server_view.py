@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from supalink.monitor.connections import Connection
 from supalink.monitor.events import iso_time
-from supalink.monitor.pool import Connection
 
 
 @dataclass(frozen=True)

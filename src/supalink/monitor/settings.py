@@ -1,43 +1,28 @@
-"""The monitor's settings, with the guide's pool defaults, and the one function that turns
-a conninfo string and those settings into psycopg connection keyword arguments."""
+"""The monitor's settings, with the guide's pool defaults, and how its sessions connect."""
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import psycopg.conninfo
-
 from supalink.errors import UsageError
-from supalink.profiles.connect import TCP_KEEPALIVES
-from supalink.profiles.model import Profile
-from supalink.profiles.supabase import Mode
+from supalink.profiles import Target, defaults
 
-DEFAULT_APPLICATION_NAME = "supalink-monitor"
-# Appended to the application name of the listener's own connection, so the server view
-# shows the pool and the listener as two rows.
-LISTENER_SUFFIX = "/listen"
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names are silently truncated
-_QUOTED = re.compile(r'".*"', re.DOTALL)
 
 
 @dataclass(frozen=True)
 class PoolSettings:
     """The guide's pool settings (DESIGN.md): what a well-behaved long-lived client uses."""
 
-    min_size: int = 5
-    max_size: int = 20
-    max_idle: float = 300.0
-    connect_timeout: float = 10.0
-    statement_timeout: float = 60.0
-    application_name: str = DEFAULT_APPLICATION_NAME
-    health_interval: float = 60.0
-    # None: unknown, the listener checks for a transaction-mode pooler itself.
-    mode: Mode | None = None
-    sslrootcert: Path | None = None
+    min_size: int = defaults.POOL_MIN_SIZE
+    max_size: int = defaults.POOL_MAX_SIZE
+    max_idle: float = defaults.POOL_MAX_IDLE_SECONDS
+    connect_timeout: float = defaults.CONNECT_TIMEOUT_SECONDS
+    statement_timeout: float = defaults.STATEMENT_TIMEOUT_SECONDS
+    application_name: str = defaults.MONITOR_APPLICATION_NAME
+    health_interval: float = defaults.HEALTH_INTERVAL_SECONDS
 
     def __post_init__(self) -> None:
         if self.min_size < 0 or self.max_size < 1 or self.min_size > self.max_size:
@@ -49,7 +34,10 @@ class PoolSettings:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise UsageError(f"{name.replace('_', ' ')} must be a positive number of seconds")
-        if len(self.application_name.encode()) + len(LISTENER_SUFFIX) > MAX_IDENTIFIER_BYTES:
+        if (
+            len(self.application_name.encode()) + len(defaults.LISTENER_SUFFIX)
+            > MAX_IDENTIFIER_BYTES
+        ):
             raise UsageError("the application name is too long (PostgreSQL keeps 63 bytes)")
 
     def resized(self, min_size: int, max_size: int) -> PoolSettings:
@@ -88,57 +76,15 @@ class MonitorSettings:
         return self.pool.connect_timeout
 
 
-def connection_kwargs(
-    conninfo: str, settings: PoolSettings, *, listener: bool = False
+def session_kwargs(
+    target: Target, settings: PoolSettings, *, listener: bool = False
 ) -> dict[str, Any]:
-    """Keyword arguments for `AsyncConnection.connect(conninfo, **kwargs)` and for the pool.
-
-    They override what the conninfo says: the monitor names itself, bounds the connect
-    time and turns TCP keepalives on so a silently dead connection is found. The statement
-    timeout is set per session by the pool instead (see `pool.configure_session`), because
-    poolers ignore the `options` startup parameter.
-    """
-    kwargs: dict[str, Any] = {
-        # libpq takes whole seconds; never round a short timeout down to 0 (= wait forever).
-        "connect_timeout": max(1, round(settings.connect_timeout)),
-        "application_name": settings.application_name + (LISTENER_SUFFIX if listener else ""),
-        **TCP_KEEPALIVES,
-    }
-    if settings.sslrootcert is not None:
-        kwargs["sslrootcert"] = str(settings.sslrootcert)
-        if "sslmode" not in _conninfo_params(conninfo):
-            # Giving a CA means wanting the server verified against it.
-            kwargs["sslmode"] = "verify-full"
-    if settings.mode is Mode.TRANSACTION:
-        # The transaction pooler hands each transaction to any server connection.
-        kwargs["prepare_threshold"] = None
-    return kwargs
-
-
-def _conninfo_params(conninfo: str) -> dict[str, Any]:
-    try:
-        return psycopg.conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return {}
-
-
-def check_conninfo(conninfo: str) -> None:
-    """Raise UsageError for a conninfo libpq cannot read, without quoting any of it back:
-    libpq's message quotes the offending token, which can be part of the password."""
-    try:
-        psycopg.conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError as error:
-        # Greedy: everything between the first and the last quote goes, quotes inside too.
-        reason = _QUOTED.sub("…", str(error).strip()) or "unreadable"
-        if "percent" in reason:
-            reason += " (a '%' in a password is written %25)"
-        raise UsageError(f"the connection string cannot be read: {reason}") from None
-
-
-def password_of(conninfo: str) -> str | None:
-    """The password inside a conninfo, so messages can be masked against it."""
-    value = _conninfo_params(conninfo).get("password")
-    return str(value) if value else None
+    """How the monitor connects to `target`: it names itself (its listener as a row of its
+    own), bounds the connect time, and keeps TCP keepalives on so a silently dead connection
+    is found. The statement timeout is set per session by the pool instead (see
+    `pool.configure_session`), because poolers ignore the `options` startup parameter."""
+    name = settings.application_name + (defaults.LISTENER_SUFFIX if listener else "")
+    return target.connection_kwargs(application_name=name, connect_timeout=settings.connect_timeout)
 
 
 def check_channel(channel: str) -> str:
@@ -150,12 +96,3 @@ def check_channel(channel: str) -> str:
     if len(channel.encode()) > MAX_IDENTIFIER_BYTES:
         raise UsageError(f"channel name {channel!r} is longer than 63 bytes")
     return channel
-
-
-def profile_target(profile: Profile, password: str | None) -> tuple[str, Mode | None]:
-    """A profile's URI with its password, and its mode when the monitor must know it
-    (through a transaction pooler LISTEN is refused without trying)."""
-    from supalink.profiles.uris import build_uri
-
-    mode = Mode.TRANSACTION if profile.mode is Mode.TRANSACTION else None
-    return build_uri(profile, password), mode

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from supalink.probe.network import TcpOutcome
-from supalink.probe.results import Diagnosis, DiagnosisKind, StepName
+from supalink.probe.results import Diagnosis, DiagnosisKind, Remedy, StepName
 from supalink.probe.tlsinfo import TlsFinding, TlsVerdict
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
@@ -41,13 +41,13 @@ _TLS = (
     "tls",
 )
 SUPABASE_CA_HINT = (
-    "download the CA certificate (Supabase: Database Settings, SSL Configuration) and give "
-    "its path with --sslrootcert"
+    "download the CA certificate (Supabase: Database Settings, SSL Configuration) and give its path"
 )
+OTHER_CA_HINT = "give the CA that signed the server's certificate"
 
 
 @dataclass(frozen=True)
-class Target:
+class Attempt:
     """What the probe tried to reach, for wording the diagnosis."""
 
     profile: Profile
@@ -83,13 +83,13 @@ def needs_tls_look(message: str) -> bool:
     return any(word in text for word in _TLS)
 
 
-def from_connect_error(message: str, phase: StepName, target: Target) -> Diagnosis | None:
+def from_connect_error(message: str, phase: StepName, attempt: Attempt) -> Diagnosis | None:
     """The diagnosis that libpq's text alone gives; None when a closer look should decide."""
     text = server_text(message)
     lower = text.lower()
     for matches, build in _RULES:
         if matches(lower):
-            return build(text, phase, target)
+            return build(text, phase, attempt)
     return None
 
 
@@ -97,68 +97,67 @@ def _any(*markers: str) -> Callable[[str], bool]:
     return lambda lower: any(marker in lower for marker in markers)
 
 
-def _tenant(text: str, phase: StepName, target: Target) -> Diagnosis:
-    return tenant_not_found(target, text)
+def _tenant(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    return tenant_not_found(attempt, text)
 
 
-def _too_many(text: str, phase: StepName, target: Target) -> Diagnosis:
+def _too_many(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
     return Diagnosis(
         Kind.TOO_MANY_CONNECTIONS,
         f"the server has no free connection slot ({first_line(text)})",
-        _too_many_hint(target.profile),
+        _too_many_hint(attempt.profile),
     )
 
 
-def _missing_ca(text: str, phase: StepName, target: Target) -> Diagnosis:
-    profile = target.profile
+def _missing_ca(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    profile = attempt.profile
     return Diagnosis(
         Kind.TLS_FAILED,
-        f"the CA certificate file {target.cafile or ''} does not exist, so the server's "
+        f"the CA certificate file {attempt.cafile or ''} does not exist, so the server's "
         f"certificate cannot be checked (sslmode={profile.sslmode})",
-        SUPABASE_CA_HINT
-        if profile.is_supabase
-        else "give the CA that signed the server's certificate with --sslrootcert",
+        SUPABASE_CA_HINT if profile.is_supabase else OTHER_CA_HINT,
+        Remedy.CA_FILE,
     )
 
 
-def _database_missing(text: str, phase: StepName, target: Target) -> Diagnosis:
+def _database_missing(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
     missing = _DATABASE_MISSING.search(text)
-    name = missing["name"] if missing and missing["name"] is not None else target.database
+    name = missing["name"] if missing and missing["name"] is not None else attempt.database
     return Diagnosis(
         Kind.DATABASE_MISSING,
-        f"the database {name!r} does not exist on {target.host}",
+        f"the database {name!r} does not exist on {attempt.host}",
         "check the database name"
-        + (" (Supabase's database is called postgres)" if target.profile.is_supabase else ""),
+        + (" (Supabase's database is called postgres)" if attempt.profile.is_supabase else ""),
     )
 
 
-def _hba(text: str, phase: StepName, target: Target) -> Diagnosis:
+def _hba(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
     return Diagnosis(
         Kind.AUTH_FAILED,
-        f"the server does not let {target.user} in from this address ({first_line(text)})",
+        f"the server does not let {attempt.user} in from this address ({first_line(text)})",
         "ask the server's administrator to allow this address in pg_hba.conf, "
         "or check that sslmode matches what the server requires",
     )
 
 
-def _auth(text: str, phase: StepName, target: Target) -> Diagnosis:
-    return auth_failed(target, first_line(text))
+def _auth(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    return auth_failed(attempt, first_line(text))
 
 
-def _no_ssl(text: str, phase: StepName, target: Target) -> Diagnosis:
-    return no_ssl(target)
+def _no_ssl(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    return no_ssl(attempt)
 
 
-def _refused(text: str, phase: StepName, target: Target) -> Diagnosis:
-    return refused(target)
+def _refused(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    return refused(attempt)
 
 
-def _timeout(text: str, phase: StepName, target: Target) -> Diagnosis:
-    return timeout(phase, target, None)
+def _timeout(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
+    return timeout(phase, attempt, None)
 
 
 # First match wins: the CA file rule sits before the database one ("… does not exist").
-_RULES: tuple[tuple[Callable[[str], bool], Callable[[str, StepName, Target], Diagnosis]], ...] = (
+_RULES: tuple[tuple[Callable[[str], bool], Callable[[str, StepName, Attempt], Diagnosis]], ...] = (
     (_any("tenant or user not found"), _tenant),
     (_any(*_TOO_MANY), _too_many),
     (_any("root certificate file"), _missing_ca),
@@ -172,30 +171,31 @@ _RULES: tuple[tuple[Callable[[str], bool], Callable[[str, StepName, Target], Dia
 )
 
 
-def tenant_not_found(target: Target, text: str) -> Diagnosis:
+def tenant_not_found(attempt: Attempt, text: str) -> Diagnosis:
     return Diagnosis(
         Kind.TENANT_NOT_FOUND,
-        f"the pooler at {target.host} does not know the user {target.user!r} ({text})",
+        f"the pooler at {attempt.host} does not know the user {attempt.user!r} ({text})",
         "wrong pooler index (aws-N) or user not in the form postgres.<ref>: copy the host and "
         "user from Connect in the Supabase dashboard",
     )
 
 
-def auth_failed(target: Target, text: str) -> Diagnosis:
+def auth_failed(attempt: Attempt, text: str) -> Diagnosis:
     if "no password supplied" in text.lower():
         return Diagnosis(
             Kind.AUTH_FAILED,
-            f"the server asks for a password for {target.user}, and none was given",
-            "save the password in the profile, or pass it in the URI or with --password-stdin",
+            f"the server asks for a password for {attempt.user}, and none was given",
+            "save the password in the profile, or give it",
+            Remedy.PASSWORD,
         )
     hint = "check the database password"
-    if target.profile.is_supabase:
+    if attempt.profile.is_supabase:
         hint += " (Supabase: Database Settings, Reset database password)"
-        if target.profile.mode.is_pooled:
+        if attempt.profile.mode.is_pooled:
             hint += "; through the pooler the user must be <role>.<ref>"
     return Diagnosis(
         Kind.AUTH_FAILED,
-        f"the server refused the password for user {target.user!r} ({text})",
+        f"the server refused the password for user {attempt.user!r} ({text})",
         hint,
     )
 
@@ -211,17 +211,17 @@ def _too_many_hint(profile: Profile) -> str:
     return "close idle clients or lower their pool sizes; the limit follows the compute size"
 
 
-def no_ssl(target: Target) -> Diagnosis:
+def no_ssl(attempt: Attempt) -> Diagnosis:
     return Diagnosis(
         Kind.TLS_FAILED,
-        f"{target.where} does not offer TLS, but sslmode={target.profile.sslmode} requires it",
+        f"{attempt.where} does not offer TLS, but sslmode={attempt.profile.sslmode} requires it",
         "check the host and port (is this the right server?), turn SSL on in the server, "
         "or use sslmode=disable only on a network you trust",
     )
 
 
-def refused(target: Target) -> Diagnosis:
-    profile = target.profile
+def refused(attempt: Attempt) -> Diagnosis:
+    profile = attempt.profile
     if profile.is_supabase:
         hint = (
             "check the port (direct 5432, session pooler 5432, transaction pooler 6543) and "
@@ -231,30 +231,30 @@ def refused(target: Target) -> Diagnosis:
         hint = "check the host and port, and that the server is running and listens on them"
     return Diagnosis(
         Kind.CONNECTION_REFUSED,
-        f"{target.where} refused the connection: nothing listens there",
+        f"{attempt.where} refused the connection: nothing listens there",
         hint,
     )
 
 
-def timeout(phase: StepName, target: Target, seconds: float | None) -> Diagnosis:
+def timeout(phase: StepName, attempt: Attempt, seconds: float | None) -> Diagnosis:
     within = f" within {seconds:g} s" if seconds is not None else ""
     if phase is StepName.DNS:
         return Diagnosis(
             Kind.TIMEOUT,
-            f"looking up {target.host} got no answer{within}",
+            f"looking up {attempt.host} got no answer{within}",
             "check this machine's network connection and DNS settings",
         )
     if phase is StepName.TCP:
         return Diagnosis(
             Kind.TIMEOUT,
-            f"{target.where} did not answer the TCP connection{within}",
+            f"{attempt.where} did not answer the TCP connection{within}",
             "a firewall may be dropping the packets: check the host and port, and that this "
             "network allows outgoing connections to that port",
         )
     if phase is StepName.TLS:
         return Diagnosis(
             Kind.TIMEOUT,
-            f"{target.where} accepted the TCP connection but did not answer the TLS "
+            f"{attempt.where} accepted the TCP connection but did not answer the TLS "
             f"request{within}",
             "check the port: whatever listens there is not answering like PostgreSQL",
         )
@@ -262,69 +262,70 @@ def timeout(phase: StepName, target: Target, seconds: float | None) -> Diagnosis
     return Diagnosis(
         Kind.TIMEOUT,
         f"the server did not finish {what}{within}",
-        "the server or pooler may be overloaded: try again, or give a longer --timeout",
+        "the server or pooler may be overloaded: try again, or give a longer timeout",
+        Remedy.LONGER_TIMEOUT,
     )
 
 
-def from_tcp_outcome(outcome: TcpOutcome, reason: str, message: str, target: Target) -> Diagnosis:
+def from_tcp_outcome(outcome: TcpOutcome, reason: str, message: str, attempt: Attempt) -> Diagnosis:
     if outcome is TcpOutcome.REFUSED:
-        return refused(target)
+        return refused(attempt)
     if outcome is TcpOutcome.TIMEOUT:
-        return timeout(StepName.TCP, target, None)
-    if outcome is TcpOutcome.UNREACHABLE and target.address and ":" in target.address:
-        return ipv6_unreachable(target)
+        return timeout(StepName.TCP, attempt, None)
+    if outcome is TcpOutcome.UNREACHABLE and attempt.address and ":" in attempt.address:
+        return ipv6_unreachable(attempt)
     return unknown(message or reason)
 
 
-def from_tls_finding(finding: TlsFinding, message: str, target: Target) -> Diagnosis:
+def from_tls_finding(finding: TlsFinding, message: str, attempt: Attempt) -> Diagnosis:
     cert = finding.certificate
     if finding.verdict is TlsVerdict.NO_SSL:
-        return no_ssl(target)
+        return no_ssl(attempt)
     if finding.verdict is TlsVerdict.UNTRUSTED and cert is not None:
         held = ", ".join(repr(name) for name in finding.ca_subjects) or "no usable certificate"
         return Diagnosis(
             Kind.TLS_FAILED,
             f"the server's certificate was issued by {cert.issuer!r}, but the CA file "
-            f"{target.cafile} holds {held} ({finding.reason})",
-            SUPABASE_CA_HINT
-            if target.profile.is_supabase
-            else "give the CA that signed the server's certificate with --sslrootcert",
+            f"{attempt.cafile} holds {held} ({finding.reason})",
+            SUPABASE_CA_HINT if attempt.profile.is_supabase else OTHER_CA_HINT,
+            Remedy.CA_FILE,
         )
     if finding.verdict is TlsVerdict.NAME_MISMATCH and cert is not None:
         return Diagnosis(
             Kind.TLS_FAILED,
-            f"the server's certificate is for {', '.join(cert.names)}, not for {target.host}",
+            f"the server's certificate is for {', '.join(cert.names)}, not for {attempt.host}",
             "connect with a host name the certificate holds, or use sslmode=verify-ca to check "
             "the CA without the host name",
         )
     return Diagnosis(
         Kind.TLS_FAILED,
         f"the TLS handshake failed: {first_line(message)}",
-        "check sslmode and the CA certificate file (--sslrootcert)",
+        "check sslmode, and give the CA certificate file",
+        Remedy.CA_FILE,
     )
 
 
-def dns_not_found(target: Target) -> Diagnosis:
-    profile = target.profile
+def dns_not_found(attempt: Attempt) -> Diagnosis:
+    profile = attempt.profile
     if profile.is_supabase and profile.mode is Mode.DIRECT:
         hint = "check the project ref (Project Settings, General); a paused project has no host"
     elif profile.is_supabase:
         hint = "check the region and pooler host: copy them from Connect in the dashboard"
     else:
         hint = "check the host name for typos"
-    return Diagnosis(Kind.DNS_NOT_FOUND, f"{target.host} does not resolve to any address", hint)
+    return Diagnosis(Kind.DNS_NOT_FOUND, f"{attempt.host} does not resolve to any address", hint)
 
 
-def dns_unavailable(target: Target, reason: str) -> Diagnosis:
+def dns_unavailable(attempt: Attempt, reason: str) -> Diagnosis:
     return Diagnosis(
         Kind.DNS_NOT_FOUND,
-        f"{target.host} could not be looked up: {reason}",
+        f"{attempt.host} could not be looked up: {reason}",
         "check this machine's network connection and DNS settings",
     )
 
 
-def ipv6_unreachable(target: Target) -> Diagnosis:
-    profile = target.profile
+def ipv6_unreachable(attempt: Attempt) -> Diagnosis:
+    profile = attempt.profile
     if profile.is_supabase and profile.mode is Mode.DIRECT:
         hint = (
             "use the session pooler (IPv4, same features), or a network with IPv6, or "
@@ -334,7 +335,7 @@ def ipv6_unreachable(target: Target) -> Diagnosis:
         hint = "connect from a network with IPv6, or give the server an IPv4 address"
     return Diagnosis(
         Kind.IPV6_UNREACHABLE,
-        f"{target.host} has only IPv6 addresses and this machine has no IPv6 route to them",
+        f"{attempt.host} has only IPv6 addresses and this machine has no IPv6 route to them",
         hint,
     )
 

@@ -54,14 +54,28 @@ class Step:
         }
 
 
+class Remedy(StrEnum):
+    """What the person gives to act on a hint: the CLI names its flag, the window its field."""
+
+    CA_FILE = "ca_file"
+    PASSWORD = "password"  # noqa: S105 (a kind of remedy, not a password)
+    LONGER_TIMEOUT = "longer_timeout"
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     kind: DiagnosisKind
     message: str  # what is wrong, in words a person can act on
-    hint: str  # one line: what to do about it
+    hint: str  # one line: what to do about it, completed by where `remedy` is given
+    remedy: Remedy | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": str(self.kind), "message": self.message, "hint": self.hint}
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "kind": str(self.kind),
+            "message": self.message,
+            "hint": self.hint,
+            "remedy": None if self.remedy is None else str(self.remedy),
+        }
 
 
 @dataclass(frozen=True)

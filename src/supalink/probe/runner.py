@@ -19,10 +19,11 @@ from typing import NoReturn
 from psycopg.conninfo import make_conninfo
 from psycopg.pq.abc import PGconn
 
+from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.probe import diagnosis as diagnose
 from supalink.probe import libpq
-from supalink.probe.diagnosis import Target
+from supalink.probe.diagnosis import Attempt
 from supalink.probe.facts import PROBE_SQL, read_facts
 from supalink.probe.network import (
     LookupFailed,
@@ -34,9 +35,9 @@ from supalink.probe.network import (
 )
 from supalink.probe.results import Diagnosis, ProbeResult, ServerFacts, Step, StepName
 from supalink.probe.tlsinfo import default_root_cert, inspect_tls
-from supalink.profiles.connect import connection_kwargs
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
+from supalink.profiles.target import Target
 from supalink.profiles.uris import build_uri
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ class Probe:
 
     def __init__(
         self,
-        profile: Profile,
-        password: str | None = None,
+        target: Target,
         *,
         resolver: Resolver | None = None,
         route_checker: RouteChecker | None = None,
@@ -80,16 +80,19 @@ class Probe:
         timeout: float | None = None,
         on_step: StepCallback | None = None,
     ) -> None:
-        self.profile = profile
-        self._password = password
+        if target.profile is None:
+            raise UsageError("the connection test reads a profile: parse the URI into one first")
+        self.target = target
+        self.profile = target.profile
+        self._password = target.password
         self._resolver = resolver or SystemResolver()
         self._route_checker = route_checker or udp_route_check
         self._clock = clock
-        self.timeout = float(timeout if timeout is not None else profile.connect_timeout)
+        self.timeout = float(timeout if timeout is not None else self.profile.connect_timeout)
         self._on_step = on_step
         self._masker = SecretMasker()
-        if password:
-            self._masker.add_secret(password)
+        for secret in target.secrets:
+            self._masker.add_secret(secret)
         self.steps: list[Step] = []
         self.result: ProbeResult | None = None
         self._current = StepName.PARSE
@@ -122,15 +125,15 @@ class Probe:
         profile = self._parse()
         endpoint = profile.endpoint()
         cafile = default_root_cert(profile.sslrootcert) if profile.sslmode != "disable" else None
-        target = Target(
+        attempt = Attempt(
             profile, endpoint.host, endpoint.port, endpoint.user, endpoint.database, cafile=cafile
         )
-        ipv4, ipv6 = await self._dns(target)
-        address = await self._route(target, ipv4, ipv6)
-        target = dataclasses.replace(target, address=address)
-        pgconn = await self._connect(target)
+        ipv4, ipv6 = await self._dns(attempt)
+        address = await self._route(attempt, ipv4, ipv6)
+        attempt = dataclasses.replace(attempt, address=address)
+        pgconn = await self._connect(attempt)
         try:
-            await self._query(target, pgconn)
+            await self._query(attempt, pgconn)
         finally:
             pgconn.finish()
 
@@ -145,8 +148,8 @@ class Probe:
         self._pass(f"{kind}: {build_uri(profile, self._password, masked=True)}", StepName.DNS)
         return profile
 
-    async def _dns(self, target: Target) -> tuple[list[str], list[str]]:
-        host = target.host
+    async def _dns(self, attempt: Attempt) -> tuple[list[str], list[str]]:
+        host = attempt.host
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
@@ -163,17 +166,17 @@ class Probe:
         except TimeoutError:
             self._fail(
                 f"no answer within {self.timeout:g} s",
-                diagnose.timeout(StepName.DNS, target, self.timeout),
+                diagnose.timeout(StepName.DNS, attempt, self.timeout),
             )
         except LookupFailed as error:
-            self._fail(str(error), diagnose.dns_unavailable(target, str(error)))
+            self._fail(str(error), diagnose.dns_unavailable(attempt, str(error)))
         if not ipv4 and not ipv6:
-            self._fail(f"{host}: no A or AAAA record", diagnose.dns_not_found(target))
+            self._fail(f"{host}: no A or AAAA record", diagnose.dns_not_found(attempt))
         listed = f"A {', '.join(ipv4) or 'none'}; AAAA {', '.join(ipv6) or 'none'}"
         self._pass(listed, StepName.ROUTE)
         return ipv4, ipv6
 
-    async def _route(self, target: Target, ipv4: list[str], ipv6: list[str]) -> str:
+    async def _route(self, attempt: Attempt, ipv4: list[str], ipv6: list[str]) -> str:
         if not ipv6:
             self._pass(f"IPv4 ({ipv4[0]}); IPv6 not needed", StepName.TCP)
             return ipv4[0]
@@ -187,70 +190,71 @@ class Probe:
             return ipv6[0]
         if not ipv4:
             self._fail(
-                f"no IPv6 route to {ipv6[0]} and no IPv4 address", diagnose.ipv6_unreachable(target)
+                f"no IPv6 route to {ipv6[0]} and no IPv4 address",
+                diagnose.ipv6_unreachable(attempt),
             )
         self._pass(f"no IPv6 route from this machine; using IPv4 {ipv4[0]}", StepName.TCP)
         return ipv4[0]
 
-    async def _connect(self, target: Target) -> PGconn:
-        assert target.address is not None
-        kwargs = connection_kwargs(
-            self.profile, self._password, connect_timeout=self.timeout, hostaddr=target.address
+    async def _connect(self, attempt: Attempt) -> PGconn:
+        assert attempt.address is not None
+        kwargs = self.target.connection_kwargs(
+            connect_timeout=self.timeout, hostaddr=attempt.address
         )
         kwargs.pop("prepare_threshold", None)  # a psycopg option, not a libpq parameter
         conninfo = make_conninfo("", **kwargs)
 
         def phase_done(phase: StepName, pgconn: PGconn) -> None:
             if phase is StepName.TCP:
-                self._pass(f"connected to {target.where}", StepName.TLS)
+                self._pass(f"connected to {attempt.where}", StepName.TLS)
             elif phase is StepName.TLS:
-                self._pass(self._tls_detail(target, pgconn.ssl_in_use), StepName.AUTH)
+                self._pass(self._tls_detail(attempt, pgconn.ssl_in_use), StepName.AUTH)
             else:
-                detail = f"logged in as {target.user} to database {target.database}"
+                detail = f"logged in as {attempt.user} to database {attempt.database}"
                 self._pass(detail, StepName.QUERY)
 
         loop = asyncio.get_running_loop()
         try:
             return await libpq.connect(conninfo, loop.time() + self.timeout, phase_done)
         except libpq.ConnectFailed as failure:
-            await self._diagnose_connect(failure, target)
+            await self._diagnose_connect(failure, attempt)
 
-    def _tls_detail(self, target: Target, encrypted: bool) -> str:
+    def _tls_detail(self, attempt: Attempt, encrypted: bool) -> str:
         sslmode = self.profile.sslmode
         if not encrypted:
             if sslmode == "disable":
                 return "not encrypted (sslmode=disable)"
             return f"not encrypted: the server offers no TLS, and sslmode={sslmode} allows that"
         if sslmode == "verify-full":
-            checked = f"host name {target.host} checked"
+            checked = f"host name {attempt.host} checked"
         elif sslmode == "verify-ca":
             checked = "host name not checked (sslmode=verify-ca)"
         else:
             return f"encrypted; the certificate is not checked (sslmode={sslmode})"
-        return f"encrypted; certificate verified against {target.cafile}; {checked}"
+        return f"encrypted; certificate verified against {attempt.cafile}; {checked}"
 
-    async def _diagnose_connect(self, failure: libpq.ConnectFailed, target: Target) -> NoReturn:
+    async def _diagnose_connect(self, failure: libpq.ConnectFailed, attempt: Attempt) -> NoReturn:
         phase = failure.phase
         self._current = phase
         if failure.timed_out:
             self._fail(
                 f"no answer within {self.timeout:g} s",
-                diagnose.timeout(phase, target, self.timeout),
+                diagnose.timeout(phase, attempt, self.timeout),
             )
-        found = diagnose.from_connect_error(failure.message, phase, target)
-        if found is None and target.address is not None:
+        found = diagnose.from_connect_error(failure.message, phase, attempt)
+        if found is None and attempt.address is not None:
             look = min(LOOK_TIMEOUT, self.timeout)
             if phase is StepName.TLS or diagnose.needs_tls_look(failure.message):
                 finding = await inspect_tls(
-                    target.address, target.port, target.host, target.cafile, look
+                    attempt.address, attempt.port, attempt.host, attempt.cafile, look
                 )
-                found = diagnose.from_tls_finding(finding, failure.message, target)
+                found = diagnose.from_tls_finding(finding, failure.message, attempt)
             elif phase is StepName.TCP:
-                outcome, reason = await tcp_check(target.address, target.port, look)
-                found = diagnose.from_tcp_outcome(outcome, reason, failure.message, target)
+                outcome, reason = await tcp_check(attempt.address, attempt.port, look)
+                found = diagnose.from_tcp_outcome(outcome, reason, failure.message, attempt)
         self._fail(diagnose.first_line(failure.message), found or diagnose.unknown(failure.message))
 
-    async def _query(self, target: Target, pgconn: PGconn) -> None:
+    async def _query(self, attempt: Attempt, pgconn: PGconn) -> None:
         loop = asyncio.get_running_loop()
         try:
             results = await libpq.query(pgconn, PROBE_SQL, loop.time() + self.timeout)
@@ -264,9 +268,9 @@ class Probe:
             if failure.timed_out:
                 self._fail(
                     f"no answer within {self.timeout:g} s",
-                    diagnose.timeout(StepName.QUERY, target, self.timeout),
+                    diagnose.timeout(StepName.QUERY, attempt, self.timeout),
                 )
-            found = diagnose.from_connect_error(failure.message, StepName.QUERY, target)
+            found = diagnose.from_connect_error(failure.message, StepName.QUERY, attempt)
             self._fail(
                 diagnose.first_line(failure.message), found or diagnose.unknown(failure.message)
             )
@@ -292,8 +296,8 @@ class Probe:
 
     def _fail(self, detail: str, diagnosis: Diagnosis) -> NoReturn:
         self._record(False, detail)
-        masked = Diagnosis(
-            diagnosis.kind, self._mask(diagnosis.message), self._mask(diagnosis.hint)
+        masked = dataclasses.replace(
+            diagnosis, message=self._mask(diagnosis.message), hint=self._mask(diagnosis.hint)
         )
         raise _Stop(masked)
 
@@ -302,18 +306,16 @@ class Probe:
 
 
 async def run_probe(
-    profile: Profile,
-    password: str | None = None,
+    target: Target,
     *,
     resolver: Resolver | None = None,
     route_checker: RouteChecker | None = None,
     timeout: float | None = None,
     on_step: StepCallback | None = None,
 ) -> ProbeResult:
-    """Test `profile`; see Probe."""
+    """Test the target's profile; see Probe."""
     probe = Probe(
-        profile,
-        password,
+        target,
         resolver=resolver,
         route_checker=route_checker,
         timeout=timeout,

@@ -7,13 +7,13 @@ import ipaddress
 from dataclasses import dataclass
 
 from supalink.errors import UsageError
-from supalink.profiles import supabase
+from supalink.profiles import defaults, supabase
 from supalink.profiles.supabase import Mode
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-DEFAULT_SSLMODE = "verify-full"
-DEFAULT_CONNECT_TIMEOUT = 10
-DEFAULT_APPLICATION_NAME = "supalink"
+DEFAULT_SSLMODE = defaults.SSLMODE
+DEFAULT_CONNECT_TIMEOUT = defaults.CONNECT_TIMEOUT_SECONDS
+DEFAULT_APPLICATION_NAME = defaults.APPLICATION_NAME
 MAX_NAME_LENGTH = 64
 
 

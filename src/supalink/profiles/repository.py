@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from supalink.errors import UsageError
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile, ProfileError, profile_name_problem
-from supalink.profiles.secrets import KeyringSecretStore, SecretKind, SecretStore
+from supalink.profiles.secrets import (
+    KeyringSecretStore,
+    MemorySecretStore,
+    SecretKind,
+    SecretStore,
+)
 from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
 
 log = logging.getLogger(__name__)
@@ -25,13 +30,28 @@ class SavedProfile:
     password_saved: bool
 
 
+@dataclass(frozen=True)
+class Password:
+    value: str = field(repr=False)
+    in_keyring: bool  # False: given in this session and not saved (the launcher cannot read it)
+
+
 class ProfileRepository:
     """Writes the keyring first, then the settings file, so the file never names a
-    profile whose secrets failed to save."""
+    profile whose secrets failed to save.
 
-    def __init__(self, settings_file: SettingsFile, secrets: SecretStore) -> None:
+    Passwords come from one layered store: the keyring for those saved, then this
+    session's memory for those typed (or asked for) and not saved."""
+
+    def __init__(
+        self,
+        settings_file: SettingsFile,
+        secrets: SecretStore,
+        session: MemorySecretStore | None = None,
+    ) -> None:
         self.settings_file = settings_file
         self.secrets = secrets
+        self.session = session or MemorySecretStore()
         self._loaded: LoadedSettings | None = None
 
     @property
@@ -82,10 +102,27 @@ class ProfileRepository:
             profile = profile.replace(ref=ref)
         return SavedProfile(profile, record.password_saved)
 
-    def password(self, name: str) -> str | None:
-        if not self.record(name).password_saved:
-            return None
-        return self.secrets.get(name, SecretKind.PASSWORD)
+    def password(self, name: str) -> Password | None:
+        """The profile's password: the keyring's when saved there, else this session's."""
+        if self.record(name).password_saved:
+            saved = self.secrets.get(name, SecretKind.PASSWORD)
+            if saved is not None:
+                return Password(saved, in_keyring=True)
+        held = self.session.get(name, SecretKind.PASSWORD)
+        return None if held is None else Password(held, in_keyring=False)
+
+    def password_value(self, name: str) -> str | None:
+        """The password itself, wherever it is kept (see `password`)."""
+        password = self.password(name)
+        return None if password is None else password.value
+
+    def hold_password(self, name: str, password: str | None) -> None:
+        """Keep a password for this session only (None forgets it): typed and not saved,
+        or asked for when a profile saved without one is opened."""
+        if password is None:
+            self.session.delete(name, SecretKind.PASSWORD)
+        else:
+            self.session.set(name, SecretKind.PASSWORD, password)
 
     def save(
         self,
@@ -101,6 +138,8 @@ class ProfileRepository:
         existing = self._settings.profiles.get(profile.name)
         if existing is not None and not replace:
             raise UsageError(f"a profile named {profile.name!r} already exists")
+        if existing is None:  # a new profile: nothing held for an old one of that name
+            self.hold_password(profile.name, None)
         if profile.ref is not None:
             self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)
         if password is not None and save_password:
@@ -125,6 +164,7 @@ class ProfileRepository:
                 self.secrets.delete(name, kind)
         del self._settings.profiles[name]
         self._write()
+        self.hold_password(name, None)
         log.info("removed profile %r and its keyring entries", name)
 
     def rename(self, old: str, new: str) -> None:
@@ -138,8 +178,11 @@ class ProfileRepository:
         if problem := profile_name_problem(new):
             raise ProfileError("name", problem)
         saved = self.load(old)
-        password = self.password(old) if saved.password_saved else None
-        self.save(saved.profile.replace(name=new), password, save_password=saved.password_saved)
+        password = self.password(old)
+        kept = password.value if password is not None and password.in_keyring else None
+        self.save(saved.profile.replace(name=new), kept, save_password=saved.password_saved)
+        if password is not None and not password.in_keyring:
+            self.hold_password(new, password.value)
 
     def _write(self, extra_refs: tuple[str, ...] = ()) -> None:
         # Refs are long and distinctive, so finding one in the text means a host or user

@@ -8,13 +8,14 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from supalink.profiles import defaults
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
+from supalink.profiles.target import Target
 from supalink.profiles.uris import build_uri
 
 PASSWORD_ENV = "PGPASSWORD"  # noqa: S105 (the variable's name, not a password)
-# The guide's pool settings (DESIGN.md).
-POOL_MIN, POOL_MAX, IDLE_SECONDS, STATEMENT_TIMEOUT_MS = 5, 20, 300, 60_000
+STATEMENT_TIMEOUT_MS = defaults.STATEMENT_TIMEOUT_SECONDS * 1000
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,9 @@ def node_pg_pool(profile: Profile) -> str:
         f"  database: {json.dumps(endpoint.database)},\n"
         f"  password: process.env.{PASSWORD_ENV},\n"
         f"  ssl: {ssl},\n"
-        f"  min: {POOL_MIN},\n"
-        f"  max: {POOL_MAX},\n"
-        f"  idleTimeoutMillis: {IDLE_SECONDS * 1000},\n"
+        f"  min: {defaults.POOL_MIN_SIZE},\n"
+        f"  max: {defaults.POOL_MAX_SIZE},\n"
+        f"  idleTimeoutMillis: {defaults.POOL_MAX_IDLE_SECONDS * 1000},\n"
         f"  connectionTimeoutMillis: {profile.connect_timeout * 1000},\n"
         f"  statement_timeout: {STATEMENT_TIMEOUT_MS},\n"
         f"  application_name: {json.dumps(profile.application_name)},\n"
@@ -75,18 +76,7 @@ def node_pg_pool(profile: Profile) -> str:
 
 
 def python_psycopg_pool(profile: Profile) -> str:
-    endpoint = profile.endpoint()
-    kwargs = {
-        "host": endpoint.host,
-        "port": endpoint.port,
-        "user": endpoint.user,
-        "dbname": endpoint.database,
-        "sslmode": profile.sslmode,
-        **({"sslrootcert": profile.sslrootcert} if profile.sslrootcert else {}),
-        "connect_timeout": profile.connect_timeout,
-        "application_name": profile.application_name,
-        "keepalives": 1,
-    }
+    kwargs: dict[str, object] = {**Target.from_profile(profile, None).params, "keepalives": 1}
     if not profile.mode.is_pooled:
         kwargs["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     body = "".join(f"        {key}={value!r},\n" for key, value in kwargs.items())
@@ -104,9 +94,9 @@ def python_psycopg_pool(profile: Profile) -> str:
         "    kwargs=dict(\n"
         f"{body}"
         "    ),\n"
-        f"    min_size={POOL_MIN},\n"
-        f"    max_size={POOL_MAX},\n"
-        f"    max_idle={IDLE_SECONDS},\n"
+        f"    min_size={defaults.POOL_MIN_SIZE},\n"
+        f"    max_size={defaults.POOL_MAX_SIZE},\n"
+        f"    max_idle={defaults.POOL_MAX_IDLE_SECONDS},\n"
         f"    timeout={profile.connect_timeout},\n"
         "    check=ConnectionPool.check_connection,\n"
         "    open=True,\n"

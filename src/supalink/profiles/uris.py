@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from supalink.errors import UsageError
 from supalink.logs import MASK
@@ -22,7 +22,8 @@ _AUTHORITY_AND_REST = re.compile(
     r"(?:\?(?P<query>[^#]*))?"
     r"(?:#.*)?$"
 )
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_TLS_KEYS = ("sslmode", "sslrootcert")
 _PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
 
@@ -78,12 +79,37 @@ def build_uri(
     return uri
 
 
+def check_as_written(uri: str) -> str:
+    """The URI, stripped, once it can be carried as the person wrote it (a server entry
+    keeps it so): a Postgres scheme, no fragment, no stray '%' in the userinfo."""
+    uri = uri.strip()
+    if not uri.startswith(SCHEMES):
+        raise UriError("the URI must start with postgresql:// or postgres://")
+    if "#" in uri:
+        raise UriError("the URI contains '#': percent-encode it in the password as %23")
+    if BAD_PERCENT.search(urlsplit(uri).netloc.rpartition("@")[0]):
+        raise UriError("the URI's user or password has a '%' that is not percent-encoded (%25)")
+    return uri
+
+
+def with_tls(uri: str, sslmode: str, sslrootcert: str | None) -> str:
+    """`uri` with its sslmode and sslrootcert replaced, the rest as the person wrote it:
+    the userinfo keeps its percent-encoding byte for byte, other parameters their order."""
+    uri = check_as_written(uri)
+    pairs = [pair for pair in urlsplit(uri).query.split("&") if pair]
+    kept = [pair for pair in pairs if unquote(pair.partition("=")[0]) not in _TLS_KEYS]
+    kept.append(f"sslmode={quote(sslmode, safe='')}")
+    if sslrootcert and sslmode != "disable":
+        kept.append(f"sslrootcert={quote(sslrootcert, safe='/')}")
+    return uri.split("?", 1)[0] + "?" + "&".join(kept)
+
+
 def _encode(part: str) -> str:
     return quote(part, safe="")
 
 
 def _decode(part: str, what: str) -> str:
-    if _BAD_PERCENT.search(part):
+    if BAD_PERCENT.search(part):
         hint = (
             " (or leave it out and type the password into the password field)"
             if what == "password"

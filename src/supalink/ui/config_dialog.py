@@ -22,22 +22,30 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import SupalinkError
-from supalink.mcp.clients import CLIENTS, Host, McpClient
-from supalink.mcp.editor import (
+from supalink.mcp import (
+    CLIENTS,
+    DEFAULT_SERVER_NAME,
+    KEYRING_TEMPLATE,
+    TEMPLATES,
     ConfigChanged,
+    ConfigWriter,
+    EntryMissing,
+    EntryWarning,
+    Host,
+    McpClient,
+    MissingCaFile,
+    PasswordNotSaved,
     Plan,
-    apply,
-    load_document,
-    plan_write,
-    read_config,
+    PlannedEntry,
+    ServerEntry,
+    VerifyReport,
+    default_template,
+    entry_for_profile,
+    read_entry,
+    verify_entry,
 )
-from supalink.mcp.entries import PlannedEntry, default_template, entry_for_profile
-from supalink.mcp.jsonedit import MISSING
-from supalink.mcp.processes import running_processes
-from supalink.mcp.templates import DEFAULT_TEMPLATE, KEYRING_TEMPLATE, TEMPLATES, ServerEntry
-from supalink.mcp.verify import VerifyReport, verify_entry
-from supalink.profiles.model import Profile
-from supalink.ui.context import AppContext
+from supalink.profiles import Target
+from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
 TEMPLATE_LABELS = {
@@ -47,6 +55,20 @@ TEMPLATE_LABELS = {
     "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
 }
 VERIFY_TASK = "verify-config"
+WARNINGS = {
+    EntryWarning.NO_CA: "the profile has no CA certificate file, so the server will fail to "
+    "verify the database's certificate (verify-full): set the CA certificate file in the "
+    "profile",
+}
+
+
+def error_text(error: SupalinkError) -> str:
+    """An error of the MCP package in this dialog's words (the CLI names its flags)."""
+    if isinstance(error, PasswordNotSaved) and not error.for_launcher:
+        return f"{error}: type it into the password field, or save it in the keyring"
+    if isinstance(error, MissingCaFile):
+        return f"{error}: correct the profile's CA certificate file"
+    return str(error)
 
 
 def clients_found_first(host: Host) -> list[tuple[McpClient, Path, bool]]:
@@ -64,23 +86,26 @@ def clients_found_first(host: Host) -> list[tuple[McpClient, Path, bool]]:
 class ConfigDialog(QDialog):
     def __init__(
         self,
-        context: AppContext,
-        profile: Profile,
-        password: str | None,
+        tasks: TaskRunner,
+        backup_dir: Path,
+        target: Target,
         *,
-        saved_in_keyring: bool,
+        password_in_keyring: bool,
         host: Host | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`target`: a profile's, with the password at hand (the keyring's or this session's)."""
         super().__init__(parent)
-        self.context = context
-        self.profile = profile
-        self.password = password
-        self.saved_in_keyring = saved_in_keyring and password is not None
+        assert target.profile is not None, "the dialog writes a profile's entry"
+        self.tasks = tasks
+        self.writer = ConfigWriter(backup_dir)
+        self.target = target
+        self.profile = target.profile
+        self.password_in_keyring = password_in_keyring
         self.plan: Plan | None = None
         self.planned: PlannedEntry | None = None
         self.written = False
-        self.setWindowTitle(f"Write MCP client config for {profile.name}")
+        self.setWindowTitle(f"Write MCP client config for {self.profile.name}")
         self.resize(860, 640)
 
         self.client = QComboBox()
@@ -95,13 +120,13 @@ class ConfigDialog(QDialog):
         self.template.setAccessibleName("Server template")
         for template in (KEYRING_TEMPLATE, *TEMPLATES):
             self.template.addItem(TEMPLATE_LABELS[template], template)
-        preferred = default_template(self.saved_in_keyring)
+        preferred = default_template(password_in_keyring)
         self.template.setCurrentIndex(self.template.findData(preferred))
         self.server = QComboBox()
         self.server.setAccessibleName("Server behind the launcher")
         for template in TEMPLATES:
             self.server.addItem(template, template)
-        self.server_name = QLineEdit("supabase")
+        self.server_name = QLineEdit(DEFAULT_SERVER_NAME)
         self.server_name.setAccessibleName("Server name")
         self.notes = toned(QLabel(), Tone.ERROR)
         self.notes.setWordWrap(True)
@@ -148,7 +173,7 @@ class ConfigDialog(QDialog):
         self.server_name.editingFinished.connect(self.replan)
         self.write_button.clicked.connect(self.write)
         self.verify_button.clicked.connect(self.verify)
-        self.cancel_verify.clicked.connect(lambda: self.context.tasks.cancel(VERIFY_TASK))
+        self.cancel_verify.clicked.connect(lambda: self.tasks.cancel(VERIFY_TASK))
         close.clicked.connect(self.reject)
         self._client_changed()
 
@@ -176,27 +201,23 @@ class ConfigDialog(QDialog):
         self.plan = None
         self.write_button.setEnabled(False)
         try:
-            # The launcher can only use a password that is in the keyring.
-            usable = self.saved_in_keyring or template != KEYRING_TEMPLATE
             self.planned = entry_for_profile(
-                self.profile,
-                self.password if usable else None,
-                template,
+                self.target,
+                password_in_keyring=self.password_in_keyring,
+                template=template,
                 server=str(self.server.currentData()) if template == KEYRING_TEMPLATE else None,
             )
-            client = self.selected_client()
-            self.plan = plan_write(
+            self.plan = self.writer.plan_write(
+                self.selected_client(),
                 Path(self.path.text()).expanduser(),
-                client,
-                self.server_name.text().strip() or "supabase",
-                self.planned.entry.as_json(client.entry_type),
-                secrets=self.planned.secrets,
+                self.planned,
+                self.entry_name(),
             )
         except SupalinkError as error:
-            self.notes.setText(str(error))
+            self.notes.setText(error_text(error))
             self.diff.setPlainText("")
             return
-        self.notes.setText("\n".join(f"Warning: {w}" for w in self.planned.warnings))
+        self.notes.setText("\n".join(f"Warning: {WARNINGS[w]}" for w in self.planned.warnings))
         self._show_diff(self.plan)
         self.write_button.setEnabled(self.plan.changes)
         if not self.plan.changes:
@@ -232,9 +253,7 @@ class ConfigDialog(QDialog):
             if not confirmed:
                 return False
         try:
-            applied = apply(
-                plan, backup_root=self.context.paths.data_dir / "backups", confirmed=confirmed
-            )
+            written = self.writer.apply(plan, confirmed=confirmed)
         except ConfigChanged:
             QMessageBox.warning(
                 self,
@@ -249,28 +268,27 @@ class ConfigDialog(QDialog):
             return False
         self.written = True
         client = plan.client
-        lines = [f"Written: {applied.written}."]
-        if applied.backup is not None:
-            lines.append(f"Backup: {applied.backup}.")
+        lines = [f"Written: {written.written}."]
+        if written.backup is not None:
+            lines.append(f"Backup: {written.backup}.")
         lines.append(f"Quit {client.name} fully and start it again to load the change.")
-        if running_processes(client.process_names):
+        if written.running:
             lines.append(f"{client.name} is running now: it may write its own copy back.")
         self.replan()
         self.status.setText(" ".join(lines))
         return True
 
     # ----- verifying ------------------------------------------------------------------
+    def entry_name(self) -> str:
+        return self.server_name.text().strip() or DEFAULT_SERVER_NAME
+
     def written_entry(self) -> ServerEntry | None:
         """The entry as the file holds it now: what the client will start."""
-        client = self.selected_client()
         path = Path(self.path.text()).expanduser()
-        data = read_config(path)
-        if data is None:
+        try:
+            return read_entry(self.selected_client(), path, self.entry_name())
+        except EntryMissing:
             return None
-        member = load_document(path, data).member(client.root_key, self.server_name.text().strip())
-        if member is MISSING:
-            return None
-        return ServerEntry.from_json(member, f"{path}: {self.server_name.text().strip()}")
 
     def verify(self) -> None:
         try:
@@ -285,7 +303,7 @@ class ConfigDialog(QDialog):
         self.cancel_verify.show()
         self.status.setText("Starting the server as the client would…")
         secrets = self.planned.secrets if self.planned else ()
-        self.context.tasks.run(VERIFY_TASK, self._verify(entry, secrets))
+        self.tasks.run(VERIFY_TASK, self._verify(entry, secrets))
 
     async def _verify(self, entry: ServerEntry, secrets: tuple[str, ...]) -> None:
         import asyncio
@@ -309,4 +327,4 @@ class ConfigDialog(QDialog):
             self.status.setText(f"✗ {report.summary}{detail}")
 
 
-__all__ = ["DEFAULT_TEMPLATE", "ConfigDialog"]
+__all__ = ["ConfigDialog"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from supalink.paths import AppPaths
-from supalink.profiles.repository import ProfileRepository
+from supalink.profiles import ProfileRepository
 from supalink.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -15,16 +15,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppContext:
-    paths: AppPaths
-    repository: ProfileRepository
+    repository: ProfileRepository  # profiles, and their passwords: keyring, then this session
     tasks: TaskRunner
+    backup_dir: Path  # where changed MCP client config files are backed up
     keyring_description: str
     keyring_usable: bool
-    # Passwords the user typed but chose not to save: this process only.
-    session_passwords: dict[str, str] = field(default_factory=dict)
     monitors: Monitors | None = None  # set by the app once Qt is up
-
-    def password_for(self, name: str) -> str | None:
-        if name in self.session_passwords:
-            return self.session_passwords[name]
-        return self.repository.password(name)

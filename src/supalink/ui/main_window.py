@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from supalink import __version__
 from supalink.errors import SupalinkError
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile, Target
 from supalink.ui.context import AppContext
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
             return
         try:
             saved = self.context.repository.load(name)
-            password = self.context.password_for(name)
+            password = self.context.repository.password_value(name)
         except SupalinkError as error:
             self._error("Could not open the profile", error)
             return
@@ -221,20 +221,18 @@ class MainWindow(QMainWindow):
                 assert self.current_name is not None
                 repository.rename(self.current_name, profile.name)
             replace = profile.name in repository.names()
-            if not replace and profile.name in self.context.session_passwords:
-                del self.context.session_passwords[profile.name]
             repository.save(profile, password, save_password=save_password, replace=replace)
         except SupalinkError as error:
             self._error("Could not save the profile", error)
             return False
         typed = self.form.password_text()
         if typed and not save_password:
-            self.context.session_passwords[profile.name] = typed
+            repository.hold_password(profile.name, typed)
         self.current_name = profile.name
         self._set_dirty(False)
         self.reload_profiles(select=profile.name)
-        saved = self.context.repository.record(profile.name).password_saved
-        self.form.set_profile(profile, self.context.password_for(profile.name), saved)
+        saved = repository.record(profile.name).password_saved
+        self.form.set_profile(profile, repository.password_value(profile.name), saved)
         self.statusBar().showMessage(f"Saved {profile.name}", 5000)
         return True
 
@@ -273,7 +271,6 @@ class MainWindow(QMainWindow):
         except SupalinkError as error:
             self._error("Could not delete the profile", error)
             return
-        self.context.session_passwords.pop(name, None)
         if self.current_name == name:
             self.current_name = None
             self._set_dirty(False)
@@ -306,7 +303,8 @@ class MainWindow(QMainWindow):
         if profile is None:
             return
         self.test_panel.show()
-        self.context.tasks.run(PROBE_TASK, self.test_panel.run(profile, self.form.password_text()))
+        target = Target.from_profile(profile, self.form.password_text())
+        self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
 
     def _saved_profile(self, action: str) -> Profile | None:
         """The form's profile once saved: configs and monitors name a saved profile."""
@@ -323,12 +321,17 @@ class MainWindow(QMainWindow):
         if profile is None:
             return
         try:
-            saved = self.context.repository.record(profile.name).password_saved
-            password = self.context.password_for(profile.name)
+            password = self.context.repository.password(profile.name)
         except SupalinkError as error:
             self._error("Could not read the profile", error)
             return
-        ConfigDialog(self.context, profile, password, saved_in_keyring=saved, parent=self).exec()
+        ConfigDialog(
+            self.context.tasks,
+            self.context.backup_dir,
+            Target.from_profile(profile, password.value if password else None),
+            password_in_keyring=password is not None and password.in_keyring,
+            parent=self,
+        ).exec()
 
     def open_monitor(self) -> None:
         profile = self._saved_profile("open the monitor")
@@ -338,16 +341,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The monitor is not available in this mode", 5000)
             return
         try:
-            password = self.context.password_for(profile.name)
+            held = self.context.repository.password(profile.name)
         except SupalinkError as error:
             self._error("Could not read the password", error)
             return
+        password = held.value if held else self._ask_password(profile.name)
         if password is None:
-            password = self._ask_password(profile.name)
-            if password is None:
-                return
+            return
+
+        def current_target() -> Target:
+            # After "password authentication failed" the person may have saved a new one.
+            return Target.from_profile(
+                profile, self.context.repository.password_value(profile.name)
+            )
+
         self.context.monitors.open(
-            profile, password, current_password=lambda: self.context.password_for(profile.name)
+            profile.name, Target.from_profile(profile, password), current_target=current_target
         )
 
     def _ask_password(self, name: str) -> str | None:
@@ -360,7 +369,7 @@ class MainWindow(QMainWindow):
         )
         if not accepted or not password:
             return None
-        self.context.session_passwords[name] = password
+        self.context.repository.hold_password(name, password)
         return password
 
     def show_snippets(self) -> None:

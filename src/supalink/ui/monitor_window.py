@@ -46,6 +46,7 @@ from supalink.monitor.health import Health, HealthReport
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.server_view import ServerSnapshot
 from supalink.monitor.stats import StatsSample
+from supalink.profiles import Target
 from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
@@ -68,10 +69,10 @@ class MonitorWindow(QMainWindow):
         display_name: str,
         parent: QWidget | None = None,
         *,
-        retry_conninfo: Callable[[], str | None] | None = None,
+        retry_target: Callable[[], Target | None] | None = None,
     ) -> None:
-        """`engine`: the engine or a factory. `retry_conninfo`: called when the person
-        presses Retry after a permanent failure, for a conninfo with what they changed
+        """`engine`: the engine or a factory. `retry_target`: called when the person
+        presses Retry after a permanent failure, for a target with what they changed
         (a new password in the keyring, say); None keeps the engine's own."""
         super().__init__(parent)
         route_library_logs()
@@ -80,7 +81,7 @@ class MonitorWindow(QMainWindow):
         self.health_status = Health.UNKNOWN
         self.health_detail = ""
         self.tasks = TaskRunner(self._task_failed)
-        self._retry_conninfo = retry_conninfo
+        self._retry_target = retry_target
         self._stopping: asyncio.Task[None] | None = None
         self.setWindowTitle(f"{display_name} — Supalink monitor")
         self.setAccessibleName(f"Monitor for {display_name}")
@@ -210,8 +211,8 @@ class MonitorWindow(QMainWindow):
 
     async def _retry(self) -> None:
         try:
-            conninfo = self._retry_conninfo() if self._retry_conninfo else None
-            await self.engine.retry(conninfo)
+            target = self._retry_target() if self._retry_target else None
+            await self.engine.retry(target)
         except SupalinkError as error:
             self._permanent_failure("pool", str(error))
 

@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QObject
 
-from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
-from supalink.monitor.settings import MonitorSettings, PoolSettings, profile_target
-from supalink.profiles.model import Profile
+from supalink.monitor import STOP_TIMEOUT, MonitorEngine
+from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
 from supalink.ui.tray import HealthTray
 
@@ -27,35 +26,26 @@ class Monitors(QObject):
 
     def open(
         self,
-        profile: Profile,
-        password: str | None,
+        name: str,
+        target: Target,
         *,
         channels: Iterable[str] = (),
-        current_password: Callable[[], str | None] | None = None,
+        current_target: Callable[[], Target | None] | None = None,
     ) -> MonitorWindow:
-        """Show the profile's monitor, starting it when it is not open yet."""
-        existing = self.windows.get(profile.name)
+        """Show profile `name`'s monitor, starting it when it is not open yet.
+        `current_target`: the target as it is now, for Retry after the person changed
+        something (saved a new password after "password authentication failed", say)."""
+        existing = self.windows.get(name)
         if existing is not None and not existing.stopping:
             existing.showNormal()
             existing.raise_()
             existing.activateWindow()
             return existing
-        conninfo, mode = profile_target(profile, password)
-        settings = MonitorSettings(pool=PoolSettings(mode=mode))
-
-        def retry_conninfo() -> str | None:
-            # After "password authentication failed" the person may have saved a new one.
-            if current_password is None:
-                return None
-            return profile_target(profile, current_password())[0]
-
         window = MonitorWindow(
-            MonitorEngine(conninfo, settings, channels=channels),
-            profile.name,
-            retry_conninfo=retry_conninfo,
+            MonitorEngine(target, channels=channels), name, retry_target=current_target
         )
-        self.windows[profile.name] = window
-        window.stopped.connect(lambda: self._forget(profile.name, window))
+        self.windows[name] = window
+        window.stopped.connect(lambda: self._forget(name, window))
         if self.tray is not None:
             self.tray.watch(window)
         window.show()

@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.probe import ProbeResult, Step, StepName, psql_command
-from supalink.probe.results import STEP_ORDER
-from supalink.profiles.model import Profile
+from supalink.probe import STEP_ORDER, ProbeResult, Remedy, Step, StepName, psql_command
+from supalink.profiles import Target
 from supalink.ui.theme import Tone, toned
 
 STEP_LABELS = {
@@ -31,6 +30,12 @@ STEP_LABELS = {
 }
 PENDING, RUNNING, PASSED, FAILED = "·", "…", "✓", "✗"
 COLORS = {PASSED: "#2f9e6f", FAILED: "#d9534f", RUNNING: "#d9822b", PENDING: "#8a8f98"}
+# Where each remedy of a diagnosis is given in the window.
+REMEDY_FIELDS = {
+    Remedy.CA_FILE: " in the profile's CA certificate file field",
+    Remedy.PASSWORD: " in the password field",
+    Remedy.LONGER_TIMEOUT: " in the profile's connect timeout field",
+}
 
 
 class ProbePanel(QFrame):
@@ -111,7 +116,10 @@ class ProbePanel(QFrame):
         if step.ok and following < len(STEP_ORDER):
             self._mark(STEP_ORDER[following], RUNNING)
 
-    async def run(self, profile: Profile, password: str | None) -> ProbeResult | None:
+    async def run(self, target: Target) -> ProbeResult | None:
+        """Test a profile's target (see `Probe`), showing each step as it ends."""
+        profile = target.profile
+        assert profile is not None, "a profile's target"
         self.reset()
         self.result = None
         self.title.setText(f"<b>Testing {profile.name}…</b>")
@@ -121,7 +129,7 @@ class ProbePanel(QFrame):
 
         from supalink.probe.runner import Probe  # psycopg: loaded after the window is up
 
-        probe = Probe(profile, password, on_step=self.show_step)
+        probe = Probe(target, on_step=self.show_step)
         try:
             self.result = await probe.run()
         except asyncio.CancelledError:
@@ -147,10 +155,11 @@ class ProbePanel(QFrame):
         for step in STEP_ORDER:
             if self.marks[step].accessibleName() == "running":
                 self._mark(step, PENDING)
-        if result.diagnosis is not None:
+        if (diagnosis := result.diagnosis) is not None:
+            where = REMEDY_FIELDS[diagnosis.remedy] if diagnosis.remedy else ""
             self.diagnosis.setText(
-                f"<span style='color:{COLORS[FAILED]}'><b>{result.diagnosis.message}</b></span>"
-                f"<br>{result.diagnosis.hint}"
+                f"<span style='color:{COLORS[FAILED]}'><b>{diagnosis.message}</b></span>"
+                f"<br>{diagnosis.hint}{where}"
             )
             return
         server = result.server

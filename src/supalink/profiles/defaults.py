@@ -1,0 +1,23 @@
+"""What a Supalink connection starts from when nobody said otherwise: the names it gives
+itself on the server, how long it waits, how it checks TLS, and the guide's pool settings
+(DESIGN.md). The monitor's pool, the code snippets, the profiles and the server entries
+all read them here."""
+
+from __future__ import annotations
+
+# How a connection names itself in pg_stat_activity: a profile's connections and the MCP
+# servers Supalink writes are "supalink"; the monitor's pool shows as a row of its own,
+# and its LISTEN connection as one more (the monitor adds LISTENER_SUFFIX).
+APPLICATION_NAME = "supalink"
+MONITOR_APPLICATION_NAME = f"{APPLICATION_NAME}-monitor"
+LISTENER_SUFFIX = "/listen"
+
+SSLMODE = "verify-full"
+CONNECT_TIMEOUT_SECONDS = 10
+
+# The guide's pool for a long-lived client.
+POOL_MIN_SIZE = 5
+POOL_MAX_SIZE = 20
+POOL_MAX_IDLE_SECONDS = 300
+STATEMENT_TIMEOUT_SECONDS = 60
+HEALTH_INTERVAL_SECONDS = 60
