@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from supalink import demo
-from supalink.profiles.connect import connection_kwargs
+from supalink.profiles import Target
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 
@@ -21,11 +21,11 @@ SUPALINK = str(Path(sys.executable).with_name("supalink"))
 def test_the_demo_server_takes_its_password_and_leaves_nothing(system_tools: object) -> None:
     server = demo.start_demo_server()
     try:
-        kwargs = connection_kwargs(server.profile(), server.password)
+        kwargs = Target.from_profile(server.profile(), server.password).connection_kwargs()
         with psycopg.connect(**kwargs) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (demo.DEMO_ROLE,)
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-            psycopg.connect(**connection_kwargs(server.profile(), "wrong"))
+            psycopg.connect(**Target.from_profile(server.profile(), "wrong").connection_kwargs())
     finally:
         server.stop()
     assert not server.root.exists()

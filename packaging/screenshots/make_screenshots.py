@@ -26,12 +26,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "src"))
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from supalink.profiles.connect import connection_kwargs  # noqa: E402
 
 from supalink.app import build_event_loop, configure_application  # noqa: E402
 from supalink.demo import DEMO_CHANNEL, run_notifier, start_demo_server  # noqa: E402
 from supalink.mcp.clients import Host  # noqa: E402
 from supalink.paths import AppPaths  # noqa: E402
-from supalink.profiles.connect import connection_kwargs  # noqa: E402
 from supalink.profiles.model import Profile  # noqa: E402
 from supalink.profiles.repository import ProfileRepository  # noqa: E402
 from supalink.profiles.secrets import MemorySecretStore  # noqa: E402

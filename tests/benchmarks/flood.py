@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from supalink.profiles import Target
 from tests.benchmarks.figures import median, percentile, rss_mb
 
 T = TypeVar("T")
@@ -116,7 +117,7 @@ async def _engine_ingest(uri: str, count: int) -> float:
     from supalink.monitor.engine import MonitorEngine
 
     channel = _channel()
-    engine = MonitorEngine(uri, channels=[channel])
+    engine = MonitorEngine(Target.from_conninfo(uri), channels=[channel])
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
     def on_batch(batch: Sequence[object]) -> None:
@@ -157,7 +158,7 @@ async def _window_flood(uri: str, count: int) -> dict[str, Any]:
     from supalink.ui.monitor_window import MonitorWindow
 
     channel = _channel()
-    window = MonitorWindow(MonitorEngine(uri, channels=[channel]), "bench")
+    window = MonitorWindow(MonitorEngine(Target.from_conninfo(uri), channels=[channel]), "bench")
     window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
     window.show()
     await window.start()
@@ -211,7 +212,7 @@ async def _soak(uri: str, total: int, first: int, chunk: int) -> dict[str, Any]:
     from supalink.ui.monitor_window import MonitorWindow
 
     channel = _channel()
-    window = MonitorWindow(MonitorEngine(uri, channels=[channel]), "bench")
+    window = MonitorWindow(MonitorEngine(Target.from_conninfo(uri), channels=[channel]), "bench")
     window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
     window.show()
     await window.start()

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from supalink.profiles import Target
 from tests.benchmarks.figures import cpu_seconds
 from tests.benchmarks.flood import _listening, _qt_run
 
@@ -29,7 +30,9 @@ async def _app(uri: str, warmup: float, window: float) -> float:
     from supalink.monitor.engine import MonitorEngine
     from supalink.ui.monitor_window import MonitorWindow
 
-    monitor = MonitorWindow(MonitorEngine(uri, channels=[f"idle_{uuid.uuid4().hex[:8]}"]), "idle")
+    monitor = MonitorWindow(
+        MonitorEngine(Target.from_conninfo(uri), channels=[f"idle_{uuid.uuid4().hex[:8]}"]), "idle"
+    )
     monitor.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
     monitor.show()
     await monitor.start()

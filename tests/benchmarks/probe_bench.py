@@ -9,17 +9,16 @@ from typing import Any
 
 import psycopg
 
+from supalink.probe import Probe
 from supalink.probe.facts import PROBE_SQL
-from supalink.probe.runner import Probe
-from supalink.profiles.connect import connection_kwargs
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile, Target
 from tests.benchmarks.figures import median
 from tests.support.postgres import PostgresServer
 
 
 async def _probe_once(profile: Profile, password: str) -> float:
     started = time.perf_counter()
-    result = await Probe(profile, password).run()
+    result = await Probe(Target.from_profile(profile, password)).run()
     took = time.perf_counter() - started
     if not result.ok:
         raise RuntimeError(f"the probe failed: {result.diagnosis}")
@@ -27,7 +26,7 @@ async def _probe_once(profile: Profile, password: str) -> float:
 
 
 async def _bare_once(profile: Profile, password: str) -> float:
-    kwargs = connection_kwargs(profile, password)
+    kwargs = Target.from_profile(profile, password).connection_kwargs()
     started = time.perf_counter()
     async with await psycopg.AsyncConnection.connect(**kwargs) as conn:
         cursor = await conn.execute(PROBE_SQL)  # no parameters: one simple query, two results

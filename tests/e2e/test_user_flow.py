@@ -80,7 +80,7 @@ def test_from_empty_form_to_a_monitored_agent_connection(
     # Save: the password goes to the keyring, nowhere else.
     click(qtbot, window.save_button)
     assert app_context.repository.secrets.get("Agent DB", SecretKind.PASSWORD) == SPECIAL_PASSWORD
-    assert SPECIAL_PASSWORD.encode() not in app_context.paths.settings_file.read_bytes()
+    assert SPECIAL_PASSWORD.encode() not in app_context.repository.settings_file.path.read_bytes()
 
     # Test against the real server.
     click(qtbot, window.test_button)

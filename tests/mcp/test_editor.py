@@ -15,11 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
+from supalink.mcp import ConfigChanged, ConfirmationRequired
 from supalink.mcp.clients import CLIENTS
 from supalink.mcp.editor import (
     BACKUPS_KEPT,
-    ConfigChanged,
-    ConfirmationRequired,
     apply,
     backup_folder,
     plan_remove,
@@ -153,8 +152,11 @@ def test_a_different_entry_is_replaced_only_when_confirmed(tmp_path: Path) -> No
     plan = plan_write(path, CLAUDE, NAME, ENTRY)
     assert plan.action == "replace"
     assert plan.old_entry == mine
-    with pytest.raises(ConfirmationRequired, match="confirm with --yes to replace it"):
+    with pytest.raises(ConfirmationRequired, match="already has a different 'supabase'") as caught:
         apply(plan, backup_root=tmp_path / "b")
+    # What needs confirming, as data: the CLI words it as --yes, the dialog asks.
+    assert (caught.value.action, caught.value.server_name) == ("replace", NAME)
+    assert "--yes" not in str(caught.value)
     assert path.read_bytes() == before
     apply(plan, backup_root=tmp_path / "b", confirmed=True)
     assert json.loads(path.read_text())["mcpServers"][NAME] == ENTRY
@@ -178,8 +180,9 @@ def test_remove_needs_confirmation_and_leaves_the_rest(tmp_path: Path) -> None:
     write(path, tmp_path / "b")
     plan = plan_remove(path, CLAUDE, NAME)
     assert plan.action == "remove"
-    with pytest.raises(ConfirmationRequired, match="confirm with --yes to remove 'supabase'"):
+    with pytest.raises(ConfirmationRequired, match="removing 'supabase'") as caught:
         apply(plan, backup_root=tmp_path / "b")
+    assert (caught.value.action, caught.value.server_name) == ("remove", NAME)
     apply(plan, backup_root=tmp_path / "b", confirmed=True)
     assert json.loads(path.read_text()) == {**json.loads(OTHER), "mcpServers": {}}
     assert plan_remove(path, CLAUDE, NAME).action == "absent"

@@ -1,4 +1,4 @@
-"""Server entries: the URI's TLS settings, the three templates' shapes, bad input."""
+"""Server entries for a URI: its TLS settings, the three templates' shapes, bad input."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from urllib.parse import quote
 import pytest
 
 from supalink.errors import SupalinkError, UsageError
-from supalink.mcp.templates import ServerEntry, build_entry, prepare_connection
+from supalink.mcp import EntryWarning, PlannedEntry, ServerEntry, entry_for_uri, uri_target
+from supalink.mcp.templates import build_entry
 from tests.support.postgres import SPECIAL_PASSWORD
 
 USERINFO = f"supalink_app:{quote(SPECIAL_PASSWORD, safe='')}"
 URI = f"postgresql://{USERINFO}@127.0.0.1:5432/postgres"
+
+
+def entry_uri(planned: PlannedEntry) -> str:
+    """The URI the reference server gets: its last argument."""
+    return planned.entry.args[-1]
 
 
 @pytest.fixture
@@ -23,35 +29,37 @@ def ca(tmp_path: Path) -> Path:
 
 
 def test_the_ca_and_verify_full_go_in_the_query_and_the_userinfo_is_untouched(ca: Path) -> None:
-    connection = prepare_connection(URI + "?application_name=x", ca)
-    assert connection.uri == (
+    target = uri_target(URI + "?application_name=x", ca)
+    planned = entry_for_uri(target)
+    assert entry_uri(planned) == (
         f"{URI}?application_name=x&sslmode=verify-full&sslrootcert={quote(str(ca), safe='/')}"
     )
-    assert connection.sslmode == "verify-full"
-    assert connection.sslrootcert == str(ca)
-    assert set(connection.secrets) == {SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")}
-    assert connection.warnings() == []
+    assert target.sslmode == "verify-full"
+    assert target.sslrootcert == str(ca)
+    assert set(planned.secrets) == {SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")}
+    assert planned.warnings == ()
 
 
 def test_a_relative_ca_path_is_made_absolute(ca: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ca.parent)
-    connection = prepare_connection(URI, Path(ca.name))
-    assert connection.sslrootcert == str(ca)
+    assert uri_target(URI, Path(ca.name)).sslrootcert == str(ca)
 
 
 def test_the_uris_own_settings_are_kept_and_the_flag_wins(ca: Path, tmp_path: Path) -> None:
-    kept = prepare_connection(URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt")
-    assert kept.uri == URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt"
-    replaced = prepare_connection(URI + "?sslrootcert=/etc/ca.crt&sslmode=require", ca)
-    assert replaced.uri == URI + f"?sslmode=require&sslrootcert={quote(str(ca), safe='/')}"
+    kept = entry_for_uri(uri_target(URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt"))
+    assert entry_uri(kept) == URI + "?sslmode=verify-ca&sslrootcert=/etc/ca.crt"
+    replaced = entry_for_uri(uri_target(URI + "?sslrootcert=/etc/ca.crt&sslmode=require", ca))
+    assert entry_uri(replaced) == URI + f"?sslmode=require&sslrootcert={quote(str(ca), safe='/')}"
 
 
 def test_without_a_ca_it_warns_that_verify_full_will_fail() -> None:
-    connection = prepare_connection(URI)
-    assert connection.uri == URI + "?sslmode=verify-full"
-    assert connection.sslrootcert is None
-    assert "verify-full" in connection.warnings()[0]
-    assert prepare_connection(URI + "?sslmode=disable").warnings() == []
+    target = uri_target(URI)
+    planned = entry_for_uri(target)
+    assert entry_uri(planned) == URI + "?sslmode=verify-full"
+    assert target.sslrootcert is None
+    assert planned.warnings == (EntryWarning.NO_CA,)
+    assert "verify" in str(EntryWarning.NO_CA)
+    assert entry_for_uri(uri_target(URI + "?sslmode=disable")).warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -64,32 +72,31 @@ def test_without_a_ca_it_warns_that_verify_full_will_fail() -> None:
 )
 def test_bad_uris_are_bad_input(uri: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        prepare_connection(uri)
+        uri_target(uri)
 
 
 def test_a_missing_ca_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no CA certificate file at"):
-        prepare_connection(URI, tmp_path / "absent.crt")
+        uri_target(URI, tmp_path / "absent.crt")
 
 
 def test_a_uri_without_a_password_carries_no_secret() -> None:
-    assert prepare_connection("postgres://u@h/db").secrets == ()
+    assert entry_for_uri(uri_target("postgres://u@h/db")).secrets == ()
 
 
 def test_template_shapes(ca: Path) -> None:
-    connection = prepare_connection(URI, ca)
-    uri = connection.uri
-    assert build_entry("reference", connection).as_json() == {
+    uri = entry_uri(entry_for_uri(uri_target(URI, ca)))
+    assert build_entry("reference", uri).as_json() == {
         "command": "npx",
         "args": ["-y", "@modelcontextprotocol/server-postgres", uri],
     }
-    assert build_entry("postgres-mcp", connection).as_json("stdio") == {
+    assert build_entry("postgres-mcp", uri).as_json("stdio") == {
         "type": "stdio",
         "command": "uvx",
         "args": ["postgres-mcp", "--access-mode=restricted"],
         "env": {"DATABASE_URI": uri},
     }
-    guide = build_entry("guide", connection).as_json()
+    guide = build_entry("guide", uri, "verify-full").as_json()
     assert guide == {
         "command": "mcp-server-postgres",
         "args": [uri],
@@ -98,7 +105,7 @@ def test_template_shapes(ca: Path) -> None:
     assert "--connection-string" not in guide["args"]
     assert "PGSSLROOTCERT" not in guide["env"]
     with pytest.raises(UsageError, match="unknown template"):
-        build_entry("nope", connection)
+        build_entry("nope", uri)
 
 
 def test_entries_read_back_as_a_client_reads_them() -> None:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.mcp.templates import ServerEntry, build_entry, prepare_connection
+from supalink.mcp import ServerEntry, entry_for_uri, uri_target
 from supalink.mcp.verify import VerifyReport, verify_entry
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.reference_server import ReferenceServer
@@ -37,7 +37,7 @@ def test_the_template_answers_select_1_with_verify_full(
     ca = tmp_path / "Supabase CA %1" / "prod-ca-2021.crt"
     ca.parent.mkdir()
     shutil.copy(pg.ca_cert, ca)
-    entry = build_entry(template, prepare_connection(pg.uri(sslmode=None), ca))
+    entry = entry_for_uri(uri_target(pg.uri(sslmode=None), ca), template).entry
     report = verify(entry, reference_server)
     assert report.ok, report.describe()
     assert report.tools == ("query",)
@@ -70,8 +70,8 @@ def test_the_guides_original_shape_fails_as_designed(
 def test_a_wrong_ca_is_reported(
     pg: PostgresServer, tls_files: TlsFiles, reference_server: ReferenceServer
 ) -> None:
-    connection = prepare_connection(pg.uri(sslmode=None), tls_files.other_ca_cert)
-    report = verify(build_entry("reference", connection), reference_server)
+    target = uri_target(pg.uri(sslmode=None), tls_files.other_ca_cert)
+    report = verify(entry_for_uri(target, "reference").entry, reference_server)
     assert not report.ok
     assert report.summary.startswith("calling query with 'select 1' failed:")
     assert "certificate" in report.summary

@@ -17,6 +17,7 @@ from supalink.errors import UsageError
 from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import REFUSAL, ListenerState
+from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
 from tests.monitor.conftest import Collector, channel_name, quick_settings, run, wait_until
 from tests.support.pgbouncer import Pgbouncer
@@ -58,7 +59,9 @@ def test_notifications_on_two_channels_arrive_in_order_with_payloads_intact(
 
     async def scenario() -> tuple[list[tuple[str, str]], Any]:
         collector = Collector()
-        async with MonitorEngine(pg.uri(), quick_settings(), channels=[odd, plain]) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pg.uri()), quick_settings(), channels=[odd, plain]
+        ) as engine:
             engine.subscribe(collector)
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)
             await send(pg.uri(), *notes[:3])  # one transaction each
@@ -84,7 +87,7 @@ def test_channels_can_be_added_and_removed_while_listening(
 
     async def scenario() -> list[tuple[str, str]]:
         collector = Collector()
-        async with MonitorEngine(pg.uri(), quick_settings()) as engine:
+        async with MonitorEngine(Target.from_conninfo(pg.uri()), quick_settings()) as engine:
             engine.subscribe(collector)
             assert engine.listener.state is ListenerState.IDLE  # no channel, no connection
             engine.add_channel(first)
@@ -112,7 +115,9 @@ def test_listening_through_a_session_pooler_works(
 
     async def scenario() -> list[tuple[str, str]]:
         collector = Collector()
-        async with MonitorEngine(pgbouncer.uri(), quick_settings(), channels=[channel]) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pgbouncer.uri()), quick_settings(), channels=[channel]
+        ) as engine:
             engine.subscribe(collector)
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)
             await send(pgbouncer.uri(), (channel, "via pgbouncer"))
@@ -128,8 +133,8 @@ def test_listening_through_a_transaction_pooler_is_refused_with_a_reason(
 ) -> None:
     async def scenario() -> Collector:
         collector = Collector()
-        settings = quick_settings(mode=mode)
-        engine = MonitorEngine(transaction_bouncer.uri(), settings, channels=[channel_name()])
+        target = Target.from_conninfo(transaction_bouncer.uri(), mode=mode)
+        engine = MonitorEngine(target, quick_settings(), channels=[channel_name()])
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: engine.listener.state is ListenerState.REFUSED)
@@ -170,7 +175,9 @@ def test_an_idle_monitor_does_not_poll(pg: PostgresServer) -> None:
     )
 
     async def scenario() -> int:
-        async with MonitorEngine(pg.uri(), settings, channels=[channel_name()]) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pg.uri()), settings, channels=[channel_name()]
+        ) as engine:
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)
             await wait_until(lambda: engine.health.last is not None, what="first check")
             await asyncio.sleep(1.0)  # let start-up settle
@@ -201,7 +208,9 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
             batch_times.append(time.monotonic())
             delivered += sum(1 for event in batch if event.event == "notification")
 
-        async with MonitorEngine(pg.uri(), quick_settings(), channels=[channel]) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pg.uri()), quick_settings(), channels=[channel]
+        ) as engine:
             engine.subscribe(on_batch)
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)
             worst_lag = 0.0
@@ -266,7 +275,7 @@ def test_batches_as_an_async_iterator_end_when_the_engine_stops(
     channel = channel_name()
 
     async def scenario() -> list[str]:
-        engine = MonitorEngine(pg.uri(), quick_settings(), channels=[channel])
+        engine = MonitorEngine(Target.from_conninfo(pg.uri()), quick_settings(), channels=[channel])
         kinds: list[str] = []
         sent = False
 

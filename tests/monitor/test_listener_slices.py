@@ -12,6 +12,7 @@ import psycopg
 from supalink.logs import SecretMasker
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import SLICE, Listener, ListenerState
+from supalink.profiles import Target
 from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
@@ -45,7 +46,7 @@ def test_a_flood_backed_up_in_the_socket_comes_in_slices_in_order(
 
     async def scenario() -> None:
         listener = Listener(
-            pg.uri(),
+            Target.from_conninfo(pg.uri()),
             quick_settings(),
             masker=SecretMasker(),
             channels=[channel],

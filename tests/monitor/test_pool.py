@@ -15,6 +15,7 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.health import Health
 from supalink.monitor.pool import PoolState, PoolUnavailable
 from supalink.monitor.stats import StatsSample
+from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
 from tests.monitor.conftest import Collector, quick_settings, run, wait_until
 from tests.support.pgbouncer import Pgbouncer
@@ -26,7 +27,9 @@ def test_stats_follow_connections_checked_out(
 ) -> None:
     async def scenario() -> list[StatsSample]:
         collector = Collector()
-        async with MonitorEngine(pg.uri(), quick_settings(min_size=2, max_size=5)) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pg.uri()), quick_settings(min_size=2, max_size=5)
+        ) as engine:
             engine.subscribe(collector)
             await wait_until(lambda: engine.pool.measures().idle >= 2, what="two idle")
             async with contextlib.AsyncExitStack() as held:
@@ -55,7 +58,10 @@ def test_sessions_get_the_guides_settings(
 ) -> None:
     async def scenario() -> tuple[Any, ...]:
         settings = quick_settings(application_name="supalink-test-app", statement_timeout=42)
-        async with MonitorEngine(pg.uri(), settings) as engine, engine.pool.connection() as conn:
+        async with (
+            MonitorEngine(Target.from_conninfo(pg.uri()), settings) as engine,
+            engine.pool.connection() as conn,
+        ):
             cursor = await conn.execute(
                 "SELECT current_setting('statement_timeout'), current_setting('application_name')"
             )
@@ -75,7 +81,9 @@ def test_the_pool_can_be_resized_while_running(
     pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
     async def scenario() -> None:
-        async with MonitorEngine(pg.uri(), quick_settings(min_size=1, max_size=2)) as engine:
+        async with MonitorEngine(
+            Target.from_conninfo(pg.uri()), quick_settings(min_size=1, max_size=2)
+        ) as engine:
             await engine.resize_pool(3, 6)
             await wait_until(lambda: engine.pool.measures().idle >= 3, what="three idle")
             measures = engine.pool.measures()
@@ -100,7 +108,7 @@ def test_permanent_failures_are_reported_and_not_retried_until_the_person_acts(
 ) -> None:
     async def scenario() -> None:
         collector = Collector()
-        engine = MonitorEngine(pg.uri(**uri_changes), quick_settings())  # type: ignore[arg-type]
+        engine = MonitorEngine(Target.from_conninfo(pg.uri(**uri_changes)), quick_settings())  # type: ignore[arg-type]
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: engine.pool.state is PoolState.FAILED, what="failed")
@@ -111,7 +119,7 @@ def test_permanent_failures_are_reported_and_not_retried_until_the_person_acts(
                 async with engine.pool.connection():
                     pass
             await wait_until(lambda: engine.health.status is Health.DOWN, what="health down")
-            await engine.retry(pg.uri())  # the person fixed the URI
+            await engine.retry(Target.from_conninfo(pg.uri()))  # the person fixed the URI
             await wait_until(lambda: engine.health.status is Health.HEALTHY, what="healthy")
         errors = [e for e in collector.of("error") if e.source == "pool"]
         assert len(errors) == 1
@@ -130,7 +138,7 @@ def test_a_server_that_is_not_there_is_retried(
 
     async def scenario() -> None:
         collector = Collector()
-        engine = MonitorEngine(pg.uri(port=free_port()), quick_settings())
+        engine = MonitorEngine(Target.from_conninfo(pg.uri(port=free_port())), quick_settings())
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: collector.of("error"), what="an error event")
@@ -151,7 +159,7 @@ def test_health_reports_latency_and_the_server_view_sees_our_connections(
     async def scenario() -> None:
         settings = quick_settings(application_name="supalink-view-test", min_size=2)
         collector = Collector()
-        async with MonitorEngine(pg.uri(), settings) as engine:
+        async with MonitorEngine(Target.from_conninfo(pg.uri()), settings) as engine:
             engine.subscribe(collector)
             await wait_until(lambda: engine.pool.measures().idle >= 2, what="two idle")
             snapshot = await engine.refresh_server_view()
@@ -178,7 +186,10 @@ def test_statement_timeout_cancels_long_queries(
 ) -> None:
     async def scenario() -> None:
         settings = quick_settings(statement_timeout=0.2)
-        async with MonitorEngine(pg.uri(), settings) as engine, engine.pool.connection() as conn:
+        async with (
+            MonitorEngine(Target.from_conninfo(pg.uri()), settings) as engine,
+            engine.pool.connection() as conn,
+        ):
             with pytest.raises(psycopg.errors.QueryCanceled):
                 await conn.execute("SELECT pg_sleep(5)")
 
@@ -191,9 +202,10 @@ def test_through_a_transaction_pooler_no_session_state_is_set(
     """A session SET there would land on a shared server connection."""
 
     async def scenario() -> tuple[Any, ...]:
-        settings = quick_settings(mode=Mode.TRANSACTION, statement_timeout=42)
+        settings = quick_settings(statement_timeout=42)
+        target = Target.from_conninfo(transaction_bouncer.uri(), mode=Mode.TRANSACTION)
         async with (
-            MonitorEngine(transaction_bouncer.uri(), settings) as engine,
+            MonitorEngine(target, settings) as engine,
             engine.pool.connection() as conn,
         ):
             cursor = await conn.execute("SELECT current_setting('statement_timeout')")

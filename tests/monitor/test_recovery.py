@@ -12,6 +12,7 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Gap, Notification
 from supalink.monitor.health import Health
 from supalink.monitor.listener import ListenerState
+from supalink.profiles import Target
 from tests.monitor.conftest import Collector, channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
@@ -21,7 +22,7 @@ def test_health_goes_down_with_the_server_and_comes_back_with_it(
 ) -> None:
     async def scenario() -> dict[str, Any]:
         collector = Collector()
-        engine = MonitorEngine(scratch_pg.uri(), quick_settings(min_size=2))
+        engine = MonitorEngine(Target.from_conninfo(scratch_pg.uri()), quick_settings(min_size=2))
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: engine.health.status is Health.HEALTHY, what="healthy")
@@ -78,7 +79,9 @@ def test_after_a_restart_listen_is_back_within_five_seconds_and_a_gap_is_recorde
 
     async def scenario() -> dict[str, Any]:
         collector = Collector()
-        engine = MonitorEngine(scratch_pg.uri(), quick_settings(), channels=[channel])
+        engine = MonitorEngine(
+            Target.from_conninfo(scratch_pg.uri()), quick_settings(), channels=[channel]
+        )
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)

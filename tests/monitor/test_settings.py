@@ -15,11 +15,9 @@ from supalink.monitor.settings import (
     MonitorSettings,
     PoolSettings,
     check_channel,
-    check_conninfo,
-    connection_kwargs,
-    password_of,
+    session_kwargs,
 )
-from supalink.profiles.supabase import Mode
+from supalink.profiles import Mode, Target
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.ports import free_port
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
@@ -36,28 +34,29 @@ def test_the_defaults_are_the_guides() -> None:
     assert settings.effective_health_timeout == 10
 
 
-def test_connection_kwargs_name_the_monitor_bound_the_connect_and_keep_alive() -> None:
-    kwargs = connection_kwargs("postgresql://u@h/db", PoolSettings(connect_timeout=0.2))
+def test_session_kwargs_name_the_monitor_bound_the_connect_and_keep_alive() -> None:
+    target = Target.from_conninfo("postgresql://u@h/db")
+    kwargs = session_kwargs(target, PoolSettings(connect_timeout=0.2))
     assert kwargs["application_name"] == "supalink-monitor"
     assert kwargs["connect_timeout"] == 1  # never 0, which libpq reads as "wait forever"
     assert kwargs["keepalives"] == 1
     assert "prepare_threshold" not in kwargs
-    listener = connection_kwargs("postgresql://u@h/db", PoolSettings(), listener=True)
+    listener = session_kwargs(target, PoolSettings(), listener=True)
     assert listener["application_name"] == "supalink-monitor/listen"
 
 
 def test_a_ca_file_asks_for_verify_full_unless_the_uri_says_otherwise(tmp_path: Path) -> None:
     ca = tmp_path / "ca.crt"
-    settings = PoolSettings(sslrootcert=ca)
-    assert connection_kwargs("postgresql://u@h/db", settings)["sslmode"] == "verify-full"
-    assert connection_kwargs("postgresql://u@h/db", settings)["sslrootcert"] == str(ca)
-    explicit = connection_kwargs("postgresql://u@h/db?sslmode=verify-ca", settings)
-    assert "sslmode" not in explicit
+    target = Target.from_conninfo("postgresql://u@h/db", sslrootcert=ca)
+    assert session_kwargs(target, PoolSettings())["sslmode"] == "verify-full"
+    assert session_kwargs(target, PoolSettings())["sslrootcert"] == str(ca)
+    explicit = Target.from_conninfo("postgresql://u@h/db?sslmode=verify-ca", sslrootcert=ca)
+    assert session_kwargs(explicit, PoolSettings())["sslmode"] == "verify-ca"
 
 
 def test_the_transaction_pooler_gets_no_prepared_statements() -> None:
-    kwargs = connection_kwargs("host=h", PoolSettings(mode=Mode.TRANSACTION))
-    assert kwargs["prepare_threshold"] is None
+    target = Target.from_conninfo("host=h", mode=Mode.TRANSACTION)
+    assert session_kwargs(target, PoolSettings())["prepare_threshold"] is None
 
 
 @pytest.mark.parametrize(
@@ -78,7 +77,7 @@ def test_impossible_pool_settings_are_refused(changes: dict[str, object]) -> Non
 
 def test_an_unreadable_uri_is_refused_without_quoting_the_password() -> None:
     with pytest.raises(UsageError) as caught:
-        check_conninfo("postgresql://user:se%cret@host/db")
+        Target.from_conninfo("postgresql://user:se%cret@host/db")
     message = str(caught.value)
     assert "invalid percent-encoded token" in message
     assert "%25" in message
@@ -87,8 +86,9 @@ def test_an_unreadable_uri_is_refused_without_quoting_the_password() -> None:
 
 
 def test_the_password_is_found_for_masking(pg: PostgresServer) -> None:
-    assert password_of(pg.uri()) == SPECIAL_PASSWORD
-    assert password_of("host=h user=u") is None
+    assert Target.from_conninfo(pg.uri()).password == SPECIAL_PASSWORD
+    assert SPECIAL_PASSWORD in Target.from_conninfo(pg.uri()).secrets
+    assert Target.from_conninfo("host=h user=u").password is None
 
 
 @pytest.mark.parametrize("name", ["jobs", "Jobs With Spaces", 'quote"d', "é" * 31, "x" * 63])

@@ -14,6 +14,7 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Gap, Notification
 from supalink.monitor.health import Health
 from supalink.monitor.listener import ListenerState
+from supalink.profiles import Target
 from tests.monitor.blackhole import BlackholeProxy
 from tests.monitor.conftest import Collector, channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
@@ -36,7 +37,9 @@ def test_a_silently_dead_connection_is_found_and_replaced(
 
     async def scenario() -> dict[str, Any]:
         collector = Collector()
-        engine = MonitorEngine(pg.uri(port=proxy.port), settings, channels=[channel])
+        engine = MonitorEngine(
+            Target.from_conninfo(pg.uri(port=proxy.port)), settings, channels=[channel]
+        )
         engine.subscribe(collector)
         async with engine:
             await wait_until(lambda: engine.listener.state is ListenerState.LISTENING)

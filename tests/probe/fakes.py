@@ -11,6 +11,7 @@ from typing import Any
 
 from supalink.probe import Probe, ProbeResult, Step
 from supalink.probe.network import LookupFailed
+from supalink.profiles import Target
 from supalink.profiles.model import Profile
 from tests.support.postgres import PostgresServer
 
@@ -66,7 +67,8 @@ def run(
 ) -> tuple[ProbeResult, list[Step]]:
     """Run a probe to its end; the steps as the callback saw them, live."""
     seen: list[Step] = []
-    probe = Probe(profile, password, timeout=timeout, on_step=seen.append, **seams)
+    target = Target.from_profile(profile, password)
+    probe = Probe(target, timeout=timeout, on_step=seen.append, **seams)
     return asyncio.run(probe.run()), seen
 
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from supalink.probe import DiagnosisKind, Probe, Step, StepName
+from supalink.profiles import Target
 from tests.probe.fakes import local_profile
 from tests.support.postgres import PostgresServer
 
@@ -47,7 +48,7 @@ def test_cancel_in_flight_leaves_no_connection(pg: PostgresServer, cancel_after:
                 assert task is not None
                 task.cancel()
 
-        probe = Probe(profile, pg.password, on_step=on_step)
+        probe = Probe(Target.from_profile(profile, pg.password), on_step=on_step)
         task = asyncio.create_task(probe.run())
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -73,7 +74,8 @@ def test_cancel_while_the_server_is_silent_returns_at_once(
     pg: PostgresServer, silent_port: int
 ) -> None:
     async def scenario() -> tuple[Probe, float]:
-        probe = Probe(local_profile(pg, port=silent_port), pg.password, timeout=30)
+        target = Target.from_profile(local_profile(pg, port=silent_port), pg.password)
+        probe = Probe(target, timeout=30)
         task = asyncio.create_task(probe.run())
         await asyncio.sleep(0.3)
         started = time.monotonic()

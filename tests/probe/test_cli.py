@@ -108,6 +108,8 @@ def test_sslrootcert_option_replaces_the_uris(pg: PostgresServer, tmp_path: Path
     uri = pg.uri(sslrootcert=pg.tls.other_ca_cert)
     wrong = as_json(supalink("test", "--uri", uri, "--json", home=tmp_path))
     assert wrong["diagnosis"]["kind"] == "tls_failed"
+    assert wrong["diagnosis"]["remedy"] == "ca_file"
+    assert wrong["diagnosis"]["hint"].endswith(" with --sslrootcert")  # the CLI's own flag
     fixed = supalink(
         "test", "--uri", uri, "--sslrootcert", str(pg.ca_cert), "--json", home=tmp_path
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from supalink.probe import DiagnosisKind, psql_command
-from supalink.probe.diagnosis import Target, from_connect_error, server_text
+from supalink.probe.diagnosis import Attempt, from_connect_error, server_text
 from supalink.probe.network import SystemResolver, udp_route_check
 from supalink.probe.results import StepName
 from supalink.probe.tlsinfo import name_matches
@@ -75,8 +75,8 @@ TEXTS = [
 
 @pytest.mark.parametrize(("text", "kind"), TEXTS)
 def test_error_texts(text: str, kind: DiagnosisKind | None) -> None:
-    target = Target(Profile("p", host="h"), "h", 5432, "u", "d", address="10.0.0.1")
-    found = from_connect_error(PREFIX + text, StepName.AUTH, target)
+    attempt = Attempt(Profile("p", host="h"), "h", 5432, "u", "d", address="10.0.0.1")
+    found = from_connect_error(PREFIX + text, StepName.AUTH, attempt)
     assert (found.kind if found else None) is kind
 
 
@@ -86,8 +86,8 @@ def test_server_text_drops_libpq_framing() -> None:
 
 def test_too_many_connections_hint_depends_on_the_mode() -> None:
     direct = Profile("d", Mode.DIRECT, ref=REF)
-    target = Target(direct, "h", 5432, "postgres", "postgres")
-    found = from_connect_error("FATAL:  sorry, too many clients already", StepName.AUTH, target)
+    attempt = Attempt(direct, "h", 5432, "postgres", "postgres")
+    found = from_connect_error("FATAL:  sorry, too many clients already", StepName.AUTH, attempt)
     assert found is not None
     assert "session pooler" in found.hint
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from supalink.probe import DiagnosisKind, ProbeResult
+from supalink.probe import DiagnosisKind, ProbeResult, Remedy
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 from tests.probe.conftest import DIRECT_HOST, POOLER_HOST, REF, FakeSupavisor
@@ -36,11 +36,15 @@ def stopped_at(result: ProbeResult, step: str, kind: DiagnosisKind) -> str:
 
 def test_wrong_ca(pg: PostgresServer) -> None:
     profile = local_profile(pg, sslrootcert=str(pg.tls.other_ca_cert))
-    text = stopped_at(run(profile, pg.password)[0], "tls", Kind.TLS_FAILED)
+    result = run(profile, pg.password)[0]
+    text = stopped_at(result, "tls", Kind.TLS_FAILED)
     assert "'Supalink Test CA'" in text  # who signed the server's certificate
     assert "holds 'Some Other CA'" in text  # what the given CA file holds
     assert str(pg.tls.other_ca_cert) in text
-    assert "--sslrootcert" in text
+    # What to give, as data: the CLI names --sslrootcert, the window its CA field.
+    assert result.diagnosis is not None
+    assert result.diagnosis.remedy is Remedy.CA_FILE
+    assert "--" not in text
 
 
 def test_missing_ca_file(pg: PostgresServer) -> None:

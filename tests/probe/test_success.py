@@ -160,7 +160,7 @@ def test_result_json_has_exactly_the_documented_shape(pg: PostgresServer) -> Non
     failure = failed.to_dict()
     assert failure["ok"] is False
     assert failure["server"] is None
-    assert set(failure["diagnosis"]) == {"kind", "message", "hint"}
+    assert set(failure["diagnosis"]) == {"kind", "message", "hint", "remedy"}
     assert failure["diagnosis"]["kind"] == DiagnosisKind.AUTH_FAILED
     assert failed.failed_step is not None
     assert failed.failed_step.name is StepName.AUTH

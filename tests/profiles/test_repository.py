@@ -12,7 +12,7 @@ import pytest
 from supalink.errors import UsageError
 from supalink.logs import SecretMasker, configure_logging
 from supalink.profiles.model import Profile
-from supalink.profiles.repository import ProfileNotFound, ProfileRepository
+from supalink.profiles.repository import Password, ProfileNotFound, ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, MemorySecretStore, SecretKind
 from supalink.profiles.settings import SettingsFile
 from supalink.profiles.supabase import Mode
@@ -57,7 +57,7 @@ def test_secrets_go_to_the_keyring_and_nowhere_else(
     saved = fresh.load(name)
     assert saved.profile == supabase_profile(name)
     assert saved.password_saved
-    assert fresh.password(name) == SPECIAL_PASSWORD
+    assert fresh.password(name) == Password(SPECIAL_PASSWORD, in_keyring=True)
 
 
 def test_dont_save_password_keeps_none_and_removes_an_old_one(
@@ -87,7 +87,8 @@ def test_rename_and_duplicate_carry_secrets(repository: ProfileRepository) -> No
     repository.rename(old, new)
     repository.duplicate(new, copy)
     assert repository.names() == [new, copy]
-    assert repository.password(new) == repository.password(copy) == "pw-carried"
+    assert repository.password_value(new) == repository.password_value(copy) == "pw-carried"
+    assert repository.password(copy) == Password("pw-carried", in_keyring=True)
     assert repository.secrets.get(old, SecretKind.PASSWORD) is None
 
 
@@ -108,3 +109,29 @@ def test_custom_host_profile_without_password_needs_no_keyring(tmp_path: Path) -
     assert repository.load("local").profile.host == "localhost"
     repository.remove("local")
     assert repository.names() == []
+
+
+def test_a_password_not_saved_is_held_for_this_session_only(tmp_path: Path) -> None:
+    keyring = MemorySecretStore()
+    repository = ProfileRepository(SettingsFile(tmp_path / "s.json"), keyring)
+    repository.save(Profile("local", host="localhost"), None, save_password=False)
+    repository.hold_password("local", "typed-only")
+    assert repository.password("local") == Password("typed-only", in_keyring=False)
+    assert keyring.get("local", SecretKind.PASSWORD) is None  # never in the keyring
+    assert b"typed-only" not in (tmp_path / "s.json").read_bytes()
+    repository.rename("local", "renamed")
+    assert repository.password("renamed") == Password("typed-only", in_keyring=False)
+    repository.remove("renamed")
+    repository.save(Profile("renamed", host="localhost"), None, save_password=False)
+    assert repository.password("renamed") is None  # a new profile of that name starts empty
+    fresh = ProfileRepository(SettingsFile(tmp_path / "s.json"), keyring)
+    assert fresh.password("renamed") is None
+
+
+def test_the_keyring_comes_before_this_sessions_memory(tmp_path: Path) -> None:
+    repository = ProfileRepository(SettingsFile(tmp_path / "s.json"), MemorySecretStore())
+    repository.save(Profile("local", host="localhost"), "saved-one")
+    repository.hold_password("local", "held-one")
+    assert repository.password("local") == Password("saved-one", in_keyring=True)
+    repository.save(Profile("local", host="localhost"), None, save_password=False, replace=True)
+    assert repository.password("local") == Password("held-one", in_keyring=False)

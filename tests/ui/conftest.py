@@ -24,9 +24,9 @@ def app_context(tmp_path: Path, secret_service: SecretService) -> AppContext:
     paths = AppPaths.under(tmp_path)
     secrets = KeyringSecretStore(Keyring())
     return AppContext(
-        paths=paths,
         repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
         tasks=TaskRunner(),
+        backup_dir=paths.backup_dir,
         keyring_description=secrets.description,
         keyring_usable=secrets.is_usable,
     )

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QIcon
 
 from supalink.monitor import MonitorEngine
 from supalink.monitor.listener import ListenerState
+from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
 from tests.monitor.conftest import quick_settings, wait_until
 
@@ -37,7 +38,7 @@ async def live_window(
 ) -> AsyncIterator[MonitorWindow]:
     """A shown, started window (listening, when given channels and `listening`); closed,
     and its engine stopped, on the way out."""
-    engine = MonitorEngine(uri, quick_settings(**settings), channels=channels)
+    engine = MonitorEngine(Target.from_conninfo(uri), quick_settings(**settings), channels=channels)
     window = MonitorWindow(engine, "Test project")
     keep_loop_running_on_close(window)
     qtbot.addWidget(window)

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.mcp.clients import Host
-from supalink.profiles.model import Profile
+from supalink.mcp import Host
+from supalink.profiles import Profile, Target
 from supalink.ui.config_dialog import ConfigDialog, clients_found_first
 from supalink.ui.context import AppContext
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
@@ -54,7 +54,11 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     config.write_text('{\n  "globalShortcut": "Ctrl+Space",\n  "preferences": {"a": 1}\n}\n')
 
     dialog = ConfigDialog(
-        app_context, profile, pg.password, saved_in_keyring=True, host=claude_host(tmp_path)
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=True,
+        host=claude_host(tmp_path),
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -86,12 +90,17 @@ def test_reference_template_shows_the_password_masked_in_the_diff(
 ) -> None:
     profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
     dialog = ConfigDialog(
-        app_context, profile, pg.password, saved_in_keyring=False, host=claude_host(tmp_path)
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=False,
+        host=claude_host(tmp_path),
     )
     qtbot.addWidget(dialog)
     assert dialog.template.currentData() == "reference"  # a session password: no launcher
     assert ":****@" in dialog.diff.toPlainText()
     assert "no CA certificate" in dialog.notes.text()
+    assert "--" not in dialog.notes.text()  # the window's words, not the CLI's flags
     dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
     assert "no password in the keyring" in dialog.notes.text()
     assert not dialog.write_button.isEnabled()

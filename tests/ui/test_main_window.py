@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from PySide6.QtWidgets import QMessageBox
 
-from supalink.profiles.secrets import SecretKind
+from supalink.profiles import Password, SecretKind
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
 from tests.support.postgres import SPECIAL_PASSWORD
@@ -43,7 +43,7 @@ def test_save_puts_secrets_in_the_keyring_only(qtbot: Any, app_context: AppConte
     secrets = app_context.repository.secrets
     assert secrets.get("Prod UI", SecretKind.PASSWORD) == SPECIAL_PASSWORD
     assert secrets.get("Prod UI", SecretKind.PROJECT_REF) == REF
-    on_disk = app_context.paths.settings_file.read_bytes()
+    on_disk = app_context.repository.settings_file.path.read_bytes()
     for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe=""), REF):
         assert secret.encode() not in on_disk
     assert window.profiles.current() == "Prod UI"
@@ -71,7 +71,7 @@ def test_duplicate_rename_delete(qtbot: Any, app_context: AppContext) -> None:
     with patch("supalink.ui.main_window.QInputDialog.getText", return_value=("Beta", True)):
         window._rename("Alpha copy")
     assert app_context.repository.names() == ["Alpha", "Beta"]
-    assert app_context.repository.password("Beta") == SPECIAL_PASSWORD
+    assert app_context.repository.password("Beta") == Password(SPECIAL_PASSWORD, in_keyring=True)
     with patch(
         "supalink.ui.main_window.QMessageBox.question",
         return_value=QMessageBox.StandardButton.Yes,

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from supalink.monitor import MonitorEngine, MonitorSettings
 from supalink.monitor.events import Gap, LogRow, Notification
+from supalink.profiles import Target
 from supalink.ui.notification_model import (
     GAP_BACKGROUND,
     NotificationModel,
@@ -114,7 +115,9 @@ def test_payloads_show_on_one_line_and_json_pretty_in_the_detail() -> None:
 
 
 def test_gap_rows_span_the_table_through_evictions_and_refilters(qtbot: Any) -> None:
-    engine = MonitorEngine("postgresql://u@127.0.0.1:1/db", MonitorSettings(log_capacity=5))
+    engine = MonitorEngine(
+        Target.from_conninfo("postgresql://u@127.0.0.1:1/db"), MonitorSettings(log_capacity=5)
+    )
     panel = NotificationsPanel(engine, TaskRunner())
     qtbot.addWidget(panel)
     gap = Gap(1_700_000_002.5, 1_700_000_003.0, ("jobs",))

@@ -22,6 +22,7 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Notification
 from supalink.monitor.health import Health
 from supalink.monitor.pool import PoolState
+from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
 from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
@@ -248,7 +249,7 @@ def test_a_permanent_failure_shows_the_banner_and_retry_recovers(
             await wait_until(lambda: window.health_status is Health.DOWN, what="down")
             banner = window.banner.message.text()
             retry_enabled = window.retry_action.isEnabled()
-            window._retry_conninfo = pg.uri
+            window._retry_target = lambda: Target.from_conninfo(pg.uri())
             qtbot.mouseClick(window.banner.retry_button, Qt.MouseButton.LeftButton)
             await wait_until(lambda: window.health_status is Health.HEALTHY, what="healthy")
             await wait_until(lambda: "Listening on" in window.notifications.listening.text())
@@ -285,7 +286,7 @@ def test_closing_the_window_stops_the_engine_within_five_seconds(
 
     async def scenario() -> dict[str, Any]:
         settings = quick_settings(application_name=app_name, min_size=3)
-        engine = MonitorEngine(pg.uri(), settings, channels=[channel])
+        engine = MonitorEngine(Target.from_conninfo(pg.uri()), settings, channels=[channel])
         window = MonitorWindow(lambda: engine, "Closing")
         keep_loop_running_on_close(window)
         qtbot.addWidget(window)
@@ -332,7 +333,9 @@ def test_closing_the_window_stops_the_engine_within_five_seconds(
 def test_controls_have_accessible_names_and_distinct_shortcuts(
     qtbot: Any, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
-    window = MonitorWindow(MonitorEngine("postgresql://u@127.0.0.1:1/db"), "Names")
+    window = MonitorWindow(
+        MonitorEngine(Target.from_conninfo("postgresql://u@127.0.0.1:1/db")), "Names"
+    )
     keep_loop_running_on_close(window)
     qtbot.addWidget(window)
     window.show()

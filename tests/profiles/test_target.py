@@ -1,14 +1,11 @@
-"""Built URIs and connection parameters work against the real SSL test server."""
+"""Built URIs and a target's connection parameters work against the real SSL test server."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from supalink.profiles.connect import connection_kwargs
-from supalink.profiles.model import Profile
-from supalink.profiles.supabase import Mode
-from supalink.profiles.uris import build_uri, parse_uri
+from supalink.profiles import Mode, Profile, Target, build_uri, parse_uri
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
 
@@ -35,16 +32,18 @@ def test_special_password_authenticates_through_a_built_uri(pg: PostgresServer, 
 def test_a_parsed_uri_connects_with_its_own_password(pg: PostgresServer) -> None:
     parsed = parse_uri(pg.uri("::1"))
     assert parsed.password == pg.password
-    with psycopg.connect(**connection_kwargs(parsed.profile, parsed.password)) as conn:
+    target = Target.from_profile(parsed.profile, parsed.password)
+    with psycopg.connect(**target.connection_kwargs()) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_connection_kwargs_carry_ssl_timeout_keepalives_and_name(pg: PostgresServer) -> None:
     profile = local_profile(pg, "127.0.0.1").replace(application_name="supalink-test")
-    with psycopg.connect(**connection_kwargs(profile, pg.password)) as conn:
+    target = Target.from_profile(profile, pg.password)
+    with psycopg.connect(**target.connection_kwargs()) as conn:
         assert conn.execute("SHOW application_name").fetchone() == ("supalink-test",)
         assert conn.pgconn.ssl_in_use
-    kwargs = connection_kwargs(profile, pg.password)
+    kwargs = target.connection_kwargs()
     assert kwargs["keepalives"] == 1
     assert kwargs["connect_timeout"] == 10
     assert kwargs["sslrootcert"] == str(pg.ca_cert)
@@ -60,11 +59,39 @@ def test_transaction_mode_turns_prepared_statements_off() -> None:
     profile = Profile(
         "p", Mode.TRANSACTION, ref="abcdefghijklmnopqrst", region="us-east-1", pooler_index=0
     )
-    assert connection_kwargs(profile, None)["prepare_threshold"] is None
-    assert "prepare_threshold" not in connection_kwargs(profile.replace(mode=Mode.SESSION), None)
+    assert Target.from_profile(profile, None).connection_kwargs()["prepare_threshold"] is None
+    session = Target.from_profile(profile.replace(mode=Mode.SESSION), None)
+    assert "prepare_threshold" not in session.connection_kwargs()
 
 
 def test_short_timeouts_never_become_zero() -> None:
     # libpq reads connect_timeout=0 as "wait forever".
-    profile = Profile("p", host="localhost")
-    assert connection_kwargs(profile, None, connect_timeout=0.2)["connect_timeout"] == 1
+    target = Target.from_profile(Profile("p", host="localhost"), None)
+    assert target.connection_kwargs(connect_timeout=0.2)["connect_timeout"] == 1
+
+
+def test_a_uri_target_connects_and_keeps_what_it_was_given(pg: PostgresServer) -> None:
+    target = Target.from_conninfo(pg.uri())
+    assert target.profile is None
+    assert target.source == pg.uri()
+    assert target.mode is None
+    with psycopg.connect(**target.connection_kwargs(application_name="t")) as conn:
+        assert conn.execute("SHOW application_name").fetchone() == ("t",)
+        assert conn.pgconn.ssl_in_use
+
+
+def test_a_profile_target_knows_its_mode_and_a_custom_host_has_none() -> None:
+    supabase = Profile(
+        "p", Mode.SESSION, ref="abcdefghijklmnopqrst", region="us-east-1", pooler_index=0
+    )
+    assert Target.from_profile(supabase, None).mode is Mode.SESSION
+    assert Target.from_profile(Profile("p", host="localhost"), None).mode is None
+
+
+def test_a_new_password_replaces_the_old_one_everywhere() -> None:
+    target = Target.from_profile(Profile("p", host="localhost"), "old-secret")
+    renewed = target.with_password("new/secret")
+    assert renewed.password == "new/secret"
+    assert renewed.connection_kwargs()["password"] == "new/secret"
+    assert set(renewed.secrets) == {"new/secret", "new%2Fsecret"}
+    assert "password" not in target.with_password(None).connection_kwargs()
