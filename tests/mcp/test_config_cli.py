@@ -279,3 +279,26 @@ def test_verify_failures_exit_1_with_the_reason(
         f"supalink config: no 'other' entry in {cfg}\n",
     )
     assert_no_password(failed.stdout, failed.stderr)
+
+
+def test_the_mcp_packages_errors_are_worded_with_this_commands_flags(tmp_path: Path) -> None:
+    """The errors carry what needs doing; only the command names its flags for it."""
+    from supalink import mcp
+    from supalink.commands.config import worded
+    from supalink.errors import UsageError
+
+    path = tmp_path / "c.json"
+    cases = {
+        mcp.ConfigChanged(path): "use --force to apply the change to the file as it is now",
+        mcp.ConfirmationRequired(path, "db", "replace"): "confirm with --yes to replace it",
+        mcp.ConfirmationRequired(path, "db", "remove"): "confirm with --yes to remove 'db'",
+        mcp.PasswordNotSaved("p", for_launcher=False): "save it in the keyring, or pass --uri",
+        mcp.KeyringNeedsProfile(): "--template keyring needs --profile",
+        mcp.LauncherServerWithoutKeyring(): "--server goes with --template keyring",
+    }
+    for error, flags in cases.items():
+        assert "--" not in str(error), error
+        assert flags in str(worded(error))
+    assert isinstance(worded(mcp.KeyringNeedsProfile()), UsageError)  # bad input: exit 2
+    missing = mcp.MissingCaFile(path)
+    assert worded(missing) is missing  # nothing to add

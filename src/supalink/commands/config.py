@@ -17,9 +17,6 @@ from supalink.errors import SupalinkError, UsageError
 if TYPE_CHECKING:
     from supalink.mcp import ConfigWriter, McpClient, Plan, PlannedEntry
 
-# The entry's name, unless --server-name says otherwise (the dialog's default too).
-DEFAULT_SERVER_NAME = "supabase"
-
 
 def register(subparsers: Any) -> None:
     from supalink.mcp import KEYRING_TEMPLATE, TEMPLATES
@@ -82,7 +79,7 @@ def register(subparsers: Any) -> None:
 
 
 def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
-    from supalink.mcp import CLIENTS
+    from supalink.mcp import CLIENTS, DEFAULT_SERVER_NAME
 
     parser.add_argument("--client", required=True, choices=list(CLIENTS), help="the MCP client")
     parser.add_argument(

@@ -29,10 +29,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from supalink.errors import SupalinkError
-    from supalink.mcp.launcher import UriPlacement, launch
+    from supalink.mcp import UriPlacement, launch
     from supalink.paths import AppPaths
-    from supalink.profiles.repository import open_repository
-    from supalink.profiles.secrets import KeyringSecretStore
+    from supalink.profiles import KeyringSecretStore, open_repository
 
     server = list(args.server)
     if server[:1] == ["--"]:

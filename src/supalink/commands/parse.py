@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from supalink.profiles.uris import parse_uri
+    from supalink.profiles import parse_uri
 
     parsed = parse_uri(args.uri)
     print_record(parsed.summary(), as_json=args.json)

@@ -11,11 +11,10 @@ from supalink.commands.output import print_record
 from supalink.commands.profile_options import add_connection_options, profile_from_options
 from supalink.commands.secret_input import read_password_stdin
 from supalink.errors import UsageError
+from supalink.logs import MASK
 
 if TYPE_CHECKING:
-    from supalink.profiles.repository import ProfileRepository, SavedProfile
-
-MASK = "****"
+    from supalink.profiles import ProfileRepository, SavedProfile
 
 
 def register(subparsers: Any) -> None:
@@ -58,7 +57,7 @@ def register(subparsers: Any) -> None:
 
 def _repository() -> ProfileRepository:
     from supalink.paths import AppPaths
-    from supalink.profiles.repository import open_repository
+    from supalink.profiles import open_repository
 
     repository = open_repository(AppPaths.for_user())
     if repository.notice:
@@ -67,8 +66,7 @@ def _repository() -> ProfileRepository:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from supalink.profiles.model import Profile
-    from supalink.profiles.uris import parse_uri
+    from supalink.profiles import DEFAULT_SSLMODE, Profile, parse_uri
 
     password: str | None = None
     if args.uri:
@@ -85,7 +83,7 @@ def run_add(args: argparse.Namespace) -> int:
             port=args.port,
             user=args.user or "postgres",
             database=args.database or "postgres",
-            sslmode=args.sslmode or "verify-full",
+            sslmode=args.sslmode or DEFAULT_SSLMODE,
             sslrootcert=args.sslrootcert,
         )
     else:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from supalink.errors import UsageError
-from supalink.profiles.model import SSL_MODES, Profile
-from supalink.profiles.supabase import Mode, region_problem
+from supalink.profiles import SSL_MODES, Mode, Profile, region_problem
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: bool) -> None:

@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from supalink.profiles.uris import build_uri
+    from supalink.profiles import build_uri
 
     profile = profile_from_options("url", args)
     password = read_password_stdin() if args.password_stdin else None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from supalink.mcp.jsonedit import MISSING
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
+        DEFAULT_SERVER_NAME,
         DEFAULT_TEMPLATE,
         KEYRING_TEMPLATE,
         TEMPLATES,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     )
     from supalink.mcp.verify import VerifyReport, verify_entry
     from supalink.mcp.writer import (
-        DEFAULT_SERVER_NAME,
         ConfigWriter,
         Written,
         config_path,
@@ -67,9 +67,15 @@ _HOMES = {
     ),
     "jsonedit": ("MISSING",),
     "launcher": ("LaunchError", "UriPlacement", "launch"),
-    "templates": ("DEFAULT_TEMPLATE", "KEYRING_TEMPLATE", "TEMPLATES", "ServerEntry"),
+    "templates": (
+        "DEFAULT_SERVER_NAME",
+        "DEFAULT_TEMPLATE",
+        "KEYRING_TEMPLATE",
+        "TEMPLATES",
+        "ServerEntry",
+    ),
     "verify": ("VerifyReport", "verify_entry"),
-    "writer": ("DEFAULT_SERVER_NAME", "ConfigWriter", "Written", "config_path", "read_entry"),
+    "writer": ("ConfigWriter", "Written", "config_path", "read_entry"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
 __all__ = [

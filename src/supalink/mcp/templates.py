@@ -26,6 +26,8 @@ TEMPLATES: Final = ("reference", "postgres-mcp", "guide")
 # Not a server of its own: Supalink's launcher in front of one of TEMPLATES.
 KEYRING_TEMPLATE: Final = "keyring"
 DEFAULT_TEMPLATE: Final = "reference"
+# The entry's name in the client's file, unless the person gives another.
+DEFAULT_SERVER_NAME: Final = "supabase"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from supalink.mcp.clients import Host, McpClient
 from supalink.mcp.editor import Plan, apply, load_document, plan_remove, plan_write, read_config
@@ -16,9 +15,7 @@ from supalink.mcp.entries import PlannedEntry
 from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
-from supalink.mcp.templates import ServerEntry
-
-DEFAULT_SERVER_NAME: Final = "supabase"
+from supalink.mcp.templates import DEFAULT_SERVER_NAME, ServerEntry
 
 
 def config_path(client: McpClient, host: Host | None = None) -> Path:

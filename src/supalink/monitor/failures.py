@@ -9,13 +9,13 @@ reported and wait for the person to act.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 import psycopg
 import psycopg_pool
 
+from supalink import error_texts
 from supalink.logs import SecretMasker
 
 
@@ -31,31 +31,6 @@ _PERMANENT_SQLSTATES = {
     "3D000",  # invalid_catalog_name: the database does not exist
     "42501",  # insufficient_privilege (e.g. CONNECT revoked)
 }
-# Poolers answer with a generic SQLSTATE (pgbouncer says 08P01 for everything) and libpq's
-# own errors have none, so the message is read too.
-_PERMANENT_MESSAGE = re.compile(
-    "|".join(
-        (
-            r"password authentication failed",
-            r"authentication failed",
-            r"no password supplied",
-            r"SCRAM",
-            r"database \".*\" does not exist",
-            r"no such database",
-            r"no such user",
-            r"Tenant or user not found",
-            r"certificate verify failed",
-            r"does not match host name",
-            r"root certificate file",
-            r"certificate .* does not exist",
-            r"server does not support SSL",
-            r"invalid (sslmode|connection option|URI|percent-encoded|integer value)",
-            r"missing \"=\"",
-            r"role \".*\" is not permitted to log in",
-        )
-    ),
-    re.IGNORECASE,
-)
 
 
 def classify(error: BaseException) -> FailureKind:
@@ -65,7 +40,7 @@ def classify(error: BaseException) -> FailureKind:
         return FailureKind.PERMANENT  # a conninfo libpq cannot use
     if isinstance(error, psycopg.Error) and error.sqlstate in _PERMANENT_SQLSTATES:
         return FailureKind.PERMANENT
-    if _PERMANENT_MESSAGE.search(str(error)):
+    if error_texts.PERMANENT.search(str(error)):
         return FailureKind.PERMANENT
     return FailureKind.TRANSIENT
 

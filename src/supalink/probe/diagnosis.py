@@ -1,15 +1,16 @@
 """Turning a failure into a diagnosis: what is wrong, and one line on what to do.
 
-libpq's and the poolers' error texts are matched here and nowhere else; the texts were taken
-from PostgreSQL 15, pgbouncer 1.18, libpq 18 and Supavisor's documented errors.
+The error texts it reads (libpq's, PostgreSQL's, the poolers') are named in
+`supalink.error_texts`; the wording of each diagnosis is here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from supalink import error_texts as said
+from supalink.error_texts import first_line, server_text
 from supalink.probe.network import TcpOutcome
 from supalink.probe.results import Diagnosis, DiagnosisKind, Remedy, StepName
 from supalink.probe.tlsinfo import TlsFinding, TlsVerdict
@@ -17,29 +18,6 @@ from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 
 Kind = DiagnosisKind
-_LIBPQ_PREFIX = re.compile(r"^connection to server (?:at|on) .*?failed: ", re.DOTALL)
-_SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s+")
-_DATABASE_MISSING = re.compile(r'^database "(?P<name>[^"]*)" does not exist|no such database')
-_ROLE_MISSING = re.compile(r'^role "[^"]*" does not exist')  # trust auth names a missing role
-_TOO_MANY = (
-    "too many clients already",  # PostgreSQL: every slot taken
-    "remaining connection slots are reserved",  # PostgreSQL: only superuser slots left
-    "too many connections",
-    "no more connections allowed",  # pgbouncer max_client_conn
-    "max client connections reached",  # Supavisor
-    "max clients reached",  # Supavisor session mode: "(EMAXCONNSESSION) max clients reached …"
-)
-_AUTH = (
-    "password authentication failed",  # PostgreSQL (also for a role that does not exist)
-    "sasl authentication failed",  # pgbouncer, wrong password or unknown user
-    "no password supplied",
-    "authentication failed",
-)
-_TLS = (
-    "certificate",
-    "ssl",
-    "tls",
-)
 SUPABASE_CA_HINT = (
     "download the CA certificate (Supabase: Database Settings, SSL Configuration) and give its path"
 )
@@ -65,22 +43,11 @@ class Attempt:
         return f"{self.host} port {self.port}"
 
 
-def server_text(message: str) -> str:
-    """The server's own words: libpq's 'connection to server … failed:' and FATAL: removed."""
-    text = _LIBPQ_PREFIX.sub("", message.strip())
-    return _SEVERITY.sub("", text).strip()
-
-
-def first_line(message: str) -> str:
-    return server_text(message).splitlines()[0] if message.strip() else ""
-
-
 def needs_tls_look(message: str) -> bool:
     """A certificate or handshake failure that the server's certificate can explain."""
-    text = message.lower()
-    if "root certificate file" in text or "does not support ssl" in text:
+    if said.says(message, said.MISSING_CA_FILE + said.NO_SSL):
         return False  # said plainly already
-    return any(word in text for word in _TLS)
+    return said.says(message, said.TLS_WORDS)
 
 
 def from_connect_error(message: str, phase: StepName, attempt: Attempt) -> Diagnosis | None:
@@ -121,7 +88,7 @@ def _missing_ca(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
 
 
 def _database_missing(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
-    missing = _DATABASE_MISSING.search(text)
+    missing = said.DATABASE_MISSING.search(text)
     name = missing["name"] if missing and missing["name"] is not None else attempt.database
     return Diagnosis(
         Kind.DATABASE_MISSING,
@@ -158,16 +125,16 @@ def _timeout(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
 
 # First match wins: the CA file rule sits before the database one ("… does not exist").
 _RULES: tuple[tuple[Callable[[str], bool], Callable[[str, StepName, Attempt], Diagnosis]], ...] = (
-    (_any("tenant or user not found"), _tenant),
-    (_any(*_TOO_MANY), _too_many),
-    (_any("root certificate file"), _missing_ca),
-    (_any("pg_hba.conf"), _hba),
-    (lambda lower: _DATABASE_MISSING.search(lower) is not None, _database_missing),
-    (lambda lower: _ROLE_MISSING.search(lower) is not None, _auth),
-    (_any(*_AUTH), _auth),
-    (_any("does not support ssl"), _no_ssl),
-    (_any("connection refused"), _refused),
-    (_any("timeout expired"), _timeout),
+    (_any(*said.TENANT_NOT_FOUND), _tenant),
+    (_any(*said.TOO_MANY_CLIENTS), _too_many),
+    (_any(*said.MISSING_CA_FILE), _missing_ca),
+    (_any(*said.HBA_REFUSED), _hba),
+    (lambda lower: said.DATABASE_MISSING.search(lower) is not None, _database_missing),
+    (lambda lower: said.ROLE_MISSING.search(lower) is not None, _auth),
+    (_any(*said.AUTH_FAILED), _auth),
+    (_any(*said.NO_SSL), _no_ssl),
+    (_any(*said.REFUSED), _refused),
+    (_any(*said.TIMED_OUT), _timeout),
 )
 
 
@@ -181,7 +148,7 @@ def tenant_not_found(attempt: Attempt, text: str) -> Diagnosis:
 
 
 def auth_failed(attempt: Attempt, text: str) -> Diagnosis:
-    if "no password supplied" in text.lower():
+    if said.says(text, said.NO_PASSWORD):
         return Diagnosis(
             Kind.AUTH_FAILED,
             f"the server asks for a password for {attempt.user}, and none was given",

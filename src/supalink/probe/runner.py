@@ -19,6 +19,7 @@ from typing import NoReturn
 from psycopg.conninfo import make_conninfo
 from psycopg.pq.abc import PGconn
 
+from supalink.error_texts import first_line
 from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.probe import diagnosis as diagnose
@@ -252,7 +253,7 @@ class Probe:
             elif phase is StepName.TCP:
                 outcome, reason = await tcp_check(attempt.address, attempt.port, look)
                 found = diagnose.from_tcp_outcome(outcome, reason, failure.message, attempt)
-        self._fail(diagnose.first_line(failure.message), found or diagnose.unknown(failure.message))
+        self._fail(first_line(failure.message), found or diagnose.unknown(failure.message))
 
     async def _query(self, attempt: Attempt, pgconn: PGconn) -> None:
         loop = asyncio.get_running_loop()
@@ -271,9 +272,7 @@ class Probe:
                     diagnose.timeout(StepName.QUERY, attempt, self.timeout),
                 )
             found = diagnose.from_connect_error(failure.message, StepName.QUERY, attempt)
-            self._fail(
-                diagnose.first_line(failure.message), found or diagnose.unknown(failure.message)
-            )
+            self._fail(first_line(failure.message), found or diagnose.unknown(failure.message))
         self._server = facts
         version = facts.version.split(" on ", 1)[0].split(",", 1)[0]
         self._pass(f"{version}; current_user {facts.user}; now() {facts.now}", None)

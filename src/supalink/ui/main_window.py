@@ -349,15 +349,13 @@ class MainWindow(QMainWindow):
         if password is None:
             return
 
+        target = Target.from_profile(profile, password)
+
         def current_target() -> Target:
             # After "password authentication failed" the person may have saved a new one.
-            return Target.from_profile(
-                profile, self.context.repository.password_value(profile.name)
-            )
+            return target.with_password(self.context.repository.password_value(profile.name))
 
-        self.context.monitors.open(
-            profile.name, Target.from_profile(profile, password), current_target=current_target
-        )
+        self.context.monitors.open(profile.name, target, current_target=current_target)
 
     def _ask_password(self, name: str) -> str | None:
         """For a profile saved without its password: asked once, kept for this session."""

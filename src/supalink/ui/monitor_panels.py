@@ -26,9 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.monitor.health import Health, HealthReport
-from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
-from supalink.monitor.stats import StatsSample
+from supalink.monitor import COMPUTE_SIZES, Health, HealthReport, ServerSnapshot, StatsSample
 from supalink.ui.stats_chart import StatsChart
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
 from supalink.ui.theme import Tone, color_text, palette_is_dark, toned

@@ -24,15 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import UsageError
-from supalink.profiles.model import (
+from supalink.profiles import (
     DEFAULT_APPLICATION_NAME,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_SSLMODE,
+    REGIONS,
     SSL_MODES,
+    Mode,
     Profile,
+    build_uri,
+    parse_uri,
 )
-from supalink.profiles.supabase import REGIONS, Mode
-from supalink.profiles.uris import build_uri, parse_uri
 from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
 from supalink.ui.theme import Tone, toned
 

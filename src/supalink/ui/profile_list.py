@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.profiles.settings import ProfileRecord
+from supalink.profiles import ProfileRecord
 from supalink.ui.theme import RoomyRows
 
 

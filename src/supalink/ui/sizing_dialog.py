@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.monitor.server_view import COMPUTE_SIZES
-from supalink.monitor.sizing import DEFAULT_BUFFER, advise
-from supalink.profiles.supabase import Mode
+from supalink.monitor import COMPUTE_SIZES, DEFAULT_BUFFER, advise
+from supalink.profiles import Mode
 from supalink.ui.profile_form import MODE_LABELS
 
 VERDICT_COLORS = {"ok": "#2f9e6f", "tight": "#d9822b", "over": "#d9534f"}

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.files import atomic_write_bytes
-from supalink.profiles.model import Profile
-from supalink.profiles.snippets import snippets
+from supalink.profiles import Profile, snippets
 
 SUFFIXES = {"dotenv": ".env", "node": ".mjs", "python": ".py", "psql": ".sh"}
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from supalink.monitor.stats import StatsSample
+from supalink.monitor import StatsSample
 from supalink.ui.theme import ACCENT
 
 # (attribute, legend label, colour, dashed): colours that read on dark and light alike.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-from supalink.monitor.health import Health
+from supalink.monitor import Health
 
 HEALTH_COLORS: dict[Health, str] = {
     Health.HEALTHY: "#3ecf8e",  # Supabase green, as the theme's accent

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from supalink.monitor.health import Health
+from supalink.monitor import Health
 from supalink.ui.status_light import HEALTH_LABELS, light_icon, worst
 
 if TYPE_CHECKING:
