@@ -148,18 +148,18 @@ def run_show(args: argparse.Namespace) -> int:
     import json
 
     from supalink.logs import SecretMasker
-    from supalink.mcp import MISSING, document_secrets, load_document, read_config
+    from supalink.mcp import MISSING, EntryMissing, document_secrets, load_document, read_config
 
     client, path = _target(args)
     data = read_config(path)
     if data is None:
-        raise SupalinkError(f"no config file at {path}")
+        raise EntryMissing(path, args.server_name, no_file=True)
     document = load_document(path, data)
     shown: Any = document.servers(client.root_key)
     if args.server_name is not None:
         shown = document.member(client.root_key, args.server_name)
         if shown is MISSING:
-            raise SupalinkError(f"no {args.server_name!r} entry in {path}")
+            raise EntryMissing(path, args.server_name, no_file=False)
     masker = SecretMasker()
     for secret in document_secrets(data):
         masker.add_secret(secret)
@@ -178,19 +178,17 @@ def _read_uri(value: str) -> str:
 
 def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
     """The entry to write, the secrets it holds, and what to warn about."""
+    from supalink.commands.saved import saved_target, user_repository
     from supalink.mcp import entry_for_profile, entry_for_uri, uri_target
-    from supalink.paths import AppPaths
-    from supalink.profiles import Target, open_repository
 
     if args.profile is None:
         if args.server is not None:
             raise UsageError("--server goes with --template keyring and --profile")
         return entry_for_uri(uri_target(_read_uri(args.uri), args.sslrootcert), args.template)
-    repository = open_repository(AppPaths.for_user())
-    profile = repository.load(args.profile).profile
+    repository = user_repository()
     password = repository.password(args.profile)
     return entry_for_profile(
-        Target.from_profile(profile, password.value if password else None),
+        saved_target(repository, args.profile),
         password_in_keyring=password is not None and password.in_keyring,
         template=args.template,
         server=args.server,

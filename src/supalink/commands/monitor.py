@@ -71,16 +71,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace) -> Target:
     """The URI given, or the saved profile with its password from the keyring."""
-    from supalink.paths import AppPaths
-    from supalink.profiles import Target, open_repository
+    from supalink.commands.saved import saved_target, user_repository
+    from supalink.profiles import Target
 
     if args.uri is not None:
         ca = args.sslrootcert.resolve() if args.sslrootcert else None
         return Target.from_conninfo(args.uri, sslrootcert=ca)
-    repository = open_repository(AppPaths.for_user())
-    return Target.from_profile(
-        repository.load(args.name).profile, repository.password_value(args.name)
-    )
+    return saved_target(user_repository(), args.name)
 
 
 async def _monitor(
@@ -182,7 +179,11 @@ def describe_event(event: Event) -> str:
     elif kind == "reconnected":
         text = f"{data['source']} reconnected after {data['away_seconds']:.1f} s"
     elif kind == "gap":
-        text = f"gap: not listening on {', '.join(data['channels'])} for {data['seconds']:.1f} s"
+        because = f" ({data['reason']})" if data["reason"] else ""
+        text = (
+            f"gap: not listening on {', '.join(data['channels'])} "
+            f"for {data['seconds']:.1f} s{because}"
+        )
     elif kind == "error":
         severity = "not retrying" if data["permanent"] else "retrying"
         text = f"{data['source']} error ({severity}): {data['message']}"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from supalink.commands.output import print_record
 from supalink.commands.profile_options import add_connection_options, profile_from_options
+from supalink.commands.saved import user_repository
 from supalink.commands.secret_input import read_password_stdin
 from supalink.errors import UsageError
 from supalink.logs import MASK
 
 if TYPE_CHECKING:
-    from supalink.profiles import ProfileRepository, SavedProfile
+    from supalink.profiles import SavedProfile
 
 
 def register(subparsers: Any) -> None:
@@ -55,16 +55,6 @@ def register(subparsers: Any) -> None:
     rename.set_defaults(run=run_rename)
 
 
-def _repository() -> ProfileRepository:
-    from supalink.paths import AppPaths
-    from supalink.profiles import open_repository
-
-    repository = open_repository(AppPaths.for_user())
-    if repository.notice:
-        print(f"supalink: {repository.notice}", file=sys.stderr)
-    return repository
-
-
 def run_add(args: argparse.Namespace) -> int:
     from supalink.profiles import DEFAULT_SSLMODE, Profile, parse_uri
 
@@ -90,7 +80,7 @@ def run_add(args: argparse.Namespace) -> int:
         profile = profile_from_options(args.name, args)
     if args.password_stdin:
         password = read_password_stdin()
-    repository = _repository()
+    repository = user_repository()
     record = repository.save(
         profile.validated(), password, save_password=not args.no_save_password, replace=args.replace
     )
@@ -127,7 +117,7 @@ def _summary(saved: SavedProfile, *, reveal: bool) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    records = _repository().records()
+    records = user_repository().records()
     rows = [
         {
             "name": record.profile.name,
@@ -152,17 +142,17 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print_record(_summary(_repository().load(args.name), reveal=args.reveal), as_json=args.json)
+    print_record(_summary(user_repository().load(args.name), reveal=args.reveal), as_json=args.json)
     return 0
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    _repository().remove(args.name)
+    user_repository().remove(args.name)
     print(f"removed profile {args.name!r} and its keyring entries")
     return 0
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    _repository().rename(args.name, args.new_name)
+    user_repository().rename(args.name, args.new_name)
     print(f"renamed profile {args.name!r} to {args.new_name!r}")
     return 0

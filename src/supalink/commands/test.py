@@ -51,21 +51,17 @@ def _target(args: argparse.Namespace) -> Target:
     from supalink.commands.secret_input import read_password_stdin
     from supalink.profiles import Target
 
-    password: str | None
     if args.uri is not None:
         from supalink.profiles import parse_uri
 
         parsed = parse_uri(args.uri)
-        profile, password = parsed.profile, parsed.password
+        target = Target.from_profile(parsed.profile, parsed.password)
     else:
-        from supalink.paths import AppPaths
-        from supalink.profiles import open_repository
+        from supalink.commands.saved import saved_target, user_repository
 
-        repository = open_repository(AppPaths.for_user())
-        if repository.notice:
-            print(f"supalink: {repository.notice}", file=sys.stderr)
-        profile = repository.load(args.name).profile
-        password = repository.password_value(args.name)
+        target = saved_target(user_repository(), args.name)
+    assert target.profile is not None
+    profile, password = target.profile, target.password
     if args.password_stdin:
         password = read_password_stdin()
     if args.sslrootcert:
