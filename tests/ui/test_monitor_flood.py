@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from supalink.app import freeze_loaded_objects
 from tests.monitor.conftest import Collector, channel_name, run, wait_until
 from tests.support.postgres import PostgresServer
-from tests.ui.monitor_support import live_window
+from tests.ui.monitor_support import live_window, model_payloads
 
 FLOOD = 100_000
 TICK_MS = 10
@@ -92,3 +92,46 @@ def test_a_flood_is_counted_exactly_while_the_loop_stays_responsive(
     assert seen["changes"]["inserts"] + seen["changes"]["resets"] <= seen["batches"]
     assert len(lags) > 20
     assert p99 < 250
+
+
+def test_a_pause_keeps_its_rows_while_a_flood_comes_in(
+    qtbot: Any, pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """The log holds a paused table's rows beyond its capacity (up to twice it): a flood
+    of 15,000 after 50 shown rows leaves them all in place, and resuming shows the end."""
+    channel = channel_name("paused")
+    flood = 15_000
+
+    async def send(first: int, last: int) -> None:
+        async with await psycopg.AsyncConnection.connect(pg.uri()) as sender:
+            await sender.execute(
+                "SELECT pg_notify(%s, i::text) FROM generate_series(%s::int, %s::int) AS i",
+                (channel, first, last),
+            )
+            await sender.commit()
+
+    async def scenario() -> dict[str, Any]:
+        async with live_window(qtbot, pg.uri(), channels=[channel]) as window:
+            panel, engine = window.notifications, window.engine
+            await send(1, 50)
+            await wait_until(lambda: len(panel.model) == 50, what="the first rows")
+            panel.pause_action.trigger()
+            await send(51, 50 + flood)
+            await wait_until(
+                lambda: f"paused, {flood:,} new" in panel.counts.text(), timeout=60, what="all"
+            )
+            paused = {
+                "rows": model_payloads(window),
+                "counts": panel.counts.text(),
+                "held": len(engine.log),
+            }
+            panel.pause_action.trigger()
+            last = panel.model.row_at(len(panel.model) - 1)
+            return {**paused, "resumed": len(panel.model), "last": last, "after": len(engine.log)}
+
+    seen = run(qasync_loop, scenario(), timeout=120)
+    assert seen["rows"] == [str(n) for n in range(1, 51)]
+    assert "let go" not in seen["counts"]
+    assert seen["held"] == 50 + flood  # beyond the capacity while paused...
+    assert seen["after"] == seen["resumed"] == 10_000  # ...and back to it on resume
+    assert seen["last"].payload == str(50 + flood)

@@ -108,10 +108,12 @@ def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
         r"\((server restart|connection lost)\) —",
         text,
     )
+    assert text.endswith(f" ({gap.reason}) —")  # the listener's reason, as it set it
     assert seen["gap_background"] == GAP_BACKGROUND
     assert seen["normal_background"] is None
     assert seen["detail"].startswith(f"Not listening for {gap.seconds:.3f} s")
     assert re.search(r"^Reason: (server restart|connection lost)$", seen["detail"], re.M)
+    assert f"\nReason: {gap.reason}\n" in seen["detail"]
     assert seen["down"][0] == "Down"
     assert seen["down"][1].startswith("Last error: ")
     statuses = seen["statuses"]

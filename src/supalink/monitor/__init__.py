@@ -15,6 +15,7 @@ from supalink.monitor.events import (
     LogRow,
     Notification,
     Reconnected,
+    matches,
 )
 from supalink.monitor.health import Health, HealthReport
 from supalink.monitor.listener import ListenerState
@@ -48,4 +49,5 @@ __all__ = [
     "StatsSample",
     "advise",
     "check_channel",
+    "matches",
 ]

@@ -244,12 +244,15 @@ class MonitorEngine:
         self.bus.publish(event)
 
     def _pool_failed(self, failure: Failure) -> None:
+        self.listener.note_outage(failure.message)  # it may say why the listener is away
         self.bus.publish(ErrorEvent("pool", failure.message, failure.permanent, failure.at))
 
     def _pool_recovered(self) -> None:
         self.health.check_soon()
 
     def _health_reported(self, report: HealthReport) -> None:
+        if report.error:
+            self.listener.note_outage(report.error)
         if report.status is Health.DOWN and self._pool_down_since is None:
             self._pool_down_since = report.at
             self.bus.publish(Disconnected("pool", report.error or "down", report.at))

@@ -2,6 +2,8 @@
 
 The log keeps the last N rows (notifications and gap markers) so memory stays flat over
 days, while its counters (total, per channel, evicted, rate) cover everything received.
+It is the one store of rows: the window's table is a view over it that reads rows by
+their sequence numbers, so a row is held once however many look at it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import json
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,12 +56,14 @@ class Notification:
 @dataclass(frozen=True, slots=True)
 class Gap:
     """The listener was not listening from `started_at` to `ended_at`: anything sent on
-    `channels` in between is lost (NOTIFY is not queued for absent listeners)."""
+    `channels` in between is lost (NOTIFY is not queued for absent listeners). `reason`
+    says why in a few words (error_texts.short_reason), as the listener understood it."""
 
     event: ClassVar[str] = "gap"
     started_at: float
     ended_at: float
     channels: tuple[str, ...]
+    reason: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -72,6 +76,7 @@ class Gap:
             "ended_at": iso_time(self.ended_at),
             "seconds": round(self.seconds, 3),
             "channels": list(self.channels),
+            "reason": self.reason,
         }
 
 
@@ -147,8 +152,27 @@ LogRow = Notification | Gap
 CSV_COLUMNS = ("kind", "time", "channel", "pid", "payload")
 
 
+def matches(row: LogRow, text: str, channels: Collection[str] | None = None) -> bool:
+    """The notification filter: the channel or the payload contains `text`, ignoring case,
+    and the channel is one of `channels` (when given). Gap markers always stay, as a gap
+    hides rows of every channel."""
+    if isinstance(row, Gap):
+        return True
+    if channels is not None and row.channel not in channels:
+        return False
+    needle = text.casefold()
+    return not needle or needle in row.payload.casefold() or needle in row.channel.casefold()
+
+
 class EventLog:
-    """The last `capacity` notifications and gap markers, with counters over all of them."""
+    """The last `capacity` notifications and gap markers, with counters over all of them.
+
+    Each row gets a sequence number as it comes (the first 0, then one more each): the
+    rows held are `first_seq` up to `next_seq`, and `row(seq)` reads one in O(1), so a
+    view can name rows by number and learn what was let go by comparing numbers. A view
+    may `pin` a number (a paused table): rows from it on are then kept beyond `capacity`,
+    up to twice it, so a pause forgotten during a flood cannot grow memory without end.
+    """
 
     RATE_WINDOW = 10  # seconds of per-second counts kept for the rate
 
@@ -156,7 +180,11 @@ class EventLog:
         self, capacity: int = 10_000, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.capacity = capacity
-        self._rows: deque[LogRow] = deque(maxlen=capacity)
+        # A list read from `_start`, compacted now and then: O(1) reads and evictions.
+        self._rows: list[LogRow] = []
+        self._start = 0
+        self._first = 0  # the number of the oldest row held (next_seq when empty)
+        self._pin: int | None = None
         self._clock = clock
         self.total = 0  # notifications ever received
         self.gaps = 0
@@ -165,17 +193,49 @@ class EventLog:
         self._buckets: deque[list[int]] = deque(maxlen=self.RATE_WINDOW)  # [second, count]
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._rows) - self._start
 
     def __iter__(self) -> Iterator[LogRow]:
-        return iter(self._rows)
+        return iter(self.rows())
 
-    def rows(self) -> list[LogRow]:
-        return list(self._rows)
+    @property
+    def first_seq(self) -> int:
+        """The number of the oldest row held; next_seq when none is."""
+        return self._first
+
+    @property
+    def next_seq(self) -> int:
+        """The number the next row will get."""
+        return self._first + len(self._rows) - self._start
+
+    def row(self, seq: int) -> LogRow | None:
+        """The row numbered `seq`; None when it is not held (let go, or not yet come)."""
+        index = seq - self._first
+        if 0 <= index < len(self._rows) - self._start:
+            return self._rows[self._start + index]
+        return None
+
+    def rows(self, first: int | None = None, stop: int | None = None) -> list[LogRow]:
+        """The rows numbered `first` up to `stop` that are held; all of them by default."""
+        begin = self._start + (0 if first is None else max(0, first - self._first))
+        if stop is None:
+            return self._rows[begin:]
+        return self._rows[begin : max(begin, self._start + stop - self._first)]
+
+    @property
+    def pinned(self) -> int | None:
+        return self._pin
+
+    def pin(self, seq: int) -> None:
+        """Keep the rows numbered `seq` and later (a paused view's), up to twice the
+        capacity in all: beyond that the oldest go, pinned or not. One pin at a time."""
+        self._pin = seq
+
+    def unpin(self) -> None:
+        self._pin = None
+        self._trim()
 
     def append(self, row: LogRow) -> None:
-        if len(self._rows) == self.capacity:
-            self.evicted += 1
         self._rows.append(row)
         if isinstance(row, Notification):
             self.total += 1
@@ -187,6 +247,7 @@ class EventLog:
                 self._buckets.append([second, 1])
         else:
             self.gaps += 1
+        self._trim()
 
     def extend(self, notifications: Sequence[Notification]) -> None:
         """append() for a run of notifications (the listener's slice of a flood): the same
@@ -194,7 +255,6 @@ class EventLog:
         count = len(notifications)
         if not count:
             return
-        self.evicted += max(0, len(self._rows) + count - self.capacity)
         self._rows.extend(notifications)
         self.total += count
         self.per_channel.update(notification.channel for notification in notifications)
@@ -203,6 +263,21 @@ class EventLog:
             self._buckets[-1][1] += count
         else:
             self._buckets.append([second, count])
+        self._trim()
+
+    def _trim(self) -> None:
+        held = len(self._rows) - self._start
+        keep = self.capacity
+        if self._pin is not None:
+            keep = min(max(keep, self._first + held - self._pin), 2 * self.capacity)
+        excess = held - keep
+        if excess > 0:
+            self.evicted += excess
+            self._first += excess
+            self._start += excess
+            if self._start >= self.capacity:
+                del self._rows[: self._start]
+                self._start = 0
 
     def rate(self) -> float:
         """Notifications per second over the last complete second."""
@@ -216,34 +291,24 @@ class EventLog:
 
     def clear(self) -> None:
         """Empty the view; the counters keep covering everything received."""
-        self._rows.clear()
+        self._first = self.next_seq
+        self._rows = []
+        self._start = 0
 
     def filtered(self, text: str = "", channels: Iterable[str] | None = None) -> list[LogRow]:
-        """Rows whose channel or payload contains `text` (case-insensitive), on `channels`.
-        Gap markers stay in a filtered view: a gap hides rows of every channel."""
+        """Rows that `matches` the text and the channels, gap markers included."""
         wanted = set(channels) if channels is not None else None
-        needle = text.casefold()
-        found: list[LogRow] = []
-        for row in self._rows:
-            if isinstance(row, Gap) or _matches(row, needle, wanted):
-                found.append(row)
-        return found
+        return [row for row in self.rows() if matches(row, text, wanted)]
 
     def export_jsonl(self, path: Path, rows: Iterable[LogRow] | None = None) -> int:
-        data = to_jsonl(self._rows if rows is None else rows)
+        data = to_jsonl(self.rows() if rows is None else rows)
         atomic_write_bytes(path, data)
         return data.count(b"\n")
 
     def export_csv(self, path: Path, rows: Iterable[LogRow] | None = None) -> int:
-        rows = list(self._rows if rows is None else rows)
+        rows = self.rows() if rows is None else list(rows)
         atomic_write_bytes(path, to_csv(rows))
         return len(rows)
-
-
-def _matches(row: Notification, needle: str, wanted: set[str] | None) -> bool:
-    if wanted is not None and row.channel not in wanted:
-        return False
-    return not needle or needle in row.payload.casefold() or needle in row.channel.casefold()
 
 
 def to_jsonl(rows: Iterable[LogRow]) -> bytes:
@@ -261,5 +326,7 @@ def to_csv(rows: Iterable[LogRow]) -> bytes:
             )
         else:
             note = f"not listening for {row.seconds:.3f} s, until {iso_time(row.ended_at)}"
+            if row.reason:
+                note += f" ({row.reason})"
             writer.writerow(("gap", iso_time(row.started_at), ",".join(row.channels), "", note))
     return buffer.getvalue().encode()

@@ -4,7 +4,9 @@ The connection is watched three ways: the socket (a closed connection wakes the 
 at once), TCP keepalives, and the guide's `SELECT 1` every 60 s, so a silently dead one
 is found too. After a drop it reconnects with backoff capped at a couple of seconds (so
 it is back within 5 s of the server returning), LISTENs again and records the time it
-was away as a gap: NOTIFY is not queued for absent listeners.
+was away as a gap: NOTIFY is not queued for absent listeners. The gap says why in a few
+words, from what the lost connection said and what was heard while away (its own
+reconnect attempts, and the pool and the health check through `note_outage`).
 
 The socket is read directly (`pgconn.consume_input()` when the loop says it is
 readable) rather than through `AsyncConnection.notifies()`, which wakes ten times a
@@ -27,6 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import pq, sql
 
+from supalink import error_texts
 from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
 from supalink.monitor.connections import Connection, close_quietly, run_bounded
@@ -114,6 +117,7 @@ class Listener:
         self._retry = asyncio.Event()
         self._waker: asyncio.Future[bool] | None = None
         self._down_since: float | None = None
+        self._reason: str | None = None  # why the listener is away, for the gap
         self._pooler_checked = False
         self._reported = False
         self._backoff = Backoff(settings.reconnect_initial_delay, settings.reconnect_max_delay)
@@ -140,6 +144,17 @@ class Listener:
             self._pooler_checked = False
         self._retry.set()
         self._poke()
+
+    def note_outage(self, message: str) -> None:
+        """Another failure heard while the listener is away can say more about why: over
+        TLS the listener only sees its socket close, while the pool hears "the database
+        system is shutting down". A message that means a restart makes the gap say so;
+        any other, or any message while listening, changes nothing."""
+        if (
+            self._down_since is not None
+            and error_texts.loss_reason(message) == error_texts.SERVER_RESTART
+        ):
+            self._reason = error_texts.SERVER_RESTART
 
     def _poke(self) -> None:
         self._changed.set()
@@ -175,6 +190,7 @@ class Listener:
         except (psycopg.Error, OSError, TimeoutError) as error:
             failure = failure_of(error, self._masker, self._clock())
             if not failure.permanent:
+                self.note_outage(failure.message)
                 if not self._reported:  # one error event per outage, not one per attempt
                     self._reported = True
                     self._report_error(failure.message, permanent=False)
@@ -237,8 +253,9 @@ class Listener:
         if self._down_since is not None:
             now = self._clock()
             self._on_event(Reconnected(SOURCE, now, now - self._down_since))
-            self._on_event(Gap(self._down_since, now, tuple(listening)))
+            self._on_event(Gap(self._down_since, now, tuple(listening), self._reason))
             self._down_since = None
+            self._reason = None
         self._on_event(Listening(tuple(listening), pid, self._clock()))
         log.info("listening on %d channel(s)", len(listening))
 
@@ -335,6 +352,7 @@ class Listener:
         self._down_since = self._clock()
         self._reported = True  # the Disconnected event says it; failed attempts add nothing
         message = describe(error, self._masker)
+        self._reason = error_texts.short_reason(message)
         log.warning("listener lost its connection: %s", message)
         self.state = ListenerState.RECONNECTING
         self._on_event(Disconnected(SOURCE, message, self._down_since))

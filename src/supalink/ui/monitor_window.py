@@ -31,21 +31,22 @@ from PySide6.QtWidgets import (
 
 from supalink.errors import SupalinkError
 from supalink.logs import route_library_logs
-from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
-from supalink.monitor.events import (
+from supalink.monitor import (
+    STOP_TIMEOUT,
     Disconnected,
     ErrorEvent,
     Event,
     Gap,
+    Health,
+    HealthReport,
+    ListenerState,
     Listening,
-    LogRow,
+    MonitorEngine,
     Notification,
     Reconnected,
+    ServerSnapshot,
+    StatsSample,
 )
-from supalink.monitor.health import Health, HealthReport
-from supalink.monitor.listener import ListenerState
-from supalink.monitor.server_view import ServerSnapshot
-from supalink.monitor.stats import StatsSample
 from supalink.profiles import Target
 from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel
 from supalink.ui.notifications_panel import NotificationsPanel
@@ -233,23 +234,20 @@ class MonitorWindow(QMainWindow):
 
     # ----- events -------------------------------------------------------------------------
     def _on_batch(self, batch: Sequence[Event]) -> None:
-        rows: list[LogRow] = []
         stats: StatsSample | None = None
         health: HealthReport | None = None
         server: ServerSnapshot | None = None
         for event in batch:
             # Exact types, the commonest first: a flood brings 100,000 notifications.
-            if type(event) is Notification:
-                rows.append(event)
-            elif type(event) is StatsSample:
+            # Rows (notifications, gaps) are in the engine's log: the table reads them there.
+            if type(event) is Notification or type(event) is Gap:
+                continue
+            if type(event) is StatsSample:
                 stats = event
             elif type(event) is HealthReport:
                 health = event
             elif type(event) is ServerSnapshot:
                 server = event
-            elif type(event) is Gap:
-                rows.append(event)
-                self.notifications.remember_gap(event)
             else:
                 self._on_event(event)
         if stats is not None:
@@ -259,7 +257,7 @@ class MonitorWindow(QMainWindow):
             self._show_health(health)
         if server is not None:
             self.server_panel.show_snapshot(server)
-        self.notifications.show_rows(rows)
+        self.notifications.show_new_rows()
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, Listening):
@@ -267,15 +265,12 @@ class MonitorWindow(QMainWindow):
         elif isinstance(event, Disconnected):
             if event.source == "listener":
                 self.notifications.listener_disconnected(event.error)
-            else:
-                self.notifications.outage_message(event.error)
             self.show_message(f"{event.source.title()} disconnected: {event.error}")
         elif isinstance(event, Reconnected):
             self.show_message(
                 f"{event.source.title()} reconnected after {event.away_seconds:.1f} s"
             )
         elif isinstance(event, ErrorEvent):
-            self.notifications.outage_message(event.message)
             if event.permanent:
                 self._permanent_failure(event.source, event.message)
             else:
@@ -288,8 +283,6 @@ class MonitorWindow(QMainWindow):
 
     def _show_health(self, report: HealthReport) -> None:
         self.health_bar.show_report(report)
-        if report.error:
-            self.notifications.outage_message(report.error)
         if report.latency_ms is not None:
             detail = f"SELECT 1 in {report.latency_ms:.1f} ms"
         else:

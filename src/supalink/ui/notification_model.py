@@ -1,22 +1,29 @@
-"""The notification table's model: the rows of the engine's ring that pass the filter.
+"""The notification table's model: a view over the engine's log (supalink.monitor.EventLog).
 
-It is fed in batches (the engine delivers at most ten a second), each one a single
-remove-from-the-top and insert-at-the-bottom, so a flood costs one repaint per batch and
-never a model reset per notification. Only a new filter, a clear or the end of a pause
-reloads it whole.
+The log holds the rows; the model holds only which of them it shows, by sequence number:
+a range when unfiltered, the matching numbers when filtered. It catches up once per batch
+(the engine delivers at most ten a second) with one remove-from-the-top for what the log
+let go and one insert-at-the-bottom for what it gained, so a flood costs one repaint per
+batch and never a model reset per notification. Only a new filter, a clear, the end of a
+pause or a batch larger than the log reloads it whole. A pause pins the log, so the rows
+shown stay while the flood goes on (up to the log's bound, counted in `paused_dropped`).
+
+Between two batches the log may already have let go of rows the table still lists (more
+than the log holds arrived in a tenth of a second); those read as empty until the next
+batch removes them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from supalink.monitor.events import Gap, LogRow, Notification
+from supalink.monitor import EventLog, Gap, LogRow, Notification, matches
 
 COLUMNS = ("Time", "Channel", "Sender PID", "Payload")
 GAP_TEXT_COLUMN = 1  # a gap row's text starts here and spans the columns after it
@@ -25,43 +32,15 @@ GAP_BACKGROUND = QColor(240, 160, 32, 70)  # translucent amber: reads on dark an
 Index = QModelIndex | QPersistentModelIndex
 TEXT_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole)
 
-RESTART = "server restart"
-# What a disconnect message usually means, in a few words for the gap row.
-_REASONS = (
-    ("administrator command", RESTART),
-    ("shutting down", RESTART),
-    ("starting up", RESTART),
-    ("closed unexpectedly", "connection lost"),
-    ("server closed the connection", "connection lost"),
-    ("did not answer", "connection went silent"),
-    ("connection refused", "server unreachable"),
-)
-
-
-def short_reason(message: str) -> str:
-    lowered = message.lower()
-    for needle, reason in _REASONS:
-        if needle in lowered:
-            return reason
-    return message if len(message) <= 60 else message[:59] + "…"
-
-
-def matches(row: LogRow, needle: str) -> bool:
-    """The engine's filter rule (EventLog.filtered): channel or payload contains the text,
-    case-insensitively; gap markers always stay, as a gap hides rows of every channel."""
-    if isinstance(row, Gap) or not needle:
-        return True
-    return needle in row.channel.casefold() or needle in row.payload.casefold()
-
 
 def clock_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).strftime("%H:%M:%S.%f")[:-3]
 
 
-def gap_text(gap: Gap, reason: str | None) -> str:
+def gap_text(gap: Gap) -> str:
     """The gap row's text, in its channel cell; the view spans it over the cells after."""
     on = f" on {', '.join(gap.channels)}" if gap.channels else ""
-    because = f" ({reason})" if reason else ""
+    because = f" ({gap.reason})" if gap.reason else ""
     return f"— not listening{on} for {gap.seconds:.1f} s{because} —"
 
 
@@ -81,75 +60,148 @@ def _one_line(text: str) -> str:
 
 
 class NotificationModel(QAbstractTableModel):
-    def __init__(self, capacity: int, parent: QObject | None = None) -> None:
+    def __init__(self, log: EventLog, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.capacity = capacity
+        self.log = log
         self.filter_text = ""
-        # A list read from `_start`, compacted now and then: O(1) indexing and eviction.
-        self._rows: list[LogRow] = []
+        self.paused = False
+        self.paused_dropped = 0  # rows shown in this pause that the log had to let go
+        # The sequence numbers looked at, [_from, _next): all of them shown when
+        # unfiltered; filtered, the matching ones are listed in `_seqs` from `_start`
+        # (read from an offset and compacted now and then: O(1) reads and evictions).
+        self._from = self._next = log.first_seq
+        self._seqs: list[int] | None = None
         self._start = 0
-        self._reasons: dict[Gap, str] = {}
         self._italic = QFont()
         self._italic.setItalic(True)
+        self._load()
 
-    # ----- feeding ----------------------------------------------------------------------
-    def extend(self, rows: Sequence[LogRow]) -> None:
-        """Rows the engine just appended to its ring, in order."""
-        needle = self.filter_text.casefold()
-        new = [row for row in rows if matches(row, needle)] if needle else list(rows)
-        if not new:
-            return
-        if len(new) >= self.capacity:
-            self.reload(new[-self.capacity :])
-            return
-        overflow = len(self) + len(new) - self.capacity
-        if overflow > 0:
-            self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
-            for row in self._rows[self._start : self._start + overflow]:
-                if isinstance(row, Gap):
-                    self._reasons.pop(row, None)
-            self._start += overflow
-            if self._start >= self.capacity:
-                del self._rows[: self._start]
+    # ----- following the log ------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Catch up with the log (once per batch); True when rows came or went. Paused,
+        only what the log had to let go leaves."""
+        first = self.log.first_seq
+        if self._next < first and not self.paused:
+            self.reload()  # more came than the log holds: nothing shown stays
+            return True
+        removed = self._drop_before(first)
+        if self.paused:
+            return removed
+        return self._take_up_to(self.log.next_seq) or removed
+
+    def _drop_before(self, first: int) -> bool:
+        if first <= self._from:
+            return False
+        if self._seqs is None:
+            gone = min(first, self._next) - self._from
+        else:
+            gone = bisect_left(self._seqs, first, self._start) - self._start
+        if gone:
+            self.beginRemoveRows(QModelIndex(), 0, gone - 1)
+        self._from = min(first, self._next)
+        if self._seqs is not None:
+            self._start += gone
+            if self._start >= self.log.capacity:
+                del self._seqs[: self._start]
                 self._start = 0
+        if gone:
             self.endRemoveRows()
-        first = len(self)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        self._rows.extend(new)
-        self.endInsertRows()
+            if self.paused:
+                self.paused_dropped += gone
+        return gone > 0
 
-    def reload(self, rows: Iterable[LogRow]) -> None:
-        """Show exactly `rows` (already filtered), e.g. after the filter changed."""
+    def _take_up_to(self, stop: int) -> bool:
+        start = self._next
+        if stop <= start:
+            return False
+        if self._seqs is None:
+            shown = len(self)
+            self.beginInsertRows(QModelIndex(), shown, shown + stop - start - 1)
+            self._next = stop
+            self.endInsertRows()
+            return True
+        new = self._matching(start, stop)
+        self._next = stop
+        if not new:
+            return False
+        shown = len(self)
+        self.beginInsertRows(QModelIndex(), shown, shown + len(new) - 1)
+        self._seqs.extend(new)
+        self.endInsertRows()
+        return True
+
+    def _matching(self, start: int, stop: int) -> list[int]:
+        needle = self.filter_text.casefold()
+        rows = self.log.rows(start, stop)
+        return [
+            seq for seq, row in zip(range(start, stop), rows, strict=True) if matches(row, needle)
+        ]
+
+    def reload(self) -> None:
+        """Show the log's rows that pass the filter afresh (paused: of those looked at)."""
         self.beginResetModel()
-        self._rows = list(rows)[-self.capacity :]
-        self._start = 0
-        kept = {row for row in self._rows if isinstance(row, Gap)}
-        self._reasons = {gap: why for gap, why in self._reasons.items() if gap in kept}
+        self._load()
         self.endResetModel()
 
-    def set_filter(self, text: str, source: Iterable[LogRow]) -> None:
-        self.filter_text = text
-        needle = text.casefold()
-        self.reload(row for row in source if matches(row, needle))
+    def _load(self) -> None:
+        start = self.log.first_seq
+        stop = self.log.next_seq
+        if self.paused:
+            start, stop = max(start, self._from), self._next
+        self._from, self._next = start, max(start, stop)
+        self._seqs = self._matching(start, self._next) if self.filter_text else None
+        self._start = 0
 
-    def remember_gap(self, gap: Gap, reason: str) -> None:
-        """Why the listener was away, shown in the gap's row."""
-        self._reasons[gap] = reason
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.reload()
+
+    def set_paused(self, paused: bool) -> None:
+        """Paused, the rows shown stay (the log is pinned) and new ones wait; resumed,
+        the table shows the log again."""
+        if paused == self.paused:
+            return
+        self.paused = paused
+        if paused:
+            self.paused_dropped = 0
+            self._pin()
+        else:
+            self.log.unpin()
+            self.reload()
+
+    def _pin(self) -> None:
+        if self._from < self._next:
+            self.log.pin(self._from)
+        else:
+            self.log.unpin()  # nothing shown: nothing to hold
+
+    def clear(self) -> None:
+        """Empty the rows, the log's too; its counters keep counting."""
+        self.log.clear()
+        self.reload()
+        if self.paused:
+            self._pin()
 
     # ----- reading ----------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._rows) - self._start
+        if self._seqs is None:
+            return self._next - self._from
+        return len(self._seqs) - self._start
 
     def rows(self) -> list[LogRow]:
-        return self._rows[self._start :]
+        """The rows shown, in order (those the log still holds)."""
+        if self._seqs is None:
+            return self.log.rows(self._from, self._next)
+        first, row = self.log.first_seq, self.log.row
+        held = (row(seq) for seq in self._seqs[self._start :] if seq >= first)
+        return [found for found in held if found is not None]
 
     def row_at(self, row: int) -> LogRow | None:
-        if 0 <= row < len(self):
-            return self._rows[self._start + row]
-        return None
-
-    def gap_reason(self, gap: Gap) -> str | None:
-        return self._reasons.get(gap)
+        if not 0 <= row < len(self):
+            return None
+        if self._seqs is None:
+            return self.log.row(self._from + row)
+        return self.log.row(self._seqs[self._start + row])
 
     # ----- Qt -----------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -182,7 +234,7 @@ class NotificationModel(QAbstractTableModel):
     def _texts(self, row: LogRow) -> tuple[str, str, str, str]:
         if isinstance(row, Notification):
             return (clock_time(row.received_at), row.channel, str(row.pid), _one_line(row.payload))
-        return (clock_time(row.started_at), gap_text(row, self._reasons.get(row)), "", "")
+        return (clock_time(row.started_at), gap_text(row), "", "")
 
     def _gap_style(self, gap: Gap, role: int) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -206,7 +258,7 @@ def _tooltip(row: Notification, column: int) -> str | None:
     return None
 
 
-def describe_row(row: LogRow, reason: str | None = None) -> str:
+def describe_row(row: LogRow) -> str:
     """The detail pane's text for a row."""
     if isinstance(row, Notification):
         when = datetime.fromtimestamp(row.received_at).isoformat(sep=" ", timespec="milliseconds")
@@ -222,8 +274,8 @@ def describe_row(row: LogRow, reason: str | None = None) -> str:
         f"To:   {end}",
         f"Channels: {', '.join(row.channels) or '(none)'}",
     ]
-    if reason:
-        lines.append(f"Reason: {reason}")
+    if row.reason:
+        lines.append(f"Reason: {row.reason}")
     lines += ["", "Notifications sent on these channels meanwhile were lost: PostgreSQL does "
               "not queue them for listeners that are not connected."]  # fmt: skip
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 detail pane, and filter, pause, clear, export and "send test notification".
 
 Counting never stops: a pause freezes only the table, and a clear empties only the rows
-(the engine's ring); the totals and the rate keep covering everything received.
+(the engine's log, which the table is a view of); the totals and the rate keep covering
+everything received.
 """
 
 from __future__ import annotations
@@ -33,17 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import SupalinkError
-from supalink.monitor.engine import MonitorEngine
-from supalink.monitor.events import Gap, LogRow
-from supalink.monitor.settings import check_channel
+from supalink.monitor import Gap, MonitorEngine, check_channel
 from supalink.ui.monitor_panels import hint_label
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
-    RESTART,
     NotificationModel,
     describe_row,
-    short_reason,
 )
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import RoomyRows, Tone, toned
@@ -61,10 +58,8 @@ class NotificationsPanel(QWidget):
         super().__init__(parent)
         self.engine = engine
         self.tasks = tasks
-        self.model = NotificationModel(engine.log.capacity, self)
-        self.frozen: list[LogRow] | None = None  # the ring's rows when the view was paused
+        self.model = NotificationModel(engine.log, self)
         self._total_at_pause = 0
-        self._disconnect_reason: str | None = None
         self._build()
         self._build_actions()
         for channel in engine.listener.channels:
@@ -215,31 +210,17 @@ class NotificationsPanel(QWidget):
                 self.send_action]  # fmt: skip
 
     # ----- fed by the window ------------------------------------------------------------
-    def show_rows(self, rows: Sequence[LogRow]) -> None:
-        """Rows the engine appended to its ring in the last batch."""
-        if rows and self.frozen is None:
-            bar = self.table.verticalScrollBar()
-            following = bar.value() >= bar.maximum() - 2
-            self.model.extend(rows)
-            if following:
-                self.table.scrollToBottom()
+    def show_new_rows(self) -> None:
+        """Once per batch: the table catches up with the engine's log, and follows the
+        newest rows when it was scrolled to the bottom."""
+        bar = self.table.verticalScrollBar()
+        following = bar.value() >= bar.maximum() - 2
+        if self.model.refresh() and following and not self.model.paused:
+            self.table.scrollToBottom()
         self.refresh_counts()
 
-    def remember_gap(self, gap: Gap) -> None:
-        if self._disconnect_reason:
-            self.model.remember_gap(gap, self._disconnect_reason)
-        self._disconnect_reason = None
-
     def listener_disconnected(self, error: str) -> None:
-        self._disconnect_reason = short_reason(error)
         self.listening.setText(f"Reconnecting: {error}")
-
-    def outage_message(self, message: str) -> None:
-        """Another failure while the listener is away can say more about why: over TLS
-        the listener only sees its connection close, while the pool hears "the database
-        system is shutting down"."""
-        if self._disconnect_reason is not None and short_reason(message) == RESTART:
-            self._disconnect_reason = RESTART
 
     def listening_on(self, channels: Sequence[str], pid: int) -> None:
         if channels:
@@ -253,8 +234,11 @@ class NotificationsPanel(QWidget):
         parts = [f"{log.rate():,.0f}/s", f"{log.total:,} received"]
         if log.gaps:
             parts.append(f"{log.gaps} gap{'s' if log.gaps != 1 else ''}")
-        if self.frozen is not None:
-            parts.append(f"paused, {log.total - self._total_at_pause:,} new")
+        if self.model.paused:
+            paused = f"paused, {log.total - self._total_at_pause:,} new"
+            if self.model.paused_dropped:  # a pause holds twice the log's rows at most
+                paused += f", oldest {self.model.paused_dropped:,} paused rows let go"
+            parts.append(paused)
         else:
             parts.append(f"{len(self.model):,} shown")
         self.counts.setText(" · ".join(parts))
@@ -296,8 +280,7 @@ class NotificationsPanel(QWidget):
 
     def apply_filter(self) -> None:
         self._filter_timer.stop()
-        source = self.frozen if self.frozen is not None else self.engine.log
-        self.model.set_filter(self.filter.text(), source)
+        self.model.set_filter(self.filter.text())
         self.table.scrollToBottom()
         self.refresh_counts()
 
@@ -305,18 +288,16 @@ class NotificationsPanel(QWidget):
         self.pause_action.setChecked(paused)
         self.pause_action.setText("Resume" if paused else "&Pause")
         if paused:
-            self.frozen = list(self.engine.log)
             self._total_at_pause = self.engine.log.total
-        else:
-            self.frozen = None
-            self.apply_filter()
+        self.model.set_paused(paused)
+        if not paused:
+            if self._filter_timer.isActive():  # typed while paused: apply it now
+                self.apply_filter()
+            self.table.scrollToBottom()
         self.refresh_counts()
 
     def clear(self) -> None:
-        self.engine.log.clear()
-        if self.frozen is not None:
-            self.frozen = []
-        self.model.reload([])
+        self.model.clear()
         self.detail.clear()
         self.refresh_counts()
 
@@ -386,5 +367,4 @@ class NotificationsPanel(QWidget):
         row = self.model.row_at(indexes[0].row()) if indexes else None
         if row is None:
             return
-        reason = self.model.gap_reason(row) if isinstance(row, Gap) else None
-        self.detail.setPlainText(describe_row(row, reason))
+        self.detail.setPlainText(describe_row(row))

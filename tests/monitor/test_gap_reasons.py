@@ -1,0 +1,186 @@
+"""A gap says why the listener was away: from what the lost connection said, upgraded to
+"server restart" by what was heard during the outage (its own reconnect attempts, or the
+pool and the health check through `note_outage`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from supalink.commands.monitor import describe_event
+from supalink.error_texts import SERVER_RESTART
+from supalink.logs import SecretMasker
+from supalink.monitor import Disconnected, Event, Gap, ListenerState
+from supalink.monitor.listener import Listener
+from supalink.profiles import Target
+from tests.monitor.blackhole import BlackholeProxy
+from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
+from tests.support.postgres import PostgresServer
+
+SHUTTING_DOWN = "connection failed: FATAL:  the database system is shutting down"
+SILENT = "connection went silent"  # the listener's own SELECT 1 got no answer
+
+
+class CountingProxy(BlackholeProxy):
+    """The black hole proxy, telling how many connections went through it."""
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self._links)
+
+
+def test_the_json_form_and_the_cli_line_carry_the_reason() -> None:
+    gap = Gap(1.7e9, 1.7e9 + 2.5, ("jobs", "orders"), SERVER_RESTART)
+    assert gap.as_dict()["reason"] == SERVER_RESTART
+    assert describe_event(gap).endswith(
+        "gap: not listening on jobs, orders for 2.5 s (server restart)"
+    )
+    quiet = Gap(1.7e9, 1.7e9 + 2.5, ("jobs",))
+    assert quiet.as_dict()["reason"] is None
+    assert describe_event(quiet).endswith("gap: not listening on jobs for 2.5 s")
+
+
+def silenced_listener(
+    server: PostgresServer, proxy: BlackholeProxy, on_loss: Any
+) -> tuple[Listener, list[Event]]:
+    """A listener through `proxy`, calling `on_loss(listener)` as it reports its loss."""
+    events: list[Event] = []
+    listener: Listener
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, Disconnected):
+            on_loss(listener)
+
+    # The listener's SELECT 1 every half second, answered within a second or it is dead.
+    settings = quick_settings(connect_timeout=1, listener_check_interval=0.5)
+    listener = Listener(
+        Target.from_conninfo(server.uri(port=proxy.port)),
+        settings,
+        masker=SecretMasker(),
+        channels=[channel_name()],
+        on_notifications=lambda notifications: None,
+        on_event=on_event,
+    )
+    return listener, events
+
+
+@pytest.fixture
+def proxy(pg: PostgresServer) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(pg.port)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("heard_while_away", "reason"),
+    [
+        ((), SILENT),
+        (("Connection refused", "timeout expired"), SILENT),
+        (("Connection refused", SHUTTING_DOWN, "Connection refused"), SERVER_RESTART),
+    ],
+    ids=["nothing", "nothing-telling", "a-restart"],
+)
+def test_what_is_heard_while_away_can_only_upgrade_the_reason_to_a_restart(
+    pg: PostgresServer,
+    proxy: CountingProxy,
+    qasync_loop: asyncio.AbstractEventLoop,
+    heard_while_away: tuple[str, ...],
+    reason: str,
+) -> None:
+    def on_loss(listener: Listener) -> None:
+        for message in heard_while_away:  # what the engine passes on from the pool
+            listener.note_outage(message)
+
+    listener, events = silenced_listener(pg, proxy, on_loss)
+
+    async def scenario() -> list[Gap]:
+        listening = asyncio.create_task(listener.run())
+        try:
+            await wait_until(lambda: listener.state is ListenerState.LISTENING, what="listening")
+            listener.note_outage(SHUTTING_DOWN)  # while listening: not about any gap
+            assert proxy.silence() == 1
+            await wait_until(lambda: any(isinstance(e, Gap) for e in events), what="a gap")
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)
+        return [event for event in events if isinstance(event, Gap)]
+
+    [gap] = run(qasync_loop, scenario())
+    [lost] = [event for event in events if isinstance(event, Disconnected)]
+    assert "did not answer" in lost.error
+    assert gap.reason == reason
+
+
+@pytest.fixture
+def scratch_proxy(scratch_pg: PostgresServer) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(scratch_pg.port)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def test_a_reconnect_attempt_that_hears_a_shutdown_makes_the_gap_a_restart(
+    scratch_pg: PostgresServer,
+    scratch_proxy: CountingProxy,
+    qasync_loop: asyncio.AbstractEventLoop,
+) -> None:
+    """No pool here: the listener's own attempts hear the server shutting down (a smart
+    shutdown waits for an open session, refusing new ones meanwhile)."""
+    server, proxy = scratch_pg, scratch_proxy
+    listener, events = silenced_listener(server, proxy, lambda listener: None)
+
+    async def refused_as_shutting_down() -> bool:
+        try:
+            conn = await psycopg.AsyncConnection.connect(server.uri(), connect_timeout=5)
+        except psycopg.OperationalError as error:
+            return "shutting down" in str(error)
+        await conn.close()
+        return False
+
+    async def scenario() -> list[Gap]:
+        listening = asyncio.create_task(listener.run())
+        held = await asyncio.to_thread(server.admin_connect)  # keeps the shutdown waiting
+        stopping: asyncio.Future[None] | None = None
+        try:
+            await wait_until(lambda: listener.state is ListenerState.LISTENING, what="listening")
+            pid = listener.backend_pid
+            stopping = asyncio.ensure_future(asyncio.to_thread(server.stop, "smart"))
+            deadline = asyncio.get_running_loop().time() + 30
+            while not await refused_as_shutting_down():
+                assert asyncio.get_running_loop().time() < deadline, "no smart shutdown"
+                await asyncio.sleep(0.05)
+            before = proxy.connections
+            assert proxy.silence() == 1
+            await wait_until(
+                lambda: any(isinstance(e, Disconnected) for e in events), what="the loss"
+            )
+            # A second attempt through the proxy: the first one was refused and heard.
+            await wait_until(lambda: proxy.connections >= before + 2, what="two attempts")
+            await asyncio.to_thread(held.execute, "SELECT pg_terminate_backend(%s)", (pid,))
+            await asyncio.to_thread(held.close)
+            await asyncio.wait_for(stopping, 60)
+            await asyncio.to_thread(server.start)
+            await wait_until(
+                lambda: any(isinstance(e, Gap) for e in events), timeout=30, what="a gap"
+            )
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)
+            await asyncio.to_thread(held.close)
+            if stopping is not None:
+                await asyncio.gather(stopping, return_exceptions=True)
+            if not await asyncio.to_thread(server.is_running):
+                await asyncio.to_thread(server.start)
+        return [event for event in events if isinstance(event, Gap)]
+
+    [gap] = run(qasync_loop, scenario(), timeout=120)
+    [lost] = [event for event in events if isinstance(event, Disconnected)]
+    assert "did not answer" in lost.error  # on its own, "connection went silent"
+    assert gap.reason == SERVER_RESTART
