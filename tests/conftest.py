@@ -18,7 +18,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 from tests.support.accounts import service_account
 from tests.support.pgbouncer import Pgbouncer
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.qt_loop import BackgroundTaskFailures
 from tests.support.reference_server import ReferenceServer, install_reference_server
 from tests.support.secret_service import SecretService
@@ -57,22 +57,12 @@ def tls_files(system_tools: SystemTools, services_root: Path) -> TlsFiles:
     return make_tls_files(system_tools.openssl, services_root / "tls")
 
 
-def _start_postgres(
-    system_tools: SystemTools, root: Path, tls_files: TlsFiles, **options: Any
-) -> PostgresServer:
-    server = PostgresServer(system_tools.pg_bindir, root, service_account(), tls_files, **options)
-    server.init()
-    server.start()
-    server.create_role()
-    return server
-
-
 @pytest.fixture(scope="session")
 def pg(
     system_tools: SystemTools, services_root: Path, tls_files: TlsFiles
 ) -> Iterator[PostgresServer]:
     """The SSL server: verify-full with `tls_files.ca_cert`, the special-character password."""
-    server = _start_postgres(system_tools, services_root / "pg", tls_files)
+    server = start_postgres(system_tools, services_root / "pg", tls_files)
     yield server
     if server.is_running():
         server.stop("immediate")

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from tests.monitor.conftest import channel_name
+from tests.support.monitoring import channel_name
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.secret_service import SecretService

@@ -18,7 +18,7 @@ from supalink.monitor import Disconnected, Event, Gap, ListenerState
 from supalink.monitor.listener import Listener
 from supalink.profiles import Target
 from tests.monitor.blackhole import BlackholeProxy
-from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
+from tests.support.monitoring import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
 SHUTTING_DOWN = "connection failed: FATAL:  the database system is shutting down"

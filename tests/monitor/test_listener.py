@@ -19,7 +19,7 @@ from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import REFUSAL, ListenerState
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
-from tests.monitor.conftest import Collector, channel_name, quick_settings, run, wait_until
+from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
 

@@ -13,7 +13,7 @@ from supalink.logs import SecretMasker
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import SLICE, Listener, ListenerState
 from supalink.profiles import Target
-from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
+from tests.support.monitoring import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
 FLOOD = 3 * SLICE + 500

@@ -17,7 +17,7 @@ from supalink.monitor.pool import PoolState, PoolUnavailable
 from supalink.monitor.stats import StatsSample
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
-from tests.monitor.conftest import Collector, quick_settings, run, wait_until
+from tests.support.monitoring import Collector, quick_settings, run, wait_until
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 

@@ -16,7 +16,7 @@ from supalink.monitor.health import Health
 from supalink.monitor.listener import ListenerState
 from supalink.profiles import Target
 from tests.monitor.blackhole import BlackholeProxy
-from tests.monitor.conftest import Collector, channel_name, quick_settings, run, wait_until
+from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
 

@@ -12,10 +12,10 @@ import pytest
 from supalink.probe import DiagnosisKind, ProbeResult, Remedy
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from tests.probe.conftest import DIRECT_HOST, POOLER_HOST, REF, FakeSupavisor
 from tests.probe.fakes import ALL_STEPS, FakeResolver, local_profile, names, route_checker, run
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
+from tests.support.supavisor import DIRECT_HOST, POOLER_HOST, REF, FakeSupavisor
 
 Kind = DiagnosisKind
 

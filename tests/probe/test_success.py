@@ -10,10 +10,10 @@ from supalink.probe import DiagnosisKind, StepName
 from supalink.probe.facts import TRANSACTION_MODE_WARNING, UNKNOWN_MODE_WARNING
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from tests.probe.conftest import DIRECT_HOST, POOLER_HOST, REF
 from tests.probe.fakes import ALL_STEPS, FakeResolver, local_profile, names, route_checker, run
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
+from tests.support.supavisor import DIRECT_HOST, POOLER_HOST, REF
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])

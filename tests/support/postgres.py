@@ -6,13 +6,15 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
 
-from tests.support.accounts import ServiceAccount
+from tests.support.accounts import ServiceAccount, service_account
 from tests.support.ports import free_port
+from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
 
 # Every character that breaks a hand-built URI or conninfo string.
@@ -157,3 +159,14 @@ class PostgresServer:
             if sslmode in ("verify-ca", "verify-full"):
                 params.append(f"sslrootcert={quote(str(sslrootcert or self.ca_cert), safe='/')}")
         return uri + ("?" + "&".join(params) if params else "")
+
+
+def start_postgres(
+    system_tools: SystemTools, root: Path, tls_files: TlsFiles, **options: Any
+) -> PostgresServer:
+    """A started server under `root`, run as the unprivileged service account, its role made."""
+    server = PostgresServer(system_tools.pg_bindir, root, service_account(), tls_files, **options)
+    server.init()
+    server.start()
+    server.create_role()
+    return server

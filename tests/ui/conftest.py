@@ -1,56 +1,5 @@
-"""Windows built the way app.py builds them, on a private settings folder."""
+"""The windows' tests use the fixtures of tests/support/windows.py."""
 
-from __future__ import annotations
+from tests.support.windows import app_context, message_boxes
 
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from supalink.paths import AppPaths
-from supalink.profiles.repository import ProfileRepository
-from supalink.profiles.secrets import KeyringSecretStore
-from supalink.profiles.settings import SettingsFile
-from supalink.ui.context import AppContext
-from supalink.ui.tasks import TaskRunner
-from tests.support.secret_service import SecretService
-
-
-@pytest.fixture
-def app_context(tmp_path: Path, secret_service: SecretService) -> AppContext:
-    """A context on the real Secret Service, as a user's desktop session would give."""
-    from keyring.backends.SecretService import Keyring
-
-    paths = AppPaths.under(tmp_path)
-    secrets = KeyringSecretStore(Keyring())
-    return AppContext(
-        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
-        tasks=TaskRunner(),
-        backup_dir=paths.backup_dir,
-        keyring_description=secrets.description,
-        keyring_usable=secrets.is_usable,
-    )
-
-
-@pytest.fixture(autouse=True)
-def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Modal message boxes would block an offscreen test forever: record them instead.
-
-    `question` answers Discard (what a test's teardown needs when it closes a window with
-    edits); a test that wants another answer patches it itself.
-    """
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[tuple[str, str]] = []
-
-    def recorder(answer: QMessageBox.StandardButton) -> Any:
-        def show(parent: object, title: str, text: str, *args: object, **kwargs: object) -> Any:
-            shown.append((title, text))
-            return answer
-
-        return show
-
-    monkeypatch.setattr(QMessageBox, "question", recorder(QMessageBox.StandardButton.Discard))
-    for name in ("warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, name, recorder(QMessageBox.StandardButton.Ok))
-    return shown
+__all__ = ["app_context", "message_boxes"]

@@ -14,7 +14,7 @@ from supalink.monitor import MonitorEngine
 from supalink.monitor.listener import ListenerState
 from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
-from tests.monitor.conftest import quick_settings, wait_until
+from tests.support.monitoring import quick_settings, wait_until
 
 
 def center_color(icon: QIcon) -> QColor:

@@ -13,7 +13,7 @@ import psycopg
 from PySide6.QtCore import QTimer
 
 from supalink.app import freeze_loaded_objects
-from tests.monitor.conftest import Collector, channel_name, run, wait_until
+from tests.support.monitoring import Collector, channel_name, run, wait_until
 from tests.support.postgres import PostgresServer
 from tests.ui.monitor_support import live_window, model_payloads
 

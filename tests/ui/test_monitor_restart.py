@@ -19,9 +19,8 @@ from supalink.monitor.listener import ListenerState
 from supalink.ui.notification_model import GAP_BACKGROUND
 from supalink.ui.status_light import HEALTH_COLORS
 from supalink.ui.tray import HealthTray
-from tests.conftest import _start_postgres
-from tests.monitor.conftest import channel_name, run, wait_until
-from tests.support.postgres import PostgresServer
+from tests.support.monitoring import channel_name, run, wait_until
+from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
 from tests.ui.monitor_support import center_color, live_window, model_payloads, notify
@@ -32,7 +31,7 @@ def restartable_pg(
     system_tools: SystemTools, services_root: Path, tls_files: TlsFiles
 ) -> Iterator[PostgresServer]:
     """A server of this module's own, to stop and start without disturbing `pg`."""
-    server = _start_postgres(
+    server = start_postgres(
         system_tools, services_root / f"ui-monitor-{uuid.uuid4().hex[:8]}", tls_files
     )
     yield server

@@ -24,7 +24,7 @@ from supalink.monitor.health import Health
 from supalink.monitor.pool import PoolState
 from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
-from tests.monitor.conftest import channel_name, quick_settings, run, wait_until
+from tests.support.monitoring import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.typing import type_text
 from tests.ui.monitor_support import (

@@ -127,7 +127,7 @@ class ProbePanel(QFrame):
         self.cancel.show()
         import asyncio
 
-        from supalink.probe.runner import Probe  # psycopg: loaded after the window is up
+        from supalink.probe import Probe  # its runner (psycopg) loads after the window is up
 
         probe = Probe(target, on_step=self.show_step)
         try:
