@@ -26,17 +26,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "src"))
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-from supalink.profiles.connect import connection_kwargs  # noqa: E402
 
 from supalink.app import build_event_loop, configure_application  # noqa: E402
 from supalink.demo import DEMO_CHANNEL, run_notifier, start_demo_server  # noqa: E402
-from supalink.mcp.clients import Host  # noqa: E402
+from supalink.mcp import Host  # noqa: E402
 from supalink.paths import AppPaths  # noqa: E402
-from supalink.profiles.model import Profile  # noqa: E402
-from supalink.profiles.repository import ProfileRepository  # noqa: E402
-from supalink.profiles.secrets import MemorySecretStore  # noqa: E402
-from supalink.profiles.settings import SettingsFile  # noqa: E402
-from supalink.profiles.supabase import Mode  # noqa: E402
+from supalink.profiles import (  # noqa: E402
+    MemorySecretStore,
+    Mode,
+    Profile,
+    ProfileRepository,
+    SettingsFile,
+    Target,
+)
 from supalink.ui.config_dialog import ConfigDialog  # noqa: E402
 from supalink.ui.context import AppContext  # noqa: E402
 from supalink.ui.main_window import PROBE_TASK, MainWindow  # noqa: E402
@@ -119,7 +121,7 @@ def shoot(
     )  # fmt: skip
     demo = server.profile().replace(name="Local demo")
     repository.save(demo, server.password)
-    context = AppContext(paths, repository, TaskRunner(), keyring.description, True)
+    context = AppContext(repository, TaskRunner(), paths.backup_dir, keyring.description, True)
     context.monitors = Monitors(HealthTray(tray_available=False))
 
     window = MainWindow(context)
@@ -147,8 +149,8 @@ def shoot(
         ' "~/Documents"]\n    }\n  }\n}\n'
     )
     dialog = ConfigDialog(
-        context, production, example_password, saved_in_keyring=True,
-        host=Host("linux", {}, home),
+        context.tasks, context.backup_dir, Target.from_profile(production, example_password),
+        password_in_keyring=True, host=Host("linux", {}, home),
     )  # fmt: skip
     dialog.resize(900, 640)
     dialog.show()
@@ -156,9 +158,10 @@ def shoot(
     dialog.close()
 
     # The monitor on the demo database, with notifications flowing.
-    monitor = context.monitors.open(demo, server.password, channels=[DEMO_CHANNEL])
+    target = Target.from_profile(demo, server.password)
+    monitor = context.monitors.open(demo.name, target, channels=[DEMO_CHANNEL])
     monitor.resize(1240, 860)
-    notifier = loop.create_task(run_notifier(connection_kwargs(demo, server.password), 0.4))
+    notifier = loop.create_task(run_notifier(target.connection_kwargs(), 0.4))
     loop.run_until_complete(settle(9))
     table = monitor.notifications.table
     if table.model().rowCount():

@@ -121,3 +121,11 @@ def test_entries_read_back_as_a_client_reads_them() -> None:
     ]:
         with pytest.raises(SupalinkError, match=message):
             ServerEntry.from_json(bad, "e")
+
+
+def test_a_client_librarys_parameters_stay_in_the_entry_as_written(ca: Path) -> None:
+    planned = entry_for_uri(uri_target(URI + "?pgbouncer=true&connection_limit=1", ca))
+    assert entry_uri(planned) == (
+        f"{URI}?pgbouncer=true&connection_limit=1&sslmode=verify-full"
+        f"&sslrootcert={quote(str(ca), safe='/')}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from supalink.errors import UsageError
 from supalink.profiles import Mode, Profile, Target, build_uri, parse_uri
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer
@@ -95,3 +96,17 @@ def test_a_new_password_replaces_the_old_one_everywhere() -> None:
     assert renewed.connection_kwargs()["password"] == "new/secret"
     assert set(renewed.secrets) == {"new/secret", "new%2Fsecret"}
     assert "password" not in target.with_password(None).connection_kwargs()
+
+
+def test_a_client_librarys_parameters_are_set_aside_and_named(pg: PostgresServer) -> None:
+    """Supabase's dashboard shows Prisma's URIs (?pgbouncer=true&connection_limit=1), which
+    libpq would refuse whole."""
+    given = pg.uri() + "&pgbouncer=true&connection_limit=1"
+    target = Target.from_conninfo(given)
+    assert target.ignored == ("pgbouncer", "connection_limit")
+    assert target.source == given  # a server entry still carries the URI as written
+    assert "pgbouncer" not in target.params
+    with psycopg.connect(**target.connection_kwargs()) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    with pytest.raises(UsageError, match="cannot be read"):
+        Target.from_conninfo(pg.uri() + "&sslmod=require")  # a typo of libpq's is refused

@@ -76,7 +76,11 @@ def _target(args: argparse.Namespace) -> Target:
 
     if args.uri is not None:
         ca = args.sslrootcert.resolve() if args.sslrootcert else None
-        return Target.from_conninfo(args.uri, sslrootcert=ca)
+        target = Target.from_conninfo(args.uri, sslrootcert=ca)
+        if target.ignored:
+            names = ", ".join(target.ignored)
+            print(f"warning: ignored the client library's URI parameters: {names}", file=sys.stderr)
+        return target
     return saved_target(user_repository(), args.name)
 
 

@@ -21,6 +21,7 @@ from supalink.errors import UsageError
 from supalink.profiles import defaults
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
+from supalink.profiles.uris import without_client_parameters
 
 # Find a silently dead connection (NAT timeouts, sleeping laptops) in about a minute.
 TCP_KEEPALIVES: dict[str, int] = {
@@ -41,6 +42,7 @@ class Target:
     mode: Mode | None = None
     profile: Profile | None = None
     source: str | None = field(default=None, repr=False)
+    ignored: tuple[str, ...] = ()  # client libraries' parameters in `source`, not libpq's
 
     @classmethod
     def from_profile(cls, profile: Profile, password: str | None) -> Target:
@@ -64,14 +66,15 @@ class Target:
     def from_conninfo(
         cls, text: str, *, sslrootcert: str | Path | None = None, mode: Mode | None = None
     ) -> Target:
-        """A postgresql:// URI or a key=value string, read as libpq reads it. A CA given
-        beside it (`--sslrootcert`) means wanting the server verified against it: verify-full,
+        """A postgresql:// URI or a key=value string, read as libpq reads it. A CA
+        file given beside it means wanting the server verified against it: verify-full,
         unless the text names an sslmode of its own."""
         import psycopg.conninfo
 
         text = text.strip()
+        readable, ignored = without_client_parameters(text)
         try:
-            parsed = psycopg.conninfo.conninfo_to_dict(text)
+            parsed = psycopg.conninfo.conninfo_to_dict(readable)
         except psycopg.ProgrammingError as error:
             # libpq's message quotes the offending token, which can be part of the password:
             # everything between the first and the last quote goes, quotes inside too.
@@ -83,7 +86,7 @@ class Target:
         if sslrootcert is not None:
             params["sslrootcert"] = os.path.abspath(sslrootcert)
             params.setdefault("sslmode", defaults.SSLMODE)
-        return cls(params, mode, None, text)
+        return cls(params, mode, None, text, ignored)
 
     @property
     def password(self) -> str | None:

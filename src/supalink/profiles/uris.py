@@ -23,6 +23,11 @@ _AUTHORITY_AND_REST = re.compile(
     r"(?:#.*)?$"
 )
 BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Parameters of client libraries, not of libpq, that Supabase's dashboard puts in URIs
+# (Prisma's): they mean nothing to a connection and libpq refuses a URI that holds them.
+CLIENT_PARAMETERS = frozenset(
+    ("pgbouncer", "connection_limit", "pool_timeout", "schema", "statement_cache_size")
+)
 _TLS_KEYS = ("sslmode", "sslrootcert")
 _PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
@@ -102,6 +107,22 @@ def with_tls(uri: str, sslmode: str, sslrootcert: str | None) -> str:
     if sslrootcert and sslmode != "disable":
         kept.append(f"sslrootcert={quote(sslrootcert, safe='/')}")
     return uri.split("?", 1)[0] + "?" + "&".join(kept)
+
+
+def without_client_parameters(uri: str) -> tuple[str, tuple[str, ...]]:
+    """`uri` as libpq can read it, less the CLIENT_PARAMETERS it holds, and their names."""
+    base, question, rest = uri.partition("?")
+    if not question or not uri.startswith(SCHEMES):
+        return uri, ()
+    query, hash_, fragment = rest.partition("#")
+    pairs = [pair for pair in query.split("&") if pair]
+    dropped = tuple(
+        key for pair in pairs if (key := unquote(pair.partition("=")[0])) in CLIENT_PARAMETERS
+    )
+    if not dropped:
+        return uri, ()
+    kept = [pair for pair in pairs if unquote(pair.partition("=")[0]) not in CLIENT_PARAMETERS]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_ + fragment, dropped
 
 
 def _encode(part: str) -> str:
