@@ -70,12 +70,16 @@ def silenced_listener(
     return listener, events
 
 
-@pytest.fixture
-def proxy(pg: PostgresServer) -> Iterator[CountingProxy]:
-    proxy = CountingProxy(pg.port)
+def proxied(server: PostgresServer) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(server.port)
     proxy.start()
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def proxy(pg: PostgresServer) -> Iterator[CountingProxy]:
+    yield from proxied(pg)
 
 
 @pytest.mark.parametrize(
@@ -120,10 +124,7 @@ def test_what_is_heard_while_away_can_only_upgrade_the_reason_to_a_restart(
 
 @pytest.fixture
 def scratch_proxy(scratch_pg: PostgresServer) -> Iterator[CountingProxy]:
-    proxy = CountingProxy(scratch_pg.port)
-    proxy.start()
-    yield proxy
-    proxy.stop()
+    yield from proxied(scratch_pg)
 
 
 def test_a_reconnect_attempt_that_hears_a_shutdown_makes_the_gap_a_restart(

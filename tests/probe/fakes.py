@@ -13,7 +13,6 @@ from supalink.probe import Probe, ProbeResult, Step
 from supalink.probe.network import LookupFailed
 from supalink.profiles import Target
 from supalink.profiles.model import Profile
-from tests.support.postgres import PostgresServer
 
 
 @dataclass
@@ -45,21 +44,6 @@ def route_checker(answer: bool) -> Callable[[str], Awaitable[bool]]:
 
     check.asked = asked  # type: ignore[attr-defined]
     return check
-
-
-def local_profile(
-    server: PostgresServer, host: str = "127.0.0.1", port: int | None = None, **changes: Any
-) -> Profile:
-    """A custom-host profile for the test role, verify-full against the test CA."""
-    profile = Profile(
-        "local",
-        host=host,
-        port=port or server.port,
-        user=server.role,
-        sslmode="verify-full",
-        sslrootcert=str(server.ca_cert),
-    )
-    return profile.replace(**changes)
 
 
 def run(

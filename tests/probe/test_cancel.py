@@ -10,8 +10,7 @@ import pytest
 
 from supalink.probe import DiagnosisKind, Probe, Step, StepName
 from supalink.profiles import Target
-from tests.probe.fakes import local_profile
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, local_profile
 
 
 def backends(pg: PostgresServer, application_name: str) -> int:

@@ -16,8 +16,7 @@ from supalink.probe.results import StepName
 from supalink.probe.tlsinfo import name_matches
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from tests.probe.fakes import local_profile
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, local_profile
 from tests.support.supavisor import REF
 from tests.support.system_tools import SystemTools
 

@@ -10,9 +10,9 @@ from supalink.probe import DiagnosisKind, StepName
 from supalink.probe.facts import TRANSACTION_MODE_WARNING, UNKNOWN_MODE_WARNING
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from tests.probe.fakes import ALL_STEPS, FakeResolver, local_profile, names, route_checker, run
+from tests.probe.fakes import ALL_STEPS, FakeResolver, names, route_checker, run
 from tests.support.pgbouncer import Pgbouncer
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, local_profile
 from tests.support.supavisor import DIRECT_HOST, POOLER_HOST, REF
 
 

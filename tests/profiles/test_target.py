@@ -8,18 +8,7 @@ import pytest
 from supalink.errors import UsageError
 from supalink.profiles import Mode, Profile, Target, build_uri, parse_uri
 from tests.support.pgbouncer import Pgbouncer
-from tests.support.postgres import PostgresServer
-
-
-def local_profile(pg: PostgresServer, host: str, port: int | None = None) -> Profile:
-    return Profile(
-        "local",
-        host=host,
-        port=port or pg.port,
-        user=pg.role,
-        sslmode="verify-full",
-        sslrootcert=str(pg.ca_cert),
-    )
+from tests.support.postgres import PostgresServer, local_profile
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])

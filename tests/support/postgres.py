@@ -12,6 +12,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from supalink.profiles import Profile
 from tests.support.accounts import ServiceAccount, service_account
 from tests.support.ports import free_port
 from tests.support.system_tools import SystemTools
@@ -170,3 +171,18 @@ def start_postgres(
     server.start()
     server.create_role()
     return server
+
+
+def local_profile(
+    server: PostgresServer, host: str = "127.0.0.1", port: int | None = None, **changes: Any
+) -> Profile:
+    """A custom-host profile for the test role, verify-full against the test CA."""
+    profile = Profile(
+        "local",
+        host=host,
+        port=port or server.port,
+        user=server.role,
+        sslmode="verify-full",
+        sslrootcert=str(server.ca_cert),
+    )
+    return profile.replace(**changes)
