@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 MASK = "****"
@@ -33,6 +34,10 @@ class SecretMasker:
         if len(secret) >= 4:
             with self._lock:
                 self._secrets.add(secret)
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        for secret in secrets:
+            self.add_secret(secret)
 
     def mask(self, text: str) -> str:
         text = _URI_PASSWORD.sub(lambda m: m["head"] + MASK, text)

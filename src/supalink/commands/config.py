@@ -161,8 +161,7 @@ def run_show(args: argparse.Namespace) -> int:
         if shown is MISSING:
             raise EntryMissing(path, args.server_name, no_file=False)
     masker = SecretMasker()
-    for secret in document_secrets(data):
-        masker.add_secret(secret)
+    masker.add_secrets(document_secrets(data))
     print(masker.mask(json.dumps(shown, indent=2, ensure_ascii=False)))
     return 0
 

@@ -55,13 +55,12 @@ def _target(args: argparse.Namespace) -> Target:
         from supalink.profiles import parse_uri
 
         parsed = parse_uri(args.uri)
-        target = Target.from_profile(parsed.profile, parsed.password)
+        profile, password = parsed.profile, parsed.password
     else:
-        from supalink.commands.saved import saved_target, user_repository
+        from supalink.commands.saved import user_repository
 
-        target = saved_target(user_repository(), args.name)
-    assert target.profile is not None
-    profile, password = target.profile, target.password
+        repository = user_repository()
+        profile, password = repository.load(args.name).profile, repository.password_value(args.name)
     if args.password_stdin:
         password = read_password_stdin()
     if args.sslrootcert:
@@ -71,7 +70,7 @@ def _target(args: argparse.Namespace) -> Target:
 
 def hint_text(diagnosis: Diagnosis) -> str:
     """The diagnosis's hint, with the flag that gives its remedy."""
-    return diagnosis.hint + REMEDY_FLAGS.get(str(diagnosis.remedy), "")
+    return diagnosis.hint + REMEDY_FLAGS.get(diagnosis.remedy or "", "")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -84,8 +84,9 @@ class Plan:
 
     def masker(self) -> SecretMasker:
         masker = SecretMasker()
-        for secret in [*self.secrets, *document_secrets(self.old), *document_secrets(self.new)]:
-            masker.add_secret(secret)
+        masker.add_secrets(
+            [*self.secrets, *document_secrets(self.old), *document_secrets(self.new)]
+        )
         return masker
 
     def preview(self) -> str:

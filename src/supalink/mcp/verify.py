@@ -93,8 +93,7 @@ async def verify_entry(
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
     masker = SecretMasker()
-    for secret in [*secrets, *entry_secrets(entry)]:
-        masker.add_secret(secret)
+    masker.add_secrets([*secrets, *entry_secrets(entry)])
     env = {**(os.environ if base_env is None else base_env), **entry.env}
     params = StdioServerParameters(command=entry.command, args=list(entry.args), env=env)
     started = time.monotonic()

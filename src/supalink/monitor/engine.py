@@ -60,8 +60,7 @@ class MonitorEngine:
     ) -> None:
         self.settings = settings or MonitorSettings()
         self.masker = masker or SecretMasker()
-        for secret in target.secrets:
-            self.masker.add_secret(secret)
+        self.masker.add_secrets(target.secrets)
         self.bus = EventBus(self.settings.batch_interval)
         self.log = EventLog(self.settings.log_capacity)
         self.pool = PoolRunner(
@@ -172,8 +171,7 @@ class MonitorEngine:
     async def retry(self, target: Target | None = None) -> None:
         """After a permanent failure or a refusal, once the person changed something."""
         if target is not None:
-            for secret in target.secrets:
-                self.masker.add_secret(secret)
+            self.masker.add_secrets(target.secrets)
         await self.pool.retry(target)
         self.listener.retry(target)
         self.health.check_soon()

@@ -92,8 +92,7 @@ class Probe:
         self.timeout = float(timeout if timeout is not None else self.profile.connect_timeout)
         self._on_step = on_step
         self._masker = SecretMasker()
-        for secret in target.secrets:
-            self._masker.add_secret(secret)
+        self._masker.add_secrets(target.secrets)
         self.steps: list[Step] = []
         self.result: ProbeResult | None = None
         self._current = StepName.PARSE
