@@ -12,6 +12,7 @@ import ast
 import asyncio
 import inspect
 import textwrap
+import threading
 from typing import Any
 
 import qasync
@@ -80,3 +81,54 @@ def test_qasync_defines_the_selector_loop_on_every_os_and_the_proactor_only_on_w
     assert ast.unparse(branch["QEventLoop"]) == "QIOCPEventLoop"
     assert "_ProactorEventLoop" in ast.unparse(branch["QIOCPEventLoop"])
     assert issubclass(qasync.QSelectorEventLoop, asyncio.SelectorEventLoop)
+
+
+def test_work_from_other_threads_runs_on_the_loop_in_order_and_none_is_lost(qapp: Any) -> None:
+    """`call_soon_threadsafe` from plain threads (how executor results come back): every
+    call runs, on the main thread, in each thread's order; a cancelled handle does not run."""
+    loop = build_event_loop(qapp)
+    main = threading.get_ident()
+    seen: dict[int, list[int]] = {}
+    wrong_thread: list[int] = []
+    per_thread = 2000
+
+    def note(sender: int, n: int) -> None:
+        if threading.get_ident() != main:
+            wrong_thread.append(n)
+        seen.setdefault(sender, []).append(n)
+
+    def send(sender: int) -> None:
+        for n in range(per_thread):
+            loop.call_soon_threadsafe(note, sender, n)
+        loop.call_soon_threadsafe(note, sender, -1).cancel()
+
+    async def scenario() -> None:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        await asyncio.to_thread(lambda: [thread.join() for thread in threads])
+        deadline = loop.time() + 30
+        while sum(map(len, seen.values())) < 4 * per_thread and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # a cancelled call would have run by now
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert wrong_thread == []
+    assert seen == {i: list(range(per_thread)) for i in range(4)}
+
+
+def test_executor_work_runs_on_python_threads_not_qthreads(qapp: Any) -> None:
+    """qasync's default executor's workers are QThreads (Python sees them as "Dummy-N")."""
+    loop = build_event_loop(qapp)
+
+    async def scenario() -> str:
+        return await loop.run_in_executor(None, lambda: threading.current_thread().name)
+
+    try:
+        thread = loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert thread.startswith("supalink-worker")
