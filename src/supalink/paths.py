@@ -57,6 +57,11 @@ class AppPaths:
         """Copies of the MCP client config files Supalink changed, the last 10 of each."""
         return self.data_dir / "backups"
 
+    @property
+    def audit_file(self) -> Path:
+        """What the agents' servers ran (`supalink mcp-serve`), JSON lines, rotated by size."""
+        return self.data_dir / "audit.jsonl"
+
 
 def resources_dir() -> Path:
     """The shipped assets: inside the package in a wheel or a frozen build, the repository's

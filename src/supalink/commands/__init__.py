@@ -12,5 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "test",
     "config",
     "mcp_run",
+    "mcp_serve",
+    "audit",
     "monitor",
 )

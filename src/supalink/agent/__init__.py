@@ -1,0 +1,20 @@
+"""Supalink's own MCP server for the agent (`supalink mcp-serve`): its tools, the read-only
+guard in depth, its connection to the database and the audit of what it ran. No Qt; each
+module loads on first use (every client start pays for the imports)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from supalink.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from supalink.agent.options import ServeOptions
+
+_HOMES = {
+    "options": ("ServeOptions",),
+}
+__getattr__ = lazy_attributes(__name__, _HOMES)
+__all__ = [
+    "ServeOptions",
+]
