@@ -1,0 +1,242 @@
+"""The agent's connection to the database, and layers 1 to 3 of the read-only guard as the
+database enforces them.
+
+- Every statement goes over the extended query protocol, unnamed (a raw cursor's
+  `stream()`): the server refuses a text with several statements, and a transaction pooler
+  keeps nothing between calls (no named prepared statement is ever made).
+- Every call runs in a transaction of its own: `BEGIN READ ONLY`, the call's limits as
+  `SET LOCAL`, the statement, then `ROLLBACK`; so even a write that slipped past READ ONLY
+  (PostgreSQL 15's large-object functions) is undone. With writes allowed: `BEGIN READ
+  WRITE` … `COMMIT`.
+- A connection that is a session of its own (direct, session pooler) also carries
+  `default_transaction_read_only` and the timeouts as session settings, and after each call
+  whatever session state the call left (settings, role, prepared statements, cursors,
+  advisory locks) is reset before the connection serves the next one. Through a
+  transaction pooler, session state belongs to whichever server connection the pooler
+  picks: the call's own transaction is the only scope, so only the `SET LOCAL`s apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from supalink.agent.options import ServeOptions
+from supalink.agent.values import RowBudget, Rows
+from supalink.error_texts import PERMANENT
+from supalink.errors import SupalinkError
+from supalink.profiles import Mode
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import AsyncConnectionPool
+
+    from supalink.profiles import Target
+
+log = logging.getLogger(__name__)
+
+# How long a call waits for a connection, in all, while the server is away (a restart).
+CONNECTION_WAIT_SECONDS: Final = 15.0
+_BACKOFF: Final = (0.1, 0.25, 0.5, 1.0, 2.0)
+# SQLSTATEs of a connection that went away: class 08, and the server shutting down.
+_LOST_STATES: Final = ("57P01", "57P02", "57P03")
+
+
+class DatabaseError(SupalinkError):
+    """The server refused or failed the statement: its own words, for the agent."""
+
+
+class Unavailable(SupalinkError):
+    """No connection to the database within the wait."""
+
+
+def _quote_setting(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class AgentDatabase:
+    def __init__(self, target: Target, options: ServeOptions) -> None:
+        self.target = target
+        self.options = options
+        self.own_session = target.mode is not Mode.TRANSACTION
+        settings = options.session_settings()
+        local = [f"SET LOCAL {name} = {_quote_setting(v)}" for name, v in settings.items()]
+        # The session's role may have been changed by a committed `SET ROLE` on a pooler's
+        # server connection: the call runs as the login itself.
+        local.append("SET LOCAL ROLE NONE")
+        begin = "BEGIN READ WRITE" if options.allow_writes else "BEGIN READ ONLY"
+        self.begin_sql = "; ".join([begin, *local])
+        session = dict(settings)
+        session["default_transaction_read_only"] = "off" if options.allow_writes else "on"
+        self.session_sql = "; ".join(f"SET {n} = {_quote_setting(v)}" for n, v in session.items())
+        # After RESET ALL the session settings are applied again. Role and session
+        # authorization are reset with it; prepared statements, cursors and advisory locks
+        # are not settings and go on their own.
+        self.reset_sql = "; ".join(
+            [
+                "DEALLOCATE ALL",
+                "CLOSE ALL",
+                "SELECT pg_advisory_unlock_all()",
+                "RESET ALL",
+                self.session_sql,
+            ]
+        )
+        self._pool: AsyncConnectionPool[Any] | None = None
+
+    # -- the pool ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Start connecting in the background: the server answers `initialize` at once."""
+        from psycopg_pool import AsyncConnectionPool
+
+        kwargs = self.target.connection_kwargs()
+        kwargs["autocommit"] = True  # the calls' transactions are this module's own
+        kwargs["prepare_threshold"] = None  # nothing named is left on any server connection
+        self._pool = AsyncConnectionPool(
+            kwargs=kwargs,
+            min_size=self.options.pool_min_size,
+            max_size=self.options.pool_max_size,
+            open=False,
+            configure=self._configure,
+            timeout=CONNECTION_WAIT_SECONDS,
+            name="supalink-agent",
+        )
+        await self._pool.open(wait=False)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close(timeout=2.0)
+
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if self.own_session:
+            await conn.execute(self.session_sql)
+
+    # -- one call ---------------------------------------------------------------------
+
+    async def run(
+        self, sql: str, params: Sequence[Any] | None = None, *, max_rows: int | None = None
+    ) -> Rows:
+        """Run one statement in a transaction of its own; retry a lost connection, never a
+        statement the server cancelled or that may have written."""
+        import psycopg
+
+        assert self._pool is not None, "open() first"
+        deadline = time.monotonic() + CONNECTION_WAIT_SECONDS
+        attempt = 0
+        while True:
+            sent = [False]
+            try:
+                return await self._attempt(sql, params, max_rows, sent)
+            except psycopg.Error as error:
+                if not self._retryable(error, sent[0]) or time.monotonic() >= deadline:
+                    raise self._worded(error) from None
+            delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
+            attempt += 1
+            log.info("agent: connection lost, retrying in %.2f s", delay)
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+    def _retryable(self, error: Exception, sent: bool) -> bool:
+        from psycopg_pool import PoolTimeout
+
+        if isinstance(error, PoolTimeout):
+            return False  # the pool already waited the whole budget
+        if PERMANENT.search(str(error)):
+            return False
+        state = getattr(error, "sqlstate", None)
+        lost = state is None or state.startswith("08") or state in _LOST_STATES
+        if not lost:
+            return False  # the server answered: a refusal, a timeout, a cancel
+        # A read-only call is rolled back whatever happened; a write may have committed.
+        return not sent or not self.options.allow_writes
+
+    def _worded(self, error: Exception) -> SupalinkError:
+        from psycopg_pool import PoolTimeout
+
+        if isinstance(error, PoolTimeout):
+            return Unavailable(
+                f"no connection to the database within {CONNECTION_WAIT_SECONDS:g} s"
+            )
+        text = str(error).strip() or type(error).__name__
+        return DatabaseError(text)
+
+    async def _attempt(
+        self, sql: str, params: Sequence[Any] | None, max_rows: int | None, sent: list[bool]
+    ) -> Rows:
+        assert self._pool is not None
+        async with self._pool.connection() as conn:
+            await conn.execute(self.begin_sql)
+            sent[0] = True
+            try:
+                rows = await self._statement(conn, sql, params, max_rows)
+            except BaseException:
+                await self._end(conn, commit=False)
+                raise
+            await self._end(conn, commit=True)
+            return rows
+
+    async def _statement(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+    ) -> Rows:
+        """The statement over the extended protocol, unnamed. Read-only, row by row (a
+        huge result stops at the budget and is cancelled: it is rolled back anyway); a
+        write in a pipeline, run to its end, with its command tag (UPDATE 3)."""
+        import psycopg
+
+        budget = RowBudget(max_rows or self.options.max_rows, self.options.max_answer_bytes)
+        cursor = psycopg.AsyncRawCursor(conn)
+        values = list(params) if params else None
+        async with cursor:
+            if self.options.allow_writes:
+                async with conn.pipeline():
+                    await cursor.execute(sql, values)
+                if cursor.description:
+                    for row in await cursor.fetchall():
+                        budget.add(row)
+            else:
+                try:
+                    async for row in cursor.stream(sql, values):
+                        if not budget.add(row):
+                            break
+                except psycopg.ProgrammingError as error:
+                    # stream() says so of a statement that returns no rows, once it ran.
+                    if "didn't produce a result" not in str(error):
+                        raise
+            columns = tuple(column.name for column in cursor.description or ())
+            status = cursor.statusmessage or ""
+        rowcount = budget.seen if columns else _affected(status)
+        return Rows(columns, budget.rows, budget.truncated, status, rowcount)
+
+    async def _end(self, conn: psycopg.AsyncConnection[Any], *, commit: bool) -> None:
+        """Finish the call's transaction and reset the session; after a failed statement
+        this never raises (the statement's own error is the one to report)."""
+        import psycopg
+        from psycopg import pq
+
+        status = conn.info.transaction_status
+        if conn.closed or status in (pq.TransactionStatus.UNKNOWN, pq.TransactionStatus.ACTIVE):
+            return  # lost or still busy: the pool discards it when it comes back
+        finish = "ROLLBACK"
+        if commit and self.options.allow_writes and status is pq.TransactionStatus.INTRANS:
+            finish = "COMMIT"
+        try:
+            await conn.execute(f"{finish}; {self.reset_sql}" if self.own_session else finish)
+        except psycopg.Error:
+            # A failed COMMIT (a deferred constraint) skips the reset that followed it.
+            if not conn.closed and self.own_session:
+                with contextlib.suppress(psycopg.Error):
+                    await conn.execute(f"ROLLBACK; {self.reset_sql}")
+            if commit:
+                raise
+
+
+def _affected(status: str) -> int | None:
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else None

@@ -1,0 +1,133 @@
+"""The agent's server's fixtures: a schema of its own in the shared server with rows to
+protect, the app role granted every write on it (so only the guard stands in the way), and
+the ways to reach it: direct, a session pooler and a transaction pooler (pgbouncer)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from supalink.profiles import Mode, Target
+from tests.support.accounts import service_account
+from tests.support.pgbouncer import Pgbouncer
+from tests.support.postgres import PostgresServer
+from tests.support.system_tools import SystemTools
+
+ROWS = [(1, "alpha"), (2, "beta"), (3, "gamma")]
+
+
+@dataclass(frozen=True)
+class Victim:
+    """A schema whose contents the tests prove unchanged."""
+
+    pg: PostgresServer
+    schema: str
+
+    def snapshot(self) -> dict[str, object]:
+        """Everything an attack could change, read as the superuser."""
+        with self.pg.admin_connect() as conn:
+            items = conn.execute(
+                sql.SQL("SELECT id, name FROM {}.items ORDER BY id").format(
+                    sql.Identifier(self.schema)
+                )
+            ).fetchall()
+            tables = conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                " ORDER BY 1",
+                (self.schema,),
+            ).fetchall()
+            counter = conn.execute(
+                sql.SQL("SELECT last_value, is_called FROM {}.counter").format(
+                    sql.Identifier(self.schema)
+                )
+            ).fetchone()
+            large_objects = conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()
+            log = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}.side_log").format(sql.Identifier(self.schema))
+            ).fetchone()
+            role = conn.execute(
+                "SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
+                (self.pg.role,),
+            ).fetchone()
+        return {
+            "items": items,
+            "tables": tables,
+            "counter": counter,
+            "large_objects": large_objects,
+            "side_log": log,
+            "role": role,
+        }
+
+
+@pytest.fixture(scope="module")
+def victim(pg: PostgresServer) -> Iterator[Victim]:
+    schema = f"agent_{uuid.uuid4().hex[:8]}"
+    role = sql.Identifier(pg.role)
+    name = sql.Identifier(schema)
+    with pg.admin_connect() as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+        conn.execute(
+            sql.SQL("CREATE TABLE {}.items (id int PRIMARY KEY, name text NOT NULL)").format(name)
+        )
+        conn.execute(sql.SQL("CREATE TABLE {}.side_log (at timestamptz)").format(name))
+        conn.execute(sql.SQL("CREATE SEQUENCE {}.counter").format(name))
+        conn.execute(
+            sql.SQL(
+                "CREATE FUNCTION {}.note() RETURNS int LANGUAGE sql AS "
+                "$$ INSERT INTO {}.side_log VALUES (now()) RETURNING 1 $$"
+            ).format(name, name)
+        )
+        with conn.cursor() as cur:
+            cur.executemany(sql.SQL("INSERT INTO {}.items VALUES (%s, %s)").format(name), ROWS)
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(name, role))
+        every_write = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE"
+        conn.execute(
+            sql.SQL(f"GRANT {every_write} ON ALL TABLES IN SCHEMA {{}} TO {{}}").format(name, role)
+        )
+        conn.execute(sql.SQL("GRANT USAGE, UPDATE ON SEQUENCE {}.counter TO {}").format(name, role))
+        conn.execute(sql.SQL("GRANT CREATE ON DATABASE postgres TO {}").format(role))
+    yield Victim(pg, schema)
+    with pg.admin_connect() as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(name))
+
+
+@pytest.fixture(scope="module")
+def transaction_pooler(
+    system_tools: SystemTools, services_root: Path, pg: PostgresServer
+) -> Iterator[Pgbouncer]:
+    root = services_root / f"agent-txbouncer-{uuid.uuid4().hex[:8]}"
+    bouncer = Pgbouncer(
+        system_tools.pgbouncer, root, pg, service_account(), pool_mode="transaction"
+    )
+    bouncer.configure()
+    bouncer.start()
+    yield bouncer
+    bouncer.stop()
+
+
+def reach(request: pytest.FixtureRequest, kind: str) -> Target:
+    """The shared database directly, through a session pooler or a transaction pooler."""
+    pg: PostgresServer = request.getfixturevalue("pg")
+    if kind == "direct":
+        return Target.from_conninfo(pg.uri(), mode=Mode.DIRECT)
+    if kind == "session":
+        bouncer: Pgbouncer = request.getfixturevalue("pgbouncer")
+        return Target.from_conninfo(bouncer.uri(), mode=Mode.SESSION)
+    bouncer = request.getfixturevalue("transaction_pooler")
+    return Target.from_conninfo(bouncer.uri(), mode=Mode.TRANSACTION)
+
+
+@pytest.fixture(params=["direct", "session", "transaction"])
+def target(request: pytest.FixtureRequest) -> Target:
+    return reach(request, request.param)
+
+
+@pytest.fixture(params=["direct", "session"])
+def session_target(request: pytest.FixtureRequest) -> Target:
+    """Where a connection is a session of its own."""
+    return reach(request, request.param)

@@ -1,0 +1,158 @@
+"""The database's own layers of the read-only guard, each on its own (no text check here:
+`AgentDatabase.run` is what runs after the guard), directly and through both poolers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from supalink.agent.options import ServeOptions
+from supalink.agent.session import AgentDatabase, DatabaseError
+from supalink.profiles import Target
+from tests.agent.conftest import ROWS, Victim, reach
+
+T = TypeVar("T")
+
+
+def with_database(
+    target: Target, options: ServeOptions, body: Callable[[AgentDatabase], Awaitable[T]]
+) -> T:
+    async def scenario() -> T:
+        database = AgentDatabase(target, options)
+        await database.open()
+        try:
+            return await body(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(scenario())
+
+
+async def refused(database: AgentDatabase, statement: str) -> str:
+    with pytest.raises(DatabaseError) as caught:
+        await database.run(statement)
+    return str(caught.value)
+
+
+def test_a_text_with_several_statements_is_refused_by_the_server(
+    target: Target, victim: Victim
+) -> None:
+    before = victim.snapshot()
+
+    async def body(database: AgentDatabase) -> list[str]:
+        return [
+            await refused(database, f"select 1; delete from {victim.schema}.items"),
+            await refused(database, f"commit; drop table {victim.schema}.items"),
+        ]
+
+    messages = with_database(target, ServeOptions(allow_writes=True), body)
+    assert all("cannot insert multiple commands" in message for message in messages)
+    assert victim.snapshot() == before
+
+
+def test_every_call_is_a_read_only_transaction_of_its_own(target: Target, victim: Victim) -> None:
+    before = victim.snapshot()
+    items = f"{victim.schema}.items"
+
+    async def body(database: AgentDatabase) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        found["delete"] = await refused(database, f"delete from {items}")
+        # A COMMIT ends the call's transaction; the next call is read-only again.
+        await database.run("commit")
+        found["after commit"] = await refused(database, f"delete from {items}")
+        found["function"] = await refused(database, f"select {victim.schema}.note()")
+        found["sequence"] = await refused(database, f"select nextval('{victim.schema}.counter')")
+        # PostgreSQL 15 lets lo_create write in a READ ONLY transaction: the ROLLBACK undoes it.
+        try:
+            await database.run("select lo_create(0)")
+        except DatabaseError as error:
+            found["lo_create"] = str(error)
+        found["rows"] = (await database.run(f"select id, name from {items} order by id")).rows
+        return found
+
+    found = with_database(target, ServeOptions(), body)
+    for key in ("delete", "after commit", "function", "sequence"):
+        assert "read-only transaction" in found[key], key
+    assert found["rows"] == [list(row) for row in ROWS]
+    assert victim.snapshot() == before
+
+
+@pytest.mark.parametrize("allow_writes", [False, True], ids=["read-only", "writes"])
+def test_what_a_call_changes_in_the_session_is_gone_before_the_next(
+    session_target: Target, victim: Victim, allow_writes: bool
+) -> None:
+
+    async def body(database: AgentDatabase) -> dict[str, Any]:
+        async def value(statement: str) -> Any:
+            return (await database.run(statement)).rows[0][0]
+
+        await database.run("select set_config('statement_timeout', '0', false)")
+        await database.run("set session characteristics as transaction read write")
+        await database.run("set role pg_monitor")
+        await database.run("prepare sneaky as select 1")
+        await database.run("select pg_advisory_lock(4242)")
+        await database.run(f"declare held cursor with hold for select * from {victim.schema}.items")
+        return {
+            "timeout": await value("show statement_timeout"),
+            "read_only": await value("show default_transaction_read_only"),
+            "user": await value("select current_user"),
+            "prepared": await value("select count(*) from pg_prepared_statements"),
+            "locks": await value(
+                "select count(*) from pg_locks where locktype = 'advisory'"
+                " and pid = pg_backend_pid()"
+            ),
+            "cursors": await value("select count(*) from pg_cursors where name = 'held'"),
+        }
+
+    options = ServeOptions(allow_writes=allow_writes, statement_timeout=7, pool_max_size=1)
+    found = with_database(session_target, options, body)
+    assert found == {
+        "timeout": "7s",
+        "read_only": "off" if allow_writes else "on",
+        "user": victim.pg.role,
+        "prepared": 0,
+        "locks": 0,
+        "cursors": 0,
+    }
+
+
+def test_through_a_transaction_pooler_each_call_still_runs_under_its_own_limits(
+    request: pytest.FixtureRequest, victim: Victim
+) -> None:
+    """Session state committed on a pooler's server connection (writes allowed) does not
+    carry into the next call: the call's SET LOCALs and its role come first."""
+    target = reach(request, "transaction")
+
+    async def body(database: AgentDatabase) -> list[Any]:
+        await database.run("select set_config('statement_timeout', '0', false)")
+        await database.run("set role pg_monitor")
+        return [
+            (await database.run("show statement_timeout")).rows[0][0],
+            (await database.run("select current_user")).rows[0][0],
+        ]
+
+    options = ServeOptions(allow_writes=True, statement_timeout=7, pool_max_size=1)
+    assert with_database(target, options, body) == ["7s", victim.pg.role]
+
+
+def test_the_statement_timeout_is_honoured_and_not_retried(
+    target: Target, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def body(database: AgentDatabase) -> tuple[str, float, Any]:
+        started = time.monotonic()
+        message = await refused(database, "select pg_sleep(10)")
+        elapsed = time.monotonic() - started
+        after = (await database.run("select 1")).rows
+        return message, elapsed, after
+
+    caplog.set_level(logging.INFO, logger="supalink.agent")
+    message, elapsed, after = with_database(target, ServeOptions(statement_timeout=0.5), body)
+    assert "statement timeout" in message
+    assert elapsed < 5.0  # the 0.5 s limit, with a margin for a loaded machine
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert after == [[1]]
