@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from supalink.errors import SupalinkError
+from supalink.profiles.secrets import find_session_bus
 
 if TYPE_CHECKING:
     from supalink.profiles.repository import ProfileRepository
@@ -52,23 +51,6 @@ class UriPlacement:
             argv.append(uri)
         else:
             env[self.env_var] = uri
-
-
-def find_session_bus(env: MutableMapping[str, str], uid: int | None = None) -> str | None:
-    """Point D-Bus clients at the user's session bus when the client left it out."""
-    if sys.platform != "linux" or env.get("DBUS_SESSION_BUS_ADDRESS"):
-        return env.get("DBUS_SESSION_BUS_ADDRESS")
-    uid = os.getuid() if uid is None else uid
-    candidates = [Path(env["XDG_RUNTIME_DIR"]) / "bus"] if env.get("XDG_RUNTIME_DIR") else []
-    candidates.append(Path(f"/run/user/{uid}/bus"))
-    for candidate in candidates:
-        try:
-            if stat.S_ISSOCK(candidate.stat().st_mode):
-                env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={candidate}"
-                return env["DBUS_SESSION_BUS_ADDRESS"]
-        except OSError:
-            continue
-    return None
 
 
 def resolve_command(command: str, env: Mapping[str, str]) -> str:

@@ -7,7 +7,12 @@ backend and the fail backend all count as "no usable keyring".
 from __future__ import annotations
 
 import logging
+import os
+import stat
+import sys
+from collections.abc import MutableMapping
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from supalink.errors import SupalinkError
@@ -213,3 +218,21 @@ class MemorySecretStore:
 
     def delete(self, profile: str, kind: SecretKind) -> None:
         self._values.pop((profile, kind), None)
+
+
+def find_session_bus(env: MutableMapping[str, str], uid: int | None = None) -> str | None:
+    """Point D-Bus clients (the Secret Service) at the user's session bus when the process
+    that started us left it out: MCP clients start servers with a bare environment."""
+    if sys.platform != "linux" or env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return env.get("DBUS_SESSION_BUS_ADDRESS")
+    uid = os.getuid() if uid is None else uid
+    candidates = [Path(env["XDG_RUNTIME_DIR"]) / "bus"] if env.get("XDG_RUNTIME_DIR") else []
+    candidates.append(Path(f"/run/user/{uid}/bus"))
+    for candidate in candidates:
+        try:
+            if stat.S_ISSOCK(candidate.stat().st_mode):
+                env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={candidate}"
+                return env["DBUS_SESSION_BUS_ADDRESS"]
+        except OSError:
+            continue
+    return None
