@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from supalink.agent.audit import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
     from supalink.agent.options import ServeOptions
 
 _HOMES = {
+    "audit": ("AuditEntry", "AuditLog", "AuditTail", "follow_entries", "read_entries"),
     "options": ("ServeOptions",),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
 __all__ = [
+    "AuditEntry",
+    "AuditLog",
+    "AuditTail",
     "ServeOptions",
+    "follow_entries",
+    "read_entries",
 ]
