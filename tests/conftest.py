@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import sys
@@ -103,6 +104,17 @@ def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[S
     service.stop()
 
 
+@pytest.fixture(autouse=True)
+def _collect_between_tests() -> Iterator[None]:
+    """Once the app's loop has turned the automatic collector off (ui/event_loop.py), tests
+    that run no loop still collect between them, on the main thread."""
+    yield
+    if not gc.isenabled():
+        from supalink.ui.event_loop import collect_due_generations
+
+        collect_due_generations()
+
+
 @pytest.fixture
 def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """The app's own qasync loop on the test QApplication.
@@ -124,6 +136,9 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
     asyncio.set_event_loop(None)
+    # The app collects garbage on the main thread only (ui/event_loop.py): what the test
+    # left in cycles, Qt objects among them, goes here, not in some later thread.
+    gc.collect()
     problems = failures.report()
     if problems:
         pytest.fail("background work failed:\n" + "\n".join(problems))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from supalink.paths import AppPaths
 
@@ -31,71 +31,20 @@ log = logging.getLogger(__name__)
 
 
 def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
-    """The one place the loop is built.
+    """The one place the loop is built (ui/event_loop.py holds its parts).
 
     qasync's default loop on Windows is the IOCP (proactor) one, which psycopg's
     async connections refuse; the selector loop works on every OS.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    loop: asyncio.AbstractEventLoop = _selector_loop_class()(qt_app)
+    from supalink.ui.event_loop import collect_garbage_on_the_main_thread, selector_loop_class
+
+    collect_garbage_on_the_main_thread(qt_app)
+    loop: asyncio.AbstractEventLoop = selector_loop_class()(qt_app)
     # qasync's own default executor runs on QThreads; Python's threads touch no Qt object.
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="supalink-worker"))
     return loop
-
-
-def _selector_loop_class() -> Any:
-    import asyncio
-    import collections
-
-    import qasync
-
-    class SelectorLoop(qasync.QSelectorEventLoop):  # type: ignore[misc]
-        """qasync's selector loop, with two changes.
-
-        The last round of Qt events it runs after `run_until_complete` stops still counts
-        as the loop running. Qt 6 closes every window on quit; the tasks their closeEvents
-        start would otherwise run there with no running loop and fail on
-        asyncio.get_running_loop().
-
-        Another thread hands work to the loop the way asyncio's own loop takes it: a queue
-        and a byte on the loop's self-pipe, read on the main thread. qasync emits a Qt signal
-        from the calling thread instead, and a cross-thread emission of Python objects
-        crashed the test suite (a segfault while executor threads finished work).
-        """
-
-        def __init__(self, *args: Any) -> None:
-            self._from_threads: collections.deque[asyncio.Handle] = collections.deque()
-            super().__init__(*args)
-
-        def call_soon_threadsafe(
-            self, callback: Callable[..., object], *args: Any, context: Any = None
-        ) -> asyncio.Handle:
-            handle = asyncio.Handle(callback, args, self, context)
-            self._from_threads.append(handle)  # deque.append is atomic
-            self._write_to_self()
-            return handle
-
-        def _process_self_data(self, data: bytes) -> None:
-            super()._process_self_data(data)  # signal numbers; our zero bytes are skipped
-            while self._from_threads:
-                handle = self._from_threads.popleft()
-                if not handle.cancelled():
-                    self.call_soon(handle._run)
-
-        def run_forever(self) -> None:
-            try:
-                super().run_forever()
-            finally:
-                asyncio.events._set_running_loop(self)
-
-        def run_until_complete(self, future: Any) -> Any:
-            try:
-                return super().run_until_complete(future)
-            finally:
-                asyncio.events._set_running_loop(None)
-
-    return SelectorLoop
 
 
 DESKTOP_FILE_NAME = "io.github.supalink.Supalink"  # packaging/linux/*.desktop

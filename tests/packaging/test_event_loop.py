@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import inspect
 import textwrap
 import threading
+import weakref
 from typing import Any
 
 import qasync
@@ -31,10 +33,10 @@ def test_built_loop_is_qasyncs_selector_loop(qapp: Any) -> None:
 
 
 def test_build_event_loop_names_the_selector_class_without_asking_the_os() -> None:
-    from supalink import app
+    from supalink.ui import event_loop
 
     source = textwrap.dedent(inspect.getsource(build_event_loop))
-    source += textwrap.dedent(inspect.getsource(app._selector_loop_class))
+    source += textwrap.dedent(inspect.getsource(event_loop.selector_loop_class))
     tree = ast.parse(source)
     attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
@@ -132,3 +134,36 @@ def test_executor_work_runs_on_python_threads_not_qthreads(qapp: Any) -> None:
     finally:
         loop.close()
     assert thread.startswith("supalink-worker")
+
+
+def test_garbage_in_cycles_dies_on_the_main_thread_not_in_a_worker(qapp: Any) -> None:
+    """A worker thread that allocates would run the collector there, and a Qt object left
+    in a cycle would be deleted on the wrong thread (a segfault in Qt's timers)."""
+    loop = build_event_loop(qapp)
+    assert not gc.isenabled()
+    main = threading.get_ident()
+    died_on: list[int] = []
+
+    class Node:
+        cycle: Any = None
+
+    async def scenario() -> list[int]:
+        node = Node()
+        node.cycle = node
+        weakref.finalize(node, lambda: died_on.append(threading.get_ident()))
+        del node
+        # Enough tracked objects to cross every threshold of the automatic collector.
+        kept = await asyncio.to_thread(lambda: [[] for _ in range(100_000)])
+        in_worker = list(died_on)
+        deadline = loop.time() + 10
+        while not died_on and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        del kept
+        return in_worker
+
+    try:
+        in_worker = loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert in_worker == []
+    assert died_on == [main]
