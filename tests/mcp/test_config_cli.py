@@ -20,6 +20,8 @@ from tests.support.tls import TlsFiles
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 ENCODED = quote(SPECIAL_PASSWORD, safe="")
 URI = f"postgresql://supalink_app:{ENCODED}@127.0.0.1:5432/postgres"
+URI_ENV = "SUPALINK_DATABASE_URI"
+IN_FILE = "warning: the database password is written into the config file (readable only by you)"
 OTHER = '{\n  "globalShortcut": "Ctrl+Space"\n}\n'
 
 
@@ -82,10 +84,13 @@ def test_dry_run_shows_the_masked_diff_and_writes_nothing(
     assert result.stdout.startswith(f"--- {cfg} (now)\n+++ {cfg} (after)\n")
     assert '+    "supabase": {' in result.stdout
     assert (
-        "postgresql://supalink_app:****@127.0.0.1:5432/postgres?sslmode=verify-full"
+        f'"{URI_ENV}": "postgresql://supalink_app:****@127.0.0.1:5432/postgres?sslmode=verify-full'
         in result.stdout
     )
-    assert result.stderr == "dry run: nothing written\n"
+    assert result.stderr == (
+        f"{IN_FILE}; a saved profile (--profile) with its password in the keyring keeps it out\n"
+        "dry run: nothing written\n"
+    )
     assert cfg.read_text() == OTHER
     assert not (tmp_path / "home" / "data").exists()  # no backup: nothing was replaced
     assert_no_password(result.stdout, result.stderr)
@@ -101,10 +106,14 @@ def test_write_then_again_then_replace_then_remove(tmp_path: Path, cfg: Path, ca
     assert backup.is_relative_to(home / "data" / "backups")
     written = json.loads(cfg.read_text())
     assert written["globalShortcut"] == "Ctrl+Space"
-    assert written["mcpServers"]["supabase"]["args"][2] == (
-        f"{URI}?sslmode=verify-full&sslrootcert={ca}"
-    )
+    # Supalink's own server by default, the URI in its env (never in argv).
+    assert written["mcpServers"]["supabase"] == {
+        "command": SUPALINK,
+        "args": ["mcp-serve", "--uri-env", URI_ENV],
+        "env": {URI_ENV: f"{URI}?sslmode=verify-full&sslrootcert={ca}", "SUPALINK_HOME": str(home)},
+    }
     assert cfg.stat().st_mode & 0o777 == 0o600
+    assert IN_FILE in first.stderr
 
     again = write(cfg, home, "--sslrootcert", str(ca))
     assert (again.returncode, again.stdout) == (0, f"{cfg}: 'supabase' is already up to date\n")
@@ -113,11 +122,16 @@ def test_write_then_again_then_replace_then_remove(tmp_path: Path, cfg: Path, ca
     refused = write(cfg, home, "--sslrootcert", str(ca), "--template", "guide")
     assert refused.returncode == 1
     assert "already has a different 'supabase' entry; confirm with --yes" in refused.stderr
-    assert '-      "command": "npx",' in refused.stdout  # the entry it would replace is shown
+    assert f'-      "command": "{SUPALINK}",' in refused.stdout  # the entry it would replace
     assert cfg.read_bytes() == before
 
     replaced = write(cfg, home, "--sslrootcert", str(ca), "--template", "guide", "--yes")
     assert replaced.returncode == 0, replaced.stderr
+    assert (
+        "warning: the reference server is archived and its read-only mode can be escaped"
+        in replaced.stderr
+    )
+    assert "--template supalink is read-only in depth" in replaced.stderr
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["command"] == "mcp-server-postgres"
 
     args = ("--client", "claude", "--config", str(cfg))
@@ -141,7 +155,8 @@ def test_without_a_ca_it_writes_and_warns(tmp_path: Path, cfg: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "warning: no CA certificate given (--sslrootcert)" in result.stderr
     assert "verify-full" in result.stderr
-    assert "sslrootcert" not in json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2]
+    entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
+    assert "sslrootcert" not in entry["env"][URI_ENV]
 
 
 def test_show_masks_passwords(tmp_path: Path, cfg: Path, ca: Path) -> None:
@@ -149,12 +164,12 @@ def test_show_masks_passwords(tmp_path: Path, cfg: Path, ca: Path) -> None:
     assert write(cfg, home, "--sslrootcert", str(ca), "--server-name", "db").returncode == 0
     shown = config("show", "--client", "claude", "--config", str(cfg), home=home)
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["db"]["command"] == "npx"
+    assert json.loads(shown.stdout)["db"]["command"] == SUPALINK
     assert "postgresql://supalink_app:****@" in shown.stdout
     one = config(
         "show", "--client", "claude", "--config", str(cfg), "--server-name", "db", home=home
     )
-    assert json.loads(one.stdout)["command"] == "npx"
+    assert json.loads(one.stdout)["command"] == SUPALINK
     missing = config(
         "show", "--client", "claude", "--config", str(cfg), "--server-name", "x", home=home
     )
@@ -189,6 +204,8 @@ def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> Non
         ["write", "--client", "claude", "--uri", URI, "--template", "nope"],
         ["write", "--client", "claude", "--uri", URI, "--template", "keyring"],
         ["write", "--client", "claude", "--uri", URI, "--server", "guide"],
+        ["write", "--client", "claude", "--uri", URI, "--template", "reference", "--allow-writes"],
+        ["write", "--client", "claude", "--uri", URI, "--template", "guide", "--allow-writes"],
         ["verify", "--client", "claude", "--timeout", "0"],
         ["show"],
         [],
@@ -233,13 +250,18 @@ def test_profile_write_then_verify_end_to_end(
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     target = ("--client", "claude", "--config", str(cfg))
-    # With its password in the keyring, a profile is written through the keyring launcher.
-    written = config("write", *target, "--profile", name, home=home)
+    # The keyring launcher reads the password and starts the reference server with it.
+    written = config(
+        "write", *target, "--profile", name, "--template", "keyring", "--server", "reference",
+        home=home,
+    )  # fmt: skip
     assert written.returncode == 0, written.stderr
-    assert written.stderr == ""  # the profile's CA is used: no warning
+    # The profile's CA is used: the only warning is about the server chosen.
+    assert written.stderr.startswith("warning: the reference server is archived")
+    assert written.stderr.count("\n") == 1
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
-    assert Path(entry["command"]).is_absolute()
-    assert entry["args"][:5] == ["-m", "supalink", "mcp-run", "--profile", name]
+    assert entry["command"] == SUPALINK  # the console script, by absolute path
+    assert entry["args"][:3] == ["mcp-run", "--profile", name]
     assert entry["args"][-3:] == ["npx", "-y", "@modelcontextprotocol/server-postgres"]
     assert_no_password(cfg.read_text())
 
@@ -266,7 +288,7 @@ def test_verify_failures_exit_1_with_the_reason(
     args = ("--client", "cursor", "--config", str(cfg))
     written = config(
         "write", *args, "--uri", "-", "--sslrootcert", str(tls_files.other_ca_cert),
-        home=home, stdin=uri,
+        "--template", "reference", home=home, stdin=uri,
     )  # fmt: skip
     assert written.returncode == 0, written.stderr
     failed = config("verify", *args, home=home, env=env)
@@ -295,10 +317,12 @@ def test_the_mcp_packages_errors_are_worded_with_this_commands_flags(tmp_path: P
         mcp.PasswordNotSaved("p", for_launcher=False): "save it in the keyring, or pass --uri",
         mcp.KeyringNeedsProfile(): "--template keyring needs --profile",
         mcp.LauncherServerWithoutKeyring(): "--server goes with --template keyring",
+        mcp.WritesNeedSupalinkServer("guide"): "--allow-writes goes with --template supalink",
     }
     for error, flags in cases.items():
         assert "--" not in str(error), error
         assert flags in str(worded(error))
     assert isinstance(worded(mcp.KeyringNeedsProfile()), UsageError)  # bad input: exit 2
+    assert isinstance(worded(mcp.WritesNeedSupalinkServer("guide")), UsageError)
     missing = mcp.MissingCaFile(path)
     assert worded(missing) is missing  # nothing to add

@@ -1,4 +1,4 @@
-"""Server entries for a URI: its TLS settings, the three templates' shapes, bad input."""
+"""Server entries for a URI: its TLS settings, the templates' shapes, bad input."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ URI = f"postgresql://{USERINFO}@127.0.0.1:5432/postgres"
 
 
 def entry_uri(planned: PlannedEntry) -> str:
-    """The URI the reference server gets: its last argument."""
-    return planned.entry.args[-1]
+    """The URI the entry's server gets: in Supalink's server's env, else the last argument."""
+    return planned.entry.env.get("SUPALINK_DATABASE_URI") or planned.entry.args[-1]
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_the_ca_and_verify_full_go_in_the_query_and_the_userinfo_is_untouched(ca
     assert target.sslmode == "verify-full"
     assert target.sslrootcert == str(ca)
     assert set(planned.secrets) == {SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")}
-    assert planned.warnings == ()
+    assert planned.warnings == (EntryWarning.CREDENTIALS_IN_FILE,)
 
 
 def test_a_relative_ca_path_is_made_absolute(ca: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,9 +57,10 @@ def test_without_a_ca_it_warns_that_verify_full_will_fail() -> None:
     planned = entry_for_uri(target)
     assert entry_uri(planned) == URI + "?sslmode=verify-full"
     assert target.sslrootcert is None
-    assert planned.warnings == (EntryWarning.NO_CA,)
+    assert planned.warnings == (EntryWarning.NO_CA, EntryWarning.CREDENTIALS_IN_FILE)
     assert "verify" in str(EntryWarning.NO_CA)
-    assert entry_for_uri(uri_target(URI + "?sslmode=disable")).warnings == ()
+    no_tls = uri_target(URI.replace(USERINFO, "u") + "?sslmode=disable")
+    assert entry_for_uri(no_tls).warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,9 @@ def test_a_missing_ca_file_is_bad_input(tmp_path: Path) -> None:
 
 
 def test_a_uri_without_a_password_carries_no_secret() -> None:
-    assert entry_for_uri(uri_target("postgres://u@h/db")).secrets == ()
+    planned = entry_for_uri(uri_target("postgres://u@h/db"))
+    assert planned.secrets == ()
+    assert EntryWarning.CREDENTIALS_IN_FILE not in planned.warnings
 
 
 def test_template_shapes(ca: Path) -> None:

@@ -125,3 +125,95 @@ def test_a_server_without_a_sql_tool_is_reported(tmp_path: Path) -> None:
     report = asyncio.run(verify_entry(ServerEntry(sys.executable, (str(server),)), timeout=30))
     assert not report.ok, report
     assert report.summary == "the server offers no SQL tool (tools: ('hello',))"
+
+
+# A stand-in for `supalink mcp-serve` (verify knows Supalink's server by its args): it
+# records each SQL text it is sent, and refuses or runs what is not a plain select.
+GUARDED_SERVER = """
+import sys
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+log, mode = sys.argv[1], sys.argv[2]
+app = MCPServer("guarded")
+
+@app.tool()
+def query(sql: str) -> str:
+    with open(log, "a") as seen:
+        seen.write(sql + "\\n")
+    plain = sql.strip().lower() == "select 1"
+    if not plain and (mode == "refuse" or (mode == "half" and ";" in sql)):
+        raise ToolError("refused: the server is read-only")
+    return '[{"?column?": 1}]'
+
+app.run()
+"""
+
+
+def guarded(tmp_path: Path, mode: str, *serve: str) -> tuple[ServerEntry, Path]:
+    script, log = tmp_path / "guarded.py", tmp_path / "seen.log"
+    script.write_text(GUARDED_SERVER)
+    return ServerEntry(sys.executable, (str(script), str(log), mode, "mcp-serve", *serve)), log
+
+
+def test_supalinks_server_must_refuse_a_write_and_a_stacked_commit(tmp_path: Path) -> None:
+    entry, log = guarded(tmp_path, "refuse", "--profile", "p")
+    report = asyncio.run(verify_entry(entry, timeout=30))
+    assert report.ok, report.describe()
+    assert report.summary == (
+        "the server answered query 'select 1' and refused a write and several statements in "
+        "one query"
+    )
+    assert [check.sql for check in report.guard] == [
+        "create temporary table supalink_verify_probe (x int)",
+        "select 1; commit; select 1",
+    ]
+    assert all(check.refused for check in report.guard)
+    said = "(Error executing tool query: refused: the server is read-only)"  # the SDK's words
+    assert report.details() == [
+        f"refused a write: 'create temporary table supalink_verify_probe (x int)' {said}",
+        f"refused several statements in one query: 'select 1; commit; select 1' {said}",
+    ]
+    assert not report.writes_allowed
+    assert log.read_text().splitlines() == ["select 1", *(check.sql for check in report.guard)]
+
+
+@pytest.mark.parametrize(
+    ("mode", "accepted"),
+    [
+        ("accept", "a write and several statements in one query"),
+        ("half", "a write"),  # refuses only the stacked text
+    ],
+)
+def test_a_server_that_runs_what_it_must_refuse_fails_verify(
+    tmp_path: Path, mode: str, accepted: str
+) -> None:
+    entry, _ = guarded(tmp_path, mode, "--uri-env", "SUPALINK_DATABASE_URI")
+    report = asyncio.run(verify_entry(entry, timeout=30))
+    assert not report.ok
+    assert report.summary == f"the server accepted {accepted}, which it must refuse"
+    assert "ACCEPTED a write: 'create temporary table" in report.describe()
+
+
+def test_with_writes_allowed_no_write_is_sent_and_the_report_says_so(tmp_path: Path) -> None:
+    entry, log = guarded(tmp_path, "accept", "--profile", "p", "--allow-writes")
+    report = asyncio.run(verify_entry(entry, timeout=30))
+    assert report.ok, report.describe()
+    assert report.writes_allowed
+    assert report.guard == ()
+    assert report.summary == "the server answered query 'select 1'; writes are allowed"
+    assert report.details() == [
+        "writes are allowed: the agent can change data (no write was tried)"
+    ]
+    assert log.read_text() == "select 1\n"
+
+
+def test_other_servers_are_sent_select_1_only(tmp_path: Path) -> None:
+    script, log = tmp_path / "guarded.py", tmp_path / "seen.log"
+    script.write_text(GUARDED_SERVER)
+    entry = ServerEntry(sys.executable, (str(script), str(log), "accept"))
+    report = asyncio.run(verify_entry(entry, timeout=30))
+    assert report.ok, report.describe()
+    assert (report.guard, report.writes_allowed) == ((), False)
+    assert report.describe() == "the server answered query 'select 1'"
+    assert log.read_text() == "select 1\n"

@@ -1,10 +1,12 @@
 """Write config from the GUI: masked diff, write beside other settings, verify through the
-keyring launcher with the real reference server."""
+keyring launcher with the real reference server; Supalink's own server by default, writes
+allowed only when ticked, the archived server's warning."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +19,8 @@ from supalink.ui.config_dialog import ConfigDialog, clients_found_first
 from supalink.ui.context import AppContext
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.reference_server import ReferenceServer
+
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
 
 
 def claude_host(tmp_path: Path) -> Host:
@@ -62,7 +66,12 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     )
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.template.currentData() == "keyring"
+    assert dialog.template.currentData() == "supalink"
+    dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
+    assert dialog.server.isEnabled()
+    assert not dialog.allow_writes.isEnabled()
+    dialog.server.setCurrentIndex(dialog.server.findData("reference"))
+    assert "archived, and its read-only mode can be escaped" in dialog.notes.text()
     assert dialog.selected_client().id == "claude"
     diff = dialog.diff.toPlainText()
     assert '+  "mcpServers": {' in diff
@@ -73,7 +82,8 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     written = json.loads(config.read_text())
     assert written["globalShortcut"] == "Ctrl+Space"
     assert written["preferences"] == {"a": 1}
-    assert written["mcpServers"]["supabase"]["args"][2:5] == ["mcp-run", "--profile", "Local SSL"]
+    assert written["mcpServers"]["supabase"]["command"] == SUPALINK
+    assert written["mcpServers"]["supabase"]["args"][:3] == ["mcp-run", "--profile", "Local SSL"]
     assert quote(SPECIAL_PASSWORD, safe="") not in config.read_text()
     assert "Quit Claude Desktop fully and start it again" in dialog.status.text()
     assert "Backup:" in dialog.status.text()
@@ -85,7 +95,7 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     assert dialog.status.text().startswith("✓ Verified")
 
 
-def test_reference_template_shows_the_password_masked_in_the_diff(
+def test_a_session_password_goes_masked_into_supalinks_servers_env(
     qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
 ) -> None:
     profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
@@ -97,13 +107,59 @@ def test_reference_template_shows_the_password_masked_in_the_diff(
         host=claude_host(tmp_path),
     )
     qtbot.addWidget(dialog)
-    assert dialog.template.currentData() == "reference"  # a session password: no launcher
-    assert ":****@" in dialog.diff.toPlainText()
+    # A session password: Supalink's own server still, never the archived one.
+    assert dialog.template.currentData() == "supalink"
+    diff = dialog.diff.toPlainText()
+    assert '"SUPALINK_DATABASE_URI": "postgresql://supalink_app:****@' in diff
+    assert '"--uri-env",' in diff
+    for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
+        assert secret not in diff
     assert "no CA certificate" in dialog.notes.text()
+    assert "password is written into the config file" in dialog.notes.text()
     assert "--" not in dialog.notes.text()  # the window's words, not the CLI's flags
     dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
     assert "no password in the keyring" in dialog.notes.text()
     assert not dialog.write_button.isEnabled()
+
+
+def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
+    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+) -> None:
+    profile = Profile(
+        "W", host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
+    )
+    dialog = ConfigDialog(
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=True,
+        host=claude_host(tmp_path),
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.allow_writes.isEnabled()
+    assert not dialog.allow_writes.isChecked()
+    assert dialog.notes.text() == ""  # the profile's CA, the keyring: nothing to warn about
+    assert dialog.planned is not None
+    assert dialog.planned.entry.args == ("mcp-serve", "--profile", "W")
+
+    dialog.allow_writes.setChecked(True)
+    assert dialog.planned.entry.args == ("mcp-serve", "--profile", "W", "--allow-writes")
+    assert dialog.notes.isVisible()
+    assert "writes are allowed: the agent can change and delete data" in dialog.notes.text()
+    assert '+        "--allow-writes"' in dialog.diff.toPlainText()
+
+    # Another server has no guard to turn off: the box goes grey and the entry has no flag.
+    for template in ("reference", "guide"):
+        dialog.template.setCurrentIndex(dialog.template.findData(template))
+        assert not dialog.allow_writes.isEnabled()
+        assert "--allow-writes" not in dialog.planned.entry.args
+        assert "archived" in dialog.template.currentText()
+        assert "escaped" in dialog.template.currentText()
+        assert "read-only mode can be escaped" in dialog.notes.text()
+        assert "writes are allowed" not in dialog.notes.text()
+    dialog.template.setCurrentIndex(dialog.template.findData("supalink"))
+    assert dialog.planned.entry.args[-1] == "--allow-writes"  # the box kept its tick
 
 
 async def _until(condition: Any) -> None:

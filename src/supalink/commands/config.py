@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
-    from supalink.mcp import ConfigWriter, McpClient, Plan, PlannedEntry
+    from supalink.mcp import ConfigWriter, EntryWarning, McpClient, Plan, PlannedEntry
 
 
 def register(subparsers: Any) -> None:
-    from supalink.mcp import KEYRING_TEMPLATE, TEMPLATES
+    from supalink.mcp import DEFAULT_LAUNCHED_SERVER, TEMPLATES, URI_SERVERS
 
     parser = subparsers.add_parser(
         "config",
@@ -47,15 +47,23 @@ def register(subparsers: Any) -> None:
     )
     write.add_argument(
         "--template",
-        choices=(KEYRING_TEMPLATE, *TEMPLATES),
-        help="the entry's shape: keyring (no secret in the file; the default for a profile "
-        "whose password is in the keyring), or a server with the URI in the file "
-        "(reference, the default with --uri)",
+        choices=TEMPLATES,
+        help="the entry's shape. supalink (the default): Supalink's own read-only server, "
+        "which reads a profile's password from the keyring (with --uri, the URI goes in the "
+        "entry's env). keyring: the keyring launcher in front of --server. reference, guide, "
+        "postgres-mcp: that server with the URI in the file (reference and guide are "
+        "archived, and their read-only mode can be escaped)",
     )
     write.add_argument(
         "--server",
-        choices=TEMPLATES,
-        help="with --template keyring: the server the launcher starts (default: reference)",
+        choices=URI_SERVERS,
+        help="with --template keyring: the server the launcher starts "
+        f"(default: {DEFAULT_LAUNCHED_SERVER})",
+    )
+    write.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="with --template supalink: let the agent change data (read-only otherwise)",
     )
     write.add_argument("--sslrootcert", type=Path, metavar="PATH", help="the CA certificate")
     write.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
@@ -70,7 +78,11 @@ def register(subparsers: Any) -> None:
     remove.add_argument("--yes", action="store_true", help="remove without asking")
     remove.set_defaults(run=run_remove)
 
-    verify = actions.add_parser("verify", help="start the configured server and run select 1")
+    verify = actions.add_parser(
+        "verify",
+        help="start the configured server and run select 1; Supalink's own server must also "
+        "refuse a write",
+    )
     _add_target(verify)
     verify.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="default: 30"
@@ -119,6 +131,10 @@ def worded(error: SupalinkError) -> SupalinkError:
         )
     if isinstance(error, mcp.LauncherServerWithoutKeyring):
         return UsageError("--server goes with --template keyring")
+    if isinstance(error, mcp.WritesNeedSupalinkServer):
+        return UsageError(
+            f"--allow-writes goes with --template {mcp.SUPALINK_TEMPLATE}, not {error.template}"
+        )
     message = str(error)
     if isinstance(error, mcp.PasswordNotSaved) and not error.for_launcher:
         message += ": save it in the keyring, or pass --uri"
@@ -183,7 +199,8 @@ def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
     if args.profile is None:
         if args.server is not None:
             raise UsageError("--server goes with --template keyring and --profile")
-        return entry_for_uri(uri_target(_read_uri(args.uri), args.sslrootcert), args.template)
+        target = uri_target(_read_uri(args.uri), args.sslrootcert)
+        return entry_for_uri(target, args.template, allow_writes=args.allow_writes)
     repository = user_repository()
     password = repository.password(args.profile)
     return entry_for_profile(
@@ -192,24 +209,34 @@ def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
         template=args.template,
         server=args.server,
         sslrootcert=args.sslrootcert,
+        allow_writes=args.allow_writes,
     )
 
 
-def _warning_text(args: argparse.Namespace, warning: str) -> str:
+def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
+    """A warning of the MCP package with what this command's flags can do about it."""
     from supalink.mcp import EntryWarning
 
-    if warning is EntryWarning.NO_CA and args.profile is None:
-        return (
+    from_uri = args.profile is None
+    texts = {
+        EntryWarning.NO_CA: (
             "no CA certificate given (--sslrootcert): the server will fail to verify the "
             "database's certificate (verify-full)"
-        )
-    if warning is EntryWarning.NO_CA:
-        return (
-            "the profile has no CA certificate: the server will fail to verify the "
+            if from_uri
+            else "the profile has no CA certificate: the server will fail to verify the "
             "database's certificate (verify-full); set the CA file in the profile or pass "
             "--sslrootcert"
-        )
-    return warning
+        ),
+        EntryWarning.ESCAPABLE_READ_ONLY: f"{warning}; --template supalink is read-only in depth",
+        EntryWarning.WRITES_ALLOWED: f"--allow-writes: {warning}",
+        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); "
+        + (
+            "a saved profile (--profile) with its password in the keyring keeps it out"
+            if from_uri
+            else "--template supalink reads it from the keyring instead"
+        ),
+    }
+    return texts.get(warning, str(warning))
 
 
 def _writer() -> ConfigWriter:
@@ -295,4 +322,6 @@ def run_verify(args: argparse.Namespace) -> int:
     if not report.ok:
         raise SupalinkError(report.describe())
     print(f"{args.server_name}: {report.summary} in {report.elapsed:.1f} s")
+    for line in report.details():
+        print(f"  {line}")
     return 0

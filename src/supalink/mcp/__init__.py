@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from supalink.mcp.entries import (
         EntryWarning,
         PlannedEntry,
-        default_template,
         entry_for_profile,
         entry_for_uri,
         uri_target,
@@ -27,17 +26,21 @@ if TYPE_CHECKING:
         LauncherServerWithoutKeyring,
         MissingCaFile,
         PasswordNotSaved,
+        WritesNeedSupalinkServer,
     )
     from supalink.mcp.jsonedit import MISSING
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
+        DEFAULT_LAUNCHED_SERVER,
         DEFAULT_SERVER_NAME,
         DEFAULT_TEMPLATE,
         KEYRING_TEMPLATE,
+        SUPALINK_TEMPLATE,
         TEMPLATES,
+        URI_SERVERS,
         ServerEntry,
     )
-    from supalink.mcp.verify import VerifyReport, verify_entry
+    from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
     from supalink.mcp.writer import (
         ConfigWriter,
         Written,
@@ -51,7 +54,6 @@ _HOMES = {
     "entries": (
         "EntryWarning",
         "PlannedEntry",
-        "default_template",
         "entry_for_profile",
         "entry_for_uri",
         "uri_target",
@@ -64,32 +66,40 @@ _HOMES = {
         "LauncherServerWithoutKeyring",
         "MissingCaFile",
         "PasswordNotSaved",
+        "WritesNeedSupalinkServer",
     ),
     "jsonedit": ("MISSING",),
     "launcher": ("LaunchError", "UriPlacement", "launch"),
     "templates": (
+        "DEFAULT_LAUNCHED_SERVER",
         "DEFAULT_SERVER_NAME",
         "DEFAULT_TEMPLATE",
         "KEYRING_TEMPLATE",
+        "SUPALINK_TEMPLATE",
         "TEMPLATES",
+        "URI_SERVERS",
         "ServerEntry",
     ),
-    "verify": ("VerifyReport", "verify_entry"),
+    "verify": ("GuardCheck", "VerifyReport", "verify_entry"),
     "writer": ("ConfigWriter", "Written", "config_path", "read_entry"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
 __all__ = [
     "CLIENTS",
+    "DEFAULT_LAUNCHED_SERVER",
     "DEFAULT_SERVER_NAME",
     "DEFAULT_TEMPLATE",
     "KEYRING_TEMPLATE",
     "MISSING",
+    "SUPALINK_TEMPLATE",
     "TEMPLATES",
+    "URI_SERVERS",
     "ConfigChanged",
     "ConfigWriter",
     "ConfirmationRequired",
     "EntryMissing",
     "EntryWarning",
+    "GuardCheck",
     "Host",
     "KeyringNeedsProfile",
     "LaunchError",
@@ -102,9 +112,9 @@ __all__ = [
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
+    "WritesNeedSupalinkServer",
     "Written",
     "config_path",
-    "default_template",
     "document_secrets",
     "entry_for_profile",
     "entry_for_uri",

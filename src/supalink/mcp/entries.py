@@ -13,35 +13,49 @@ from supalink.mcp.errors import (
     LauncherServerWithoutKeyring,
     MissingCaFile,
     PasswordNotSaved,
+    WritesNeedSupalinkServer,
 )
 from supalink.mcp.templates import (
+    DEFAULT_LAUNCHED_SERVER,
     DEFAULT_TEMPLATE,
+    ESCAPABLE_SERVERS,
     KEYRING_TEMPLATE,
+    SUPALINK_TEMPLATE,
     ServerEntry,
     build_entry,
     keyring_entry,
+    supalink_entry,
 )
 from supalink.profiles import defaults
 from supalink.profiles.target import Target
 from supalink.profiles.uris import build_uri, check_as_written, with_tls
 
+# Servers on node-postgres, which treats every TLS mode but disable as verify-full; the
+# others are on libpq, which verifies only in the verify-* modes.
+_NODE_SERVERS = ESCAPABLE_SERVERS
+
 
 class EntryWarning(StrEnum):
-    # TLS without a CA file: node-postgres treats every TLS mode as verify-full, and
-    # Supabase's CA is in no OS trust store, so the server cannot check the database.
+    # TLS without a CA file: Supabase's CA is in no OS trust store, so a server that checks
+    # the certificate cannot check the database's.
     NO_CA = "no CA certificate: the server will fail to verify the database's certificate"
+    # Archived in May 2025 and never fixed: it runs the agent's SQL after BEGIN READ ONLY over
+    # the simple query protocol, so `COMMIT; DROP TABLE x` drops the table.
+    ESCAPABLE_READ_ONLY = (
+        "the reference server is archived and its read-only mode can be escaped: a statement "
+        "after a COMMIT in the same query runs with the login's full rights"
+    )
+    WRITES_ALLOWED = "writes are allowed: the agent can change and delete data"
+    # The file is made readable by its owner only, but backups, sync tools and support
+    # bundles copy it.
+    CREDENTIALS_IN_FILE = "the database password is written into the config file"
 
 
 @dataclass(frozen=True)
 class PlannedEntry:
     entry: ServerEntry
-    secrets: tuple[str, ...]  # the passwords the entry holds (none through the launcher)
+    secrets: tuple[str, ...]  # the passwords the entry holds (none when read from the keyring)
     warnings: tuple[EntryWarning, ...]
-
-
-def default_template(password_in_keyring: bool) -> str:
-    """Through the keyring launcher when it can read the password; the URI in the file else."""
-    return KEYRING_TEMPLATE if password_in_keyring else DEFAULT_TEMPLATE
 
 
 def entry_ca(path: Path) -> str:
@@ -58,19 +72,52 @@ def uri_target(uri: str, sslrootcert: Path | None = None) -> Target:
     return Target.from_conninfo(uri, sslrootcert=entry_ca(sslrootcert) if sslrootcert else None)
 
 
-def _warnings(sslmode: str, has_ca: bool) -> tuple[EntryWarning, ...]:
-    return (EntryWarning.NO_CA,) if sslmode != "disable" and not has_ca else ()
+def _warnings(
+    server: str, sslmode: str, *, has_ca: bool, allow_writes: bool, secrets: tuple[str, ...]
+) -> tuple[EntryWarning, ...]:
+    """What to tell the person about an entry that starts `server` (the launcher's server,
+    for the keyring template)."""
+    found = []
+    if server in ESCAPABLE_SERVERS:
+        found.append(EntryWarning.ESCAPABLE_READ_ONLY)
+    if allow_writes:
+        found.append(EntryWarning.WRITES_ALLOWED)
+    verifies = sslmode != "disable" if server in _NODE_SERVERS else sslmode.startswith("verify")
+    if verifies and not has_ca:
+        found.append(EntryWarning.NO_CA)
+    if secrets:
+        found.append(EntryWarning.CREDENTIALS_IN_FILE)
+    return tuple(found)
 
 
-def entry_for_uri(target: Target, template: str | None = None) -> PlannedEntry:
+def _check_writes(template: str, allow_writes: bool) -> None:
+    if allow_writes and template != SUPALINK_TEMPLATE:
+        raise WritesNeedSupalinkServer(template)
+
+
+def entry_for_uri(
+    target: Target, template: str | None = None, *, allow_writes: bool = False
+) -> PlannedEntry:
     """An entry with the target's URI in the file (a `uri_target`)."""
+    template = template or DEFAULT_TEMPLATE
     if template == KEYRING_TEMPLATE:
         raise KeyringNeedsProfile
+    _check_writes(template, allow_writes)
     assert target.source is not None, "a URI target"
     sslmode = target.sslmode or defaults.SSLMODE
     uri = with_tls(target.source, sslmode, target.sslrootcert)
-    entry = build_entry(template or DEFAULT_TEMPLATE, uri, sslmode)
-    return PlannedEntry(entry, target.secrets, _warnings(sslmode, bool(target.sslrootcert)))
+    if template == SUPALINK_TEMPLATE:
+        entry = supalink_entry(uri=uri, allow_writes=allow_writes)
+    else:
+        entry = build_entry(template, uri, sslmode)
+    warnings = _warnings(
+        template,
+        sslmode,
+        has_ca=bool(target.sslrootcert),
+        allow_writes=allow_writes,
+        secrets=target.secrets,
+    )
+    return PlannedEntry(entry, target.secrets, warnings)
 
 
 def entry_for_profile(
@@ -80,30 +127,53 @@ def entry_for_profile(
     template: str | None = None,
     server: str | None = None,
     sslrootcert: Path | None = None,
+    allow_writes: bool = False,
 ) -> PlannedEntry:
-    """An entry for the target's profile: through the launcher (nothing secret in the file),
-    or with the URI and the password at hand (the keyring's or this session's) in it.
-    `sslrootcert`: a CA for this entry instead of the profile's."""
+    """An entry for the target's profile: one that reads the password from the keyring
+    (Supalink's server, or the launcher in front of another: nothing secret in the file), or
+    with the URI and the password at hand (this session's) in it. `sslrootcert`: a CA for
+    this entry instead of the profile's."""
     profile = target.profile
     assert profile is not None, "a profile's target"
-    template = template or default_template(password_in_keyring)
+    template = template or DEFAULT_TEMPLATE
     if server is not None and template != KEYRING_TEMPLATE:
         raise LauncherServerWithoutKeyring
+    _check_writes(template, allow_writes)
     ca = entry_ca(sslrootcert) if sslrootcert is not None else None
+    started = (server or DEFAULT_LAUNCHED_SERVER) if template == KEYRING_TEMPLATE else template
+
+    def planned(entry: ServerEntry, secrets: tuple[str, ...], has_ca: bool) -> PlannedEntry:
+        warnings = _warnings(
+            started, profile.sslmode, has_ca=has_ca, allow_writes=allow_writes, secrets=secrets
+        )
+        return PlannedEntry(entry, secrets, warnings)
+
+    from_keyring = bool(ca or profile.sslrootcert)  # the server reads the profile's CA itself
     if template == KEYRING_TEMPLATE:
         if not password_in_keyring:
             raise PasswordNotSaved(profile.name, for_launcher=True)
         entry = keyring_entry(
             profile.name,
-            server or DEFAULT_TEMPLATE,
+            started,
             sslmode=profile.sslmode,
             sslrootcert=Path(ca) if ca else None,
         )
-        return PlannedEntry(entry, (), _warnings(profile.sslmode, bool(ca or profile.sslrootcert)))
+        return planned(entry, (), from_keyring)
+    if template == SUPALINK_TEMPLATE and password_in_keyring:
+        entry = supalink_entry(
+            profile_name=profile.name,
+            allow_writes=allow_writes,
+            sslrootcert=Path(ca) if ca else None,
+        )
+        return planned(entry, (), from_keyring)
+    # Only this session knows the password: it goes in the file, with the URI.
     if target.password is None:
         raise PasswordNotSaved(profile.name, for_launcher=False)
     if ca is None and profile.sslrootcert:
         ca = entry_ca(Path(profile.sslrootcert).expanduser())
     uri = build_uri(profile.replace(sslrootcert=ca), target.password)
-    entry = build_entry(template, uri, profile.sslmode)
-    return PlannedEntry(entry, target.secrets, _warnings(profile.sslmode, bool(ca)))
+    if template == SUPALINK_TEMPLATE:
+        entry = supalink_entry(uri=uri, allow_writes=allow_writes)
+    else:
+        entry = build_entry(template, uri, profile.sslmode)
+    return planned(entry, target.secrets, bool(ca))

@@ -23,6 +23,15 @@ class LauncherServerWithoutKeyring(UsageError):
         super().__init__("a server behind the launcher goes with the keyring template")
 
 
+class WritesNeedSupalinkServer(UsageError):
+    """Allowing writes was asked of a server that is not Supalink's: only its own server
+    has a read-only guard that the entry can turn off."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__(f"allowing writes goes with Supalink's own server, not {template!r}")
+        self.template = template
+
+
 class MissingCaFile(UsageError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"no CA certificate file at {path}")

@@ -1,9 +1,11 @@
 """The server entries Supalink writes for Postgres MCP servers.
 
 Each template is a shape that `supalink config verify` has proven against a
-verify-full server. The reference server (node-postgres) ignores PGSSLROOTCERT
-and rejects `--connection-string`, so the CA always travels in the URI's query
-string, where node-postgres and libpq both read it.
+verify-full server. The default is Supalink's own server (`supalink mcp-serve`):
+read-only in depth, and with a profile it reads the password from the keyring
+itself. The others are kept for those who choose them. The reference server
+(node-postgres) ignores PGSSLROOTCERT and rejects `--connection-string`, so the CA
+always travels in the URI's query string, where node-postgres and libpq both read it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,25 @@ from supalink.profiles import defaults
 
 REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
 REFERENCE_BINARY: Final = "mcp-server-postgres"
-TEMPLATES: Final = ("reference", "postgres-mcp", "guide")
-# Not a server of its own: Supalink's launcher in front of one of TEMPLATES.
+# Supalink's own server: `supalink mcp-serve`.
+SUPALINK_TEMPLATE: Final = "supalink"
+# Others' servers, which take a URI: in the entry, or from the keyring launcher.
+URI_SERVERS: Final = ("reference", "postgres-mcp", "guide")
+# Not a server of its own: Supalink's launcher in front of one of URI_SERVERS.
 KEYRING_TEMPLATE: Final = "keyring"
-DEFAULT_TEMPLATE: Final = "reference"
+TEMPLATES: Final = (SUPALINK_TEMPLATE, KEYRING_TEMPLATE, *URI_SERVERS)
+DEFAULT_TEMPLATE: Final = SUPALINK_TEMPLATE
+# Behind the launcher when none is chosen: postgres-mcp's restricted mode parses the SQL it
+# runs, where the reference server's read-only transaction is escaped by a stacked COMMIT.
+DEFAULT_LAUNCHED_SERVER: Final = "postgres-mcp"
+# The servers that run an agent's SQL inside a read-only transaction a stacked COMMIT ends:
+# the archived reference server, under either of its names.
+ESCAPABLE_SERVERS: Final = ("reference", "guide")
+SERVE_COMMAND: Final = "mcp-serve"
+# Where a `supalink` entry given a URI (not a profile) carries it: never in argv, which any
+# local user can read in the process list.
+SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
+ALLOW_WRITES_ARG: Final = "--allow-writes"
 # The entry's name in the client's file, unless the person gives another.
 DEFAULT_SERVER_NAME: Final = "supabase"
 
@@ -111,7 +128,7 @@ def server_spec(template: str, sslmode: str = defaults.SSLMODE) -> ServerSpec:
             "PGAPPNAME": defaults.APPLICATION_NAME,
         }
         return ServerSpec(REFERENCE_BINARY, (), None, env)
-    known = ", ".join((KEYRING_TEMPLATE, *TEMPLATES))
+    known = ", ".join(TEMPLATES)
     raise UsageError(f"unknown template {template!r} (known: {known})")
 
 
@@ -120,26 +137,87 @@ def build_entry(template: str, uri: str, sslmode: str = defaults.SSLMODE) -> Ser
     return server_spec(template, sslmode).with_uri(uri)
 
 
-def launcher_command() -> tuple[str, tuple[str, ...]]:
-    """Supalink's own launcher by absolute path: clients start servers with a minimal PATH.
+def supalink_command(
+    *, executable: str | None = None, frozen: bool | None = None, platform: str | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """Supalink by absolute path, and the arguments that come before a subcommand: clients
+    start servers with a minimal PATH, in a folder of their choosing. The keywords stand in
+    for this interpreter's `sys.executable`, `sys.frozen` and `sys.platform`.
 
     Not resolved through symlinks: a virtualenv's python finds its packages from where
     the link lies.
     """
-    if getattr(sys, "frozen", False):
-        executable = Path(sys.executable)
+    path = Path(sys.executable if executable is None else executable)
+    frozen = getattr(sys, "frozen", False) if frozen is None else frozen
+    windows = (sys.platform if platform is None else platform) == "win32"
+    if frozen:
         # On Windows the frozen app is a windowed program with no stdio; its console twin
         # is what a client can talk to.
-        console = executable.with_name("supalink-cli.exe")
-        if sys.platform == "win32" and console.exists():
-            executable = console
-        return str(executable), ("mcp-run",)
-    return os.path.abspath(sys.executable), ("-m", "supalink", "mcp-run")
+        console = path.with_name("supalink-cli.exe")
+        if windows and console.exists():
+            path = console
+        return str(path), ()
+    # The console script an install puts beside the interpreter (bin/, Scripts/ on Windows).
+    script = path.with_name("supalink.exe" if windows else "supalink")
+    if script.is_file():
+        return os.path.abspath(script), ()
+    return os.path.abspath(path), ("-m", "supalink")
+
+
+def launcher_command() -> tuple[str, tuple[str, ...]]:
+    """The keyring launcher's command and arguments, before its own."""
+    command, prefix = supalink_command()
+    return command, (*prefix, "mcp-run")
+
+
+def _home_override(environ: Mapping[str, str] | None) -> dict[str, str]:
+    """A portable install keeps its settings elsewhere: what Supalink starts must look there
+    too, and a client starts it without the app's environment."""
+    environ = os.environ if environ is None else environ
+    home = environ.get(HOME_OVERRIDE_ENV)
+    return {HOME_OVERRIDE_ENV: home} if home else {}
+
+
+def supalink_entry(
+    *,
+    profile_name: str | None = None,
+    uri: str | None = None,
+    allow_writes: bool = False,
+    sslrootcert: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ServerEntry:
+    """Supalink's own server for a saved profile (it reads the password from the keyring
+    itself: nothing secret in the file) or for a URI, which goes in the entry's env.
+    `sslrootcert`: with a profile, a CA for this entry instead of the profile's (a URI
+    carries its own)."""
+    assert (profile_name is None) != (uri is None), "a profile or a URI"
+    command, prefix = supalink_command()
+    args = [*prefix, SERVE_COMMAND]
+    env = {}
+    if profile_name is not None:
+        args += ["--profile", profile_name]
+        if sslrootcert is not None:
+            args += ["--sslrootcert", os.path.abspath(sslrootcert)]
+    else:
+        assert uri is not None
+        args += ["--uri-env", SUPALINK_URI_ENV]
+        env[SUPALINK_URI_ENV] = uri
+    if allow_writes:
+        args.append(ALLOW_WRITES_ARG)
+    return ServerEntry(command, tuple(args), {**env, **_home_override(environ)})
+
+
+def serve_args(entry: ServerEntry) -> tuple[str, ...] | None:
+    """`supalink mcp-serve`'s own arguments when the entry runs Supalink's server (whatever
+    path or interpreter starts it), else None."""
+    if SERVE_COMMAND not in entry.args:
+        return None
+    return entry.args[entry.args.index(SERVE_COMMAND) + 1 :]
 
 
 def keyring_entry(
     profile_name: str,
-    server_template: str = DEFAULT_TEMPLATE,
+    server_template: str = DEFAULT_LAUNCHED_SERVER,
     *,
     sslmode: str = defaults.SSLMODE,
     sslrootcert: Path | None = None,
@@ -155,9 +233,4 @@ def keyring_entry(
     if sslrootcert is not None:
         args += ["--sslrootcert", os.path.abspath(sslrootcert)]
     args += ["--", spec.command, *spec.args]
-    env = dict(spec.env)
-    environ = os.environ if environ is None else environ
-    if environ.get(HOME_OVERRIDE_ENV):
-        # A portable install keeps its settings elsewhere: the launcher must look there too.
-        env[HOME_OVERRIDE_ENV] = environ[HOME_OVERRIDE_ENV]
-    return ServerEntry(command, tuple(args), env)
+    return ServerEntry(command, tuple(args), {**spec.env, **_home_override(environ)})

@@ -1,4 +1,5 @@
-"""Prove a written server entry works: start it as the client would and ask it `select 1`.
+"""Prove a written server entry works: start it as the client would and ask it `select 1`;
+for Supalink's own server, also prove that it refuses what a read-only server must.
 
 A config that parses is not a config that works: the command may be missing, the
 URI may be rejected, the CA may not reach the TLS layer. This starts the server
@@ -13,22 +14,48 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from supalink.logs import SecretMasker
 from supalink.mcp.templates import (
+    ALLOW_WRITES_ARG,
     REFERENCE_BINARY,
     REFERENCE_PACKAGE,
     ServerEntry,
     entry_secrets,
+    serve_args,
 )
 
 DEFAULT_TIMEOUT: Final = 30.0
 PROBE_SQL: Final = "select 1"
+# What a read-only server must refuse, each harmless if it ran: a temporary table goes with
+# the session, and the stacked COMMIT (how the reference server is escaped) ends nothing.
+GUARD_PROBES: Final = (
+    ("a write", "create temporary table supalink_verify_probe (x int)"),
+    ("several statements in one query", "select 1; commit; select 1"),
+)
 # The reference server calls its tool `query`; postgres-mcp calls it `execute_sql`.
 QUERY_TOOLS: Final = ("query", "execute_sql")
 _STDERR_LIMIT: Final = 4000
+_ANSWER_SHOWN: Final = 200
+
+
+@dataclass(frozen=True)
+class GuardCheck:
+    """One probe a read-only server must refuse, and what it did with it."""
+
+    what: str  # "a write", ...
+    sql: str
+    refused: bool  # answered with a tool error
+    answer: str = ""  # the server's words, masked
+
+    def describe(self) -> str:
+        verdict = "refused" if self.refused else "ACCEPTED"
+        said = " ".join(self.answer.split())
+        if len(said) > _ANSWER_SHOWN:
+            said = said[:_ANSWER_SHOWN] + "…"
+        return f"{verdict} {self.what}: {self.sql!r}" + (f" ({said})" if said else "")
 
 
 @dataclass(frozen=True)
@@ -39,9 +66,19 @@ class VerifyReport:
     answer: str = ""  # the query tool's text answer, masked
     stderr: str = ""  # the server's stderr, masked and trimmed to its end
     elapsed: float = 0.0
+    # Supalink's own server: what it did with each guard probe, none when writes are allowed.
+    guard: tuple[GuardCheck, ...] = ()
+    writes_allowed: bool = False  # Supalink's server started with writes allowed: none tried
+
+    def details(self) -> list[str]:
+        """A line for each guard probe, or one saying why none was sent."""
+        lines = [check.describe() for check in self.guard]
+        if self.writes_allowed:
+            lines.append("writes are allowed: the agent can change data (no write was tried)")
+        return lines
 
     def describe(self) -> str:
-        lines = [self.summary]
+        lines = [self.summary, *self.details()]
         if not self.ok and self.stderr.strip():
             lines += ["server stderr:", self.stderr.rstrip()]
         return "\n".join(lines)
@@ -77,6 +114,63 @@ def _hint(entry: ServerEntry) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    ok: bool
+    summary: str
+    answer: str = ""
+    guard: tuple[GuardCheck, ...] = ()
+    writes_allowed: bool = False
+    answered: float = field(default_factory=time.monotonic)
+
+
+def _guard_summary(guard: Sequence[GuardCheck]) -> tuple[bool, str]:
+    accepted = [check.what for check in guard if not check.refused]
+    if accepted:
+        return False, f"the server accepted {' and '.join(accepted)}, which it must refuse"
+    return True, f"and refused {' and '.join(check.what for check in guard)}"
+
+
+class _Conversation:
+    """The calls verify makes once the server is up; `stage` says which one is under way,
+    for a failure or a timeout to name."""
+
+    def __init__(self, entry: ServerEntry) -> None:
+        self.entry = entry
+        self.stage = "starting the server"
+        self.tools: tuple[str, ...] = ()
+
+    async def run(self, session: Any) -> _Outcome:
+        self.stage = "initialize"
+        await session.initialize()
+        self.stage = "tools/list"
+        listing = await session.list_tools()
+        self.tools = tuple(tool.name for tool in listing.tools)
+        tool = _pick_tool(listing.tools)
+        if tool is None:
+            return _Outcome(False, f"the server offers no SQL tool (tools: {self.tools})")
+        result = await self._call(session, tool.name, PROBE_SQL)
+        answer = _text_of(result)
+        if result.is_error:
+            return _Outcome(False, f"{self.stage} failed: {answer}", answer)
+        summary = f"the server answered {tool.name} {PROBE_SQL!r}"
+        own_args = serve_args(self.entry)
+        if own_args is None:
+            return _Outcome(True, summary, answer)
+        if ALLOW_WRITES_ARG in own_args:
+            return _Outcome(True, f"{summary}; writes are allowed", answer, writes_allowed=True)
+        guard = []
+        for what, sql in GUARD_PROBES:
+            refusal = await self._call(session, tool.name, sql)
+            guard.append(GuardCheck(what, sql, bool(refusal.is_error), _text_of(refusal)))
+        ok, said = _guard_summary(guard)
+        return _Outcome(ok, f"{summary} {said}" if ok else said, answer, tuple(guard))
+
+    async def _call(self, session: Any, tool: str, sql: str) -> Any:
+        self.stage = f"calling {tool} with {sql!r}"
+        return await session.call_tool(tool, {"sql": sql})
+
+
 async def verify_entry(
     entry: ServerEntry,
     *,
@@ -84,7 +178,8 @@ async def verify_entry(
     timeout: float = DEFAULT_TIMEOUT,
     secrets: Iterable[str] = (),
 ) -> VerifyReport:
-    """Start the server, initialize, list tools, run `select 1`; never raises for a failure.
+    """Start the server, initialize, list tools, run `select 1`; for Supalink's own server
+    without writes allowed, send the guard probes too. Never raises for a failure.
 
     The server's environment is `base_env` (the caller's environment by default) with the
     entry's `env` on top, as MCP clients do.
@@ -97,11 +192,9 @@ async def verify_entry(
     env = {**(os.environ if base_env is None else base_env), **entry.env}
     params = StdioServerParameters(command=entry.command, args=list(entry.args), env=env)
     started = time.monotonic()
-    stage = "starting the server"
-    tools: tuple[str, ...] = ()
-    # (ok, summary, answer, when answered); reported once the server has been shut down, so
-    # its stderr is complete.
-    outcome: tuple[bool, str, str, float] | None = None
+    conversation = _Conversation(entry)
+    # Reported once the server has been shut down, so its stderr is complete.
+    outcome: _Outcome | None = None
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
         try:
             async with (
@@ -109,46 +202,34 @@ async def verify_entry(
                 stdio_client(params, errlog=errlog) as (read, write),
                 ClientSession(read, write) as session,
             ):
-                stage = "initialize"
-                await session.initialize()
-                stage = "tools/list"
-                listing = await session.list_tools()
-                tools = tuple(tool.name for tool in listing.tools)
-                tool = _pick_tool(listing.tools)
-                if tool is None:
-                    summary = f"the server offers no SQL tool (tools: {tools})"
-                    outcome = (False, summary, "", time.monotonic())
-                else:
-                    stage = f"calling {tool.name} with {PROBE_SQL!r}"
-                    result = await session.call_tool(tool.name, {"sql": PROBE_SQL})
-                    answer = _text_of(result)
-                    if result.is_error:
-                        outcome = (False, f"{stage} failed: {answer}", answer, time.monotonic())
-                    else:
-                        summary = f"the server answered {tool.name} {PROBE_SQL!r}"
-                        outcome = (True, summary, answer, time.monotonic())
+                outcome = await conversation.run(session)
         except TimeoutError:
             # The deadline may fall in the SDK's shutdown grace, after the answer came.
             if outcome is None:
-                summary = f"no answer within {timeout:g} s during {stage}"
-                outcome = (False, summary, "", time.monotonic())
+                outcome = _Outcome(
+                    False, f"no answer within {timeout:g} s during {conversation.stage}"
+                )
         except Exception as error:  # anything the server or the SDK raised is the finding
             leaf = _leaf(error)
-            if isinstance(leaf, FileNotFoundError) and stage == "starting the server":
+            if isinstance(leaf, FileNotFoundError) and conversation.stage == "starting the server":
                 summary = f"command not found: {entry.command}{_hint(entry)}"
             else:
-                summary = f"{stage} failed: {type(leaf).__name__}: {leaf}"
-            outcome = outcome or (False, summary, "", time.monotonic())
-        assert outcome is not None
-        ok, summary, answer, answered = outcome
+                summary = f"{conversation.stage} failed: {type(leaf).__name__}: {leaf}"
+            outcome = outcome or _Outcome(False, summary)
         errlog.flush()
         errlog.seek(0)
         stderr = errlog.read()[-_STDERR_LIMIT:]
+    guard = tuple(
+        GuardCheck(check.what, check.sql, check.refused, masker.mask(check.answer))
+        for check in outcome.guard
+    )
     return VerifyReport(
-        ok,
-        masker.mask(summary),
-        tools,
-        masker.mask(answer),
+        outcome.ok,
+        masker.mask(outcome.summary),
+        conversation.tools,
+        masker.mask(outcome.answer),
         masker.mask(stderr),
-        answered - started,
+        outcome.answered - started,
+        guard,
+        outcome.writes_allowed,
     )

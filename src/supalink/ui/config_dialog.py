@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -24,9 +25,13 @@ from PySide6.QtWidgets import (
 from supalink.errors import SupalinkError
 from supalink.mcp import (
     CLIENTS,
+    DEFAULT_LAUNCHED_SERVER,
     DEFAULT_SERVER_NAME,
+    DEFAULT_TEMPLATE,
     KEYRING_TEMPLATE,
+    SUPALINK_TEMPLATE,
     TEMPLATES,
+    URI_SERVERS,
     ConfigChanged,
     ConfigWriter,
     EntryMissing,
@@ -39,7 +44,6 @@ from supalink.mcp import (
     PlannedEntry,
     ServerEntry,
     VerifyReport,
-    default_template,
     entry_for_profile,
     read_entry,
     verify_entry,
@@ -49,9 +53,10 @@ from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
 TEMPLATE_LABELS = {
-    KEYRING_TEMPLATE: "Keyring launcher (no password in the file)",
-    "reference": "Reference server, URI in the file (npx)",
-    "guide": "The guide's mcp-server-postgres, corrected (URI in the file)",
+    SUPALINK_TEMPLATE: "Supalink's own server, read-only (no password in the file)",
+    KEYRING_TEMPLATE: "Keyring launcher in front of another server (no password in the file)",
+    "reference": "Reference server (archived; its read-only mode can be escaped; npx)",
+    "guide": "The guide's mcp-server-postgres (archived; its read-only mode can be escaped)",
     "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
 }
 VERIFY_TASK = "verify-config"
@@ -59,6 +64,13 @@ WARNINGS = {
     EntryWarning.NO_CA: "the profile has no CA certificate file, so the server will fail to "
     "verify the database's certificate (verify-full): set the CA certificate file in the "
     "profile",
+    EntryWarning.ESCAPABLE_READ_ONLY: "this server is archived, and its read-only mode can be "
+    "escaped: an agent that sends COMMIT and then a statement can change or drop anything the "
+    "login may. Supalink's own server is read-only in depth.",
+    EntryWarning.WRITES_ALLOWED: "writes are allowed: the agent can change and delete data. "
+    "Untick Allow writes for a read-only agent.",
+    EntryWarning.CREDENTIALS_IN_FILE: "the database password is written into the config file "
+    "(readable only by you). Save the password in the keyring to keep it out of the file.",
 }
 
 
@@ -118,14 +130,19 @@ class ConfigDialog(QDialog):
         browse = QPushButton("Browse…")
         self.template = QComboBox()
         self.template.setAccessibleName("Server template")
-        for template in (KEYRING_TEMPLATE, *TEMPLATES):
+        for template in TEMPLATES:
             self.template.addItem(TEMPLATE_LABELS[template], template)
-        preferred = default_template(password_in_keyring)
-        self.template.setCurrentIndex(self.template.findData(preferred))
+        self.template.setCurrentIndex(self.template.findData(DEFAULT_TEMPLATE))
         self.server = QComboBox()
         self.server.setAccessibleName("Server behind the launcher")
-        for template in TEMPLATES:
+        for template in URI_SERVERS:
             self.server.addItem(template, template)
+        self.server.setCurrentIndex(self.server.findData(DEFAULT_LAUNCHED_SERVER))
+        self.allow_writes = QCheckBox("&Allow writes (the agent can change data)")
+        self.allow_writes.setToolTip(
+            "Supalink's server refuses every write unless this is ticked: leave it off for an "
+            "agent that only reads"
+        )
         self.server_name = QLineEdit(DEFAULT_SERVER_NAME)
         self.server_name.setAccessibleName("Server name")
         self.notes = toned(QLabel(), Tone.ERROR)
@@ -138,7 +155,10 @@ class ConfigDialog(QDialog):
         self.status.setWordWrap(True)
         self.write_button = QPushButton("&Write")
         self.verify_button = QPushButton("&Verify")
-        self.verify_button.setToolTip("Start the server as the client would and run select 1")
+        self.verify_button.setToolTip(
+            "Start the server as the client would and run select 1; Supalink's own server must "
+            "also refuse a write"
+        )
         self.cancel_verify = QPushButton("Cancel verify")
         self.cancel_verify.hide()
         close = QPushButton("Close")
@@ -153,6 +173,7 @@ class ConfigDialog(QDialog):
         form.addRow(path_label, path_row)
         form.addRow("&Template", self.template)
         form.addRow("Server behind the launcher", self.server)
+        form.addRow("", self.allow_writes)
         form.addRow("Server &name", self.server_name)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
@@ -170,6 +191,7 @@ class ConfigDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.template.currentIndexChanged.connect(self.replan)
         self.server.currentIndexChanged.connect(self.replan)
+        self.allow_writes.toggled.connect(self.replan)
         self.server_name.editingFinished.connect(self.replan)
         self.write_button.clicked.connect(self.write)
         self.verify_button.clicked.connect(self.verify)
@@ -198,6 +220,8 @@ class ConfigDialog(QDialog):
     def replan(self, *_: object) -> None:
         template = str(self.template.currentData())
         self.server.setEnabled(template == KEYRING_TEMPLATE)
+        # Only Supalink's own server has a guard to turn off.
+        self.allow_writes.setEnabled(template == SUPALINK_TEMPLATE)
         self.plan = None
         self.write_button.setEnabled(False)
         try:
@@ -206,6 +230,7 @@ class ConfigDialog(QDialog):
                 password_in_keyring=self.password_in_keyring,
                 template=template,
                 server=str(self.server.currentData()) if template == KEYRING_TEMPLATE else None,
+                allow_writes=self.allow_writes.isEnabled() and self.allow_writes.isChecked(),
             )
             self.plan = self.writer.plan_write(
                 self.selected_client(),
@@ -320,11 +345,12 @@ class ConfigDialog(QDialog):
 
     def show_report(self, report: VerifyReport) -> None:
         self.last_report = report
+        checks = "".join(f"\n{line}" for line in report.details())
         if report.ok:
-            self.status.setText(f"✓ Verified: {report.summary} ({report.elapsed:.1f} s).")
+            self.status.setText(f"✓ Verified: {report.summary} ({report.elapsed:.1f} s).{checks}")
         else:
             detail = f"\n{report.stderr.strip()[-600:]}" if report.stderr.strip() else ""
-            self.status.setText(f"✗ {report.summary}{detail}")
+            self.status.setText(f"✗ {report.summary}{checks}{detail}")
 
 
 __all__ = ["ConfigDialog"]
