@@ -54,9 +54,11 @@ def build_parser(only: Sequence[str] | None = None) -> OneLineErrorParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # MCP clients start `mcp-run` for every server start: load only that command. With no
-    # arguments the app opens: no command at all (the window is waited for).
-    fast: tuple[str, ...] | None = ("mcp_run",) if argv[:1] == ["mcp-run"] else None
+    # MCP clients start `mcp-run` or `mcp-serve` for every server start: load only that
+    # command. With no arguments the app opens: no command at all (the window is waited for).
+    fast: tuple[str, ...] | None = None
+    if argv[:1] in (["mcp-run"], ["mcp-serve"]):
+        fast = (argv[0].replace("-", "_"),)
     if not argv:
         fast = ()
     args = build_parser(only=fast).parse_args(argv)

@@ -7,8 +7,8 @@ neither splits nor hides a second statement. The server checks it again: every s
 goes over the extended query protocol, which refuses a text with several.
 
 Layer 4: statements that would step outside the call's own transaction or out of SQL:
-transaction control, COPY, DO, CALL, LISTEN/NOTIFY, session control and prepared
-statements. Refused whether or not writes are allowed.
+transaction control, COPY, DO, CALL, LISTEN/NOTIFY, session control, prepared
+statements and explicit locks. Refused whether or not writes are allowed.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class Refusal(StrEnum):
     COPY = "COPY is refused: select the rows instead"
     PROCEDURAL = "DO and CALL are refused: they run code outside the call's checks"
     LISTEN = "LISTEN and NOTIFY are refused here: use the notifications tool to listen"
+    LOCK = "explicit locks are refused: a statement takes the locks it needs"
+    EXPLAIN = "give explain the statement itself; it never runs ANALYZE"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ _REFUSED_FIRST_WORDS: Final = {
     **dict.fromkeys(("SET", "RESET", "DISCARD"), Refusal.SESSION),
     **dict.fromkeys(("PREPARE", "EXECUTE", "DEALLOCATE"), Refusal.PREPARED),
     "COPY": Refusal.COPY,
+    "LOCK": Refusal.LOCK,
     **dict.fromkeys(("DO", "CALL"), Refusal.PROCEDURAL),
     **dict.fromkeys(("LISTEN", "NOTIFY", "UNLISTEN"), Refusal.LISTEN),
 }

@@ -13,7 +13,8 @@ database enforces them.
   whatever session state the call left (settings, role, prepared statements, cursors,
   advisory locks) is reset before the connection serves the next one. Through a
   transaction pooler, session state belongs to whichever server connection the pooler
-  picks: the call's own transaction is the only scope, so only the `SET LOCAL`s apply.
+  picks: the call's own transaction is the only scope, so the `SET LOCAL`s apply and only
+  advisory locks are released after it (one query message stays on one server connection).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ CONNECTION_WAIT_SECONDS: Final = 15.0
 _BACKOFF: Final = (0.1, 0.25, 0.5, 1.0, 2.0)
 # SQLSTATEs of a connection that went away: class 08, and the server shutting down.
 _LOST_STATES: Final = ("57P01", "57P02", "57P03")
+# Session advisory locks outlive a ROLLBACK. Through a transaction pooler too, a query
+# message stays on one server connection, so the unlock reaches the call's own.
+UNLOCK: Final = "SELECT pg_advisory_unlock_all()"
 
 
 class DatabaseError(SupalinkError):
@@ -80,7 +84,7 @@ class AgentDatabase:
             [
                 "DEALLOCATE ALL",
                 "CLOSE ALL",
-                "SELECT pg_advisory_unlock_all()",
+                UNLOCK,
                 "RESET ALL",
                 self.session_sql,
             ]
@@ -227,7 +231,7 @@ class AgentDatabase:
         if commit and self.options.allow_writes and status is pq.TransactionStatus.INTRANS:
             finish = "COMMIT"
         try:
-            await conn.execute(f"{finish}; {self.reset_sql}" if self.own_session else finish)
+            await conn.execute(f"{finish}; {self.reset_sql if self.own_session else UNLOCK}")
         except psycopg.Error:
             # A failed COMMIT (a deferred constraint) skips the reset that followed it.
             if not conn.closed and self.own_session:
