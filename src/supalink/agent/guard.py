@@ -23,6 +23,7 @@ from supalink.errors import SupalinkError
 _IDENTIFIER_CHAR = re.compile(r"[A-Za-z0-9_$\x80-\U0010ffff]")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _WORD = re.compile(r"[A-Za-z_]+")
+_OPAQUE = "\x00"
 
 
 class Refusal(StrEnum):
@@ -118,14 +119,14 @@ def _pieces(sql: str) -> tuple[list[str], list[str]]:
         char = sql[i]
         after_word = i > 0 and _IDENTIFIER_CHAR.match(sql[i - 1]) is not None
         end = i + 1
-        blank = False
+        blank = comment = False
         if sql.startswith("--", i):
             newline = sql.find("\n", i)
             end = len(sql) if newline < 0 else newline
-            blank = True
+            blank = comment = True
         elif sql.startswith("/*", i):
             end = _skip_block_comment(sql, i)
-            blank = True
+            blank = comment = True
         elif char == "'":
             # E'…' takes backslash escapes; with standard_conforming_strings (the default
             # since PostgreSQL 9.1) a plain '…' does not.
@@ -151,7 +152,8 @@ def _pieces(sql: str) -> tuple[list[str], list[str]]:
             continue
         if end < 0:
             raise StatementRefused(Refusal.UNTERMINATED)
-        bare.append(" " if blank else sql[i:end])
+        # Comments read as space; a string or a quoted name is something, but no word.
+        bare.append((" " if comment else _OPAQUE) if blank else sql[i:end])
         i = end
     pieces.append(sql[piece_start:])
     bare_pieces.append("".join(bare))
