@@ -117,6 +117,7 @@ def build_context(
         backup_dir=paths.backup_dir,
         keyring_description=KEYRING_NOT_PROBED,
         keyring_usable=True,
+        audit_file=paths.audit_file,
     )
     if probe_keyring:
         probe_keyring_of(context)
@@ -250,7 +251,7 @@ def _finish_start(
     route_library_logs()
     probe_keyring_of(context)
     tray = HealthTray()
-    context.monitors = Monitors(tray)
+    context.monitors = Monitors(tray, audit_file=context.audit_file)
     window.load_profiles()
     tray.show_main_requested.connect(lambda: _bring_up(window))
     tray.show_monitor_requested.connect(window.open_monitor)

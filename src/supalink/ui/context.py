@@ -21,3 +21,4 @@ class AppContext:
     keyring_description: str
     keyring_usable: bool
     monitors: Monitors | None = None  # set by the app once Qt is up
+    audit_file: Path | None = None  # what the agents' servers ran, for the monitors' Agent tab

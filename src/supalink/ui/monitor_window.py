@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import psycopg
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +50,7 @@ from supalink.monitor import (
     StatsSample,
 )
 from supalink.profiles import Target
+from supalink.ui.agent_panel import AgentPanel
 from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
@@ -71,10 +74,12 @@ class MonitorWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         retry_target: Callable[[], Target | None] | None = None,
+        audit_file: Path | None = None,
     ) -> None:
         """`engine`: the engine or a factory. `retry_target`: called when the person
         presses Retry after a permanent failure, for a target with what they changed
-        (a new password in the keyring, say); None keeps the engine's own."""
+        (a new password in the keyring, say); None keeps the engine's own. `audit_file`:
+        where the agents' servers record their calls, for the Agent tab (None: no calls)."""
         super().__init__(parent)
         route_library_logs()
         self.engine = engine if isinstance(engine, MonitorEngine) else engine()
@@ -83,6 +88,7 @@ class MonitorWindow(QMainWindow):
         self.health_detail = ""
         self.tasks = TaskRunner(self._task_failed)
         self._retry_target = retry_target
+        self._audit_file = audit_file
         self._stopping: asyncio.Task[None] | None = None
         self.setWindowTitle(f"{display_name} — Supalink monitor")
         self.setAccessibleName(f"Monitor for {display_name}")
@@ -103,6 +109,14 @@ class MonitorWindow(QMainWindow):
         self.server_panel = ServerPanel()
         self.notifications = NotificationsPanel(self.engine, self.tasks)
         self.notifications.message.connect(self.show_message)
+        self.agent = AgentPanel(self._audit_file, self.display_name)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.notifications, "Notifications")
+        self.tabs.addTab(self.agent, "Agent")
+        self.tabs.setTabToolTip(
+            1, "The calls this profile's agent made through its supalink server"
+        )
         upper = QWidget()
         upper_layout = QHBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
@@ -110,7 +124,7 @@ class MonitorWindow(QMainWindow):
         upper_layout.addWidget(self.server_panel, 2)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
-        split.addWidget(self.notifications)
+        split.addWidget(self.tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 420])
@@ -178,6 +192,7 @@ class MonitorWindow(QMainWindow):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_TIMEOUT
         self._unsubscribe()
+        self.agent.stop()
         await self.tasks.shutdown(TASKS_STOP_TIMEOUT)
         await self.engine.stop(max(1.0, deadline - loop.time() - 0.2))
         self.stopped.emit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 
@@ -18,9 +19,18 @@ from supalink.ui.tray import HealthTray
 
 
 class Monitors(QObject):
-    def __init__(self, tray: HealthTray | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        tray: HealthTray | None = None,
+        parent: QObject | None = None,
+        *,
+        audit_file: Path | None = None,
+    ) -> None:
+        """`audit_file`: where the agents' servers record their calls, for each window's
+        Agent tab."""
         super().__init__(parent)
         self.tray = tray
+        self.audit_file = audit_file
         self.windows: dict[str, MonitorWindow] = {}
         self._stopping: set[MonitorWindow] = set()
 
@@ -42,7 +52,10 @@ class Monitors(QObject):
             existing.activateWindow()
             return existing
         window = MonitorWindow(
-            MonitorEngine(target, channels=channels), name, retry_target=current_target
+            MonitorEngine(target, channels=channels),
+            name,
+            retry_target=current_target,
+            audit_file=self.audit_file,
         )
         self.windows[name] = window
         window.stopped.connect(lambda: self._forget(name, window))
