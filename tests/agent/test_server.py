@@ -170,15 +170,17 @@ def test_rows_stop_at_the_limit_and_a_slow_statement_at_the_timeout(
     async def scenario() -> dict[str, Any]:
         async with served(args, environment(tmp_path)) as client:
             many = await client.data("query", sql="select g from generate_series(1, 100000) g")
+            _, many_text = await client.call("query", sql="select g from generate_series(1, 9) g")
             started = time.monotonic()
             slow = await client.call("query", sql="select pg_sleep(10)")
             elapsed = time.monotonic() - started
             after = await client.data("query", sql="select 1 as still")
-        return {"many": many, "slow": slow, "elapsed": elapsed, "after": after}
+        return {"many": many, "text": many_text, "slow": slow, "elapsed": elapsed, "after": after}
 
     found = asyncio.run(scenario())
     assert found["many"]["rows"] == [[1], [2], [3]]
     assert found["many"]["truncated"] is True
+    assert found["text"].startswith("Truncated: only the first 3 rows are shown")
     is_error, text = found["slow"]
     assert is_error
     assert "statement timeout" in text

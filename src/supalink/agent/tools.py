@@ -192,7 +192,14 @@ class AgentTools:
         if name == "query":
             statement = guarded(_text(arguments, "sql"))
             rows = await self.database.run(statement.text, _params(arguments))
-            return Answer(as_data(rows.as_json(), "The statement's result")), rows
+            text = as_data(rows.as_json(), "The statement's result")
+            if rows.truncated:
+                text = (
+                    f"Truncated: only the first {len(rows.rows)} rows are shown (an answer "
+                    f"holds at most {self.options.max_rows} rows and "
+                    f"{self.options.max_answer_bytes // 1000} kB).\n{text}"
+                )
+            return Answer(text), rows
         if name == "explain":
             statement = guarded(_text(arguments, "sql"))
             if statement.first_word == "EXPLAIN":
