@@ -162,6 +162,62 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
     assert dialog.planned.entry.args[-1] == "--allow-writes"  # the box kept its tick
 
 
+def test_supalinks_server_by_default_and_verify_shows_both_refusals(
+    qtbot: Any,
+    qasync_loop: asyncio.AbstractEventLoop,
+    app_context: AppContext,
+    pg: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("SUPALINK_HOME", str(tmp_path))  # where mcp-serve finds the profile
+    profile = Profile(
+        "Agent", host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
+    )
+    app_context.repository.save(profile, pg.password)
+    dialog = ConfigDialog(
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=True,
+        host=claude_host(tmp_path),
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.write()
+    config = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    assert json.loads(config.read_text())["mcpServers"]["supabase"] == {
+        "command": SUPALINK,
+        "args": ["mcp-serve", "--profile", "Agent"],
+        "env": {"SUPALINK_HOME": str(tmp_path)},
+    }
+
+    dialog.verify()
+    qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report.ok, dialog.last_report.describe()
+    status = dialog.status.text()
+    assert status.startswith("✓ Verified: the server answered query 'select 1' and refused")
+    assert "\nrefused a write: 'create temporary table supalink_verify_probe (x int)'" in status
+    assert "\nrefused several statements in one query: 'select 1; commit; select 1'" in status
+
+    # Writes allowed: the entry says so, and verify sends no write and says writes are allowed.
+    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+    dialog.allow_writes.setChecked(True)
+    assert dialog.write()
+    assert json.loads(config.read_text())["mcpServers"]["supabase"]["args"][-1] == (
+        "--allow-writes"
+    )
+    dialog.verify()
+    qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report.ok, dialog.last_report.describe()
+    assert dialog.last_report.guard == ()
+    assert "writes are allowed: the agent can change data (no write was tried)" in (
+        dialog.status.text()
+    )
+
+
 async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.05)
