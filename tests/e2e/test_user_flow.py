@@ -99,7 +99,7 @@ def test_from_empty_form_to_a_monitored_agent_connection(
     click(qtbot, dialog.write_button)
     written = claude_config.read_text()
     assert json.loads(written)["preferences"] == {"menuBarEnabled": True}
-    assert "mcp-run" in written
+    assert "mcp-serve" in written
     for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
         assert secret not in written
     assert "Quit Claude Desktop fully" in dialog.status.text()
