@@ -126,19 +126,20 @@ class AgentListener:
 
         deadline = time.monotonic() + wait_seconds
         try:
-            got_ours = False
-            while not got_ours:
-                # A zero timeout still reads what is already there.
+            while True:
+                # Never leave a notifies() loop early: what came in the same packet would be
+                # lost. stop_after ends it after a whole packet; a zero timeout polls once.
                 remaining = max(0.0, deadline - time.monotonic())
-                async with contextlib.aclosing(conn.notifies(timeout=remaining)) as arriving:
+                ours = False
+                arriving = conn.notifies(timeout=remaining, stop_after=1)
+                async with contextlib.aclosing(arriving):
                     async for notify in arriving:
-                        if self._keep(notify) == channel:
-                            got_ours = True
-                            break
-                if time.monotonic() >= deadline:
+                        ours |= self._keep(notify) == channel
+                if ours or time.monotonic() >= deadline:
                     break
-            # After the first of ours, whatever else is already queued comes along.
-            async with contextlib.aclosing(conn.notifies(timeout=0.0)) as queued:
+            # Whatever else has already arrived comes along.
+            queued = conn.notifies(timeout=0.0)
+            async with contextlib.aclosing(queued):
                 async for notify in queued:
                     self._keep(notify)
         except psycopg.OperationalError:
