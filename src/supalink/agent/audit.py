@@ -194,19 +194,26 @@ def _lock_path(path: Path) -> Path:
 @contextlib.contextmanager
 def _locked(lock_path: Path, *, create: bool) -> Iterator[None]:
     """Hold the log's lock. Without `create`, a reader that finds no lock file (nothing was
-    ever written) or may not open it (a folder it may only read) reads without one."""
+    ever written) or may not open or lock it (a folder it may only read) reads without
+    one: at worst it sees a rotation half done, never a torn line."""
     fd = _open_lock(lock_path, create=create)
-    if fd is None:
-        yield
-        return
+    locked = False
     try:
-        _lock(fd)
+        if fd is not None:
+            try:
+                _lock(fd)
+                locked = True
+            except OSError:
+                if create:
+                    raise
         try:
             yield
         finally:
-            _unlock(fd)
+            if locked and fd is not None:
+                _unlock(fd)
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def _open_lock(lock_path: Path, *, create: bool) -> int | None:
