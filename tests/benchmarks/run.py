@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from tests.benchmarks import machine, probe_bench, startup  # noqa: E402
+from tests.benchmarks import machine, mcp_bench, probe_bench, startup  # noqa: E402
 from tests.benchmarks.services import Services  # noqa: E402
 from tests.benchmarks.worker import RESULT_PREFIX  # noqa: E402
 
@@ -59,6 +59,8 @@ TARGETS = (
     Target("idle_cpu_percent", "Idle CPU, monitor window open", " %", 1),
     Target("soak_rss_growth_mb", "RSS growth, 10k to 1M notifications", " MB", 30),
     Target("launcher_overhead_ms", "Keyring launcher's added start time", " ms", None),
+    Target("mcp_first_answer_ratio", "mcp-serve --profile, spawn to 1st query / bare SDK", "", 1.2),
+    Target("mcp_query_ratio", "mcp-serve query select 1 latency / bare SDK server", "", 1.1),
 )
 
 
@@ -73,9 +75,23 @@ class Settings:
     idle_warmup: float = 10.0
     idle_window: float = 60.0
     soak_count: int = 1_000_000
+    mcp_first_answer_runs: int = 11
+    mcp_queries: int = 500
 
 
-NAMES = ("startup", "launcher", "probe", "ingest", "loop_lag", "idle", "soak")
+NAMES = (
+    "startup",
+    "launcher",
+    "probe",
+    "ingest",
+    "loop_lag",
+    "idle",
+    "soak",
+    "mcp_first_answer",
+    "mcp_query",
+)
+# What saves a profile with its password in the Secret Service.
+NEEDS_SECRET_SERVICE = {"startup", "launcher", "mcp_first_answer", "mcp_query"}
 QUICK = Settings(
     startup_runs=5,
     launcher_runs=5,
@@ -86,6 +102,8 @@ QUICK = Settings(
     idle_warmup=2.0,
     idle_window=10.0,
     soak_count=100_000,
+    mcp_first_answer_runs=3,  # each run starts three servers and waits for their exits
+    mcp_queries=50,
 )
 
 
@@ -158,6 +176,10 @@ def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[],
         ),
         "idle": lambda: idle(uri(), settings),
         "soak": lambda: worker("soak", 3600, uri=uri(), total=settings.soak_count),
+        "mcp_first_answer": lambda: mcp_bench.first_answer(
+            services, settings.mcp_first_answer_runs
+        ),
+        "mcp_query": lambda: mcp_bench.query(services, settings.mcp_queries),
     }
 
 
@@ -192,6 +214,8 @@ def table(figures: dict[str, Any]) -> str:
             f"launcher {f['launcher_total_ms']:.0f} ms, /bin/true {f['launcher_direct_ms']:.1f} ms "
             f"(median of {f['launcher_runs']})"
         ),
+        "mcp_first_answer_ratio": mcp_bench.first_answer_detail,
+        "mcp_query_ratio": mcp_bench.query_detail,
     }
     for target in TARGETS:
         value = figures.get(target.key)
@@ -219,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a quick check: fewer runs where that keeps 5, shorter idle window, smaller floods",
+        help="a quick check: fewer runs where that keeps 5 (3 MCP server starts), shorter "
+        "idle window, smaller floods",
     )
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=", ".join(names))
     args = parser.parse_args(argv)
@@ -237,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print("starting PostgreSQL (SSL) and a Secret Service…", file=sys.stderr, flush=True)
         services.start_postgres()
-        if {"startup", "launcher"} & set(chosen):
+        if NEEDS_SECRET_SERVICE & set(chosen):
             services.start_secret_service()
         for name, run in benchmarks(services, settings).items():
             if name not in chosen:
