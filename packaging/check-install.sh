@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The installs the README promises, done from scratch: `pip install .` into a new venv and
-# `pipx install .`, each followed by `supalink --self-check` offscreen from PATH. Pulls the
-# dependencies from PyPI (about 100 MB for Qt) unless pip's cache has them. Run from the
-# repository root; the test suite checks the wheel itself more cheaply (tests/packaging).
+# `pipx install .`, each followed by `supalink --self-check` offscreen and `supalink
+# mcp-serve --help` from PATH. Pulls the dependencies from PyPI (about 100 MB for Qt) unless
+# pip's cache has them. Run from the repository root; the test suite checks the wheel itself
+# more cheaply (tests/packaging).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=$(mktemp -d)
@@ -18,6 +19,13 @@ check_on_path() {
         exit 1
     fi
     PATH="$(dirname "$expected"):/usr/bin:/bin" supalink --self-check | sed 's/^/    /'
+    # What a `supalink` entry in an MCP client's config runs: its command must load.
+    local usage
+    usage=$(PATH="$(dirname "$expected"):/usr/bin:/bin" supalink mcp-serve --help)
+    if ! grep -qF -- --uri-env <<<"$usage"; then
+        echo "check-install: supalink mcp-serve --help is not its usage: $usage" >&2
+        exit 1
+    fi
 }
 
 started=$EPOCHREALTIME

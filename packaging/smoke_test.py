@@ -2,14 +2,18 @@
 
 Fails loudly (the frozen app's own output, exit 1) when the bundle does not start, does
 not open its main window, lost its resources or hidden imports, cannot see the OS keyring,
-or (on Linux) cannot open its window on Xvfb or connect to a real verify-full PostgreSQL.
-Prints the bundle's size and the frozen app's start time.
+cannot serve MCP (`mcp-serve`: initialize and the six tools over stdio), or (on Linux)
+cannot open its window on Xvfb or connect to a real verify-full PostgreSQL, where its MCP
+server must also answer a query and refuse a write. Prints the bundle's size and the
+frozen app's start times.
 
     .venv/bin/python packaging/smoke_test.py dist/supalink/supalink
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,7 +49,27 @@ HIDDEN_MODULES = (
     "qasync",
     "mcp.client.session",
     "mcp.client.stdio",
+    "supalink.agent.server",
+    "supalink.agent.tools",
+    "supalink.agent.session",
+    "mcp.server.lowlevel",
+    "mcp.server.stdio",
+    "mcp_types",
+    "anyio._backends._asyncio",
 )
+# What `supalink mcp-serve` offers an agent.
+SERVER_TOOLS = (
+    "query",
+    "list_schemas",
+    "list_tables",
+    "describe_table",
+    "explain",
+    "notifications",
+)
+URI_VARIABLE = "SUPALINK_SMOKE_DATABASE_URI"
+# Nothing listens there: initialize and tools/list must answer without the database.
+NO_DATABASE_URI = "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1"
+MCP_TIMEOUT = 60.0
 
 
 class SmokeTestFailure(Exception):
@@ -185,12 +210,10 @@ def check_keyring(executable: Path) -> str:
     return f"keyring: {found}"
 
 
-def check_database(executable: Path) -> str:
-    """Frozen psycopg (C implementation, bundled libpq, OpenSSL) and psycopg_pool: `supalink
-    monitor` opens its pool and LISTENs on a real verify-full PostgreSQL with the test suite's
-    awkward password, reports healthy, and never prints the password."""
-    if sys.platform != "linux":
-        return f"database: not checked on {sys.platform}"
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[tuple[str, str]]:
+    """A real verify-full PostgreSQL (the test suite's, with its awkward password) for the
+    length of the block: its app role's URI and password."""
     sys.path.insert(0, str(REPO))
     from tests.support.accounts import service_account
     from tests.support.postgres import PostgresServer
@@ -207,21 +230,19 @@ def check_database(executable: Path) -> str:
         server.start()
         try:
             server.create_role()
-            uri = server.uri("127.0.0.1", sslrootcert=tls.ca_cert)
-            _, output = run_frozen(
-                executable,
-                "monitor",
-                "--uri",
-                uri,
-                "--channel",
-                "smoke",
-                "--duration",
-                "2",
-                "--json",
-            )
+            yield server.uri("127.0.0.1", sslrootcert=tls.ca_cert), server.password
         finally:
             server.stop("immediate")
-    if server.password in output:
+
+
+def check_database(executable: Path, uri: str, password: str) -> str:
+    """Frozen psycopg (C implementation, bundled libpq, OpenSSL) and psycopg_pool: `supalink
+    monitor` opens its pool and LISTENs on a real verify-full PostgreSQL, reports healthy,
+    and never prints the password."""
+    _, output = run_frozen(
+        executable, "monitor", "--uri", uri, "--channel", "smoke", "--duration", "2", "--json"
+    )
+    if password in output:
         raise SmokeTestFailure("`supalink monitor` printed the database password")
     events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     healthy = [e for e in events if e["event"] == "health" and e["status"] == "healthy"]
@@ -229,6 +250,92 @@ def check_database(executable: Path) -> str:
     if not healthy or not listening:
         raise SmokeTestFailure(f"`supalink monitor` was not healthy and listening:\n{output}")
     return "database: `supalink monitor` pooled, listened and was healthy on verify-full TLS"
+
+
+async def _serve_without_database(executable: Path, home: str) -> tuple[list[str], float]:
+    """initialize and tools/list with the SDK's stdio client, the URI pointing at nothing:
+    the server answers both before its pool has a connection. (A query would wait for one
+    for 15 s before its tool error.)"""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(
+        command=str(executable),
+        args=["mcp-serve", "--uri-env", URI_VARIABLE],
+        env={**os.environ, URI_VARIABLE: NO_DATABASE_URI, "SUPALINK_HOME": home},
+    )
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        started = time.perf_counter()
+        try:
+            async with (
+                asyncio.timeout(MCP_TIMEOUT),
+                stdio_client(params, errlog=errlog) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                listing = await session.list_tools()
+                listed = time.perf_counter() - started
+        except Exception as error:
+            errlog.seek(0)
+            raise SmokeTestFailure(
+                f"the frozen `mcp-serve` did not answer over stdio: {error!r}\n"
+                f"--- stderr\n{errlog.read()[-4000:]}"
+            ) from error
+    return [tool.name for tool in listing.tools], listed
+
+
+def _verify_with_database(executable: Path, uri: str, home: str, password: str) -> list[str]:
+    """What `supalink config verify` proves of a written entry: select 1 answered, a write and
+    a stacked COMMIT refused. The frozen server, the source tree's verifier."""
+    from supalink.mcp.templates import SERVE_COMMAND, ServerEntry
+    from supalink.mcp.verify import verify_entry
+
+    entry = ServerEntry(
+        str(executable),
+        (SERVE_COMMAND, "--uri-env", URI_VARIABLE),
+        {URI_VARIABLE: uri, "SUPALINK_HOME": home},
+    )
+    report = asyncio.run(verify_entry(entry, timeout=MCP_TIMEOUT, secrets=[password]))
+    if not report.ok:
+        raise SmokeTestFailure(f"the frozen `mcp-serve` failed verify:\n{report.describe()}")
+    if password in report.stderr or password in report.answer:
+        raise SmokeTestFailure("the frozen `mcp-serve` printed the database password")
+    return list(report.tools)
+
+
+def check_mcp_serve(executable: Path, database: tuple[str, str] | None = None) -> str:
+    """The frozen executable serves MCP: `mcp-serve --help`, initialize and the six tools over
+    stdio with no database, and with one (`database`: URI, password) what verify proves."""
+    _, usage = run_frozen(executable, "mcp-serve", "--help")
+    if "--uri-env" not in usage or "--profile" not in usage:
+        raise SmokeTestFailure(f"`mcp-serve --help` does not read as its usage:\n{usage}")
+    with tempfile.TemporaryDirectory(prefix="supalink-smoke-home-") as home:
+        tools, listed = asyncio.run(_serve_without_database(executable, home))
+        if sorted(tools) != sorted(SERVER_TOOLS):
+            raise SmokeTestFailure(f"the frozen `mcp-serve` lists {tools}, not {SERVER_TOOLS}")
+        took = f"spawn to tools/list {listed:.2f} s"
+        if database is None:
+            return f"mcp-serve: initialize and the six tools over stdio ({took}; no database)"
+        uri, password = database
+        tools = _verify_with_database(executable, uri, home, password)
+        if sorted(tools) != sorted(SERVER_TOOLS):
+            raise SmokeTestFailure(f"the frozen `mcp-serve` lists {tools}, not {SERVER_TOOLS}")
+    return (
+        f"mcp-serve: the six tools over stdio ({took}), select 1 answered and a write and "
+        "a stacked COMMIT refused on verify-full TLS"
+    )
+
+
+def check_with_database(executable: Path) -> list[str]:
+    """On Linux, `monitor` and `mcp-serve` against one throwaway PostgreSQL; elsewhere
+    `mcp-serve` without a database."""
+    if sys.platform != "linux":
+        return [f"database: not checked on {sys.platform}", check_mcp_serve(executable)]
+    with throwaway_postgres() as (uri, password):
+        return [
+            check_database(executable, uri, password),
+            check_mcp_serve(executable, (uri, password)),
+        ]
 
 
 def main(argv: list[str]) -> int:
@@ -251,7 +358,8 @@ def main(argv: list[str]) -> int:
         check_libpq(report)
         keyring_line = check_keyring(executable)
         x11_line = check_x11(executable)
-        database_line = check_database(executable)
+        database_lines = check_with_database(executable)
+        serve_times = [run_frozen(executable, "mcp-serve", "--help")[0] for _ in range(TIMED_RUNS)]
         version_times = [run_frozen(executable, "--version")[0] for _ in range(TIMED_RUNS)]
         check_times = [run_frozen(executable, "--self-check")[0] for _ in range(TIMED_RUNS)]
     except SmokeTestFailure as failure:
@@ -262,7 +370,8 @@ def main(argv: list[str]) -> int:
     print(f"  versions: {', '.join(f'{k} {v}' for k, v in report.items() if k != 'keyring')}")
     print(f"  {keyring_line}")
     print(f"  {x11_line}")
-    print(f"  {database_line}")
+    for line in database_lines:
+        print(f"  {line}")
     print(f"  bundle size: {size / 2**20:.0f} MiB ({size} bytes) in {folder}")
     print(
         f"  frozen start, --version (process start to exit): median "
@@ -272,6 +381,10 @@ def main(argv: list[str]) -> int:
         f"  frozen start, --self-check (start, main window shown offscreen, exit): median "
         f"{statistics.median(check_times):.2f} s, best {min(check_times):.2f} s "
         f"over {TIMED_RUNS} runs"
+    )
+    print(
+        f"  frozen start, mcp-serve --help (the server's command loaded): median "
+        f"{statistics.median(serve_times):.2f} s over {TIMED_RUNS} runs"
     )
     return 0
 

@@ -43,6 +43,8 @@ def test_wheel_ships_the_package_and_every_icon(wheel: Path) -> None:
         "supalink/cli.py",
         "supalink/app.py",
         "supalink/py.typed",
+        "supalink/agent/server.py",  # `supalink mcp-serve`, what a client's entry runs
+        "supalink/commands/mcp_serve.py",
         f"{icons}/supalink.svg",
         f"{icons}/supalink.ico",
         f"{icons}/supalink.icns",
