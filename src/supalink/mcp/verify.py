@@ -30,7 +30,8 @@ from supalink.mcp.templates import (
 DEFAULT_TIMEOUT: Final = 30.0
 PROBE_SQL: Final = "select 1"
 # What a read-only server must refuse, each harmless if it ran: a temporary table goes with
-# the session, and the stacked COMMIT (how the reference server is escaped) ends nothing.
+# the session, and the stacked COMMIT (how the reference server is escaped) is followed by
+# a select only.
 GUARD_PROBES: Final = (
     ("a write", "create temporary table supalink_verify_probe (x int)"),
     ("several statements in one query", "select 1; commit; select 1"),
