@@ -17,8 +17,7 @@ import pytest
 # Before any QApplication exists: tests never need a screen.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from tests.support.accounts import service_account
-from tests.support.pgbouncer import Pgbouncer
+from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.qt_loop import BackgroundTaskFailures
 from tests.support.reference_server import ReferenceServer, install_reference_server
@@ -73,11 +72,8 @@ def pg(
 def pgbouncer(
     system_tools: SystemTools, services_root: Path, pg: PostgresServer
 ) -> Iterator[Pgbouncer]:
-    bouncer = Pgbouncer(system_tools.pgbouncer, services_root / "pgbouncer", pg, service_account())
-    bouncer.configure()
-    bouncer.start()
-    yield bouncer
-    bouncer.stop()
+    with running_pgbouncer(system_tools, services_root / "pgbouncer", pg) as bouncer:
+        yield bouncer
 
 
 @pytest.fixture(scope="session")

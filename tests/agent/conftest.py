@@ -13,8 +13,7 @@ import pytest
 from psycopg import sql
 
 from supalink.profiles import Mode, Target
-from tests.support.accounts import service_account
-from tests.support.pgbouncer import Pgbouncer
+from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.postgres import PostgresServer
 from tests.support.system_tools import SystemTools
 
@@ -101,13 +100,8 @@ def transaction_pooler(
     system_tools: SystemTools, services_root: Path, pg: PostgresServer
 ) -> Iterator[Pgbouncer]:
     root = services_root / f"agent-txbouncer-{uuid.uuid4().hex[:8]}"
-    bouncer = Pgbouncer(
-        system_tools.pgbouncer, root, pg, service_account(), pool_mode="transaction"
-    )
-    bouncer.configure()
-    bouncer.start()
-    yield bouncer
-    bouncer.stop()
+    with running_pgbouncer(system_tools, root, pg, pool_mode="transaction") as bouncer:
+        yield bouncer
 
 
 def reach(request: pytest.FixtureRequest, kind: str) -> Target:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 from supalink.agent import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
 from supalink.agent.audit import MAX_STATEMENT_CHARS, utc_stamp
+from tests.support.audit import audit_entry
 
 WRITER = textwrap.dedent(
     """
@@ -49,19 +49,7 @@ WRITER = textwrap.dedent(
 
 
 def entry(**changes: Any) -> AuditEntry:
-    base = AuditEntry(
-        at="2026-12-01T11:30:00.123Z",
-        profile="prod",
-        tool="query",
-        statement="SELECT 1",
-        duration_ms=1.5,
-        rows=1,
-        truncated=False,
-        error=None,
-        writes=False,
-        pid=4242,
-    )
-    return replace(base, **changes)
+    return audit_entry(**changes)
 
 
 def log_files(path: Path) -> list[Path]:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -21,25 +20,20 @@ from supalink.agent import AuditEntry, AuditLog
 from supalink.agent.audit import utc_stamp
 from supalink.paths import AppPaths
 from tests.agent.test_audit import without_root_powers
+from tests.support.audit import audit_entry
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 AT = 1_796_124_600.25  # 2026-12-01T11:30:00.250Z
 
 
 def call(**changes: object) -> AuditEntry:
-    base = AuditEntry(
-        at=utc_stamp(AT),
-        profile="prod",
-        tool="query",
-        statement="SELECT id, name\n  FROM items",
-        duration_ms=12.34,
-        rows=5,
-        truncated=False,
-        error=None,
-        writes=False,
-        pid=4242,
-    )
-    return replace(base, **changes)
+    defaults: dict[str, object] = {
+        "at": utc_stamp(AT),
+        "statement": "SELECT id, name\n  FROM items",
+        "duration_ms": 12.34,
+        "rows": 5,
+    }
+    return audit_entry(**{**defaults, **changes})
 
 
 def audit_file(home: Path) -> Path:

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,31 +21,14 @@ import pytest
 
 from supalink.agent import read_entries
 from supalink.paths import AppPaths
-from supalink.profiles import Profile
-from supalink.profiles.repository import ProfileRepository
-from supalink.profiles.secrets import KeyringSecretStore
-from supalink.profiles.settings import SettingsFile
 from tests.agent.conftest import ROWS, Victim
 from tests.support.postgres import PostgresServer, start_postgres
+from tests.support.profiles import SUPALINK, save_profile
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 TOOLS = {"query", "list_schemas", "list_tables", "describe_table", "explain", "notifications"}
-
-
-def save_profile(home: Path, pg: PostgresServer, *, with_password: bool = True) -> str:
-    from keyring.backends.SecretService import Keyring
-
-    name = f"agent-{uuid.uuid4().hex[:6]}"
-    paths = AppPaths.under(home)
-    repository = ProfileRepository(SettingsFile(paths.settings_file), KeyringSecretStore(Keyring()))
-    profile = Profile(
-        name, host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
-    )
-    repository.save(profile, pg.password if with_password else None, save_password=with_password)
-    return name
 
 
 class Client:

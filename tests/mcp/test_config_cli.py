@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.profiles import add_profile_with_cli
 from tests.support.reference_server import ReferenceServer
 from tests.support.secret_service import SecretService
 from tests.support.tls import TlsFiles
@@ -239,16 +239,7 @@ def test_profile_write_then_verify_end_to_end(
     reference_server: ReferenceServer,
 ) -> None:
     home, cfg = tmp_path / "home", tmp_path / "Claude" / "claude_desktop_config.json"
-    name = f"local-{uuid.uuid4().hex[:6]}"
-    added = subprocess.run(
-        [
-            SUPALINK, "profile", "add", name, "--host", "127.0.0.1", "--port", str(pg.port),
-            "--user", pg.role, "--sslrootcert", str(pg.ca_cert), "--password-stdin",
-        ],
-        input=SPECIAL_PASSWORD, capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    name = add_profile_with_cli(home, pg, prefix="local")
     target = ("--client", "claude", "--config", str(cfg))
     # The keyring launcher reads the password and starts the reference server with it.
     written = config(

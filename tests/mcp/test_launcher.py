@@ -8,18 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from supalink.profiles.model import Profile
-from supalink.profiles.repository import ProfileRepository
-from supalink.profiles.secrets import KeyringSecretStore
-from supalink.profiles.settings import SettingsFile
 from supalink.profiles.uris import parse_uri
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.profiles import save_profile, save_profile_to
 from tests.support.secret_service import SecretService
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
@@ -42,23 +38,6 @@ def fake_server(tmp_path: Path) -> Path:
     script = tmp_path / "fake_server.py"
     script.write_text(FAKE_SERVER)
     return script
-
-
-def save_profile(home: Path, pg: PostgresServer, *, with_password: bool = True) -> str:
-    """Save a profile for the local SSL server under SUPALINK_HOME=`home`."""
-    return save_profile_to(home / "config" / "settings.json", pg, with_password=with_password)
-
-
-def save_profile_to(settings: Path, pg: PostgresServer, *, with_password: bool = True) -> str:
-    from keyring.backends.SecretService import Keyring
-
-    name = f"agent-{uuid.uuid4().hex[:6]}"
-    repository = ProfileRepository(SettingsFile(settings), KeyringSecretStore(Keyring()))
-    profile = Profile(
-        name, host="127.0.0.1", port=pg.port, user=pg.role, sslrootcert=str(pg.ca_cert)
-    )
-    repository.save(profile, pg.password if with_password else None, save_password=with_password)
-    return name
 
 
 def launcher(name: str, *server: str, uri_env: str | None = None) -> list[str]:

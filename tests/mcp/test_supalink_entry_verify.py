@@ -6,13 +6,11 @@ server, and reports that it refused a write and a stacked COMMIT."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import uuid
 from pathlib import Path
 
 from tests.mcp.test_config_cli import SUPALINK, assert_no_password, config
-from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.postgres import PostgresServer
+from tests.support.profiles import add_profile_with_cli
 from tests.support.secret_service import SecretService
 from tests.support.tls import TlsFiles
 
@@ -22,20 +20,6 @@ VERIFIED = (
 )
 WRITE = "'create temporary table supalink_verify_probe (x int)'"
 STACKED = "'select 1; commit; select 1'"
-
-
-def add_profile(home: Path, pg: PostgresServer) -> str:
-    name = f"agent-{uuid.uuid4().hex[:6]}"
-    added = subprocess.run(
-        [
-            SUPALINK, "profile", "add", name, "--host", "127.0.0.1", "--port", str(pg.port),
-            "--user", pg.role, "--sslrootcert", str(pg.ca_cert), "--password-stdin",
-        ],
-        input=SPECIAL_PASSWORD, capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    return name
 
 
 def assert_both_refused(stdout: str) -> None:
@@ -49,7 +33,7 @@ def test_a_profiles_entry_runs_supalinks_server_and_verify_proves_it_read_only(
     tmp_path: Path, pg: PostgresServer, secret_service: SecretService
 ) -> None:
     home, cfg = tmp_path / "home", tmp_path / "Claude" / "claude_desktop_config.json"
-    name = add_profile(home, pg)
+    name = add_profile_with_cli(home, pg)
     target = ("--client", "claude", "--config", str(cfg))
     written = config("write", *target, "--profile", name, home=home)
     assert written.returncode == 0, written.stderr
@@ -71,7 +55,7 @@ def test_with_writes_allowed_verify_sends_no_write_and_says_writes_are_allowed(
     tmp_path: Path, pg: PostgresServer, secret_service: SecretService
 ) -> None:
     home, cfg = tmp_path / "home", tmp_path / "c.json"
-    name = add_profile(home, pg)
+    name = add_profile_with_cli(home, pg)
     target = ("--client", "claude", "--config", str(cfg))
     written = config("write", *target, "--profile", name, "--allow-writes", home=home)
     assert written.returncode == 0, written.stderr

@@ -10,8 +10,7 @@ from typing import TypeVar
 
 import pytest
 
-from tests.support.accounts import service_account
-from tests.support.pgbouncer import Pgbouncer
+from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
@@ -36,10 +35,5 @@ def transaction_bouncer(
     system_tools: SystemTools, services_root: Path, pg: PostgresServer
 ) -> Iterator[Pgbouncer]:
     root = services_root / f"monitor-txbouncer-{uuid.uuid4().hex[:8]}"
-    bouncer = Pgbouncer(
-        system_tools.pgbouncer, root, pg, service_account(), pool_mode="transaction"
-    )
-    bouncer.configure()
-    bouncer.start()
-    yield bouncer
-    bouncer.stop()
+    with running_pgbouncer(system_tools, root, pg, pool_mode="transaction") as bouncer:
+        yield bouncer

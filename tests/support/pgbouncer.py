@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.accounts import ServiceAccount
+from tests.support.accounts import ServiceAccount, service_account
 from tests.support.ports import free_port, wait_for_port
 from tests.support.postgres import PostgresServer
+from tests.support.system_tools import SystemTools
 
 
 @dataclass
@@ -88,3 +91,19 @@ class Pgbouncer:
 
     def uri(self, host: str = "127.0.0.1", **kwargs: object) -> str:
         return self.server.uri(host, port=self.port, **kwargs)  # type: ignore[arg-type]
+
+
+@contextmanager
+def running_pgbouncer(
+    system_tools: SystemTools, root: Path, server: PostgresServer, pool_mode: str = "session"
+) -> Iterator[Pgbouncer]:
+    """A pgbouncer of its own in front of `server`, under `root`, as the service account."""
+    bouncer = Pgbouncer(
+        system_tools.pgbouncer, root, server, service_account(), pool_mode=pool_mode
+    )
+    bouncer.configure()
+    bouncer.start()
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()

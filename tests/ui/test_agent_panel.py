@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +18,21 @@ from supalink.profiles import Target
 from supalink.ui.agent_panel import EMPTY_TEXT, AgentCallsModel, AgentPanel, describe_call
 from supalink.ui.monitor_panels import FAILURE_FILL
 from supalink.ui.monitor_window import MonitorWindow
+from tests.support.audit import audit_entry
 from tests.ui.monitor_support import keep_loop_running_on_close
 
 WAIT_MS = 5_000
 
 
 def call(**changes: Any) -> AuditEntry:
-    base = AuditEntry(
-        at=utc_stamp(),
-        profile="prod",
-        tool="query",
-        statement="SELECT id, name FROM public.items ORDER BY id LIMIT 20",
-        duration_ms=4.2,
-        rows=20,
-        truncated=False,
-        error=None,
-        writes=False,
-        pid=31337,
-    )
-    return replace(base, **changes)
+    defaults = {
+        "at": utc_stamp(),
+        "statement": "SELECT id, name FROM public.items ORDER BY id LIMIT 20",
+        "duration_ms": 4.2,
+        "rows": 20,
+        "pid": 31337,
+    }
+    return audit_entry(**{**defaults, **changes})
 
 
 def statements(panel: AgentPanel) -> list[str | None]:

@@ -1,0 +1,26 @@
+"""One agent call as the audit log records it, for tests to vary."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from supalink.agent import AuditEntry
+from supalink.agent.audit import utc_stamp
+
+
+def audit_entry(**changes: Any) -> AuditEntry:
+    """A successful `query` call of profile "prod"; `changes` replace any field."""
+    base = AuditEntry(
+        at=utc_stamp(1_796_124_600.123),  # 2026-12-01T11:30:00.123Z
+        profile="prod",
+        tool="query",
+        statement="SELECT 1",
+        duration_ms=1.5,
+        rows=1,
+        truncated=False,
+        error=None,
+        writes=False,
+        pid=4242,
+    )
+    return replace(base, **changes)
