@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QFileSystemWatcher,
     QItemSelection,
     QModelIndex,
@@ -28,19 +27,17 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from supalink.agent import AuditEntry, AuditTail
-from supalink.ui.monitor_panels import FAILURE_BORDER, FAILURE_FILL, hint_label
+from supalink.ui.monitor_panels import FAILURE_BORDER, FAILURE_FILL, hint_label, log_table
+from supalink.ui.notification_model import LogTableModel
 from supalink.ui.theme import Tone, toned
 
 MAX_ROWS = 500
@@ -99,8 +96,10 @@ def describe_call(entry: AuditEntry) -> str:
     return "\n".join(lines)
 
 
-class AgentCallsModel(QAbstractTableModel):
+class AgentCallsModel(LogTableModel):
     """The newest `capacity` calls, oldest first; one remove and one insert per read."""
+
+    COLUMN_TITLES = COLUMNS
 
     def __init__(self, capacity: int = MAX_ROWS, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -129,19 +128,6 @@ class AgentCallsModel(QAbstractTableModel):
 
     def row_at(self, row: int) -> AuditEntry | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         entry = self.row_at(index.row()) if index.isValid() else None
@@ -215,20 +201,9 @@ class AgentPanel(QWidget):
         empty_layout.addWidget(empty_hint)
         empty_layout.addStretch(2)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Agent calls")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((100, 110, 84, 170)):
-            self.table.setColumnWidth(column, width)
+        self.table = log_table(
+            self.model, "Agent calls", self.fontMetrics().height() + 8, (100, 110, 84, 170)
+        )
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)

@@ -59,7 +59,32 @@ def _one_line(text: str) -> str:
     return " ".join(text[:PREVIEW_CHARS].split()) + ("…" if len(text) > PREVIEW_CHARS else "")
 
 
-class NotificationModel(QAbstractTableModel):
+class LogTableModel(QAbstractTableModel):
+    """A table of log rows under fixed column titles: what Qt asks of every such model.
+    Subclasses give `COLUMN_TITLES`, `__len__` and `data`."""
+
+    COLUMN_TITLES: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMN_TITLES)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMN_TITLES[section]
+        return None
+
+
+class NotificationModel(LogTableModel):
+    COLUMN_TITLES = COLUMNS
+
     def __init__(self, log: EventLog, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.log = log
@@ -204,19 +229,6 @@ class NotificationModel(QAbstractTableModel):
         return self.log.row(self._seqs[self._start + row])
 
     # ----- Qt -----------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index.row()) if index.isValid() else None
         if row is None:

@@ -16,10 +16,8 @@ import psycopg
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -27,7 +25,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from supalink.errors import SupalinkError
 from supalink.monitor import Gap, MonitorEngine, check_channel
-from supalink.ui.monitor_panels import hint_label
+from supalink.ui.monitor_panels import hint_label, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
@@ -121,21 +118,9 @@ class NotificationsPanel(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self.counts)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Notifications")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        for column, width in ((0, 100), (1, 140), (2, 84)):
-            self.table.setColumnWidth(column, width)
+        self.table = log_table(
+            self.model, "Notifications", self.fontMetrics().height() + 8, (100, 140, 84)
+        )
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         # Gap rows read across the row; the view keeps spans through removals, not resets.
         self.model.rowsInserted.connect(lambda _, first, last: self._span_gaps(first, last))
