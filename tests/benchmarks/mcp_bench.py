@@ -56,8 +56,9 @@ class Servers:
 
 
 def _reference(uri: str) -> tuple[McpServer | None, str]:
-    """The reference server's binary from the test suite's npm cache; None and why when
-    Node.js or the package cannot be had here."""
+    """The reference server's binary from the test suite's npm cache (run directly: through
+    `npx -y` each start would add npm's resolving); None and why when Node.js or the package
+    cannot be had here."""
     from supalink.mcp.templates import REFERENCE_BINARY
     from tests.support.reference_server import install_reference_server
 
@@ -94,7 +95,9 @@ def _text_of(result: Any) -> str:
 
 @contextlib.asynccontextmanager
 async def _session(server: McpServer) -> AsyncIterator[Any]:
-    """An initialized client session; a failure carries the server's stderr."""
+    """A client session, not yet initialized; a failure carries the server's stderr. On
+    leaving, the SDK closes the server's stdin and waits up to 2 s for it to exit (the
+    reference server never does, so each of its starts costs 2 s of wall time, unmeasured)."""
     from mcp.client.session import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -148,6 +151,7 @@ async def _latencies(each: list[McpServer], queries: int) -> dict[str, list[floa
         for server in each:
             session = await stack.enter_async_context(_session(server))
             await session.initialize()
+            await session.list_tools()  # as a client does; the SDK's client wants it too
             sessions.append((server, session))
         for _ in range(WARM_QUERIES):  # the pools filled, the catalog caches warm
             for server, session in sessions:
