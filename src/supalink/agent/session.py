@@ -4,17 +4,17 @@ database enforces them.
 - Every statement goes over the extended query protocol, unnamed (a raw cursor's
   `stream()`): the server refuses a text with several statements, and a transaction pooler
   keeps nothing between calls (no named prepared statement is ever made).
-- Every call runs in a transaction of its own: `BEGIN READ ONLY`, the call's limits as
-  `SET LOCAL`, the statement, then `ROLLBACK`; so even a write that slipped past READ ONLY
-  (PostgreSQL 15's large-object functions) is undone. With writes allowed: `BEGIN READ
-  WRITE` … `COMMIT`.
-- A connection that is a session of its own (direct, session pooler) also carries
+- Every call runs in a transaction of its own: `BEGIN READ ONLY`, the statement, then
+  `ROLLBACK`; so even a write that slipped past READ ONLY (PostgreSQL 15's large-object
+  functions) is undone. With writes allowed: `BEGIN READ WRITE` … `COMMIT`.
+- A connection that is a session of its own (direct, session pooler) carries
   `default_transaction_read_only` and the timeouts as session settings, and after each call
   whatever session state the call left (settings, role, prepared statements, cursors,
   advisory locks) is reset before the connection serves the next one. Through a
   transaction pooler, session state belongs to whichever server connection the pooler
-  picks: the call's own transaction is the only scope, so the `SET LOCAL`s apply and only
-  advisory locks are released after it (one query message stays on one server connection).
+  picks: the call's own transaction is the only scope, so its limits and role are
+  `SET LOCAL` in it, and only advisory locks are released after it (one query message stays
+  on one server connection).
 """
 
 from __future__ import annotations
@@ -68,27 +68,30 @@ class AgentDatabase:
         self.options = options
         self.own_session = target.mode is not Mode.TRANSACTION
         settings = options.session_settings()
-        local = [f"SET LOCAL {name} = {_quote_setting(v)}" for name, v in settings.items()]
-        # The session's role may have been changed by a committed `SET ROLE` on a pooler's
-        # server connection: the call runs as the login itself.
-        local.append("SET LOCAL ROLE NONE")
         begin = "BEGIN READ WRITE" if options.allow_writes else "BEGIN READ ONLY"
-        self.begin_sql = "; ".join([begin, *local])
         session = dict(settings)
         session["default_transaction_read_only"] = "off" if options.allow_writes else "on"
         self.session_sql = "; ".join(f"SET {n} = {_quote_setting(v)}" for n, v in session.items())
-        # After RESET ALL the session settings are applied again. Role and session
-        # authorization are reset with it; prepared statements, cursors and advisory locks
-        # are not settings and go on their own.
-        self.reset_sql = "; ".join(
-            [
-                "DEALLOCATE ALL",
-                "CLOSE ALL",
-                UNLOCK,
-                "RESET ALL",
-                self.session_sql,
-            ]
-        )
+        if self.own_session:
+            # The session carries the limits, and what a call changes is undone after it.
+            self.begin_sql = begin
+        else:
+            # A pooler's server connection carries whatever its last client left, a
+            # committed SET ROLE among it: the call's limits and role come first.
+            local = [f"SET LOCAL {name} = {_quote_setting(v)}" for name, v in settings.items()]
+            self.begin_sql = "; ".join([begin, *local, "SET LOCAL ROLE NONE"])
+        # After each call. A read-only call is rolled back, and with it every setting, role
+        # and cursor it made: what outlives a ROLLBACK is prepared statements and advisory
+        # locks. A committed call may have changed anything: RESET ALL (role and session
+        # authorization with it), then the session's own settings again.
+        if not self.own_session:
+            self.after_sql = UNLOCK
+        elif not options.allow_writes:
+            self.after_sql = f"DEALLOCATE ALL; {UNLOCK}"
+        else:
+            self.after_sql = "; ".join(
+                ["DEALLOCATE ALL", "CLOSE ALL", UNLOCK, "RESET ALL", "RESET ROLE", self.session_sql]
+            )
         self._pool: AsyncConnectionPool[Any] | None = None
 
     # -- the pool ---------------------------------------------------------------------
@@ -172,7 +175,7 @@ class AgentDatabase:
     ) -> Rows:
         assert self._pool is not None
         async with self._pool.connection() as conn:
-            await conn.execute(self.begin_sql)
+            await _own(conn, self.begin_sql)
             sent[0] = True
             try:
                 rows = await self._statement(conn, sql, params, max_rows)
@@ -231,14 +234,27 @@ class AgentDatabase:
         if commit and self.options.allow_writes and status is pq.TransactionStatus.INTRANS:
             finish = "COMMIT"
         try:
-            await conn.execute(f"{finish}; {self.reset_sql if self.own_session else UNLOCK}")
+            await _own(conn, f"{finish}; {self.after_sql}")
         except psycopg.Error:
             # A failed COMMIT (a deferred constraint) skips the reset that followed it.
             if not conn.closed and self.own_session:
                 with contextlib.suppress(psycopg.Error):
-                    await conn.execute(f"ROLLBACK; {self.reset_sql}")
+                    await _own(conn, f"ROLLBACK; {self.after_sql}")
             if commit:
                 raise
+
+
+async def _own(conn: psycopg.AsyncConnection[Any], sql: str) -> None:
+    """Supalink's own fixed statements around a call, over the simple protocol and without a
+    cursor: a cursor's set-up cost about as much as the round trip itself, twice a call."""
+    from psycopg import errors, generators, pq
+
+    async with conn.lock:
+        conn.pgconn.send_query(sql.encode())
+        results = await conn.wait(generators.execute(conn.pgconn))
+    for result in results:
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            raise errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 def _affected(status: str) -> int | None:
