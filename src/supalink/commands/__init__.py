@@ -15,4 +15,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mcp_serve",
     "audit",
     "monitor",
+    "role",
 )
