@@ -36,7 +36,7 @@ def agent_connect(home: Path, profile: str) -> psycopg.Connection[tuple[Any, ...
 
 
 def count(conn: psycopg.Connection[Any], table: str) -> int:
-    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 (fixed names)
+    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
 
@@ -82,7 +82,8 @@ def test_create_previews_masked_then_runs_and_the_role_reads_only_what_it_was_gi
     agent = f"{admin}-agent"
     assert f"profile {agent!r} logs in as it" in created.stdout
     password = repository_under(home).password_value(agent)
-    assert password is not None and len(password) >= 43
+    assert password is not None
+    assert len(password) >= 43
     assert_nowhere(password, home, dry.stdout, dry.stderr, created.stdout, created.stderr)
     saved = repository_under(home).load(agent).profile
     assert (saved.user, saved.host, saved.port, saved.database, saved.sslrootcert) == (
@@ -132,11 +133,13 @@ def test_show_predicts_the_rls_outcome_and_says_what_public_gives(
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert report["login"] == name
-    assert report["bypasses_rls"] is False and report["is_superuser"] is False
+    assert report["bypasses_rls"] is False
+    assert report["is_superuser"] is False
     assert report["rls_hidden"] == ["public.hidden", "public.members_only"]
     assert report["writable"] == []
     assert report["net_exposed"] is True
-    assert report["public_temporary"] is True and report["public_large_objects"] is True
+    assert report["public_temporary"] is True
+    assert report["public_large_objects"] is True
     assert "default_transaction_read_only=on" in report["settings"]
     with agent_connect(home, agent) as conn:
         seen = {table: count(conn, table) for table in report["readable"]}
@@ -270,7 +273,9 @@ def test_rotate_changes_the_password_in_the_database_and_the_keyring(
     assert rotated.returncode == 0, rotated.stderr
     assert f"new password for role {name!r} saved for profile {agent!r}" in rotated.stdout
     new = repository_under(home).password_value(agent)
-    assert new is not None and old is not None and new != old
+    assert new is not None
+    assert old is not None
+    assert new != old
     assert_nowhere(new, home, rotated.stdout, rotated.stderr)
     with agent_connect(home, agent) as conn:
         assert count(conn, "public.notes") == 3
