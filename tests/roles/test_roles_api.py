@@ -71,6 +71,14 @@ def test_a_connection_lost_half_way_leaves_no_role_and_no_profile(
     assert_no_profile(home, "lost")
 
 
+def test_the_agent_profile_cannot_replace_the_admins_own(
+    home: Path, admin: str, supabase: Supabase
+) -> None:
+    spec = roles.RoleSpec(supabase.role_name(), admin, replace=True)
+    with pytest.raises(roles.InvalidSpec, match="cannot be the admin's own"):
+        asyncio.run(roles.plan_create(admin_target(home, admin), spec, repository_under(home)))
+
+
 class RefusingStore(MemorySecretStore):
     description = "a keyring that refuses"
 

@@ -20,6 +20,7 @@ from supalink.roles.connection import connected, rows
 from supalink.roles.errors import (
     CannotCreateRoles,
     CannotGrant,
+    InvalidSpec,
     NeedsSavedProfile,
     NotAnAgentProfile,
     ProfileExists,
@@ -70,6 +71,8 @@ async def plan_create(
     new name is refused unless the spec replaces it."""
     if admin.profile is None:
         raise NeedsSavedProfile()
+    if spec.profile_name == admin.profile.name:
+        raise InvalidSpec("profile_name", "the agent's profile cannot be the admin's own")
     if repository is not None and not spec.replace and spec.profile_name in repository.names():
         raise ProfileExists(spec.profile_name)
     async with connected(admin, "reading the catalog") as conn:
