@@ -194,6 +194,19 @@ def test_write_grants_only_on_the_write_tables_and_no_read_only_default(
             conn.execute("SELECT * FROM app.hidden")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM public.notes")
+    with supabase.connect() as conn:
+        conn.execute(f'SET ROLE "{supabase.admin}"')
+        conn.execute(f'CREATE TABLE app."serial_{name}" (id serial PRIMARY KEY, body text)')
+    serial = role(
+        "create", admin, "--name", supabase.role_name(), "--as", "serial-writer",
+        "--write", f"app.serial_{name}", "--yes", home=home,
+    )  # fmt: skip
+    assert serial.returncode == 0, serial.stderr
+    assert f'GRANT USAGE ON SEQUENCE "app"."serial_{name}_id_seq"' in serial.stdout
+    with agent_connect(home, "serial-writer") as conn:
+        conn.execute(f"INSERT INTO app.\"serial_{name}\" (body) VALUES ('x')")
+    with supabase.connect() as conn:
+        conn.execute(f'DROP TABLE app."serial_{name}"')
     report = json.loads(role("show", "writer", "--json", home=home).stdout)
     assert report["readable"] == ["app.notes", "app.writable", "net.http_request_queue"]
     assert report["writable"] == ["app.writable"]

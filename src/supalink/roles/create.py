@@ -77,6 +77,7 @@ async def plan_create(
         raise ProfileExists(spec.profile_name)
     async with connected(admin, "reading the catalog") as conn:
         login, replaces, not_granted = await _check(conn, spec)
+        sequences = await _serial_sequences(conn, spec.write)
     password = new_password()
     secret = scram_secret(password)
     return RolePlan(
@@ -85,8 +86,8 @@ async def plan_create(
         profile=links.agent_profile(admin.profile, spec.profile_name, spec.name),
         admin_login=login,
         replaces=replaces,
-        statements=_statements(spec, sql.Literal(secret), replaces),
-        masked_statements=_statements(spec, sql.Literal(MASK), replaces),
+        statements=_statements(spec, sql.Literal(secret), replaces, sequences),
+        masked_statements=_statements(spec, sql.Literal(MASK), replaces, sequences),
         not_granted=not_granted,
         password=password,
         secret=secret,
@@ -169,8 +170,33 @@ async def _check_tables(conn: psycopg.AsyncConnection[Any], login: str, spec: Ro
         raise CannotGrant(login, tuple(refused))
 
 
+async def _serial_sequences(
+    conn: psycopg.AsyncConnection[Any], tables: tuple[TableName, ...]
+) -> tuple[TableName, ...]:
+    """The sequences behind the serial columns of `tables`: an INSERT takes their next value,
+    which needs USAGE (an identity column's sequence needs nothing)."""
+    if not tables:
+        return ()
+    found = await rows(
+        conn,
+        "SELECT sn.nspname, s.relname FROM pg_depend d"
+        " JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'"
+        " JOIN pg_namespace sn ON sn.oid = s.relnamespace"
+        " JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN unnest(%s::text[], %s::text[]) AS asked(s, t)"
+        " ON n.nspname = asked.s AND c.relname = asked.t"
+        " WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+        " AND d.deptype = 'a' ORDER BY 1, 2",
+        ([t.schema for t in tables], [t.name for t in tables]),
+    )
+    return tuple(TableName(schema, name) for schema, name in found)
+
+
 def _statements(
-    spec: RoleSpec, password: sql.Composable, replaces: bool
+    spec: RoleSpec,
+    password: sql.Composable,
+    replaces: bool,
+    sequences: tuple[TableName, ...] = (),
 ) -> tuple[sql.Composed, ...]:
     role = sql.Identifier(spec.name)
     out: list[sql.Composed] = []
@@ -221,6 +247,8 @@ def _statements(
                 _qualified(table), role
             )
         )
+    for sequence in sequences:
+        out.append(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(_qualified(sequence), role))
     return tuple(out)
 
 
