@@ -186,3 +186,18 @@ def test_through_pgbouncer_the_role_is_made_used_rotated_with_retries_and_droppe
     asyncio.run(roles.drop(drop, repository))
     assert not supabase.role_exists(spec.name)
     assert_no_profile(home, "pooled-agent")
+
+
+def test_the_agent_profile_logs_in_as_role_dot_ref_on_the_shared_pooler_only() -> None:
+    from supalink.profiles import Mode, Profile
+    from supalink.roles.links import agent_profile
+
+    ref = "abcdefghijklmnopqrst"
+    pooled = Profile("p", mode=Mode.SESSION, ref=ref, region="eu-west-1", pooler_index=0)
+    assert agent_profile(pooled, "p-agent", "reader").endpoint().user == f"reader.{ref}"
+    direct = pooled.replace(mode=Mode.DIRECT)
+    assert agent_profile(direct, "p-agent", "reader").endpoint().user == "reader"
+    kept = agent_profile(pooled.replace(sslrootcert="/ca.crt"), "p-agent", "reader")
+    assert (kept.ref, kept.region, kept.pooler_index, kept.sslrootcert) == (
+        ref, "eu-west-1", 0, "/ca.crt",
+    )  # fmt: skip
