@@ -15,6 +15,7 @@ from supalink.agent.options import ServeOptions
 from supalink.agent.session import AgentDatabase, DatabaseError
 from supalink.profiles import Target
 from tests.agent.conftest import ROWS, Victim, reach
+from tests.support.postgres import PostgresServer
 
 T = TypeVar("T")
 
@@ -156,3 +157,23 @@ def test_the_statement_timeout_is_honoured_and_not_retried(
     assert elapsed < 5.0  # the 0.5 s limit, with a margin for a loaded machine
     assert not [r for r in caplog.records if "retrying" in r.getMessage()]
     assert after == [[1]]
+
+
+def test_a_login_that_can_never_succeed_is_said_at_once_not_after_the_pools_wait(
+    pg: PostgresServer,
+) -> None:
+    """A wrong password: the first call says so without the pool's 15 s wait, and the
+    pool stops asking the server (an account can lock)."""
+    target = Target.from_conninfo(pg.uri(password="not-the-password"))
+
+    async def body(database: AgentDatabase) -> tuple[list[str], float]:
+        started = time.monotonic()
+        messages = [await refused(database, "select 1"), await refused(database, "select 1")]
+        assert database._pool is not None
+        assert database._pool.closed
+        return messages, time.monotonic() - started
+
+    messages, elapsed = with_database(target, ServeOptions(), body)
+    assert all("refused this login" in message for message in messages)
+    assert all("password authentication failed" in message for message in messages)
+    assert elapsed < 10.0  # the pool's own wait is 15 s

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from supalink.agent.options import ServeOptions
 from supalink.agent.values import RowBudget, Rows
-from supalink.error_texts import PERMANENT
+from supalink.error_texts import PERMANENT, first_line
 from supalink.errors import SupalinkError
 from supalink.profiles import Mode
 
@@ -93,6 +93,12 @@ class AgentDatabase:
                 ["DEALLOCATE ALL", "CLOSE ALL", UNLOCK, "RESET ALL", "RESET ROLE", self.session_sql]
             )
         self._pool: AsyncConnectionPool[Any] | None = None
+        self._kwargs: dict[str, Any] = {}
+        # Until a connection has been made (and again after the pool timed out), a call first
+        # tries one itself: a login that can never succeed is said at once, not after the
+        # pool's whole wait, and the pool stops asking the server (an account can lock).
+        self._unproven = True
+        self._refused: DatabaseError | None = None
 
     # -- the pool ---------------------------------------------------------------------
 
@@ -103,6 +109,7 @@ class AgentDatabase:
         kwargs = self.target.connection_kwargs()
         kwargs["autocommit"] = True  # the calls' transactions are this module's own
         kwargs["prepare_threshold"] = None  # nothing named is left on any server connection
+        self._kwargs = kwargs
         self._pool = AsyncConnectionPool(
             kwargs=kwargs,
             min_size=self.options.pool_min_size,
@@ -121,6 +128,31 @@ class AgentDatabase:
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
         if self.own_session:
             await conn.execute(self.session_sql)
+        self._unproven = False
+
+    async def _check_login(self) -> None:
+        """Refuse at once when the login can never succeed (a wrong password, a missing
+        database, a certificate that does not verify)."""
+        import psycopg
+
+        if self._refused is not None:
+            raise self._refused
+        if not self._unproven:
+            return
+        try:
+            conn = await psycopg.AsyncConnection.connect(**self._kwargs)
+        except psycopg.OperationalError as error:
+            if PERMANENT.search(str(error)):
+                self._refused = DatabaseError(
+                    f"the database refused this login: {first_line(str(error))}; fix the "
+                    "profile in Supalink, then restart the client"
+                )
+                assert self._pool is not None
+                await self._pool.close(timeout=0)
+                raise self._refused from None
+            return  # unreachable for now: the pool's own wait decides
+        await conn.close()
+        self._unproven = False
 
     # -- one call ---------------------------------------------------------------------
 
@@ -132,6 +164,7 @@ class AgentDatabase:
         import psycopg
 
         assert self._pool is not None, "open() first"
+        await self._check_login()
         deadline = time.monotonic() + CONNECTION_WAIT_SECONDS
         attempt = 0
         while True:
@@ -164,6 +197,7 @@ class AgentDatabase:
         from psycopg_pool import PoolTimeout
 
         if isinstance(error, PoolTimeout):
+            self._unproven = True
             return Unavailable(
                 f"no connection to the database within {CONNECTION_WAIT_SECONDS:g} s"
             )
