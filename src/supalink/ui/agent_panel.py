@@ -25,18 +25,22 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLabel,
-    QPlainTextEdit,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from supalink.agent import AuditEntry, AuditTail
-from supalink.ui.monitor_panels import FAILURE_BORDER, FAILURE_FILL, hint_label, log_table
+from supalink.ui.monitor_panels import (
+    FAILURE_BORDER,
+    FAILURE_FILL,
+    beside_detail,
+    hint_label,
+    log_table,
+)
 from supalink.ui.notification_model import LogTableModel
 from supalink.ui.theme import Tone, toned
 
@@ -205,17 +209,9 @@ class AgentPanel(QWidget):
             self.model, "Agent calls", self.fontMetrics().height() + 8, (100, 110, 84, 170)
         )
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.detail = QPlainTextEdit()
-        self.detail.setReadOnly(True)
-        self.detail.setAccessibleName("Call detail")
-        self.detail.setPlaceholderText("Select a call to read its statement and result")
-        self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([760, 340])
+        self.detail, split = beside_detail(
+            self.table, "Call detail", "Select a call to read its statement and result", (760, 340)
+        )
 
         self.pages = QStackedWidget()
         self.pages.addWidget(empty)

@@ -8,7 +8,15 @@ import time
 from collections.abc import Sequence
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -17,9 +25,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -89,6 +99,24 @@ def log_table(
     for column, width in enumerate(widths):
         table.setColumnWidth(column, width)
     return table
+
+
+def beside_detail(
+    table: QTableView, name: str, placeholder: str, sizes: tuple[int, int]
+) -> tuple[QPlainTextEdit, QSplitter]:
+    """A log's table with a read-only pane beside it for the whole of the selected row."""
+    detail = QPlainTextEdit()
+    detail.setReadOnly(True)
+    detail.setAccessibleName(name)
+    detail.setPlaceholderText(placeholder)
+    detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(table)
+    split.addWidget(detail)
+    split.setStretchFactor(0, 3)
+    split.setStretchFactor(1, 1)
+    split.setSizes(list(sizes))
+    return detail, split
 
 
 def clock(epoch: float) -> str:

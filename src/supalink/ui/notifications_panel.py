@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from supalink.errors import SupalinkError
 from supalink.monitor import Gap, MonitorEngine, check_channel
-from supalink.ui.monitor_panels import hint_label, log_table
+from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
@@ -125,17 +124,12 @@ class NotificationsPanel(QWidget):
         # Gap rows read across the row; the view keeps spans through removals, not resets.
         self.model.rowsInserted.connect(lambda _, first, last: self._span_gaps(first, last))
         self.model.modelReset.connect(self._respan_gaps)
-        self.detail = QPlainTextEdit()
-        self.detail.setReadOnly(True)
-        self.detail.setAccessibleName("Notification detail")
-        self.detail.setPlaceholderText("Select a notification to read its payload")
-        self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([700, 300])
+        self.detail, split = beside_detail(
+            self.table,
+            "Notification detail",
+            "Select a notification to read its payload",
+            (700, 300),
+        )
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
