@@ -16,6 +16,13 @@ from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
     from supalink.mcp import ConfigWriter, EntryWarning, McpClient, Plan, PlannedEntry
+    from supalink.profiles import Target
+
+# How long `config write` waits to learn what the profile's login may do: writing a config
+# must not need the database, so an unreachable one only costs this much, and no warning.
+RIGHTS_TIMEOUT = 5.0
+# Supabase's admin login: BYPASSRLS and CREATEROLE, known without asking the server.
+ADMIN_LOGIN = "postgres"
 
 
 def register(subparsers: Any) -> None:
@@ -191,8 +198,9 @@ def _read_uri(value: str) -> str:
     return line
 
 
-def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
-    """The entry to write, the secrets it holds, and what to warn about."""
+def _planned_entry(args: argparse.Namespace) -> tuple[PlannedEntry, Target | None]:
+    """The entry to write, the secrets it holds, and what to warn about; with the saved
+    profile's target when the entry is a profile's."""
     from supalink.commands.saved import saved_target, user_repository
     from supalink.mcp import entry_for_profile, entry_for_uri, uri_target
 
@@ -200,16 +208,52 @@ def _planned_entry(args: argparse.Namespace) -> PlannedEntry:
         if args.server is not None:
             raise UsageError("--server goes with --template keyring and --profile")
         target = uri_target(_read_uri(args.uri), args.sslrootcert)
-        return entry_for_uri(target, args.template, allow_writes=args.allow_writes)
+        return entry_for_uri(target, args.template, allow_writes=args.allow_writes), None
     repository = user_repository()
     password = repository.password(args.profile)
-    return entry_for_profile(
-        saved_target(repository, args.profile),
+    target = saved_target(repository, args.profile)
+    planned = entry_for_profile(
+        target,
         password_in_keyring=password is not None and password.in_keyring,
         template=args.template,
         server=args.server,
         sslrootcert=args.sslrootcert,
         allow_writes=args.allow_writes,
+    )
+    return planned, target
+
+
+def _too_powerful(target: Target) -> tuple[str, bool] | None:
+    """The login and whether it can change everything, when it bypasses row level security
+    (or is superuser); None for an agent-sized login, or when the server cannot say soon."""
+    import asyncio
+
+    from supalink import roles
+
+    profile = target.profile
+    assert profile is not None
+    role = profile.user.removesuffix(f".{profile.ref}") if profile.ref else profile.user
+    if role == ADMIN_LOGIN:
+        return role, True
+    try:
+        report = asyncio.run(asyncio.wait_for(roles.describe(target), RIGHTS_TIMEOUT))
+    except (SupalinkError, TimeoutError, OSError):
+        return None  # unreachable, or the password is not at hand: the write goes on
+    if report.is_superuser or report.bypasses_rls:
+        return report.login, report.can_change_everything
+    return None
+
+
+def _role_warning(profile: str, login: str, changes_everything: bool) -> str:
+    import shlex
+
+    power = "and can change everything" if changes_everything else "(it reads every row)"
+    agent = shlex.quote(f"{profile}-agent")
+    return (
+        f"warning: profile {profile!r} logs in as {login!r}, which bypasses row level "
+        f"security {power}: an agent that reads untrusted text should not hold it; give "
+        f"the agent a read-only role of its own: `supalink role create {shlex.quote(profile)}`"
+        f", then `supalink config write --profile {agent}`"
     )
 
 
@@ -288,10 +332,13 @@ def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
 def run_write(args: argparse.Namespace) -> int:
     client, path = _target(args)
     try:
-        planned = _planned_entry(args)
+        planned, target = _planned_entry(args)
     except SupalinkError as error:
         raise worded(error) from None
     plan = _writer().plan_write(client, path, planned, args.server_name)
+    # A warning, not a refusal: the entry may be meant for a trusted agent.
+    if target is not None and (found := _too_powerful(target)) is not None:
+        _say(_role_warning(args.profile, *found))
     for warning in planned.warnings:
         _say(f"warning: {_warning_text(args, warning)}")
     if plan.action == "unchanged":
