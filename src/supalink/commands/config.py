@@ -17,6 +17,7 @@ from supalink.errors import SupalinkError, UsageError
 if TYPE_CHECKING:
     from supalink.mcp import ConfigWriter, EntryWarning, McpClient, Plan, PlannedEntry
     from supalink.profiles import Target
+    from supalink.roles import RoleReport
 
 # How long `config write` waits to learn what the profile's login may do: writing a config
 # must not need the database, so an unreachable one only costs this much, and no warning.
@@ -235,8 +236,13 @@ def _too_powerful(target: Target) -> tuple[str, bool] | None:
     role = profile.user.removesuffix(f".{profile.ref}") if profile.ref else profile.user
     if role == ADMIN_LOGIN:
         return role, True
+
+    async def bounded() -> RoleReport:
+        async with asyncio.timeout(RIGHTS_TIMEOUT):
+            return await roles.describe(target)
+
     try:
-        report = asyncio.run(asyncio.wait_for(roles.describe(target), RIGHTS_TIMEOUT))
+        report = asyncio.run(bounded())
     except (SupalinkError, TimeoutError, OSError):
         return None  # unreachable, or the password is not at hand: the write goes on
     if report.is_superuser or report.bypasses_rls:

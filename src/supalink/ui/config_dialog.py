@@ -48,7 +48,8 @@ from supalink.mcp import (
     read_entry,
     verify_entry,
 )
-from supalink.profiles import Target
+from supalink.profiles import ProfileRepository, Target
+from supalink.ui.role_dialog import OFFER, RoleDialog, known_by_name, too_powerful, warning_text
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
@@ -60,6 +61,7 @@ TEMPLATE_LABELS = {
     "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
 }
 VERIFY_TASK = "verify-config"
+RIGHTS_TASK = "check-login-rights"
 WARNINGS = {
     EntryWarning.NO_CA: "the profile has no CA certificate file, so the server will fail to "
     "verify the database's certificate (verify-full): set the CA certificate file in the "
@@ -104,12 +106,17 @@ class ConfigDialog(QDialog):
         *,
         password_in_keyring: bool,
         host: Host | None = None,
+        repository: ProfileRepository | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`target`: a profile's, with the password at hand (the keyring's or this session's)."""
+        """`target`: a profile's, with the password at hand (the keyring's or this session's).
+        With `repository`, a login that bypasses row level security is found out (in the
+        background) and a read-only role for the agent is offered in its place."""
         super().__init__(parent)
         assert target.profile is not None, "the dialog writes a profile's entry"
         self.tasks = tasks
+        self.repository = repository
+        self.role_dialog: RoleDialog | None = None
         self.writer = ConfigWriter(backup_dir)
         self.target = target
         self.profile = target.profile
@@ -145,6 +152,15 @@ class ConfigDialog(QDialog):
         )
         self.server_name = QLineEdit(DEFAULT_SERVER_NAME)
         self.server_name.setAccessibleName("Server name")
+        self.role_row = QWidget()
+        self.role_warning = toned(QLabel(), Tone.ERROR)
+        self.role_warning.setWordWrap(True)
+        self.role_button = QPushButton(OFFER)
+        role_layout = QHBoxLayout(self.role_row)
+        role_layout.setContentsMargins(0, 0, 0, 0)
+        role_layout.addWidget(self.role_warning, 1)
+        role_layout.addWidget(self.role_button)
+        self.role_row.hide()
         self.notes = toned(QLabel(), Tone.ERROR)
         self.notes.setWordWrap(True)
         self.diff = QTextEdit()
@@ -181,6 +197,7 @@ class ConfigDialog(QDialog):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.role_row)
         layout.addWidget(self.notes)
         layout.addWidget(QLabel("Changes (passwords masked):"))
         layout.addWidget(self.diff, 1)
@@ -197,7 +214,10 @@ class ConfigDialog(QDialog):
         self.verify_button.clicked.connect(self.verify)
         self.cancel_verify.clicked.connect(lambda: self.tasks.cancel(VERIFY_TASK))
         close.clicked.connect(self.reject)
+        self.role_button.clicked.connect(self.offer_role)
         self._client_changed()
+        if repository is not None:
+            self._check_login()
 
     # ----- planning -------------------------------------------------------------------
     def selected_client(self) -> McpClient:
@@ -260,6 +280,52 @@ class ConfigDialog(QDialog):
             text = html.escape(line) or "&nbsp;"
             lines.append(f"<span style='color:{color}'>{text}</span>" if color else text)
         self.diff.setHtml("<pre>" + "<br>".join(lines) + "</pre>")
+
+    # ----- the agent's own role ----------------------------------------------------------
+    def _check_login(self) -> None:
+        if (found := known_by_name(self.target)) is not None:
+            self._warn_login(*found)
+        else:
+            self.tasks.run(RIGHTS_TASK, self._check_rights(self.target))
+
+    async def _check_rights(self, target: Target) -> None:
+        found = await too_powerful(target)
+        if found is not None and target is self.target:
+            self._warn_login(*found)
+
+    def _warn_login(self, login: str, changes_everything: bool) -> None:
+        self.role_warning.setText(f"Warning: {warning_text(login, changes_everything)}")
+        self.role_row.show()
+
+    def offer_role(self) -> None:
+        """The SQL that makes the agent's role first; once made, this dialog writes the new
+        profile's entry instead of the admin's."""
+        assert self.repository is not None
+        dialog = RoleDialog(self.tasks, self.repository, self.target, parent=self)
+        dialog.accepted.connect(lambda: self.use_agent_profile(dialog))
+        self.role_dialog = dialog
+        dialog.open()
+
+    def use_agent_profile(self, dialog: RoleDialog) -> None:
+        assert self.repository is not None
+        assert dialog.link is not None
+        name = dialog.link.profile
+        profile = self.repository.load(name).profile
+        password = self.repository.password(name)
+        self.target = Target.from_profile(profile, password.value if password else None)
+        self.profile = profile
+        self.password_in_keyring = password is not None and password.in_keyring
+        self.setWindowTitle(f"Write MCP client config for {name}")
+        self.role_row.hide()
+        self.replan()
+        self.status.setText(
+            f"Created the role {dialog.link.role!r}: the entry below is for its profile "
+            f"{name!r}. Press Write to write it."
+        )
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel(RIGHTS_TASK)
+        super().done(result)
 
     # ----- writing --------------------------------------------------------------------
     def write(self) -> bool:
