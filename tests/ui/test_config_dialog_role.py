@@ -204,3 +204,20 @@ def test_an_unreachable_server_says_nothing(
     until(qasync_loop, lambda: not app_context.tasks.is_running(RIGHTS_TASK))
     assert not dialog.role_row.isVisible()
     assert dialog.write_button.isEnabled()
+
+
+def test_closing_the_dialog_while_the_role_is_planned_stops_the_work(
+    qtbot: QtBot,
+    qasync_loop: asyncio.AbstractEventLoop,
+    app_context: AppContext,
+    supabase: Supabase,
+    tmp_path: Path,
+) -> None:
+    dialog = admin_dialog(qtbot, app_context, tmp_path, supabase)
+    role_dialog = offered(qasync_loop, dialog)
+    assert app_context.tasks.is_running(PLAN_TASK)
+    dialog.reject()
+    assert not role_dialog.isVisible()
+    assert not app_context.tasks.is_running(PLAN_TASK)
+    qasync_loop.run_until_complete(asyncio.sleep(0.2))  # the cancelled plan ends quietly
+    assert not supabase.role_exists(role_dialog.role_name.text())

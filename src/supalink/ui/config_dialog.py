@@ -324,7 +324,10 @@ class ConfigDialog(QDialog):
         )
 
     def done(self, result: int) -> None:
+        # The background work is this window's: it must not outlive the widgets it fills in.
         self.tasks.cancel(RIGHTS_TASK)
+        if self.role_dialog is not None and self.role_dialog.isVisible():
+            self.role_dialog.reject()
         super().done(result)
 
     # ----- writing --------------------------------------------------------------------
