@@ -105,3 +105,24 @@ def test_switching_with_unsaved_edits_asks_first(qtbot: Any, app_context: AppCon
     assert window.current_name == "One"
     for name in ("One", "Two"):
         app_context.repository.remove(name)
+
+
+def test_write_config_checks_the_login_and_offers_the_agent_a_role(
+    qtbot: Any, app_context: AppContext
+) -> None:
+    """Supabase's `postgres` login: the Write config dialog warns at once and offers a
+    read-only role, which needs the app's repository."""
+    from supalink.ui.config_dialog import ConfigDialog
+
+    window = make_window(qtbot, app_context)
+    fill_supabase(window, qtbot, "Prod admin")
+    assert window.save_profile()
+    shown: list[ConfigDialog] = []
+    with patch.object(ConfigDialog, "exec", lambda dialog: shown.append(dialog) or 0):
+        window.write_config()
+    [dialog] = shown
+    assert dialog.repository is app_context.repository
+    assert not dialog.role_row.isHidden()
+    assert "bypasses row level security" in dialog.role_warning.text()
+    dialog.close()
+    app_context.repository.remove("Prod admin")

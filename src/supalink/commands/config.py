@@ -17,13 +17,7 @@ from supalink.errors import SupalinkError, UsageError
 if TYPE_CHECKING:
     from supalink.mcp import ConfigWriter, EntryWarning, McpClient, Plan, PlannedEntry
     from supalink.profiles import Target
-    from supalink.roles import RoleReport
-
-# How long `config write` waits to learn what the profile's login may do: writing a config
-# must not need the database, so an unreachable one only costs this much, and no warning.
-RIGHTS_TIMEOUT = 5.0
-# Supabase's admin login: BYPASSRLS and CREATEROLE, known without asking the server.
-ADMIN_LOGIN = "postgres"
+    from supalink.roles import TooPowerful
 
 
 def register(subparsers: Any) -> None:
@@ -224,30 +218,12 @@ def _planned_entry(args: argparse.Namespace) -> tuple[PlannedEntry, Target | Non
     return planned, target
 
 
-def _too_powerful(target: Target) -> tuple[str, bool] | None:
-    """The login and whether it can change everything, when it bypasses row level security
-    (or is superuser); None for an agent-sized login, or when the server cannot say soon."""
+def _too_powerful(target: Target) -> TooPowerful | None:
     import asyncio
 
     from supalink import roles
 
-    profile = target.profile
-    assert profile is not None
-    role = profile.user.removesuffix(f".{profile.ref}") if profile.ref else profile.user
-    if role == ADMIN_LOGIN:
-        return role, True
-
-    async def bounded() -> RoleReport:
-        async with asyncio.timeout(RIGHTS_TIMEOUT):
-            return await roles.describe(target)
-
-    try:
-        report = asyncio.run(bounded())
-    except (SupalinkError, TimeoutError, OSError):
-        return None  # unreachable, or the password is not at hand: the write goes on
-    if report.is_superuser or report.bypasses_rls:
-        return report.login, report.can_change_everything
-    return None
+    return asyncio.run(roles.too_powerful(target))
 
 
 def _role_warning(profile: str, login: str, changes_everything: bool) -> str:
@@ -344,7 +320,7 @@ def run_write(args: argparse.Namespace) -> int:
     plan = _writer().plan_write(client, path, planned, args.server_name)
     # A warning, not a refusal: the entry may be meant for a trusted agent.
     if target is not None and (found := _too_powerful(target)) is not None:
-        _say(_role_warning(args.profile, *found))
+        _say(_role_warning(args.profile, found.login, found.changes_everything))
     for warning in planned.warnings:
         _say(f"warning: {_warning_text(args, warning)}")
     if plan.action == "unchanged":

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         default_role_name,
         role_name_problem,
     )
+    from supalink.roles.verdict import TooPowerful, known_by_name, login_role, too_powerful
 
 _HOMES = {
     "create": ("RolePlan", "apply", "plan_create"),
@@ -61,6 +62,7 @@ _HOMES = {
     "links": ("AgentLink", "link_of"),
     "report": ("RoleReport", "describe"),
     "spec": ("RoleSpec", "TableName", "default_role_name", "role_name_problem"),
+    "verdict": ("TooPowerful", "known_by_name", "login_role", "too_powerful"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
 __all__ = [
@@ -85,14 +87,18 @@ __all__ = [
     "Rotated",
     "ServerRefused",
     "TableName",
+    "TooPowerful",
     "UnknownObjects",
     "apply",
     "default_role_name",
     "describe",
     "drop",
+    "known_by_name",
     "link_of",
+    "login_role",
     "plan_create",
     "plan_drop",
     "role_name_problem",
     "rotate",
+    "too_powerful",
 ]

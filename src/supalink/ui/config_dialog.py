@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink import roles
 from supalink.errors import SupalinkError
 from supalink.mcp import (
     CLIENTS,
@@ -49,7 +50,7 @@ from supalink.mcp import (
     verify_entry,
 )
 from supalink.profiles import ProfileRepository, Target
-from supalink.ui.role_dialog import OFFER, RoleDialog, known_by_name, too_powerful, warning_text
+from supalink.ui.role_dialog import OFFER, RoleDialog, warning_text
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
@@ -283,18 +284,18 @@ class ConfigDialog(QDialog):
 
     # ----- the agent's own role ----------------------------------------------------------
     def _check_login(self) -> None:
-        if (found := known_by_name(self.target)) is not None:
-            self._warn_login(*found)
+        if (found := roles.known_by_name(self.target)) is not None:
+            self._warn_login(found)
         else:
             self.tasks.run(RIGHTS_TASK, self._check_rights(self.target))
 
     async def _check_rights(self, target: Target) -> None:
-        found = await too_powerful(target)
+        found = await roles.too_powerful(target)
         if found is not None and target is self.target:
-            self._warn_login(*found)
+            self._warn_login(found)
 
-    def _warn_login(self, login: str, changes_everything: bool) -> None:
-        self.role_warning.setText(f"Warning: {warning_text(login, changes_everything)}")
+    def _warn_login(self, found: roles.TooPowerful) -> None:
+        self.role_warning.setText(f"Warning: {warning_text(found.login, found.changes_everything)}")
         self.role_row.show()
 
     def offer_role(self) -> None:

@@ -330,6 +330,7 @@ class MainWindow(QMainWindow):
             self.context.backup_dir,
             Target.from_profile(profile, password.value if password else None),
             password_in_keyring=password is not None and password.in_keyring,
+            repository=self.context.repository,  # checks the login; offers the agent a role
             parent=self,
         ).exec()
 

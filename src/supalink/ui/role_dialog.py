@@ -5,8 +5,6 @@ entry. The roles package decides and does; this module only asks and says."""
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,42 +24,9 @@ from supalink.profiles import ProfileRepository, Target
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
-# How long the config dialog waits to learn what the login may do: the entry can be written
-# without the database, so an unreachable one only costs this much, and no warning.
-RIGHTS_TIMEOUT = 5.0
-# Supabase's admin login: BYPASSRLS and CREATEROLE, known without asking the server.
-ADMIN_LOGIN = "postgres"
 PLAN_TASK = "plan-agent-role"
 CREATE_TASK = "create-agent-role"
 OFFER = "Create a read-only role for the agent (recommended)"
-
-
-def login_role(target: Target) -> str:
-    """The role the profile logs in as, without the shared pooler's `.<ref>`."""
-    profile = target.profile
-    assert profile is not None
-    return profile.user.removesuffix(f".{profile.ref}") if profile.ref else profile.user
-
-
-def known_by_name(target: Target) -> tuple[str, bool] | None:
-    """What `too_powerful` finds without asking the server: Supabase's admin login."""
-    role = login_role(target)
-    return (role, True) if role == ADMIN_LOGIN else None
-
-
-async def too_powerful(target: Target) -> tuple[str, bool] | None:
-    """The login and whether it can change everything, when it bypasses row level security
-    (or is superuser); None for an agent-sized login, or when the server cannot say soon."""
-    if (found := known_by_name(target)) is not None:
-        return found
-    try:
-        async with asyncio.timeout(RIGHTS_TIMEOUT):  # in this task: no inner task to fail
-            report = await roles.describe(target)
-    except (SupalinkError, TimeoutError, OSError):
-        return None  # unreachable, or no password at hand: nothing to say
-    if report.is_superuser or report.bypasses_rls:
-        return report.login, report.can_change_everything
-    return None
 
 
 def warning_text(login: str, changes_everything: bool) -> str:
@@ -219,4 +184,4 @@ class RoleDialog(QDialog):
         super().done(result)
 
 
-__all__ = ["OFFER", "RoleDialog", "known_by_name", "login_role", "too_powerful", "warning_text"]
+__all__ = ["OFFER", "RoleDialog", "warning_text"]
