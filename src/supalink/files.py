@@ -1,10 +1,13 @@
-"""The one atomic file replacement: the old file or the new one, never half of either."""
+"""The one atomic file replacement (the old file or the new one, never half of either) and
+the one advisory lock that makes a read-modify-write of a shared file safe across processes."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
@@ -62,3 +65,78 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# ----- the advisory lock of a file that several processes read, change and write back ----
+PRIVATE_FOLDER = 0o700
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+
+def lock_path_for(path: Path) -> Path:
+    """The lock file beside `path`: `<name>.lock` in the same folder."""
+    return path.with_name(f"{path.name}.lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path, *, create: bool = True) -> Iterator[None]:
+    """Hold the exclusive advisory lock of `path` (fcntl.flock on POSIX, msvcrt.locking on
+    Windows, on its lock file beside it) for a read-modify-write: every writer of the file
+    re-reads it under this lock, so no change is computed from a copy another one replaced.
+
+    The lock guards the file's contents, not its name: lock the file a symlink points at
+    (`resolve_link`) so two names of one file share one lock. Without `create`, a reader that
+    finds no lock file (nothing was ever written) or may not open or lock it (a folder it may
+    only read) goes on without one; with it, a missing folder is made, private."""
+    fd = _open_lock(lock_path_for(path), create=create)
+    held = False
+    try:
+        if fd is not None:
+            try:
+                _lock(fd)
+                held = True
+            except OSError:
+                if create:
+                    raise
+        try:
+            yield
+        finally:
+            if held and fd is not None:
+                _unlock(fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _open_lock(lock_path: Path, *, create: bool) -> int | None:
+    if not create:
+        try:
+            return os.open(lock_path, os.O_RDONLY)
+        except (FileNotFoundError, PermissionError):
+            return None
+    try:
+        return os.open(lock_path, _LOCK_FLAGS, PRIVATE_MODE)
+    except FileNotFoundError:  # the first write ever: its folder is not there yet
+        lock_path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        return os.open(lock_path, _LOCK_FLAGS, PRIVATE_MODE)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    # LK_LOCK retries for about 10 s before it raises: a bound on a stuck holder.
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

@@ -1,9 +1,9 @@
 """The audit of what the agents' servers ran: one JSON line per call in one file that several
 server processes (several clients, several profiles) append to at once, rotated by size.
 
-Writers: every append and every rotation happens under an exclusive advisory lock on a lock
-file beside the log (fcntl.flock on POSIX, msvcrt.locking on Windows), so no line is torn,
-interleaved or written into a file that is being renamed; the line itself is still one
+Writers: every append and every rotation happens under the log's exclusive advisory lock
+(supalink.files.locked: a lock file beside the log), so no line is torn, interleaved or
+written into a file that is being renamed; the line itself is still one
 `os.write` on an O_APPEND descriptor. A hold lasts a few microseconds (a rotation: a few
 renames), which is why the lock is taken for every line rather than for rotations only:
 it is what lets a short write on a full disk be cut back off instead of leaving half a line
@@ -21,17 +21,17 @@ import errno
 import json
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final
 
+from supalink.files import lock_path_for, locked
+
 log = logging.getLogger(__name__)
 
 PRIVATE_FILE: Final = 0o600
-PRIVATE_FOLDER: Final = 0o700
 # A line stays a line: an agent may send megabytes of SQL, and each file is bounded.
 MAX_STATEMENT_CHARS: Final = 16_000
 MAX_ERROR_CHARS: Final = 2_000
@@ -44,7 +44,6 @@ _APPEND_FLAGS: Final = (
     | getattr(os, "O_BINARY", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
-_LOCK_FLAGS: Final = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
 def utc_stamp(epoch: float | None = None) -> str:
@@ -133,7 +132,7 @@ class AuditLog:
         self.path = path
         self.max_bytes = max_bytes
         self.backups = backups
-        self.lock_path = _lock_path(path)
+        self.lock_path = lock_path_for(path)
         self._warned = False
 
     def record(self, entry: AuditEntry) -> None:
@@ -141,7 +140,7 @@ class AuditLog:
         OSError (a read-only folder, a full disk) is logged once and otherwise ignored."""
         line = _encode(_bounded(entry))
         try:
-            with _locked(self.lock_path, create=True):
+            with locked(self.path, create=True):
                 if self._append(line) >= self.max_bytes:
                     self._rotate()
         except OSError as error:
@@ -185,70 +184,6 @@ class AuditLog:
 
 def rotated_path(path: Path, number: int) -> Path:
     return path.with_name(f"{path.name}.{number}")
-
-
-def _lock_path(path: Path) -> Path:
-    return path.with_name(f"{path.name}.lock")
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path, *, create: bool) -> Iterator[None]:
-    """Hold the log's lock. Without `create`, a reader that finds no lock file (nothing was
-    ever written) or may not open or lock it (a folder it may only read) reads without
-    one: at worst it sees a rotation half done, never a torn line."""
-    fd = _open_lock(lock_path, create=create)
-    locked = False
-    try:
-        if fd is not None:
-            try:
-                _lock(fd)
-                locked = True
-            except OSError:
-                if create:
-                    raise
-        try:
-            yield
-        finally:
-            if locked and fd is not None:
-                _unlock(fd)
-    finally:
-        if fd is not None:
-            os.close(fd)
-
-
-def _open_lock(lock_path: Path, *, create: bool) -> int | None:
-    if not create:
-        try:
-            return os.open(lock_path, os.O_RDONLY)
-        except (FileNotFoundError, PermissionError):
-            return None
-    try:
-        return os.open(lock_path, _LOCK_FLAGS, PRIVATE_FILE)
-    except FileNotFoundError:  # the first call ever: the data folder is made private
-        lock_path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-        return os.open(lock_path, _LOCK_FLAGS, PRIVATE_FILE)
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    # LK_LOCK retries for about 10 s before it raises: a bound on a stuck holder.
-    def _lock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _bounded(entry: AuditEntry) -> AuditEntry:
@@ -317,7 +252,7 @@ def _open_all(path: Path) -> list[IO[bytes]]:
     candidates = [rotated_path(path, number) for number in numbers] + [path]
     opened: list[IO[bytes]] = []
     try:
-        with _locked(_lock_path(path), create=False):
+        with locked(path, create=False):
             for candidate in candidates:
                 with contextlib.suppress(FileNotFoundError):
                     opened.append(candidate.open("rb"))
@@ -361,7 +296,7 @@ class AuditTail:
     def read_new(self) -> list[AuditEntry]:
         """The entries appended since the last call. Raises OSError when the log is there
         but cannot be read."""
-        with _locked(_lock_path(self.path), create=False):  # the files as one rotation left them
+        with locked(self.path, create=False):  # the files as one rotation left them
             current = _open_existing(self.path)
             try:
                 identity = _identity_of(current)

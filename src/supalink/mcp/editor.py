@@ -1,9 +1,11 @@
 """Plan, preview and apply one change to an MCP client's config file without breaking it.
 
-The flow is plan -> preview (a masked diff) -> apply. `apply` re-reads the file and
-refuses when it changed since the plan (Claude Desktop rewrites its file while it
-runs), backs the old bytes up, and replaces the file atomically, keeping its
-permission bits, or 0600 when a password goes in.
+The flow is plan -> preview (a masked diff) -> apply. `apply` holds the file's lock (two
+`config write`s at once must not each write back a copy without the other's entry),
+re-reads the file under it and refuses when it changed since the plan (Claude Desktop
+rewrites its file while it runs) in more than other entries, backs the old bytes up,
+and replaces the file atomically, keeping its permission bits, or 0600 when a password
+goes in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from supalink.errors import SupalinkError
-from supalink.files import PRIVATE_MODE, atomic_write_bytes, resolve_link
+from supalink.files import PRIVATE_MODE, atomic_write_bytes, locked, resolve_link
 from supalink.logs import SecretMasker
 from supalink.mcp.clients import McpClient
 from supalink.mcp.errors import ConfigChanged, ConfirmationRequired
@@ -210,32 +212,56 @@ def apply(
     force: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Applied:
-    """Write the plan: refuse if the file changed since the plan unless `force`.
+    """Write the plan, under the file's lock, to the file as it is now.
 
-    With `force`, the same change is planned again on the file as it is now, so the
-    other writer's edits survive too; a replacement or removal still needs `confirmed`.
+    When the file changed since the plan only in other server entries (another writer's),
+    the same change is planned again on it, so both survive; any other change is refused
+    (ConfigChanged) unless `force`, which replans whatever changed. A replacement or removal
+    still needs `confirmed`. The file is read back before the write is reported: a change it
+    does not hold (a writer that ignores the lock got in between) is ConfigChanged too.
     """
-    current = read_config(plan.path)
-    replanned = False
-    if fingerprint(current) != plan.fingerprint:
-        if not force:
+    with locked(plan.target):
+        current = read_config(plan.path)
+        replanned = False
+        if fingerprint(current) != plan.fingerprint:
+            assert plan.replan is not None
+            fresh = plan.replan(current)
+            if not force and not _only_other_entries_changed(plan, current):
+                raise ConfigChanged(plan.path)
+            plan, replanned = fresh, True
+        if not plan.changes:
+            return Applied(plan, None, None, replanned)
+        if plan.needs_confirmation and not confirmed:
+            action: Literal["replace", "remove"] = (
+                "replace" if plan.action == "replace" else "remove"
+            )
+            raise ConfirmationRequired(plan.path, plan.server_name, action)
+        assert plan.new is not None
+        backup = None
+        if plan.old is not None:
+            backup = write_backup(plan.target, plan.old, backup_root, now())
+        mode = PRIVATE_MODE if plan.old is None or plan.secrets else None
+        written = atomic_write_bytes(plan.path, plan.new, mode=mode)
+        if read_config(plan.path) != plan.new:
             raise ConfigChanged(plan.path)
-        assert plan.replan is not None
-        plan = plan.replan(current)
-        replanned = True
-    if not plan.changes:
-        return Applied(plan, None, None, replanned)
-    if plan.needs_confirmation and not confirmed:
-        action: Literal["replace", "remove"] = "replace" if plan.action == "replace" else "remove"
-        raise ConfirmationRequired(plan.path, plan.server_name, action)
-    assert plan.new is not None
-    backup = None
-    if plan.old is not None:
-        backup = write_backup(plan.target, plan.old, backup_root, now())
-    mode = PRIVATE_MODE if plan.old is None or plan.secrets else None
-    written = atomic_write_bytes(plan.path, plan.new, mode=mode)
     log.info("%s: %s entry %r (backup %s)", written, plan.action, plan.server_name, backup)
     return Applied(plan, written, backup, replanned)
+
+
+def _only_other_entries_changed(plan: Plan, current: bytes | None) -> bool:
+    """Whether `current` differs from what the plan was made on only in server entries
+    other than the plan's own: what another writer of one entry leaves behind. Compared as
+    JSON values, so a client that re-indents its file changes nothing here."""
+    return bool(_without_other_entries(plan, plan.old) == _without_other_entries(plan, current))
+
+
+def _without_other_entries(plan: Plan, data: bytes | None) -> tuple[Any, Any]:
+    text = _text(data)
+    document = json.loads(text) if text.strip() else {}
+    # No server list and one that holds only the other writers' entries are the same here.
+    servers = document.pop(plan.client.root_key, {})
+    own = servers.get(plan.server_name, MISSING) if isinstance(servers, dict) else servers
+    return document, own
 
 
 def backup_folder(backup_root: Path, target: Path) -> Path:

@@ -58,8 +58,10 @@ class ConfigWriter:
         return plan_remove(path, client, server_name)
 
     def apply(self, plan: Plan, *, confirmed: bool = False, force: bool = False) -> Written:
-        """Write the plan (see `editor.apply`): ConfigChanged when the file changed since the
-        plan, unless `force`; ConfirmationRequired for a replacement or removal not confirmed."""
+        """Write the plan under the file's lock (see `editor.apply`): ConfigChanged when the
+        file changed since the plan in more than other entries, unless `force`, or does not
+        hold the change once written; ConfirmationRequired for a replacement or removal not
+        confirmed."""
         applied = apply(plan, backup_root=self.backup_dir, confirmed=confirmed, force=force)
         running = () if applied.written is None else tuple(self._running(plan.client.process_names))
         return Written(applied.plan, applied.written, applied.backup, applied.replanned, running)
