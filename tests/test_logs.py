@@ -65,3 +65,86 @@ def test_log_file_rotates(log_to: tuple[Path, SecretMasker]) -> None:
     assert log_file.exists()
     assert (log_file.parent / "supalink.log.1").exists()
     assert not (log_file.parent / "supalink.log.3").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("host=h password=hunter22 sslmode=require", "host=h password=**** sslmode=require"),
+        ("host=h password='hun ter22' sslmode=require", "host=h password=**** sslmode=require"),
+        (
+            "postgresql://h/db?password=hunter22&sslmode=require",
+            "postgresql://h/db?password=****&sslmode=require",
+        ),
+        (
+            "postgresql://h/db?sslmode=require&password=hun%26ter22&application_name=x",
+            "postgresql://h/db?sslmode=require&password=****&application_name=x",
+        ),
+        (
+            '{"URI": "postgresql://h/db?password=hunter22", "next": 1}',
+            '{"URI": "postgresql://h/db?password=****", "next": 1}',
+        ),
+        ("run --password hunter22 --json", "run --password **** --json"),
+        ('run --password "hun ter22" --json', "run --password **** --json"),
+        ("run --password=hunter22 --json", "run --password=**** --json"),
+        ('["--password", "hunter22", "--json"]', '["--password", "****", "--json"]'),
+        ("env PGPASSWORD=hunter22 PGHOST=h", "env PGPASSWORD=**** PGHOST=h"),
+    ],
+)
+def test_masking_keeps_the_rest_of_the_string(text: str, masked: str) -> None:
+    assert SecretMasker().mask(text) == masked
+
+
+def test_log_file_and_its_rotated_files_are_private(tmp_path: Path) -> None:
+    log_file = tmp_path / "log" / "supalink.log"
+    log_file.parent.mkdir()
+    log_file.write_text("from an older version\n")
+    log_file.chmod(0o644)
+    older = log_file.with_name("supalink.log.1")
+    older.write_text("rotated by an older version\n")
+    older.chmod(0o644)
+    handler = configure_logging(log_file, SecretMasker(), max_bytes=2048, backup_count=3)
+    try:
+        log = logging.getLogger("supalink.test")
+        for i in range(200):
+            log.info("line %d %s", i, "x" * 60)
+    finally:
+        logging.getLogger("supalink").removeHandler(handler)
+        handler.close()
+    files = sorted(log_file.parent.iterdir())
+    assert [path.name for path in files] == [
+        "supalink.log", "supalink.log.1", "supalink.log.2", "supalink.log.3",
+    ]  # fmt: skip
+    assert {path.name: path.stat().st_mode & 0o777 for path in files} == {
+        path.name: 0o600 for path in files
+    }
+
+
+def test_a_new_log_file_is_private(tmp_path: Path) -> None:
+    log_file = tmp_path / "fresh" / "supalink.log"
+    handler = configure_logging(log_file, SecretMasker())
+    try:
+        logging.getLogger("supalink.test").info("hello")
+    finally:
+        logging.getLogger("supalink").removeHandler(handler)
+        handler.close()
+    assert log_file.stat().st_mode & 0o777 == 0o600
+    assert b"hello" in log_file.read_bytes()
+
+
+def test_the_cli_creates_its_log_file_private(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from supalink.paths import AppPaths
+
+    supalink = str(Path(sys.executable).with_name("supalink"))
+    subprocess.run(
+        [supalink, "parse", "postgresql://u@h/db"],
+        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    assert AppPaths.under(tmp_path).log_file.stat().st_mode & 0o777 == 0o600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -13,13 +14,25 @@ MASK = "****"
 # user:password@ inside any URI; greedy up to the last '@' of the token, so an
 # unencoded '@' in a password is masked too.
 _URI_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>\S*)(?=@)")
-# password=... in a libpq conninfo string (quoted or bare), PGPASSWORD=... in env dumps,
-# and "password": "..." in JSON.
+# ?password=... and &password=... in a URI's query: the value ends where the parameter does
+# ('&', '#', whitespace, or the '"' closing a JSON string), so the parameters after it stay.
+_QUERY_PASSWORD = re.compile(r'(?P<head>[?&]password=)(?P<secret>(?:\\.|[^&#\s"\\])*)', re.I)
+# password=... in a libpq conninfo string (quoted or bare, up to the next space),
+# PGPASSWORD=... in env dumps and --password=VALUE; not a URI's query, above.
 _KEY_VALUE_PASSWORD = re.compile(
-    r"(?P<head>\b(?:password|PGPASSWORD)\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)",
+    r"(?P<head>(?<![?&\w])(?:password|PGPASSWORD)\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)",
     re.IGNORECASE,
 )
 _JSON_PASSWORD = re.compile(r'(?P<head>"password"\s*:\s*)(?P<secret>"(?:[^"\\]|\\.)*")', re.I)
+# A `--password VALUE` pair on a command line, and the same pair in a JSON args list.
+_ARGUMENT_PASSWORD = re.compile(
+    r"(?P<head>(?<![\w-])--password\s+)"
+    r"""(?P<secret>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)""",
+    re.I,
+)
+_JSON_ARGUMENT_PASSWORD = re.compile(
+    r'(?P<head>"--password"\s*,\s*)(?P<secret>"(?:[^"\\]|\\.)*")', re.I
+)
 
 
 class SecretMasker:
@@ -41,8 +54,11 @@ class SecretMasker:
 
     def mask(self, text: str) -> str:
         text = _URI_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+        text = _QUERY_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _KEY_VALUE_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+        text = _ARGUMENT_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _JSON_PASSWORD.sub(lambda m: m["head"] + f'"{MASK}"', text)
+        text = _JSON_ARGUMENT_PASSWORD.sub(lambda m: m["head"] + f'"{MASK}"', text)
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
@@ -78,14 +94,35 @@ def configure_logging(
     import logging.handlers
 
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    # The log holds host names, user names and whatever a mask may miss: readable by its
+    # owner only, the rotated files too (an older version left them 0644).
+    _private_file(log_file)
+    for number in range(1, backup_count + 1):
+        rotated = log_file.with_name(f"{log_file.name}.{number}")
+        if rotated.exists():
+            rotated.chmod(0o600)
     handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
+    handler.rotator = _rotate_privately
     handler.setFormatter(MaskingFormatter(masker, LOG_FORMAT))
     logger = logging.getLogger("supalink")
     logger.setLevel(level)
     logger.addHandler(handler)
     return handler
+
+
+def _private_file(path: Path | str) -> None:
+    """Create `path` 0600 if it is missing (the handler then appends to it), else make it so."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _rotate_privately(source: str, dest: str) -> None:
+    """The handler's rotation, leaving a fresh 0600 file where it reopens the log."""
+    if os.path.exists(source):
+        os.replace(source, dest)
+    _private_file(source)
 
 
 def route_library_logs() -> None:
