@@ -56,8 +56,11 @@ def test_a_lost_connection_is_opened_again_and_the_answer_says_so(pg: PostgresSe
             await listener.collect(channel, 0)
             assert listener._conn is not None
             pid = listener._conn.info.backend_pid
+            # pg_terminate_backend only signals the backend; with a timeout it waits (5 s at
+            # most) until the backend has gone, so the next call meets a lost connection.
             with pg.admin_connect() as conn:
-                conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                row = conn.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()
+            assert row == (True,), "the listener's backend did not end within 5 s"
             lost = await listener.collect(channel, 1)
             await asyncio.to_thread(notify, pg, channel, ["after"])
             after = await listener.collect(channel, 5)

@@ -61,5 +61,18 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """The synchronous `wait_until`: poll `predicate` every 20 ms until it is truthy and
+    return its value; fail naming `what` once `timeout` seconds have passed. For server-side
+    state that follows a client's action a moment later (a closed client's backend leaves
+    `pg_stat_activity` some tens of milliseconds after the close)."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
 def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
