@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import signal
 import time
 import uuid
@@ -30,6 +31,7 @@ from supalink.profiles import (
 )
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, repository_under
 from tests.roles.test_role_cli import assert_no_profile, count
+from tests.support.monitoring import wait_for
 from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.system_tools import SystemTools
 
@@ -107,6 +109,7 @@ class Bouncer:
         self.bouncer = bouncer
         self.supabase = supabase
         self.roles: list[str] = [bouncer.server.role]
+        self.mtime = 0
 
     def allow(self, *names: str) -> None:
         """(Re)load the SCRAM secrets of `names` (and those before) from the server."""
@@ -116,10 +119,22 @@ class Bouncer:
                 "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(%s)", (self.roles,)
             ).fetchall()
         userlist = "".join(f'"{name}" "{secret}"\n' for name, secret in found)
-        (self.bouncer.root / "userlist.txt").write_text(userlist)
+        userlist_file = self.bouncer.root / "userlist.txt"
+        userlist_file.write_text(userlist)
+        # pgbouncer skips a userlist whose size and mtime (whole seconds) are unchanged, and a
+        # rotated secret is as long as the old one: give each write a later second of its own.
+        self.mtime = max(int(time.time()), self.mtime + 1)
+        os.utime(userlist_file, (self.mtime, self.mtime))
         assert self.bouncer.process is not None
+        reloads = self.reloads()
         self.bouncer.process.send_signal(signal.SIGHUP)
-        time.sleep(0.3)  # pgbouncer reloads between its event loop turns
+        # pgbouncer logs the SIGHUP and re-reads the userlist in the same event-loop turn,
+        # before it takes the next client: once the line is there, the new secrets are.
+        wait_for(lambda: self.reloads() > reloads, 5.0, "pgbouncer to reload its userlist")
+
+    def reloads(self) -> int:
+        log = self.bouncer.logfile
+        return log.read_text().count("got SIGHUP, re-reading config") if log.exists() else 0
 
 
 @pytest.fixture
