@@ -50,6 +50,15 @@ def test_entries_are_findable_by_a_person(secret_service: SecretService) -> None
         store.delete("Prod DB", SecretKind.PASSWORD)
 
 
+def unregistered(cls: type[KeyringBackend]) -> type[KeyringBackend]:
+    """Keep a test's backend out of keyring's registry: every KeyringBackend subclass is
+    registered, and keyring's own detection (and its chainer) would then use it in every
+    later test of the session."""
+    KeyringBackend._classes.discard(cls)  # type: ignore[attr-defined]
+    return cls
+
+
+@unregistered
 class PlaintextFileKeyring(KeyringBackend):
     """Stands in for keyrings.alt's file backend (never installed here)."""
 
@@ -88,9 +97,29 @@ def test_the_fail_backend_says_no_keyring_plainly() -> None:
 def test_a_chainer_of_nothing_usable_is_refused() -> None:
     from keyring.backends.chainer import ChainerBackend
 
+    @unregistered
     class PlaintextOnlyChain(ChainerBackend):
         @property
         def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
             return [PlaintextFileKeyring()]
 
     assert not KeyringSecretStore(PlaintextOnlyChain()).is_usable
+
+
+def test_a_plaintext_store_beside_the_os_keyring_is_never_read(
+    secret_service: SecretService,
+) -> None:
+    """keyring's chainer reads through every backend it found: with keyrings.alt installed
+    beside the Secret Service, a missing entry must not be looked for in its plain files."""
+    from keyring.backends.chainer import ChainerBackend
+    from keyring.backends.SecretService import Keyring
+
+    @unregistered
+    class SecretServiceThenPlaintext(ChainerBackend):
+        @property
+        def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
+            return [Keyring(), PlaintextFileKeyring()]
+
+    store = KeyringSecretStore(SecretServiceThenPlaintext())
+    assert store.get("nobody", SecretKind.PASSWORD) is None
+    assert store.description.startswith("Secret Service")

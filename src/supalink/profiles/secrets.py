@@ -106,6 +106,13 @@ class KeyringSecretStore:
             import keyring
 
             self._backend = keyring.get_keyring()
+        chained = getattr(self._backend, "backends", None)
+        if chained:
+            # keyring's chainer reads through every backend it found: a missing entry would
+            # be looked for in a plain-file store (keyrings.alt) too. Only the OS stores.
+            safe = [backend for backend in chained if unusable_reason(backend) is None]
+            if safe:
+                self._backend = safe[0]  # the chainer lists them by priority, highest first
         reason = unusable_reason(self._backend)
         if reason:
             raise SecretStoreError(f"no usable keyring: {reason}. {NO_KEYRING_HINT}")
