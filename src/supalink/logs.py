@@ -125,6 +125,15 @@ def _rotate_privately(source: str, dest: str) -> None:
     _private_file(source)
 
 
+def mask_in_log_file(secrets: Iterable[str]) -> None:
+    """Mask `secrets` in what the log file receives from now on: libraries (psycopg's pool)
+    log messages that quote the connection's input, which our code never sees."""
+    for name in ("supalink", "psycopg"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler.formatter, MaskingFormatter):
+                handler.formatter.masker.add_secrets(secrets)
+
+
 def route_library_logs() -> None:
     """psycopg_pool logs every retry as a warning; with no handler of its own Python would
     print them on stderr, which carries only our one-line errors. They go to our masked log

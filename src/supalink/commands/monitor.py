@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
+    from supalink.logs import SecretMasker
     from supalink.monitor import Event
     from supalink.profiles import Target
 
@@ -66,7 +67,21 @@ def run(args: argparse.Namespace) -> int:
     channels = [check_channel(channel) for channel in args.channel]
     route_library_logs()
     target = _target(args)
-    return asyncio.run(_monitor(target, channels, args.duration, _Printer(sys.stdout, args.json)))
+    printer = _Printer(sys.stdout, args.json, _masker(target, args.uri))
+    return asyncio.run(_monitor(target, channels, args.duration, printer))
+
+
+def _masker(target: Target, uri: str | None) -> SecretMasker:
+    """libpq's messages quote the host it read, which from a malformed URI can be a piece of
+    the password (it splits at the first '@'): every piece that may be one is masked."""
+    from supalink.logs import SecretMasker, mask_in_log_file
+    from supalink.profiles.uris import password_candidates
+
+    secrets = [*target.secrets, *(password_candidates(uri) if uri is not None else ())]
+    masker = SecretMasker()
+    masker.add_secrets(secrets)
+    mask_in_log_file(secrets)
+    return masker
 
 
 def _target(args: argparse.Namespace) -> Target:
@@ -126,14 +141,15 @@ async def _monitor(
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
     if fatal:
-        raise SupalinkError(fatal[0])
+        raise SupalinkError(printer.masker.mask(fatal[0]))
     return 0
 
 
 class _Printer:
-    def __init__(self, out: TextIO, as_json: bool) -> None:
+    def __init__(self, out: TextIO, as_json: bool, masker: SecretMasker) -> None:
         self.out = out
         self.as_json = as_json
+        self.masker = masker
 
     def discard(self) -> None:
         """Send what is left to /dev/null, so exiting does not fail flushing a closed pipe."""
@@ -146,7 +162,7 @@ class _Printer:
             lines = [json.dumps(event.as_dict(), ensure_ascii=False) for event in batch]
         else:
             lines = [describe_event(event) for event in batch]
-        self.out.write("".join(line + "\n" for line in lines))
+        self.out.write("".join(self.masker.mask(line) + "\n" for line in lines))
         self.out.flush()
 
 

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote
 
 from supalink.errors import UsageError
 from supalink.profiles import defaults
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from supalink.profiles.uris import without_client_parameters
+from supalink.profiles.uris import mask_candidates, password_candidates, without_client_parameters
 
 # Find a silently dead connection (NAT timeouts, sleeping laptops) in about a minute.
 TCP_KEEPALIVES: dict[str, int] = {
@@ -78,10 +78,12 @@ class Target:
         except psycopg.ProgrammingError as error:
             # libpq's message quotes the offending token, which can be part of the password:
             # everything between the first and the last quote goes, quotes inside too.
+            # What is left is masked too, as every message that quotes the input is.
             reason = _QUOTED.sub("…", str(error).strip()) or "unreadable"
             if "percent" in reason:
                 reason += " (a '%' in a password is written %25)"
-            raise UsageError(f"the connection string cannot be read: {reason}") from None
+            message = f"the connection string cannot be read: {reason}"
+            raise UsageError(mask_candidates(message, text)) from None
         params: dict[str, str | int] = {k: v for k, v in parsed.items() if v is not None}
         if sslrootcert is not None:
             params["sslrootcert"] = os.path.abspath(sslrootcert)
@@ -111,12 +113,10 @@ class Target:
         if password is None:
             return ()
         forms = [password, quote(password, safe="")]
-        if self.source and "://" in self.source:
-            try:
-                netloc = urlsplit(self.source).netloc
-            except ValueError:
-                netloc = ""
-            forms.append(netloc.rpartition("@")[0].partition(":")[2])
+        if self.source:
+            # As the source wrote it (in the userinfo or as ?password=), however encoded.
+            candidates = password_candidates(self.source)
+            forms += [form for form in candidates if password in (form, unquote(form))]
         return tuple(dict.fromkeys(form for form in forms if form))
 
     def with_password(self, password: str | None) -> Target:

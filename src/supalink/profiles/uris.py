@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from supalink.errors import UsageError
-from supalink.logs import MASK
+from supalink.logs import MASK, SecretMasker
 from supalink.profiles import supabase
 from supalink.profiles.model import SSL_MODES, Profile
 from supalink.profiles.supabase import Mode
@@ -30,6 +30,9 @@ CLIENT_PARAMETERS = frozenset(
 )
 _TLS_KEYS = ("sslmode", "sslrootcert")
 _PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# The password given as a query parameter, which libpq takes as the password (over the
+# userinfo's): as written, up to the next parameter.
+QUERY_PASSWORD = re.compile(r"[?&]password=([^&#]*)")
 
 
 class UriError(UsageError):
@@ -92,7 +95,7 @@ def check_as_written(uri: str) -> str:
         raise UriError("the URI must start with postgresql:// or postgres://")
     if "#" in uri:
         raise UriError("the URI contains '#': percent-encode it in the password as %23")
-    if BAD_PERCENT.search(urlsplit(uri).netloc.rpartition("@")[0]):
+    if BAD_PERCENT.search(_netloc(uri).rpartition("@")[0]):
         raise UriError("the URI's user or password has a '%' that is not percent-encoded (%25)")
     return uri
 
@@ -101,7 +104,7 @@ def with_tls(uri: str, sslmode: str, sslrootcert: str | None) -> str:
     """`uri` with its sslmode and sslrootcert replaced, the rest as the person wrote it:
     the userinfo keeps its percent-encoding byte for byte, other parameters their order."""
     uri = check_as_written(uri)
-    pairs = [pair for pair in urlsplit(uri).query.split("&") if pair]
+    pairs = [pair for pair in uri.partition("?")[2].split("&") if pair]
     kept = [pair for pair in pairs if unquote(pair.partition("=")[0]) not in _TLS_KEYS]
     kept.append(f"sslmode={quote(sslmode, safe='')}")
     if sslrootcert and sslmode != "disable":
@@ -125,6 +128,34 @@ def without_client_parameters(uri: str) -> tuple[str, tuple[str, ...]]:
     return base + ("?" + "&".join(kept) if kept else "") + hash_ + fragment, dropped
 
 
+def _netloc(uri: str) -> str:
+    """What urlsplit calls the netloc, without its check of a bracketed host: that raises
+    ValueError quoting the text between the first '[' and ']', which can be the password's."""
+    return re.split(r"[/?#]", uri.partition("://")[2], maxsplit=1)[0]
+
+
+def password_candidates(text: str) -> tuple[str, ...]:
+    """Every piece of `text` that may be a password as written, and percent-decoded: after
+    the user name up to each '@', and each password= value of the query. For masking the
+    message about a URI that could not be read, so a password never comes back in it."""
+    rest = text.partition("://")[2] if "://" in text else text
+    found: list[str] = []
+    for at in (i for i, c in enumerate(rest) if c == "@"):
+        found.append(rest[:at].partition(":")[2])
+    found += QUERY_PASSWORD.findall(text)
+    # libpq splits at the first '@' and quotes the "host" after it: each piece after an '@'.
+    found += [form[at + 1 :] for form in list(found) for at, c in enumerate(form) if c == "@"]
+    decoded = [unquote(form) for form in found]
+    return tuple(dict.fromkeys(form for form in (*found, *decoded) if form))
+
+
+def mask_candidates(message: str, text: str) -> str:
+    """`message` about the URI or conninfo `text`, with whatever may be its password masked."""
+    masker = SecretMasker()
+    masker.add_secrets(password_candidates(text))
+    return masker.mask(message)
+
+
 def _encode(part: str) -> str:
     return quote(part, safe="")
 
@@ -146,8 +177,17 @@ def _decode(part: str, what: str) -> str:
 
 
 def parse_uri(uri: str, *, name: str = "imported") -> ParsedUri:
-    """Read any URI the Supabase dashboard shows, or any other postgres:// URI."""
+    """Read any URI the Supabase dashboard shows, or any other postgres:// URI.
+
+    The messages quote the person's input; whatever may be the password is masked in them."""
     text = uri.strip()
+    try:
+        return _parse(text, name)
+    except UriError as error:
+        raise UriError(mask_candidates(str(error), text)) from None
+
+
+def _parse(text: str, name: str) -> ParsedUri:
     scheme = next((s for s in SCHEMES if text.lower().startswith(s)), None)
     if scheme is None:
         if "://" in text:
@@ -158,6 +198,10 @@ def parse_uri(uri: str, *, name: str = "imported") -> ParsedUri:
         raise UriError("not a URI: it must start with postgresql:// or postgres://")
     rest = text[len(scheme) :]
     userinfo, authority = _split_userinfo(rest)
+    if userinfo is None and "@" in rest:
+        # No '@' leaves a valid host: what follows the last one (the separator, whatever
+        # the password holds) is what is wrong, and nothing before it is quoted.
+        _explain_host(rest.rpartition("@")[2])
     match = _AUTHORITY_AND_REST.match(authority)
     if match is None or not match["host"]:
         if "," in authority.split("/", 1)[0]:
@@ -172,6 +216,24 @@ def parse_uri(uri: str, *, name: str = "imported") -> ParsedUri:
         _profile_for(name, host, port, user, database or supabase.DEFAULT_DATABASE, options),
         password,
         ignored,
+    )
+
+
+def _explain_host(after: str) -> None:
+    """Raise the UriError that says what is wrong with the host part after the last '@'."""
+    authority = re.split(r"[/?#]", after, maxsplit=1)[0]
+    if authority.startswith("[") and "]" not in authority:
+        raise UriError(f"the IPv6 address {authority!r} after '@' has no closing ']'")
+    if authority.startswith("["):
+        raise UriError(
+            f"{authority!r} after '@' is not an IPv6 address in brackets and a port, "
+            "such as [::1]:5432"
+        )
+    if "," in authority:
+        raise UriError("several hosts in one URI are not supported: give one host")
+    raise UriError(
+        f"{authority!r} after '@' is not a host and a port, such as db.example.com:5432 "
+        "(an '@' in the password is written %40)"
     )
 
 
