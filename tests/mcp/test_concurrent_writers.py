@@ -53,8 +53,12 @@ def test_twenty_parallel_config_writes_all_land_and_keep_the_other_keys(tmp_path
         )
         for number in range(WRITERS)
     ]
-    # Every process is started before any gets its URI: their reads and writes overlap.
-    results = [process.communicate(URI + "\n", timeout=120) for process in processes]
+    # All are started, then all get their URIs, then all are waited for: they overlap.
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(URI + "\n")
+        process.stdin.close()
+    results = [finished(process) for process in processes]
     for process, (out, err) in zip(processes, results, strict=True):
         assert process.returncode == 0, err
         assert "wrote " in out
@@ -118,3 +122,12 @@ def test_a_client_that_reindents_its_file_meanwhile_changes_nothing_to_refuse(
     path.write_text(json.dumps(OTHER, indent=4))
     assert apply(plan, backup_root=tmp_path / "backups").replanned
     assert json.loads(path.read_text()) == {**OTHER, "mcpServers": {"a": entry("a")}}
+
+
+def finished(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Its stdout and stderr once it exited (a few lines each: no pipe fills up)."""
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.wait(timeout=120)
+    with process.stdout, process.stderr:
+        return process.stdout.read(), process.stderr.read()

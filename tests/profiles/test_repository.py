@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -11,10 +14,11 @@ import pytest
 
 from supalink.errors import UsageError
 from supalink.logs import SecretMasker, configure_logging
+from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
 from supalink.profiles.repository import Password, ProfileNotFound, ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, MemorySecretStore, SecretKind
-from supalink.profiles.settings import SettingsFile
+from supalink.profiles.settings import SettingsError, SettingsFile
 from supalink.profiles.supabase import Mode
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.secret_service import SecretService
@@ -135,3 +139,94 @@ def test_the_keyring_comes_before_this_sessions_memory(tmp_path: Path) -> None:
     assert repository.password("local") == Password("saved-one", in_keyring=True)
     repository.save(Profile("local", host="localhost"), None, save_password=False, replace=True)
     assert repository.password("local") == Password("held-one", in_keyring=False)
+
+
+# ----- several writers at once, and a settings write that fails ----------------------------
+
+
+def test_fifteen_parallel_profile_adds_all_land_with_their_passwords(
+    tmp_path: Path, secret_service: SecretService
+) -> None:
+    from keyring.backends.SecretService import Keyring
+
+    supalink = str(Path(sys.executable).with_name("supalink"))
+    env = {**os.environ, "SUPALINK_HOME": str(tmp_path / "home")}
+    names = [unique(f"p{number}") for number in range(15)]
+    processes = [
+        subprocess.Popen(
+            [
+                supalink,
+                "profile",
+                "add",
+                name,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "5432",
+                "--user",
+                "u",
+                "--password-stdin",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in names
+    ]
+    # All are started, then all get their passwords, then all are waited for: they overlap.
+    for process, name in zip(processes, names, strict=True):
+        assert process.stdin is not None
+        process.stdin.write(f"pw-{name}\n")
+        process.stdin.close()
+    results = [finished(process) for process in processes]
+    for process, (_, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err
+    stored = ProfileRepository(
+        SettingsFile(AppPaths.under(tmp_path / "home").settings_file), KeyringSecretStore(Keyring())
+    )
+    assert sorted(stored.names()) == sorted(names)
+    for name in names:
+        assert stored.password_value(name) == f"pw-{name}"
+
+
+def test_a_failed_settings_write_leaves_nothing_in_the_keyring(tmp_path: Path) -> None:
+    secrets = MemorySecretStore()
+    repository = ProfileRepository(SettingsFile(tmp_path / "settings.json"), secrets)
+    # A user name that spells the ref out: the settings file refuses to hold it.
+    spelled = supabase_profile("leaky").replace(user=f"reader.{REF}")
+    with pytest.raises(SettingsError, match="secret"):
+        repository.save(spelled, "pw")
+    assert secrets.get("leaky", SecretKind.PROJECT_REF) is None
+    assert secrets.get("leaky", SecretKind.PASSWORD) is None
+    assert repository.names() == []
+    # A replacement that fails puts the old secrets back.
+    repository.save(supabase_profile("kept"), "old")
+    with pytest.raises(SettingsError, match="secret"):
+        repository.save(spelled.replace(name="kept"), "new", replace=True)
+    assert secrets.get("kept", SecretKind.PASSWORD) == "old"
+    assert secrets.get("kept", SecretKind.PROJECT_REF) == REF
+    assert repository.record("kept").profile.user == "postgres"
+
+
+def test_a_repository_keeps_what_another_process_saved_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    first = ProfileRepository(SettingsFile(path), MemorySecretStore())
+    second = ProfileRepository(SettingsFile(path), MemorySecretStore())
+    assert first.names() == second.names() == []  # both have read the file
+    first.save(Profile("a", host="127.0.0.1"))
+    second.save(Profile("b", host="127.0.0.1"))
+    second.set_preference("theme", "dark")
+    first.remove("a")
+    assert ProfileRepository(SettingsFile(path), MemorySecretStore()).names() == ["b"]
+    assert first.preference("theme") == "dark"
+
+
+def finished(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Its stdout and stderr once it exited (a few lines each: no pipe fills up)."""
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.wait(timeout=120)
+    with process.stdout, process.stderr:
+        return process.stdout.read(), process.stderr.read()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from supalink.errors import UsageError
@@ -13,6 +16,7 @@ from supalink.profiles.secrets import (
     MemorySecretStore,
     SecretKind,
     SecretStore,
+    SecretStoreError,
 )
 from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
 
@@ -38,7 +42,9 @@ class Password:
 
 class ProfileRepository:
     """Writes the keyring first, then the settings file, so the file never names a
-    profile whose secrets failed to save.
+    profile whose secrets failed to save; when the settings write fails, the keyring is put
+    back as it was, so it holds nothing for a profile the file does not name. Every change
+    re-reads the settings file under its lock (other processes change it too).
 
     Passwords come from one layered store: the keyring for those saved, then this
     session's memory for those typed (or asked for) and not saved."""
@@ -73,8 +79,9 @@ class ProfileRepository:
 
     def set_preference(self, key: str, value: object) -> None:
         """App preferences (theme, window state) live in the same settings file."""
-        self._settings.preferences[key] = value
-        self._write()
+        with self._editing() as settings:
+            settings.preferences[key] = value
+            self._write(settings)
 
     def records(self) -> list[ProfileRecord]:
         """Every profile as stored, without touching the keyring."""
@@ -135,35 +142,64 @@ class ProfileRepository:
         """Add or replace a profile. With `save_password` False any saved password is removed;
         with a None password and `save_password` True a saved one is kept."""
         profile.validated()
-        existing = self._settings.profiles.get(profile.name)
-        if existing is not None and not replace:
-            raise UsageError(f"a profile named {profile.name!r} already exists")
-        if existing is None:  # a new profile: nothing held for an old one of that name
-            self.hold_password(profile.name, None)
-        if profile.ref is not None:
-            self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)
-        if password is not None and save_password:
-            self.secrets.set(profile.name, SecretKind.PASSWORD, password)
-            password_saved = True
-        elif not save_password:
-            if existing is not None and existing.password_saved:
-                self.secrets.delete(profile.name, SecretKind.PASSWORD)
-            password_saved = False
-        else:
-            password_saved = existing.password_saved if existing else False
-        record = ProfileRecord(profile.replace(ref=None), profile.is_supabase, password_saved)
-        self._settings.profiles[profile.name] = record
-        self._write(extra_refs=(profile.ref or "",))
+        with self._editing() as settings:
+            existing = settings.profiles.get(profile.name)
+            if existing is not None and not replace:
+                raise UsageError(f"a profile named {profile.name!r} already exists")
+            if existing is None:  # a new profile: nothing held for an old one of that name
+                self.hold_password(profile.name, None)
+            kinds = []
+            if profile.ref is not None:
+                kinds.append(SecretKind.PROJECT_REF)
+            if (password is not None and save_password) or (
+                not save_password and existing is not None and existing.password_saved
+            ):
+                kinds.append(SecretKind.PASSWORD)
+            before = {kind: self.secrets.get(profile.name, kind) for kind in kinds}
+            try:
+                if profile.ref is not None:
+                    self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)
+                if password is not None and save_password:
+                    self.secrets.set(profile.name, SecretKind.PASSWORD, password)
+                    password_saved = True
+                elif not save_password:
+                    if existing is not None and existing.password_saved:
+                        self.secrets.delete(profile.name, SecretKind.PASSWORD)
+                    password_saved = False
+                else:
+                    password_saved = existing.password_saved if existing else False
+                record = ProfileRecord(
+                    profile.replace(ref=None), profile.is_supabase, password_saved
+                )
+                settings.profiles[profile.name] = record
+                self._write(settings, extra_refs=(profile.ref or "",))
+            except BaseException:
+                self._put_back(profile.name, before)
+                raise
         log.info("saved profile %r", profile.name)
         return record
 
+    def _put_back(self, name: str, before: dict[SecretKind, str | None]) -> None:
+        """The keyring as it was before a save whose settings write failed."""
+        for kind, value in before.items():
+            try:
+                if value is None:
+                    self.secrets.delete(name, kind)
+                else:
+                    self.secrets.set(name, kind, value)
+            except SecretStoreError as error:  # the save's own error is the one to report
+                log.warning("could not put back the %s of %r in the keyring: %s", kind, name, error)
+
     def remove(self, name: str) -> None:
-        record = self.record(name)
-        if record.is_supabase or record.password_saved:
-            for kind in SecretKind:
-                self.secrets.delete(name, kind)
-        del self._settings.profiles[name]
-        self._write()
+        with self._editing() as settings:
+            record = settings.profiles.get(name)
+            if record is None:
+                raise ProfileNotFound(name)
+            if record.is_supabase or record.password_saved:
+                for kind in SecretKind:
+                    self.secrets.delete(name, kind)
+            del settings.profiles[name]
+            self._write(settings)
         self.hold_password(name, None)
         log.info("removed profile %r and its keyring entries", name)
 
@@ -184,15 +220,30 @@ class ProfileRepository:
         if password is not None and not password.in_keyring:
             self.hold_password(new, password.value)
 
-    def _write(self, extra_refs: tuple[str, ...] = ()) -> None:
+    @contextlib.contextmanager
+    def _editing(self) -> Iterator[Settings]:
+        """A copy of the settings as the file holds them now, under its lock, to change and
+        write; this repository then shows what the file holds (with other processes' profiles
+        read meanwhile): the changed copy once written, the file's own when the write failed."""
+        with self.settings_file.editing() as loaded:
+            working = copy.deepcopy(loaded.settings)
+            shown = loaded.settings
+            try:
+                yield working
+                shown = working
+            finally:
+                notice = self._loaded.notice if self._loaded is not None else None
+                self._loaded = LoadedSettings(shown, notice or loaded.notice)
+
+    def _write(self, settings: Settings, extra_refs: tuple[str, ...] = ()) -> None:
         # Refs are long and distinctive, so finding one in the text means a host or user
         # spelled it out; passwords are never serialized at all.
         refs = tuple(
             self.secrets.get(record.profile.name, SecretKind.PROJECT_REF) or ""
-            for record in self.records()
+            for record in settings.profiles.values()
             if record.is_supabase
         )
-        self.settings_file.save(self._settings, forbidden=refs + extra_refs)
+        self.settings_file.save(settings, forbidden=refs + extra_refs)
 
 
 def open_repository(paths: AppPaths, secrets: SecretStore | None = None) -> ProfileRepository:

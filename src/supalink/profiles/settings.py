@@ -1,19 +1,24 @@
-"""The settings file: every profile minus its secrets, with a schema version, written atomically."""
+"""The settings file: every profile minus its secrets, with a schema version, written atomically.
+
+Several processes change it (the app, `supalink profile add` from a shell loop): every change
+is a read-modify-write under the file's lock (`editing`), re-reading the file under it, so no
+writer puts back a copy made before another one's profile went in."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from supalink.errors import SupalinkError
-from supalink.files import atomic_write_bytes
+from supalink.files import atomic_write_bytes, locked
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 
@@ -56,21 +61,47 @@ class SettingsFile:
         self._clock = clock
 
     def load(self) -> LoadedSettings:
+        """The settings as the file holds them. Read without the lock (a reader never sees
+        half a file); a corrupt file is moved aside under it, as it is then."""
+        raw = self._read()
+        if raw is None:
+            return LoadedSettings(Settings())
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            return LoadedSettings(self._parse(raw))
+        with locked(self.path):
+            return self._load_locked()
+
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[LoadedSettings]:
+        """Hold the file's lock and give the settings read under it: change them and `save`
+        before leaving, and no other writer's change is lost."""
+        with locked(self.path):
+            yield self._load_locked()
+
+    def _read(self) -> bytes | None:
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
+            return None
+
+    def _load_locked(self) -> LoadedSettings:
+        raw = self._read()
+        if raw is None:
             return LoadedSettings(Settings())
         try:
-            document = json.loads(raw.decode("utf-8-sig"))
-            version = document.get("schema_version") if isinstance(document, dict) else None
-            if isinstance(version, int) and version > SCHEMA_VERSION:
-                raise SettingsError(
-                    f"{self.path} was written by a newer Supalink (settings schema {version}; "
-                    f"this one reads {SCHEMA_VERSION}). Update Supalink; the file was left as is."
-                )
-            return LoadedSettings(_settings_from_document(document))
+            return LoadedSettings(self._parse(raw))
         except (ValueError, TypeError, KeyError) as error:
             return LoadedSettings(Settings(), self._move_aside(error))
+
+    def _parse(self, raw: bytes) -> Settings:
+        document = json.loads(raw.decode("utf-8-sig"))
+        version = document.get("schema_version") if isinstance(document, dict) else None
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise SettingsError(
+                f"{self.path} was written by a newer Supalink (settings schema {version}; "
+                f"this one reads {SCHEMA_VERSION}). Update Supalink; the file was left as is."
+            )
+        return _settings_from_document(document)
 
     def _move_aside(self, error: Exception) -> str:
         stamp = self._clock().strftime("%Y%m%d-%H%M%S")
