@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from supalink.errors import SupalinkError, UsageError
 from supalink.paths import HOME_OVERRIDE_ENV
 from supalink.profiles import defaults
+from supalink.profiles.uris import QUERY_PASSWORD
 
 REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
 REFERENCE_BINARY: Final = "mcp-server-postgres"
@@ -93,6 +94,9 @@ def entry_secrets(entry: ServerEntry) -> list[str]:
                 continue
             if password:
                 found += [password, unquote(password)]
+            # ?password=, which libpq takes as the password too.
+            for written in QUERY_PASSWORD.findall(value):
+                found += [written, unquote(written)]
     for name, value in entry.env.items():
         if any(word in name.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "KEY")):
             found.append(value)

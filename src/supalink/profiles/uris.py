@@ -212,6 +212,9 @@ def _parse(text: str, name: str) -> ParsedUri:
     database = _decode(match["path"][1:], "database name") if match["path"] else ""
     user, password = _parse_userinfo(userinfo)
     options, ignored = _parse_query(match["query"] or "")
+    # libpq reads ?password= after the userinfo, so it is the password that connects.
+    if (query_password := options.pop("password", None)) is not None:
+        password = None if PLACEHOLDER_PASSWORD.match(query_password) else query_password
     return ParsedUri(
         _profile_for(name, host, port, user, database or supabase.DEFAULT_DATABASE, options),
         password,
@@ -274,7 +277,9 @@ def _parse_query(query: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     ignored: list[str] = []
     for pair in filter(None, query.split("&")):
         key, _, raw_value = pair.partition("=")
-        value = _decode(raw_value.replace("+", " "), f"parameter {key}")
+        # libpq decodes only %XX: a '+' in a password is a '+'.
+        raw = raw_value if key == "password" else raw_value.replace("+", " ")
+        value = _decode(raw, f"parameter {key}")
         if key == "sslmode":
             if value not in SSL_MODES:
                 raise UriError(f"sslmode={value} is not one of: {', '.join(SSL_MODES)}")
@@ -287,6 +292,8 @@ def _parse_query(query: str) -> tuple[dict[str, Any], tuple[str, ...]]:
             options["connect_timeout"] = int(value)
         elif key == "application_name":
             options["application_name"] = value
+        elif key == "password":
+            options["password"] = value
         else:
             ignored.append(key)
     return options, tuple(ignored)
