@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
+from typing import Final
 
 from supalink.errors import UsageError
 from supalink.profiles import defaults, supabase
@@ -15,6 +16,26 @@ DEFAULT_SSLMODE = defaults.SSLMODE
 DEFAULT_CONNECT_TIMEOUT = defaults.CONNECT_TIMEOUT_SECONDS
 DEFAULT_APPLICATION_NAME = defaults.APPLICATION_NAME
 MAX_NAME_LENGTH = 64
+
+
+# What each field holds: the form and the CLI give these types, a hand-edited settings file
+# may not. (type, None allowed, the type in words)
+_FIELD_KINDS: Final[dict[str, tuple[type, bool, str]]] = {
+    "name": (str, False, "text"),
+    "mode": (Mode, False, f"one of {', '.join(mode.value for mode in Mode)}"),
+    "ref": (str, True, "text"),
+    "region": (str, True, "text"),
+    "pooler_index": (int, True, "a whole number"),
+    "pooler_host": (str, True, "text"),
+    "host": (str, True, "text"),
+    "port": (int, True, "a whole number"),
+    "user": (str, False, "text"),
+    "database": (str, False, "text"),
+    "sslmode": (str, False, "text"),
+    "sslrootcert": (str, True, "text"),
+    "connect_timeout": (int, False, "a whole number"),
+    "application_name": (str, False, "text"),
+}
 
 
 class ProfileError(UsageError):
@@ -59,8 +80,11 @@ class Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def problems(self) -> dict[str, str]:
-        """Every invalid field with its message; empty when the profile is usable."""
-        found: dict[str, str] = {}
+        """Every invalid field with its message; empty when the profile is usable. A field of
+        the wrong type (a hand-edited settings file) is all that is said: the checks of its
+        value would not apply."""
+        if found := self._type_problems():
+            return found
         name_problem = profile_name_problem(self.name)
         if name_problem:
             found["name"] = name_problem
@@ -84,6 +108,19 @@ class Profile:
             found["connect_timeout"] = "the connect timeout is 1 to 600 seconds"
         if len(self.application_name.encode()) > 63:
             found["application_name"] = "PostgreSQL keeps only 63 bytes of an application name"
+        return found
+
+    def _type_problems(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, (kind, optional, words) in _FIELD_KINDS.items():
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            # bool is an int to isinstance: true is no port.
+            if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+                continue
+            nothing = " or nothing" if optional else ""
+            found[name] = f"must be {words}{nothing}, not {_shown(value)}"
         return found
 
     def _supabase_problems(self, ref: str) -> dict[str, str]:
@@ -168,3 +205,22 @@ def _is_hostname(host: str) -> bool:
         and all(c.isalnum() or c in "-_" for c in label)
         for label in labels
     )
+
+
+def _shown(value: object) -> str:
+    """A value as the settings file spells it, cut short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = f"the text {value!r}"
+    elif isinstance(value, int | float):
+        text = f"the number {value!r}"
+    elif isinstance(value, list | tuple):
+        return "a list"
+    elif isinstance(value, dict):
+        return "an object"
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

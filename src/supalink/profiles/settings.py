@@ -19,7 +19,7 @@ from typing import Any
 
 from supalink.errors import SupalinkError
 from supalink.files import atomic_write_bytes, locked
-from supalink.profiles.model import Profile
+from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.supabase import Mode
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 # Kept out of the file: the ref lives in the keyring with the password.
 _SECRET_FIELDS = ("ref",)
+_STAND_IN_REF = "a" * 20  # a valid ref, for checking a stored profile without its own
 _PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in _SECRET_FIELDS)
 
 
@@ -62,12 +63,15 @@ class SettingsFile:
 
     def load(self) -> LoadedSettings:
         """The settings as the file holds them. Read without the lock (a reader never sees
-        half a file); a corrupt file is moved aside under it, as it is then."""
+        half a file); a corrupt file, or a profile that is not valid, is moved aside under
+        it, as the file is then."""
         raw = self._read()
         if raw is None:
             return LoadedSettings(Settings())
         with contextlib.suppress(ValueError, TypeError, KeyError):
-            return LoadedSettings(self._parse(raw))
+            parsed = self._parse(raw)
+            if not parsed.bad:
+                return LoadedSettings(parsed.settings)
         with locked(self.path):
             return self._load_locked()
 
@@ -89,11 +93,14 @@ class SettingsFile:
         if raw is None:
             return LoadedSettings(Settings())
         try:
-            return LoadedSettings(self._parse(raw))
+            parsed = self._parse(raw)
         except (ValueError, TypeError, KeyError) as error:
             return LoadedSettings(Settings(), self._move_aside(error))
+        if parsed.bad:
+            return LoadedSettings(parsed.settings, self._set_aside(parsed))
+        return LoadedSettings(parsed.settings)
 
-    def _parse(self, raw: bytes) -> Settings:
+    def _parse(self, raw: bytes) -> _Parsed:
         document = json.loads(raw.decode("utf-8-sig"))
         version = document.get("schema_version") if isinstance(document, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
@@ -103,9 +110,43 @@ class SettingsFile:
             )
         return _settings_from_document(document)
 
-    def _move_aside(self, error: Exception) -> str:
+    def _kept_path(self) -> Path:
+        """Where a corrupt file or bad profiles are kept: a name a person can date."""
         stamp = self._clock().strftime("%Y%m%d-%H%M%S")
         kept = self.path.with_name(f"{self.path.stem}.corrupt-{stamp}{self.path.suffix}")
+        number = 1
+        while kept.exists():  # twice in one second: keep both
+            number += 1
+            kept = self.path.with_name(
+                f"{self.path.stem}.corrupt-{stamp}-{number}{self.path.suffix}"
+            )
+        return kept
+
+    def _set_aside(self, parsed: _Parsed) -> str:
+        """Keep the profiles that are not valid in a file of their own, write the settings
+        file without them, and say which and why; the others load as they are."""
+        kept = self._kept_path()
+        aside = {"schema_version": SCHEMA_VERSION, "profiles": [bad.item for bad in parsed.bad]}
+        atomic_write_bytes(kept, _encode(aside), mode=0o600)
+        positions = {bad.position for bad in parsed.bad}
+        rest = dict(parsed.document)
+        rest["profiles"] = [
+            item for position, item in enumerate(rest["profiles"]) if position not in positions
+        ]
+        atomic_write_bytes(self.path, _encode(rest), mode=0o600)
+        which = " and ".join(f"{bad.label!r} ({bad.problem})" for bad in parsed.bad)
+        many = len(parsed.bad) > 1
+        notice = (
+            f"{'Profiles' if many else 'Profile'} {which} in the settings file "
+            f"{'are' if many else 'is'} not valid. {'They were' if many else 'It was'} kept in "
+            f"{kept} and left out; the other profiles loaded, and passwords in the keyring "
+            "are untouched."
+        )
+        log.warning("%s", notice)
+        return notice
+
+    def _move_aside(self, error: Exception) -> str:
+        kept = self._kept_path()
         os.replace(self.path, kept)
         detail = (
             f"line {error.lineno} column {error.colno}: {error.msg}"
@@ -121,28 +162,69 @@ class SettingsFile:
 
     def save(self, settings: Settings, *, forbidden: tuple[str, ...] = ()) -> None:
         """Write atomically; refuse if any `forbidden` string (a ref, a password) would go in."""
-        text = json.dumps(_document_from_settings(settings), indent=2, ensure_ascii=False) + "\n"
+        data = _encode(_document_from_settings(settings))
         for secret in forbidden:
-            if secret and secret in text:
+            if secret and secret.encode() in data:
                 raise SettingsError("refusing to write a secret into the settings file")
-        atomic_write_bytes(self.path, text.encode("utf-8"), mode=0o600)
+        atomic_write_bytes(self.path, data, mode=0o600)
 
 
-def _settings_from_document(document: Any) -> Settings:
+def _encode(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _BadProfile:
+    position: int  # in the file's list of profiles
+    item: Any  # as the file holds it
+    label: str  # its name, or its place when it has none
+    problem: str  # "field: why"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    document: dict[str, Any]
+    settings: Settings  # the valid profiles only
+    bad: tuple[_BadProfile, ...]
+
+
+def _settings_from_document(document: Any) -> _Parsed:
     if not isinstance(document, dict) or not isinstance(document.get("profiles", []), list):
         raise TypeError("the file is not a Supalink settings object")
     profiles: dict[str, ProfileRecord] = {}
-    for item in document.get("profiles", []):
-        values = {key: item[key] for key in _PROFILE_FIELDS if key in item}
-        values["mode"] = Mode(values.get("mode", Mode.DIRECT))
-        record = ProfileRecord(
-            profile=Profile(**values),
-            is_supabase=bool(item.get("supabase", False)),
-            password_saved=bool(item.get("password_saved", False)),
-        )
+    bad: list[_BadProfile] = []
+    for position, item in enumerate(document.get("profiles", [])):
+        name = item.get("name") if isinstance(item, dict) else None
+        label = name if isinstance(name, str) and name.strip() else f"number {position + 1}"
+        try:
+            record = _record_from_item(item)
+        except ProfileError as error:
+            bad.append(_BadProfile(position, item, label, str(error)))
+            continue
         profiles[record.profile.name] = record
     preferences = document.get("preferences", {})
-    return Settings(profiles, preferences if isinstance(preferences, dict) else {})
+    settings = Settings(profiles, preferences if isinstance(preferences, dict) else {})
+    return _Parsed(document, settings, tuple(bad))
+
+
+def _record_from_item(item: Any) -> ProfileRecord:
+    """One stored profile, checked as the Profile model checks one typed into the form (types
+    first: `"port": "5432"` by hand must not reach a connection); ProfileError if not valid."""
+    if not isinstance(item, dict):
+        raise ProfileError("profile", "must be an object")
+    if "name" not in item:
+        raise ProfileError("name", "a profile needs a name")
+    values = {key: item[key] for key in _PROFILE_FIELDS if key in item}
+    if values.get("mode", Mode.DIRECT) in tuple(Mode):  # anything else: the model says why
+        values["mode"] = Mode(values.get("mode", Mode.DIRECT))
+    flags = {key: item.get(key, False) for key in ("supabase", "password_saved")}
+    for key, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise ProfileError(key, f"must be true or false, not {json.dumps(flag)[:40]}")
+    profile = Profile(**values)
+    # The ref is in the keyring, not here: a stand-in lets the rest be checked as a whole.
+    profile.replace(ref=_STAND_IN_REF if flags["supabase"] else None).validated()
+    return ProfileRecord(profile, flags["supabase"], flags["password_saved"])
 
 
 def _document_from_settings(settings: Settings) -> dict[str, Any]:
