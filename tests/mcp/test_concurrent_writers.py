@@ -131,3 +131,26 @@ def finished(process: subprocess.Popen[str]) -> tuple[str, str]:
     process.wait(timeout=120)
     with process.stdout, process.stderr:
         return process.stdout.read(), process.stderr.read()
+
+
+def test_a_write_the_file_does_not_hold_afterwards_is_not_reported_as_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that ignores the lock (Claude Desktop) replacing the file right after ours."""
+    from supalink.mcp import editor
+
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps(OTHER))
+    theirs = json.dumps(OTHER, indent=1)
+    written = editor.atomic_write_bytes
+
+    def then_theirs(target: Path, data: bytes, *, mode: int | None = None) -> Path:
+        result = written(target, data, mode=mode)
+        if target == path:
+            path.write_text(theirs)
+        return result
+
+    monkeypatch.setattr(editor, "atomic_write_bytes", then_theirs)
+    with pytest.raises(ConfigChanged):
+        apply(plan_write(path, CURSOR, "a", entry("a")), backup_root=tmp_path / "backups")
+    assert path.read_text() == theirs
