@@ -35,28 +35,17 @@ class ServeError(SupalinkError):
 def profile_target(profile_name: str, sslrootcert: Path | None = None) -> Target:
     """The profile's target with its password from the keyring."""
     from supalink.paths import AppPaths
-    from supalink.profiles import KeyringSecretStore, SecretStoreError, Target, open_repository
+    from supalink.profiles import KeyringSecretStore, SecretStoreError, open_repository
     from supalink.profiles.secrets import find_session_bus
 
-    # MCP clients start servers without the desktop session's bus address.
-    bus = find_session_bus(dict(os.environ))
-    if bus and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        os.environ["DBUS_SESSION_BUS_ADDRESS"] = bus
+    find_session_bus(os.environ)  # MCP clients start servers without the session's bus
     try:
         repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
-        saved = repository.load(profile_name)
-        password = repository.password(profile_name)
+        return repository.keyring_target(
+            profile_name, os.path.abspath(sslrootcert) if sslrootcert is not None else None
+        )
     except SecretStoreError as error:
         raise ServeError(f"the keyring did not answer: {error}") from None
-    if password is None or not password.in_keyring:
-        raise ServeError(
-            f"profile {profile_name!r} has no password in the keyring "
-            f"({repository.secrets.description}); save it in Supalink, then restart the client"
-        )
-    profile = saved.profile
-    if sslrootcert is not None:
-        profile = profile.replace(sslrootcert=os.path.abspath(sslrootcert))
-    return Target.from_profile(profile, password.value)
 
 
 def environment_target(variable: str) -> Target:

@@ -74,17 +74,9 @@ def server_uri(
     """The profile's URI with its password, read from the keyring."""
     from supalink.profiles.uris import build_uri
 
-    saved = repository.load(profile_name)
-    password = repository.password(profile_name)
-    if password is None or not password.in_keyring:
-        raise LaunchError(
-            f"profile {profile_name!r} has no password in the keyring "
-            f"({repository.secrets.description}); save it in Supalink, then restart the client"
-        )
-    profile = (
-        saved.profile if sslrootcert is None else saved.profile.replace(sslrootcert=sslrootcert)
-    )
-    return build_uri(profile, password.value)
+    target = repository.keyring_target(profile_name, sslrootcert)
+    assert target.profile is not None, "a profile's target"
+    return build_uri(target.profile, target.password or "")
 
 
 def launch(

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from supalink.errors import UsageError
+from supalink.errors import SupalinkError, UsageError
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile, ProfileError, profile_name_problem
 from supalink.profiles.secrets import (
@@ -19,6 +19,7 @@ from supalink.profiles.secrets import (
     SecretStoreError,
 )
 from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
+from supalink.profiles.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,18 @@ log = logging.getLogger(__name__)
 class ProfileNotFound(UsageError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no profile named {name!r} (see `supalink profile list`)")
+
+
+class PasswordNotInKeyring(SupalinkError):
+    """A process an MCP client started reads the keyring only: this session's password is
+    in another process."""
+
+    def __init__(self, name: str, store: str) -> None:
+        super().__init__(
+            f"profile {name!r} has no password in the keyring ({store}); save it in "
+            "Supalink, then restart the client"
+        )
+        self.profile = name
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,18 @@ class ProfileRepository:
                 return Password(saved, in_keyring=True)
         held = self.session.get(name, SecretKind.PASSWORD)
         return None if held is None else Password(held, in_keyring=False)
+
+    def keyring_target(self, name: str, sslrootcert: str | None = None) -> Target:
+        """What a server an MCP client starts connects with (the keyring launcher, the
+        agent's server): the profile with its password from the keyring, and `sslrootcert`
+        instead of the profile's CA when given."""
+        profile = self.load(name).profile
+        password = self.password(name)
+        if password is None or not password.in_keyring:
+            raise PasswordNotInKeyring(name, self.secrets.description)
+        if sslrootcert is not None:
+            profile = profile.replace(sslrootcert=sslrootcert)
+        return Target.from_profile(profile, password.value)
 
     def password_value(self, name: str) -> str | None:
         """The password itself, wherever it is kept (see `password`)."""
