@@ -111,8 +111,13 @@ def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool
 
 
 def _target(args: argparse.Namespace) -> tuple[McpClient, Path]:
-    from supalink.mcp import config_path, get_client
+    from supalink.mcp import BadServerName, check_server_name, config_path, get_client
 
+    if args.server_name is not None:
+        try:
+            check_server_name(args.server_name)
+        except BadServerName as error:
+            raise UsageError(f"--server-name {error.name!r} {error.problem}") from None
     client = get_client(args.client)
     if args.config is not None:
         return client, args.config.expanduser()

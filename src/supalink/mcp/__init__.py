@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         uri_target,
     )
     from supalink.mcp.errors import (
+        BadServerName,
         ConfigChanged,
         ConfirmationRequired,
         EntryMissing,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         TEMPLATES,
         URI_SERVERS,
         ServerEntry,
+        check_server_name,
     )
     from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
     from supalink.mcp.writer import (
@@ -59,6 +61,7 @@ _HOMES = {
         "uri_target",
     ),
     "errors": (
+        "BadServerName",
         "ConfigChanged",
         "ConfirmationRequired",
         "EntryMissing",
@@ -79,6 +82,7 @@ _HOMES = {
         "TEMPLATES",
         "URI_SERVERS",
         "ServerEntry",
+        "check_server_name",
     ),
     "verify": ("GuardCheck", "VerifyReport", "verify_entry"),
     "writer": ("ConfigWriter", "Written", "config_path", "read_entry"),
@@ -94,6 +98,7 @@ __all__ = [
     "SUPALINK_TEMPLATE",
     "TEMPLATES",
     "URI_SERVERS",
+    "BadServerName",
     "ConfigChanged",
     "ConfigWriter",
     "ConfirmationRequired",
@@ -114,6 +119,7 @@ __all__ = [
     "VerifyReport",
     "WritesNeedSupalinkServer",
     "Written",
+    "check_server_name",
     "config_path",
     "document_secrets",
     "entry_for_profile",

@@ -38,6 +38,15 @@ class MissingCaFile(UsageError):
         self.path = path
 
 
+class BadServerName(UsageError):
+    """A name no client's file should hold as a server's key: `problem` says why."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"server name {name!r} {problem}")
+        self.name = name
+        self.problem = problem
+
+
 class PasswordNotSaved(SupalinkError):
     """The profile's password is needed and not at hand; `for_launcher`: the launcher would
     read it from the keyring, where it is not."""

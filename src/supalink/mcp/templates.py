@@ -19,6 +19,7 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from supalink.errors import SupalinkError, UsageError
+from supalink.mcp.errors import BadServerName
 from supalink.paths import HOME_OVERRIDE_ENV
 from supalink.profiles import defaults
 from supalink.profiles.uris import QUERY_PASSWORD
@@ -46,6 +47,22 @@ SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
 ALLOW_WRITES_ARG: Final = "--allow-writes"
 # The entry's name in the client's file, unless the person gives another.
 DEFAULT_SERVER_NAME: Final = "supabase"
+# Line breaks and terminal controls: a client shows the name in its menus and logs (Claude
+# Desktop names its log file after it), where they break lines or rewrite the screen.
+_CONTROL_CATEGORIES: Final = frozenset({"Cc", "Zl", "Zp"})
+
+
+def check_server_name(name: str) -> str:
+    """The name, when a client's file may hold it as a server's key; else BadServerName."""
+    import unicodedata
+
+    if not name:
+        raise BadServerName(name, "is empty")
+    if not name.strip():
+        raise BadServerName(name, "is blank")
+    if any(unicodedata.category(char) in _CONTROL_CATEGORIES for char in name):
+        raise BadServerName(name, "holds control characters")
+    return name
 
 
 @dataclass(frozen=True)
