@@ -3,7 +3,8 @@
 With --json, one JSON object per line with an "event" key (stats, health, server,
 notification, disconnected, reconnected, gap, error, dropped); otherwise readable lines.
 A permanent failure (wrong password, missing database, LISTEN refused by a transaction
-pooler) ends it with exit status 1: nothing would change by waiting.
+pooler) ends it with exit status 1: nothing would change by waiting. So does a run that
+never reached the database.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ async def _monitor(
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still raises
             loop.add_signal_handler(signum, stop.set)
     fatal: list[str] = []
+    seen = _Connection()
 
     def on_batch(batch: Any) -> None:
         try:
@@ -125,12 +127,14 @@ async def _monitor(
             printer.discard()
             stop.set()
         for event in batch:
+            seen.note(event)
             if event.event == "error" and event.permanent:
                 fatal.append(event.message)
                 stop.set()
 
     engine = MonitorEngine(target, channels=channels)
     engine.subscribe(on_batch)
+    started = time.monotonic()
     await engine.start()
     try:
         with contextlib.suppress(TimeoutError):
@@ -142,7 +146,38 @@ async def _monitor(
                 loop.remove_signal_handler(signum)
     if fatal:
         raise SupalinkError(printer.masker.mask(fatal[0]))
+    if not seen.connected:
+        # Watching nothing is no success: a script must see the database was never reached.
+        said = f" (last error: {seen.last_error})" if seen.last_error else ""
+        raise SupalinkError(
+            printer.masker.mask(
+                f"never connected to the database in {time.monotonic() - started:.1f} s{said}"
+            )
+        )
     return 0
+
+
+# Events only a live connection gives: an answered health check, a LISTEN in place, the
+# server's own figures, a notification.
+_PROOF_OF_CONNECTION = frozenset({"listening", "server", "notification", "reconnected"})
+
+
+class _Connection:
+    """Whether the monitor ever reached the database, and the last reason it did not."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.last_error: str | None = None
+
+    def note(self, event: Any) -> None:
+        if event.event in _PROOF_OF_CONNECTION or (
+            event.event == "health" and event.latency_ms is not None
+        ):
+            self.connected = True
+        elif event.event == "error":
+            self.last_error = event.message
+        elif event.event == "health" and event.error:
+            self.last_error = event.error
 
 
 class _Printer:
