@@ -40,8 +40,9 @@ async def refused(database: AgentDatabase, statement: str) -> str:
     return str(caught.value)
 
 
+@pytest.mark.parametrize("allow_writes", [False, True], ids=["read-only", "writes"])
 def test_a_text_with_several_statements_is_refused_by_the_server(
-    target: Target, victim: Victim
+    target: Target, victim: Victim, allow_writes: bool
 ) -> None:
     before = victim.snapshot()
 
@@ -51,7 +52,7 @@ def test_a_text_with_several_statements_is_refused_by_the_server(
             await refused(database, f"commit; drop table {victim.schema}.items"),
         ]
 
-    messages = with_database(target, ServeOptions(allow_writes=True), body)
+    messages = with_database(target, ServeOptions(allow_writes=allow_writes), body)
     assert all("cannot insert multiple commands" in message for message in messages)
     assert victim.snapshot() == before
 
@@ -120,6 +121,57 @@ def test_what_a_call_changes_in_the_session_is_gone_before_the_next(
         "locks": 0,
         "cursors": 0,
     }
+
+
+def test_what_a_failed_call_left_is_gone_before_the_next(
+    session_target: Target, victim: Victim
+) -> None:
+    """A read-only call is one round trip; when its statement fails, the server skips the
+    ROLLBACK and reset sent with it, and a second round trip does them."""
+
+    async def body(database: AgentDatabase) -> dict[str, Any]:
+        async def value(statement: str) -> Any:
+            return (await database.run(statement)).rows[0][0]
+
+        # Row by row: the lock is taken before the division fails (1 / 0 alone would fail
+        # at planning).
+        failed = await refused(
+            database, "select pg_advisory_lock(4343), 1 / (g - 1) from generate_series(1, 1) g"
+        )
+        return {
+            "failed": failed,
+            "locks": await value(
+                "select count(*) from pg_locks where locktype = 'advisory'"
+                " and pid = pg_backend_pid()"
+            ),
+            # Not "current transaction is aborted": the failed one was rolled back.
+            "next": await value("select 'next'"),
+            "read_only": await value("show transaction_read_only"),
+        }
+
+    found = with_database(session_target, ServeOptions(pool_max_size=1), body)
+    assert "division by zero" in found["failed"]
+    assert {key: found[key] for key in ("locks", "next", "read_only")} == {
+        "locks": 0,
+        "next": "next",
+        "read_only": "on",
+    }
+
+
+def test_a_result_cut_at_the_budget_leaves_the_connection_ready(target: Target) -> None:
+    """The rows beyond the budget are cancelled on the server, not read to their end."""
+
+    async def body(database: AgentDatabase) -> tuple[Any, float, Any]:
+        started = time.monotonic()
+        many = await database.run("select g from generate_series(1, 50000000) g", max_rows=5)
+        elapsed = time.monotonic() - started
+        after = await database.run("select 'next', current_setting('transaction_read_only')")
+        return many, elapsed, after.rows
+
+    many, elapsed, after = with_database(target, ServeOptions(pool_max_size=1), body)
+    assert (many.rows, many.truncated) == ([[1], [2], [3], [4], [5]], True)
+    assert elapsed < 10.0  # reading all 50 million rows takes far longer here
+    assert after == [["next", "on"]]
 
 
 def test_through_a_transaction_pooler_each_call_still_runs_under_its_own_limits(

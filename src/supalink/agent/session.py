@@ -74,24 +74,31 @@ class AgentDatabase:
         self.session_sql = "; ".join(f"SET {n} = {_quote_setting(v)}" for n, v in session.items())
         if self.own_session:
             # The session carries the limits, and what a call changes is undone after it.
-            self.begin_sql = begin
+            self.begin_pieces = [begin]
         else:
             # A pooler's server connection carries whatever its last client left, a
             # committed SET ROLE among it: the call's limits and role come first.
             local = [f"SET LOCAL {name} = {_quote_setting(v)}" for name, v in settings.items()]
-            self.begin_sql = "; ".join([begin, *local, "SET LOCAL ROLE NONE"])
+            self.begin_pieces = [begin, *local, "SET LOCAL ROLE NONE"]
         # After each call. A read-only call is rolled back, and with it every setting, role
         # and cursor it made: what outlives a ROLLBACK is prepared statements and advisory
         # locks. A committed call may have changed anything: RESET ALL (role and session
         # authorization with it), then the session's own settings again.
         if not self.own_session:
-            self.after_sql = UNLOCK
+            self.after_pieces = [UNLOCK]
         elif not options.allow_writes:
-            self.after_sql = f"DEALLOCATE ALL; {UNLOCK}"
+            self.after_pieces = ["DEALLOCATE ALL", UNLOCK]
         else:
-            self.after_sql = "; ".join(
-                ["DEALLOCATE ALL", "CLOSE ALL", UNLOCK, "RESET ALL", "RESET ROLE", self.session_sql]
-            )
+            self.after_pieces = [
+                "DEALLOCATE ALL",
+                "CLOSE ALL",
+                UNLOCK,
+                "RESET ALL",
+                "RESET ROLE",
+                self.session_sql,
+            ]
+        self.begin_sql = "; ".join(self.begin_pieces)
+        self.after_sql = "; ".join(self.after_pieces)
         self._pool: AsyncConnectionPool[Any] | None = None
         self._kwargs: dict[str, Any] = {}
         # Until a connection has been made (and again after the pool timed out), a call first
@@ -209,6 +216,9 @@ class AgentDatabase:
     ) -> Rows:
         assert self._pool is not None
         async with self._pool.connection() as conn:
+            if not self.options.allow_writes:
+                sent[0] = True
+                return await self._read_only(conn, sql, params, max_rows)
             await _own(conn, self.begin_sql)
             sent[0] = True
             try:
@@ -218,6 +228,28 @@ class AgentDatabase:
                 raise
             await self._end(conn, commit=True)
             return rows
+
+    async def _read_only(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+    ) -> Rows:
+        """BEGIN READ ONLY, the statement, ROLLBACK and the reset in one round trip; where
+        a piece failed or the budget stopped the rows, the end and reset in a second."""
+        from supalink.agent.pipeline import read_only_call
+
+        budget = RowBudget(max_rows or self.options.max_rows, self.options.max_answer_bytes)
+        outcome = await read_only_call(
+            conn, self.begin_pieces, sql, params, ["ROLLBACK", *self.after_pieces], budget
+        )
+        if not outcome.clean:
+            await self._end(conn, commit=False)
+        if outcome.error is not None and not (outcome.stopped and not outcome.failed_before):
+            raise outcome.error
+        rowcount = budget.seen if outcome.columns else _affected(outcome.status)
+        return Rows(outcome.columns, budget.rows, budget.truncated, outcome.status, rowcount)
 
     async def _statement(
         self,
