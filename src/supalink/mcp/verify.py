@@ -10,11 +10,13 @@ reports what the server said, its stderr included, with secrets masked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from supalink.logs import SecretMasker
@@ -28,6 +30,8 @@ from supalink.mcp.templates import (
 )
 
 DEFAULT_TIMEOUT: Final = 30.0
+# How long past the budget a server that has not left is given before it is killed.
+KILL_AFTER: Final = 0.1
 PROBE_SQL: Final = "select 1"
 # What a read-only server must refuse, each harmless if it ran: a temporary table goes with
 # the session, and the stacked COMMIT (how the reference server is escaped) is followed by
@@ -115,6 +119,61 @@ def _hint(entry: ServerEntry) -> str:
     return ""
 
 
+def _child_groups() -> set[int]:
+    """This process's children that lead a process group of their own, as the SDK starts a
+    server (a new session): on Linux from /proc, elsewhere on POSIX from `ps`; none on
+    Windows, where the SDK ends the server's job object without a SIGTERM grace."""
+    if os.name == "nt":
+        return set()
+    me = os.getpid()
+    rows: list[tuple[int, int, int]] = []
+    tasks = Path(f"/proc/{me}/task")
+    if tasks.is_dir():
+        pids = {int(pid) for task in tasks.iterdir() for pid in _read(task / "children").split()}
+        for pid in pids:
+            # After the command's name, which may hold spaces and parentheses: state, ppid,
+            # pgrp.
+            fields = _read(Path(f"/proc/{pid}/stat")).rpartition(")")[2].split()
+            if len(fields) >= 3:
+                rows.append((pid, int(fields[1]), int(fields[2])))
+    else:
+        import subprocess
+
+        try:
+            listing = subprocess.run(
+                ["ps", "-A", "-o", "pid=,ppid=,pgid="],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return set()
+        rows = [
+            (int(a), int(b), int(c)) for a, b, c in (line.split() for line in listing.splitlines())
+        ]
+    return {pid for pid, ppid, pgid in rows if ppid == me and pgid == pid}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:  # the process has gone meanwhile
+        return ""
+
+
+def _new(before: set[int]) -> set[int]:
+    return _child_groups() - before
+
+
+def _kill_groups(groups: set[int]) -> None:
+    import signal
+
+    for group in groups:
+        with contextlib.suppress(OSError):  # gone already, or not ours to signal
+            os.killpg(group, signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     ok: bool
@@ -185,6 +244,10 @@ async def verify_entry(
     The server's environment is `base_env` (the caller's environment by default) with the
     entry's `env` on top, as MCP clients do.
     """
+    # The budget counts from here: loading the SDK is part of the wait (~0.45 s).
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     from mcp.client.session import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -192,18 +255,21 @@ async def verify_entry(
     masker.add_secrets([*secrets, *entry_secrets(entry)])
     env = {**(os.environ if base_env is None else base_env), **entry.env}
     params = StdioServerParameters(command=entry.command, args=list(entry.args), env=env)
-    started = time.monotonic()
     conversation = _Conversation(entry)
     # Reported once the server has been shut down, so its stderr is complete.
     outcome: _Outcome | None = None
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        kill: asyncio.TimerHandle | None = None
         try:
-            async with (
-                asyncio.timeout(timeout),
-                stdio_client(params, errlog=errlog) as (read, write),
-                ClientSession(read, write) as session,
-            ):
-                outcome = await conversation.run(session)
+            async with asyncio.timeout_at(deadline):
+                before = _child_groups()
+                async with stdio_client(params, errlog=errlog) as (read, write):
+                    # The SDK's shutdown waits up to 2 s for the server to leave after its
+                    # stdin closes, and 2 s more after a SIGTERM: past the budget, its
+                    # process group is killed instead.
+                    kill = loop.call_at(deadline + KILL_AFTER, _kill_groups, _new(before))
+                    async with ClientSession(read, write) as session:
+                        outcome = await conversation.run(session)
         except TimeoutError:
             # The deadline may fall in the SDK's shutdown grace, after the answer came.
             if outcome is None:
@@ -217,6 +283,9 @@ async def verify_entry(
             else:
                 summary = f"{conversation.stage} failed: {type(leaf).__name__}: {leaf}"
             outcome = outcome or _Outcome(False, summary)
+        finally:
+            if kill is not None:
+                kill.cancel()
         errlog.flush()
         errlog.seek(0)
         stderr = errlog.read()[-_STDERR_LIMIT:]
