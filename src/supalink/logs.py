@@ -8,6 +8,10 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging.handlers
 
 MASK = "****"
 
@@ -101,7 +105,7 @@ def configure_logging(
         rotated = log_file.with_name(f"{log_file.name}.{number}")
         if rotated.exists():
             rotated.chmod(0o600)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _quiet_handler_class()(
         log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     handler.rotator = _rotate_privately
@@ -110,6 +114,22 @@ def configure_logging(
     logger.setLevel(level)
     logger.addHandler(handler)
     return handler
+
+
+def _quiet_handler_class() -> type[logging.handlers.RotatingFileHandler]:
+    import logging.handlers
+
+    class QuietRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        """A record the file cannot take (a full disk, a log folder gone read-only) is
+        dropped: logging's own report of it is a traceback on stderr, which carries only
+        our one-line errors, for every record after it too."""
+
+        dropped = 0  # records lost, for whoever wants to know
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            self.dropped += 1
+
+    return QuietRotatingFileHandler
 
 
 def _private_file(path: Path | str) -> None:

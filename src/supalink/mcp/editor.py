@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from supalink.errors import SupalinkError
+from supalink.errors import SupalinkError, file_faults
 from supalink.files import PRIVATE_MODE, atomic_write_bytes, locked, resolve_link
 from supalink.logs import SecretMasker
 from supalink.mcp.clients import McpClient
@@ -36,13 +36,13 @@ Action = Literal["add", "replace", "unchanged", "remove", "absent"]
 
 
 def read_config(path: Path) -> bytes | None:
-    """The file's bytes (through a symlink), or None when there is no file yet."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise SupalinkError(f"{path} is a folder, not a config file") from None
+    """The file's bytes (through a symlink), or None when there is no file yet; FileFault
+    when it cannot be read (a folder, a symlink loop, its permissions)."""
+    with file_faults("read", path):
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
 
 
 def fingerprint(data: bytes | None) -> str | None:
@@ -220,7 +220,9 @@ def apply(
     still needs `confirmed`. The file is read back before the write is reported: a change it
     does not hold (a writer that ignores the lock got in between) is ConfigChanged too.
     """
-    with locked(plan.target):
+    with contextlib.ExitStack() as held:
+        with file_faults("write", plan.path):  # a read-only folder refuses the lock file first
+            held.enter_context(locked(plan.target))
         current = read_config(plan.path)
         replanned = False
         if fingerprint(current) != plan.fingerprint:
@@ -241,7 +243,13 @@ def apply(
         if plan.old is not None:
             backup = write_backup(plan.target, plan.old, backup_root, now())
         mode = PRIVATE_MODE if plan.old is None or plan.secrets else None
-        written = atomic_write_bytes(plan.path, plan.new, mode=mode)
+        try:
+            with file_faults("write", plan.path):
+                written = atomic_write_bytes(plan.path, plan.new, mode=mode)
+        except SupalinkError:
+            if backup is not None:  # a copy of a file left as it was: nothing to keep
+                backup.unlink(missing_ok=True)
+            raise
         if read_config(plan.path) != plan.new:
             raise ConfigChanged(plan.path)
     log.info("%s: %s entry %r (backup %s)", written, plan.action, plan.server_name, backup)
@@ -273,13 +281,14 @@ def backup_folder(backup_root: Path, target: Path) -> Path:
 def write_backup(target: Path, data: bytes, backup_root: Path, when: datetime) -> Path:
     """Save `data` as a timestamped copy (0600: it may hold passwords); keep the last 10."""
     folder = backup_folder(backup_root, target)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     when = when.astimezone(UTC)
     path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
-    while path.exists():  # two changes within one microsecond: keep both, in order
-        when += timedelta(microseconds=1)
-        path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
-    atomic_write_bytes(path, data, mode=PRIVATE_MODE)
+    with file_faults("write", path):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        while path.exists():  # two changes within one microsecond: keep both, in order
+            when += timedelta(microseconds=1)
+            path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
+        atomic_write_bytes(path, data, mode=PRIVATE_MODE)
     backups = sorted(folder.glob(f"{target.name}.*Z.bak"))
     for old in backups[:-BACKUPS_KEPT]:
         old.unlink(missing_ok=True)

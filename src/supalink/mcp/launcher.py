@@ -9,15 +9,16 @@ stderr, signals and the exit code belong to the server with nothing in between.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from supalink.errors import SupalinkError
+from supalink.errors import FileFault, SupalinkError
 from supalink.profiles.secrets import find_session_bus
 
 if TYPE_CHECKING:
@@ -54,7 +55,11 @@ class UriPlacement:
 
 
 def resolve_command(command: str, env: Mapping[str, str]) -> str:
+    """The program to exec: a path as given (FileFault when it is no program: missing, a
+    folder, not executable), else the first match on PATH and in EXTRA_BIN_DIRS."""
     if os.sep in command or (os.altsep and os.altsep in command):
+        if not os.path.isfile(command) or not os.access(command, os.X_OK):
+            _start_fault(command)
         return command
     search = os.pathsep.join(
         [env.get("PATH", ""), *(os.path.expanduser(d) for d in EXTRA_BIN_DIRS)]
@@ -92,15 +97,29 @@ def launch(
     if not server_argv:
         raise LaunchError("no server command after `--`")
     env = dict(os.environ) if env is None else env
+    # The program first: a wrong one is said without a trip to the keyring.
+    argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
     find_session_bus(env)
     os.environ.update(env)  # the keyring backend reads the bus address from here
     uri = server_uri(repository, profile_name, sslrootcert)
-    argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
     placement.apply(argv, env, uri)
-    if sys.platform == "win32":
-        # Windows has no exec that keeps the console handles: run and pass the code through.
-        return subprocess.call(argv, env=env)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(argv[0], argv, env)  # noqa: S606 (argv from the config the user wrote)
+    try:
+        if sys.platform == "win32":
+            # Windows has no exec that keeps the console handles: run and pass the code through.
+            return subprocess.call(argv, env=env)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(argv[0], argv, env)  # noqa: S606 (argv from the config the user wrote)
+    except OSError as error:  # not a program after all (a script without #!, a wrong binary)
+        raise FileFault.of("start", argv[0], error) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _start_fault(command: str) -> NoReturn:
+    """Raise the FileFault of a program path that cannot be started, with its cause."""
+    try:
+        os.stat(command)
+    except OSError as error:
+        raise FileFault.of("start", command, error) from None
+    code = errno.EISDIR if os.path.isdir(command) else errno.EACCES
+    raise FileFault.of("start", command, OSError(code, os.strerror(code), command))

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from supalink.errors import SupalinkError
+from supalink.errors import SupalinkError, file_faults
 from supalink.files import atomic_write_bytes, locked
 from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.supabase import Mode
@@ -72,21 +72,32 @@ class SettingsFile:
             parsed = self._parse(raw)
             if not parsed.bad:
                 return LoadedSettings(parsed.settings)
-        with locked(self.path):
+        with self._locked():
             return self._load_locked()
 
     @contextlib.contextmanager
     def editing(self) -> Iterator[LoadedSettings]:
         """Hold the file's lock and give the settings read under it: change them and `save`
         before leaving, and no other writer's change is lost."""
-        with locked(self.path):
+        with self._locked():
             yield self._load_locked()
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The file's lock; FileFault when it cannot be taken (a read-only folder refuses the
+        lock file beside the settings before anything else)."""
+        with contextlib.ExitStack() as held:
+            with file_faults("write", self.path):
+                held.enter_context(locked(self.path))
+            yield
+
     def _read(self) -> bytes | None:
-        try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return None
+        """The file's bytes, None when there is none; FileFault when it cannot be read."""
+        with file_faults("read", self.path):
+            try:
+                return self.path.read_bytes()
+            except FileNotFoundError:
+                return None
 
     def _load_locked(self) -> LoadedSettings:
         raw = self._read()
@@ -127,13 +138,19 @@ class SettingsFile:
         file without them, and say which and why; the others load as they are."""
         kept = self._kept_path()
         aside = {"schema_version": SCHEMA_VERSION, "profiles": [bad.item for bad in parsed.bad]}
-        atomic_write_bytes(kept, _encode(aside), mode=0o600)
+        with file_faults("write", kept):
+            atomic_write_bytes(kept, _encode(aside), mode=0o600)
         positions = {bad.position for bad in parsed.bad}
         rest = dict(parsed.document)
         rest["profiles"] = [
             item for position, item in enumerate(rest["profiles"]) if position not in positions
         ]
-        atomic_write_bytes(self.path, _encode(rest), mode=0o600)
+        try:
+            with file_faults("write", self.path):
+                atomic_write_bytes(self.path, _encode(rest), mode=0o600)
+        except SupalinkError:
+            kept.unlink(missing_ok=True)  # the settings file still holds them: keep one copy
+            raise
         which = " and ".join(f"{bad.label!r} ({bad.problem})" for bad in parsed.bad)
         many = len(parsed.bad) > 1
         notice = (
@@ -147,7 +164,8 @@ class SettingsFile:
 
     def _move_aside(self, error: Exception) -> str:
         kept = self._kept_path()
-        os.replace(self.path, kept)
+        with file_faults("write", self.path):
+            os.replace(self.path, kept)
         detail = (
             f"line {error.lineno} column {error.colno}: {error.msg}"
             if isinstance(error, json.JSONDecodeError)
@@ -166,7 +184,8 @@ class SettingsFile:
         for secret in forbidden:
             if secret and secret.encode() in data:
                 raise SettingsError("refusing to write a secret into the settings file")
-        atomic_write_bytes(self.path, data, mode=0o600)
+        with file_faults("write", self.path):
+            atomic_write_bytes(self.path, data, mode=0o600)
 
 
 def _encode(document: dict[str, Any]) -> bytes:

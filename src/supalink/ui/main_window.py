@@ -60,8 +60,13 @@ class MainWindow(QMainWindow):
         """Show the keyring in use and the saved profiles, the first one selected."""
         self.form.set_keyring(self.context.keyring_description, self.context.keyring_usable)
         self.keyring_label.setText(f"Keyring: {self.context.keyring_description}")
-        self.reload_profiles()
-        notice = self.context.repository.notice
+        try:
+            self.reload_profiles()
+            notice = self.context.repository.notice
+        except SupalinkError as error:  # a settings file it may not read: the window still opens
+            self.profiles.set_records([], None)
+            self.new_profile()
+            notice = str(error)
         if notice:
             QMessageBox.warning(self, "Settings file", notice)
 

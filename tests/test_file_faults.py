@@ -1,0 +1,209 @@
+"""File-system faults met by every command that reads or writes a file Supalink owns or edits:
+one line on stderr naming the file and the cause, exit 1, nothing changed, no temporary file
+left; and a log file on a full disk costs no `--- Logging error ---` on stderr. Real processes,
+real files, real mounts."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from supalink.files import atomic_write_bytes
+from supalink.paths import AppPaths
+from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, SettingsFile
+from tests.support.file_faults import (
+    FAULTS,
+    READ_FAULTS,
+    Fault,
+    faulty,
+    fill,
+    make_read_only,
+    snapshot,
+    tmpfs,
+    without_root_powers,
+)
+
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
+ORIGINAL = (
+    b'{\n  "globalShortcut": "Ctrl+Space",\n'
+    b'  "mcpServers": {\n    "supabase": {"command": "npx", "args": ["-y", "old"]}\n  }\n}\n'
+)
+# No password and no CA warning: what the command says on stderr is its error alone.
+URI = "postgresql://u@127.0.0.1:1/db?sslmode=require"
+CONFIG_CHANGES = {
+    "write": ["write", "--uri", URI, "--template", "postgres-mcp", "--yes"],
+    "remove": ["remove", "--yes"],
+}
+PROFILE_CHANGES = {
+    "add": ["add", "p2", "--host", "127.0.0.1", "--port", "5432", "--user", "u",
+            "--no-save-password"],
+    "remove": ["remove", "p1"],
+    "rename": ["rename", "p1", "p3"],
+}  # fmt: skip
+
+
+def supalink(
+    *argv: str, home: Path, unprivileged: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    command = [SUPALINK, *argv]
+    return subprocess.run(
+        without_root_powers(command) if unprivileged else command,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "SUPALINK_HOME": str(home)},
+        check=False,
+    )
+
+
+def one_line(command: str, fault: Fault, path: Path) -> bytes:
+    return f"supalink {command}: cannot {fault.action} {path}: {fault.cause}\n".encode()
+
+
+def no_temporary_files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.name.endswith(".tmp")]
+
+
+# ----- the MCP client's config file ------------------------------------------------------
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("change", CONFIG_CHANGES)
+def test_a_config_change_that_meets_a_fault_says_so_and_changes_nothing(
+    tmp_path: Path, fault: Fault, change: str
+) -> None:
+    home = tmp_path / "home"
+    path = tmp_path / "client" / "claude_desktop_config.json"
+    args = ["config", *CONFIG_CHANGES[change], "--client", "claude", "--config", str(path)]
+    with faulty(fault, path, lambda: path.write_bytes(ORIGINAL)):
+        before = snapshot(path.parent)
+        result = supalink(*args, home=home, unprivileged=fault.unprivileged)
+        after = snapshot(path.parent)
+    assert (result.returncode, result.stderr) == (1, one_line("config", fault, path))
+    assert after == before
+    assert no_temporary_files(path.parent) == []
+    # The backup of a file that was left as it was is gone again.
+    assert list((home / "data").rglob("*.bak")) == []
+
+
+@pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("action", ["verify", "show"])
+def test_reading_a_config_file_that_cannot_be_read_says_why(
+    tmp_path: Path, fault: Fault, action: str
+) -> None:
+    path = tmp_path / "client" / "claude_desktop_config.json"
+    args = ["config", action, "--client", "claude", "--config", str(path)]
+    with faulty(fault, path, lambda: path.write_bytes(ORIGINAL)):
+        before = snapshot(path.parent)
+        result = supalink(*args, home=tmp_path / "home", unprivileged=fault.unprivileged)
+        assert snapshot(path.parent) == before
+    assert (result.returncode, result.stderr) == (1, one_line("config", fault, path))
+    assert result.stdout == b""
+
+
+# ----- the settings file -----------------------------------------------------------------
+def add_first_profile(home: Path) -> None:
+    """Profile p1 in the settings file, no secret of it anywhere."""
+    repository = ProfileRepository(
+        SettingsFile(AppPaths.under(home).settings_file), MemorySecretStore()
+    )
+    profile = Profile("p1", host="127.0.0.1", port=5432, user="u")
+    repository.save(profile, None, save_password=False)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("change", PROFILE_CHANGES)
+def test_a_profile_change_that_meets_a_fault_says_so_and_changes_nothing(
+    tmp_path: Path, fault: Fault, change: str
+) -> None:
+    home = tmp_path / "home"
+    path = AppPaths.under(home).settings_file
+    with faulty(fault, path, lambda: add_first_profile(home)):
+        before = snapshot(path.parent)
+        result = supalink(
+            "profile", *PROFILE_CHANGES[change], home=home, unprivileged=fault.unprivileged
+        )
+        after = snapshot(path.parent)
+    assert (result.returncode, result.stderr) == (1, one_line("profile", fault, path))
+    assert result.stdout == b""
+    assert after == before
+    assert no_temporary_files(path.parent) == []
+
+
+@pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
+def test_listing_profiles_from_a_settings_file_that_cannot_be_read_says_why(
+    tmp_path: Path, fault: Fault
+) -> None:
+    home = tmp_path / "home"
+    path = AppPaths.under(home).settings_file
+    with faulty(fault, path, lambda: add_first_profile(home)):
+        result = supalink("profile", "list", home=home, unprivileged=fault.unprivileged)
+    assert (result.returncode, result.stderr) == (1, one_line("profile", fault, path))
+
+
+# ----- the atomic writer itself ----------------------------------------------------------
+@pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
+def test_the_atomic_writer_leaves_the_old_file_and_no_temporary_file(
+    tmp_path: Path, read_only: bool
+) -> None:
+    folder = tmp_path / "place"
+    path = folder / "file.json"
+    with tmpfs(folder):
+        path.write_bytes(ORIGINAL)
+        if read_only:
+            make_read_only(folder)
+        else:
+            fill(folder)
+        cause = "Read-only file system" if read_only else "No space left on device"
+        with pytest.raises(OSError, match=cause) as raised:
+            atomic_write_bytes(path, b"x" * 100_000)
+        assert raised.value.errno == (errno.EROFS if read_only else errno.ENOSPC)
+        assert path.read_bytes() == ORIGINAL
+        left = ["file.json"] if read_only else ["file.json", "padding"]
+        assert sorted(entry.name for entry in folder.iterdir()) == left
+
+
+# ----- mcp-run's server command ----------------------------------------------------------
+def test_mcp_run_names_a_server_command_that_is_no_program(tmp_path: Path) -> None:
+    script = tmp_path / "server.sh"
+    script.write_text("echo not executable\n")
+    cases = {
+        tmp_path: "it is a folder, not a program",
+        script: "permission denied (it is not executable)",
+        tmp_path / "missing": "no such file or folder",
+    }
+    for command, cause in cases.items():
+        # No such profile either: the program is checked first, without the keyring.
+        result = supalink("mcp-run", "--profile", "nobody", "--", str(command), home=tmp_path)
+        expected = f"supalink mcp-run: cannot start {command}: {cause}\n"
+        assert (result.returncode, result.stderr.decode()) == (1, expected)
+        assert result.stdout == b""
+
+
+def test_mcp_run_names_a_missing_program_on_the_path(tmp_path: Path) -> None:
+    result = supalink("mcp-run", "--profile", "nobody", "--", "no-such-server", home=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "supalink mcp-run: cannot find 'no-such-server' on PATH or in the usual places; "
+        "install it or give its absolute path in the client's config\n"
+    )
+
+
+# ----- the log file ----------------------------------------------------------------------
+@pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
+def test_a_log_file_that_cannot_be_written_costs_nothing_on_stderr(
+    tmp_path: Path, read_only: bool
+) -> None:
+    home = tmp_path / "home"
+    log_dir = AppPaths.under(home).log_dir
+    with tmpfs(log_dir):
+        (log_dir / "supalink.log").write_bytes(b"")
+        if read_only:
+            make_read_only(log_dir)
+        else:
+            fill(log_dir)
+        result = supalink(*["profile", *PROFILE_CHANGES["add"]], home=home)
+    assert result.stderr == b""
+    assert (result.returncode, result.stdout) == (0, b"saved profile 'p2' (password not saved)\n")
