@@ -151,7 +151,10 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
-        current = theme_named(self.context.repository.preference("theme"))
+        try:
+            current = theme_named(self.context.repository.preference("theme"))
+        except SupalinkError:  # settings it may not read: load_profiles says why
+            current = theme_named(None)
         for theme in Theme:
             action = QAction(theme.value.title(), self, checkable=True)
             action.setChecked(theme is current)
@@ -282,7 +285,10 @@ class MainWindow(QMainWindow):
         self.reload_profiles()
 
     def _unique_name(self, base: str) -> str:
-        names = set(self.context.repository.names())
+        try:
+            names = set(self.context.repository.names())
+        except SupalinkError:  # settings it may not read: saving will say why
+            names = set()
         if base not in names:
             return base
         number = 2
