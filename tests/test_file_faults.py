@@ -27,6 +27,9 @@ from tests.support.file_faults import (
     tmpfs,
     without_root_powers,
 )
+from tests.support.postgres import PostgresServer
+from tests.support.profiles import save_profile
+from tests.support.secret_service import SecretService
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 ORIGINAL = (
@@ -180,6 +183,21 @@ def test_mcp_run_names_a_server_command_that_is_no_program(tmp_path: Path) -> No
         expected = f"supalink mcp-run: cannot start {command}: {cause}\n"
         assert (result.returncode, result.stderr.decode()) == (1, expected)
         assert result.stdout == b""
+
+
+def test_mcp_run_names_a_file_that_is_no_program_once_it_has_the_password(
+    tmp_path: Path, secret_service: SecretService, pg: PostgresServer
+) -> None:
+    name = save_profile(tmp_path, pg)
+    junk = tmp_path / "server"
+    junk.write_bytes(b"\x00\x01 no interpreter line, no binary header\n")
+    junk.chmod(0o755)
+    result = supalink("mcp-run", "--profile", name, "--", str(junk), home=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"supalink mcp-run: cannot start {junk}: it is not a program this system can run\n"
+    )
+    assert pg.password.encode() not in result.stderr
 
 
 def test_mcp_run_names_a_missing_program_on_the_path(tmp_path: Path) -> None:

@@ -1,26 +1,33 @@
 """The windows meet the file-system faults the CLI does, and show the CLI's sentence: the
 config dialog's write and preview, the main window's save and its start. Real Qt offscreen,
-real mounts (this process is root: only faults root cannot ignore, a read-only file system
-and a full disk, plus the ones that are the file itself)."""
+real mounts. This process is root, which ignores permission bits: the faults only a user
+meets (a read-only folder, an unreadable file) are met by windows in a child process
+started without root's powers."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from supalink.mcp import Host
-from supalink.profiles import Profile, Target
+from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, SettingsFile, Target
 from supalink.ui.config_dialog import ConfigDialog
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
-from tests.support.file_faults import FAULTS, Fault, faulty, snapshot
+from tests.support.file_faults import FAULTS, Fault, faulty, snapshot, without_root_powers
 
 OTHER = b'{\n  "globalShortcut": "Ctrl+Space"\n}\n'
 # As root, only what the file system itself refuses is a write fault.
 WRITE_FAULTS = [f for f in FAULTS if f.action == "write" and not f.unprivileged]
 ROOT_READ_FAULTS = [f for f in FAULTS if f.action == "read" and not f.unprivileged]
+FIRST = Profile("First", host="127.0.0.1", port=5432, user="u")
 
 
 def sentence(fault: Fault, path: Path) -> str:
@@ -127,3 +134,84 @@ def test_the_main_window_opens_and_says_why_the_settings_cannot_be_read(
         window.show()
     assert message_boxes == [("Settings file", sentence(fault, path))]
     assert window.form.name.text() == "New profile"
+
+
+# The dialog and the main window in a process of their own; what their message boxes and
+# notes say comes back as JSON on stdout.
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from supalink.mcp import Host
+    from supalink.profiles import (
+        MemorySecretStore, Profile, ProfileRepository, SettingsFile, Target,
+    )
+    from supalink.ui.config_dialog import ConfigDialog
+    from supalink.ui.context import AppContext
+    from supalink.ui.main_window import MainWindow
+    from supalink.ui.tasks import TaskRunner
+
+    root = Path(sys.argv[1])
+    shown = []
+    QMessageBox.warning = lambda parent, title, text, *a, **k: shown.append([title, text])
+    app = QApplication([])
+    host = Host("linux", {"XDG_CONFIG_HOME": str(root / "xdg")}, root / "home")
+    profile = Profile("P", host="127.0.0.1", port=5432, user="u")
+    dialog = ConfigDialog(TaskRunner(), root / "backups", Target.from_profile(profile, "pw"),
+                          password_in_keyring=True, host=host)
+    wrote = dialog.write() if dialog.write_button.isEnabled() else None
+    repository = ProfileRepository(
+        SettingsFile(root / "config" / "settings.json"), MemorySecretStore()
+    )
+    context = AppContext(repository, TaskRunner(), root / "backups", "memory", True)
+    window = MainWindow(context)
+    window.new_profile()
+    window.form.custom_kind.setChecked(True)
+    window.form.name.setText("Second")
+    window.form.host.setText("127.0.0.1")
+    saved = window.save_profile()
+    print(json.dumps({"notes": dialog.notes.text(), "wrote": wrote, "saved": saved,
+                      "shown": shown}))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "fault", [f for f in FAULTS if f.unprivileged], ids=lambda fault: fault.name
+)
+def test_windows_without_root_powers_show_the_sentence_of_a_permission_fault(
+    tmp_path: Path, fault: Fault
+) -> None:
+    config = config_file(tmp_path)
+    settings = tmp_path / "config" / "settings.json"
+    repository = ProfileRepository(SettingsFile(settings), MemorySecretStore())
+    with (
+        faulty(fault, config, lambda: config.write_bytes(OTHER)),
+        faulty(fault, settings, lambda: repository.save(FIRST, None, save_password=False)),
+    ):
+        before = snapshot(config.parent), snapshot(settings.parent)
+        child = subprocess.run(
+            without_root_powers([sys.executable, "-c", CHILD, str(tmp_path)]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            check=False,
+        )
+        assert (snapshot(config.parent), snapshot(settings.parent)) == before
+    assert child.returncode == 0, child.stderr
+    seen = json.loads(child.stdout)
+    if fault.action == "write":
+        assert seen["wrote"] is False
+        assert seen["shown"] == [
+            ["Could not write the config", sentence(fault, config)],
+            ["Could not save the profile", sentence(fault, settings)],
+        ]
+    else:  # the preview could not read the file; the window opened and said why
+        assert (seen["wrote"], seen["notes"]) == (None, sentence(fault, config))
+        assert seen["shown"] == [
+            ["Settings file", sentence(fault, settings)],
+            ["Could not save the profile", sentence(fault, settings)],
+        ]
+    assert seen["saved"] is False
