@@ -214,7 +214,7 @@ def _planned_entry(args: argparse.Namespace) -> tuple[PlannedEntry, Target | Non
         target = uri_target(_read_uri(args.uri), args.sslrootcert)
         return entry_for_uri(target, args.template, allow_writes=args.allow_writes), None
     repository = user_repository()
-    password = repository.password(args.profile)
+    password = repository.password(args.profile, missing_is_error=True)
     target = saved_target(repository, args.profile)
     planned = entry_for_profile(
         target,

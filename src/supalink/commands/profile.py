@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from supalink.commands.output import print_record
@@ -90,7 +91,7 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(saved: SavedProfile, *, reveal: bool) -> dict[str, Any]:
+def _summary(saved: SavedProfile, *, reveal: bool, password_missing: bool) -> dict[str, Any]:
     profile = saved.profile
     endpoint = profile.endpoint()
 
@@ -112,7 +113,9 @@ def _summary(saved: SavedProfile, *, reveal: bool) -> dict[str, Any]:
         "sslrootcert": profile.sslrootcert,
         "connect_timeout": profile.connect_timeout,
         "application_name": profile.application_name,
-        "password_saved": saved.password_saved,
+        "password_saved": saved.password_saved and not password_missing,
+        # Saved with its password, and the keyring's entry for it deleted since.
+        "password_missing_from_keyring": password_missing,
     }
 
 
@@ -142,7 +145,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print_record(_summary(user_repository().load(args.name), reveal=args.reveal), as_json=args.json)
+    repository = user_repository()
+    saved = repository.load(args.name)
+    missing = saved.password_saved and repository.password_missing(args.name)
+    print_record(_summary(saved, reveal=args.reveal, password_missing=missing), as_json=args.json)
+    if missing:
+        from supalink.profiles import PasswordMissingFromKeyring
+
+        lost = PasswordMissingFromKeyring(args.name, repository.secrets.description)
+        print(
+            f"warning: {lost} (in the app, or `supalink profile add --replace` with "
+            "--password-stdin)",
+            file=sys.stderr,
+        )
     return 0
 
 

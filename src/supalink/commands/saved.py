@@ -21,7 +21,9 @@ def user_repository() -> ProfileRepository:
 
 
 def saved_target(repository: ProfileRepository, name: str) -> Target:
-    """Profile `name` with its password, wherever it is kept."""
+    """Profile `name` with its password, wherever it is kept; PasswordMissingFromKeyring
+    when the keyring lost the one saved there."""
     from supalink.profiles import Target
 
-    return Target.from_profile(repository.load(name).profile, repository.password_value(name))
+    password = repository.password_value(name, missing_is_error=True)
+    return Target.from_profile(repository.load(name).profile, password)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supalink.errors import UsageError
+from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
     from supalink.probe import Diagnosis, ProbeResult, ServerFacts, Step
@@ -56,11 +56,20 @@ def _target(args: argparse.Namespace) -> Target:
 
         parsed = parse_uri(args.uri)
         profile, password = parsed.profile, parsed.password
-    else:
+    elif args.password_stdin:
         from supalink.commands.saved import user_repository
 
+        profile, password = user_repository().load(args.name).profile, None
+    else:
+        from supalink.commands.saved import user_repository
+        from supalink.profiles import PasswordMissingFromKeyring
+
         repository = user_repository()
-        profile, password = repository.load(args.name).profile, repository.password_value(args.name)
+        profile = repository.load(args.name).profile
+        try:
+            password = repository.password_value(args.name, missing_is_error=True)
+        except PasswordMissingFromKeyring as error:
+            raise SupalinkError(f"{error}, or give it with --password-stdin") from None
     if args.password_stdin:
         password = read_password_stdin()
     if args.sslrootcert:

@@ -17,6 +17,7 @@ from supalink.profiles.model import (
 )
 from supalink.profiles.repository import (
     Password,
+    PasswordMissingFromKeyring,
     ProfileNotFound,
     ProfileRepository,
     SavedProfile,
@@ -49,6 +50,7 @@ __all__ = [
     "Mode",
     "ParsedUri",
     "Password",
+    "PasswordMissingFromKeyring",
     "Profile",
     "ProfileError",
     "ProfileNotFound",

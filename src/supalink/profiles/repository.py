@@ -41,6 +41,20 @@ class PasswordNotInKeyring(SupalinkError):
         self.profile = name
 
 
+class PasswordMissingFromKeyring(PasswordNotInKeyring):
+    """The settings say the profile's password is in the keyring, and the keyring has no
+    entry for it: deleted there by another program or by hand."""
+
+    def __init__(self, name: str, store: str) -> None:
+        SupalinkError.__init__(
+            self,
+            f"the keyring entry for the password of profile {name!r} is missing ({store}): "
+            "it was deleted outside Supalink; save the password again",
+        )
+        self.profile = name
+        self.store = store
+
+
 @dataclass(frozen=True)
 class SavedProfile:
     profile: Profile  # with its ref, read back from the keyring
@@ -122,30 +136,41 @@ class ProfileRepository:
             profile = profile.replace(ref=ref)
         return SavedProfile(profile, record.password_saved)
 
-    def password(self, name: str) -> Password | None:
-        """The profile's password: the keyring's when saved there, else this session's."""
-        if self.record(name).password_saved:
+    def password(self, name: str, *, missing_is_error: bool = False) -> Password | None:
+        """The profile's password: the keyring's when saved there, else this session's.
+        With `missing_is_error`, a password saved in the keyring whose entry has gone (and
+        none held in this session) raises PasswordMissingFromKeyring instead of None."""
+        saved_there = self.record(name).password_saved
+        if saved_there:
             saved = self.secrets.get(name, SecretKind.PASSWORD)
             if saved is not None:
                 return Password(saved, in_keyring=True)
         held = self.session.get(name, SecretKind.PASSWORD)
+        if held is None and saved_there and missing_is_error:
+            raise PasswordMissingFromKeyring(name, self.secrets.description)
         return None if held is None else Password(held, in_keyring=False)
+
+    def password_missing(self, name: str) -> bool:
+        """Whether the settings say the password is in the keyring and the keyring has
+        none."""
+        saved_there = self.record(name).password_saved
+        return saved_there and self.secrets.get(name, SecretKind.PASSWORD) is None
 
     def keyring_target(self, name: str, sslrootcert: str | None = None) -> Target:
         """What a server an MCP client starts connects with (the keyring launcher, the
         agent's server): the profile with its password from the keyring, and `sslrootcert`
         instead of the profile's CA when given."""
         profile = self.load(name).profile
-        password = self.password(name)
+        password = self.password(name, missing_is_error=True)
         if password is None or not password.in_keyring:
             raise PasswordNotInKeyring(name, self.secrets.description)
         if sslrootcert is not None:
             profile = profile.replace(sslrootcert=sslrootcert)
         return Target.from_profile(profile, password.value)
 
-    def password_value(self, name: str) -> str | None:
+    def password_value(self, name: str, *, missing_is_error: bool = False) -> str | None:
         """The password itself, wherever it is kept (see `password`)."""
-        password = self.password(name)
+        password = self.password(name, missing_is_error=missing_is_error)
         return None if password is None else password.value
 
     def hold_password(self, name: str, password: str | None) -> None:
