@@ -67,13 +67,17 @@ PERMANENT = re.compile(
 
 # Why a connection was lost, in a few words (a gap in the notifications shows it).
 SERVER_RESTART = "server restart"
+# Nothing came back: a stalled network or proxy. The connection was last known alive when
+# it was last heard from, not when this was found (see `silent_for`).
+WENT_SILENT = "connection went silent"
 _LOSS_REASONS = (
     ("administrator command", SERVER_RESTART),
     ("shutting down", SERVER_RESTART),
     ("starting up", SERVER_RESTART),
     ("closed unexpectedly", "connection lost"),
     ("server closed the connection", "connection lost"),
-    ("did not answer", "connection went silent"),  # the monitor's own bounded wait
+    ("did not answer", WENT_SILENT),  # the monitor's own bounded wait
+    ("connection timed out", WENT_SILENT),  # the kernel's: tcp_user_timeout, keepalives
     ("connection refused", "server unreachable"),
 )
 _SHORT = 60
@@ -99,6 +103,11 @@ def loss_reason(message: str) -> str | None:
     """What the message says happened to a connection, in a few words; None: it does not."""
     lower = message.lower()
     return next((reason for marker, reason in _LOSS_REASONS if marker in lower), None)
+
+
+def silent_for(seconds: float) -> str:
+    """A gap's reason when nothing was heard for `seconds` before the loss was found."""
+    return f"{WENT_SILENT}: no answer for {seconds:.0f} s"
 
 
 def short_reason(message: str) -> str:

@@ -68,7 +68,14 @@ class BlackholeProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # stopped
-            server = socket.create_connection((self.target_host, self.target_port))
+            try:
+                server = socket.create_connection((self.target_host, self.target_port))
+            except OSError:
+                # The server is down (a test restarting it): the client sees the connection
+                # end, as through a real proxy. Raising here would end this thread, and the
+                # proxy would accept nothing more.
+                client.close()
+                continue
             link = _Link(client, server)
             with self._lock:
                 self._links.append(link)

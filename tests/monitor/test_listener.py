@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from supalink.errors import UsageError
-from supalink.monitor import MonitorEngine
+from supalink.monitor import MonitorEngine, MonitorSettings
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import REFUSAL, ListenerState
 from supalink.profiles import Target
@@ -166,12 +166,17 @@ class CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-ty
 
 
 def test_an_idle_monitor_does_not_poll(pg: PostgresServer) -> None:
-    """With the default cadence (stats 1 Hz, checks every minute) an idle monitor
-    wakes a few times a second at most; psycopg's own notifies() would wake ten."""
+    """With the default cadence (stats 1 Hz, health every minute, the listener's own check
+    after 10 s of quiet) an idle monitor wakes a few times a second at most; psycopg's own
+    notifies() would wake ten."""
     selector = CountingSelector()
     loop = asyncio.SelectorEventLoop(selector)
+    defaults = MonitorSettings()
     settings = quick_settings(
-        health_interval=60.0, stats_interval=1.0, listener_check_interval=60.0
+        health_interval=60.0,
+        stats_interval=1.0,
+        listener_check_interval=defaults.listener_check_interval,
+        listener_check_timeout=defaults.listener_check_timeout,
     )
 
     async def scenario() -> int:

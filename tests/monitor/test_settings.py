@@ -41,8 +41,18 @@ def test_session_kwargs_name_the_monitor_bound_the_connect_and_keep_alive() -> N
     assert kwargs["connect_timeout"] == 1  # never 0, which libpq reads as "wait forever"
     assert kwargs["keepalives"] == 1
     assert "prepare_threshold" not in kwargs
-    listener = session_kwargs(target, PoolSettings(), listener=True)
+    assert "tcp_user_timeout" not in kwargs  # the pool's connections keep the kernel's
+    listener = session_kwargs(target, PoolSettings(), listen_check_timeout=3.0)
     assert listener["application_name"] == "supalink-monitor/listen"
+    assert listener["tcp_user_timeout"] == 3000  # libpq takes milliseconds
+
+
+def test_the_default_listener_finds_a_silent_peer_within_15_seconds() -> None:
+    settings = MonitorSettings()
+    assert settings.listener_silence_bound == 13.0  # a 10 s quiet spell, then 3 s to answer
+    assert settings.listener_silence_bound <= 15 - 2  # a margin for a loaded machine
+    with pytest.raises(UsageError, match="listener check timeout"):
+        MonitorSettings(listener_check_timeout=0)
 
 
 def test_a_ca_file_asks_for_verify_full_unless_the_uri_says_otherwise(tmp_path: Path) -> None:

@@ -32,8 +32,11 @@ def test_a_silently_dead_connection_is_found_and_replaced(
     pg: PostgresServer, proxy: BlackholeProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
     channel = channel_name()
-    # The listener's SELECT 1 every half second, answered within a second or it is dead.
-    settings = quick_settings(connect_timeout=1, listener_check_interval=0.5, health_timeout=1)
+    # The listener's SELECT 1 after half a second of quiet, answered within a second or it
+    # is dead.
+    settings = quick_settings(
+        listener_check_interval=0.5, listener_check_timeout=1, health_timeout=1
+    )
 
     async def scenario() -> dict[str, Any]:
         collector = Collector()

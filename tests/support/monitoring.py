@@ -28,6 +28,7 @@ def quick_settings(**changes: Any) -> MonitorSettings:
         stats_interval=0.2,
         server_view_interval=30.0,
         listener_check_interval=5.0,
+        listener_check_timeout=2.0,
     )
     return replace(base, **changes)
 

@@ -22,6 +22,7 @@ from typing import Any, Self
 from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.monitor.bus import BatchCallback, EventBus
+from supalink.monitor.connections import run_bounded
 from supalink.monitor.events import (
     Disconnected,
     ErrorEvent,
@@ -93,6 +94,7 @@ class MonitorEngine:
             channels=channels,
             on_notifications=self._notified,
             on_event=self._listener_event,
+            on_overdue=self.health.note_overdue,  # health is not healthy while it waits
             clock=clock,
         )
         self.server: ServerSnapshot | None = None
@@ -197,8 +199,10 @@ class MonitorEngine:
         return payload
 
     async def refresh_server_view(self) -> ServerSnapshot:
-        async with self.pool.connection(self.settings.effective_health_timeout) as conn:
-            snapshot = await read_server(conn)
+        timeout = self.settings.effective_health_timeout
+        async with self.pool.connection(timeout) as conn:
+            # Bounded: on a stalled network it would hold a pool connection until it ends.
+            snapshot = await run_bounded(conn, read_server(conn), timeout)
         self.server = snapshot
         self.bus.publish(snapshot)
         return snapshot

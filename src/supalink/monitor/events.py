@@ -55,9 +55,11 @@ class Notification:
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """The listener was not listening from `started_at` to `ended_at`: anything sent on
-    `channels` in between is lost (NOTIFY is not queued for absent listeners). `reason`
-    says why in a few words (error_texts.short_reason), as the listener understood it."""
+    """The listener was not listening from `started_at` (when its connection was last known
+    alive: for one that went silent, when the server was last heard from) to `ended_at`:
+    anything sent on `channels` in between may be lost (NOTIFY is not queued for absent
+    listeners). `reason` says why in a few words (error_texts.short_reason, silent_for),
+    as the listener understood it."""
 
     event: ClassVar[str] = "gap"
     started_at: float

@@ -2,6 +2,12 @@
 
 healthy: answered within `degraded_latency`; degraded: answered, but slowly or while the
 pool reported failed requests since the last check; down: no answer, with the reason.
+
+A check is watched while it runs, so health never says healthy while one is overdue: it
+is degraded once the check has waited longer than `degraded_latency`, down once it has
+waited `timeout`, then the check's own result follows. The listener's own check, late to
+answer, degrades it too (`note_overdue`) and starts a check at once, which says whether
+the database behind the pool is still there.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class Health(StrEnum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     DOWN = "down"
+
+
+_WORSE = {Health.UNKNOWN: 0, Health.HEALTHY: 0, Health.DEGRADED: 1, Health.DOWN: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +91,43 @@ class HealthChecker:
         """Check now instead of at the next tick (the listener saw the server go or come)."""
         self._wake.set()
 
+    def note_overdue(self, message: str) -> None:
+        """Another check on the same database is late to answer (the listener's): no longer
+        healthy, and a check of our own now says how things are."""
+        self._overdue(Health.DEGRADED, message)
+        self.check_soon()
+
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            report = await self.check()
-            self._on_report(report)
+            self._on_report(await self._watched_check())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def _watched_check(self) -> HealthReport:
+        """`check()`, with its lateness reported as it happens (see the module's text)."""
+        loop = asyncio.get_running_loop()
+        late = min(self.degraded_latency, self.timeout)
+        timers = (
+            loop.call_later(
+                late, self._overdue, Health.DEGRADED, f"SELECT 1 has not answered for {late:g} s"
+            ),
+            loop.call_later(self.timeout, lambda: self._overdue(Health.DOWN, self._no_answer())),
+        )
+        try:
+            return await self.check()
+        finally:
+            for timer in timers:
+                timer.cancel()
+
+    def _overdue(self, status: Health, error: str) -> None:
+        """Report `status` now, unless health already says as bad or worse."""
+        if _WORSE[status] <= _WORSE[self.status]:
+            return
+        self._last_error = error
+        # The failed-requests baseline stays: it belongs to the check still running.
+        self.last = HealthReport(status, self._clock(), None, error, error)
+        self._on_report(self.last)
 
     async def check(self) -> HealthReport:
         started = time.monotonic()

@@ -1,12 +1,18 @@
 """LISTEN on the person's channels, on a dedicated connection outside the pool.
 
 The connection is watched three ways: the socket (a closed connection wakes the reader
-at once), TCP keepalives, and the guide's `SELECT 1` every 60 s, so a silently dead one
-is found too. After a drop it reconnects with backoff capped at a couple of seconds (so
-it is back within 5 s of the server returning), LISTENs again and records the time it
-was away as a gap: NOTIFY is not queued for absent listeners. The gap says why in a few
-words, from what the lost connection said and what was heard while away (its own
-reconnect attempts, and the pool and the health check through `note_outage`).
+at once), the kernel (TCP keepalives, and `tcp_user_timeout` for data sent and never
+acknowledged), and a `SELECT 1` of its own after a quiet spell, bounded, so that a
+silent peer (a stalled network or pooler, which keeps the socket open and says nothing)
+is found within `MonitorSettings.listener_silence_bound` of last hearing from it. A check
+that is late to answer is said at once (`on_overdue`: health leaves healthy meanwhile).
+After a drop it reconnects with backoff capped at a couple of seconds (so it is back
+within 5 s of the server returning), LISTENs again and records the time it was away as
+a gap: NOTIFY is not queued for absent listeners. The gap starts when the connection was
+last known alive (for a silent one, when it was last heard from, not when that was
+found) and says why in a few words, from what the lost connection said and what was
+heard while away (its own reconnect attempts, and the pool and the health check through
+`note_outage`).
 
 The socket is read directly (`pgconn.consume_input()` when the loop says it is
 readable) rather than through `AsyncConnection.notifies()`, which wakes ten times a
@@ -32,7 +38,7 @@ from psycopg import pq, sql
 from supalink import error_texts
 from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
-from supalink.monitor.connections import Connection, close_quietly, run_bounded
+from supalink.monitor.connections import Connection, ConnectionSilent, close_quietly, run_bounded
 from supalink.monitor.events import (
     Disconnected,
     ErrorEvent,
@@ -100,6 +106,7 @@ class Listener:
         channels: Iterable[str] = (),
         on_notifications: Callable[[Sequence[Notification]], None],
         on_event: Callable[[Event], None],
+        on_overdue: Callable[[str], None] = lambda message: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
@@ -112,7 +119,12 @@ class Listener:
                 self._wanted.append(check_channel(channel))
         self._on_notifications = on_notifications
         self._on_event = on_event
+        self._on_overdue = on_overdue
         self._clock = clock
+        # When the server was last heard from on the current connection: epoch seconds for
+        # the gap, loop time for scheduling the next check.
+        self._heard_at = 0.0
+        self._heard_loop_time = 0.0
         self._changed = asyncio.Event()  # channels changed, or retry() asked
         self._retry = asyncio.Event()
         self._waker: asyncio.Future[bool] | None = None
@@ -207,7 +219,11 @@ class Listener:
     async def _connect(self) -> Connection:
         if self.target.mode is Mode.TRANSACTION:
             raise ListenerRefused(REFUSAL)
-        kwargs = session_kwargs(self.target, self.settings.pool, listener=True)
+        kwargs = session_kwargs(
+            self.target,
+            self.settings.pool,
+            listen_check_timeout=self.settings.listener_check_timeout,
+        )
         # Bounded as a whole: the pooler check below runs queries too.
         async with asyncio.timeout(self.settings.pool.connect_timeout * 2 + PROBE_WAIT):
             conn = await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
@@ -243,10 +259,13 @@ class Listener:
         await conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(probe)))
 
     async def _serve(self, conn: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        self._heard(loop)  # it just answered the login
         conn.add_notify_handler(self._on_psycopg_notify)  # what arrives during our queries
         listening: list[str] = []
         await self._sync_channels(conn, listening)
-        pid = self.backend_pid = await _server_pid(conn)
+        timeout = self.settings.listener_check_timeout
+        pid = self.backend_pid = await run_bounded(conn, _server_pid(conn), timeout)
         self.state = ListenerState.LISTENING
         self._backoff.reset()
         self._reported = False
@@ -259,42 +278,60 @@ class Listener:
         self._on_event(Listening(tuple(listening), pid, self._clock()))
         log.info("listening on %d channel(s)", len(listening))
 
-        loop = asyncio.get_running_loop()
         fd = conn.fileno()
         encoding = conn.info.encoding
         interval = self.settings.listener_check_interval
-        next_check = loop.time() + interval
         backlog = False  # the last slice was full: more may be waiting
         while True:
             if set(listening) != set(self._wanted):  # sets: the order may differ
                 await self._sync_channels(conn, listening)
                 self._on_event(Listening(tuple(listening), pid, self._clock()))
                 continue
-            remaining = next_check - loop.time()
+            # Checked only after a quiet spell: a busy channel proves the line is alive.
+            remaining = self._heard_loop_time + interval - loop.time()
             if remaining <= 0:
-                # The guide's SELECT 1: a silently dead connection is found here.
-                await run_bounded(
-                    conn, conn.execute("SELECT 1"), self.settings.pool.connect_timeout
-                )
-                next_check = loop.time() + interval
+                await self._check(conn)
+                self._heard(loop)
                 continue
             self._changed.clear()
             if backlog:
                 await asyncio.sleep(0)  # one slice per loop turn
                 backlog = self._read(conn.pgconn, encoding)
+                self._heard(loop)
             elif await self._wait_readable(loop, fd, remaining):
                 backlog = self._read(conn.pgconn, encoding)
+                self._heard(loop)
+
+    def _heard(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._heard_at = self._clock()
+        self._heard_loop_time = loop.time()
+
+    async def _bounded(self, conn: Connection, query: sql.Composed | str) -> None:
+        await run_bounded(conn, conn.execute(query), self.settings.listener_check_timeout)
+
+    async def _check(self, conn: Connection) -> None:
+        """SELECT 1, bounded by the check timeout; said to be overdue (`on_overdue`) once
+        it has waited longer than a healthy answer takes."""
+        late = min(self.settings.degraded_latency, self.settings.listener_check_timeout)
+        message = f"the listener's SELECT 1 has not answered for {late:g} s"
+        timer = asyncio.get_running_loop().call_later(late, self._on_overdue, message)
+        try:
+            await self._bounded(conn, "SELECT 1")
+        finally:
+            timer.cancel()
 
     async def _sync_channels(self, conn: Connection, listening: list[str]) -> None:
+        # Bounded like the check: a silent connection must not hold a channel change.
         wanted = list(self._wanted)
         for channel in wanted:
             if channel not in listening:
-                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                await self._bounded(conn, sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                 listening.append(channel)
         for channel in list(listening):
             if channel not in wanted:
-                await conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
+                await self._bounded(conn, sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
                 listening.remove(channel)
+        self._heard(asyncio.get_running_loop())
 
     async def _wait_readable(
         self, loop: asyncio.AbstractEventLoop, fd: int, timeout: float
@@ -349,13 +386,26 @@ class Listener:
         )
 
     def _lost(self, error: BaseException) -> None:
-        self._down_since = self._clock()
+        """A closed connection was alive until it said so; a silent one only until it was
+        last heard from: anything sent since may be lost, so the gap starts there."""
+        now = self._clock()
         self._reported = True  # the Disconnected event says it; failed attempts add nothing
         message = describe(error, self._masker)
-        self._reason = error_texts.short_reason(message)
+        silent = isinstance(error, ConnectionSilent) or (
+            error_texts.loss_reason(message) == error_texts.WENT_SILENT
+        )
+        alive_until = min(self._heard_at, now) if silent else now
+        if silent:
+            message += f" (nothing heard from the server for {now - alive_until:.1f} s)"
+        if self._down_since is None:  # lost again before it was back: the first gap goes on
+            self._down_since = alive_until
+            if silent:
+                self._reason = error_texts.silent_for(now - alive_until)
+            else:
+                self._reason = error_texts.short_reason(message)
         log.warning("listener lost its connection: %s", message)
         self.state = ListenerState.RECONNECTING
-        self._on_event(Disconnected(SOURCE, message, self._down_since))
+        self._on_event(Disconnected(SOURCE, message, now))
 
     def _report_error(self, message: str, *, permanent: bool) -> None:
         log.warning("listener: %s", message)

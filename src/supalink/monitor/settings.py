@@ -55,8 +55,17 @@ class MonitorSettings:
     health_timeout: float | None = None
     degraded_latency: float = 0.5
     server_view_interval: float = 10.0
-    # The guide's SELECT 1 on the listener's connection, beside TCP keepalives.
-    listener_check_interval: float = 60.0
+    # The listener's own SELECT 1: sent after `listener_check_interval` seconds without a
+    # word from the server (any notification counts as one), and answered within
+    # `listener_check_timeout` or the connection is taken for dead. So a silent peer is
+    # found within `listener_silence_bound` (10 + 3 = 13 s) of last hearing from it, under
+    # the 15 s promised, at a cost of six SELECT 1 a minute on an idle channel. TCP
+    # keepalives cannot bound it: a pooler in between (Supavisor, pgbouncer) is a proxy
+    # whose kernel answers them for a stalled process.
+    listener_check_interval: float = 10.0
+    # Also the listen connection's tcp_user_timeout: data it sent that the network has not
+    # acknowledged for this long ends the connection in the kernel too.
+    listener_check_timeout: float = 3.0
     reconnect_initial_delay: float = 0.1
     # Capped so the listener is back within a few seconds of the server returning.
     reconnect_max_delay: float = 2.0
@@ -68,6 +77,15 @@ class MonitorSettings:
             raise UsageError("the log and the stats history keep at least one row")
         if not 0 < self.reconnect_initial_delay <= self.reconnect_max_delay:
             raise UsageError("reconnect delays must satisfy 0 < initial <= max")
+        for name in ("listener_check_interval", "listener_check_timeout", "degraded_latency"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise UsageError(f"{name.replace('_', ' ')} must be a positive number of seconds")
+
+    @property
+    def listener_silence_bound(self) -> float:
+        """How long after last hearing from the server the listener finds it silent, at most."""
+        return self.listener_check_interval + self.listener_check_timeout
 
     @property
     def effective_health_timeout(self) -> float:
@@ -77,14 +95,22 @@ class MonitorSettings:
 
 
 def session_kwargs(
-    target: Target, settings: PoolSettings, *, listener: bool = False
+    target: Target, settings: PoolSettings, *, listen_check_timeout: float | None = None
 ) -> dict[str, Any]:
-    """How the monitor connects to `target`: it names itself (its listener as a row of its
-    own), bounds the connect time, and keeps TCP keepalives on so a silently dead connection
-    is found. The statement timeout is set per session by the pool instead (see
-    `pool.configure_session`), because poolers ignore the `options` startup parameter."""
-    name = settings.application_name + (defaults.LISTENER_SUFFIX if listener else "")
-    return target.connection_kwargs(application_name=name, connect_timeout=settings.connect_timeout)
+    """How the monitor connects to `target`: it names itself, bounds the connect time, and
+    keeps TCP keepalives on so a silently dead connection is found. The listen connection
+    (given its check's timeout) is a row of its own and has the kernel give up on data left
+    unacknowledged that long. The statement timeout is set per session by the pool instead
+    (see `pool.configure_session`), because poolers ignore the `options` startup parameter."""
+    if listen_check_timeout is None:
+        return target.connection_kwargs(
+            application_name=settings.application_name, connect_timeout=settings.connect_timeout
+        )
+    return target.connection_kwargs(
+        application_name=settings.application_name + defaults.LISTENER_SUFFIX,
+        connect_timeout=settings.connect_timeout,
+        tcp_user_timeout=listen_check_timeout,
+    )
 
 
 def check_channel(channel: str) -> str:

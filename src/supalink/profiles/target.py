@@ -131,10 +131,13 @@ class Target:
         application_name: str | None = None,
         connect_timeout: float | None = None,
         hostaddr: str | None = None,
+        tcp_user_timeout: float | None = None,
     ) -> dict[str, Any]:
         """Keyword arguments for `psycopg.connect`, `AsyncConnection.connect` and a pool's
         `kwargs`: the target's own parameters, TCP keepalives on, and what the caller
-        decides (its name on the server, how long it waits for a connection).
+        decides (its name on the server, how long it waits for a connection, how long data
+        it sent may stay unacknowledged before the kernel ends the connection: libpq's
+        `tcp_user_timeout`, honoured on Linux, ignored elsewhere).
 
         Transaction-mode poolers hand each transaction to any server connection, so
         prepared statements must be off there (`prepare_threshold=None`).
@@ -145,6 +148,8 @@ class Target:
             kwargs["connect_timeout"] = max(1, round(connect_timeout))
         if application_name is not None:
             kwargs["application_name"] = application_name
+        if tcp_user_timeout is not None:
+            kwargs["tcp_user_timeout"] = max(1, round(tcp_user_timeout * 1000))  # milliseconds
         if hostaddr is not None:
             # The connection test resolves the name itself (a seam) and connects to the
             # address it chose; libpq still checks the certificate against the host name.
