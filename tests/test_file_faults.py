@@ -225,3 +225,36 @@ def test_a_log_file_that_cannot_be_written_costs_nothing_on_stderr(
         result = supalink(*["profile", *PROFILE_CHANGES["add"]], home=home)
     assert result.stderr == b""
     assert (result.returncode, result.stdout) == (0, b"saved profile 'p2' (password not saved)\n")
+
+
+LOGGING_CHILD = """
+import logging, sys
+from pathlib import Path
+from supalink.logs import SecretMasker, configure_logging
+configure_logging(Path(sys.argv[1]), SecretMasker())
+for number in range(200):
+    logging.getLogger("supalink.test").warning("record %d %s", number, "x" * 1000)
+print("still running")
+"""
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["log file there", "no log file"])
+@pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
+def test_logging_to_a_file_that_cannot_be_written_neither_raises_nor_prints(
+    tmp_path: Path, read_only: bool, existing: bool
+) -> None:
+    log_dir = tmp_path / "log"
+    with tmpfs(log_dir):
+        if existing:
+            (log_dir / "supalink.log").write_bytes(b"")
+        if read_only:
+            make_read_only(log_dir)
+        else:
+            fill(log_dir)
+        result = subprocess.run(
+            [sys.executable, "-c", LOGGING_CHILD, str(log_dir / "supalink.log")],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"still running\n", b"")

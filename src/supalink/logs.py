@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -92,21 +93,25 @@ def configure_logging(
     max_bytes: int = 1_000_000,
     backup_count: int = 5,
 ) -> logging.Handler:
-    """Attach a rotating file handler to the `supalink` logger and return it."""
+    """Attach a rotating file handler to the `supalink` logger and return it. A log file
+    that cannot be written (a read-only home, a full disk) stops nothing: its records are
+    dropped, and nothing is said on stderr."""
     # Here, not at the top: the masker is used everywhere (URIs, the GUI's first paint),
     # and logging.handlers brings socket, pickle and queue with it.
     import logging.handlers
 
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    # The log holds host names, user names and whatever a mask may miss: readable by its
-    # owner only, the rotated files too (an older version left them 0644).
-    _private_file(log_file)
-    for number in range(1, backup_count + 1):
-        rotated = log_file.with_name(f"{log_file.name}.{number}")
-        if rotated.exists():
-            rotated.chmod(0o600)
+    with contextlib.suppress(OSError):
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        # The log holds host names, user names and whatever a mask may miss: readable by its
+        # owner only, the rotated files too (an older version left them 0644).
+        _private_file(log_file)
+        for number in range(1, backup_count + 1):
+            rotated = log_file.with_name(f"{log_file.name}.{number}")
+            if rotated.exists():
+                rotated.chmod(0o600)
+    # Opened at the first record: a file that cannot be opened is then a dropped record.
     handler = _quiet_handler_class()(
-        log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
     )
     handler.rotator = _rotate_privately
     handler.setFormatter(MaskingFormatter(masker, LOG_FORMAT))
