@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ def register(subparsers: Any) -> None:
         metavar="CH",
         help="LISTEN on this channel (any name; repeat for more)",
     )
+    add_password_stdin(parser)
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.set_defaults(run=run)
@@ -86,8 +88,10 @@ def _masker(target: Target, uri: str | None) -> SecretMasker:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    """The URI given, or the saved profile with its password from the keyring."""
+    """The URI given, or the saved profile with its password from the keyring; with
+    --password-stdin, the password read there instead."""
     from supalink.commands.saved import saved_target, user_repository
+    from supalink.commands.secret_input import read_password_stdin
     from supalink.profiles import Target
 
     if args.uri is not None:
@@ -96,8 +100,12 @@ def _target(args: argparse.Namespace) -> Target:
         if target.ignored:
             names = ", ".join(target.ignored)
             print(f"warning: ignored the client library's URI parameters: {names}", file=sys.stderr)
-        return target
-    return saved_target(user_repository(), args.name)
+    elif args.password_stdin:
+        repository = user_repository()
+        target = Target.from_profile(repository.load(args.name).profile, None)
+    else:
+        return saved_target(user_repository(), args.name)
+    return target.with_password(read_password_stdin()) if args.password_stdin else target
 
 
 async def _monitor(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import UsageError
 from supalink.profiles import SSL_MODES, Mode, Profile, region_problem
 
@@ -23,9 +24,7 @@ def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: boo
     parser.add_argument("--database", help="database name (default postgres)")
     parser.add_argument("--sslmode", choices=SSL_MODES, help="default verify-full")
     parser.add_argument("--sslrootcert", metavar="PATH", help="Supabase's CA certificate file")
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
+    add_password_stdin(parser)
 
 
 def profile_from_options(name: str, args: argparse.Namespace) -> Profile:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from supalink.errors import UsageError
+
+
+def add_password_stdin(parser: argparse.ArgumentParser) -> None:
+    """The --password-stdin flag, as every subcommand that takes a password has it."""
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (it never goes in argv or the shell's history)",
+    )
 
 
 def read_password_stdin() -> str:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
@@ -33,9 +34,7 @@ def register(subparsers: Any) -> None:
         "--timeout", type=float, metavar="S", help="connect timeout in seconds (default: profile)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object")
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
+    add_password_stdin(parser)
     parser.set_defaults(run=run)
 
 
