@@ -168,6 +168,25 @@ def test_the_atomic_writer_leaves_the_old_file_and_no_temporary_file(
         assert sorted(entry.name for entry in folder.iterdir()) == left
 
 
+def test_the_atomic_writer_leaves_a_folder_in_the_files_place_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "file.json"
+    path.mkdir()
+    (path / "inside.txt").write_bytes(ORIGINAL)
+    before = snapshot(tmp_path)
+    with pytest.raises(IsADirectoryError):
+        atomic_write_bytes(path, b"new")
+    assert snapshot(tmp_path) == before
+
+
+def test_the_atomic_writer_refuses_a_symlink_loop_and_leaves_it(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    before = snapshot(tmp_path)
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        atomic_write_bytes(tmp_path / "a", b"new")
+    assert snapshot(tmp_path) == before
+
+
 # ----- mcp-run's server command ----------------------------------------------------------
 def test_mcp_run_names_a_server_command_that_is_no_program(tmp_path: Path) -> None:
     script = tmp_path / "server.sh"
