@@ -277,3 +277,22 @@ def test_logging_to_a_file_that_cannot_be_written_neither_raises_nor_prints(
             check=False,
         )
     assert (result.returncode, result.stdout, result.stderr) == (0, b"still running\n", b"")
+
+
+@pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
+def test_the_app_that_cannot_read_its_settings_says_why_in_one_line(
+    tmp_path: Path, fault: Fault
+) -> None:
+    home = tmp_path / "home"
+    path = AppPaths.under(home).settings_file
+    with faulty(fault, path, lambda: add_first_profile(home)):
+        command = [SUPALINK]
+        result = subprocess.run(
+            without_root_powers(command) if fault.unprivileged else command,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "SUPALINK_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
+            check=False,
+        )
+    expected = f"supalink: cannot read {path}: {fault.cause}\n".encode()
+    assert (result.returncode, result.stderr) == (1, expected)

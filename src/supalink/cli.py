@@ -63,7 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fast = ()
     args = build_parser(only=fast).parse_args(argv)
     if args.command is None:
-        return _open_app(args)
+        try:
+            return _open_app(args)
+        except SupalinkError as error:  # before any window could say it (settings unreadable)
+            print(f"supalink: {error}", file=sys.stderr)
+            return EXIT_FAILED
     if fast is None:  # the launcher stays lean: logging.handlers alone costs ~0.05 s
         _log_to_file()
     try:
