@@ -146,6 +146,25 @@ def test_listing_profiles_from_a_settings_file_that_cannot_be_read_says_why(
     assert (result.returncode, result.stderr) == (1, one_line("profile", fault, path))
 
 
+# ----- the audit log --------------------------------------------------------------------
+@pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("follow", [False, True], ids=["last calls", "follow"])
+def test_reading_an_audit_log_that_cannot_be_read_says_why(
+    tmp_path: Path, fault: Fault, follow: bool
+) -> None:
+    home = tmp_path / "home"
+    path = AppPaths.under(home).audit_file
+    with faulty(fault, path, lambda: path.write_bytes(b"")):
+        before = snapshot(path.parent)
+        argv = ["audit", "--follow"] if follow else ["audit"]
+        result = supalink(*argv, home=home, unprivileged=fault.unprivileged)
+        assert snapshot(path.parent) == before
+    # commands/audit.py words it itself (with the OS's own words for the cause).
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"supalink audit: cannot read the audit log {path}: ".encode())
+    assert result.stderr.count(b"\n") == 1
+
+
 # ----- the atomic writer itself ----------------------------------------------------------
 @pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
 def test_the_atomic_writer_leaves_the_old_file_and_no_temporary_file(
