@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from supalink.paths import AppPaths
@@ -153,7 +153,45 @@ def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
     return qt_app, start_loop(qt_app)
 
 
+# Qt platforms that draw without a window system.
+HEADLESS_PLATFORMS = frozenset(
+    {"offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay"}
+)
+NO_DISPLAY = (
+    "no display: the app needs a desktop session (DISPLAY and WAYLAND_DISPLAY are not set); "
+    "use the command line (`supalink --help`), or `supalink --self-check` to check the install"
+)
+
+
+def display_problem(
+    environ: Mapping[str, str] | None = None, platform: str = sys.platform
+) -> str | None:
+    """Why the window cannot open, or None. On Linux, Qt aborts the process (SIGABRT) when
+    it finds no display: say so first, in words."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if not platform.startswith("linux"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    # "offscreen", "offscreen:fontengine=freetype" or a list of fallbacks, "wayland;xcb".
+    chosen = environ.get("QT_QPA_PLATFORM", "")
+    names = {choice.split(":", 1)[0].strip() for choice in chosen.split(";")}
+    return None if names & HEADLESS_PLATFORMS else NO_DISPLAY
+
+
+def refuse_without_display() -> bool:
+    """Print why there is no window and say True, when there is no display."""
+    problem = display_problem()
+    if problem is not None:
+        print(f"supalink: {problem}", file=sys.stderr)
+    return problem is not None
+
+
 def run_gui(paths: AppPaths | None = None) -> int:
+    if refuse_without_display():
+        return 1
     paths = paths or AppPaths.for_user()
     qt_app = qt_application()
     return run_windows(qt_app, build_context(paths, probe_keyring=False), log_file=paths.log_file)
@@ -362,6 +400,8 @@ def run_demo() -> int:
     from supalink.demo import DEMO_CHANNEL, DemoUnavailable, run_notifier, start_demo_server
     from supalink.profiles import MemorySecretStore, Target
 
+    if refuse_without_display():  # before a server is started for nothing
+        return 1
     try:
         server = start_demo_server()
     except DemoUnavailable as error:
