@@ -16,19 +16,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+import psycopg
+from psycopg import errors, generators, pq
+from psycopg.adapt import PyFormat, Transformer
 
 from supalink.agent.values import RowBudget
 
 if TYPE_CHECKING:
-    import psycopg
+    from psycopg.abc import PQGen
     from psycopg.pq.abc import PGresult
 
 # Rows per result in libpq's chunked mode (17 and later; else one row per result): few
 # enough that a huge result stops soon after the budget, many enough to cost little.
 CHUNK_ROWS: Final = 200
 CANCEL_WAIT_SECONDS: Final = 5.0
+_ROWS: Final = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+_COPY: Final = (pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_BOTH)
 
 
 @dataclass
@@ -41,7 +47,6 @@ class Outcome:
     stopped: bool = False  # the budget ran out and the rest was cancelled
     clean: bool = True  # every piece after the statement ran: the session is as it was
     failed_before: bool = False  # an opening piece failed: the statement never ran
-    notes: list[str] = field(default_factory=list)
 
 
 async def read_only_call(
@@ -54,12 +59,14 @@ async def read_only_call(
 ) -> Outcome:
     """Send everything at once and read the answers in order. The connection leaves
     pipeline mode before this returns; if it cannot (it broke), it is closed, so the pool
-    never hands it out half-way through a pipeline."""
-    from psycopg import generators
+    never hands it out half-way through a pipeline.
 
+    The reading is one generator that psycopg's `wait` drives: a `wait` of its own for each
+    answer cost about as much as the server's work for the four extra pieces."""
     pgconn = conn.pgconn
     encoding = conn.info.encoding
     outcome = Outcome()
+    reader = _Reader(conn, outcome, budget)
     async with conn.lock:
         pgconn.enter_pipeline_mode()
         try:
@@ -69,17 +76,10 @@ async def read_only_call(
             for text in after:
                 pgconn.send_query_params(text.encode(encoding), None)
             pgconn.pipeline_sync()
-            await conn.wait(generators.send(pgconn))
-            for _ in before:
-                _note_failure(outcome, await conn.wait(generators.fetch_many(pgconn)), encoding)
-            if outcome.error is not None:
-                outcome.failed_before = True
-            else:
-                await _read_statement(conn, outcome, budget)
-            for _ in after:
-                results = await conn.wait(generators.fetch_many(pgconn))
-                _note_failure(outcome, results, encoding)
-            await _read_sync(conn)
+            await conn.wait(reader.call(len(before), len(after)))
+            if outcome.stopped:
+                await _cancel(conn)
+                await conn.wait(reader.after_cancel(len(after)))
         except BaseException:
             await _discard(conn)
             raise
@@ -96,8 +96,6 @@ def _send_statement(
 ) -> None:
     """The agent's statement as a raw cursor sends it: $1, $2 ... bound by psycopg's own
     dumpers, the rows as text."""
-    from psycopg.adapt import PyFormat, Transformer
-
     pgconn = conn.pgconn
     query = sql.encode(conn.info.encoding)
     if not params:
@@ -113,68 +111,88 @@ def _send_statement(
     )
 
 
-async def _read_statement(
-    conn: psycopg.AsyncConnection[Any], outcome: Outcome, budget: RowBudget
-) -> None:
-    import psycopg
-    from psycopg import generators, pq
-    from psycopg.adapt import Transformer
+class _Reader:
+    """The answers to one pipeline, read as generators for psycopg's `wait` to drive."""
 
-    pgconn = conn.pgconn
-    if pq.version() >= 170000:
-        pgconn.set_chunked_rows_mode(CHUNK_ROWS)
-    else:  # pragma: no cover (psycopg's wheels carry libpq 17 and later)
-        pgconn.set_single_row_mode()
-    transformer = Transformer(conn)
-    rows = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
-    copy = (pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_BOTH)
-    first = True
-    while (result := await conn.wait(generators.fetch(pgconn))) is not None:
-        if result.status in copy:  # the guard refuses COPY; libpq cannot leave it here
-            raise psycopg.ProgrammingError("COPY is not allowed")
-        if result.status not in rows:
-            _note_failure(outcome, [result], conn.info.encoding)
-            outcome.status = _status(result)
-            continue
-        if first:
-            outcome.columns = tuple(
-                (result.fname(index) or b"").decode(conn.info.encoding)
-                for index in range(result.nfields)
-            )
-        transformer.set_pgresult(result, set_loaders=first)
-        first = False
-        if result.status == pq.ExecStatus.TUPLES_OK:
-            outcome.status = _status(result)  # the last, empty result carries the tag
-        if outcome.stopped:
-            continue
-        for row in transformer.load_rows(0, result.ntuples, tuple):
-            if not budget.add(row):
-                outcome.stopped = True
-                await _cancel(conn)
-                break
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], outcome: Outcome, budget: RowBudget
+    ) -> None:
+        self.pgconn = conn.pgconn
+        self.encoding = conn.info.encoding
+        self.outcome = outcome
+        self.budget = budget
+        self.transformer = Transformer(conn)
+        self.first = True
 
+    def call(self, opening: int, closing: int) -> PQGen[None]:
+        """Everything, sent and read; only where the budget stopped the rows, up to there
+        (the caller cancels the statement, then reads on with `after_cancel`)."""
+        yield from generators.send(self.pgconn)
+        yield from self._statement(opening)
+        if not self.outcome.stopped:
+            yield from self._end(closing)
 
-def _note_failure(outcome: Outcome, results: Sequence[PGresult], encoding: str) -> None:
-    from psycopg import errors, pq
+    def after_cancel(self, closing: int) -> PQGen[None]:
+        """The rows still on their way, dropped, then the rest."""
+        yield from self._rows()
+        yield from self._end(closing)
 
-    for result in results:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            if outcome.error is None:
-                outcome.error = errors.error_from_result(result, encoding=encoding)
-            outcome.clean = False
-        elif result.status == pq.ExecStatus.PIPELINE_ABORTED:
-            outcome.clean = False
+    def _statement(self, opening: int) -> PQGen[None]:
+        for _ in range(opening):
+            self._note((yield from generators.fetch_many(self.pgconn)))
+        if self.outcome.error is not None:
+            self.outcome.failed_before = True
+            yield from generators.fetch_many(self.pgconn)  # the statement's: aborted
+            return
+        if pq.version() >= 170000:
+            self.pgconn.set_chunked_rows_mode(CHUNK_ROWS)
+        else:  # pragma: no cover (psycopg's wheels carry libpq 17 and later)
+            self.pgconn.set_single_row_mode()
+        yield from self._rows()
 
+    def _end(self, closing: int) -> PQGen[None]:
+        for _ in range(closing):
+            self._note((yield from generators.fetch_many(self.pgconn)))
+        result = yield from generators.fetch(self.pgconn)
+        if result is None or result.status != pq.ExecStatus.PIPELINE_SYNC:
+            # The server went away with answers still owed (a restart): a lost connection,
+            # which a read-only call may retry.
+            raise psycopg.OperationalError("the connection was lost during the call")
 
-async def _read_sync(conn: psycopg.AsyncConnection[Any]) -> None:
-    import psycopg
-    from psycopg import generators, pq
+    def _rows(self) -> PQGen[None]:
+        outcome = self.outcome
+        while (result := (yield from generators.fetch(self.pgconn))) is not None:
+            status = result.status
+            if status in _COPY:  # the guard refuses COPY; libpq cannot leave it here
+                raise psycopg.ProgrammingError("COPY is not allowed")
+            if status not in _ROWS:
+                self._note([result])
+                outcome.status = _status(result)
+                continue
+            if self.first:
+                outcome.columns = tuple(
+                    (result.fname(index) or b"").decode(self.encoding)
+                    for index in range(result.nfields)
+                )
+            self.transformer.set_pgresult(result, set_loaders=self.first)
+            self.first = False
+            if status == pq.ExecStatus.TUPLES_OK:
+                outcome.status = _status(result)  # the last, empty result carries the tag
+            if outcome.stopped:
+                continue
+            for row in self.transformer.load_rows(0, result.ntuples, tuple):
+                if not self.budget.add(row):
+                    outcome.stopped = True
+                    return  # the caller cancels, then reads the rest
 
-    result = await conn.wait(generators.fetch(conn.pgconn))
-    if result is None or result.status != pq.ExecStatus.PIPELINE_SYNC:
-        # The server went away with answers still owed (a restart): a lost connection,
-        # which a read-only call may retry.
-        raise psycopg.OperationalError("the connection was lost during the call")
+    def _note(self, results: Sequence[PGresult]) -> None:
+        for result in results:
+            if result.status == pq.ExecStatus.FATAL_ERROR:
+                if self.outcome.error is None:
+                    self.outcome.error = errors.error_from_result(result, encoding=self.encoding)
+                self.outcome.clean = False
+            elif result.status == pq.ExecStatus.PIPELINE_ABORTED:
+                self.outcome.clean = False
 
 
 async def _cancel(conn: psycopg.AsyncConnection[Any]) -> None:
