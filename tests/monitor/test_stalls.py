@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from supalink.error_texts import WENT_SILENT
+from supalink.logs import SecretMasker
 from supalink.monitor import (
     Disconnected,
     Gap,
@@ -28,6 +29,8 @@ from supalink.monitor import (
     Notification,
     PoolSettings,
 )
+from supalink.monitor.health import HealthChecker
+from supalink.monitor.pool import PoolRunner
 from supalink.monitor.settings import session_kwargs
 from supalink.profiles import Target
 from tests.monitor.stalling import StallingProxy
@@ -292,3 +295,21 @@ def test_the_listen_connection_has_the_kernel_give_up_on_unacknowledged_data(
     ):
         assert sock.getsockopt(socket.IPPROTO_TCP, TCP_USER_TIMEOUT) == 3000
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+
+
+def test_a_late_check_only_ever_makes_health_worse() -> None:
+    reports: list[HealthReport] = []
+    masker = SecretMasker()
+    pool = PoolRunner(Target.from_conninfo("host=h"), PoolSettings(), masker=masker)
+    checker = HealthChecker(
+        pool, interval=60, timeout=3, degraded_latency=0.5, masker=masker, on_report=reports.append
+    )
+    checker.note_overdue("the listener's SELECT 1 has not answered for 0.5 s")
+    assert reports == []  # not known yet: still connecting, not degraded
+    checker.last = HealthReport(Health.HEALTHY, time.time(), 1.0, None, None)
+    checker.note_overdue("the listener's SELECT 1 has not answered for 0.5 s")
+    checker.note_overdue("again")  # already degraded: nothing new to say
+    assert [(r.status, r.error) for r in reports] == [
+        (Health.DEGRADED, "the listener's SELECT 1 has not answered for 0.5 s")
+    ]
+    assert checker.status is Health.DEGRADED

@@ -36,7 +36,10 @@ class Health(StrEnum):
     DOWN = "down"
 
 
-_WORSE = {Health.UNKNOWN: 0, Health.HEALTHY: 0, Health.DEGRADED: 1, Health.DOWN: 2}
+# How bad each status is, for a late check that can only make it worse. Not known yet
+# (the first check waits for the pool's first connection) ranks with degraded: a slow
+# start is still "connecting", and down at the check's timeout.
+_SEVERITY = {Health.HEALTHY: 0, Health.UNKNOWN: 1, Health.DEGRADED: 1, Health.DOWN: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ class HealthChecker:
 
     def _overdue(self, status: Health, error: str) -> None:
         """Report `status` now, unless health already says as bad or worse."""
-        if _WORSE[status] <= _WORSE[self.status]:
+        if _SEVERITY[status] <= _SEVERITY[self.status]:
             return
         self._last_error = error
         # The failed-requests baseline stays: it belongs to the check still running.
