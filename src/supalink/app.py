@@ -394,9 +394,6 @@ SELF_CHECK_URI = "postgresql://self-check@127.0.0.1:1/postgres"
 def run_demo() -> int:
     """A throwaway local PostgreSQL, a demo profile (password in memory only), the monitor
     open on it and a notifier, so a newcomer sees everything move."""
-    import tempfile
-    from pathlib import Path
-
     from supalink.demo import DEMO_CHANNEL, DemoUnavailable, run_notifier, start_demo_server
     from supalink.profiles import MemorySecretStore, Target
 
@@ -408,24 +405,26 @@ def run_demo() -> int:
         print(f"supalink --demo: {error}", file=sys.stderr)
         return 1
     try:
-        with tempfile.TemporaryDirectory(prefix="supalink-demo-settings-") as scratch:
-            paths = AppPaths.under(Path(scratch))
-            qt_app = qt_application()
-            context = build_context(paths, MemorySecretStore())
-            profile = server.profile()
-            context.repository.save(profile, server.password)
-            print(
-                f"supalink --demo: PostgreSQL on 127.0.0.1:{server.port}, "
-                f"notifications on {DEMO_CHANNEL!r}; close the windows to end the demo"
-            )
+        # The settings and the log live in the server's folder, which goes with it.
+        paths = AppPaths.under(server.root / "settings")
+        qt_app = qt_application()
+        context = build_context(paths, MemorySecretStore())
+        profile = server.profile()
+        context.repository.save(profile, server.password)
+        print(
+            f"supalink --demo: PostgreSQL on 127.0.0.1:{server.port}, "
+            f"notifications on {DEMO_CHANNEL!r}; close the windows to end the demo "
+            f"(its files: {server.root})",
+            flush=True,
+        )
 
-            def started(window: MainWindow) -> None:
-                window.reload_profiles(select=profile.name)
-                assert context.monitors is not None
-                target = Target.from_profile(profile, server.password)
-                context.monitors.open(profile.name, target, channels=[DEMO_CHANNEL])
-                context.tasks.run("demo-notifier", run_notifier(target.connection_kwargs()))
+        def started(window: MainWindow) -> None:
+            window.reload_profiles(select=profile.name)
+            assert context.monitors is not None
+            target = Target.from_profile(profile, server.password)
+            context.monitors.open(profile.name, target, channels=[DEMO_CHANNEL])
+            context.tasks.run("demo-notifier", run_notifier(target.connection_kwargs()))
 
-            return run_windows(qt_app, context, after_start=started, log_file=paths.log_file)
+        return run_windows(qt_app, context, after_start=started, log_file=paths.log_file)
     finally:
         server.stop()

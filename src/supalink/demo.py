@@ -1,5 +1,6 @@
 """`supalink --demo`: a throwaway local PostgreSQL and a notifier, so a newcomer sees the
-monitor move without a Supabase project. Nothing of it outlives the process."""
+monitor move without a Supabase project. Nothing of it outlives the process, even killed
+(on POSIX: a watchdog stops the server and removes its folder)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,24 @@ def _free_port() -> int:
         return port
 
 
+# Waits for its stdin to end, which happens when the app ends, SIGKILL included (the
+# kernel closes the app's end of the pipe), then stops the server (SIGQUIT is PostgreSQL's
+# immediate shutdown; SIGKILL if it lingers) and removes the folder. POSIX sh, not
+# Python: a frozen app has no interpreter to start, and pg_ctl's postmaster is not our
+# child, so no parent-death signal reaches it.
+_WATCHDOG = """
+read ignored
+pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null
+i=0
+while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+rm -rf "$1"
+"""
+
+
 @dataclass
 class DemoServer:
     """A PostgreSQL cluster in a temporary folder, on 127.0.0.1, with a password role."""
@@ -58,6 +77,7 @@ class DemoServer:
     port: int = field(default_factory=_free_port)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _user: dict[str, Any] = field(default_factory=dict)
+    _watchdog: subprocess.Popen[bytes] | None = None
 
     def _run(self, *argv: str) -> None:
         result = subprocess.run(
@@ -70,7 +90,22 @@ class DemoServer:
         if result.returncode != 0:
             raise DemoUnavailable(f"{argv[0]} failed: {result.stderr.strip()[-300:]}")
 
+    def _watch(self) -> None:
+        """Tie the server's life and the folder's to this process's (POSIX)."""
+        shell = shutil.which("sh")
+        if os.name == "nt" or shell is None:
+            return
+        self._watchdog = subprocess.Popen(
+            [shell, "-c", _WATCHDOG, "supalink-demo-watchdog", str(self.root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C meant for the app must not end it first.
+            start_new_session=True,
+        )
+
     def start(self) -> None:
+        self._watch()
         if os.name != "nt" and os.geteuid() == 0:
             # PostgreSQL refuses to run as root: use the postgres account when there is one.
             import pwd
@@ -110,6 +145,15 @@ class DemoServer:
             with contextlib.suppress(DemoUnavailable):
                 self._run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # nothing left for it to do: let it end now
+            assert watchdog.stdin is not None
+            watchdog.stdin.close()
+            try:
+                watchdog.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
     def profile(self) -> Profile:
         return Profile(
