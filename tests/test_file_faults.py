@@ -315,3 +315,10 @@ def test_the_app_that_cannot_read_its_settings_says_why_in_one_line(
         )
     expected = f"supalink: cannot read {path}: {fault.cause}\n".encode()
     assert (result.returncode, result.stderr) == (1, expected)
+
+
+def test_the_words_of_a_file_fault_have_one_home() -> None:
+    from tests.test_layers import definitions
+
+    for name in ("FileFault", "os_error_cause", "file_faults"):
+        assert [home.split(":")[0] for home in definitions(name)] == ["errors.py"], name
