@@ -119,7 +119,7 @@ def _hint(entry: ServerEntry) -> str:
     return ""
 
 
-def _child_groups() -> set[int]:
+def _child_groups(proc: Path = Path("/proc")) -> set[int]:
     """This process's children that lead a process group of their own, as the SDK starts a
     server (a new session): on Linux from /proc, elsewhere on POSIX from `ps`; none on
     Windows, where the SDK ends the server's job object without a SIGTERM grace."""
@@ -127,13 +127,13 @@ def _child_groups() -> set[int]:
         return set()
     me = os.getpid()
     rows: list[tuple[int, int, int]] = []
-    tasks = Path(f"/proc/{me}/task")
+    tasks = proc / str(me) / "task"
     if tasks.is_dir():
         pids = {int(pid) for task in tasks.iterdir() for pid in _read(task / "children").split()}
         for pid in pids:
             # After the command's name, which may hold spaces and parentheses: state, ppid,
             # pgrp.
-            fields = _read(Path(f"/proc/{pid}/stat")).rpartition(")")[2].split()
+            fields = _read(proc / str(pid) / "stat").rpartition(")")[2].split()
             if len(fields) >= 3:
                 rows.append((pid, int(fields[1]), int(fields[2])))
     else:
