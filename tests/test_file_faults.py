@@ -322,3 +322,19 @@ def test_the_words_of_a_file_fault_have_one_home() -> None:
 
     for name in ("FileFault", "os_error_cause", "file_faults"):
         assert [home.split(":")[0] for home in definitions(name)] == ["errors.py"], name
+
+
+def test_a_settings_file_that_is_not_valid_on_a_read_only_file_system_says_both(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    path = AppPaths.under(home).settings_file
+    with tmpfs(path.parent):
+        path.write_bytes(b"{not json")
+        make_read_only(path.parent)
+        result = supalink("profile", "list", home=home)
+    assert (result.returncode, result.stderr.decode()) == (
+        1,
+        f"supalink profile: cannot write {path}: the file system is read-only "
+        "(it is not valid, and was to be set aside)\n",
+    )

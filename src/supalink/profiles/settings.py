@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from supalink.errors import SupalinkError, file_faults
+from supalink.errors import FileFault, SupalinkError, file_faults
 from supalink.files import atomic_write_bytes, locked
 from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.supabase import Mode
@@ -72,8 +72,12 @@ class SettingsFile:
             parsed = self._parse(raw)
             if not parsed.bad:
                 return LoadedSettings(parsed.settings)
-        with self._locked():
-            return self._load_locked()
+        try:
+            with self._locked():
+                return self._load_locked()
+        except FileFault as fault:  # a listing meets a write here: say why there is one
+            cause = f"{fault.cause} (it is not valid, and was to be set aside)"
+            raise FileFault(fault.action, fault.path, cause, fault.errno) from None
 
     @contextlib.contextmanager
     def editing(self) -> Iterator[LoadedSettings]:
