@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ GUARD_PROBES: Final = (
 # The reference server calls its tool `query`; postgres-mcp calls it `execute_sql`.
 QUERY_TOOLS: Final = ("query", "execute_sql")
 _STDERR_LIMIT: Final = 4000
+LOADING_STAGE: Final = "loading the MCP client"
+STARTING_STAGE: Final = "starting the server"
 _ANSWER_SHOWN: Final = 200
 
 
@@ -117,6 +120,40 @@ def _hint(entry: ServerEntry) -> str:
     if entry.command in ("npx", "uvx"):
         return f" (install {'Node.js' if entry.command == 'npx' else 'uv'} and put it on PATH)"
     return ""
+
+
+async def _load_sdk() -> tuple[Any, Any, Any]:
+    """The SDK's client session, server parameters and stdio client, imported on a thread
+    of its own: the import takes ~0.5 s, several on a busy machine, and must neither hold
+    the loop (a window's) nor outlast the budget. A daemon thread: a process that gave up
+    waiting may end before the import does."""
+    loop = asyncio.get_running_loop()
+    loaded: asyncio.Future[tuple[Any, Any, Any]] = loop.create_future()
+
+    def settle(result: tuple[Any, Any, Any] | None, error: BaseException | None) -> None:
+        if loaded.done():  # given up on
+            return
+        if error is not None:
+            loaded.set_exception(error)
+        else:
+            assert result is not None
+            loaded.set_result(result)
+
+    def load() -> None:
+        result: tuple[Any, Any, Any] | None = None
+        error: BaseException | None = None
+        try:
+            from mcp.client.session import ClientSession
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            result = (ClientSession, StdioServerParameters, stdio_client)
+        except BaseException as failure:  # reported by the awaiting side
+            error = failure
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=load, name="supalink-load-mcp-sdk", daemon=True).start()
+    return await loaded
 
 
 def _child_groups(proc: Path = Path("/proc")) -> set[int]:
@@ -197,7 +234,7 @@ class _Conversation:
 
     def __init__(self, entry: ServerEntry) -> None:
         self.entry = entry
-        self.stage = "starting the server"
+        self.stage = STARTING_STAGE
         self.tools: tuple[str, ...] = ()
 
     async def run(self, session: Any) -> _Outcome:
@@ -237,24 +274,23 @@ async def verify_entry(
     base_env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     secrets: Iterable[str] = (),
+    started: float | None = None,
 ) -> VerifyReport:
     """Start the server, initialize, list tools, run `select 1`; for Supalink's own server
     without writes allowed, send the guard probes too. Never raises for a failure.
 
     The server's environment is `base_env` (the caller's environment by default) with the
-    entry's `env` on top, as MCP clients do.
+    entry's `env` on top, as MCP clients do. The `timeout` counts from `started` (on
+    `time.monotonic`'s clock; default: now), loading the SDK included: a command counts
+    from its own start.
     """
-    # The budget counts from here: loading the SDK is part of the wait (~0.45 s).
-    started = time.monotonic()
+    if started is None:
+        started = time.monotonic()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    from mcp.client.session import ClientSession
-    from mcp.client.stdio import StdioServerParameters, stdio_client
-
+    deadline = loop.time() + timeout - (time.monotonic() - started)
     masker = SecretMasker()
     masker.add_secrets([*secrets, *entry_secrets(entry)])
     env = {**(os.environ if base_env is None else base_env), **entry.env}
-    params = StdioServerParameters(command=entry.command, args=list(entry.args), env=env)
     conversation = _Conversation(entry)
     # Reported once the server has been shut down, so its stderr is complete.
     outcome: _Outcome | None = None
@@ -262,13 +298,17 @@ async def verify_entry(
         kill: asyncio.TimerHandle | None = None
         try:
             async with asyncio.timeout_at(deadline):
+                conversation.stage = LOADING_STAGE
+                client_session, server_parameters, stdio_client = await _load_sdk()
+                conversation.stage = STARTING_STAGE
+                params = server_parameters(command=entry.command, args=list(entry.args), env=env)
                 before = _child_groups()
                 async with stdio_client(params, errlog=errlog) as (read, write):
                     # The SDK's shutdown waits up to 2 s for the server to leave after its
                     # stdin closes, and 2 s more after a SIGTERM: past the budget, its
                     # process group is killed instead.
                     kill = loop.call_at(deadline + KILL_AFTER, _kill_groups, _new(before))
-                    async with ClientSession(read, write) as session:
+                    async with client_session(read, write) as session:
                         outcome = await conversation.run(session)
         except TimeoutError:
             # The deadline may fall in the SDK's shutdown grace, after the answer came.
@@ -278,7 +318,7 @@ async def verify_entry(
                 )
         except Exception as error:  # anything the server or the SDK raised is the finding
             leaf = _leaf(error)
-            if isinstance(leaf, FileNotFoundError) and conversation.stage == "starting the server":
+            if isinstance(leaf, FileNotFoundError) and conversation.stage == STARTING_STAGE:
                 summary = f"command not found: {entry.command}{_hint(entry)}"
             else:
                 summary = f"{conversation.stage} failed: {type(leaf).__name__}: {leaf}"
