@@ -6,7 +6,9 @@ database enforces them.
   keeps nothing between calls (no named prepared statement is ever made).
 - Every call runs in a transaction of its own: `BEGIN READ ONLY`, the statement, then
   `ROLLBACK`; so even a write that slipped past READ ONLY (PostgreSQL 15's large-object
-  functions) is undone. With writes allowed: `BEGIN READ WRITE` … `COMMIT`.
+  functions) is undone. A read-only call sends all of it, and the reset after it, in one
+  round trip (agent/pipeline.py). With writes allowed: `BEGIN READ WRITE` … `COMMIT`, a
+  round trip each.
 - A connection that is a session of its own (direct, session pooler) carries
   `default_transaction_read_only` and the timeouts as session settings, and after each call
   whatever session state the call left (settings, role, prepared statements, cursors,
