@@ -134,7 +134,8 @@ def test_a_folder_in_the_files_place_is_one_sentence_and_exit_1(tmp_path: Path) 
     result = supalink(tmp_path)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        f"supalink audit: cannot read the audit log {audit_file(tmp_path)}: Is a directory\n"
+        f"supalink audit: cannot read the audit log {audit_file(tmp_path)}: "
+        "it is a folder, not a file\n"
     )
 
 
@@ -150,7 +151,7 @@ def test_a_file_it_may_not_read_is_one_sentence_and_exit_1(home: Path) -> None:
     )
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        f"supalink audit: cannot read the audit log {audit_file(home)}: Permission denied\n"
+        f"supalink audit: cannot read the audit log {audit_file(home)}: permission denied\n"
     )
 
 

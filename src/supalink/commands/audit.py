@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from supalink.errors import SupalinkError, UsageError
+from supalink.errors import SupalinkError, UsageError, os_error_cause
 
 if TYPE_CHECKING:
     from supalink.agent import AuditEntry
@@ -101,7 +101,7 @@ def _follow(path: Path, profile: str | None, printer: _Printer) -> int:
 
 
 def _unreadable(path: Path, error: OSError) -> SupalinkError:
-    return SupalinkError(f"cannot read the audit log {path}: {error.strerror or error}")
+    return SupalinkError(f"cannot read the audit log {path}: {os_error_cause(error, path, 'read')}")
 
 
 class _Printer:
