@@ -55,18 +55,15 @@ def _target(args: argparse.Namespace) -> Target:
 
         parsed = parse_uri(args.uri)
         profile, password = parsed.profile, parsed.password
-    elif args.password_stdin:
-        from supalink.commands.saved import user_repository
-
-        profile, password = user_repository().load(args.name).profile, None
     else:
         from supalink.commands.saved import user_repository
         from supalink.profiles import PasswordMissingFromKeyring
 
         repository = user_repository()
-        profile = repository.load(args.name).profile
-        try:
-            password = repository.password_value(args.name, missing_is_error=True)
+        profile, password = repository.load(args.name).profile, None
+        try:  # the keyring is not asked for a password that stdin gives
+            if not args.password_stdin:
+                password = repository.password_value(args.name, missing_is_error=True)
         except PasswordMissingFromKeyring as error:
             raise SupalinkError(f"{error}, or give it with --password-stdin") from None
     if args.password_stdin:
