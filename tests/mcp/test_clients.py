@@ -20,7 +20,10 @@ MSIX = PureWindowsPath(r"C:\Users\ada\AppData\Local\Packages\Claude_pzs8sxrjxfjj
 
 
 def host(platform: str, env: dict[str, str], home: PurePath, *existing: PurePath) -> Host:
-    return Host(platform, env, home, exists=lambda path: path in existing)
+    def folders(path: PurePath) -> list[str]:
+        return [found.name for found in existing if found.parent == path]
+
+    return Host(platform, env, home, exists=lambda path: path in existing, folders=folders)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +82,27 @@ def test_windows_paths(client: str, expected: str) -> None:
 def test_windows_msix_install_uses_its_redirected_folder() -> None:
     path = CLIENTS["claude"].config_path(host("win32", WIN_ENV, WIN_HOME, MSIX))
     assert path == MSIX / "LocalCache" / "Roaming" / "Claude" / "claude_desktop_config.json"
+
+
+def test_windows_msix_install_under_another_publisher_id_is_found_by_its_prefix() -> None:
+    packages = MSIX.parent
+    other = packages / "Claude_1a2b3c4d5e6f7"
+    found = host("win32", WIN_ENV, WIN_HOME, packages / "ClaudeHelper", other, packages / "Zoom_1")
+    path = CLIENTS["claude"].config_path(found)
+    assert path == other / "LocalCache" / "Roaming" / "Claude" / "claude_desktop_config.json"
+
+
+def test_windows_msix_prefers_the_known_package_over_others() -> None:
+    others = (MSIX.parent / "Claude_0000", MSIX.parent / "Claude_zzzz")
+    path = CLIENTS["claude"].config_path(host("win32", WIN_ENV, WIN_HOME, *others, MSIX))
+    assert path.parent.parent.parent.parent == MSIX
+
+
+def test_the_real_lister_names_folders_only_and_none_of_a_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "Claude_1a2b").mkdir()
+    (tmp_path / "Claude_file").write_text("not a package")
+    assert Host.current().folders(PurePath(tmp_path)) == ["Claude_1a2b"]
+    assert Host.current().folders(PurePath(tmp_path / "missing")) == []
 
 
 def test_windows_without_appdata_variables_falls_back_to_the_profile_folders() -> None:

@@ -14,12 +14,22 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from supalink.errors import UsageError
 
-# Claude Desktop's MSIX package family name; its files live under LocalCache.
+# Claude Desktop's MSIX package family name (Claude_<publisher id>); its files live under
+# LocalCache. Another publisher id (a test build, a re-signed package) is found by its prefix.
 CLAUDE_MSIX_FAMILY = "Claude_pzs8sxrjxfjjc"
+CLAUDE_MSIX_PREFIX = "Claude_"
 
 
 def _path_exists(path: PurePath) -> bool:
     return Path(path).exists()
+
+
+def _folder_names(path: PurePath) -> list[str]:
+    """The names of the folders in `path`; none when it cannot be listed."""
+    try:
+        return [entry.name for entry in os.scandir(path) if entry.is_dir()]
+    except OSError:
+        return []
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Host:
     environ: Mapping[str, str]
     home: PurePath
     exists: Callable[[PurePath], bool] = field(default=_path_exists, compare=False)
+    folders: Callable[[PurePath], list[str]] = field(default=_folder_names, compare=False)
 
     @classmethod
     def current(cls) -> Host:
@@ -90,13 +101,24 @@ def _claude_desktop(host: Host) -> PurePath:
     if host.is_macos:
         return host.application_support() / "Claude" / name
     if host.is_windows:
-        msix = host.local_appdata() / "Packages" / CLAUDE_MSIX_FAMILY
-        # An MSIX install redirects the app's %APPDATA% into its package folder, so once the
-        # package is installed that file is the one it reads, even before it has written it.
-        if host.exists(msix):
+        # An MSIX install (the default since February 2026) redirects the app's %APPDATA%
+        # into its package folder, so once the package is installed that file is the one
+        # it reads, even before it has written it.
+        msix = _claude_package(host)
+        if msix is not None:
             return msix / "LocalCache" / "Roaming" / "Claude" / name
         return host.appdata() / "Claude" / name
     return host.xdg_config_home() / "Claude" / name
+
+
+def _claude_package(host: Host) -> PurePath | None:
+    """Claude Desktop's MSIX package folder: the known family first, else the one Claude_*
+    folder there is (sorted, so the same one every time when there are several)."""
+    packages = host.local_appdata() / "Packages"
+    if host.exists(packages / CLAUDE_MSIX_FAMILY):
+        return packages / CLAUDE_MSIX_FAMILY
+    found = sorted(name for name in host.folders(packages) if name.startswith(CLAUDE_MSIX_PREFIX))
+    return packages / found[0] if found else None
 
 
 def _vscode(host: Host) -> PurePath:
