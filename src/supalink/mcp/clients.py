@@ -104,14 +104,14 @@ def _claude_desktop(host: Host) -> PurePath:
         # An MSIX install (the default since February 2026) redirects the app's %APPDATA%
         # into its package folder, so once the package is installed that file is the one
         # it reads, even before it has written it.
-        msix = _claude_package(host)
+        msix = claude_package(host)
         if msix is not None:
             return msix / "LocalCache" / "Roaming" / "Claude" / name
         return host.appdata() / "Claude" / name
     return host.xdg_config_home() / "Claude" / name
 
 
-def _claude_package(host: Host) -> PurePath | None:
+def claude_package(host: Host) -> PurePath | None:
     """Claude Desktop's MSIX package folder: the known family first, else the one Claude_*
     folder there is (sorted, so the same one every time when there are several)."""
     packages = host.local_appdata() / "Packages"
