@@ -1,0 +1,103 @@
+"""A watch of the entry Supalink wrote, on a real file that other processes rewrite as
+clients do: atomically (a new file renamed over it) and in place."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from supalink.mcp.clients import CLIENTS
+from supalink.mcp.watch import EntryWatch, WatchEvent
+
+CLAUDE = CLIENTS["claude"]
+ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
+
+# Another process, as the client is: `atomic` writes a temporary file and renames it over.
+WRITER = """
+import json, os, sys
+path, atomic, text = sys.argv[1], sys.argv[2] == "atomic", sys.argv[3]
+if atomic:
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+else:
+    with open(path, "r+") as f:
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+"""
+
+
+def config(**servers: Any) -> str:
+    return json.dumps({"globalShortcut": "Ctrl+Space", "mcpServers": servers}, indent=2)
+
+
+def rewrite(path: Path, text: str, *, atomic: bool = True) -> None:
+    subprocess.run(
+        [sys.executable, "-c", WRITER, str(path), "atomic" if atomic else "in-place", text],
+        check=True,
+    )
+
+
+def events(found: list[WatchEvent]) -> list[str]:
+    return [event.event for event in found]
+
+
+def started(tmp_path: Path, text: str) -> tuple[Path, EntryWatch]:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_text(text)
+    return path, EntryWatch(CLAUDE, path, "supabase")
+
+
+def test_removed_changed_and_restored_as_another_process_rewrites_the_file(
+    tmp_path: Path,
+) -> None:
+    path, watch = started(tmp_path, config(supabase=ENTRY))
+    assert watch.present
+    assert watch.check() == []  # nothing happened
+
+    rewrite(path, config())  # the client dropped its mcpServers' entry
+    assert events(watch.check()) == ["replaced", "removed"]
+    assert not watch.present
+    rewrite(path, config(supabase={**ENTRY, "args": ["mcp-serve", "--profile", "dev"]}))
+    assert events(watch.check()) == ["replaced", "changed"]
+    rewrite(path, config(supabase=ENTRY), atomic=False)
+    assert events(watch.check()) == ["restored"]
+    assert watch.present
+    rewrite(path, config(supabase=ENTRY, other={"command": "npx"}))
+    assert events(watch.check()) == ["replaced"]  # the entry is as it was
+    assert watch.check() == []
+
+
+def test_an_event_says_when_it_was_seen_as_json(tmp_path: Path) -> None:
+    path, watch = started(tmp_path, config(supabase=ENTRY))
+    before = time.time()
+    path.unlink()
+    (event,) = watch.check()
+    shown = event.as_json()
+    assert (shown["event"], shown["server"]) == ("removed", "supabase")
+    assert shown["at"].endswith("Z")
+    assert abs(event.at.timestamp() - before) < 60
+
+
+def test_a_file_that_is_not_json_for_a_moment_is_looked_at_again(tmp_path: Path) -> None:
+    path, watch = started(tmp_path, config(supabase=ENTRY))
+    rewrite(path, '{"mcpServers": {', atomic=False)  # half-way through a plain write
+    assert watch.check() == []
+    rewrite(path, config(), atomic=False)
+    assert events(watch.check()) == ["removed"]
+
+
+def test_the_file_a_symlink_points_at_is_watched(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "claude.json"
+    real.parent.mkdir()
+    real.write_text(config(supabase=ENTRY))
+    link = tmp_path / "claude_desktop_config.json"
+    link.symlink_to(real)
+    watch = EntryWatch(CLAUDE, link, "supabase")
+    rewrite(real, config(), atomic=False)
+    assert events(watch.check()) == ["removed"]
