@@ -1,0 +1,165 @@
+"""What a desktop MCP client gives the servers it starts, and where their commands are.
+
+Claude Desktop is a GUI app: on macOS launchd starts it with `PATH=/usr/bin:/bin:/usr/sbin:
+/sbin` and no shell profile, so nothing nvm, fnm, mise, asdf, Volta or Homebrew put on a
+terminal's PATH is there (`spawn npx ENOENT` is the most reported failure of its MCP users).
+A Linux desktop session starts apps with the system's PATH and the session's D-Bus; Windows
+gives GUI apps the user's and the system's PATH from the registry, as a new terminal has.
+
+`client_environment` is that environment (a documented minimal set, the entry's `env` goes
+on top), for verifying an entry as the client will start it. `find_command` looks for a
+command as a person's shell would have found it (PATH, then the usual Node and uv folders),
+so the entry can name it by an absolute path the client finds whatever its PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Final
+
+from supalink.mcp.clients import Host
+
+MACOS_GUI_PATH: Final = "/usr/bin:/bin:/usr/sbin:/sbin"
+LINUX_GUI_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Passed through from the caller where it has them: who and where the user is, the language,
+# and on Linux the desktop session's bus and runtime folder (the keyring answers there).
+_KEPT: Final[tuple[str, ...]] = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR")
+_KEPT_LINUX: Final[tuple[str, ...]] = ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
+_KEPT_WINDOWS: Final[tuple[str, ...]] = (
+    "PATH",
+    "PATHEXT",
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "USERPROFILE",
+    "USERNAME",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "PROGRAMDATA",
+    "PROGRAMFILES",
+    "TEMP",
+    "TMP",
+)
+
+
+def client_environment(
+    host: Host, caller: Mapping[str, str], entry_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a desktop client starts a server with, on `host`, for a user whose
+    own environment is `caller`; the entry's `env` on top, as clients do."""
+    if host.is_windows:
+        upper = {key.upper(): value for key, value in caller.items()}
+        env = {key: upper[key] for key in _KEPT_WINDOWS if key in upper}
+    else:
+        env = {key: caller[key] for key in _KEPT if key in caller}
+        env["PATH"] = MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH
+        if not host.is_macos:
+            env.update({key: caller[key] for key in _KEPT_LINUX if key in caller})
+    env.update(entry_env or {})
+    return env
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", name))
+
+
+def _is_program(path: PurePath) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _read_text(path: PurePath) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Finder:
+    """Where to look on `host`; `is_program` and `read_text` stand in for the file system."""
+
+    host: Host
+    is_program: Callable[[PurePath], bool] = field(default=_is_program)
+    read_text: Callable[[PurePath], str | None] = field(default=_read_text)
+    folders: Callable[[PurePath], list[str]] | None = None
+
+    def usual_folders(self) -> Iterator[PurePath]:
+        """Where Node.js and uv installers put their commands, beyond the system's PATH."""
+        host = self.host
+        home = host.under_home
+        if host.is_windows:
+            yield host.appdata() / "npm"
+            yield host.local_appdata() / "Volta" / "bin"
+            yield home(".local", "bin")
+            yield home(".cargo", "bin")
+            yield host.path(host.environ.get("PROGRAMFILES", r"C:\Program Files")) / "nodejs"
+            return
+        yield home(".local", "bin")  # uv, pipx
+        yield home(".cargo", "bin")  # uv's older default
+        yield home(".volta", "bin")
+        nvm = self._nvm_default()
+        if nvm is not None:
+            yield nvm
+        data = host.application_support() if host.is_macos else self._xdg_data_home()
+        yield data / "fnm" / "aliases" / "default" / "bin"
+        yield home(".fnm", "aliases", "default", "bin")
+        yield self._xdg_data_home() / "mise" / "shims"
+        yield home(".asdf", "shims")
+        yield host.path("/opt/homebrew/bin")
+        yield host.path("/usr/local/bin")
+
+    def _xdg_data_home(self) -> PurePath:
+        value = self.host.environ.get("XDG_DATA_HOME", "")
+        if value and self.host.path(value).is_absolute():
+            return self.host.path(value)
+        return self.host.under_home(".local", "share")
+
+    def _nvm_default(self) -> PurePath | None:
+        """nvm's default version's bin folder: `~/.nvm/alias/default` names a version (or
+        an alias such as `lts/*` or `node`, which is left to nvm: too many forms)."""
+        configured = self.host.environ.get("NVM_DIR", "")
+        root = self.host.path(configured) if configured else self.host.under_home(".nvm")
+        alias = self.read_text(root / "alias" / "default")
+        if alias is None:
+            return None
+        version = alias.strip()
+        if not re.fullmatch(r"v?\d+(\.\d+){0,2}", version):
+            return None
+        version = version if version.startswith("v") else f"v{version}"
+        versions = root / "versions" / "node"
+        if version.count(".") == 2:
+            return versions / version / "bin"
+        # "20" or "20.11": the newest installed version that starts so
+        names = (self.folders or self.host.folders)(versions)
+        matching = [name for name in names if name == version or name.startswith(version + ".")]
+        if not matching:
+            return None
+        return versions / max(matching, key=_version_key) / "bin"
+
+    def find(self, command: str, path_env: str | None = None) -> PurePath | None:
+        """`command` as the user's shell finds it: on `path_env` (the caller's PATH), then in
+        the usual folders. The path where it was found, not resolved through symlinks."""
+        if self.host.path(command).is_absolute():
+            return self.host.path(command) if self.is_program(self.host.path(command)) else None
+        separator = ";" if self.host.is_windows else ":"
+        searched = [self.host.path(part) for part in (path_env or "").split(separator) if part]
+        searched += list(self.usual_folders())
+        names = [command]
+        if self.host.is_windows and not PurePath(command).suffix:
+            names = [command + suffix for suffix in (".exe", ".cmd", ".bat")] + names
+        for folder in searched:
+            for name in names:
+                candidate = folder / name
+                if self.is_program(candidate):
+                    return candidate
+        return None
+
+
+def find_command(command: str, path_env: str | None, host: Host | None = None) -> PurePath | None:
+    """`Finder.find` on this machine."""
+    return Finder(host or Host.current()).find(command, path_env)
