@@ -165,7 +165,7 @@ def _child_groups(proc: Path = Path("/proc")) -> set[int]:
     me = os.getpid()
     rows: list[tuple[int, int, int]] = []
     tasks = proc / str(me) / "task"
-    if tasks.is_dir():
+    if (tasks / str(me) / "children").exists():  # a kernel built without it: ps below
         pids = {int(pid) for task in tasks.iterdir() for pid in _read(task / "children").split()}
         for pid in pids:
             # After the command's name, which may hold spaces and parentheses: state, ppid,
