@@ -101,3 +101,15 @@ def test_the_file_a_symlink_points_at_is_watched(tmp_path: Path) -> None:
     watch = EntryWatch(CLAUDE, link, "supabase")
     rewrite(real, config(), atomic=False)
     assert events(watch.check()) == ["removed"]
+
+
+def test_a_watch_begun_before_the_entry_was_written_takes_the_first_one_for_it(
+    tmp_path: Path,
+) -> None:
+    path, watch = started(tmp_path, config())
+    assert not watch.present
+    rewrite(path, config(supabase=ENTRY))
+    assert events(watch.check()) == ["replaced", "restored"]
+    assert watch.present
+    rewrite(path, config(supabase={"command": "npx"}), atomic=False)
+    assert events(watch.check()) == ["changed"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from supalink.mcp.client_logs import ClientLog, server_logs
     from supalink.mcp.clients import CLIENTS, Host, McpClient, get_client
     from supalink.mcp.editor import Plan, document_secrets, load_document, read_config
     from supalink.mcp.entries import (
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         WritesNeedSupalinkServer,
     )
     from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp.launch_env import Finder, client_environment
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
         DEFAULT_LAUNCHED_SERVER,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         check_server_name,
     )
     from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
+    from supalink.mcp.watch import EntryWatch, WatchEvent
     from supalink.mcp.writer import (
         ConfigWriter,
         Written,
@@ -51,10 +54,13 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
+    "client_logs": ("ClientLog", "server_logs"),
     "clients": ("CLIENTS", "Host", "McpClient", "get_client"),
     "editor": ("Plan", "document_secrets", "load_document", "read_config"),
     "entries": (
         "EntryWarning",
+    "EntryWatch",
+    "Finder",
         "PlannedEntry",
         "entry_for_profile",
         "entry_for_uri",
@@ -72,6 +78,7 @@ _HOMES = {
         "WritesNeedSupalinkServer",
     ),
     "jsonedit": ("MISSING",),
+    "launch_env": ("Finder", "client_environment"),
     "launcher": ("LaunchError", "UriPlacement", "launch"),
     "templates": (
         "DEFAULT_LAUNCHED_SERVER",
@@ -85,6 +92,7 @@ _HOMES = {
         "check_server_name",
     ),
     "verify": ("GuardCheck", "VerifyReport", "verify_entry"),
+    "watch": ("EntryWatch", "WatchEvent"),
     "writer": ("ConfigWriter", "Written", "config_path", "read_entry"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
@@ -99,11 +107,14 @@ __all__ = [
     "TEMPLATES",
     "URI_SERVERS",
     "BadServerName",
+    "ClientLog",
     "ConfigChanged",
     "ConfigWriter",
     "ConfirmationRequired",
     "EntryMissing",
     "EntryWarning",
+    "EntryWatch",
+    "Finder",
     "GuardCheck",
     "Host",
     "KeyringNeedsProfile",
@@ -117,9 +128,11 @@ __all__ = [
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
+    "WatchEvent",
     "WritesNeedSupalinkServer",
     "Written",
     "check_server_name",
+    "client_environment",
     "config_path",
     "document_secrets",
     "entry_for_profile",
@@ -129,6 +142,7 @@ __all__ = [
     "load_document",
     "read_config",
     "read_entry",
+    "server_logs",
     "uri_target",
     "verify_entry",
 ]

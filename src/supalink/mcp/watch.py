@@ -83,6 +83,8 @@ class EntryWatch:
             return None
         if now is MISSING:
             return "removed"
+        if self.expected is MISSING:  # watched before it was written: this is the entry
+            self.expected = now
         if now == self.expected:
             return "restored"
         return "changed"
