@@ -95,6 +95,10 @@ def register(subparsers: Any) -> None:
     )
     verify.set_defaults(run=run_verify)
 
+    from supalink.commands import config_watch
+
+    config_watch.register(actions, _add_target)
+
 
 def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
     from supalink.mcp import CLIENTS, DEFAULT_SERVER_NAME
@@ -114,7 +118,8 @@ def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool
         )
 
 
-def _target(args: argparse.Namespace) -> tuple[McpClient, Path]:
+def target_of(args: argparse.Namespace) -> tuple[McpClient, Path]:
+    """The client and its config file as the arguments name them; the server name checked."""
     from supalink.mcp import BadServerName, check_server_name, config_path, get_client
 
     if args.server_name is not None:
@@ -177,7 +182,7 @@ def run_show(args: argparse.Namespace) -> int:
     from supalink.logs import SecretMasker
     from supalink.mcp import MISSING, EntryMissing, document_secrets, load_document, read_config
 
-    client, path = _target(args)
+    client, path = target_of(args)
     data = read_config(path)
     if data is None:
         raise EntryMissing(path, args.server_name, no_file=True)
@@ -321,7 +326,7 @@ def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
 
 
 def run_write(args: argparse.Namespace) -> int:
-    client, path = _target(args)
+    client, path = target_of(args)
     try:
         planned, target = _planned_entry(args)
     except SupalinkError as error:
@@ -339,7 +344,7 @@ def run_write(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    client, path = _target(args)
+    client, path = target_of(args)
     plan = _writer().plan_remove(client, path, args.server_name)
     if plan.action == "absent":
         _say(f"no {args.server_name!r} entry in {path}: nothing to remove")
@@ -357,7 +362,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise UsageError("--timeout must be a positive number of seconds")
-    client, path = _target(args)
+    client, path = target_of(args)
     entry = read_entry(client, path, args.server_name)
     started = time.monotonic() - _process_age()
     report = asyncio.run(verify_entry(entry, timeout=args.timeout, started=started))

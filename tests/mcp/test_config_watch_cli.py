@@ -1,0 +1,184 @@
+"""`supalink config watch` and `config logs` as a user runs them: a real watch process while
+another process rewrites the file as a client does, and a planted client log."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from tests.support.profiles import SUPALINK
+
+ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
+DETECTION_BOUND = 2.0  # the issue's: a rewrite is reported within 2 s
+
+
+def config_text(**servers: Any) -> str:
+    return json.dumps({"globalShortcut": "Ctrl+Space", "mcpServers": servers}, indent=2)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """As Claude Desktop writes its file: a new one renamed over it, by another process."""
+    script = (
+        "import os, sys; p = sys.argv[1]; open(p + '.tmp', 'w').write(sys.argv[2]); "
+        "os.replace(p + '.tmp', p)"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path), text], check=True)
+
+
+class Lines:
+    """A process's output line by line, each waited for with a bound (a thread reads, so
+    lines that came in one read are not lost in a buffer a select cannot see)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+
+    def next(self, within: float) -> str:
+        try:
+            return self._lines.get(timeout=within)
+        except queue.Empty:
+            raise AssertionError(f"no line within {within} s") from None
+
+
+@contextlib.contextmanager
+def stopped(process: subprocess.Popen[str]) -> Iterator[None]:
+    """The process is gone when the test ends, however it ends."""
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_running_watch_reports_a_removal_and_a_rewrite_by_another_process_in_time(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_text(config_text(supabase=ENTRY))
+    with (
+        subprocess.Popen(
+            [SUPALINK, "config", "watch", "--client", "claude", "--config", str(path), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "SUPALINK_HOME": str(tmp_path / "home")},
+        ) as watch,
+        stopped(watch),
+    ):
+        assert watch.stderr is not None
+        assert watch.stdout is not None
+        out = Lines(watch.stdout)
+        assert "Watching the supabase entry" in Lines(watch.stderr).next(30.0)
+        seen: list[tuple[str, float]] = []
+        for text in (config_text(), config_text(supabase=ENTRY)):
+            changed = time.monotonic()
+            replace_file(path, text)
+            for _ in range(2):  # "replaced" and then what became of the entry
+                line = json.loads(out.next(DETECTION_BOUND + 1.0))
+                assert line["server"] == "supabase"
+                assert line["at"].endswith("Z")
+                seen.append((line["event"], time.monotonic() - changed))
+        assert [event for event, _ in seen] == ["replaced", "removed", "replaced", "restored"]
+        assert max(delay for _, delay in seen) < DETECTION_BOUND
+        watch.send_signal(signal.SIGTERM)
+        assert watch.wait(timeout=10) == 0
+
+
+def test_watch_in_words_and_a_bad_server_name(tmp_path: Path) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_text(config_text(supabase=ENTRY))
+    with (
+        subprocess.Popen(
+            [SUPALINK, "config", "watch", "--client", "claude", "--config", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as watch,
+        stopped(watch),
+    ):
+        assert watch.stderr is not None
+        assert watch.stdout is not None
+        out = Lines(watch.stdout)
+        Lines(watch.stderr).next(30.0)
+        path.write_text(config_text())
+        line = out.next(DETECTION_BOUND + 1.0)
+        assert line.rstrip().endswith(f"removed: the supabase entry is gone from {path}")
+        watch.send_signal(signal.SIGINT)
+        assert watch.wait(timeout=10) == 0
+    bad = subprocess.run(
+        [
+            SUPALINK,
+            "config",
+            "watch",
+            "--client",
+            "claude",
+            "--config",
+            str(path),
+            "--server-name",
+            " ",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
+
+
+def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    logs = home / ".config" / "Claude" / "logs"
+    logs.mkdir(parents=True)
+    password = "pw-in-a-log-7788"
+    (logs / "mcp-server-supabase.log").write_text(
+        f"connecting to postgresql://agent:{password}@db.example.com/postgres\nServer exited\n"
+    )
+    (logs / "mcp.log").write_text("[info] [other] x\n[error] [supabase] Server disconnected.\n")
+    env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
+    env["HOME"] = str(home)
+    shown = subprocess.run(
+        [SUPALINK, "config", "logs", "--client", "claude"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
+        check=False,
+    )
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert password not in shown.stdout
+    assert shown.stdout.splitlines() == [
+        f"== {logs / 'mcp-server-supabase.log'} ==",
+        "connecting to postgresql://agent:****@db.example.com/postgres",
+        "Server exited",
+        f"== {logs / 'mcp.log'} ==",
+        "[error] [supabase] Server disconnected.",
+    ]
+    none = subprocess.run(
+        [SUPALINK, "config", "logs", "--client", "claude", "--server-name", "other-one"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
+        check=False,
+    )
+    assert none.returncode == 0
+    assert none.stdout.splitlines() == [
+        f"{logs / 'mcp-server-other-one.log'}: no log yet (Claude Desktop has not started a "
+        "server here).",
+        f"{logs / 'mcp.log'}: nothing about other-one yet.",
+    ]
