@@ -3,6 +3,7 @@ and a message that names what to change."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import psycopg
 import pytest
 
 from supalink.probe import DiagnosisKind, ProbeResult, Remedy
+from supalink.probe.runner import KNOWN_HOST
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 from tests.probe.fakes import ALL_STEPS, FakeResolver, names, route_checker, run
@@ -173,11 +175,26 @@ def test_tenant_not_found(pg: PostgresServer, fake_supavisor: FakeSupavisor) -> 
 
 def test_dns_not_found() -> None:
     profile = Profile("direct", Mode.DIRECT, ref=REF)
-    resolver = FakeResolver()
+    resolver = FakeResolver(ipv4={KNOWN_HOST: ["104.18.38.10"]})  # the rest of DNS works
     result, _ = run(profile, "secret", resolver=resolver)
     text = stopped_at(result, "dns", Kind.DNS_NOT_FOUND)
     assert f"{DIRECT_HOST} does not resolve" in text
     assert "project ref" in text
+
+
+def test_no_name_resolving_says_offline_not_region_or_pooler() -> None:
+    """A laptop without network answers 'no such name' for every name: the profile's
+    region and pooler are not what is wrong."""
+    profile = Profile("pooler", Mode.SESSION, ref=REF, region="eu-central-1", pooler_index=0)
+    resolver = FakeResolver()
+    result, _ = run(profile, "secret", resolver=resolver)
+    text = stopped_at(result, "dns", Kind.OFFLINE)
+    assert "seems to be offline" in text
+    assert "network connection" in text
+    assert result.diagnosis is not None
+    assert "region" not in result.diagnosis.hint
+    assert "pooler" not in result.diagnosis.hint
+    assert (KNOWN_HOST, socket.AF_INET) in resolver.lookups
 
 
 def test_dns_server_unreachable() -> None:

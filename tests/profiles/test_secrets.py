@@ -31,7 +31,7 @@ def test_round_trip_through_the_secret_service(secret_service: SecretService) ->
     store.set(profile, SecretKind.PROJECT_REF, "abcdefghijklmnopqrst")
     assert store.get(profile, SecretKind.PASSWORD) == SPECIAL_PASSWORD
     assert store.get(profile, SecretKind.PROJECT_REF) == "abcdefghijklmnopqrst"
-    assert store.description.startswith("Secret Service")
+    assert store.description == "Secret Service (GNOME Keyring)"  # the program that answered
     store.delete(profile, SecretKind.PASSWORD)
     store.delete(profile, SecretKind.PASSWORD)  # deleting twice is fine
     assert store.get(profile, SecretKind.PASSWORD) is None
@@ -122,4 +122,12 @@ def test_a_plaintext_store_beside_the_os_keyring_is_never_read(
 
     store = KeyringSecretStore(SecretServiceThenPlaintext())
     assert store.get("nobody", SecretKind.PASSWORD) is None
-    assert store.description.startswith("Secret Service")
+    assert store.description == "Secret Service (GNOME Keyring)"  # the program that answered
+
+
+def test_no_session_bus_names_no_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a desktop session nobody answers: the line says less, and says no guess."""
+    from supalink.profiles.secrets import secret_service_provider
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+    assert secret_service_provider() is None

@@ -126,3 +126,85 @@ def test_write_config_checks_the_login_and_offers_the_agent_a_role(
     assert "bypasses row level security" in dialog.role_warning.text()
     dialog.close()
     app_context.repository.remove("Prod admin")
+
+
+# ----- issue 18: first launch, results per profile, Quit -------------------------------------
+
+
+def test_a_first_launch_greets_and_shows_no_error_before_anything_is_typed(
+    qtbot: Any, app_context: AppContext
+) -> None:
+    window = make_window(qtbot, app_context)
+    assert window.welcome.isVisible()
+    assert "Connect" in window.welcome.text.text()
+    assert "supalink --demo" in window.welcome.text.text()
+    messages = [row.message for row in window.form.rows.values()]
+    assert not [label.text() for label in messages if label.isVisible()]
+    qtbot.keyClicks(window.form.ref, "abc")  # touched: its error shows, and only its
+    shown = [key for key, row in window.form.rows.items() if row.message.isVisible()]
+    assert shown == ["ref"]
+    window.test()  # Test shows every field's error, named as the form names it
+    assert window.form.rows["region"].message.isVisible()
+    status = window.statusBar().currentMessage()
+    assert status.startswith("Cannot test: Project ref: ")
+    assert "ref:" not in status.replace("Project ref:", "")
+
+
+def test_the_greeting_goes_once_a_profile_is_saved(qtbot: Any, app_context: AppContext) -> None:
+    window = make_window(qtbot, app_context)
+    fill_supabase(window, qtbot, "Greeted")
+    assert window.save_profile()
+    try:
+        assert not window.welcome.isVisible()
+        again = make_window(qtbot, app_context)
+        assert not again.welcome.isVisible()
+        assert again.form.name.text() == "Greeted"
+    finally:
+        app_context.repository.remove("Greeted")
+
+
+def test_a_demo_session_password_line_says_memory(qtbot: Any, tmp_path: Any) -> None:
+    """The demo keeps its password in memory: never "Saved in not saved"."""
+    from supalink.app import build_context
+    from supalink.paths import AppPaths
+    from supalink.profiles import MemorySecretStore, Profile
+
+    context = build_context(AppPaths.under(tmp_path), MemorySecretStore())
+    context.repository.save(Profile("Demo", host="127.0.0.1", port=5432, user="demo"), "pw")
+    window = make_window(qtbot, context)
+    assert window.form.password_status.text() == "Saved in memory, for this session only"
+    assert window.keyring_label.text() == "Keyring: memory, for this session only"
+
+
+def test_the_keyring_line_names_the_service_that_answered(
+    qtbot: Any, app_context: AppContext
+) -> None:
+    window = make_window(qtbot, app_context)
+    assert window.keyring_label.text() == "Keyring: Secret Service (GNOME Keyring)"
+    assert "KeePassXC" not in window.form.password_status.text()
+
+
+def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
+    qtbot: Any, app_context: AppContext, message_boxes: list[tuple[str, str]]
+) -> None:
+    """The app's loop ending is tested in test_quit.py, with real processes."""
+
+    class OneOpen:
+        open_count = 1
+
+    app_context.monitors = OneOpen()  # type: ignore[assignment]
+    window = make_window(qtbot, app_context)
+    quits: list[bool] = []
+    with patch("supalink.ui.main_window.QApplication.quit", lambda: quits.append(True)):
+        window.quit_action.trigger()  # the recorded question answers Discard: not Yes
+        assert message_boxes[-1] == (
+            "Quit Supalink",
+            "A monitor is open. Quit Supalink and stop monitoring?",
+        )
+        assert quits == []
+        with patch(
+            "supalink.ui.main_window.QMessageBox.question",
+            return_value=QMessageBox.StandardButton.Yes,
+        ):
+            window.quit_action.trigger()
+    assert quits == [True]

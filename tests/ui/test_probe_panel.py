@@ -100,3 +100,92 @@ def test_cancel_stops_the_test(
 
     window = qasync_loop.run_until_complete(scenario())
     assert "cancelled" in window.test_panel.title.text()
+
+
+def test_a_missing_ca_file_is_fixed_in_the_form_s_words(
+    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, app_context: AppContext, pg: PostgresServer
+) -> None:
+    profile = local(pg, sslmode="verify-full", sslrootcert=str(pg.ca_cert) + ".missing")
+    window = window_on(qtbot, app_context, profile, pg.password)
+    window.test()
+    qasync_loop.run_until_complete(asyncio.wait_for(finished(window), 30))
+    text = window.test_panel.diagnosis.text()
+    assert "choose it in CA file" in text
+    assert "--" not in text  # no command-line flag in a window
+
+
+def saved(context: AppContext, pg: PostgresServer, name: str, **changes: Any) -> None:
+    context.repository.save(local(pg, name=name, **changes), "not-the-password")
+
+
+def choose(window: MainWindow, name: str) -> None:
+    """Click the profile in the list."""
+    names = [window.profiles.list.item(row).text().split("\n")[0] for row in range(2)]
+    window.profiles.list.setCurrentRow(names.index(name))
+    assert window.current_name == name
+
+
+def test_a_result_stays_with_its_profile(
+    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, app_context: AppContext, pg: PostgresServer
+) -> None:
+    saved(app_context, pg, "Alpha")
+    saved(app_context, pg, "Beta")
+    try:
+        window = MainWindow(app_context)
+        qtbot.addWidget(window)
+        window.show()
+        choose(window, "Alpha")
+        window.test()
+        qasync_loop.run_until_complete(asyncio.wait_for(finished(window), 30))
+        panel = window.test_panel
+        assert panel.isVisible()
+        assert "Alpha" in panel.title.text()
+        choose(window, "Beta")
+        assert not panel.isVisible()
+        assert panel.result is None
+        assert panel.diagnosis.text() == ""
+        window.test()
+        qasync_loop.run_until_complete(asyncio.wait_for(finished(window), 30))
+        assert "Beta" in panel.title.text()
+        window.new_profile()
+        assert not panel.isVisible()
+        assert panel.result is None
+    finally:
+        app_context.repository.remove("Alpha")
+        app_context.repository.remove("Beta")
+
+
+def test_a_test_still_running_stops_when_another_profile_is_chosen(
+    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, app_context: AppContext, pg: PostgresServer
+) -> None:
+    async def scenario() -> MainWindow:
+        accepted: list[asyncio.StreamWriter] = []
+        server = await asyncio.start_server(lambda r, w: accepted.append(w), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        saved(app_context, pg, "Silent", port=port, connect_timeout=30)
+        saved(app_context, pg, "Other")
+        window = MainWindow(app_context)
+        qtbot.addWidget(window)
+        window.show()
+        choose(window, "Silent")
+        window.test()
+        await asyncio.sleep(0.5)
+        assert window.context.tasks.is_running(PROBE_TASK)
+        choose(window, "Other")
+        await asyncio.wait_for(finished(window), 5)
+        await asyncio.sleep(0.1)  # the cancelled run's ending has run
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+        return window
+
+    try:
+        window = qasync_loop.run_until_complete(scenario())
+        assert window.current_name == "Other"
+        assert not window.test_panel.isVisible()
+        assert "Silent" not in window.test_panel.title.text()
+        assert window.test_panel.result is None
+    finally:
+        app_context.repository.remove("Silent")
+        app_context.repository.remove("Other")

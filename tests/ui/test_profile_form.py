@@ -16,7 +16,7 @@ DASHBOARD = f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@aws-1-eu-central-1.poo
 
 
 def make_form(qtbot: Any, usable: bool = True) -> ProfileForm:
-    form = ProfileForm("Secret Service (GNOME Keyring, KeePassXC)", usable)
+    form = ProfileForm("Secret Service (GNOME Keyring)", usable)
     qtbot.addWidget(form)
     form.show()
     return form
@@ -31,6 +31,8 @@ def test_each_field_validates_as_you_type(qtbot: Any) -> None:
     form.ref.clear()
     qtbot.keyClicks(form.ref, REF)
     assert not form.rows["ref"].message.isVisible()
+    assert not form.rows["region"].message.isVisible()  # not touched yet
+    assert "region" in form.reveal_problems()
     assert "region" in form.rows["region"].message.text()
     form.region.setCurrentIndex(form.region.findData("eu-west-1"))
     assert not form.rows["region"].message.isVisible()
@@ -73,9 +75,7 @@ def test_password_is_masked_shown_on_request_and_masked_in_the_uri(qtbot: Any) -
     assert form.password.displayText() == "hunter2-secret"
     qtbot.mouseClick(form.show_password, Qt.MouseButton.LeftButton)
     assert form.password.echoMode() == QLineEdit.EchoMode.Password
-    assert (
-        form.password_status.text() == "Will be saved in Secret Service (GNOME Keyring, KeePassXC)"
-    )
+    assert form.password_status.text() == "Will be saved in Secret Service (GNOME Keyring)"
 
 
 def test_without_a_keyring_the_password_is_not_saved_and_it_says_so(qtbot: Any) -> None:
@@ -126,3 +126,39 @@ def test_every_input_has_an_accessible_name(qtbot: Any) -> None:
         form.sslmode, form.sslrootcert, form.connect_timeout, form.application_name, form.uri,
     ):  # fmt: skip
         assert widget.accessibleName(), widget
+
+
+def test_typing_a_uri_never_fills_the_form_from_a_part_of_it(qtbot: Any) -> None:
+    """`postgresql://p` is a URI whose host is `p`: typed, it waits for Enter."""
+    form = make_form(qtbot)
+    qtbot.keyClicks(form.name, "Prod")
+    typed = "postgresql://p"
+    qtbot.keyClicks(form.paste, typed)
+    assert form.paste.text() == typed  # still there, the form untouched
+    assert form.supabase_kind.isChecked()
+    assert form.host.text() == ""
+    assert "Press Enter" in form.rows["paste"].message.text()
+    form.paste.clear()
+    qtbot.keyClicks(form.paste, DASHBOARD)
+    assert form.ref.text() == ""
+    qtbot.keyClick(form.paste, Qt.Key.Key_Return)
+    profile = form.profile()
+    assert (profile.name, profile.ref, profile.region) == ("Prod", REF, "eu-central-1")
+    assert form.paste.text() == ""
+
+
+def test_a_pasted_uri_fills_the_form_at_once(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    QApplication.clipboard().setText(DASHBOARD)
+    form.paste.setFocus()
+    form.paste.paste()  # what Ctrl+V does
+    assert form.profile().ref == REF
+    assert form.profile().pooler_index == 1
+
+
+def test_the_supabase_ca_hint_shows_only_for_supabase_projects(qtbot: Any) -> None:
+    form = make_form(qtbot)
+    assert form.ca_hint.isVisible()
+    assert "Supabase" in form.ca_hint.text()
+    form.custom_kind.setChecked(True)
+    assert not form.ca_hint.isVisible()

@@ -283,6 +283,15 @@ def dns_not_found(attempt: Attempt) -> Diagnosis:
     return Diagnosis(Kind.DNS_NOT_FOUND, f"{attempt.host} does not resolve to any address", hint)
 
 
+def offline(attempt: Attempt, known_host: str) -> Diagnosis:
+    """No name resolves, a well-known one neither: the network, not the profile."""
+    return Diagnosis(
+        Kind.OFFLINE,
+        f"neither {attempt.host} nor {known_host} resolves: this machine seems to be offline",
+        "check this machine's network connection (and its DNS settings), then test again",
+    )
+
+
 def dns_unavailable(attempt: Attempt, reason: str) -> Diagnosis:
     return Diagnosis(
         Kind.DNS_NOT_FOUND,

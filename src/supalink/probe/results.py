@@ -26,6 +26,7 @@ STEP_ORDER: tuple[StepName, ...] = tuple(StepName)
 
 class DiagnosisKind(StrEnum):
     DNS_NOT_FOUND = "dns_not_found"
+    OFFLINE = "offline"  # no name resolves, a well-known one neither
     IPV6_UNREACHABLE = "ipv6_unreachable"
     CONNECTION_REFUSED = "connection_refused"
     TIMEOUT = "timeout"

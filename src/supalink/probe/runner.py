@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 StepCallback = Callable[[Step], None]
 # A closer look after a failure must not stretch the test much beyond its timeout.
 LOOK_TIMEOUT = 3.0
+# Looked up when the profile's host does not resolve: when it does not either, the machine
+# is offline (or its DNS is), and the region, the ref or the pooler are not to blame.
+KNOWN_HOST = "supabase.com"
 
 
 MODE_LABELS = {
@@ -171,10 +174,23 @@ class Probe:
         except LookupFailed as error:
             self._fail(str(error), diagnose.dns_unavailable(attempt, str(error)))
         if not ipv4 and not ipv6:
+            if not await self._resolves(KNOWN_HOST):
+                self._fail(
+                    f"{host}: no A or AAAA record; {KNOWN_HOST} neither",
+                    diagnose.offline(attempt, KNOWN_HOST),
+                )
             self._fail(f"{host}: no A or AAAA record", diagnose.dns_not_found(attempt))
         listed = f"A {', '.join(ipv4) or 'none'}; AAAA {', '.join(ipv6) or 'none'}"
         self._pass(listed, StepName.ROUTE)
         return ipv4, ipv6
+
+    async def _resolves(self, host: str) -> bool:
+        """Whether `host` has an address (within the timeout)."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return bool(await self._resolver.lookup(host, socket.AF_INET))
+        except (TimeoutError, LookupFailed):
+            return False
 
     async def _route(self, attempt: Attempt, ipv4: list[str], ipv6: list[str]) -> str:
         if not ipv6:

@@ -26,13 +26,23 @@ SERVICE = "supalink"
 
 # Module prefixes of backends that do not keep secrets in an OS store.
 _UNSAFE_BACKENDS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+_SECRET_SERVICE_MODULES = ("keyring.backends.SecretService", "keyring.backends.libsecret")
 _BACKEND_NAMES = {
-    "keyring.backends.SecretService": "Secret Service (GNOME Keyring, KeePassXC)",
     "keyring.backends.kwallet": "KWallet",
     "keyring.backends.macOS": "macOS Keychain",
     "keyring.backends.Windows": "Windows Credential Manager",
-    "keyring.backends.libsecret": "Secret Service (libsecret)",
 }
+# The programs that answer on the Secret Service bus name, by their process name.
+_SECRET_SERVICE_PROGRAMS = {
+    "gnome-keyring-daemon": "GNOME Keyring",
+    "gnome-keyring-d": "GNOME Keyring",  # /proc's comm keeps 15 characters
+    "keepassxc": "KeePassXC",
+    "kwalletd5": "KWallet",
+    "kwalletd6": "KWallet",
+    "ksecretd": "KWallet",
+    "oo7-daemon": "oo7",
+}
+SECRET_SERVICE_BUS_NAME = "org.freedesktop.secrets"  # noqa: S105 (a D-Bus name)
 
 
 class SecretKind(StrEnum):
@@ -61,8 +71,35 @@ class SecretStore(Protocol):
 
 
 def describe_backend(backend: KeyringBackend) -> str:
+    """The store in a person's words; for the Secret Service, the program that answers it
+    (GNOME Keyring, KeePassXC, KWallet…): naming every possible one reads as if all were
+    in use."""
     module = type(backend).__module__
+    if module in _SECRET_SERVICE_MODULES:
+        provider = secret_service_provider()
+        return f"Secret Service ({provider})" if provider else "Secret Service"
     return _BACKEND_NAMES.get(module, f"{type(backend).__name__} ({module})")
+
+
+def secret_service_provider(timeout: float = 1.0) -> str | None:
+    """The program that owns the Secret Service's bus name on the session bus, named as a
+    person knows it; None when that cannot be told (no bus, no owner, no /proc)."""
+    try:
+        # secretstorage's own D-Bus library (keyring's, on Linux), without type hints.
+        from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+
+        with open_dbus_connection(bus="SESSION", auth_timeout=timeout) as connection:
+            reply = connection.send_and_get_reply(
+                message_bus.GetConnectionUnixProcessID(SECRET_SERVICE_BUS_NAME), timeout=timeout
+            )
+        if reply.header.message_type.name != "method_return":
+            return None
+        (pid,) = reply.body
+        program = Path(f"/proc/{int(pid)}/comm").read_text().strip()
+    except Exception:  # no session bus, nobody owns the name, not Linux: say less
+        return None
+    return _SECRET_SERVICE_PROGRAMS.get(program, program or None)
 
 
 def unusable_reason(backend: KeyringBackend) -> str | None:
@@ -212,7 +249,8 @@ def _refused(
 class MemorySecretStore:
     """Secrets for this process only: for "don't save" and for tests of callers."""
 
-    description = "not saved (this session only)"
+    # Read after "Saved in" and "Keyring:": memory is where it is, for this session.
+    description = "memory, for this session only"
 
     def __init__(self) -> None:
         self._values: dict[tuple[str, SecretKind], str] = {}

@@ -31,6 +31,7 @@ from supalink.ui.context import AppContext
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme, theme_named
+from supalink.ui.welcome import Welcome
 
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
@@ -94,8 +95,11 @@ class MainWindow(QMainWindow):
         for button in (self.test_button, self.config_button, self.monitor_button):
             actions.addWidget(button)
         self.results = QVBoxLayout()  # the test panel's place, once there is one
+        self.welcome = Welcome()
+        self.welcome.hide()  # until the profiles are known to be none
         right = QWidget()
         right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.welcome)
         right_layout.addWidget(scroll, 3)
         right_layout.addLayout(self.results)
         right_layout.addLayout(actions)
@@ -136,7 +140,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&New profile", QKeySequence.StandardKey.New, self.new_profile)
         self._action(file_menu, "&Save profile", QKeySequence.StandardKey.Save, self.save_profile)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.quit_action = self._action(
+            file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.quit_app
+        )
         self.profile_menu = self.menuBar().addMenu("&Profile")
         self.test_action = self._action(self.profile_menu, "&Test connection", "Ctrl+T", self.test)
         self.config_action = self._action(
@@ -182,6 +188,7 @@ class MainWindow(QMainWindow):
     def reload_profiles(self, select: str | None = None) -> None:
         records = self.context.repository.records()
         self.profiles.set_records(records, select)
+        self.welcome.setVisible(not records)
         if not records:
             self.new_profile()
 
@@ -198,6 +205,7 @@ class MainWindow(QMainWindow):
             self._error("Could not open the profile", error)
             return
         self.current_name = name
+        self._forget_test()
         self.form.set_profile(saved.profile, password, saved.password_saved)
         self._set_dirty(False)
 
@@ -205,6 +213,7 @@ class MainWindow(QMainWindow):
         if not self._settle_unsaved():
             return
         self.current_name = None
+        self._forget_test()
         self.profiles.list.clearSelection()
         self.form.set_profile(None)
         self.form.name.setText(self._unique_name("New profile"))
@@ -213,10 +222,7 @@ class MainWindow(QMainWindow):
 
     def save_profile(self) -> bool:
         profile = self.form.profile()
-        problems = profile.problems()
-        if problems:
-            first = next(iter(problems))
-            self.statusBar().showMessage(f"Not saved: {problems[first]}", 8000)
+        if self._tell_problems("Not saved"):
             return False
         password = self.form.password_text() if self.form.password_edited() else None
         save_password = self.form.wants_password_saved()
@@ -281,6 +287,7 @@ class MainWindow(QMainWindow):
             return
         if self.current_name == name:
             self.current_name = None
+            self._forget_test()
             self._set_dirty(False)
         self.reload_profiles()
 
@@ -299,15 +306,19 @@ class MainWindow(QMainWindow):
     # ----- actions --------------------------------------------------------------------
     def _valid_profile(self, action: str) -> Profile | None:
         """The form's profile, or None after telling the user what is missing."""
-        profile = self.form.profile()
-        problems = profile.problems()
-        if problems:
-            field, message = next(iter(problems.items()))
-            self.statusBar().showMessage(
-                f"Cannot {action}: {field.replace('_', ' ')}: {message}", 8000
-            )
+        if self._tell_problems(f"Cannot {action}"):
             return None
-        return profile
+        return self.form.profile()
+
+    def _tell_problems(self, lead: str) -> bool:
+        """Show every field's error and the first in the status bar, in the form's words;
+        False when there is none."""
+        problems = self.form.reveal_problems()
+        if not problems:
+            return False
+        field, message = next(iter(problems.items()))
+        self.statusBar().showMessage(f"{lead}: {self.form.field_label(field)}: {message}", 8000)
+        return True
 
     def test(self) -> None:
         profile = self._valid_profile("test")
@@ -316,6 +327,13 @@ class MainWindow(QMainWindow):
         self.test_panel.show()
         target = Target.from_profile(profile, self.form.password_text())
         self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
+
+    def _forget_test(self) -> None:
+        """A test's result belongs to its profile: another profile or a new form starts
+        without it, and a test still running for the last one stops."""
+        self.context.tasks.cancel(PROBE_TASK)
+        if "test_panel" in self.__dict__:  # built by the first test
+            self.test_panel.clear()
 
     def _saved_profile(self, action: str) -> Profile | None:
         """The form's profile once saved: configs and monitors name a saved profile."""
@@ -441,6 +459,25 @@ class MainWindow(QMainWindow):
             f"<b>Supalink {__version__}</b><p>Connects AI agents to Supabase Postgres, "
             "safely, and keeps watching the connection.</p>",
         )
+
+    def quit_app(self) -> None:
+        """File ▸ Quit: the whole app, its monitors (and a demo's server) with it, where
+        closing this window leaves the monitors running. Asks first when one is open."""
+        monitors = self.context.monitors
+        open_count = monitors.open_count if monitors is not None else 0
+        if open_count:
+            which = "a monitor is" if open_count == 1 else f"{open_count} monitors are"
+            answer = QMessageBox.question(
+                self,
+                "Quit Supalink",
+                f"{which.capitalize()} open. Quit Supalink and stop monitoring?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if not self._settle_unsaved():
+            return
+        QApplication.quit()  # the app's quit path (app.run_windows): windows, monitors, tasks
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._settle_unsaved():

@@ -30,11 +30,11 @@ STEP_LABELS = {
 }
 PENDING, RUNNING, PASSED, FAILED = "·", "…", "✓", "✗"
 COLORS = {PASSED: "#2f9e6f", FAILED: "#d9534f", RUNNING: "#d9822b", PENDING: "#8a8f98"}
-# Where each remedy of a diagnosis is given in the window.
+# Where each remedy of a diagnosis is given in the window: its fields, by their labels.
 REMEDY_FIELDS = {
-    Remedy.CA_FILE: " in the profile's CA certificate file field",
-    Remedy.PASSWORD: " in the password field",
-    Remedy.LONGER_TIMEOUT: " in the profile's connect timeout field",
+    Remedy.CA_FILE: ": choose it in CA file",
+    Remedy.PASSWORD: ": type it in Password",
+    Remedy.LONGER_TIMEOUT: ": set it in Connect timeout",
 }
 
 
@@ -89,7 +89,17 @@ class ProbePanel(QFrame):
         psql_row.addWidget(self.copy_psql)
         layout.addLayout(psql_row)
         self.result: ProbeResult | None = None
+        self._run = 0  # which run() the panel shows: a cancelled one's ending must not show
         self.reset()
+
+    def clear(self) -> None:
+        """Forget the shown test (its profile is no longer the form's) and hide."""
+        self._run += 1
+        self.result = None
+        self.title.setText("<b>Connection test</b>")
+        self.reset()
+        self.cancel.hide()
+        self.hide()
 
     def reset(self) -> None:
         for step in STEP_ORDER:
@@ -120,6 +130,8 @@ class ProbePanel(QFrame):
         """Test a profile's target (see `Probe`), showing each step as it ends."""
         profile = target.profile
         assert profile is not None, "a profile's target"
+        self._run += 1
+        run = self._run
         self.reset()
         self.result = None
         self.title.setText(f"<b>Testing {profile.name}…</b>")
@@ -129,16 +141,25 @@ class ProbePanel(QFrame):
 
         from supalink.probe import Probe  # its runner (psycopg) loads after the window is up
 
-        probe = Probe(target, on_step=self.show_step)
+        def show_step(step: Step) -> None:
+            if run == self._run:
+                self.show_step(step)
+
+        probe = Probe(target, on_step=show_step)
         try:
-            self.result = await probe.run()
+            result = await probe.run()
         except asyncio.CancelledError:
-            self.result = probe.result
-            self.title.setText(f"<b>Test of {profile.name} cancelled</b>")
-            self._show_result(self.result)
+            if run == self._run:
+                self.result = probe.result
+                self.title.setText(f"<b>Test of {profile.name} cancelled</b>")
+                self._show_result(self.result)
             raise
         finally:
-            self.cancel.hide()
+            if run == self._run:
+                self.cancel.hide()
+        if run != self._run:  # cleared meanwhile: another profile is on screen
+            return result
+        self.result = result
         self.title.setText(
             f"<b>{profile.name}: {'connected' if self.result.ok else 'the test failed'}</b>"
         )

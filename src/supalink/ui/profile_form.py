@@ -1,4 +1,5 @@
-"""The connection form: every field validates as you type, with the message beside it."""
+"""The connection form: each field validates as you type, its message beside it once the
+field was touched (or the window asks, on Test or Save): a blank form shows no errors."""
 
 from __future__ import annotations
 
@@ -12,14 +13,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +35,7 @@ from supalink.profiles import (
     parse_uri,
 )
 from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
+from supalink.ui.form_fields import FieldRow, UriPasteBox
 from supalink.ui.theme import Tone, toned
 
 MODE_LABELS = {
@@ -44,33 +44,6 @@ MODE_LABELS = {
     Mode.TRANSACTION: "Transaction pooler",
 }
 NO_INDEX = -1
-
-
-class FieldRow(QWidget):
-    """A field with its validation message underneath."""
-
-    def __init__(self, *widgets: QWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        line = QHBoxLayout()
-        line.setSpacing(6)
-        for widget in widgets:
-            line.addWidget(widget, 1 if isinstance(widget, QLineEdit | QComboBox) else 0)
-        layout.addLayout(line)
-        self.message = toned(QLabel(), Tone.ERROR)
-        self.message.setWordWrap(True)
-        self.message.hide()
-        layout.addWidget(self.message)
-        self._layout = layout
-
-    def add_below(self, widget: QWidget) -> None:
-        self._layout.addWidget(widget)
-
-    def show_message(self, text: str | None) -> None:
-        self.message.setText(text or "")
-        self.message.setVisible(bool(text))
 
 
 class ProfileForm(QWidget):
@@ -86,6 +59,9 @@ class ProfileForm(QWidget):
         self._keyring_usable = keyring_usable
         self._password_saved = False
         self._loading = False
+        # Fields whose errors show: those edited since the profile was shown, or all of them.
+        self._touched: set[str] = set()
+        self._reveal_all = False
         self._build()
         self._connect_signals()
         self.set_profile(None)
@@ -98,9 +74,10 @@ class ProfileForm(QWidget):
         return edit
 
     def _build(self) -> None:
-        self.paste = self._line(
-            "Paste a connection string",
-            "Paste a connection string from the Supabase dashboard (postgresql://…)",
+        self.paste = UriPasteBox()
+        self.paste.setAccessibleName("Paste a connection string")
+        self.paste.setPlaceholderText(
+            "Paste a connection string from the Supabase dashboard (postgresql://…)"
         )
         self.name = self._line("Profile name", "e.g. Production")
         self.supabase_kind = QRadioButton("Supabase project")
@@ -234,18 +211,27 @@ class ProfileForm(QWidget):
             QWidget.setTabOrder(first, second)
 
     def _connect_signals(self) -> None:
-        for edit in (
-            self.name, self.ref, self.pooler_host, self.host, self.user, self.database,
-            self.password, self.sslrootcert, self.application_name,
-        ):  # fmt: skip
-            edit.textChanged.connect(self._changed)
-        for combo in (self.mode, self.region, self.sslmode):
-            combo.currentIndexChanged.connect(self._changed)
-        for spin in (self.pooler_index, self.port, self.connect_timeout):
-            spin.valueChanged.connect(self._changed)
-        self.kind_group.buttonToggled.connect(self._changed)
-        self.save_password.toggled.connect(self._changed)
-        self.paste.textChanged.connect(self._pasted)
+        edits = {
+            "name": self.name, "ref": self.ref, "pooler_host": self.pooler_host,
+            "host": self.host, "user": self.user, "database": self.database,
+            "password": self.password, "sslrootcert": self.sslrootcert,
+            "application_name": self.application_name,
+        }  # fmt: skip
+        for key, edit in edits.items():
+            edit.textChanged.connect(lambda *_, key=key: self._changed(key))
+        combos = {"mode": self.mode, "region": self.region, "sslmode": self.sslmode}
+        for key, combo in combos.items():
+            combo.currentIndexChanged.connect(lambda *_, key=key: self._changed(key))
+        spins = {
+            "pooler_index": self.pooler_index, "port": self.port,
+            "connect_timeout": self.connect_timeout,
+        }  # fmt: skip
+        for key, spin in spins.items():
+            spin.valueChanged.connect(lambda *_, key=key: self._changed(key))
+        self.kind_group.buttonToggled.connect(lambda *_: self._changed("kind"))
+        self.save_password.toggled.connect(lambda *_: self._changed("password"))
+        self.paste.whole_text.connect(self._fill_from_uri)
+        self.paste.partial_text.connect(self._paste_partial)
         self.show_password.toggled.connect(self._toggle_password)
         self.browse_ca.clicked.connect(self._choose_ca)
         self.copy_uri.clicked.connect(self._copy_uri)
@@ -254,7 +240,10 @@ class ProfileForm(QWidget):
     def set_profile(
         self, profile: Profile | None, password: str | None = None, password_saved: bool = False
     ) -> None:
-        """Show `profile` (a blank Supabase profile when None)."""
+        """Show `profile` (a blank Supabase profile when None, whose errors wait until a
+        field is touched or `reveal_problems()`)."""
+        self._touched.clear()
+        self._reveal_all = profile is not None
         profile = profile or Profile("", Mode.SESSION, ref="")
         self._loading = True
         try:
@@ -331,10 +320,22 @@ class ProfileForm(QWidget):
     def problems(self) -> dict[str, str]:
         return self.profile().problems()
 
+    def reveal_problems(self) -> dict[str, str]:
+        """Show every field's error (the person pressed Test or Save); the problems."""
+        self._reveal_all = True
+        self.refresh()
+        return self.problems()
+
+    def field_label(self, key: str) -> str:
+        """A field's name as the form shows it ("Project ref"), for messages elsewhere."""
+        label = self.labels.get(key) or self.labels["pooler_index"]
+        return label.text().replace("&", "")
+
     # ----- reacting -------------------------------------------------------------------
-    def _changed(self, *_: object) -> None:
+    def _changed(self, key: str) -> None:
         if self._loading:
             return
+        self._touched.add(key)
         self.refresh()
         self.edited.emit()
 
@@ -354,13 +355,18 @@ class ProfileForm(QWidget):
         self.region.setEnabled(not self.pooler_host.text().strip())
         profile = self.profile()
         problems = profile.problems()
+        shown = {
+            key: message
+            for key, message in problems.items()
+            if self._reveal_all or key in self._touched
+        }
         for key, row in self.rows.items():
             if key not in ("paste", "uri", "password", "kind", "pooler_host"):
-                row.show_message(problems.get(key))
-        pooler_message = problems.get("pooler_index") or problems.get("pooler_host")
+                row.show_message(shown.get(key))
+        pooler_message = shown.get("pooler_index") or shown.get("pooler_host")
         self.rows["pooler_index"].show_message(pooler_message)
         self._refresh_password_status()
-        self._refresh_ca()
+        self._refresh_ca(is_supabase)
         if problems:
             self.uri.setText("")
             self.uri.setPlaceholderText("Fill in the fields above to see the URI")
@@ -386,7 +392,8 @@ class ProfileForm(QWidget):
             text = "Not saved yet"
         self.password_status.setText(text)
 
-    def _refresh_ca(self) -> None:
+    def _refresh_ca(self, is_supabase: bool) -> None:
+        self.ca_hint.setVisible(is_supabase)  # where Supabase's CA comes from
         path = self.sslrootcert.text().strip()
         verifying = self.sslmode.currentText() in ("verify-ca", "verify-full")
         if not path:
@@ -403,9 +410,14 @@ class ProfileForm(QWidget):
             self.ca_info.setText(info)
             toned(self.ca_info, Tone.ERROR)
 
-    def _pasted(self, text: str) -> None:
+    def _paste_partial(self, typed: bool) -> None:
+        self.rows["paste"].show_message(
+            "Press Enter to fill in the form from this connection string." if typed else None,
+            Tone.HINT,
+        )
+
+    def _fill_from_uri(self, text: str) -> None:
         if self._loading or not text.strip():
-            self.rows["paste"].show_message(None)
             return
         try:
             parsed = parse_uri(text, name=self.name.text().strip() or "imported")
@@ -420,9 +432,6 @@ class ProfileForm(QWidget):
         if parsed.password is not None:
             self.password.setText(parsed.password)
             self.password.setModified(True)
-        self.paste.blockSignals(True)
-        self.paste.clear()
-        self.paste.blockSignals(False)
         hint = "Form filled from the URI."
         if parsed.password is None:
             hint += " Type the database password below."
@@ -430,7 +439,7 @@ class ProfileForm(QWidget):
             hint += f" Ignored: {', '.join(parsed.ignored_parameters)}."
         self.rows["paste"].show_message(None)
         self.paste.setPlaceholderText(hint)
-        self._changed()
+        self._changed("paste")
 
     def _toggle_password(self, shown: bool) -> None:
         self.password.setEchoMode(

@@ -1,0 +1,65 @@
+"""The connection form's field widgets: a field with its message underneath, and the Paste
+URI box, which tells a whole text from one being typed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from supalink.ui.theme import Tone, toned
+
+
+class FieldRow(QWidget):
+    """A field with its validation message underneath."""
+
+    def __init__(self, *widgets: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        line = QHBoxLayout()
+        line.setSpacing(6)
+        for widget in widgets:
+            line.addWidget(widget, 1 if isinstance(widget, QLineEdit | QComboBox) else 0)
+        layout.addLayout(line)
+        self.message = toned(QLabel(), Tone.ERROR)
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout.addWidget(self.message)
+        self._layout = layout
+
+    def add_below(self, widget: QWidget) -> None:
+        self._layout.addWidget(widget)
+
+    def show_message(self, text: str | None, tone: Tone = Tone.ERROR) -> None:
+        self.message.setText(text or "")
+        toned(self.message, tone)
+        self.message.setVisible(bool(text))
+
+
+class UriPasteBox(QLineEdit):
+    """Emits `whole_text` for a text pasted, dropped or set at once, or on Enter, and
+    `partial_text(True)` while one is typed (False once empty): typed, `postgresql://p` is
+    already a URI whose host is `p`, which must not replace the form."""
+
+    whole_text = Signal(str)
+    partial_text = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._before = ""
+        self.textChanged.connect(self._changed)
+        self.returnPressed.connect(lambda: self.whole_text.emit(self.text()))
+
+    def _changed(self, text: str) -> None:
+        grown = len(text) - len(self._before)  # a key adds one character, a paste more
+        self._before = text
+        if not text.strip():
+            self.partial_text.emit(False)
+        elif grown > 1:
+            self.whole_text.emit(text)
+        else:
+            self.partial_text.emit(True)
+
+
+__all__ = ["FieldRow", "UriPasteBox"]
