@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.errors import UsageError
+from supalink.errors import FileFault, UsageError
 from supalink.logs import SecretMasker, configure_logging
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
@@ -20,6 +20,7 @@ from supalink.profiles.repository import Password, ProfileNotFound, ProfileRepos
 from supalink.profiles.secrets import KeyringSecretStore, MemorySecretStore, SecretKind
 from supalink.profiles.settings import SettingsError, SettingsFile
 from supalink.profiles.supabase import Mode
+from tests.support.file_faults import fill, make_read_only, tmpfs
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.secret_service import SecretService
 
@@ -208,6 +209,33 @@ def test_a_failed_settings_write_leaves_nothing_in_the_keyring(tmp_path: Path) -
     assert secrets.get("kept", SecretKind.PASSWORD) == "old"
     assert secrets.get("kept", SecretKind.PROJECT_REF) == REF
     assert repository.record("kept").profile.user == "postgres"
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
+def test_a_removal_whose_settings_write_fails_keeps_the_password_in_the_keyring(
+    tmp_path: Path, secret_service: SecretService, read_only: bool
+) -> None:
+    from keyring.backends.SecretService import Keyring
+
+    folder = tmp_path / "config"
+    with tmpfs(folder):
+        repository = ProfileRepository(
+            SettingsFile(folder / "settings.json"), KeyringSecretStore(Keyring())
+        )
+        name = unique("kept")
+        repository.save(supabase_profile(name), "the-password")
+        if read_only:
+            make_read_only(folder)
+        else:
+            fill(folder)
+        with pytest.raises(FileFault):
+            repository.remove(name)
+        again = ProfileRepository(
+            SettingsFile(folder / "settings.json"), KeyringSecretStore(Keyring())
+        )
+        assert again.names() == [name]
+        assert again.password_value(name) == "the-password"
+        assert again.secrets.get(name, SecretKind.PROJECT_REF) == REF
 
 
 def test_a_repository_keeps_what_another_process_saved_meanwhile(tmp_path: Path) -> None:

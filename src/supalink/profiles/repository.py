@@ -230,7 +230,7 @@ class ProfileRepository:
         return record
 
     def _put_back(self, name: str, before: dict[SecretKind, str | None]) -> None:
-        """The keyring as it was before a save whose settings write failed."""
+        """The keyring as it was before a save or removal whose settings write failed."""
         for kind, value in before.items():
             try:
                 if value is None:
@@ -245,11 +245,17 @@ class ProfileRepository:
             record = settings.profiles.get(name)
             if record is None:
                 raise ProfileNotFound(name)
-            if record.is_supabase or record.password_saved:
-                for kind in SecretKind:
+            kinds = list(SecretKind) if record.is_supabase or record.password_saved else []
+            # A settings write that fails (a full disk) must not cost the password.
+            before = {kind: self.secrets.get(name, kind) for kind in kinds}
+            try:
+                for kind in kinds:
                     self.secrets.delete(name, kind)
-            del settings.profiles[name]
-            self._write(settings)
+                del settings.profiles[name]
+                self._write(settings)
+            except BaseException:
+                self._put_back(name, before)
+                raise
         self.hold_password(name, None)
         log.info("removed profile %r and its keyring entries", name)
 
