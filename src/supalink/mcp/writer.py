@@ -5,10 +5,14 @@ the client is running (it must be restarted, and may write its own copy back mea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from supalink.errors import SupalinkError
 from supalink.mcp.clients import Host, McpClient
 from supalink.mcp.editor import Plan, apply, load_document, plan_remove, plan_write, read_config
 from supalink.mcp.entries import PlannedEntry
@@ -16,6 +20,7 @@ from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
 from supalink.mcp.templates import DEFAULT_SERVER_NAME, ServerEntry
+from supalink.profiles import Target
 
 
 def config_path(client: McpClient, host: Host | None = None) -> Path:
@@ -30,6 +35,80 @@ class Written:
     backup: Path | None
     replanned: bool
     running: tuple[RunningProcess, ...]  # the client's processes, when something was written
+
+
+@dataclass(frozen=True)
+class EntryOwner:
+    """Whom an entry connects for: a saved profile (Supalink's server and launcher name
+    it), or else the database its URI names (`user@host:port/database`, no password)."""
+
+    profile: str | None = None
+    database: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryPlan:
+    """A profile's entry planned into a file, with what the diff alone does not say."""
+
+    plan: Plan
+    # The entry of that name connects another profile or database now: writing repoints
+    # it (a second profile written under the default name, say). None when it is this
+    # profile's, is new, or cannot be read.
+    replaces: EntryOwner | None
+    own_name: str | None  # a name of the profile's own to offer instead, when `replaces`
+
+
+def entry_owner(entry: Any) -> EntryOwner | None:
+    """Whom a client's entry (as JSON) connects for; None when it cannot be told."""
+    try:
+        server = ServerEntry.from_json(entry, "entry")
+    except SupalinkError:
+        return None
+    own = server.args[: server.args.index("--")] if "--" in server.args else server.args
+    if "--profile" in own[:-1]:  # `supalink mcp-serve` and `supalink mcp-run`
+        return EntryOwner(profile=own[own.index("--profile") + 1])
+    for value in (*server.args, *server.env.values()):
+        if "://" in value and (database := _database_of(value)) is not None:
+            return EntryOwner(database=database)
+    return None
+
+
+def _database_of(uri: str) -> str | None:
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    user = unquote(parts.username or "")
+    database = unquote(parts.path.lstrip("/")) or "postgres"
+    return f"{user}@{parts.hostname}:{port or 5432}/{database}"
+
+
+def target_owner(target: Target) -> EntryOwner:
+    profile = target.profile
+    assert profile is not None, "a profile's target"
+    endpoint = profile.endpoint()
+    database = f"{endpoint.user}@{endpoint.host}:{endpoint.port}/{endpoint.database}"
+    return EntryOwner(profile.name, database)
+
+
+def _same(owner: EntryOwner, ours: EntryOwner) -> bool:
+    if owner.profile is not None:
+        return owner.profile == ours.profile
+    return owner.database == ours.database
+
+
+def own_name(profile: str, base: str, taken: Iterable[str]) -> str:
+    """`<base>-<profile>` in lowercase letters, digits and dashes, not among `taken`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", profile.lower()).strip("-") or "profile"
+    name = f"{base}-{slug}"
+    taken = set(taken)
+    number = 2
+    while name in taken:
+        name, number = f"{base}-{slug}-{number}", number + 1
+    return name
 
 
 class ConfigWriter:
@@ -51,6 +130,29 @@ class ConfigWriter:
     ) -> Plan:
         entry = planned.entry.as_json(client.entry_type)
         return plan_write(path, client, server_name, entry, secrets=planned.secrets)
+
+    def plan_entry(
+        self,
+        client: McpClient,
+        path: Path,
+        planned: PlannedEntry,
+        server_name: str,
+        target: Target,
+    ) -> EntryPlan:
+        """`plan_write` for the target's profile, saying whether the entry of that name
+        connects another profile or database now, and offering a name of its own then (the
+        file's entry of that name when it already connects this profile)."""
+        plan = self.plan_write(client, path, planned, server_name)
+        owner = entry_owner(plan.old_entry) if plan.old_entry is not MISSING else None
+        ours = target_owner(target)
+        if owner is None or _same(owner, ours):
+            return EntryPlan(plan, None, None)
+        servers = load_document(path, plan.old).servers(client.root_key)
+        for name, value in servers.items():
+            if name != server_name and (found := entry_owner(value)) and _same(found, ours):
+                return EntryPlan(plan, owner, name)
+        assert ours.profile is not None
+        return EntryPlan(plan, owner, own_name(ours.profile, server_name, servers))
 
     def plan_remove(
         self, client: McpClient, path: Path, server_name: str = DEFAULT_SERVER_NAME

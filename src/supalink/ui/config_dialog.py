@@ -58,7 +58,8 @@ TEMPLATE_LABELS = {
     SUPALINK_TEMPLATE: "Supalink's own server, read-only (no password in the file)",
     KEYRING_TEMPLATE: "Keyring launcher in front of another server (no password in the file)",
     "reference": "Reference server (archived; its read-only mode can be escaped; npx)",
-    "guide": "The guide's mcp-server-postgres (archived; its read-only mode can be escaped)",
+    "guide": "The reference server as the setup guide starts it: mcp-server-postgres, "
+    "installed with npm (archived; its read-only mode can be escaped)",
     "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
 }
 VERIFY_TASK = "verify-config"
@@ -124,6 +125,8 @@ class ConfigDialog(QDialog):
         self.password_in_keyring = password_in_keyring
         self.plan: Plan | None = None
         self.planned: PlannedEntry | None = None
+        self.replaced: str | None = None  # in words: whom the entry of that name connects now
+        self.own_name: str | None = None
         self.written = False
         self.setWindowTitle(f"Write MCP client config for {self.profile.name}")
         self.resize(860, 640)
@@ -162,6 +165,15 @@ class ConfigDialog(QDialog):
         role_layout.addWidget(self.role_warning, 1)
         role_layout.addWidget(self.role_button)
         self.role_row.hide()
+        self.repoint_row = QWidget()
+        self.repoint_note = toned(QLabel(), Tone.ERROR)
+        self.repoint_note.setWordWrap(True)
+        self.use_own_name = QPushButton()
+        repoint_layout = QHBoxLayout(self.repoint_row)
+        repoint_layout.setContentsMargins(0, 0, 0, 0)
+        repoint_layout.addWidget(self.repoint_note, 1)
+        repoint_layout.addWidget(self.use_own_name)
+        self.repoint_row.hide()
         self.notes = toned(QLabel(), Tone.ERROR)
         self.notes.setWordWrap(True)
         self.diff = QTextEdit()
@@ -199,6 +211,7 @@ class ConfigDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.role_row)
+        layout.addWidget(self.repoint_row)
         layout.addWidget(self.notes)
         layout.addWidget(QLabel("Changes (passwords masked):"))
         layout.addWidget(self.diff, 1)
@@ -216,6 +229,7 @@ class ConfigDialog(QDialog):
         self.cancel_verify.clicked.connect(lambda: self.tasks.cancel(VERIFY_TASK))
         close.clicked.connect(self.reject)
         self.role_button.clicked.connect(self.offer_role)
+        self.use_own_name.clicked.connect(self.take_own_name)
         self._client_changed()
         if repository is not None:
             self._check_login()
@@ -244,6 +258,8 @@ class ConfigDialog(QDialog):
         # Only Supalink's own server has a guard to turn off.
         self.allow_writes.setEnabled(template == SUPALINK_TEMPLATE)
         self.plan = None
+        self.replaced = self.own_name = None
+        self.repoint_row.hide()
         self.write_button.setEnabled(False)
         try:
             self.planned = entry_for_profile(
@@ -253,21 +269,44 @@ class ConfigDialog(QDialog):
                 server=str(self.server.currentData()) if template == KEYRING_TEMPLATE else None,
                 allow_writes=self.allow_writes.isEnabled() and self.allow_writes.isChecked(),
             )
-            self.plan = self.writer.plan_write(
+            planned_entry = self.writer.plan_entry(
                 self.selected_client(),
                 Path(self.path.text()).expanduser(),
                 self.planned,
                 self.entry_name(),
+                self.target,
             )
         except SupalinkError as error:
             self.notes.setText(error_text(error))
             self.diff.setPlainText("")
             return
+        self.plan = planned_entry.plan
+        if (owner := planned_entry.replaces) is not None:
+            self._show_repoint(owner.profile, owner.database, planned_entry.own_name)
         self.notes.setText("\n".join(f"Warning: {WARNINGS[w]}" for w in self.planned.warnings))
         self._show_diff(self.plan)
         self.write_button.setEnabled(self.plan.changes)
         if not self.plan.changes:
             self.status.setText("The file already holds this entry: nothing to write.")
+
+    def _show_repoint(self, profile: str | None, database: str | None, own: str | None) -> None:
+        """The entry of that name connects another profile: say it in words, offer a name
+        of this profile's own."""
+        self.replaced = f"the profile {profile!r}" if profile is not None else database
+        self.own_name = own
+        self.repoint_note.setText(
+            f"The {self.entry_name()!r} entry in this file connects {self.replaced} now: "
+            f"writing it makes the agent use {self.profile.name!r} instead."
+            + (f" Keep both with an entry named {own!r}." if own else "")
+        )
+        self.use_own_name.setText(f"Name it {own!r}" if own else "")
+        self.use_own_name.setVisible(own is not None)
+        self.repoint_row.show()
+
+    def take_own_name(self) -> None:
+        if self.own_name is not None:
+            self.server_name.setText(self.own_name)
+            self.replan()
 
     def _show_diff(self, plan: Plan) -> None:
         preview = plan.preview() or "(no changes)"
@@ -338,10 +377,11 @@ class ConfigDialog(QDialog):
         plan = self.plan
         confirmed = True
         if plan.needs_confirmation:
+            now = f", which connects {self.replaced}" if self.replaced else ""
             answer = QMessageBox.question(
                 self,
                 "Replace entry",
-                f"{plan.path} already has a different {plan.server_name!r} entry "
+                f"{plan.path} already has a different {plan.server_name!r} entry{now} "
                 "(shown in red above). Replace it?",
             )
             confirmed = answer == QMessageBox.StandardButton.Yes
