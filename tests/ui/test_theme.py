@@ -9,7 +9,18 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
 
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
@@ -144,3 +155,38 @@ def test_a_theme_name_the_app_does_not_know_means_system() -> None:
     assert theme_named("dark") is Theme.DARK
     assert theme_named("purple") is Theme.SYSTEM
     assert theme_named(None) is Theme.SYSTEM
+
+
+def edge_contrast(widget: QWidget, window: QColor) -> float:
+    """The strongest contrast against the window along the left end of the widget's middle
+    row: where the edge of a field, a check box or a radio button is (and no text)."""
+    image = widget.grab().toImage()
+    row = image.height() // 2
+    return max(contrast(image.pixelColor(x, row), window) for x in range(min(6, image.width())))
+
+
+@pytest.mark.parametrize("theme", [Theme.LIGHT, Theme.DARK])
+def test_every_control_has_an_edge_that_shows_on_either_theme(
+    qt_app: QApplication, theme: Theme
+) -> None:
+    """Unchecked boxes, empty inputs, a spin box and a text pane: each outlined at 3:1
+    against the window (WCAG's contrast for a control's outline). Before, the dark theme's
+    check box had no box, inputs no border, radio buttons next to nothing."""
+    apply_theme(qt_app, theme)
+    window = qt_app.palette().color(QPalette.ColorRole.Window)
+    holder = QWidget()  # never shown: no control has the focus, whose edge is the accent
+    controls = {
+        "check box": QCheckBox(holder),
+        "radio button": QRadioButton(holder),
+        "line edit": QLineEdit(holder),
+        "spin box": QSpinBox(holder),
+        "text pane": QPlainTextEdit(holder),
+        "disabled line edit": QLineEdit(holder),
+    }
+    controls["disabled line edit"].setEnabled(False)
+    for control in controls.values():
+        control.resize(control.sizeHint())
+    found = {name: edge_contrast(control, window) for name, control in controls.items()}
+    enabled = {name: ratio for name, ratio in found.items() if not name.startswith("disabled")}
+    assert min(enabled.values()) >= 3.0, found
+    assert found["disabled line edit"] >= 1.3, found  # quieter, yet there
