@@ -78,7 +78,10 @@ _LOSS_REASONS = (
     ("server closed the connection", "connection lost"),
     ("did not answer", WENT_SILENT),  # the monitor's own bounded wait
     ("connection timed out", WENT_SILENT),  # the kernel's: tcp_user_timeout, keepalives
-    ("connection refused", "server unreachable"),
+    ("connection refused", "connection refused"),
+    ("timeout expired", "connect timed out"),  # libpq's connect_timeout
+    ("could not translate host name", "host name not found"),
+    *((marker, "too many clients") for marker in TOO_MANY_CLIENTS),
 )
 _SHORT = 60
 
@@ -111,8 +114,10 @@ def silent_for(seconds: float) -> str:
 
 
 def short_reason(message: str) -> str:
-    """`loss_reason`, or the message itself, cut short for a table row."""
+    """`loss_reason`, or the server's own words, cut short for a table row or to lead a
+    longer line (the cause first, so a line cut short still says it)."""
     found = loss_reason(message)
     if found is not None:
         return found
-    return message if len(message) <= _SHORT else message[: _SHORT - 1] + "…"
+    text = server_text(message) or message
+    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"

@@ -130,7 +130,7 @@ def test_streams_json_events_and_stops_on_a_signal_within_five_seconds(
     stats = kinds(events, "stats")[0]
     assert {"size", "idle", "in_use", "waiting", "requests", "errors", "connections_lost",
             "avg_wait_ms"} <= stats.keys()  # fmt: skip
-    assert stats["max_size"] == 20  # the guide's default
+    assert (stats["min_size"], stats["max_size"]) == (1, 2)  # the monitor's own default
     assert stderr == b""
     assert all(secret not in monitor.output() for secret in SECRET_BYTES)
 

@@ -23,9 +23,12 @@ from tests.support.ports import free_port
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 
 
-def test_the_defaults_are_the_guides() -> None:
+def test_the_monitor_keeps_a_pool_of_its_own_size_with_the_guides_timeouts() -> None:
     pool = PoolSettings()
-    assert (pool.min_size, pool.max_size, pool.max_idle) == (5, 20, 300.0)
+    # The smallest pool that shows what it must, not the guide's min 5, max 20 for an app.
+    assert (pool.min_size, pool.max_size, pool.max_idle) == (1, 2, 60.0)
+    assert pool.server_connections(listening=True) == 3  # the listener included
+    assert pool.server_connections(listening=False) == 2
     assert (pool.connect_timeout, pool.statement_timeout, pool.health_interval) == (10, 60, 60)
     settings = MonitorSettings()
     assert settings.log_capacity == 10_000

@@ -17,16 +17,22 @@ from supalink.monitor.events import (
     Reconnected,
     matches,
 )
-from supalink.monitor.health import Health, HealthReport
+from supalink.monitor.health import Health, HealthReport, Outage
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, ServerSnapshot
-from supalink.monitor.settings import MonitorSettings, PoolSettings, check_channel
-from supalink.monitor.sizing import DEFAULT_BUFFER, SizingAdvice, advise
+from supalink.monitor.settings import (
+    MONITOR_POOL_MAX_IDLE_SECONDS,
+    MonitorSettings,
+    PoolSettings,
+    check_channel,
+)
+from supalink.monitor.sizing import DEFAULT_BUFFER, SizingAdvice, advise, footprint
 from supalink.monitor.stats import StatsSample
 
 __all__ = [
     "COMPUTE_SIZES",
     "DEFAULT_BUFFER",
+    "MONITOR_POOL_MAX_IDLE_SECONDS",
     "STOP_TIMEOUT",
     "ComputeSize",
     "Disconnected",
@@ -42,6 +48,7 @@ __all__ = [
     "MonitorEngine",
     "MonitorSettings",
     "Notification",
+    "Outage",
     "PoolSettings",
     "Reconnected",
     "ServerSnapshot",
@@ -49,5 +56,6 @@ __all__ = [
     "StatsSample",
     "advise",
     "check_channel",
+    "footprint",
     "matches",
 ]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from supalink import error_texts
 from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.monitor.bus import BatchCallback, EventBus
@@ -95,6 +96,7 @@ class MonitorEngine:
             on_notifications=self._notified,
             on_event=self._listener_event,
             on_overdue=self.health.note_overdue,  # health is not healthy while it waits
+            notify=self._notify,  # its probe through the pool: no connection of its own
             clock=clock,
         )
         self.server: ServerSnapshot | None = None
@@ -193,10 +195,13 @@ class MonitorEngine:
             )
         if len(payload.encode()) > MAX_PAYLOAD_BYTES:
             raise UsageError(f"a payload is at most {MAX_PAYLOAD_BYTES} bytes")
-        async with self.pool.connection() as conn:
+        await self._notify(channel, payload)
+        return payload
+
+    async def _notify(self, channel: str, payload: str) -> None:
+        async with self.pool.connection(self.settings.effective_health_timeout) as conn:
             await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
             await conn.commit()
-        return payload
 
     async def refresh_server_view(self) -> ServerSnapshot:
         timeout = self.settings.effective_health_timeout
@@ -239,8 +244,11 @@ class MonitorEngine:
     def _listener_event(self, event: Event) -> None:
         if isinstance(event, Gap):
             self.log.append(event)
-        if isinstance(event, Disconnected | Reconnected):
-            self.health.check_soon()  # the server probably went or came back with it
+        if isinstance(event, Disconnected):
+            # The server probably went with it: health leaves healthy and checks.
+            self.health.note_lost(error_texts.short_reason(event.error))
+        if isinstance(event, Reconnected):
+            self.health.check_soon()  # the server probably came back with it
         if isinstance(event, Reconnected):
             self.pool.check_soon()
         self.bus.publish(event)
@@ -248,6 +256,7 @@ class MonitorEngine:
     def _pool_failed(self, failure: Failure) -> None:
         self.listener.note_outage(failure.message)  # it may say why the listener is away
         self.bus.publish(ErrorEvent("pool", failure.message, failure.permanent, failure.at))
+        self.health.note_failure(failure.message, permanent=failure.permanent)
 
     def _pool_recovered(self) -> None:
         self.health.check_soon()
@@ -256,10 +265,10 @@ class MonitorEngine:
         if report.error:
             self.listener.note_outage(report.error)
         if report.status is Health.DOWN and self._pool_down_since is None:
-            self._pool_down_since = report.at
+            self._pool_down_since = report.since or report.at
             self.bus.publish(Disconnected("pool", report.error or "down", report.at))
         elif report.status is not Health.DOWN and self._pool_down_since is not None:
-            away = report.at - self._pool_down_since
             self._pool_down_since = None
+            away = report.recovered.seconds if report.recovered else 0.0
             self.bus.publish(Reconnected("pool", report.at, away))
         self.bus.publish(report)

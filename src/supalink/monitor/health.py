@@ -8,6 +8,12 @@ is degraded once the check has waited longer than `degraded_latency`, down once 
 waited `timeout`, then the check's own result follows. The listener's own check, late to
 answer, degrades it too (`note_overdue`) and starts a check at once, which says whether
 the database behind the pool is still there.
+
+Health is the monitor's one account of an outage: the first failed connection attempt
+or the listener's lost connection is enough to leave healthy (`note_failure`,
+`note_lost`), each reason leads with its cause, every report that is not healthy says
+since when (`since`), and the first answer after a time down carries the `Outage`
+("down 27 s (08:29:21 to 08:29:48): connection refused", with an en dash).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, ClassVar
 
 import psycopg_pool
 
+from supalink import error_texts
 from supalink.logs import SecretMasker
 from supalink.monitor.connections import ConnectionSilent, run_bounded
 from supalink.monitor.events import iso_time
@@ -42,6 +49,30 @@ class Health(StrEnum):
 _SEVERITY = {Health.HEALTHY: 0, Health.UNKNOWN: 1, Health.DEGRADED: 1, Health.DOWN: 2}
 
 
+def clock_time(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A time down: from when health left healthy to the first answer after it."""
+
+    started_at: float
+    ended_at: float
+    cause: str  # the first reason it was down, in a few words
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"down {self.seconds:.0f} s ({clock_time(self.started_at)}\u2013"
+            f"{clock_time(self.ended_at)}): {self.cause}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class HealthReport:
     event: ClassVar[str] = "health"
@@ -50,6 +81,8 @@ class HealthReport:
     latency_ms: float | None  # None when the check got no answer
     error: str | None  # why it is down, or degraded
     last_error: str | None  # the last error seen, kept after recovery for the status light
+    since: float | None = None  # not healthy: since when (figures read before are old)
+    recovered: Outage | None = None  # the first answer after a time down: that outage
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +92,8 @@ class HealthReport:
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
             "error": self.error,
             "last_error": self.last_error,
+            "since": None if self.since is None else iso_time(self.since),
+            "recovered": None if self.recovered is None else self.recovered.summary,
         }
 
 
@@ -85,6 +120,8 @@ class HealthChecker:
         self._wake = asyncio.Event()
         self._last_error: str | None = None
         self._errors_before = 0
+        self._since: float | None = None  # when health last left healthy
+        self._down_cause: str | None = None  # set once down: this outage's first cause
 
     @property
     def status(self) -> Health:
@@ -98,6 +135,19 @@ class HealthChecker:
         """Another check on the same database is late to answer (the listener's): no longer
         healthy, and a check of our own now says how things are."""
         self._overdue(Health.DEGRADED, message)
+        self.check_soon()
+
+    def note_failure(self, message: str, *, permanent: bool = False) -> None:
+        """A connection attempt to the database failed (the pool's): down at once, as
+        no new session can be had, unless the server only said it is full (degraded)."""
+        cause = error_texts.short_reason(message)
+        full = not permanent and error_texts.says(message, error_texts.TOO_MANY_CLIENTS)
+        self._overdue(Health.DEGRADED if full else Health.DOWN, cause)
+        self.check_soon()
+
+    def note_lost(self, message: str) -> None:
+        """The listener lost its connection: not healthy, and a check says the rest."""
+        self._overdue(Health.DEGRADED, f"listener lost its connection: {message}")
         self.check_soon()
 
     async def run(self) -> None:
@@ -129,8 +179,19 @@ class HealthChecker:
             return
         self._last_error = error
         # The failed-requests baseline stays: it belongs to the check still running.
-        self.last = HealthReport(status, self._clock(), None, error, error)
+        now = self._clock()
+        self.last = HealthReport(status, now, None, error, error, self._left_healthy(now))
+        self._note_down(status, error)
         self._on_report(self.last)
+
+    def _left_healthy(self, now: float) -> float:
+        if self._since is None:
+            self._since = now
+        return self._since
+
+    def _note_down(self, status: Health, error: str | None) -> None:
+        if status is Health.DOWN and self._down_cause is None:
+            self._down_cause = error_texts.short_reason(error or "no answer")
 
     async def check(self) -> HealthReport:
         started = time.monotonic()
@@ -160,20 +221,32 @@ class HealthChecker:
         return self._report(Health.HEALTHY, latency, None)
 
     def _no_answer(self) -> str:
+        """The cause first (a cut-short line must keep it): the pool's last failed
+        connection attempt, when there was one, says why nothing answered."""
         reason = f"no answer to SELECT 1 within {self.timeout:g} s"
         if (failure := self.pool.last_failure) is not None:
-            reason += f" (last connection error: {failure.message})"
+            return f"{error_texts.short_reason(failure.message)} ({reason})"
         return reason
 
     def _report(self, status: Health, latency: float | None, error: str | None) -> HealthReport:
         if error is not None:
             self._last_error = error
+        now = self._clock()
+        recovered = None
+        if latency is not None and self._down_cause is not None and self._since is not None:
+            recovered = Outage(self._since, now, self._down_cause)
+        if status is Health.HEALTHY or recovered is not None:
+            self._since = self._down_cause = None
+        since = None if status is Health.HEALTHY else self._left_healthy(now)
+        self._note_down(status, error)
         report = HealthReport(
             status=status,
-            at=self._clock(),
+            at=now,
             latency_ms=None if latency is None else latency * 1000,
             error=error,
             last_error=self._last_error,
+            since=since,
+            recovered=recovered,
         )
         self.last = report
         # Failed requests are counted from here on, so this check's own are not.

@@ -28,7 +28,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -107,8 +107,11 @@ class Listener:
         on_notifications: Callable[[Sequence[Notification]], None],
         on_event: Callable[[Event], None],
         on_overdue: Callable[[str], None] = lambda message: None,
+        notify: Callable[[str, str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`notify(channel, payload)`: how the pooler probe is sent (the engine's pool, so
+        the probe costs no server connection of its own); None: a connection of its own."""
         self.target = target
         self.settings = settings
         self.state = ListenerState.IDLE
@@ -120,6 +123,7 @@ class Listener:
         self._on_notifications = on_notifications
         self._on_event = on_event
         self._on_overdue = on_overdue
+        self._notify = notify
         self._clock = clock
         # When the server was last heard from on the current connection: epoch seconds for
         # the gap, loop time for scheduling the next check.
@@ -199,7 +203,8 @@ class Listener:
         except ListenerRefused as error:
             self.state = ListenerState.REFUSED
             self._report_error(str(error), permanent=True)
-        except (psycopg.Error, OSError, TimeoutError) as error:
+        except (psycopg.Error, OSError, TimeoutError, SupalinkError) as error:
+            # SupalinkError: the probe's pool is not there (PoolUnavailable says why).
             failure = failure_of(error, self._masker, self._clock())
             if not failure.permanent:
                 self.note_outage(failure.message)
@@ -246,11 +251,14 @@ class Listener:
             return  # no pooler
         probe = f"supalink_probe_{secrets.token_hex(6)}"
         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(probe)))
-        sender = await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
-        try:
-            await sender.execute("SELECT pg_notify(%s, 'probe')", (probe,))
-        finally:
-            await close_quietly(sender)
+        if self._notify is not None:
+            await self._notify(probe, "probe")
+        else:
+            sender = await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
+            try:
+                await sender.execute("SELECT pg_notify(%s, 'probe')", (probe,))
+            finally:
+                await close_quietly(sender)
         arrived = False
         async for _ in conn.notifies(timeout=PROBE_WAIT, stop_after=1):
             arrived = True

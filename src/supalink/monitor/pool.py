@@ -1,4 +1,4 @@
-"""The monitored pool: psycopg_pool's AsyncConnectionPool with the guide's settings,
+"""The monitored pool: psycopg_pool's AsyncConnectionPool with the monitor's settings,
 connections checked on checkout, and failures sorted into transient and permanent.
 
 psycopg_pool already reconnects with backoff after transient failures. What it cannot

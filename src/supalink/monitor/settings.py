@@ -1,4 +1,4 @@
-"""The monitor's settings, with the guide's pool defaults, and how its sessions connect."""
+"""The monitor's settings, with its own small pool, and how its sessions connect."""
 
 from __future__ import annotations
 
@@ -11,14 +11,26 @@ from supalink.profiles import Target, defaults
 
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names are silently truncated
 
+# The monitor's own pool: the smallest that shows what it must. The guide's min 5, max 20
+# (profiles.defaults) fit a busy app; a monitor runs one SELECT 1 a minute and a server
+# view every 10 s, and on a Nano session pooler with a pool of 15 the guide's pool and a
+# listener would take half of it. One connection is kept; a second opens only while two
+# reads overlap (a check during a slow server view or a test NOTIFY) and closes after
+# MONITOR_POOL_MAX_IDLE_SECONDS unused, so the pool is back to one soon after an outage.
+MONITOR_POOL_MIN_SIZE = 1
+MONITOR_POOL_MAX_SIZE = 2
+MONITOR_POOL_MAX_IDLE_SECONDS = 60.0
+# The listener's connection is outside the pool: with channels, one more.
+LISTENER_CONNECTIONS = 1
+
 
 @dataclass(frozen=True)
 class PoolSettings:
-    """The guide's pool settings (DESIGN.md): what a well-behaved long-lived client uses."""
+    """The monitor's pool: its own sizes (above) and the guide's timeouts (DESIGN.md)."""
 
-    min_size: int = defaults.POOL_MIN_SIZE
-    max_size: int = defaults.POOL_MAX_SIZE
-    max_idle: float = defaults.POOL_MAX_IDLE_SECONDS
+    min_size: int = MONITOR_POOL_MIN_SIZE
+    max_size: int = MONITOR_POOL_MAX_SIZE
+    max_idle: float = MONITOR_POOL_MAX_IDLE_SECONDS
     connect_timeout: float = defaults.CONNECT_TIMEOUT_SECONDS
     statement_timeout: float = defaults.STATEMENT_TIMEOUT_SECONDS
     application_name: str = defaults.MONITOR_APPLICATION_NAME
@@ -42,6 +54,11 @@ class PoolSettings:
 
     def resized(self, min_size: int, max_size: int) -> PoolSettings:
         return replace(self, min_size=min_size, max_size=max_size)
+
+    def server_connections(self, listening: bool) -> int:
+        """The most server connections one monitor with these sizes holds (through a
+        session pooler or directly, each is a server backend)."""
+        return self.max_size + (LISTENER_CONNECTIONS if listening else 0)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize
+from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, compute_sizes_for
+from supalink.monitor.settings import LISTENER_CONNECTIONS, PoolSettings
 from supalink.profiles.supabase import Mode
 
 DEFAULT_BUFFER = 2
@@ -71,3 +72,22 @@ def advise(
         verdict = "ok"
         message = f"{total} of {limit} ({limit_name}) on {size.name}: fits with room to spare"
     return SizingAdvice(suggested, total, limit, limit_name, verdict, message)
+
+
+def footprint(
+    pool: PoolSettings, listening: bool, max_connections: int | None, mode: Mode | None
+) -> str:
+    """What one monitor costs the server, said against the compute size's limit when the
+    server's max_connections names one (or against max_connections itself)."""
+    total = pool.server_connections(listening)
+    parts = f"pool max {pool.max_size}" + (
+        f", listener {LISTENER_CONNECTIONS}" if listening else ""
+    )
+    line = f"At most {total} server connection{'s' if total != 1 else ''} ({parts})"
+    if mode is Mode.TRANSACTION:
+        return line + ": pooler clients, not server connections"
+    if max_connections is None:
+        return line
+    sizes = compute_sizes_for(max_connections)
+    of = f"{' or '.join(size.name for size in sizes)}'s" if sizes else "max_connections"
+    return f"{line}: {total} of {of} {max_connections} ({total / max(1, max_connections):.0%})"

@@ -37,7 +37,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.monitor import COMPUTE_SIZES, Health, HealthReport, ServerSnapshot, StatsSample
+from supalink.monitor import (
+    COMPUTE_SIZES,
+    MONITOR_POOL_MAX_IDLE_SECONDS,
+    Health,
+    HealthReport,
+    ServerSnapshot,
+    StatsSample,
+)
 from supalink.ui.stats_chart import StatsChart
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
 from supalink.ui.theme import Tone, color_text, palette_is_dark, toned
@@ -156,6 +163,7 @@ class HealthBar(Card):
         layout.addSpacing(16)
         layout.addWidget(self.last_error, 1)
         layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.last_outage: str | None = None
         self.show_status(Health.UNKNOWN, "waiting for the first SELECT 1", None)
 
     def show_report(self, report: HealthReport) -> None:
@@ -163,15 +171,27 @@ class HealthBar(Card):
             detail = f"SELECT 1 in {report.latency_ms:.1f} ms · checked {clock(report.at)}"
         else:
             detail = f"no answer · checked {clock(report.at)}"
+        if report.since is not None and report.status is not Health.HEALTHY:
+            detail = f"since {clock(report.since)} · {detail}"
+        if report.recovered is not None:
+            self.last_outage = report.recovered.summary  # the window sets it for a batch
+        if report.status is Health.HEALTHY and self.last_outage is not None:
+            # Back: the outage in one line, kept until the next one.
+            self.show_status(report.status, detail, None, past=f"Last outage: {self.last_outage}")
+            return
         self.show_status(report.status, detail, report.error or report.last_error)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:  # the theme changed: recolour
-            self.show_status(*self._shown)
+            self.show_status(*self._shown, past=self._past)
         super().changeEvent(event)
 
-    def show_status(self, status: Health, detail: str, error: str | None) -> None:
+    def show_status(
+        self, status: Health, detail: str, error: str | None, *, past: str | None = None
+    ) -> None:
+        """`past`: a line of history to show instead of the last error."""
         self._shown = (status, detail, error)
+        self._past = past
         self.light.setPixmap(light_pixmap(status, 28, self.devicePixelRatioF()))
         self.status.setText(HEALTH_LABELS[status])
         color = QColor(HEALTH_COLORS[status])
@@ -180,7 +200,7 @@ class HealthBar(Card):
             color = color.darker(135)  # the light colours are too faint as text on white
         color_text(self.status, color)
         self.detail.setText(detail)
-        text = f"Last error: {error}" if error else "No errors"
+        text = past or (f"Last error: {error}" if error else "No errors")
         # Two lines at most, so the bar keeps its height; the tooltip has all of it.
         if len(text) > ERROR_CHARS:
             text_shown = text[:ERROR_CHARS].rsplit(" ", 1)[0] + " …"
@@ -189,9 +209,9 @@ class HealthBar(Card):
         self.last_error.setText(text_shown)
         self.last_error.setToolTip(text)
         # A past error is history once healthy again: greyed, not alarming.
-        past = status is Health.HEALTHY or not error
+        past_only = status is Health.HEALTHY or not error
         faint = palette.color(QPalette.ColorRole.PlaceholderText)
-        color_text(self.last_error, faint if past else color)
+        color_text(self.last_error, faint if past_only else color)
         self.light.setAccessibleName(f"Health: {HEALTH_LABELS[status]}")
         self.setAccessibleDescription(f"{HEALTH_LABELS[status]}, {detail}")
 
@@ -280,6 +300,17 @@ class PoolPanel(QGroupBox):
         ):
             spin.setRange(0 if spin is self.min_size else 1, 1000)
             spin.setAccessibleName(name)
+        # What min and max mean here, where a person decides them.
+        self.min_size.setToolTip(
+            "Connections kept open while idle, ready for the next check. One is enough for "
+            "a monitor: it runs a SELECT 1 a minute and reads the server view every 10 s."
+        )
+        self.max_size.setToolTip(
+            f"The most it opens when reads overlap (a check during a slow server view or a "
+            f"test NOTIFY); those above the minimum close after "
+            f"{MONITOR_POOL_MAX_IDLE_SECONDS:g} s unused. The listener holds one more, "
+            "outside the pool."
+        )
         self.min_size.setValue(min_size)
         self.max_size.setValue(max_size)
         self.apply_button = QPushButton("&Apply")
@@ -295,10 +326,22 @@ class PoolPanel(QGroupBox):
             sizes.addWidget(widget)
         sizes.addStretch(1)
         sizes.addWidget(self.state)
+        self.cost = hint_label()
+        self.cost.setAccessibleName("What this monitor costs the server")
+        self.cost.setWordWrap(True)
+        self.cost.setToolTip(
+            "Each connection holds a server backend, directly or through the session "
+            "pooler (where it also takes one of the pooler's pool size). Every client of "
+            "this database shares the compute size's limit."
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.chart, 1)
         layout.addLayout(sizes)
+        layout.addWidget(self.cost)
+
+    def show_cost(self, line: str) -> None:
+        self.cost.setText(line)
 
     def _apply(self) -> None:
         self.resize_requested.emit(self.min_size.value(), self.max_size.value())
@@ -367,6 +410,9 @@ class ServerPanel(QGroupBox):
         for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.updated = hint_label()
+        self.updated.setWordWrap(True)
+        self.old = False
+        self._snapshot_at: float | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Connections (of those ordinary roles may open)"))
         layout.addWidget(self.connections)
@@ -378,7 +424,27 @@ class ServerPanel(QGroupBox):
         layout.addWidget(self.activity, 1)
         layout.addWidget(self.updated)
 
+    def mark_old(self, since: float) -> None:
+        """The figures shown were read before the server stopped answering: say so, and
+        grey them, until the next snapshot."""
+        if self._snapshot_at is None or self.old:
+            return
+        self.old = True
+        for widget in (self.connections, self.queue, self.activity):
+            widget.setEnabled(False)
+        self.updated.setText(
+            f"Old: pg_stat_activity at {clock(self._snapshot_at)}; "
+            f"no answer from the server since {clock(since)}"
+        )
+        toned(self.updated, Tone.ERROR)
+
     def show_snapshot(self, snapshot: ServerSnapshot) -> None:
+        self._snapshot_at = snapshot.at
+        if self.old:
+            self.old = False
+            for widget in (self.connections, self.queue, self.activity):
+                widget.setEnabled(True)
+            toned(self.updated, Tone.HINT)
         available = max(1, snapshot.available_connections)
         self.connections.setRange(0, available)
         self.connections.setValue(min(snapshot.connections, available))

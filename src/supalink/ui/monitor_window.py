@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink.error_texts import short_reason
 from supalink.errors import SupalinkError
 from supalink.logs import route_library_logs
 from supalink.monitor import (
@@ -45,13 +46,14 @@ from supalink.monitor import (
     Listening,
     MonitorEngine,
     Notification,
-    Reconnected,
+    Outage,
     ServerSnapshot,
     StatsSample,
+    footprint,
 )
 from supalink.profiles import Target
 from supalink.ui.agent_panel import AgentPanel
-from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel
+from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel, clock
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
@@ -106,6 +108,7 @@ class MonitorWindow(QMainWindow):
         pool = self.engine.settings.pool
         self.pool_panel = PoolPanel(pool.min_size, pool.max_size)
         self.pool_panel.resize_requested.connect(self.resize_pool)
+        self._show_cost()
         self.server_panel = ServerPanel()
         self.notifications = NotificationsPanel(self.engine, self.tasks)
         self.notifications.message.connect(self.show_message)
@@ -242,6 +245,7 @@ class MonitorWindow(QMainWindow):
             self.show_message(f"Pool sizes not changed: {error}")
             return
         self.show_message(f"Pool resized: min {min_size}, max {max_size}")
+        self._show_cost()
 
     def _task_failed(self, name: str, error: BaseException) -> None:
         """The one place an unexpected failure of a window action is shown."""
@@ -251,6 +255,7 @@ class MonitorWindow(QMainWindow):
     def _on_batch(self, batch: Sequence[Event]) -> None:
         stats: StatsSample | None = None
         health: HealthReport | None = None
+        recovered: Outage | None = None  # a batch's last report may not be the one with it
         server: ServerSnapshot | None = None
         for event in batch:
             # Exact types, the commonest first: a flood brings 100,000 notifications.
@@ -261,6 +266,7 @@ class MonitorWindow(QMainWindow):
                 stats = event
             elif type(event) is HealthReport:
                 health = event
+                recovered = event.recovered or recovered
             elif type(event) is ServerSnapshot:
                 server = event
             else:
@@ -269,35 +275,49 @@ class MonitorWindow(QMainWindow):
             self.pool_panel.show_sample(stats)
             self.pool_panel.show_history(self.engine.stats.history)
         if health is not None:
-            self._show_health(health)
+            self._show_health(health, recovered)
         if server is not None:
             self.server_panel.show_snapshot(server)
+            self._show_cost()
         self.notifications.show_new_rows()
 
     def _on_event(self, event: Event) -> None:
+        # The pool's comings and goings are health's to tell (`_show_health`): one story.
         if isinstance(event, Listening):
             self.notifications.listening_on(event.channels, event.pid)
-        elif isinstance(event, Disconnected):
-            if event.source == "listener":
-                self.notifications.listener_disconnected(event.error)
-            self.show_message(f"{event.source.title()} disconnected: {event.error}")
-        elif isinstance(event, Reconnected):
-            self.show_message(
-                f"{event.source.title()} reconnected after {event.away_seconds:.1f} s"
+            self._show_cost()
+        elif isinstance(event, Disconnected) and event.source == "listener":
+            reason = short_reason(event.error)
+            self.notifications.listener_disconnected(f"{reason} (since {clock(event.at)})")
+        elif isinstance(event, ErrorEvent) and event.permanent:
+            self._permanent_failure(event.source, event.message)
+
+    def _show_cost(self) -> None:
+        server = self.engine.server
+        self.pool_panel.show_cost(
+            footprint(
+                self.engine.pool.settings,
+                bool(self.engine.listener.channels),
+                server.max_connections if server else None,
+                self.engine.pool.target.mode,
             )
-        elif isinstance(event, ErrorEvent):
-            if event.permanent:
-                self._permanent_failure(event.source, event.message)
-            else:
-                self.show_message(f"{event.source.title()}: {event.message} (retrying)")
+        )
 
     def _permanent_failure(self, source: str, message: str) -> None:
         self.banner.show_failure(source, message)
         self.retry_action.setEnabled(True)
         self.show_message(f"{source.title()} stopped: {message}")
 
-    def _show_health(self, report: HealthReport) -> None:
+    def _show_health(self, report: HealthReport, recovered: Outage | None = None) -> None:
+        if recovered is not None:
+            self.health_bar.last_outage = recovered.summary
         self.health_bar.show_report(report)
+        if report.status is Health.DOWN and report.since is not None:
+            self.server_panel.mark_old(report.since)
+            if self.health_status is not Health.DOWN:
+                self.show_message(f"Down since {clock(report.since)}: {report.error}")
+        if recovered is not None:
+            self.show_message(f"Back: {recovered.summary}")
         if report.latency_ms is not None:
             detail = f"SELECT 1 in {report.latency_ms:.1f} ms"
         else:

@@ -1,0 +1,109 @@
+"""An outage told once, by health: it leaves healthy at the first sign (the listener's lost
+connection, a refused connect), not at the check's timeout; its reasons lead with the
+cause; every report while away says since when; the first answer after it carries the
+outage in one line. On a throwaway server of this module's own, stopped for real."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from supalink.error_texts import SERVER_RESTART, short_reason
+from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
+from supalink.monitor.events import Disconnected, Reconnected
+from supalink.monitor.health import Health, HealthReport
+from supalink.monitor.listener import ListenerState
+from supalink.profiles import Target
+from tests.support.monitoring import Collector, channel_name, run, wait_until
+from tests.support.postgres import PostgresServer
+
+WAIT = 60.0  # bounds for a loaded 2-core machine, far above what each step takes
+CHECK_TIMEOUT = 10.0  # the default: what the health card used to wait before "Down"
+# What a stopping server is called: "the database system is shutting down" to a new
+# login, its socket closed under a connection, then nobody at the port.
+CAUSES = {SERVER_RESTART, "connection lost", "connection refused"}
+
+
+def default_timings() -> MonitorSettings:
+    """The monitor's defaults: a check a minute bounded by 10 s, so that leaving healthy
+    within a few seconds can only come from the first signs, not from a check's timeout."""
+    return MonitorSettings(pool=PoolSettings(), server_view_interval=30.0)
+
+
+def test_health_leaves_healthy_at_the_first_sign_says_the_cause_and_sums_up_the_outage(
+    scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    channel = channel_name()
+    settings = default_timings()
+    assert settings.effective_health_timeout == CHECK_TIMEOUT
+
+    async def scenario() -> dict[str, Any]:
+        collector = Collector()
+        engine = MonitorEngine(Target.from_conninfo(scratch_pg.uri()), settings, channels=[channel])
+        engine.subscribe(collector)
+        async with engine:
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "healthy")
+            await wait_until(
+                lambda: engine.listener.state is ListenerState.LISTENING, WAIT, "listening"
+            )
+            asked = time.time()
+            await asyncio.to_thread(scratch_pg.stop, "fast")
+            stopped = time.time()
+            await wait_until(lambda: engine.health.status is not Health.HEALTHY, WAIT, "left")
+            left_at = time.time()
+            await wait_until(lambda: engine.health.status is Health.DOWN, WAIT, "down")
+            await asyncio.sleep(1.0)  # down long enough to see in the summary
+            await asyncio.to_thread(scratch_pg.start)
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "back")
+            await wait_until(
+                lambda: any(isinstance(e, Reconnected) and e.source == "pool"
+                            for e in collector.events),
+                WAIT,
+                "the pool's reconnected event delivered",
+            )  # fmt: skip
+        return {
+            "collector": collector,
+            "asked": asked,
+            "stopped": stopped,
+            "left_at": left_at,
+        }
+
+    seen = run(qasync_loop, scenario(), timeout=240)
+    reports: list[HealthReport] = [
+        r for r in seen["collector"].of("health") if r.at >= seen["asked"]
+    ]
+    away = reports[: next(i for i, r in enumerate(reports) if r.latency_ms is not None)]
+    back = reports[len(away)]
+    # Left healthy at the first sign: well before a check's 10 s timeout could say so.
+    assert away[0].at - seen["asked"] < CHECK_TIMEOUT / 2, away[0]
+    assert seen["left_at"] - seen["stopped"] < CHECK_TIMEOUT / 2
+    # Every report while away says since when: the moment health left healthy.
+    assert all(r.since == away[0].at for r in away), away
+    downs = [r for r in away if r.status is Health.DOWN]
+    assert downs
+    for report in downs:
+        # The cause first (a line cut short still says it), in the monitor's few words.
+        assert report.error is not None
+        cause = short_reason(report.error)
+        assert cause in CAUSES, report.error
+        assert report.error.startswith(cause), report.error
+    # The first answer carries the outage: from leaving healthy to now, with its cause.
+    outage = back.recovered
+    assert outage is not None
+    assert outage.started_at == away[0].at
+    assert outage.ended_at == back.at
+    assert outage.seconds >= 1.0
+    assert outage.cause == short_reason(downs[0].error or "")
+    assert re.fullmatch(
+        rf"down {outage.seconds:.0f} s \(\d\d:\d\d:\d\d\u2013\d\d:\d\d:\d\d\): {outage.cause}",
+        outage.summary,
+    )
+    assert back.as_dict()["recovered"] == outage.summary
+    # The pool's own events tell the same story, with the same times.
+    events = seen["collector"].events
+    gone = next(e for e in events if isinstance(e, Disconnected) and e.source == "pool")
+    returned = next(e for e in events if isinstance(e, Reconnected) and e.source == "pool")
+    assert gone.at == downs[0].at
+    assert returned.away_seconds == outage.seconds
