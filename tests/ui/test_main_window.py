@@ -6,11 +6,12 @@ from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from supalink.profiles import Password, SecretKind
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
+from supalink.ui.theme import TONE_PROPERTY
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.typing import type_text
 
@@ -140,11 +141,14 @@ def test_a_first_launch_greets_and_shows_no_error_before_anything_is_typed(
     assert "supalink --demo" in window.welcome.text.text()
     messages = [row.message for row in window.form.rows.values()]
     assert not [label.text() for label in messages if label.isVisible()]
+    errors = [w for w in window.form.findChildren(QLabel) if w.property(TONE_PROPERTY) == "error"]
+    assert not [label.text() for label in errors if label.isVisible() and label.text()]
     qtbot.keyClicks(window.form.ref, "abc")  # touched: its error shows, and only its
     shown = [key for key, row in window.form.rows.items() if row.message.isVisible()]
     assert shown == ["ref"]
     window.test()  # Test shows every field's error, named as the form names it
     assert window.form.rows["region"].message.isVisible()
+    assert window.form.ca_info.property(TONE_PROPERTY) == "error"
     status = window.statusBar().currentMessage()
     assert status.startswith("Cannot test: Project ref: ")
     assert "ref:" not in status.replace("Project ref:", "")

@@ -66,8 +66,7 @@ VERIFY_TASK = "verify-config"
 RIGHTS_TASK = "check-login-rights"
 WARNINGS = {
     EntryWarning.NO_CA: "the profile has no CA certificate file, so the server will fail to "
-    "verify the database's certificate (verify-full): set the CA certificate file in the "
-    "profile",
+    "verify the database's certificate (verify-full): choose it in the profile's CA file",
     EntryWarning.ESCAPABLE_READ_ONLY: "this server is archived, and its read-only mode can be "
     "escaped: an agent that sends COMMIT and then a statement can change or drop anything the "
     "login may. Supalink's own server is read-only in depth.",
@@ -83,7 +82,7 @@ def error_text(error: SupalinkError) -> str:
     if isinstance(error, PasswordNotSaved) and not error.for_launcher:
         return f"{error}: type it into the password field, or save it in the keyring"
     if isinstance(error, MissingCaFile):
-        return f"{error}: correct the profile's CA certificate file"
+        return f"{error}: choose the right one in the profile's CA file"
     return str(error)
 
 
@@ -133,6 +132,11 @@ class ConfigDialog(QDialog):
 
         self.client = QComboBox()
         self.client.setAccessibleName("MCP client")
+        # Its items name whole paths: the dialog must still fit a 1024-pixel screen.
+        self.client.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.client.setMinimumContentsLength(40)
         for client, path, found in clients_found_first(host or Host.current()):
             note = "" if found else "  (not found on this machine)"
             self.client.addItem(f"{client.name} — {path}{note}", (client.id, str(path)))
@@ -141,6 +145,10 @@ class ConfigDialog(QDialog):
         browse = QPushButton("Browse…")
         self.template = QComboBox()
         self.template.setAccessibleName("Server template")
+        self.template.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.template.setMinimumContentsLength(40)
         for template in TEMPLATES:
             self.template.addItem(TEMPLATE_LABELS[template], template)
         self.template.setCurrentIndex(self.template.findData(DEFAULT_TEMPLATE))

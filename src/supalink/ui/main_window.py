@@ -332,6 +332,7 @@ class MainWindow(QMainWindow):
         """A test's result belongs to its profile: another profile or a new form starts
         without it, and a test still running for the last one stops."""
         self.context.tasks.cancel(PROBE_TASK)
+        self.statusBar().clearMessage()  # "Cannot test: …" was about the last one too
         if "test_panel" in self.__dict__:  # built by the first test
             self.test_panel.clear()
 

@@ -397,10 +397,11 @@ class ProfileForm(QWidget):
         path = self.sslrootcert.text().strip()
         verifying = self.sslmode.currentText() in ("verify-ca", "verify-full")
         if not path:
-            self.ca_info.setText(
-                "No CA file: verify-full will fail without one." if verifying else ""
-            )
-            toned(self.ca_info, Tone.ERROR if verifying else None)
+            mode = self.sslmode.currentText()
+            self.ca_info.setText(f"No CA file: {mode} will fail without one." if verifying else "")
+            # An error once the person is at it; on a blank form, what the field is for.
+            at_it = self._reveal_all or {"sslmode", "sslrootcert"} & self._touched
+            toned(self.ca_info, Tone.ERROR if verifying and at_it else Tone.HINT)
             return
         info = read_certificate(path)
         if isinstance(info, CertificateInfo):
