@@ -102,3 +102,16 @@ def test_entry_owners_and_own_names() -> None:
     assert entry_owner({"command": "npx", "args": ["-y", "pkg"]}) is None
     assert own_name("Prod (EU)", "supabase", {"supabase-prod-eu"}) == "supabase-prod-eu-2"
     assert own_name("日本", "supabase", ()) == "supabase-profile"
+
+
+def test_the_dialog_fits_a_small_screen_and_names_what_guide_is(
+    qtbot: Any, app_context: AppContext, tmp_path: Path
+) -> None:
+    try:
+        dialog = dialog_for(qtbot, app_context, tmp_path, profile("Small screen", 5432))
+        assert dialog.minimumSizeHint().width() <= 1024
+        guide = dialog.template.itemText(dialog.template.findData("guide"))
+        assert "setup guide" in guide
+        assert "mcp-server-postgres" in guide
+    finally:
+        app_context.repository.remove("Small screen")
