@@ -173,7 +173,11 @@ def test_a_test_still_running_stops_when_another_profile_is_chosen(
         assert window.context.tasks.is_running(PROBE_TASK)
         choose(window, "Other")
         await asyncio.wait_for(finished(window), 5)
-        await asyncio.sleep(0.1)  # the cancelled run's ending has run
+        # The cancelled run's own ending (its except and finally) has run, too.
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=5)
+        assert all(task.done() for task in others)
         for writer in accepted:
             writer.close()
         server.close()
