@@ -99,7 +99,11 @@ def test_the_card_the_channel_pane_the_server_panel_and_the_status_bar_tell_one_
     assert down["card"] == "Down"
     assert re.match(rf"Last error: {CAUSES}", down["error"]), down["error"]
     assert re.match(r"since \d\d:\d\d:\d\d · no answer", down["detail"]), down["detail"]
-    assert re.fullmatch(rf"Reconnecting: {CAUSES} \(since \d\d:\d\d:\d\d\)", down["pane"])
+    card_cause = re.match(rf"Last error: {CAUSES}", down["error"])
+    pane_cause = re.fullmatch(rf"Reconnecting: {CAUSES} \(since \d\d:\d\d:\d\d\)", down["pane"])
+    assert card_cause is not None
+    assert pane_cause is not None, down["pane"]
+    assert pane_cause[1] == card_cause[1]  # one cause, said by both
     assert re.fullmatch(
         r"Old: pg_stat_activity at \d\d:\d\d:\d\d; no answer from the server since "
         r"\d\d:\d\d:\d\d",

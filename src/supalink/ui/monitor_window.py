@@ -92,6 +92,7 @@ class MonitorWindow(QMainWindow):
         self._retry_target = retry_target
         self._audit_file = audit_file
         self._stopping: asyncio.Task[None] | None = None
+        self._listener_away_since: float | None = None
         self.setWindowTitle(f"{display_name} — Supalink monitor")
         self.setAccessibleName(f"Monitor for {display_name}")
         self.resize(1240, 880)
@@ -284,13 +285,20 @@ class MonitorWindow(QMainWindow):
     def _on_event(self, event: Event) -> None:
         # The pool's comings and goings are health's to tell (`_show_health`): one story.
         if isinstance(event, Listening):
+            self._listener_away_since = None
             self.notifications.listening_on(event.channels, event.pid)
             self._show_cost()
         elif isinstance(event, Disconnected) and event.source == "listener":
-            reason = short_reason(event.error)
-            self.notifications.listener_disconnected(f"{reason} (since {clock(event.at)})")
+            if self._listener_away_since is None:
+                self._listener_away_since = event.at
+            self._show_listener_away(short_reason(event.error))
         elif isinstance(event, ErrorEvent) and event.permanent:
             self._permanent_failure(event.source, event.message)
+
+    def _show_listener_away(self, reason: str) -> None:
+        if self._listener_away_since is not None:
+            since = clock(self._listener_away_since)
+            self.notifications.listener_disconnected(f"{reason} (since {since})")
 
     def _show_cost(self) -> None:
         server = self.engine.server
@@ -312,6 +320,9 @@ class MonitorWindow(QMainWindow):
         if recovered is not None:
             self.health_bar.last_outage = recovered.summary
         self.health_bar.show_report(report)
+        if report.error and report.status is Health.DOWN:
+            # Away with the rest: the pane says health's cause, as the card does.
+            self._show_listener_away(short_reason(report.error))
         if report.status is Health.DOWN and report.since is not None:
             self.server_panel.mark_old(report.since)
             if self.health_status is not Health.DOWN:
