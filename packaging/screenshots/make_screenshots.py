@@ -2,6 +2,10 @@
 the main window, a failed test with its diagnosis, the config diff and the live monitor.
 
     .venv/bin/python packaging/screenshots/make_screenshots.py [--theme light|dark]
+        [--size 1024x768] [--out DIR]
+
+--size gives every window that size (to look at a small screen); --out writes elsewhere
+than this folder (the README's images are the light theme at the default sizes).
 
 Needs the PostgreSQL server programs (it starts a throwaway server with supalink.demo);
 writes nothing outside this folder and a temporary one: no keyring, no real config file.
@@ -70,11 +74,22 @@ def example_ca(folder: Path) -> str | None:
     return str(path)
 
 
+class Shots:
+    """Where the grabs go and the size they are taken at (None: each window's own)."""
+
+    out: Path = HERE
+    size: tuple[int, int] | None = None
+
+
 def save(widget: QWidget, name: str) -> None:
     QApplication.processEvents()
-    path = HERE / name
+    path = Shots.out / name
     widget.grab().save(str(path))
-    print(f"wrote {path.relative_to(HERE.parent.parent)}")
+    print(f"wrote {path}")
+
+
+def sized(widget: QWidget, width: int, height: int) -> None:
+    widget.resize(*(Shots.size or (width, height)))
 
 
 async def settle(seconds: float) -> None:
@@ -84,7 +99,13 @@ async def settle(seconds: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    parser.add_argument("--size", help="WIDTHxHEIGHT for every window")
+    parser.add_argument("--out", type=Path, default=HERE, help="the folder to write to")
     args = parser.parse_args()
+    Shots.out = args.out
+    if args.size:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+        Shots.size = (width, height)
     qt_app = QApplication(sys.argv)
     configure_application(qt_app)
     apply_theme(qt_app, Theme(args.theme))
@@ -125,7 +146,7 @@ def shoot(
     context.monitors = Monitors(HealthTray(tray_available=False))
 
     window = MainWindow(context)
-    window.resize(1120, 820)
+    sized(window, 1120, 820)
     window.show()
     window.profiles.list.setCurrentRow(0)
     save(window, "main-window.png")
@@ -152,7 +173,7 @@ def shoot(
         context.tasks, context.backup_dir, Target.from_profile(production, example_password),
         password_in_keyring=True, host=Host("linux", {}, home),
     )  # fmt: skip
-    dialog.resize(900, 640)
+    sized(dialog, 900, 640)
     dialog.show()
     save(dialog, "config-diff.png")
     dialog.close()
@@ -160,7 +181,7 @@ def shoot(
     # The monitor on the demo database, with notifications flowing.
     target = Target.from_profile(demo, server.password)
     monitor = context.monitors.open(demo.name, target, channels=[DEMO_CHANNEL])
-    monitor.resize(1240, 860)
+    sized(monitor, 1240, 860)
     notifier = loop.create_task(run_notifier(target.connection_kwargs(), 0.4))
     loop.run_until_complete(settle(9))
     table = monitor.notifications.table
