@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -253,10 +254,18 @@ def test_profile_write_then_verify_end_to_end(
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
     assert entry["command"] == SUPALINK  # the console script, by absolute path
     assert entry["args"][:3] == ["mcp-run", "--profile", name]
-    assert entry["args"][-3:] == ["npx", "-y", "@modelcontextprotocol/server-postgres"]
+    # The launched command by the path where the shell finds it (the client's PATH is not
+    # the shell's), with its folder first on the PATH the server gets (npx needs node).
+    npx = shutil.which("npx")
+    assert entry["args"][-3:] == [npx, "-y", "@modelcontextprotocol/server-postgres"]
+    assert entry["env"]["PATH"].startswith(f"{Path(str(npx)).parent}:")
+    assert written.stdout.startswith(f"server command: {npx} (written in full: ")
     assert_no_password(cfg.read_text())
 
-    verified = config("verify", *target, home=home, env=reference_server.environment())
+    # The test's offline npm cache is in this shell's environment only.
+    verified = config(
+        "verify", *target, "--env", "shell", home=home, env=reference_server.environment()
+    )
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("supabase: the server answered query 'select 1' in ")
     assert_no_password(written.stdout, written.stderr, verified.stdout, verified.stderr)
@@ -265,7 +274,9 @@ def test_profile_write_then_verify_end_to_end(
     for extra in (("--template", "keyring", "--server", "guide"), ("--template", "reference")):
         rewritten = config("write", *target, "--profile", name, "--yes", *extra, home=home)
         assert rewritten.returncode == 0, rewritten.stderr
-        verified = config("verify", *target, home=home, env=reference_server.environment())
+        verified = config(
+            "verify", *target, "--env", "shell", home=home, env=reference_server.environment()
+        )
         assert verified.returncode == 0, (extra, verified.stderr)
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
 
@@ -282,7 +293,7 @@ def test_verify_failures_exit_1_with_the_reason(
         "--template", "reference", home=home, stdin=uri,
     )  # fmt: skip
     assert written.returncode == 0, written.stderr
-    failed = config("verify", *args, home=home, env=env)
+    failed = config("verify", *args, "--env", "shell", home=home, env=env)
     assert failed.returncode == 1
     assert failed.stderr.startswith("supalink config: calling query with 'select 1' failed:")
     assert "certificate" in failed.stderr

@@ -93,6 +93,13 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for the server; the command ends within 1 s more (default: 30)",
     )
+    verify.add_argument(
+        "--env",
+        choices=("client", "shell"),
+        default="client",
+        help="client (the default): start the server with the environment a desktop client "
+        "gives it (its PATH, no shell profile); shell: with this shell's environment",
+    )
     verify.set_defaults(run=run_verify)
 
     from supalink.commands import config_watch
@@ -337,10 +344,46 @@ def run_write(args: argparse.Namespace) -> int:
         _say(_role_warning(args.profile, found.login, found.changes_everything))
     for warning in planned.warnings:
         _say(f"warning: {_warning_text(args, warning)}")
+    _say_command(client, planned, plan)
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
     return _apply(plan, yes=args.yes, force=args.force, dry_run=args.dry_run)
+
+
+def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
+    """Which server command the entry names, found where: a desktop client starts servers
+    without the shell's PATH, so the entry names it in full."""
+    import json
+
+    from supalink.mcp.launch_env import uses_built_in_node
+
+    found = planned.command
+    if found is None:
+        return
+    if found.found is None:
+        needs = "Node.js" if found.node else "uv" if found.name.startswith("uv") else found.name
+        _say(
+            f"warning: {found.name} was not found on this machine (PATH, uv, nvm, fnm, "
+            f"Volta, mise, asdf, Homebrew): install {needs}; the entry names it as "
+            f"{found.name}, which {client.name} may not find"
+        )
+    else:
+        print(
+            f"server command: {found.found} (written in full: {client.name} does not start "
+            "servers with your shell's PATH)"
+        )
+    try:
+        root = json.loads(plan.old or b"{}")
+    except ValueError:
+        root = None
+    if found.node and uses_built_in_node(root if isinstance(root, dict) else None):
+        _say(
+            f"warning: {client.name} runs MCP servers with its built-in Node.js "
+            "(isUsingBuiltInNodeForMcp in the file), which sees no globally installed "
+            f"packages: set it to false for {found.name} to be found, or use --template "
+            "supalink, which needs no Node.js"
+        )
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -365,7 +408,9 @@ def run_verify(args: argparse.Namespace) -> int:
     client, path = target_of(args)
     entry = read_entry(client, path, args.server_name)
     started = time.monotonic() - _process_age()
-    report = asyncio.run(verify_entry(entry, timeout=args.timeout, started=started))
+    report = asyncio.run(
+        verify_entry(entry, environment=args.env, timeout=args.timeout, started=started)
+    )
     # The SDK's many pydantic objects would cost the interpreter ~0.3 s to collect at exit,
     # past the --timeout promised: left out of the collector, the process ends at once.
     gc.freeze()

@@ -59,8 +59,6 @@ _HOMES = {
     "editor": ("Plan", "document_secrets", "load_document", "read_config"),
     "entries": (
         "EntryWarning",
-    "EntryWatch",
-    "Finder",
         "PlannedEntry",
         "entry_for_profile",
         "entry_for_uri",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from supalink.mcp.clients import Host
 from supalink.mcp.errors import (
     KeyringNeedsProfile,
     LauncherServerWithoutKeyring,
@@ -15,6 +16,7 @@ from supalink.mcp.errors import (
     PasswordNotSaved,
     WritesNeedSupalinkServer,
 )
+from supalink.mcp.launch_env import CommandFound, Finder, absolute_entry
 from supalink.mcp.templates import (
     DEFAULT_LAUNCHED_SERVER,
     DEFAULT_TEMPLATE,
@@ -56,6 +58,21 @@ class PlannedEntry:
     entry: ServerEntry
     secrets: tuple[str, ...]  # the passwords the entry holds (none when read from the keyring)
     warnings: tuple[EntryWarning, ...]
+    # The server's command looked up for its absolute path (None: Supalink's own, absolute).
+    command: CommandFound | None = None
+
+
+def _absolute(
+    entry: ServerEntry,
+    secrets: tuple[str, ...],
+    warnings: tuple[EntryWarning, ...],
+    finder: Finder | None,
+) -> PlannedEntry:
+    """The entry with an absolute command: a desktop client starts servers without the
+    PATH of the user's shell (launch_env)."""
+    finder = finder or Finder(Host.current())
+    rebuilt, found = absolute_entry(entry, finder, os.environ.get("PATH"))
+    return PlannedEntry(rebuilt, secrets, warnings, found)
 
 
 def entry_ca(path: Path) -> str:
@@ -96,7 +113,11 @@ def _check_writes(template: str, allow_writes: bool) -> None:
 
 
 def entry_for_uri(
-    target: Target, template: str | None = None, *, allow_writes: bool = False
+    target: Target,
+    template: str | None = None,
+    *,
+    allow_writes: bool = False,
+    finder: Finder | None = None,
 ) -> PlannedEntry:
     """An entry with the target's URI in the file (a `uri_target`)."""
     template = template or DEFAULT_TEMPLATE
@@ -117,7 +138,7 @@ def entry_for_uri(
         allow_writes=allow_writes,
         secrets=target.secrets,
     )
-    return PlannedEntry(entry, target.secrets, warnings)
+    return _absolute(entry, target.secrets, warnings, finder)
 
 
 def entry_for_profile(
@@ -128,6 +149,7 @@ def entry_for_profile(
     server: str | None = None,
     sslrootcert: Path | None = None,
     allow_writes: bool = False,
+    finder: Finder | None = None,
 ) -> PlannedEntry:
     """An entry for the target's profile: one that reads the password from the keyring
     (Supalink's server, or the launcher in front of another: nothing secret in the file), or
@@ -146,7 +168,7 @@ def entry_for_profile(
         warnings = _warnings(
             started, profile.sslmode, has_ca=has_ca, allow_writes=allow_writes, secrets=secrets
         )
-        return PlannedEntry(entry, secrets, warnings)
+        return _absolute(entry, secrets, warnings, finder)
 
     from_keyring = bool(ca or profile.sslrootcert)  # the server reads the profile's CA itself
     if template == KEYRING_TEMPLATE:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 from typing import Final
 
 from supalink.mcp.clients import Host
+from supalink.mcp.templates import LAUNCH_COMMAND, REFERENCE_BINARY, ServerEntry
 
 MACOS_GUI_PATH: Final = "/usr/bin:/bin:/usr/sbin:/sbin"
 LINUX_GUI_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -163,3 +164,76 @@ class Finder:
 def find_command(command: str, path_env: str | None, host: Host | None = None) -> PurePath | None:
     """`Finder.find` on this machine."""
     return Finder(host or Host.current()).find(command, path_env)
+
+
+# Commands that are Node.js scripts (`#!/usr/bin/env node`): found by an absolute path, they
+# still need `node` on the PATH the client gives them; their folder holds it (nvm, fnm,
+# Volta, mise, Homebrew put node beside npx).
+NODE_COMMANDS: Final = ("npx", REFERENCE_BINARY)
+LAUNCHED_AFTER: Final = "--"  # the keyring launcher's own arguments end here
+
+
+@dataclass(frozen=True)
+class CommandFound:
+    """What `absolute_entry` looked for and where it found it (None: nowhere)."""
+
+    name: str
+    found: PurePath | None
+    node: bool  # a Node.js script: the client must also find `node`
+
+
+def absolute_entry(
+    entry: ServerEntry, finder: Finder, path_env: str | None
+) -> tuple[ServerEntry, CommandFound | None]:
+    """The entry with its server's command as an absolute path, found as the user's shell
+    finds it; for the keyring launcher, the command it starts. A Node.js script's folder
+    goes first on the PATH in the entry's env. On Windows `npx` runs as `cmd /c npx`: Node
+    18.20.2 and later refuse to spawn a `.cmd` directly. None when nothing was to be found
+    (an absolute command already, as Supalink's own server is)."""
+    host = finder.host
+    args = list(entry.args)
+    launched = _launched_index(entry)
+    name = launched_command(entry)
+    if host.path(name).is_absolute():
+        return entry, None
+    found = finder.find(name, path_env)
+    bare = host.path(name).stem if host.is_windows else name
+    node = bare in NODE_COMMANDS
+    command: list[str] = [str(found) if found is not None else name]
+    if host.is_windows and bare == "npx":
+        command = ["cmd", "/c", *command]
+    env = dict(entry.env)
+    if found is not None and node and not host.is_windows:
+        base = MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH
+        env["PATH"] = f"{found.parent}:{base}"
+    if launched is None:
+        rebuilt = ServerEntry(command[0], (*command[1:], *args), env)
+    else:
+        rebuilt = ServerEntry(
+            entry.command, (*args[:launched], *command, *args[launched + 1 :]), env
+        )
+    return rebuilt, CommandFound(name, found, node)
+
+
+def _launched_index(entry: ServerEntry) -> int | None:
+    """Where the keyring launcher's server command is in the entry's args, if it is one."""
+    args = entry.args
+    if LAUNCHED_AFTER not in args:
+        return None
+    after = args.index(LAUNCHED_AFTER)
+    if LAUNCH_COMMAND not in args[:after] or after + 1 >= len(args):
+        return None
+    return after + 1
+
+
+def launched_command(entry: ServerEntry) -> str:
+    """The command that starts the server: the entry's own, or for the keyring launcher the
+    one it starts."""
+    index = _launched_index(entry)
+    return entry.command if index is None else entry.args[index]
+
+
+def uses_built_in_node(config: Mapping[str, object] | None) -> bool:
+    """Claude Desktop's `isUsingBuiltInNodeForMcp` at the file's root: its own Node.js then
+    starts `npx` and the like, and sees no globally installed packages."""
+    return bool(config and config.get("isUsingBuiltInNodeForMcp") is True)

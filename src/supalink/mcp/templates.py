@@ -41,6 +41,7 @@ DEFAULT_LAUNCHED_SERVER: Final = "postgres-mcp"
 # the archived reference server, under either of its names.
 ESCAPABLE_SERVERS: Final = ("reference", "guide")
 SERVE_COMMAND: Final = "mcp-serve"
+LAUNCH_COMMAND: Final = "mcp-run"  # the keyring launcher
 # Where a `supalink` entry given a URI (not a profile) carries it: never in argv, which any
 # local user can read in the process list.
 SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
@@ -188,7 +189,7 @@ def supalink_command(
 def launcher_command() -> tuple[str, tuple[str, ...]]:
     """The keyring launcher's command and arguments, before its own."""
     command, prefix = supalink_command()
-    return command, (*prefix, "mcp-run")
+    return command, (*prefix, LAUNCH_COMMAND)
 
 
 def _home_override(environ: Mapping[str, str] | None) -> dict[str, str]:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from supalink.logs import SecretMasker
+from supalink.mcp.clients import Host
+from supalink.mcp.launch_env import Finder, client_environment, launched_command
 from supalink.mcp.templates import (
     ALLOW_WRITES_ARG,
     REFERENCE_BINARY,
@@ -30,6 +33,7 @@ from supalink.mcp.templates import (
     serve_args,
 )
 
+Environment = Literal["client", "shell"]
 DEFAULT_TIMEOUT: Final = 30.0
 # How long past the budget a server that has not left is given before it is killed.
 KILL_AFTER: Final = 0.1
@@ -112,6 +116,22 @@ def _leaf(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     return error
+
+
+def _found_only_in_the_shell(entry: ServerEntry, host: Host, env: Mapping[str, str]) -> str | None:
+    """Why the client will not find the entry's command when the caller's shell does (an
+    nvm, fnm, Volta or Homebrew folder on the terminal's PATH only); None otherwise."""
+    name = launched_command(entry)
+    if host.path(name).is_absolute() or shutil.which(name, path=env.get("PATH", "")):
+        return None
+    found = Finder(host).find(name, os.environ.get("PATH"))
+    if found is None:
+        return None  # found nowhere: starting it says so
+    return (
+        f"command found only in your shell: {name} is {found}, but the PATH a desktop "
+        f"client gives the servers it starts ({env.get('PATH', '')}) does not have it; "
+        f"write the command as {found} (supalink config write does)"
+    )
 
 
 def _hint(entry: ServerEntry) -> str:
@@ -272,17 +292,20 @@ async def verify_entry(
     entry: ServerEntry,
     *,
     base_env: Mapping[str, str] | None = None,
+    environment: Environment = "client",
     timeout: float = DEFAULT_TIMEOUT,
     secrets: Iterable[str] = (),
     started: float | None = None,
+    host: Host | None = None,
 ) -> VerifyReport:
     """Start the server, initialize, list tools, run `select 1`; for Supalink's own server
     without writes allowed, send the guard probes too. Never raises for a failure.
 
-    The server's environment is `base_env` (the caller's environment by default) with the
-    entry's `env` on top, as MCP clients do. The `timeout` counts from `started` (on
-    `time.monotonic`'s clock; default: now), loading the SDK included: a command counts
-    from its own start.
+    The server's environment is, with `environment` "client" (the default), the one a
+    desktop client starts servers with on this OS (launch_env.client_environment), or with
+    "shell" the caller's own; `base_env` instead of either; the entry's `env` on top, as
+    MCP clients do. The `timeout` counts from `started` (on `time.monotonic`'s clock;
+    default: now), loading the SDK included: a command counts from its own start.
     """
     if started is None:
         started = time.monotonic()
@@ -290,7 +313,16 @@ async def verify_entry(
     deadline = loop.time() + timeout - (time.monotonic() - started)
     masker = SecretMasker()
     masker.add_secrets([*secrets, *entry_secrets(entry)])
-    env = {**(os.environ if base_env is None else base_env), **entry.env}
+    host = host or Host.current()
+    if base_env is not None:
+        env = {**base_env, **entry.env}
+    elif environment == "shell":
+        env = {**os.environ, **entry.env}
+    else:
+        env = client_environment(host, os.environ, entry.env)
+        shell_only = _found_only_in_the_shell(entry, host, env)
+        if shell_only is not None:
+            return VerifyReport(False, masker.mask(shell_only), (), "", "", 0.0, (), False)
     conversation = _Conversation(entry)
     # Reported once the server has been shut down, so its stderr is complete.
     outcome: _Outcome | None = None
