@@ -153,3 +153,20 @@ def test_the_keyring_launchers_server_command_is_the_one_made_absolute(tmp_path:
     # An entry that is not the launcher keeps a "--" of its own as it is.
     other = ServerEntry("/usr/bin/tool", ("--", "uvx"))
     assert absolute_entry(other, Finder(Host("linux", {}, tmp_path)), "") == (other, None)
+
+
+def test_a_node_script_without_node_on_the_path_says_to_install_node(tmp_path: Path) -> None:
+    import asyncio
+
+    from supalink.mcp.verify import NODE_MISSING_HINT, verify_entry
+
+    script = tmp_path / "npx"
+    script.write_text("#!/usr/bin/env node\nconsole.log('never')\n")
+    script.chmod(0o755)
+    env = {"PATH": str(tmp_path / "no-node-here"), "HOME": str(tmp_path)}
+    report = asyncio.run(
+        verify_entry(ServerEntry(str(script), ("-y", "x")), base_env=env, timeout=30)
+    )
+    assert not report.ok
+    assert report.summary.endswith(NODE_MISSING_HINT)
+    assert "node" in report.stderr

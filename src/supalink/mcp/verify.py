@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -34,6 +35,15 @@ from supalink.mcp.templates import (
 )
 
 Environment = Literal["client", "shell"]
+# A Node.js script (npx, mcp-server-postgres) whose `#!/usr/bin/env node` found no node:
+# the shells' and env's own words for it, on Linux, macOS and the BSDs.
+_NODE_MISSING: Final = re.compile(
+    r"env: '?node'?: No such file|/usr/bin/env: .node.|node: not found|env: node: No such"
+)
+NODE_MISSING_HINT: Final = (
+    " (Node.js is not on the PATH the server was started with: install Node.js, or use "
+    "Supalink's own server, which needs none)"
+)
 DEFAULT_TIMEOUT: Final = 30.0
 # How long past the budget a server that has not left is given before it is killed.
 KILL_AFTER: Final = 0.1
@@ -118,6 +128,18 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
+def _server_environment(
+    entry: ServerEntry, base_env: Mapping[str, str] | None, environment: Environment, host: Host
+) -> dict[str, str] | str:
+    """The environment to start the server with, or why the client could not start it."""
+    if base_env is not None:
+        return {**base_env, **entry.env}
+    if environment == "shell":
+        return {**os.environ, **entry.env}
+    env = client_environment(host, os.environ, entry.env)
+    return _found_only_in_the_shell(entry, host, env) or env
+
+
 def _found_only_in_the_shell(entry: ServerEntry, host: Host, env: Mapping[str, str]) -> str | None:
     """Why the client will not find the entry's command when the caller's shell does (an
     nvm, fnm, Volta or Homebrew folder on the terminal's PATH only); None otherwise."""
@@ -134,11 +156,18 @@ def _found_only_in_the_shell(entry: ServerEntry, host: Host, env: Mapping[str, s
     )
 
 
+def _with_node_hint(outcome: _Outcome, stderr: str) -> _Outcome:
+    if outcome.ok or not _NODE_MISSING.search(stderr):
+        return outcome
+    return replace(outcome, summary=f"{outcome.summary}{NODE_MISSING_HINT}")
+
+
 def _hint(entry: ServerEntry) -> str:
-    if entry.command == REFERENCE_BINARY:
+    command = launched_command(entry)  # for the keyring launcher, the server it starts
+    if Path(command).name == REFERENCE_BINARY:
         return f" (install it with `npm install -g {REFERENCE_PACKAGE}`)"
-    if entry.command in ("npx", "uvx"):
-        return f" (install {'Node.js' if entry.command == 'npx' else 'uv'} and put it on PATH)"
+    if Path(command).name in ("npx", "uvx"):
+        return f" (install {'Node.js' if Path(command).name == 'npx' else 'uv'} and put it on PATH)"
     return ""
 
 
@@ -313,16 +342,9 @@ async def verify_entry(
     deadline = loop.time() + timeout - (time.monotonic() - started)
     masker = SecretMasker()
     masker.add_secrets([*secrets, *entry_secrets(entry)])
-    host = host or Host.current()
-    if base_env is not None:
-        env = {**base_env, **entry.env}
-    elif environment == "shell":
-        env = {**os.environ, **entry.env}
-    else:
-        env = client_environment(host, os.environ, entry.env)
-        shell_only = _found_only_in_the_shell(entry, host, env)
-        if shell_only is not None:
-            return VerifyReport(False, masker.mask(shell_only), (), "", "", 0.0, (), False)
+    env = _server_environment(entry, base_env, environment, host or Host.current())
+    if isinstance(env, str):  # the client will not find the command
+        return VerifyReport(False, masker.mask(env), (), "", "", 0.0, (), False)
     conversation = _Conversation(entry)
     # Reported once the server has been shut down, so its stderr is complete.
     outcome: _Outcome | None = None
@@ -361,6 +383,7 @@ async def verify_entry(
         errlog.flush()
         errlog.seek(0)
         stderr = errlog.read()[-_STDERR_LIMIT:]
+    outcome = _with_node_hint(outcome, stderr)
     guard = tuple(
         GuardCheck(check.what, check.sql, check.refused, masker.mask(check.answer))
         for check in outcome.guard
