@@ -209,11 +209,15 @@ def run_windows(
     closes."""
     from PySide6.QtCore import QTimer
 
+    from supalink.errors import SupalinkError
     from supalink.ui.main_window import MainWindow
     from supalink.ui.theme import apply_theme, follow_system_color_scheme, theme_named
 
     def chosen_theme() -> Theme:
-        return theme_named(context.repository.preference("theme"))
+        try:
+            return theme_named(context.repository.preference("theme"))
+        except SupalinkError:  # settings it cannot read: the window opens and says why
+            return theme_named(None)
 
     apply_theme(qt_app, chosen_theme())
     window = MainWindow(context, load_profiles=False)
