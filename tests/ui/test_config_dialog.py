@@ -221,3 +221,30 @@ def test_supalinks_server_by_default_and_verify_shows_both_refusals(
 async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.05)
+
+
+def test_a_server_name_with_control_characters_is_refused_in_the_window(
+    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+) -> None:
+    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
+    dialog = ConfigDialog(
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=False,
+        host=claude_host(tmp_path),
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.write_button.isEnabled()
+    dialog.server_name.setText("supa\x07base")  # as typed: refused at once
+    assert "control character" in dialog.notes.text()
+    assert not dialog.write_button.isEnabled()
+    assert not dialog.verify_button.isEnabled()
+    assert dialog.diff.toPlainText() == ""
+    dialog.server_name.editingFinished.emit()  # left the field: the plan says the same
+    assert "control character" in dialog.notes.text()
+    assert not dialog.write_button.isEnabled()
+    dialog.server_name.setText("supabase-p")
+    dialog.server_name.editingFinished.emit()
+    assert dialog.write_button.isEnabled()
+    assert '"supabase-p"' in dialog.diff.toPlainText()

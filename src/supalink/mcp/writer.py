@@ -19,7 +19,7 @@ from supalink.mcp.entries import PlannedEntry
 from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
-from supalink.mcp.templates import DEFAULT_SERVER_NAME, ServerEntry
+from supalink.mcp.templates import DEFAULT_SERVER_NAME, ServerEntry, check_server_name
 from supalink.profiles import Target
 
 
@@ -128,6 +128,7 @@ class ConfigWriter:
         planned: PlannedEntry,
         server_name: str = DEFAULT_SERVER_NAME,
     ) -> Plan:
+        check_server_name(server_name)  # the dialog's names as much as the command's
         entry = planned.entry.as_json(client.entry_type)
         return plan_write(path, client, server_name, entry, secrets=planned.secrets)
 
@@ -157,6 +158,7 @@ class ConfigWriter:
     def plan_remove(
         self, client: McpClient, path: Path, server_name: str = DEFAULT_SERVER_NAME
     ) -> Plan:
+        check_server_name(server_name)
         return plan_remove(path, client, server_name)
 
     def apply(self, plan: Plan, *, confirmed: bool = False, force: bool = False) -> Written:
@@ -171,6 +173,7 @@ class ConfigWriter:
 
 def read_entry(client: McpClient, path: Path, server_name: str) -> ServerEntry:
     """The entry as the file holds it now: what the client will start."""
+    check_server_name(server_name)
     data = read_config(path)
     if data is None:
         raise EntryMissing(path, server_name, no_file=True)

@@ -33,6 +33,7 @@ from supalink.mcp import (
     SUPALINK_TEMPLATE,
     TEMPLATES,
     URI_SERVERS,
+    BadServerName,
     ConfigChanged,
     ConfigWriter,
     EntryMissing,
@@ -45,6 +46,7 @@ from supalink.mcp import (
     PlannedEntry,
     ServerEntry,
     VerifyReport,
+    check_server_name,
     entry_for_profile,
     read_entry,
     verify_entry,
@@ -232,6 +234,7 @@ class ConfigDialog(QDialog):
         self.server.currentIndexChanged.connect(self.replan)
         self.allow_writes.toggled.connect(self.replan)
         self.server_name.editingFinished.connect(self.replan)
+        self.server_name.textChanged.connect(self._check_name)
         self.write_button.clicked.connect(self.write)
         self.verify_button.clicked.connect(self.verify)
         self.cancel_verify.clicked.connect(lambda: self.tasks.cancel(VERIFY_TASK))
@@ -422,6 +425,19 @@ class ConfigDialog(QDialog):
         return True
 
     # ----- verifying ------------------------------------------------------------------
+    def _check_name(self) -> None:
+        """A name no client's file should hold is refused as it is typed (the plan is made
+        again when the field is left)."""
+        try:
+            check_server_name(self.entry_name())
+        except BadServerName as error:
+            self.notes.setText(f"Server name: {error.problem}.")
+            self.diff.setPlainText("")
+            self.write_button.setEnabled(False)
+            self.verify_button.setEnabled(False)
+            return
+        self.verify_button.setEnabled(True)
+
     def entry_name(self) -> str:
         return self.server_name.text().strip() or DEFAULT_SERVER_NAME
 
