@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink.errors import FileFault
 from supalink.files import atomic_write_bytes
 from supalink.profiles import Profile, snippets
 
@@ -66,5 +68,11 @@ class SnippetsDialog(QDialog):
     def _save_current(self) -> None:
         key, text = self._texts[self.tabs.currentIndex()]
         path, _ = QFileDialog.getSaveFileName(self, "Save snippet", f"supalink{SUFFIXES[key]}")
-        if path:
+        if not path:
+            return
+        try:
             atomic_write_bytes(Path(path), text.encode("utf-8"))
+        except OSError as error:  # a read-only folder, a full disk: the sentence, no traceback
+            QMessageBox.warning(
+                self, "Could not save the snippet", str(FileFault.of("write", path, error))
+            )
