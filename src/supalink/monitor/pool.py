@@ -173,6 +173,11 @@ class PoolRunner:
             max_size=self.settings.max_size,
             max_idle=self.settings.max_idle,
             timeout=self.settings.connect_timeout,
+            # psycopg_pool's own retries double from 1 s for this long (300 s by default),
+            # so after a long outage its next try could come minutes after the server is
+            # back. Given up sooner, the next request (a check, the server view every
+            # 10 s, the check the listener asks for when it is back) connects at once.
+            reconnect_timeout=self.settings.connect_timeout,
             configure=self._configure,
             check=self._check,
             name="supalink-monitor",
