@@ -120,7 +120,7 @@ def test_profile_lifecycle_keeps_secrets_in_the_keyring(
     listed = supalink("profile", "list", "--json", home=tmp_path)
     assert json.loads(listed.stdout) == [
         {"name": name, "kind": "supabase", "mode": "session", "region": "eu-west-2",
-         "password_saved": True}
+         "password_saved": True, "locked": None}
     ]  # fmt: skip
     shown = supalink("profile", "show", name, "--json", home=tmp_path)
     summary = json.loads(shown.stdout)

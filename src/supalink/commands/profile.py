@@ -120,7 +120,9 @@ def _summary(saved: SavedProfile, *, reveal: bool, password_missing: bool) -> di
 
 
 def run_list(args: argparse.Namespace) -> int:
-    records = user_repository().records()
+    repository = user_repository()
+    records = repository.records()
+    locked = repository.locked()  # listed, not hidden, when the keyring does not answer
     rows = [
         {
             "name": record.profile.name,
@@ -128,6 +130,7 @@ def run_list(args: argparse.Namespace) -> int:
             "mode": str(record.profile.mode) if record.is_supabase else None,
             "region": record.profile.region,
             "password_saved": record.password_saved,
+            "locked": locked.get(record.profile.name),
         }
         for record in records
     ]
@@ -140,7 +143,8 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         password = "password saved" if row["password_saved"] else "password not saved"
         details = ", ".join(str(v) for v in (row["kind"], row["mode"], row["region"]) if v)
-        print(f"{row['name']}  ({details}; {password})")
+        state = row["locked"] or password
+        print(f"{row['name']}  ({details}; {state})")
     return 0
 
 
@@ -156,6 +160,11 @@ def run_show(args: argparse.Namespace) -> int:
         print(
             f"warning: {lost} (in the app, or `supalink profile add --replace` with "
             "--password-stdin)",
+            file=sys.stderr,
+        )
+    elif saved.password_saved and (problem := repository.keyring_problem()):
+        print(
+            f"warning: the password is in the keyring, which did not answer: {problem}",
             file=sys.stderr,
         )
     return 0

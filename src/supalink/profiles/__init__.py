@@ -18,6 +18,7 @@ from supalink.profiles.model import (
 from supalink.profiles.repository import (
     Password,
     PasswordMissingFromKeyring,
+    ProfileLocked,
     ProfileNotFound,
     ProfileRepository,
     SavedProfile,
@@ -53,6 +54,7 @@ __all__ = [
     "PasswordMissingFromKeyring",
     "Profile",
     "ProfileError",
+    "ProfileLocked",
     "ProfileNotFound",
     "ProfileRecord",
     "ProfileRepository",

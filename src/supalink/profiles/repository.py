@@ -55,6 +55,20 @@ class PasswordMissingFromKeyring(PasswordNotInKeyring):
         self.store = store
 
 
+class ProfileLocked(SecretStoreError):
+    """A Supabase profile whose ref is in a keyring that does not answer: it is listed, it
+    cannot open, and nothing is written that would drop it."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"profile {name!r} is {locked_because(reason)}", reason)
+        self.profile = name
+
+
+def locked_because(reason: str) -> str:
+    """How a locked profile's state reads, in a list and in an error."""
+    return f"locked: the keyring did not answer: {reason}"
+
+
 @dataclass(frozen=True)
 class SavedProfile:
     profile: Profile  # with its ref, read back from the keyring
@@ -127,7 +141,10 @@ class ProfileRepository:
         record = self.record(name)
         profile = record.profile
         if record.is_supabase:
-            ref = self.secrets.get(name, SecretKind.PROJECT_REF)
+            try:
+                ref = self.secrets.get(name, SecretKind.PROJECT_REF)
+            except SecretStoreError as error:
+                raise ProfileLocked(name, error.reason) from None
             if ref is None:
                 raise UsageError(
                     f"the project ref of profile {name!r} is missing from the keyring "
@@ -136,13 +153,24 @@ class ProfileRepository:
             profile = profile.replace(ref=ref)
         return SavedProfile(profile, record.password_saved)
 
-    def password(self, name: str, *, missing_is_error: bool = False) -> Password | None:
+    def password(
+        self, name: str, *, missing_is_error: bool = False, keyring_may_fail: bool = False
+    ) -> Password | None:
         """The profile's password: the keyring's when saved there, else this session's.
         With `missing_is_error`, a password saved in the keyring whose entry has gone (and
-        none held in this session) raises PasswordMissingFromKeyring instead of None."""
+        none held in this session) raises PasswordMissingFromKeyring instead of None. With
+        `keyring_may_fail`, a keyring that does not answer gives this session's password (or
+        None), for the window, which opens the profile and asks for it once, instead of
+        SecretStoreError."""
         saved_there = self.record(name).password_saved
         if saved_there:
-            saved = self.secrets.get(name, SecretKind.PASSWORD)
+            try:
+                saved = self.secrets.get(name, SecretKind.PASSWORD)
+            except SecretStoreError:
+                if not keyring_may_fail:
+                    raise
+                saved = None
+                missing_is_error = False  # not known to be missing: the keyring did not say
             if saved is not None:
                 return Password(saved, in_keyring=True)
         held = self.session.get(name, SecretKind.PASSWORD)
@@ -152,9 +180,34 @@ class ProfileRepository:
 
     def password_missing(self, name: str) -> bool:
         """Whether the settings say the password is in the keyring and the keyring has
-        none."""
-        saved_there = self.record(name).password_saved
-        return saved_there and self.secrets.get(name, SecretKind.PASSWORD) is None
+        none (False when the keyring does not answer: see `keyring_problem`)."""
+        if not self.record(name).password_saved:
+            return False
+        try:
+            return self.secrets.get(name, SecretKind.PASSWORD) is None
+        except SecretStoreError:
+            return False
+
+    def keyring_problem(self) -> str | None:
+        """Why the keyring does not answer now, in a few words; None when it answers or no
+        profile keeps anything there. One read: it is one keyring for every profile."""
+        kept = [record for record in self.records() if record.is_supabase or record.password_saved]
+        if not kept:
+            return None
+        probe = kept[0]
+        kind = SecretKind.PROJECT_REF if probe.is_supabase else SecretKind.PASSWORD
+        try:
+            self.secrets.get(probe.profile.name, kind)
+        except SecretStoreError as error:
+            return error.reason
+        return None
+
+    def locked(self) -> dict[str, str]:
+        """The Supabase profiles that cannot open now (their ref is in a keyring that does
+        not answer), each with why; listed, never hidden."""
+        supabase = [record.profile.name for record in self.records() if record.is_supabase]
+        problem = self.keyring_problem() if supabase else None
+        return {name: locked_because(problem) for name in supabase} if problem else {}
 
     def keyring_target(self, name: str, sslrootcert: str | None = None) -> Target:
         """What a server an MCP client starts connects with (the keyring launcher, the
@@ -168,9 +221,13 @@ class ProfileRepository:
             profile = profile.replace(sslrootcert=sslrootcert)
         return Target.from_profile(profile, password.value)
 
-    def password_value(self, name: str, *, missing_is_error: bool = False) -> str | None:
+    def password_value(
+        self, name: str, *, missing_is_error: bool = False, keyring_may_fail: bool = False
+    ) -> str | None:
         """The password itself, wherever it is kept (see `password`)."""
-        password = self.password(name, missing_is_error=missing_is_error)
+        password = self.password(
+            name, missing_is_error=missing_is_error, keyring_may_fail=keyring_may_fail
+        )
         return None if password is None else password.value
 
     def hold_password(self, name: str, password: str | None) -> None:
@@ -270,7 +327,7 @@ class ProfileRepository:
         if problem := profile_name_problem(new):
             raise ProfileError("name", problem)
         saved = self.load(old)
-        password = self.password(old)
+        password = self.password(old)  # a keyring that does not answer refuses the copy
         kept = password.value if password is not None and password.in_keyring else None
         self.save(saved.profile.replace(name=new), kept, save_password=saved.password_saved)
         if password is not None and not password.in_keyring:
@@ -294,12 +351,18 @@ class ProfileRepository:
     def _write(self, settings: Settings, extra_refs: tuple[str, ...] = ()) -> None:
         # Refs are long and distinctive, so finding one in the text means a host or user
         # spelled it out; passwords are never serialized at all.
-        refs = tuple(
-            self.secrets.get(record.profile.name, SecretKind.PROJECT_REF) or ""
-            for record in settings.profiles.values()
-            if record.is_supabase
-        )
-        self.settings_file.save(settings, forbidden=refs + extra_refs)
+        refs: list[str] = []
+        for record in settings.profiles.values():
+            if not record.is_supabase:
+                continue
+            try:
+                refs.append(self.secrets.get(record.profile.name, SecretKind.PROJECT_REF) or "")
+            except SecretStoreError as error:
+                # A keyring that does not answer cannot say the other refs either; a locked
+                # profile goes back as the file held it, so this write loses none of them.
+                log.info("wrote the settings without checking locked profiles: %s", error.reason)
+                break
+        self.settings_file.save(settings, forbidden=(*refs, *extra_refs))
 
 
 def open_repository(paths: AppPaths, secrets: SecretStore | None = None) -> ProfileRepository:

@@ -51,7 +51,12 @@ class SecretKind(StrEnum):
 
 
 class SecretStoreError(SupalinkError):
-    """No usable keyring, or the keyring refused; the message says what to do."""
+    """No usable keyring, or the keyring refused; the message says what to do, `reason`
+    what went wrong in a few words (for a list's line or a tooltip)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def account_name(profile: str, kind: SecretKind) -> str:
@@ -142,7 +147,11 @@ class KeyringSecretStore:
         if self._backend is None:
             import keyring
 
-            self._backend = keyring.get_keyring()
+            try:
+                self._backend = keyring.get_keyring()
+            except Exception as error:  # a backend named in PYTHON_KEYRING_BACKEND failed to start
+                failed = f"no usable keyring: its backend did not start: {type(error).__name__}"
+                raise SecretStoreError(f"{failed}: {error}. {NO_KEYRING_HINT}", failed) from None
         chained = getattr(self._backend, "backends", None)
         if chained:
             # keyring's chainer reads through every backend it found: a missing entry would
@@ -152,7 +161,9 @@ class KeyringSecretStore:
                 self._backend = safe[0]  # the chainer lists them by priority, highest first
         reason = unusable_reason(self._backend)
         if reason:
-            raise SecretStoreError(f"no usable keyring: {reason}. {NO_KEYRING_HINT}")
+            raise SecretStoreError(
+                f"no usable keyring: {reason}. {NO_KEYRING_HINT}", f"no usable keyring: {reason}"
+            )
         return self._backend
 
     @property
@@ -241,9 +252,8 @@ def _refused(
     hint = ""
     if "Locked" in name or "Dismissed" in name or "Prompt dismissed" in str(error):
         hint = " The keyring is locked: unlock it (log in to your desktop session) and retry."
-    return SecretStoreError(
-        f"{describe_backend(backend)} could not {action} the {kind}: {name}: {error}.{hint}"
-    )
+    reason = f"{describe_backend(backend)} could not {action} the {kind}: {name}: {error}"
+    return SecretStoreError(f"{reason}.{hint}", reason)
 
 
 class MemorySecretStore:
