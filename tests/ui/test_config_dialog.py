@@ -248,3 +248,34 @@ def test_a_server_name_with_control_characters_is_refused_in_the_window(
     dialog.server_name.editingFinished.emit()
     assert dialog.write_button.isEnabled()
     assert '"supabase-p"' in dialog.diff.toPlainText()
+
+
+def test_a_failed_verify_shows_the_clients_own_log_of_the_server_masked(
+    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+) -> None:
+    from supalink.mcp import VerifyReport
+
+    logs = tmp_path / "xdg" / "Claude" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "mcp-server-supabase.log").write_text(
+        f"connecting to postgresql://u:{SPECIAL_PASSWORD}@h/db failed\nServer exited\n"
+    )
+    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
+    dialog = ConfigDialog(
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=False,
+        host=claude_host(tmp_path),
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.client_log.isHidden()
+    dialog.show_report(VerifyReport(False, "initialize failed", (), "", "", 0.0, (), False))
+    shown = dialog.client_log.toPlainText()
+    assert not dialog.client_log.isHidden()
+    assert f"Claude Desktop's log {logs / 'mcp-server-supabase.log'}:" in shown
+    assert "Server exited" in shown
+    assert SPECIAL_PASSWORD not in shown
+    assert f"{logs / 'mcp.log'}: no log yet" in shown
+    dialog.show_report(VerifyReport(True, "the server answered", (), "1", "", 0.1, (), False))
+    assert dialog.client_log.isHidden()

@@ -52,6 +52,7 @@ from supalink.mcp import (
     verify_entry,
 )
 from supalink.profiles import ProfileRepository, Target
+from supalink.ui.client_log_view import ClientLogView
 from supalink.ui.role_dialog import OFFER, RoleDialog, warning_text
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
@@ -139,7 +140,8 @@ class ConfigDialog(QDialog):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.client.setMinimumContentsLength(40)
-        for client, path, found in clients_found_first(host or Host.current()):
+        self.host = host or Host.current()
+        for client, path, found in clients_found_first(self.host):
             note = "" if found else "  (not found on this machine)"
             self.client.addItem(f"{client.name} — {path}{note}", (client.id, str(path)))
         self.path = QLineEdit()
@@ -192,6 +194,7 @@ class ConfigDialog(QDialog):
         self.diff.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.client_log = ClientLogView()
         self.write_button = QPushButton("&Write")
         self.verify_button = QPushButton("&Verify")
         self.verify_button.setToolTip(
@@ -225,6 +228,7 @@ class ConfigDialog(QDialog):
         layout.addWidget(self.notes)
         layout.addWidget(QLabel("Changes (passwords masked):"))
         layout.addWidget(self.diff, 1)
+        layout.addWidget(self.client_log)
         layout.addLayout(buttons)
 
         self.client.currentIndexChanged.connect(self._client_changed)
@@ -480,11 +484,14 @@ class ConfigDialog(QDialog):
     def show_report(self, report: VerifyReport) -> None:
         self.last_report = report
         checks = "".join(f"\n{line}" for line in report.details())
+        self.client_log.hide()
         if report.ok:
             self.status.setText(f"✓ Verified: {report.summary} ({report.elapsed:.1f} s).{checks}")
         else:
             detail = f"\n{report.stderr.strip()[-600:]}" if report.stderr.strip() else ""
             self.status.setText(f"✗ {report.summary}{checks}{detail}")
+            secrets = self.planned.secrets if self.planned else ()
+            self.client_log.show_for(self.selected_client(), self.host, self.entry_name(), secrets)
 
 
 __all__ = ["ConfigDialog"]
