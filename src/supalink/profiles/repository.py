@@ -12,6 +12,7 @@ from supalink.errors import SupalinkError, UsageError
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile, ProfileError, profile_name_problem
 from supalink.profiles.secrets import (
+    PROFILE_KINDS,
     KeyringSecretStore,
     MemorySecretStore,
     SecretKind,
@@ -302,7 +303,7 @@ class ProfileRepository:
             record = settings.profiles.get(name)
             if record is None:
                 raise ProfileNotFound(name)
-            kinds = list(SecretKind) if record.is_supabase or record.password_saved else []
+            kinds = list(PROFILE_KINDS) if record.is_supabase or record.password_saved else []
             # A settings write that fails (a full disk) must not cost the password.
             before = {kind: self.secrets.get(name, kind) for kind in kinds}
             try:

@@ -48,6 +48,12 @@ SECRET_SERVICE_BUS_NAME = "org.freedesktop.secrets"  # noqa: S105 (a D-Bus name)
 class SecretKind(StrEnum):
     PASSWORD = "database password"  # noqa: S105 (a label, not a password)
     PROJECT_REF = "project ref"
+    # The Supabase personal access token, one per user, under the account "supabase".
+    ACCESS_TOKEN = "access token"  # noqa: S105 (a label, not a token)
+
+
+# A profile's own entries: removing a profile named "supabase" must not sign the user out.
+PROFILE_KINDS = (SecretKind.PASSWORD, SecretKind.PROJECT_REF)
 
 
 class SecretStoreError(SupalinkError):
