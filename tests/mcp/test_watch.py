@@ -113,3 +113,36 @@ def test_a_watch_begun_before_the_entry_was_written_takes_the_first_one_for_it(
     assert watch.present
     rewrite(path, config(supabase={"command": "npx"}), atomic=False)
     assert events(watch.check()) == ["changed"]
+
+
+def test_the_entries_that_start_supalink_are_the_ones_to_watch(tmp_path: Path) -> None:
+    from supalink.mcp.watch import supalink_entries
+
+    path = tmp_path / "c.json"
+    launcher = {"command": "/opt/supalink", "args": ["mcp-run", "--profile", "p", "--", "uvx"]}
+    path.write_text(config(supabase=ENTRY, staging=launcher, other={"command": "npx"}))
+    assert supalink_entries(CLAUDE, path) == ["supabase", "staging"]
+    path.write_text("{ not json")
+    assert supalink_entries(CLAUDE, path) == []
+    assert supalink_entries(CLAUDE, tmp_path / "missing.json") == []
+
+
+def test_the_newest_backup_that_held_the_entry_is_found(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from supalink.mcp.editor import write_backup
+    from supalink.mcp.watch import last_backup_holding
+
+    path = tmp_path / "claude_desktop_config.json"
+    root = tmp_path / "backups"
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    older = {**ENTRY, "args": ["mcp-serve", "--profile", "old"]}
+    write_backup(path, config(supabase=older).encode(), root, start)
+    write_backup(path, config(supabase=ENTRY).encode(), root, start + timedelta(minutes=1))
+    write_backup(path, config().encode(), root, start + timedelta(minutes=2))  # removed
+    found = last_backup_holding(CLAUDE, path, "supabase", root)
+    assert found is not None
+    backup, entry = found
+    assert entry == ENTRY
+    assert "20261201T100100" in backup.name
+    assert last_backup_holding(CLAUDE, path, "nothing", root) is None

@@ -106,3 +106,39 @@ class EntryWatch:
             return _Look(None, None, MISSING)
         entry = load_document(self.path, data).member(self.client.root_key, self.server_name)
         return _Look(identity, stamp, entry)
+
+
+def supalink_entries(client: McpClient, path: Path) -> list[str]:
+    """The names of the file's entries that start Supalink (its own server or the keyring
+    launcher): the ones the app watches; none when the file cannot be read as JSON."""
+    from supalink.mcp.templates import LAUNCH_COMMAND, SERVE_COMMAND
+
+    try:
+        data = read_config(path)
+        servers = load_document(path, data).servers(client.root_key) if data else {}
+    except (SupalinkError, ValueError):
+        return []
+    names = []
+    for name, value in servers.items():
+        args = value.get("args") if isinstance(value, dict) else None
+        if isinstance(args, list) and (SERVE_COMMAND in args or LAUNCH_COMMAND in args):
+            names.append(name)
+    return names
+
+
+def last_backup_holding(
+    client: McpClient, path: Path, server_name: str, backup_root: Path
+) -> tuple[Path, Any] | None:
+    """The newest backup of the file that holds the entry, and the entry as it held it."""
+    from supalink.mcp.editor import backup_folder
+
+    target = resolve_link(path)
+    folder = backup_folder(backup_root, target)
+    for backup in sorted(folder.glob(f"{target.name}.*Z.bak"), reverse=True):
+        try:
+            entry = load_document(backup, backup.read_bytes()).member(client.root_key, server_name)
+        except (OSError, SupalinkError, ValueError):
+            continue
+        if entry is not MISSING:
+            return backup, entry
+    return None
