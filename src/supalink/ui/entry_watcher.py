@@ -1,0 +1,78 @@
+"""The app's watch of the entries it wrote: the OS says when a config file or its folder
+changed (QFileSystemWatcher: inotify, FSEvents, ReadDirectoryChangesW), so an idle app
+spends nothing; each change is then compared by mcp.EntryWatch, whose words are the same
+as `supalink config watch`'s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
+
+from supalink.mcp import CLIENTS, EntryWatch, Host, McpClient, WatchEvent, config_path
+from supalink.mcp.watch import supalink_entries
+
+
+class EntryWatcher(QObject):
+    """Emits `happened(event, client name, path)` for each watched entry's change."""
+
+    happened = Signal(object, str, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._os = QFileSystemWatcher(self)
+        self._watches: dict[tuple[str, Path, str], EntryWatch] = {}
+        self._os.fileChanged.connect(self._changed)
+        self._os.directoryChanged.connect(self._changed)
+
+    @property
+    def watched(self) -> list[tuple[str, Path, str]]:
+        return sorted(self._watches, key=str)
+
+    def watch(self, client: McpClient, path: Path, server_name: str) -> EntryWatch:
+        """Watch `server_name` in `path` as it is now (what was just written)."""
+        key = (client.id, path, server_name)
+        watch = EntryWatch(client, path, server_name)
+        self._watches[key] = watch
+        self._follow(path)
+        return watch
+
+    def watch_found(self, host: Host | None = None) -> None:
+        """Every entry that starts Supalink in the clients' own files on this machine."""
+        for client in CLIENTS.values():
+            path = config_path(client, host)
+            for name in supalink_entries(client, path):
+                self.watch(client, path, name)
+
+    def entry(self, client_id: str, path: Path, server_name: str) -> EntryWatch | None:
+        return self._watches.get((client_id, path, server_name))
+
+    def _follow(self, path: Path) -> None:
+        # The folder too: a client that writes a new file and renames it over the old one
+        # leaves the watch on a file that is gone; the folder's change says it came back.
+        wanted = [str(path), str(path.parent)]
+        present = set(self._os.files()) | set(self._os.directories())
+        missing = [item for item in wanted if item not in present and Path(item).exists()]
+        if missing:
+            self._os.addPaths(missing)
+
+    def _changed(self, changed: str) -> None:
+        for (_, path, _), watch in list(self._watches.items()):
+            if changed not in (str(path), str(path.parent)):
+                continue
+            self._follow(path)
+            for event in watch.check():
+                self.happened.emit(event, watch.client.name, path)
+
+
+def described(event: WatchEvent, client_name: str) -> str:
+    """The banner's and the tray's words, e.g. "Claude Desktop removed the supabase entry
+    at 10:42"."""
+    at = f"{event.at.astimezone():%H:%M}"
+    if event.event == "removed":
+        return f"{client_name} removed the {event.server} entry at {at}"
+    if event.event == "changed":
+        return f"{client_name} changed the {event.server} entry at {at}"
+    if event.event == "restored":
+        return f"The {event.server} entry is back in {client_name}'s config ({at})"
+    return f"{client_name} rewrote its config file at {at}"

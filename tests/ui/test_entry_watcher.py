@@ -1,0 +1,69 @@
+"""The app's watch of the entries it wrote, on real files that another process rewrites as
+Claude Desktop does, through the OS's own file notifications (no poll)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from supalink.mcp import CLIENTS, Host
+from supalink.ui.entry_watcher import EntryWatcher, described
+
+CLAUDE = CLIENTS["claude"]
+ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
+REPLACE = (
+    "import os, sys; p = sys.argv[1]; open(p + '.tmp', 'w').write(sys.argv[2]); "
+    "os.replace(p + '.tmp', p)"
+)
+
+
+def config(**servers: Any) -> str:
+    return json.dumps({"globalShortcut": "Ctrl+Space", "mcpServers": servers})
+
+
+def replace_file(path: Path, text: str) -> None:
+    subprocess.run([sys.executable, "-c", REPLACE, str(path), text], check=True)
+
+
+def test_a_removal_and_a_restore_by_another_process_are_seen_and_worded(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir()
+    path.write_text(config(supabase=ENTRY))
+    watcher = EntryWatcher()
+    watcher.watch(CLAUDE, path, "supabase")
+    seen: list[tuple[str, str]] = []
+    watcher.happened.connect(lambda event, name, _: seen.append((event.event, name)))
+
+    replace_file(path, config())
+    qtbot.waitUntil(lambda: ("removed", "Claude Desktop") in seen, timeout=5000)
+    replace_file(path, config(supabase=ENTRY))  # the same file name, a new file again
+    qtbot.waitUntil(lambda: ("restored", "Claude Desktop") in seen, timeout=5000)
+    assert [event for event, _ in seen if event != "replaced"] == ["removed", "restored"]
+
+
+def test_the_entries_that_start_supalink_are_found_in_the_clients_files(tmp_path: Path) -> None:
+    host = Host("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, tmp_path / "home")
+    path = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(config(supabase=ENTRY, other={"command": "npx"}))
+    watcher = EntryWatcher()
+    watcher.watch_found(host)
+    assert watcher.watched == [("claude", path, "supabase")]
+
+
+def test_the_banners_words(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from supalink.mcp import WatchEvent
+
+    at = datetime(2026, 12, 1, 10, 42, tzinfo=UTC)
+    event = WatchEvent("removed", "supabase", at)
+    local = f"{at.astimezone():%H:%M}"
+    assert described(event, "Claude Desktop") == (
+        f"Claude Desktop removed the supabase entry at {local}"
+    )
