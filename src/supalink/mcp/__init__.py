@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         check_server_name,
     )
     from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
-    from supalink.mcp.watch import EntryWatch, WatchEvent
+    from supalink.mcp.watch import EntryWatch, WatchEvent, last_backup_holding, supalink_entries
     from supalink.mcp.writer import (
         ConfigWriter,
         Written,
@@ -90,7 +90,7 @@ _HOMES = {
         "check_server_name",
     ),
     "verify": ("GuardCheck", "VerifyReport", "verify_entry"),
-    "watch": ("EntryWatch", "WatchEvent"),
+    "watch": ("EntryWatch", "WatchEvent", "last_backup_holding", "supalink_entries"),
     "writer": ("ConfigWriter", "Written", "config_path", "read_entry"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
@@ -136,11 +136,13 @@ __all__ = [
     "entry_for_profile",
     "entry_for_uri",
     "get_client",
+    "last_backup_holding",
     "launch",
     "load_document",
     "read_config",
     "read_entry",
     "server_logs",
+    "supalink_entries",
     "uri_target",
     "verify_entry",
 ]

@@ -9,8 +9,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
 
-from supalink.mcp import CLIENTS, EntryWatch, Host, McpClient, WatchEvent, config_path
-from supalink.mcp.watch import supalink_entries
+from supalink.mcp import (
+    CLIENTS,
+    EntryWatch,
+    Host,
+    McpClient,
+    WatchEvent,
+    config_path,
+    supalink_entries,
+)
 
 
 class EntryWatcher(QObject):
