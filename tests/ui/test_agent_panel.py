@@ -172,7 +172,7 @@ def test_an_unreadable_log_is_said_and_closing_stops_watching(qtbot: Any, tmp_pa
     qtbot.addWidget(panel)
     panel.show()
     assert panel.problem.isVisible()
-    assert panel.problem.text() == f"Cannot read the audit log {path}: Is a directory"
+    assert panel.problem.text() == f"Cannot read the audit log {path}: it is a folder, not a file"
     panel.stop()
     assert panel.watcher.files() + panel.watcher.directories() == []
     panel.read_new()  # a late wake-up reads nothing and watches nothing again

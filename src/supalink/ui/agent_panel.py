@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.agent import AuditEntry, AuditTail
+from supalink.errors import os_error_cause
 from supalink.ui.monitor_panels import (
     FAILURE_BORDER,
     FAILURE_FILL,
@@ -237,7 +238,8 @@ class AgentPanel(QWidget):
         try:
             entries = self._tail.read_new()
         except OSError as error:
-            self.problem.setText(f"Cannot read the audit log {self.audit_file}: {error.strerror}")
+            cause = os_error_cause(error, Path(self.audit_file or ""), "read")
+            self.problem.setText(f"Cannot read the audit log {self.audit_file}: {cause}")
             self.problem.show()
             entries = []
         else:
