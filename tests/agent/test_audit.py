@@ -402,3 +402,21 @@ def test_follow_yields_what_comes_after_it_started_also_across_rotations(
 
     assert asyncio.run(follow()) == list(range(12))
     assert (tmp_path / "audit.jsonl.3").exists()  # the rotations did happen
+
+
+def test_a_backlog_reaches_into_the_file_rotated_a_moment_ago(tmp_path: Path) -> None:
+    """The Agent tab opened just after a rotation still shows the recent calls."""
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, max_bytes=2_000, backups=2)
+    written = [f"select {number}" for number in range(14)]
+    for statement in written:
+        log.record(entry(statement=statement))
+    assert (tmp_path / "audit.jsonl.1").exists()  # it rotated on the way
+    assert path.stat().st_size < 2_000
+    tail = AuditTail(path, backlog_bytes=1_500)
+    shown = [found.statement for found in tail.read_new()]
+    assert shown == written[-len(shown) :]  # the newest, oldest first, none twice
+    in_current = len([line for line in path.read_text().splitlines() if line.strip()])
+    assert len(shown) > in_current  # some came from the rotated file
+    log.record(entry(statement="select new"))
+    assert [found.statement for found in tail.read_new()] == ["select new"]

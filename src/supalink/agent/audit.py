@@ -281,11 +281,15 @@ class AuditTail:
         self._offset = 0
         self._pending = b""  # the start of a line whose end is not written yet
         self._skip_partial = False
+        # A log rotated a moment ago holds little: the rest of the backlog is the end of
+        # the file rotated last, read once, on the first look.
+        self._older_backlog = max(0, backlog_bytes)
         try:
             status = os.stat(path)
         except OSError:
             return  # not there yet: all it will hold is new
         self._identity = (status.st_dev, status.st_ino)
+        self._older_backlog = max(0, backlog_bytes - status.st_size)
         start = max(0, status.st_size - max(0, backlog_bytes))
         if 0 < start < status.st_size:
             # From the byte before: when that is a newline, no line is cut at `start`.
@@ -296,6 +300,29 @@ class AuditTail:
     def read_new(self) -> list[AuditEntry]:
         """The entries appended since the last call. Raises OSError when the log is there
         but cannot be read."""
+        older = self._older_entries() if self._older_backlog else []
+        return older + self._read_new()
+
+    def _older_entries(self) -> list[AuditEntry]:
+        """The end of the file rotated last, once: a backlog the current file is too short
+        for. Read before anything new, so the order stays oldest first."""
+        wanted, self._older_backlog = self._older_backlog, 0
+        with locked(self.path, create=False):
+            handle = _open_existing(rotated_path(self.path, 1))
+        if handle is None:
+            return []
+        with handle:
+            size = os.fstat(handle.fileno()).st_size
+            start = max(0, size - wanted)
+            handle.seek(start)
+            data = handle.read(size - start)
+        if start > 0:  # the first line read is most likely cut
+            data = data.partition(b"\n")[2]
+        return [
+            entry for raw in data.splitlines() if (entry := _parse(raw, self.profile)) is not None
+        ]
+
+    def _read_new(self) -> list[AuditEntry]:
         with locked(self.path, create=False):  # the files as one rotation left them
             current = _open_existing(self.path)
             try:
