@@ -263,7 +263,16 @@ class ProfileRepository:
                 not save_password and existing is not None and existing.password_saved
             ):
                 kinds.append(SecretKind.PASSWORD)
-            before = {kind: self.secrets.get(profile.name, kind) for kind in kinds}
+            try:
+                before = {kind: self.secrets.get(profile.name, kind) for kind in kinds}
+            except SecretStoreError as error:
+                raise SecretStoreError(
+                    f"profile {profile.name!r} was not saved: its {' and '.join(kinds)} "
+                    f"{'is' if len(kinds) == 1 else 'are'} kept only in the keyring, which did "
+                    f"not answer: {error.reason}. A custom-host profile saves without its "
+                    "password.",
+                    error.reason,
+                ) from None
             try:
                 if profile.ref is not None:
                     self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)

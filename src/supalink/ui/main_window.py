@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -24,14 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink import __version__
 from supalink.errors import SupalinkError
-from supalink.profiles import Profile, Target
+from supalink.profiles import Profile, ProfileLocked, Target
 from supalink.ui.context import AppContext
+from supalink.ui.password_prompt import ask_password, password_problem
 from supalink.ui.profile_form import ProfileForm
-from supalink.ui.profile_list import ProfileList
+from supalink.ui.profile_list import ProfileList, unique_name
 from supalink.ui.theme import Theme, apply_theme, theme_named
-from supalink.ui.welcome import Welcome
+from supalink.ui.welcome import Welcome, show_about
 
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
@@ -50,6 +49,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.current_name: str | None = None  # the saved profile the form shows
         self.dirty = False
+        self.keyring_problem: str | None = None  # why the keyring does not answer, if not
         self.setWindowTitle("Supalink")
         self.resize(1100, 760)
         self._build()
@@ -58,9 +58,7 @@ class MainWindow(QMainWindow):
             self.load_profiles()
 
     def load_profiles(self) -> None:
-        """Show the keyring in use and the saved profiles, the first one selected."""
-        self.form.set_keyring(self.context.keyring_description, self.context.keyring_usable)
-        self.keyring_label.setText(f"Keyring: {self.context.keyring_description}")
+        """Show the keyring in use and the saved profiles, the first one that opens selected."""
         try:
             self.reload_profiles()
             notice = self.context.repository.notice
@@ -168,7 +166,7 @@ class MainWindow(QMainWindow):
             self.theme_group.addAction(action)
             theme_menu.addAction(action)
         self.help_menu = self.menuBar().addMenu("&Help")
-        self._action(self.help_menu, "&About Supalink", None, self._about)
+        self._action(self.help_menu, "&About Supalink", None, lambda: show_about(self))
 
     def _action(
         self,
@@ -186,28 +184,48 @@ class MainWindow(QMainWindow):
 
     # ----- profiles -------------------------------------------------------------------
     def reload_profiles(self, select: str | None = None) -> None:
-        records = self.context.repository.records()
-        self.profiles.set_records(records, select)
+        """The profiles, those whose ref is in a keyring that does not answer as locked."""
+        repository = self.context.repository
+        records = repository.records()
+        self.keyring_problem = repository.keyring_problem()
+        locked = repository.locked() if self.keyring_problem else {}
+        usable = self.context.keyring_usable and self.keyring_problem is None
+        self.form.set_keyring(self.context.keyring_description, usable)
+        answer = f" (did not answer: {self.keyring_problem})" if self.keyring_problem else ""
+        self.keyring_label.setText(f"Keyring: {self.context.keyring_description}{answer}")
+        self.profiles.set_records(records, select, locked)
         self.welcome.setVisible(not records)
-        if not records:
-            self.new_profile()
+        if not self.profiles.current() and self.current_name is None:
+            self.new_profile()  # none, or every one locked: a new one can still be saved
 
     def _select(self, name: str) -> None:
         if not name or name == self.current_name:
             return
         if not self._settle_unsaved():
-            self.profiles.set_records(self.context.repository.records(), self.current_name)
+            self.profiles.select(self.current_name)
             return
         try:
             saved = self.context.repository.load(name)
-            password = self.context.repository.password_value(name)
+        except ProfileLocked as error:  # listed as locked; the status bar says why
+            self.profiles.select(self.current_name)
+            self.statusBar().showMessage(str(error))
+            return
         except SupalinkError as error:
             self._error("Could not open the profile", error)
             return
         self.current_name = name
         self._forget_test()
-        self.form.set_profile(saved.profile, password, saved.password_saved)
+        self._show_saved(saved.profile)
         self._set_dirty(False)
+
+    def _show_saved(self, profile: Profile) -> None:
+        """A saved profile in the form, with its password where one is at hand, and why not
+        when the keyring should have it."""
+        repository = self.context.repository
+        name = profile.name
+        password = repository.password_value(name, keyring_may_fail=True)
+        problem = password_problem(repository, name, self.keyring_problem)
+        self.form.set_profile(profile, password, repository.record(name).password_saved, problem)
 
     def new_profile(self) -> None:
         if not self._settle_unsaved():
@@ -227,6 +245,11 @@ class MainWindow(QMainWindow):
         password = self.form.password_text() if self.form.password_edited() else None
         save_password = self.form.wants_password_saved()
         repository = self.context.repository
+        keyring_down = not self.form.keyring_usable
+        if keyring_down and self.current_name is not None:
+            # Leave the keyring as it is: a password saved there keeps its place, and one
+            # typed now is held for this session below.
+            password, save_password = None, repository.record(self.current_name).password_saved
         try:
             renaming = self.current_name is not None and self.current_name != profile.name
             if renaming and profile.name in repository.names():
@@ -240,13 +263,12 @@ class MainWindow(QMainWindow):
             self._error("Could not save the profile", error)
             return False
         typed = self.form.password_text()
-        if typed and not save_password:
+        if typed and (not save_password or keyring_down):
             repository.hold_password(profile.name, typed)
         self.current_name = profile.name
         self._set_dirty(False)
         self.reload_profiles(select=profile.name)
-        saved = repository.record(profile.name).password_saved
-        self.form.set_profile(profile, repository.password_value(profile.name), saved)
+        self._show_saved(profile)
         self.statusBar().showMessage(f"Saved {profile.name}", 5000)
         return True
 
@@ -293,15 +315,9 @@ class MainWindow(QMainWindow):
 
     def _unique_name(self, base: str) -> str:
         try:
-            names = set(self.context.repository.names())
+            return unique_name(base, self.context.repository.names())
         except SupalinkError:  # settings it may not read: saving will say why
-            names = set()
-        if base not in names:
             return base
-        number = 2
-        while f"{base} {number}" in names:
-            number += 1
-        return f"{base} {number}"
 
     # ----- actions --------------------------------------------------------------------
     def _valid_profile(self, action: str) -> Profile | None:
@@ -324,8 +340,17 @@ class MainWindow(QMainWindow):
         profile = self._valid_profile("test")
         if profile is None:
             return
+        password, name, repository = (
+            self.form.password_text(),
+            self.current_name,
+            self.context.repository,
+        )
+        if password is None and name and password_problem(repository, name, self.keyring_problem):
+            if (password := ask_password(self, repository, name)) is None:
+                return
+            self.form.show_held_password(password)  # asked once: held for this session
         self.test_panel.show()
-        target = Target.from_profile(profile, self.form.password_text())
+        target = Target.from_profile(profile, password)
         self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
 
     def _forget_test(self) -> None:
@@ -351,7 +376,7 @@ class MainWindow(QMainWindow):
         if profile is None:
             return
         try:
-            password = self.context.repository.password(profile.name)
+            password = self.context.repository.password(profile.name, keyring_may_fail=True)
         except SupalinkError as error:
             self._error("Could not read the profile", error)
             return
@@ -371,12 +396,13 @@ class MainWindow(QMainWindow):
         if self.context.monitors is None:
             self.statusBar().showMessage("The monitor is not available in this mode", 5000)
             return
+        repository = self.context.repository
         try:
-            held = self.context.repository.password(profile.name)
+            held = repository.password(profile.name, keyring_may_fail=True)
         except SupalinkError as error:
             self._error("Could not read the password", error)
             return
-        password = held.value if held else self._ask_password(profile.name)
+        password = held.value if held else ask_password(self, repository, profile.name)
         if password is None:
             return
 
@@ -384,22 +410,11 @@ class MainWindow(QMainWindow):
 
         def current_target() -> Target:
             # After "password authentication failed" the person may have saved a new one.
-            return target.with_password(self.context.repository.password_value(profile.name))
+            return target.with_password(
+                self.context.repository.password_value(profile.name, keyring_may_fail=True)
+            )
 
         self.context.monitors.open(profile.name, target, current_target=current_target)
-
-    def _ask_password(self, name: str) -> str | None:
-        """For a profile saved without its password: asked once, kept for this session."""
-        password, accepted = QInputDialog.getText(
-            self,
-            "Database password",
-            f"Password for {name} (not saved):",
-            QLineEdit.EchoMode.Password,
-        )
-        if not accepted or not password:
-            return None
-        self.context.repository.hold_password(name, password)
-        return password
 
     def show_snippets(self) -> None:
         from supalink.ui.snippets_dialog import SnippetsDialog
@@ -452,14 +467,6 @@ class MainWindow(QMainWindow):
 
     def _error(self, title: str, error: BaseException) -> None:
         QMessageBox.warning(self, title, str(error))
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Supalink",
-            f"<b>Supalink {__version__}</b><p>Connects AI agents to Supabase Postgres, "
-            "safely, and keeps watching the connection.</p>",
-        )
 
     def quit_app(self) -> None:
         """File ▸ Quit: the whole app, its monitors (and a demo's server) with it, where

@@ -58,6 +58,7 @@ class ProfileForm(QWidget):
         self._keyring_description = keyring_description
         self._keyring_usable = keyring_usable
         self._password_saved = False
+        self._password_problem: str | None = None  # why the saved password is not at hand
         self._loading = False
         # Fields whose errors show: those edited since the profile was shown, or all of them.
         self._touched: set[str] = set()
@@ -238,10 +239,15 @@ class ProfileForm(QWidget):
 
     # ----- reading and writing --------------------------------------------------------
     def set_profile(
-        self, profile: Profile | None, password: str | None = None, password_saved: bool = False
+        self,
+        profile: Profile | None,
+        password: str | None = None,
+        password_saved: bool = False,
+        password_problem: str | None = None,
     ) -> None:
         """Show `profile` (a blank Supabase profile when None, whose errors wait until a
-        field is touched or `reveal_problems()`)."""
+        field is touched or `reveal_problems()`); `password_problem` says why the password
+        saved in the keyring is not at hand."""
         self._touched.clear()
         self._reveal_all = profile is not None
         profile = profile or Profile("", Mode.SESSION, ref="")
@@ -263,6 +269,7 @@ class ProfileForm(QWidget):
             self.database.setText("" if profile.database == "postgres" else profile.database)
             self.password.setText(password or "")
             self._password_saved = password_saved
+            self._password_problem = password_problem
             self.save_password.setChecked(
                 self._keyring_usable and (password_saved or not profile.name)
             )
@@ -307,6 +314,20 @@ class ProfileForm(QWidget):
             self._refresh_password_status()
         finally:
             self._loading = False
+
+    @property
+    def keyring_usable(self) -> bool:
+        return self._keyring_usable
+
+    def show_held_password(self, password: str) -> None:
+        """A password just asked for and held for this session: in the field, not an edit."""
+        self._loading = True
+        try:
+            self.password.setText(password)
+        finally:
+            self._loading = False
+        self.password.setModified(False)
+        self.refresh()
 
     def password_text(self) -> str | None:
         return self.password.text() or None
@@ -378,6 +399,13 @@ class ProfileForm(QWidget):
         self.labels[key].setVisible(visible)
 
     def _refresh_password_status(self) -> None:
+        typed = self.password.isModified() and self.password.text()
+        if self._password_problem and not typed:
+            held = " (held for this session)" if self.password.text() else ""
+            self.password_status.setText(self._password_problem + held)
+            toned(self.password_status, Tone.ERROR)
+            return
+        toned(self.password_status, Tone.HINT)
         if not self._keyring_usable:
             self.save_password.setChecked(False)
             self.save_password.setEnabled(False)

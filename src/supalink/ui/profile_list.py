@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -53,27 +54,57 @@ class ProfileList(QWidget):
         self.delete.clicked.connect(lambda: self.delete_requested.emit(self.current()))
         self._update_buttons()
 
-    def set_records(self, records: list[ProfileRecord], select: str | None = None) -> None:
+    def set_records(
+        self,
+        records: list[ProfileRecord],
+        select: str | None = None,
+        locked: dict[str, str] | None = None,
+    ) -> None:
+        """Show `records`, those in `locked` (name: why) as locked: listed, never hidden;
+        without `select`, the first one that can open is selected."""
+        locked = locked or {}
         self.list.blockSignals(True)
         self.list.clear()
         for record in records:
             profile = record.profile
             detail = str(profile.mode).title() if record.is_supabase else "custom host"
-            item = QListWidgetItem(f"{profile.name}\n{detail}")
+            why = locked.get(profile.name)
+            item = QListWidgetItem(f"{profile.name}\n{detail} · locked" if why else
+                                   f"{profile.name}\n{detail}")  # fmt: skip
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
-            item.setToolTip(
+            if why:
+                item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            spoken = f"{profile.name}, {detail}, {why}" if why else f"{profile.name}, {detail}"
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)
+            saved = (
                 "password saved in the keyring" if record.password_saved else "password not saved"
             )
+            item.setToolTip(why or saved)
             self.list.addItem(item)
         self.list.blockSignals(False)
         names = [record.profile.name for record in records]
+        openable = [name for name in names if name not in locked]
         if select in names:
             self.list.setCurrentRow(names.index(select))
-        elif names:
-            self.list.setCurrentRow(0)
+        elif openable:
+            self.list.setCurrentRow(names.index(openable[0]))
         self._update_buttons()
         if not names:
             self.selected.emit("")
+
+    def select(self, name: str | None) -> None:
+        """Show `name` (None: none) as the current profile without announcing it."""
+        self.list.blockSignals(True)
+        names = [
+            self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.list.count())
+        ]
+        if name in names:
+            self.list.setCurrentRow(names.index(name))
+        else:
+            self.list.setCurrentRow(-1)
+            self.list.clearSelection()
+        self.list.blockSignals(False)
+        self._update_buttons()
 
     def current(self) -> str:
         item = self.list.currentItem()
@@ -87,3 +118,13 @@ class ProfileList(QWidget):
         has = self.list.currentItem() is not None
         for button in (self.duplicate, self.rename, self.delete):
             button.setEnabled(has)
+
+
+def unique_name(base: str, names: list[str]) -> str:
+    """`base`, or `base 2`, `base 3`… the first no profile has."""
+    if base not in names:
+        return base
+    number = 2
+    while f"{base} {number}" in names:
+        number += 1
+    return f"{base} {number}"

@@ -1,10 +1,12 @@
 """What a first launch shows above the empty form: where the connection string comes from,
-and the demo for those without a project."""
+and the demo for those without a project; and what Help > About says."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QVBoxLayout, QWidget
+
+from supalink import __version__
 
 WELCOME = (
     "<b>Welcome to Supalink.</b> To connect a Supabase project, open it in the Supabase "
@@ -32,4 +34,13 @@ class Welcome(QFrame):
         layout.addWidget(self.text)
 
 
-__all__ = ["WELCOME", "Welcome"]
+def show_about(parent: QWidget) -> None:
+    QMessageBox.about(
+        parent,
+        "About Supalink",
+        f"<b>Supalink {__version__}</b><p>Connects AI agents to Supabase Postgres, "
+        "safely, and keeps watching the connection.</p>",
+    )
+
+
+__all__ = ["WELCOME", "Welcome", "show_about"]
