@@ -9,6 +9,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "url",
     "parse",
     "profile",
+    "supabase",
     "test",
     "config",
     "mcp_run",

@@ -27,6 +27,12 @@ def register(subparsers: Any) -> None:
     add = actions.add_parser("add", help="save a profile (ref and password go to the keyring)")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--uri", help="a URI as the Supabase dashboard shows it")
+    add.add_argument(
+        "--from-project",
+        metavar="REF",
+        help="fill it from the Supabase API (after `supalink supabase login`); --mode, default "
+        "session",
+    )
     add_connection_options(add, ref_required=False)
     add.add_argument("--host", help="a custom (non-Supabase) host")
     add.add_argument("--port", type=int, help="a custom port")
@@ -60,7 +66,11 @@ def run_add(args: argparse.Namespace) -> int:
     from supalink.profiles import DEFAULT_SSLMODE, Profile, parse_uri
 
     password: str | None = None
-    if args.uri:
+    if args.from_project:
+        from supalink.commands.supabase import profile_from_project
+
+        profile = profile_from_project(args)
+    elif args.uri:
         if args.ref or args.mode or args.host:
             raise UsageError("give either --uri or the separate fields, not both")
         parsed = parse_uri(args.uri, name=args.name)
