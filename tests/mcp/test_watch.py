@@ -146,3 +146,22 @@ def test_the_newest_backup_that_held_the_entry_is_found(tmp_path: Path) -> None:
     assert entry == ENTRY
     assert "20261201T100100" in backup.name
     assert last_backup_holding(CLAUDE, path, "nothing", root) is None
+
+
+def test_an_entry_the_client_removed_is_written_back_as_it_was_kept(tmp_path: Path) -> None:
+    from supalink.mcp import ConfigWriter
+
+    path = tmp_path / "claude_desktop_config.json"
+    kept = {"command": "/opt/supalink", "args": ["mcp-serve", "--uri-env", "U"],
+            "env": {"U": "postgresql://u:hunter2-secret@db/postgres"}}  # fmt: skip
+    path.write_text(config(supabase=kept))
+    watch = EntryWatch(CLAUDE, path, "supabase")
+    rewrite(path, config())
+    assert events(watch.check()) == ["replaced", "removed"]
+    writer = ConfigWriter(tmp_path / "backups")
+    plan = writer.plan_restore(CLAUDE, path, "supabase", watch.expected)
+    assert "hunter2-secret" not in plan.preview()
+    writer.apply(plan, confirmed=True)
+    assert json.loads(path.read_text())["mcpServers"]["supabase"] == kept
+    assert json.loads(path.read_text())["globalShortcut"] == "Ctrl+Space"
+    assert events(watch.check()) == ["replaced", "restored"]

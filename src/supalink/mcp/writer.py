@@ -6,7 +6,7 @@ the client is running (it must be restarted, and may write its own copy back mea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,12 @@ from supalink.mcp.entries import PlannedEntry
 from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
-from supalink.mcp.templates import DEFAULT_SERVER_NAME, ServerEntry, check_server_name
+from supalink.mcp.templates import (
+    DEFAULT_SERVER_NAME,
+    ServerEntry,
+    check_server_name,
+    entry_secrets,
+)
 from supalink.profiles import Target
 
 
@@ -154,6 +159,15 @@ class ConfigWriter:
                 return EntryPlan(plan, owner, name)
         assert ours.profile is not None
         return EntryPlan(plan, owner, own_name(ours.profile, server_name, servers))
+
+    def plan_restore(
+        self, client: McpClient, path: Path, server_name: str, entry: Mapping[str, Any]
+    ) -> Plan:
+        """Write back an entry the client removed or changed, as Supalink wrote it (what the
+        app's watch kept, or the last backup that held it); its secrets masked in the diff."""
+        check_server_name(server_name)
+        secrets = entry_secrets(ServerEntry.from_json(dict(entry), f"{server_name!r}"))
+        return plan_write(path, client, server_name, entry, secrets=secrets)
 
     def plan_remove(
         self, client: McpClient, path: Path, server_name: str = DEFAULT_SERVER_NAME
