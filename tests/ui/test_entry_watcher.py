@@ -67,3 +67,34 @@ def test_the_banners_words(tmp_path: Path) -> None:
     assert described(event, "Claude Desktop") == (
         f"Claude Desktop removed the supabase entry at {local}"
     )
+
+
+def test_the_banner_says_the_removal_and_writes_the_entry_back_as_it_was(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from supalink.mcp import ConfigWriter
+    from supalink.ui.entry_banner import EntryBanner
+
+    path = tmp_path / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir()
+    path.write_text(config(supabase=ENTRY))
+    watcher = EntryWatcher()
+    watcher.watch(CLAUDE, path, "supabase")
+    banner = EntryBanner(watcher, ConfigWriter(tmp_path / "backups"))
+    qtbot.addWidget(banner)
+    asked: list[str] = []
+
+    def yes(_parent: Any, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    replace_file(path, config())
+    qtbot.waitUntil(lambda: not banner.isHidden(), timeout=5000)
+    assert banner.message.text().startswith("Claude Desktop removed the supabase entry at ")
+    banner.write_again.click()
+    assert "as Supalink wrote it" in asked[0]
+    assert json.loads(path.read_text())["mcpServers"]["supabase"] == ENTRY
+    assert banner.isHidden()
