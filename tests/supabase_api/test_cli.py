@@ -115,6 +115,7 @@ def test_login_projects_logout(
     assert "not signed in to Supabase" in after
     assert f"sign in with `{LOGIN}`" in after
     assert_no_token_on_disk(tmp_path)
+    assert "GET /v1/projects: 200" in AppPaths.under(tmp_path).log_file.read_text()
 
 
 def test_a_rejected_token_is_not_saved(
@@ -162,6 +163,9 @@ def test_profile_add_from_project_holds_the_apis_host_port_and_user(
     settings = AppPaths.under(tmp_path).settings_file.read_bytes()
     assert HEALTHY_HOST.encode() in settings or mode == "direct"
     assert HEALTHY_REF.encode() not in settings
+    logged = AppPaths.under(tmp_path).log_file.read_text()
+    assert HEALTHY_REF not in logged
+    assert "GET /v1/projects/{ref}/config/database/pooler: 200" in logged or mode == "direct"
 
 
 def test_profile_add_from_project_without_a_mode_takes_the_session_pooler(

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -51,6 +52,7 @@ TOKEN_PAGE = "https://supabase.com/dashboard/account/tokens"  # noqa: S105 (a we
 # A rate limit that lifts within this many seconds (all waits together) is waited out.
 MAX_RETRY_WAIT = 10.0
 DEFAULT_RETRY_AFTER = 60  # seconds, when a 429 does not say
+REF_IN_PATH = re.compile(r"/[a-z0-9]{20}/")
 
 
 def base_url(environ: Mapping[str, str] | None = None) -> str:
@@ -192,7 +194,8 @@ class ManagementApi:
                 raise ApiUnreachable(self.url, f"no answer within {self._timeout:g} s") from None
             except httpx2.TransportError as error:
                 raise ApiUnreachable(self.url, _cause(error)) from None
-            log.info("GET %s: %s", path, response.status_code)
+            # The ref, kept in the keyring, stays out of the log file too.
+            log.info("GET %s: %s", REF_IN_PATH.sub("/{ref}/", path), response.status_code)
             status = response.status_code
             if status == 429:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
