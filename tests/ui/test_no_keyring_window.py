@@ -126,14 +126,19 @@ def test_what_can_open_opens_and_supabase_profiles_are_listed_locked(
     assert window.form.host.text() == "127.0.0.1"
     status = window.form.password_status.text()
     assert status.startswith("Saved in the keyring, which did not answer (")
-    assert "did not answer" in window.keyring_label.text()
+    assert window.keyring_label.text() in (
+        "Keyring: no usable keyring: no OS keyring backend is available",
+        "Keyring: Secret Service, did not answer",
+    )
     assert not window.form.save_password.isEnabled()
     assert message_boxes == []
 
     window.profiles.list.setCurrentRow(0)  # the locked one: the status bar says why
     assert window.current_name == local
     assert window.profiles.current() == local
-    assert window.statusBar().currentMessage().startswith(f"profile {prod!r} is {LOCKED}")
+    assert window.statusBar().currentMessage() == (
+        f"{prod} is locked: its project ref is only in the keyring, which did not answer"
+    )
     assert message_boxes == []
 
     asked: list[str] = []
@@ -238,3 +243,34 @@ def test_a_keyring_entry_deleted_behind_supalinks_back_is_said_and_asked_once(
     assert window.test_panel.result.ok
     assert context.repository.password_value(local) == pg.password  # held for this session
     assert secrets.get(local, SecretKind.PASSWORD) is None  # and nowhere else
+
+
+def test_with_every_profile_locked_the_window_opens_on_a_new_one(
+    qtbot: Any, tmp_path: Path, message_boxes: list[tuple[str, str]]
+) -> None:
+    """Supabase profiles only, saved where their refs were at hand; then no keyring."""
+    from keyring.backends.fail import Keyring as Fail
+
+    from supalink.profiles import MemorySecretStore
+
+    paths = AppPaths.under(tmp_path)
+    saving = ProfileRepository(SettingsFile(paths.settings_file), MemorySecretStore())
+    saving.save(parse_uri(URI, name="Production").profile, "pw")
+    secrets = KeyringSecretStore(Fail())
+    context = AppContext(
+        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
+        tasks=TaskRunner(),
+        backup_dir=paths.backup_dir,
+        keyring_description=secrets.description,
+        keyring_usable=secrets.is_usable,
+    )
+    window = open_window(qtbot, context)
+    assert window.profiles.list.count() == 1
+    assert window.profiles.current() == ""
+    assert window.current_name is None
+    assert window.form.name.text() == "New profile"
+    assert not window.welcome.isVisible()  # there are profiles: locked ones
+    assert window.keyring_label.text() == (
+        "Keyring: no usable keyring: no OS keyring backend is available"
+    )
+    assert message_boxes == []

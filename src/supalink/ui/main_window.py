@@ -191,8 +191,12 @@ class MainWindow(QMainWindow):
         locked = repository.locked() if self.keyring_problem else {}
         usable = self.context.keyring_usable and self.keyring_problem is None
         self.form.set_keyring(self.context.keyring_description, usable)
-        answer = f" (did not answer: {self.keyring_problem})" if self.keyring_problem else ""
-        self.keyring_label.setText(f"Keyring: {self.context.keyring_description}{answer}")
+        where = self.context.keyring_description
+        if self.keyring_problem:  # its reason names the store, or says there is none
+            where = (
+                where + ", did not answer" if self.context.keyring_usable else self.keyring_problem
+            )
+        self.keyring_label.setText(f"Keyring: {where}")
         self.profiles.set_records(records, select, locked)
         self.welcome.setVisible(not records)
         if not self.profiles.current() and self.current_name is None:
@@ -206,9 +210,11 @@ class MainWindow(QMainWindow):
             return
         try:
             saved = self.context.repository.load(name)
-        except ProfileLocked as error:  # listed as locked; the status bar says why
+        except ProfileLocked:  # listed as locked, its tooltip and the keyring line say why
             self.profiles.select(self.current_name)
-            self.statusBar().showMessage(str(error))
+            self.statusBar().showMessage(
+                f"{name} is locked: its project ref is only in the keyring, which did not answer"
+            )
             return
         except SupalinkError as error:
             self._error("Could not open the profile", error)

@@ -121,6 +121,7 @@ class ProfileForm(QWidget):
         self.save_password = QCheckBox("Save in the keyring")
         self.save_password.setAccessibleName("Save password in the keyring")
         self.password_status = toned(QLabel(), Tone.HINT)
+        self.password_status.setWordWrap(True)  # why a password is not at hand runs long
         self.sslmode = QComboBox()
         self.sslmode.setAccessibleName("SSL mode")
         self.sslmode.addItems(list(SSL_MODES))
