@@ -98,3 +98,19 @@ def test_the_banner_says_the_removal_and_writes_the_entry_back_as_it_was(
     assert "as Supalink wrote it" in asked[0]
     assert json.loads(path.read_text())["mcpServers"]["supabase"] == ENTRY
     assert banner.isHidden()
+
+
+def test_an_entry_written_later_is_watched_from_then_on(qtbot: Any, tmp_path: Path) -> None:
+    host = Host("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, tmp_path / "home")
+    path = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(config())
+    watcher = EntryWatcher()
+    watcher.watch_found(host)
+    assert watcher.watched == []
+    seen: list[str] = []
+    watcher.happened.connect(lambda event, *_: seen.append(event.event))
+    replace_file(path, config(supabase=ENTRY))  # written by the dialog, say
+    qtbot.waitUntil(lambda: watcher.watched == [("claude", path, "supabase")], timeout=5000)
+    replace_file(path, config())
+    qtbot.waitUntil(lambda: "removed" in seen, timeout=5000)

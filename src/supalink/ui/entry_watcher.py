@@ -29,6 +29,8 @@ class EntryWatcher(QObject):
         super().__init__(parent)
         self._os = QFileSystemWatcher(self)
         self._watches: dict[tuple[str, Path, str], EntryWatch] = {}
+        # The clients' own files, looked at again for entries Supalink writes meanwhile.
+        self._scanned: list[tuple[McpClient, Path]] = []
         self._os.fileChanged.connect(self._changed)
         self._os.directoryChanged.connect(self._changed)
 
@@ -45,10 +47,17 @@ class EntryWatcher(QObject):
         return watch
 
     def watch_found(self, host: Host | None = None) -> None:
-        """Every entry that starts Supalink in the clients' own files on this machine."""
+        """Every entry that starts Supalink in the clients' own files on this machine, now
+        and as they are written later (by the Write config dialog or the CLI)."""
         for client in CLIENTS.values():
             path = config_path(client, host)
-            for name in supalink_entries(client, path):
+            self._scanned.append((client, path))
+            self._adopt(client, path)
+            self._follow(path)
+
+    def _adopt(self, client: McpClient, path: Path) -> None:
+        for name in supalink_entries(client, path):
+            if (client.id, path, name) not in self._watches:
                 self.watch(client, path, name)
 
     def entry(self, client_id: str, path: Path, server_name: str) -> EntryWatch | None:
@@ -64,6 +73,9 @@ class EntryWatcher(QObject):
             self._os.addPaths(missing)
 
     def _changed(self, changed: str) -> None:
+        for client, path in self._scanned:
+            if changed in (str(path), str(path.parent)):
+                self._adopt(client, path)
         for (_, path, _), watch in list(self._watches.items()):
             if changed not in (str(path), str(path.parent)):
                 continue
