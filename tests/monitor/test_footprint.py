@@ -115,3 +115,22 @@ def test_the_window_line_says_the_cost_against_the_compute_size() -> None:
     assert footprint(pool, True, None, None) == (
         "At most 3 server connections (pool max 2, listener 1)"
     )
+
+
+def test_at_the_start_the_pool_opens_one_connection_not_two(
+    pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """The first check and the first server view both want a connection at once; they
+    share the one the pool makes instead of having it open a second."""
+    name = f"fp-start-{uuid.uuid4().hex[:8]}"
+    settings = MonitorSettings(pool=replace(PoolSettings(), application_name=name))
+
+    async def scenario() -> tuple[int, int]:
+        engine = MonitorEngine(Target.from_conninfo(pg.uri()), settings)
+        async with engine:
+            await wait_until(lambda: engine.server is not None, WAIT, "the first server view")
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "healthy")
+            return engine.pool.measures().size, await held(pg.uri(), name)
+
+    size, connections = run(qasync_loop, scenario(), timeout=120)
+    assert (size, connections) == (1, 1)

@@ -103,6 +103,7 @@ class MonitorEngine:
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pool_down_since: float | None = None
+        self._first_report = asyncio.Event()
         self._running = False
 
     # Lifecycle
@@ -232,6 +233,9 @@ class MonitorEngine:
             )
 
     async def _server_view_loop(self) -> None:
+        # The first read waits for the first check: asked for at once, the two would find
+        # the pool's one connection taken and have it open a second.
+        await self._first_report.wait()
         while True:
             with contextlib.suppress(Exception):  # health reports why the pool is not there
                 await self.refresh_server_view()
@@ -262,6 +266,7 @@ class MonitorEngine:
         self.health.check_soon()
 
     def _health_reported(self, report: HealthReport) -> None:
+        self._first_report.set()
         if report.error:
             self.listener.note_outage(report.error)
         if report.status is Health.DOWN and self._pool_down_since is None:

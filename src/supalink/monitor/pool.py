@@ -12,6 +12,7 @@ pool's own backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -157,6 +158,7 @@ class PoolRunner:
         self._failing = False  # between a failure and the next successful connect
         self._tasks: set[asyncio.Task[None]] = set()
         self._checking = False
+        self._ready = asyncio.Event()  # the pool has made its first connection
 
     async def start(self) -> None:
         """Open the pool; connections are made in the background, not awaited here."""
@@ -185,6 +187,7 @@ class PoolRunner:
         )
         self._pool = pool
         self.state = PoolState.OPEN
+        self._ready.clear()
         await pool.open(wait=False)
         log.info("pool opened (min %s, max %s)", self.settings.min_size, self.settings.max_size)
 
@@ -224,6 +227,16 @@ class PoolRunner:
     async def connection(self, timeout: float | None = None) -> AsyncIterator[Connection]:
         """A checked connection from the pool; PoolUnavailable when there is no pool."""
         pool = self._require_pool()
+        if not self._ready.is_set():
+            # At the start, wait for the pool's first connection rather than ask while it
+            # is being made: psycopg_pool opens one more for a request that finds none
+            # ready, and a monitor that needs one would hold two until they idle out.
+            started = time.monotonic()
+            wait = self.settings.connect_timeout if timeout is None else timeout
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), wait)
+            timeout = max(0.1, wait - (time.monotonic() - started))
+            pool = self._require_pool()
         async with pool.connection(timeout) as conn:
             self._in_use += 1
             try:
@@ -275,6 +288,8 @@ class PoolRunner:
 
     async def _configure(self, conn: Connection) -> None:
         await configure_session(conn, self.settings, self.target.mode)
+        # Set before the pool takes it in, but the waiters run only after it has.
+        self._ready.set()
 
     async def _check(self, conn: Connection) -> None:
         try:
