@@ -27,6 +27,22 @@ def claude_host(tmp_path: Path) -> Host:
     return Host("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, tmp_path / "home")
 
 
+def session_dialog(
+    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+) -> ConfigDialog:
+    """The dialog for a profile of the test server whose password is this session's only."""
+    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
+    dialog = ConfigDialog(
+        app_context.tasks,
+        app_context.backup_dir,
+        Target.from_profile(profile, pg.password),
+        password_in_keyring=False,
+        host=claude_host(tmp_path),
+    )
+    qtbot.addWidget(dialog)
+    return dialog
+
+
 def test_clients_found_on_this_machine_come_first(tmp_path: Path) -> None:
     host = claude_host(tmp_path)
     (tmp_path / "home" / ".cursor").mkdir(parents=True)
@@ -98,15 +114,7 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
 def test_a_session_password_goes_masked_into_supalinks_servers_env(
     qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
 ) -> None:
-    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
-    dialog = ConfigDialog(
-        app_context.tasks,
-        app_context.backup_dir,
-        Target.from_profile(profile, pg.password),
-        password_in_keyring=False,
-        host=claude_host(tmp_path),
-    )
-    qtbot.addWidget(dialog)
+    dialog = session_dialog(qtbot, app_context, pg, tmp_path)
     # A session password: Supalink's own server still, never the archived one.
     assert dialog.template.currentData() == "supalink"
     diff = dialog.diff.toPlainText()
@@ -226,15 +234,7 @@ async def _until(condition: Any) -> None:
 def test_a_server_name_with_control_characters_is_refused_in_the_window(
     qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
 ) -> None:
-    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
-    dialog = ConfigDialog(
-        app_context.tasks,
-        app_context.backup_dir,
-        Target.from_profile(profile, pg.password),
-        password_in_keyring=False,
-        host=claude_host(tmp_path),
-    )
-    qtbot.addWidget(dialog)
+    dialog = session_dialog(qtbot, app_context, pg, tmp_path)
     assert dialog.write_button.isEnabled()
     dialog.server_name.setText("supa\x07base")  # as typed: refused at once
     assert "control character" in dialog.notes.text()
@@ -260,15 +260,7 @@ def test_a_failed_verify_shows_the_clients_own_log_of_the_server_masked(
     (logs / "mcp-server-supabase.log").write_text(
         f"connecting to postgresql://u:{SPECIAL_PASSWORD}@h/db failed\nServer exited\n"
     )
-    profile = Profile("P", host="127.0.0.1", port=pg.port, user=pg.role)
-    dialog = ConfigDialog(
-        app_context.tasks,
-        app_context.backup_dir,
-        Target.from_profile(profile, pg.password),
-        password_in_keyring=False,
-        host=claude_host(tmp_path),
-    )
-    qtbot.addWidget(dialog)
+    dialog = session_dialog(qtbot, app_context, pg, tmp_path)
     assert dialog.client_log.isHidden()
     dialog.show_report(VerifyReport(False, "initialize failed", (), "", "", 0.0, (), False))
     shown = dialog.client_log.toPlainText()
