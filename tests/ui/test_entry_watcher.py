@@ -28,14 +28,20 @@ def replace_file(path: Path, text: str) -> None:
     subprocess.run([sys.executable, "-c", REPLACE, str(path), text], check=True)
 
 
-def test_a_removal_and_a_restore_by_another_process_are_seen_and_worded(
-    qtbot: Any, tmp_path: Path
-) -> None:
+def watched(tmp_path: Path) -> tuple[Path, EntryWatcher]:
+    """A Claude Desktop config holding the entry, and a watcher of it."""
     path = tmp_path / "Claude" / "claude_desktop_config.json"
     path.parent.mkdir()
     path.write_text(config(supabase=ENTRY))
     watcher = EntryWatcher()
     watcher.watch(CLAUDE, path, "supabase")
+    return path, watcher
+
+
+def test_a_removal_and_a_restore_by_another_process_are_seen_and_worded(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path, watcher = watched(tmp_path)
     seen: list[tuple[str, str]] = []
     watcher.happened.connect(lambda event, name, _: seen.append((event.event, name)))
 
@@ -77,11 +83,7 @@ def test_the_banner_says_the_removal_and_writes_the_entry_back_as_it_was(
     from supalink.mcp import ConfigWriter
     from supalink.ui.entry_banner import EntryBanner
 
-    path = tmp_path / "Claude" / "claude_desktop_config.json"
-    path.parent.mkdir()
-    path.write_text(config(supabase=ENTRY))
-    watcher = EntryWatcher()
-    watcher.watch(CLAUDE, path, "supabase")
+    path, watcher = watched(tmp_path)
     banner = EntryBanner(watcher, ConfigWriter(tmp_path / "backups"))
     qtbot.addWidget(banner)
     asked: list[str] = []
