@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from supalink.profiles import (
 )
 from tests.support.profiles import SUPALINK
 from tests.support.secret_service import SecretService
+from tests.support.system_tools import SystemTools
 
 REF = "qazwsxedcrfvtgbyhnuj"
 URI = (
@@ -173,3 +175,48 @@ def test_the_repository_without_an_answering_keyring(
     assert repository.load(prod).profile.ref == REF
     assert repository.secrets.get(local, SecretKind.PASSWORD) == PASSWORD
     forget(tmp_path, prod, local)
+
+
+@pytest.fixture
+def locked_keyring(
+    system_tools: SystemTools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretService]:
+    """A gnome-keyring of this test's own (locking the session's would lock every later
+    test out), holding the two profiles' secrets, then locked: no prompt can unlock it here."""
+    import secretstorage
+
+    service = SecretService(
+        system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, tmp_path / "keyring"
+    )
+    service.start()
+    try:
+        for key, value in service.environment().items():
+            monkeypatch.setenv(key, value)
+        saved_in_the_keyring(tmp_path)
+        connection = secretstorage.dbus_init()
+        try:
+            secretstorage.get_default_collection(connection).lock()
+        finally:
+            connection.close()
+        yield service
+    finally:
+        service.stop()
+
+
+def test_a_locked_keyring_locks_the_supabase_profiles_and_says_so(
+    tmp_path: Path, locked_keyring: SecretService
+) -> None:
+    listed = run(tmp_path, {}, "profile", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    prod, local = (row for row in json.loads(listed.stdout))
+    assert prod["locked"] == LOCKED + (
+        "Secret Service (GNOME Keyring) could not read the project ref: KeyringLocked: "
+        "Failed to unlock the collection!"
+    )
+    assert local["locked"] is None
+    added = run(tmp_path, {}, "profile", "add", "here", "--host", "db.example.com",
+                "--no-save-password")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    shown = run(tmp_path, {}, "profile", "show", prod["name"])
+    assert shown.returncode == 1
+    assert "The keyring is locked: unlock it" in shown.stderr

@@ -231,7 +231,7 @@ def test_a_keyring_entry_deleted_behind_supalinks_back_is_said_and_asked_once(
     status = window.form.password_status.text()
     assert status.startswith("The keyring entry for this password is missing")
     assert "Saved in" not in status
-    assert item_of(window, local).toolTip() == "password saved in the keyring"  # as the file says
+    assert item_of(window, local).toolTip() == status  # not "password saved in the keyring"
     asked: list[str] = []
     with patch(ASK, lambda *args, **kwargs: asked.append(args[2]) or (pg.password, True)):
         window.test()

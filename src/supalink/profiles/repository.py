@@ -60,8 +60,9 @@ class ProfileLocked(SecretStoreError):
     """A Supabase profile whose ref is in a keyring that does not answer: it is listed, it
     cannot open, and nothing is written that would drop it."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"profile {name!r} is {locked_because(reason)}", reason)
+    def __init__(self, name: str, error: SecretStoreError) -> None:
+        # The whole message, what to do included; the short reason for lists.
+        super().__init__(f"profile {name!r} is {locked_because(str(error))}", error.reason)
         self.profile = name
 
 
@@ -145,7 +146,7 @@ class ProfileRepository:
             try:
                 ref = self.secrets.get(name, SecretKind.PROJECT_REF)
             except SecretStoreError as error:
-                raise ProfileLocked(name, error.reason) from None
+                raise ProfileLocked(name, error) from None
             if ref is None:
                 raise UsageError(
                     f"the project ref of profile {name!r} is missing from the keyring "

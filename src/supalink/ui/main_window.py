@@ -225,13 +225,14 @@ class MainWindow(QMainWindow):
         self._set_dirty(False)
 
     def _show_saved(self, profile: Profile) -> None:
-        """A saved profile in the form, with its password where one is at hand, and why not
-        when the keyring should have it."""
+        """A saved profile in the form, its password if at hand, else why not if it should be."""
         repository = self.context.repository
         name = profile.name
         password = repository.password_value(name, keyring_may_fail=True)
         problem = password_problem(repository, name, self.keyring_problem)
         self.form.set_profile(profile, password, repository.record(name).password_saved, problem)
+        if problem:  # the list's "password saved in the keyring" is what the file says
+            self.profiles.describe(name, problem)
 
     def new_profile(self) -> None:
         if not self._settle_unsaved():
@@ -253,8 +254,7 @@ class MainWindow(QMainWindow):
         repository = self.context.repository
         keyring_down = not self.form.keyring_usable
         if keyring_down and self.current_name is not None:
-            # Leave the keyring as it is: a password saved there keeps its place, and one
-            # typed now is held for this session below.
+            # The keyring as it is: a saved password keeps its place, one typed is held.
             password, save_password = None, repository.record(self.current_name).password_saved
         try:
             renaming = self.current_name is not None and self.current_name != profile.name

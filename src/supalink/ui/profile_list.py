@@ -106,6 +106,13 @@ class ProfileList(QWidget):
         self.list.blockSignals(False)
         self._update_buttons()
 
+    def describe(self, name: str, text: str) -> None:
+        """Say more of one profile than its record does (a keyring entry found missing)."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == name:
+                item.setToolTip(text)
+
     def current(self) -> str:
         item = self.list.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
