@@ -142,7 +142,8 @@ def test_login_needs_the_token_on_stdin(keyring: KeyringSecretStore, tmp_path: P
 
 
 @pytest.mark.parametrize(
-    ("mode", "port"), [("session", 5432), ("transaction", 6543), ("direct", 5432)]
+    ("mode", "port"),
+    [("session", 5432), ("transaction", 6543), ("direct", 5432), ("dedicated", 6543)],
 )
 def test_profile_add_from_project_holds_the_apis_host_port_and_user(
     signed_in: KeyringSecretStore, stand_in: StandIn, tmp_path: Path, mode: str, port: int
@@ -152,8 +153,9 @@ def test_profile_add_from_project_holds_the_apis_host_port_and_user(
     assert added.returncode == 0, added.stderr
     shown = json.loads(run("profile", "show", "shop", "--json", "--reveal",
                            home=tmp_path, api=stand_in.url).stdout)  # fmt: skip
-    host = f"db.{HEALTHY_REF}.supabase.co" if mode == "direct" else HEALTHY_HOST
-    user = "postgres" if mode == "direct" else f"postgres.{HEALTHY_REF}"
+    on_direct_host = mode in ("direct", "dedicated")
+    host = f"db.{HEALTHY_REF}.supabase.co" if on_direct_host else HEALTHY_HOST
+    user = "postgres" if on_direct_host else f"postgres.{HEALTHY_REF}"
     assert (shown["mode"], shown["host"], shown["port"], shown["user"]) == (mode, host, port, user)
     assert (shown["ref"], shown["region"], shown["password_saved"]) == (
         HEALTHY_REF, "ap-southeast-2", True,
@@ -161,11 +163,12 @@ def test_profile_add_from_project_holds_the_apis_host_port_and_user(
     assert_no_token_on_disk(tmp_path)
     # The ref lives in the keyring: the settings file holds it only inside the API's host.
     settings = AppPaths.under(tmp_path).settings_file.read_bytes()
-    assert HEALTHY_HOST.encode() in settings or mode == "direct"
+    assert HEALTHY_HOST.encode() in settings or on_direct_host
     assert HEALTHY_REF.encode() not in settings
     logged = AppPaths.under(tmp_path).log_file.read_text()
     assert HEALTHY_REF not in logged
-    assert "GET /v1/projects/{ref}/config/database/pooler: 200" in logged or mode == "direct"
+    asked = {"dedicated": "pgbouncer", "direct": None}.get(mode, "pooler")
+    assert asked is None or f"GET /v1/projects/{{ref}}/config/database/{asked}: 200" in logged
 
 
 def test_profile_add_from_project_without_a_mode_takes_the_session_pooler(
@@ -199,6 +202,7 @@ def _closed_port() -> str:
         ("unreachable", "cannot reach the Supabase Management API at http://127.0.0.1:"),
         ("rejected", f"(401): it is wrong, expired or revoked; sign in again with `{LOGIN}`"),
         ("unknown", "no project 'abcdefghijklmnopqrst' among those the access token can see"),
+        ("no dedicated pooler", f"project {HEALTHY_REF!r} has no dedicated pooler"),
     ],
 )
 def test_each_api_error_is_one_line_and_saves_nothing(
@@ -221,8 +225,11 @@ def test_each_api_error_is_one_line_and_saves_nothing(
         stand_in.token = "sbp_" + "0" * 40
     elif case == "unknown":
         ref = "abcdefghijklmnopqrst"
-    result = run("profile", "add", "shop", "--from-project", ref, "--password-stdin",
-                 home=tmp_path, api=api, stdin=PASSWORD)  # fmt: skip
+    elif case == "no dedicated pooler":
+        del stand_in.pgbouncers[HEALTHY_REF]
+    mode = "dedicated" if case == "no dedicated pooler" else "session"
+    result = run("profile", "add", "shop", "--from-project", ref, "--mode", mode,
+                 "--password-stdin", home=tmp_path, api=api, stdin=PASSWORD)  # fmt: skip
     message = one_line(result)
     assert message.startswith("supalink profile: ")
     assert words in message

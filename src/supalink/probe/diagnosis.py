@@ -143,7 +143,8 @@ def tenant_not_found(attempt: Attempt, text: str) -> Diagnosis:
         Kind.TENANT_NOT_FOUND,
         f"the pooler at {attempt.host} does not know the user {attempt.user!r} ({text})",
         "wrong pooler index (aws-N) or user not in the form postgres.<ref>: copy the host and "
-        "user from Connect in the Supabase dashboard",
+        "user from Connect in the Supabase dashboard, or sign in to Supabase with an access "
+        "token and fill the profile from the project (the API gives the exact host)",
     )
 
 
@@ -158,8 +159,10 @@ def auth_failed(attempt: Attempt, text: str) -> Diagnosis:
     hint = "check the database password"
     if attempt.profile.is_supabase:
         hint += " (Supabase: Database Settings, Reset database password)"
-        if attempt.profile.mode.is_pooled:
+        if attempt.profile.mode.on_shared_pooler:
             hint += "; through the pooler the user must be <role>.<ref>"
+        elif attempt.profile.mode is Mode.DEDICATED:
+            hint += "; the dedicated pooler takes the plain role name, not <role>.<ref>"
     return Diagnosis(
         Kind.AUTH_FAILED,
         f"the server refused the password for user {attempt.user!r} ({text})",
@@ -173,6 +176,11 @@ def _too_many_hint(profile: Profile) -> str:
     if profile.mode is Mode.DIRECT:
         return (
             "close idle clients or lower their pool sizes, or use the session pooler; the "
+            "limit follows the compute size"
+        )
+    if profile.mode is Mode.DEDICATED:
+        return (
+            "close idle clients or lower their pool sizes; the dedicated pooler's client "
             "limit follows the compute size"
         )
     return "close idle clients or lower their pool sizes; the limit follows the compute size"
@@ -274,7 +282,7 @@ def from_tls_finding(finding: TlsFinding, message: str, attempt: Attempt) -> Dia
 
 def dns_not_found(attempt: Attempt) -> Diagnosis:
     profile = attempt.profile
-    if profile.is_supabase and profile.mode is Mode.DIRECT:
+    if profile.is_supabase and profile.mode.on_direct_host:
         hint = "check the project ref (Project Settings, General); a paused project has no host"
     elif profile.is_supabase:
         hint = "check the region and pooler host: copy them from Connect in the dashboard"
@@ -306,6 +314,11 @@ def ipv6_unreachable(attempt: Attempt) -> Diagnosis:
         hint = (
             "use the session pooler (IPv4, same features), or a network with IPv6, or "
             "Supabase's IPv4 add-on"
+        )
+    elif profile.is_supabase and profile.mode is Mode.DEDICATED:
+        hint = (
+            "use the shared transaction pooler (IPv4), or a network with IPv6, or Supabase's "
+            "IPv4 add-on"
         )
     else:
         hint = "connect from a network with IPv6, or give the server an IPv4 address"

@@ -55,6 +55,7 @@ MODE_LABELS = {
     Mode.DIRECT: "Supabase direct",
     Mode.SESSION: "Supabase session pooler",
     Mode.TRANSACTION: "Supabase transaction pooler",
+    Mode.DEDICATED: "Supabase dedicated pooler",
 }
 
 

@@ -127,7 +127,7 @@ class Profile:
         found: dict[str, str] = {}
         if problem := supabase.ref_problem(ref):
             found["ref"] = problem
-        if self.mode.is_pooled and not self.pooler_host:
+        if self.mode.on_shared_pooler and not self.pooler_host:
             if not self.region:
                 found["region"] = "the pooler needs the project's region (or a pooler host)"
             elif problem := supabase.region_problem(self.region):
@@ -151,7 +151,7 @@ class Profile:
 
     @property
     def login_user(self) -> str:
-        if self.ref is not None and self.mode.is_pooled:
+        if self.ref is not None and self.mode.on_shared_pooler:
             role = self.user.removesuffix(f".{self.ref}")
             return supabase.pooled_user(role, self.ref)
         return self.user
@@ -161,19 +161,15 @@ class Profile:
             if self.host is None:
                 raise ProfileError("host", "a host is needed (or a Supabase project ref)")
             return Endpoint(self.host, self.port or 5432, self.user, self.database)
-        if self.mode is Mode.DIRECT:
+        if self.mode.on_direct_host:  # direct, or the dedicated pooler beside it
             host = supabase.direct_host(self.ref)
-            default_port = supabase.DIRECT_PORT
+        elif self.pooler_host:
+            host = self.pooler_host
+        elif self.region is not None and self.pooler_index is not None:
+            host = supabase.pooler_host(self.region, self.pooler_index)
         else:
-            if self.pooler_host:
-                host = self.pooler_host
-            elif self.region is not None and self.pooler_index is not None:
-                host = supabase.pooler_host(self.region, self.pooler_index)
-            else:
-                raise ProfileError("region", "the pooler needs the region and index, or its host")
-            is_session = self.mode is Mode.SESSION
-            default_port = supabase.SESSION_PORT if is_session else supabase.TRANSACTION_PORT
-        return Endpoint(host, self.port or default_port, self.login_user, self.database)
+            raise ProfileError("region", "the pooler needs the region and index, or its host")
+        return Endpoint(host, self.port or self.mode.default_port, self.login_user, self.database)
 
 
 def profile_name_problem(name: str) -> str | None:

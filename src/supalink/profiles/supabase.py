@@ -14,6 +14,7 @@ POOLER_DOMAIN = ".pooler.supabase.com"
 DIRECT_PORT = 5432
 SESSION_PORT = 5432
 TRANSACTION_PORT = 6543
+DEDICATED_PORT = 6543  # the dedicated pooler (PgBouncer) listens on the direct host
 DEFAULT_ROLE = "postgres"
 DEFAULT_DATABASE = "postgres"
 
@@ -30,10 +31,41 @@ class Mode(StrEnum):
     DIRECT = "direct"
     SESSION = "session"
     TRANSACTION = "transaction"
+    DEDICATED = "dedicated"
 
     @property
     def is_pooled(self) -> bool:
+        """Behind a pooler, shared or dedicated: no startup options."""
         return self is not Mode.DIRECT
+
+    @property
+    def on_shared_pooler(self) -> bool:
+        """Supavisor: the aws-<N>-<region> host, the user <role>.<ref>."""
+        return self in (Mode.SESSION, Mode.TRANSACTION)
+
+    @property
+    def on_direct_host(self) -> bool:
+        """db.<ref>.supabase.co: IPv6 unless the project has the IPv4 add-on; plain role."""
+        return self in (Mode.DIRECT, Mode.DEDICATED)
+
+    @property
+    def pools_transactions(self) -> bool:
+        """A server connection is shared between transactions: no LISTEN, and a session SET
+        would change other clients' sessions."""
+        return self in (Mode.TRANSACTION, Mode.DEDICATED)
+
+    @property
+    def supports_listen(self) -> bool:
+        return not self.pools_transactions
+
+    @property
+    def prepares(self) -> bool:
+        """Prepared statements work (PgBouncer keeps them; Supavisor's transaction mode not)."""
+        return self is not Mode.TRANSACTION
+
+    @property
+    def default_port(self) -> int:
+        return _DEFAULT_PORTS[self]
 
     @property
     def summary(self) -> str:
@@ -41,11 +73,19 @@ class Mode(StrEnum):
         return MODE_SUMMARIES[self]
 
 
+_DEFAULT_PORTS = {
+    Mode.DIRECT: DIRECT_PORT,
+    Mode.SESSION: SESSION_PORT,
+    Mode.TRANSACTION: TRANSACTION_PORT,
+    Mode.DEDICATED: DEDICATED_PORT,
+}
 MODE_SUMMARIES = {
     Mode.DIRECT: "Direct: needs IPv6 (or the IPv4 add-on); prepared statements and LISTEN work.",
     Mode.SESSION: "Session pooler: works over IPv4; prepared statements and LISTEN work.",
     Mode.TRANSACTION: "Transaction pooler: IPv4, many short clients; "
     "no prepared statements, no LISTEN.",
+    Mode.DEDICATED: "Dedicated pooler (Micro compute and up): needs IPv6 (or the IPv4 "
+    "add-on); transaction pooling, prepared statements work, no LISTEN.",
 }
 
 

@@ -304,9 +304,11 @@ def _profile_for(
 ) -> Profile:
     host = host.lower() if not host.startswith("/") else host
     if direct := supabase.DIRECT_HOST_PATTERN.match(host):
+        # The dedicated pooler (PgBouncer) listens on the direct host, on port 6543.
+        mode = Mode.DEDICATED if port == supabase.DEDICATED_PORT else Mode.DIRECT
         return Profile(
-            name, Mode.DIRECT, ref=direct["ref"], user=user or supabase.DEFAULT_ROLE,
-            port=None if port in (None, supabase.DIRECT_PORT) else port,
+            name, mode, ref=direct["ref"], user=user or supabase.DEFAULT_ROLE,
+            port=None if port in (None, mode.default_port) else port,
             database=database, **options,
         ).validated()  # fmt: skip
     if host.startswith("db.") and host.endswith(".supabase.co"):

@@ -3,10 +3,10 @@ gives for the project's PRIMARY database, never a host guessed from the region."
 
 from __future__ import annotations
 
-from supalink.profiles import Mode, Profile, supabase
+from supalink.profiles import Mode, Profile, UriError, parse_uri, supabase
 from supalink.supabase_api.client import ManagementApi
 from supalink.supabase_api.errors import ProjectNotReady, UnexpectedAnswer
-from supalink.supabase_api.models import PoolerEndpoint, Project
+from supalink.supabase_api.models import DedicatedPooler, PoolerEndpoint, Project
 
 
 async def profile_from_project(
@@ -19,6 +19,8 @@ async def profile_from_project(
         raise ProjectNotReady(ref, project.name, project.status)
     if mode is Mode.DIRECT:
         return _direct(name, project, role)
+    if mode is Mode.DEDICATED:
+        return dedicated_profile(name, project, await api.dedicated_pooler(ref), role=role)
     pool_mode = "transaction" if mode is Mode.TRANSACTION else "session"
     return pooled_profile(name, project, await api.pooler(ref, pool_mode), mode, role=role)
 
@@ -57,3 +59,25 @@ def pooled_profile(
         user=role or pooler.user.removesuffix(suffix),
         database=pooler.database,
     ).validated()
+
+
+def dedicated_profile(
+    name: str, project: Project, dedicated: DedicatedPooler, *, role: str | None = None
+) -> Profile:
+    """PgBouncer on db.<ref>.supabase.co:6543 with the plain role; the port and database of
+    the API's connection string when it names that host (it is the dashboard's URI)."""
+    profile = Profile(
+        name,
+        Mode.DEDICATED,
+        ref=project.ref,
+        region=project.region,
+        user=role or supabase.DEFAULT_ROLE,
+    )
+    if dedicated.connection_string:
+        try:
+            given = parse_uri(dedicated.connection_string, name=name).profile
+        except UriError:
+            given = None
+        if given is not None and given.mode is Mode.DEDICATED and given.ref == project.ref:
+            profile = profile.replace(port=given.port, database=given.database)
+    return profile.validated()
