@@ -25,7 +25,8 @@ from supalink.profiles import (
     SettingsFile,
     parse_uri,
 )
-from tests.support.profiles import SUPALINK
+from tests.support.postgres import PostgresServer
+from tests.support.profiles import SUPALINK, save_profile
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools
 
@@ -220,3 +221,18 @@ def test_a_locked_keyring_locks_the_supabase_profiles_and_says_so(
     shown = run(tmp_path, {}, "profile", "show", prod["name"])
     assert shown.returncode == 1
     assert "The keyring is locked: unlock it" in shown.stderr
+
+
+def test_a_custom_host_profile_tests_with_the_password_given_and_no_keyring(
+    tmp_path: Path, secret_service: SecretService, pg: PostgresServer
+) -> None:
+    name = save_profile(tmp_path, pg, prefix="tested")
+    env = {"DBUS_SESSION_BUS_ADDRESS": dead_bus(tmp_path)}
+    tested = run(tmp_path, env, "test", name, "--password-stdin", stdin=pg.password)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    without = run(tmp_path, env, "test", name)  # its password is in the silent keyring
+    assert without.returncode == 1
+    [line] = without.stderr.splitlines()
+    assert "no usable keyring" in line
+    assert pg.password not in tested.stdout + tested.stderr + without.stderr
+    forget(tmp_path, name)
