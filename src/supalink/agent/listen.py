@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from supalink.errors import SupalinkError
-from supalink.profiles import Mode
 
 if TYPE_CHECKING:
     import psycopg
@@ -79,7 +78,7 @@ class AgentListener:
     async def collect(self, channel: str, wait_seconds: float) -> Arrivals:
         """What arrived on `channel` since the last call, waiting up to `wait_seconds` for
         the first when nothing has."""
-        if self.target.mode is Mode.TRANSACTION:
+        if self.target.mode is not None and not self.target.mode.supports_listen:
             raise ListenRefused(
                 "LISTEN needs a session of its own, which a transaction pooler does not keep: "
                 "use a profile in direct or session mode for notifications"

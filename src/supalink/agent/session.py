@@ -32,7 +32,6 @@ from supalink.agent.options import ServeOptions
 from supalink.agent.values import RowBudget, Rows
 from supalink.error_texts import PERMANENT, first_line
 from supalink.errors import SupalinkError
-from supalink.profiles import Mode
 
 if TYPE_CHECKING:
     import psycopg
@@ -68,7 +67,8 @@ class AgentDatabase:
     def __init__(self, target: Target, options: ServeOptions) -> None:
         self.target = target
         self.options = options
-        self.own_session = target.mode is not Mode.TRANSACTION
+        # A transaction pooler (shared or dedicated) would carry a session SET to others.
+        self.own_session = target.mode is None or not target.mode.pools_transactions
         settings = options.session_settings()
         begin = "BEGIN READ WRITE" if options.allow_writes else "BEGIN READ ONLY"
         session = dict(settings)
