@@ -113,7 +113,10 @@ def test_login_projects_logout(
     assert keyring.get("supabase", SecretKind.ACCESS_TOKEN) is None
     after = one_line(run("supabase", "projects", home=tmp_path, api=stand_in.url))
     assert "not signed in to Supabase" in after
-    assert f"sign in with `{LOGIN}`" in after
+    assert (
+        f"sign in with `{LOGIN}` (make a token at https://supabase.com/dashboard/account/tokens)"
+        in after
+    )
     assert_no_token_on_disk(tmp_path)
     assert "GET /v1/projects: 200" in AppPaths.under(tmp_path).log_file.read_text()
 

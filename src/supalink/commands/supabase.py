@@ -67,6 +67,7 @@ def call_api(action: Callable[[ManagementApi], Awaitable[T]], token: str | None 
     """Run `action` with the API signed in with `token` (default: the saved one), the
     errors worded for this command line."""
     from supalink.supabase_api import (
+        TOKEN_PAGE,
         ManagementApi,
         NotSignedIn,
         TokenRejected,
@@ -84,7 +85,9 @@ def call_api(action: Callable[[ManagementApi], Awaitable[T]], token: str | None 
         value = token if token is not None else saved_token(_store())
         return asyncio.run(main(value))
     except NotSignedIn as error:
-        raise SupalinkError(f"{error}: sign in with `{LOGIN}`") from None
+        raise SupalinkError(
+            f"{error}: sign in with `{LOGIN}` (make a token at {TOKEN_PAGE})"
+        ) from None
     except TokenRejected as error:
         again = "" if token is not None else f"; sign in again with `{LOGIN}`"
         raise SupalinkError(f"{error}{again}") from None
