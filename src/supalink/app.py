@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from supalink.mcp import Host
     from supalink.profiles import SecretStore
     from supalink.ui.context import AppContext
+    from supalink.ui.entry_banner import EntryBanner
     from supalink.ui.main_window import MainWindow
     from supalink.ui.theme import Theme
     from supalink.ui.tray import HealthTray
@@ -298,11 +300,36 @@ def _finish_start(
     tray.show_main_requested.connect(lambda: _bring_up(window))
     tray.show_monitor_requested.connect(window.open_monitor)
     tray.quit_requested.connect(qt_app.quit)
+    _watch_entries(context, window, tray)
     if after_start is not None:
         after_start(window)
     freeze_loaded_objects()
     log.info("app started")
     return tray
+
+
+def _watch_entries(
+    context: AppContext, window: MainWindow, tray: HealthTray, host: Host | None = None
+) -> EntryBanner:
+    """Notice when a client removes or changes an entry Supalink wrote: a banner in the
+    main window (Write it again) and a tray message."""
+    from supalink.mcp import ConfigWriter, WatchEvent
+    from supalink.ui.entry_banner import EntryBanner, attach_banner
+    from supalink.ui.entry_watcher import EntryWatcher, described
+
+    watcher = EntryWatcher(window)
+    banner = EntryBanner(watcher, ConfigWriter(context.backup_dir))
+    attach_banner(window, banner)
+
+    def tell(event: WatchEvent, client_name: str, _path: object) -> None:
+        if event.event in ("removed", "changed") and tray.icon is not None:
+            tray.icon.showMessage(
+                "Supalink", f"{described(event, client_name)}: Write it again in Supalink."
+            )
+
+    watcher.happened.connect(tell)
+    watcher.watch_found(host)
+    return banner
 
 
 def freeze_loaded_objects() -> None:

@@ -116,3 +116,27 @@ def test_an_entry_written_later_is_watched_from_then_on(qtbot: Any, tmp_path: Pa
     qtbot.waitUntil(lambda: watcher.watched == [("claude", path, "supabase")], timeout=5000)
     replace_file(path, config())
     qtbot.waitUntil(lambda: "removed" in seen, timeout=5000)
+
+
+def test_the_app_shows_the_banner_above_its_main_window(
+    qtbot: Any, tmp_path: Path, app_context: Any
+) -> None:
+    from supalink.app import _watch_entries
+    from supalink.ui.main_window import MainWindow
+    from supalink.ui.tray import HealthTray
+
+    host = Host("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, tmp_path / "home")
+    path = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(config(supabase=ENTRY))
+    window = MainWindow(app_context, load_profiles=False)
+    qtbot.addWidget(window)
+    tray = HealthTray(tray_available=False)
+    banner = _watch_entries(app_context, window, tray, host)
+    window.show()
+    assert window.findChild(type(window.welcome)) is window.welcome  # the window is whole
+    assert banner.isHidden()
+    replace_file(path, config())
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert banner.message.text().startswith("Claude Desktop removed the supabase entry")
+    tray.close()

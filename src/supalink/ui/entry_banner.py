@@ -8,7 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from supalink.errors import SupalinkError
 from supalink.mcp import CLIENTS, MISSING, ConfigWriter, WatchEvent, last_backup_holding
@@ -81,3 +89,16 @@ class EntryBanner(QWidget):
             QMessageBox.warning(self, "Could not write the config", str(error))
             return
         self.hide()
+
+
+def attach_banner(window: QMainWindow, banner: QWidget) -> None:
+    """Put `banner` above the window's own central widget (taken out, not deleted)."""
+    central = window.takeCentralWidget()
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(banner)
+    if central is not None:
+        layout.addWidget(central, 1)
+    window.setCentralWidget(holder)
