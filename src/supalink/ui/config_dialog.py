@@ -366,7 +366,8 @@ class ConfigDialog(QDialog):
         assert dialog.link is not None
         name = dialog.link.profile
         profile = self.repository.load(name).profile
-        password = self.repository.password(name)
+        # A keyring that stops answering now leaves the entry to be planned without it.
+        password = self.repository.password(name, keyring_may_fail=True)
         self.target = Target.from_profile(profile, password.value if password else None)
         self.profile = profile
         self.password_in_keyring = password is not None and password.in_keyring
