@@ -121,3 +121,12 @@ def short_reason(message: str) -> str:
         return found
     text = server_text(message) or message
     return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+
+
+def cause_first(message: str) -> str:
+    """`message` led by its cause in a few words, so that a line cut short still says
+    it: "connection lost (consuming input failed: server closed the connection …)"."""
+    cause = short_reason(message)
+    if message.startswith(cause) or cause.endswith("…"):
+        return message
+    return f"{cause} ({message})"

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from supalink.commands.monitor import describe_event
-from supalink.error_texts import SERVER_RESTART, WENT_SILENT
+from supalink.error_texts import SERVER_RESTART, WENT_SILENT, cause_first
 from supalink.logs import SecretMasker
 from supalink.monitor import Disconnected, Event, Gap, ListenerState
 from supalink.monitor.listener import Listener
@@ -193,3 +193,16 @@ def test_a_reconnect_attempt_that_hears_a_shutdown_makes_the_gap_a_restart(
     [lost] = [event for event in events if isinstance(event, Disconnected)]
     assert "did not answer" in lost.error  # on its own, "connection went silent"
     assert gap.reason == SERVER_RESTART
+
+
+def test_a_reason_leads_with_its_cause_in_a_few_words() -> None:
+    lost = "consuming input failed: server closed the connection unexpectedly"
+    assert cause_first(lost) == f"connection lost ({lost})"
+    refused = (
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        "Connection refused Is the server running on that host?"
+    )
+    assert cause_first(refused).startswith("connection refused (connection failed: ")
+    assert cause_first("connection refused") == "connection refused"  # said once
+    unknown = "something nobody knew could happen, told at length " * 3
+    assert cause_first(unknown) == unknown  # no cause to lead with: as it was

@@ -204,7 +204,7 @@ class HealthChecker:
         except PoolUnavailable as error:
             return self._report(Health.DOWN, None, describe(error, self._masker))
         except Exception as error:
-            reason = describe(error, self._masker)
+            reason = error_texts.cause_first(describe(error, self._masker))
             if isinstance(error, psycopg_pool.PoolTimeout | ConnectionSilent):
                 reason = self._no_answer()
             # One failed: the idle ones probably died with it. Replace them at once.
