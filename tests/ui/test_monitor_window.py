@@ -213,6 +213,13 @@ def test_send_test_notification_and_resize_the_pool(
                 lambda: pool.tiles["size"].value.text().endswith("/ 6"), what="new max shown"
             )
             resized = window.engine.pool.settings
+            await wait_until(
+                lambda: (
+                    "pool max 6" in pool.cost.text() and "of max_connections" in pool.cost.text()
+                ),
+                what="the new cost, with the server's limit",
+            )
+            cost = pool.cost.text()
             pool.min_size.setValue(5)
             pool.max_size.setValue(3)
             pool.apply_button.click()
@@ -224,9 +231,20 @@ def test_send_test_notification_and_resize_the_pool(
                 "resized": (resized.min_size, resized.max_size),
                 "after_refusal": window.engine.pool.settings.max_size,
                 "refusal": window.statusBar().currentMessage(),
+                "cost": cost,
+                "max_connections": window.engine.server.max_connections
+                if window.engine.server
+                else None,
             }
 
     seen = run(qasync_loop, scenario())
+    # What the pool costs the server, said where its sizes are set (the server's own
+    # max_connections, as this test server matches no compute size).
+    assert seen["cost"] == (
+        "At most 7 server connections (pool max 6, listener 1): "
+        f"7 of max_connections {seen['max_connections']} "
+        f"({7 / seen['max_connections']:.0%})"
+    )
     assert isinstance(seen["row"], Notification)
     assert seen["row"].channel == channel
     assert json.loads(seen["row"].payload)["test"] is True
