@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
@@ -170,3 +170,15 @@ def test_a_node_script_without_node_on_the_path_says_to_install_node(tmp_path: P
     assert not report.ok
     assert report.summary.endswith(NODE_MISSING_HINT)
     assert "node" in report.stderr
+
+
+def test_a_node_scripts_folder_already_on_the_gui_path_is_not_named_twice() -> None:
+    from supalink.mcp.launch_env import LINUX_GUI_PATH
+
+    finder = Finder(
+        Host("linux", {}, PurePosixPath("/")), is_program=lambda p: str(p) == "/usr/bin/npx"
+    )
+    rebuilt, _ = absolute_entry(ServerEntry("npx", ("-y", "x")), finder, "/usr/bin")
+    assert rebuilt.env["PATH"] == "/usr/bin:" + ":".join(
+        part for part in LINUX_GUI_PATH.split(":") if part != "/usr/bin"
+    )

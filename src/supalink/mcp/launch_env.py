@@ -204,8 +204,9 @@ def absolute_entry(
         command = ["cmd", "/c", *command]
     env = dict(entry.env)
     if found is not None and node and not host.is_windows:
-        base = MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH
-        env["PATH"] = f"{found.parent}:{base}"
+        base = (MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH).split(":")
+        folder = str(found.parent)
+        env["PATH"] = ":".join([folder, *(part for part in base if part != folder)])
     if launched is None:
         rebuilt = ServerEntry(command[0], (*command[1:], *args), env)
     else:
