@@ -57,7 +57,7 @@ REF = "abcdefghijklmnopqrst"  # an example ref: no such project
 class ExampleKeyring(MemorySecretStore):
     """Secrets in memory, labelled as a desktop's keyring is: nothing is written."""
 
-    description = "Secret Service (GNOME Keyring, KeePassXC)"
+    description = "Secret Service (GNOME Keyring)"  # the service that answers, as the app says
 
 
 def example_ca(folder: Path) -> str | None:
