@@ -266,3 +266,26 @@ def test_from_project_takes_no_other_connection_fields(
     assert result.returncode == 2
     assert "leave out --pooler-index" in result.stderr
     assert stand_in.requests == []
+
+
+@pytest.mark.parametrize("template", ["supalink", "reference"])
+def test_an_mcp_config_written_for_a_filled_profile_holds_no_token(
+    keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path, template: str
+) -> None:
+    login = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url,
+                stdin=TOKEN)  # fmt: skip
+    assert login.returncode == 0, login.stderr
+    added = run("profile", "add", "shop", "--from-project", HEALTHY_REF, "--password-stdin",
+                home=tmp_path, api=stand_in.url, stdin=PASSWORD)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    config = tmp_path / "claude_desktop_config.json"
+    written = run("config", "write", "--client", "claude", "--config", str(config),
+                  "--profile", "shop", "--template", template, "--yes",
+                  home=tmp_path, api=stand_in.url)  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    entry = json.loads(config.read_text())["mcpServers"]["supabase"]
+    assert entry  # written, and below: no token in it nor anywhere under SUPALINK_HOME
+    assert TOKEN not in config.read_text()
+    if template == "reference":  # the URI in the file is the API's exact host
+        assert f"@{HEALTHY_HOST}:5432/" in config.read_text()
+    assert_no_token_on_disk(tmp_path)
