@@ -4,13 +4,16 @@ as one line that carries its data and never the token."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from supalink.errors import UsageError
+from supalink.logs import SecretMasker, configure_logging
 from supalink.profiles import Mode
 from supalink.supabase_api import (
     ApiError,
@@ -252,3 +255,22 @@ def test_an_answer_of_another_shape_is_unexpected(stand_in: StandIn) -> None:
 
 def test_the_client_never_shows_its_token() -> None:
     assert TOKEN not in repr(ManagementApi(TOKEN, "http://127.0.0.1:1"))
+
+
+def test_the_token_is_masked_in_the_log_file_once_used(stand_in: StandIn, tmp_path: Path) -> None:
+    log_file = tmp_path / "supalink.log"
+    handler = configure_logging(log_file, SecretMasker(), level=logging.DEBUG)
+    try:
+
+        async def used(api: ManagementApi) -> None:
+            await api.projects()
+            # Whatever quotes it later (a library's message, a traceback) is masked.
+            logging.getLogger("supalink.test").warning("header was Bearer %s", TOKEN)
+
+        call(stand_in, used)
+    finally:
+        logging.getLogger("supalink").removeHandler(handler)
+        handler.close()
+    written = log_file.read_text()
+    assert "header was Bearer ****" in written
+    assert TOKEN not in written
