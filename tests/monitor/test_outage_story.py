@@ -6,6 +6,7 @@ outage in one line. On a throwaway server of this module's own, stopped for real
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from typing import Any
@@ -107,3 +108,39 @@ def test_health_leaves_healthy_at_the_first_sign_says_the_cause_and_sums_up_the_
     returned = next(e for e in events if isinstance(e, Reconnected) and e.source == "pool")
     assert gone.at == downs[0].at
     assert returned.away_seconds == outage.seconds
+
+
+async def ask_once(engine: MonitorEngine) -> None:
+    """A request through the pool; it fails (in up to 10 s): that is the point."""
+    with contextlib.suppress(Exception):
+        await engine.refresh_server_view()
+
+
+def test_without_a_listener_the_first_refused_connect_is_enough_to_be_down(
+    scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """No channel, so no listener to notice: the first request after the stop finds its
+    connection dead, the pool's new one refused, and health is down at that refusal, not
+    at the 10 s the check it started may wait."""
+    settings = default_timings()
+
+    async def scenario() -> tuple[float, HealthReport | None]:
+        engine = MonitorEngine(Target.from_conninfo(scratch_pg.uri()), settings)
+        async with engine:
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "healthy")
+            await asyncio.to_thread(scratch_pg.stop, "fast")
+            asked = time.monotonic()
+            request = asyncio.ensure_future(ask_once(engine))
+            await wait_until(lambda: engine.health.status is Health.DOWN, WAIT, "down")
+            took = time.monotonic() - asked
+            report = engine.health.last
+            await request
+            await asyncio.to_thread(scratch_pg.start)
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "back")
+        return took, report
+
+    took, report = run(qasync_loop, scenario(), timeout=240)
+    assert took < CHECK_TIMEOUT / 2
+    assert report is not None
+    assert report.error is not None
+    assert short_reason(report.error) in CAUSES, report.error
