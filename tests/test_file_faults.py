@@ -40,7 +40,8 @@ ORIGINAL = (
 # No password and no CA warning: what the command says on stderr is its error alone.
 URI = "postgresql://u@127.0.0.1:1/db?sslmode=require"
 CONFIG_CHANGES = {
-    "write": ["write", "--uri", URI, "--template", "postgres-mcp", "--yes"],
+    # Supalink's own server: started by absolute path, no command to look for (and warn of).
+    "write": ["write", "--uri", URI, "--template", "supalink", "--yes"],
     "remove": ["remove", "--yes"],
 }
 PROFILE_CHANGES = {
