@@ -162,3 +162,23 @@ def test_the_supabase_ca_hint_shows_only_for_supabase_projects(qtbot: Any) -> No
     assert "Supabase" in form.ca_hint.text()
     form.custom_kind.setChecked(True)
     assert not form.ca_hint.isVisible()
+
+
+def test_a_dedicated_pooler_profile_opens_and_its_dashboard_uri_fills_the_form(
+    qtbot: Any,
+) -> None:
+    from supalink.profiles import Profile
+
+    form = make_form(qtbot)
+    form.set_profile(Profile("D", mode=Mode.DEDICATED, ref=REF))
+    assert form.mode.currentData() == Mode.DEDICATED.value
+    assert not form.region.isVisible()  # the dedicated pooler is on db.<ref>, no region
+    assert f"db.{REF}.supabase.co:6543" in form.uri.text()
+    other = make_form(qtbot)
+    QApplication.clipboard().setText(
+        f"postgresql://postgres:[YOUR-PASSWORD]@db.{REF}.supabase.co:6543/postgres"
+    )
+    other.paste.setFocus()
+    other.paste.paste()
+    assert other.profile().mode is Mode.DEDICATED
+    assert other.profile().user == "postgres"

@@ -42,6 +42,7 @@ MODE_LABELS = {
     Mode.DIRECT: "Direct connection",
     Mode.SESSION: "Session pooler",
     Mode.TRANSACTION: "Transaction pooler",
+    Mode.DEDICATED: "Dedicated pooler",
 }
 NO_INDEX = -1
 
@@ -292,7 +293,7 @@ class ProfileForm(QWidget):
             name=self.name.text().strip(),
             mode=mode,
             ref=self.ref.text().strip() if is_supabase else None,
-            region=self.region.currentData() if is_supabase and mode.is_pooled else None,
+            region=self.region.currentData() if is_supabase and mode.on_shared_pooler else None,
             pooler_index=None if index == NO_INDEX or not is_supabase else index,
             pooler_host=(self.pooler_host.text().strip() or None) if is_supabase else None,
             host=None if is_supabase else self.host.text().strip(),
@@ -365,7 +366,7 @@ class ProfileForm(QWidget):
         """Show or hide fields for the kind and mode, then every message and the URI."""
         is_supabase = self.supabase_kind.isChecked()
         mode = Mode(self.mode.currentData())
-        pooled = is_supabase and mode.is_pooled
+        pooled = is_supabase and mode.on_shared_pooler  # the dedicated one is on db.<ref>
         for key in ("ref", "mode"):
             self._show_row(key, is_supabase)
         for key in ("region", "pooler_index"):
