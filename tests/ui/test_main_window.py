@@ -67,18 +67,18 @@ def test_duplicate_rename_delete(qtbot: Any, app_context: AppContext) -> None:
     window = make_window(qtbot, app_context)
     fill_supabase(window, qtbot, "Alpha")
     assert window.save_profile()
-    window._duplicate("Alpha")
+    window.profile_actions.duplicate("Alpha")
     assert app_context.repository.names() == ["Alpha", "Alpha copy"]
-    with patch("supalink.ui.main_window.QInputDialog.getText", return_value=("Beta", True)):
-        window._rename("Alpha copy")
+    with patch("supalink.ui.profile_actions.QInputDialog.getText", return_value=("Beta", True)):
+        window.profile_actions.rename("Alpha copy")
     assert app_context.repository.names() == ["Alpha", "Beta"]
     assert app_context.repository.password("Beta") == Password(SPECIAL_PASSWORD, in_keyring=True)
     with patch(
-        "supalink.ui.main_window.QMessageBox.question",
+        "supalink.ui.profile_actions.QMessageBox.question",
         return_value=QMessageBox.StandardButton.Yes,
     ):
-        window._delete("Alpha")
-        window._delete("Beta")
+        window.profile_actions.delete("Alpha")
+        window.profile_actions.delete("Beta")
     assert app_context.repository.names() == []
     assert app_context.repository.secrets.get("Beta", SecretKind.PASSWORD) is None
 

@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -27,8 +26,9 @@ from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked, Target
 from supalink.ui.context import AppContext
 from supalink.ui.password_prompt import ask_password, password_problem
+from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
-from supalink.ui.profile_list import ProfileList, unique_name
+from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome, show_about
 
@@ -112,9 +112,10 @@ class MainWindow(QMainWindow):
 
         self.profiles.selected.connect(self._select)
         self.profiles.add_requested.connect(self.new_profile)
-        self.profiles.duplicate_requested.connect(self._duplicate)
-        self.profiles.rename_requested.connect(self._rename)
-        self.profiles.delete_requested.connect(self._delete)
+        self.profile_actions = ProfileActions(self)
+        self.profiles.duplicate_requested.connect(self.profile_actions.duplicate)
+        self.profiles.rename_requested.connect(self.profile_actions.rename)
+        self.profiles.delete_requested.connect(self.profile_actions.delete)
         self.form.edited.connect(self._edited)
         self.save_button.clicked.connect(self.save_profile)
         self.test_button.clicked.connect(self.test)
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
         self._forget_test()
         self.profiles.list.clearSelection()
         self.form.set_profile(None)
-        self.form.name.setText(self._unique_name("New profile"))
+        self.form.name.setText(self.profile_actions.unique_name("New profile"))
         self.form.name.setFocus()
         self._set_dirty(False)
 
@@ -277,53 +278,6 @@ class MainWindow(QMainWindow):
         self._show_saved(profile)
         self.statusBar().showMessage(f"Saved {profile.name}", 5000)
         return True
-
-    def _duplicate(self, name: str) -> None:
-        new_name = self._unique_name(f"{name} copy")
-        try:
-            self.context.repository.duplicate(name, new_name)
-        except SupalinkError as error:
-            self._error("Could not duplicate the profile", error)
-            return
-        self.reload_profiles(select=new_name)
-
-    def _rename(self, name: str) -> None:
-        new_name, accepted = QInputDialog.getText(self, "Rename profile", "New name:", text=name)
-        if not accepted or not new_name.strip() or new_name == name:
-            return
-        try:
-            self.context.repository.rename(name, new_name.strip())
-        except SupalinkError as error:
-            self._error("Could not rename the profile", error)
-            return
-        if self.current_name == name:
-            self.current_name = None
-        self.reload_profiles(select=new_name.strip())
-
-    def _delete(self, name: str) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Delete profile",
-            f"Delete {name!r}? Its project ref and password are removed from the keyring.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            self.context.repository.remove(name)
-        except SupalinkError as error:
-            self._error("Could not delete the profile", error)
-            return
-        if self.current_name == name:
-            self.current_name = None
-            self._forget_test()
-            self._set_dirty(False)
-        self.reload_profiles()
-
-    def _unique_name(self, base: str) -> str:
-        try:
-            return unique_name(base, self.context.repository.names())
-        except SupalinkError:  # settings it may not read: saving will say why
-            return base
 
     # ----- actions --------------------------------------------------------------------
     def _valid_profile(self, action: str) -> Profile | None:

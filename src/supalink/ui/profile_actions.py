@@ -1,0 +1,68 @@
+"""The profile list's own actions (duplicate, rename, delete) and the name a new or copied
+profile gets: what the main window does with the list's requests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+from supalink.errors import SupalinkError
+from supalink.ui.profile_list import unique_name
+
+if TYPE_CHECKING:
+    from supalink.ui.main_window import MainWindow
+
+
+class ProfileActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def duplicate(self, name: str) -> None:
+        new_name = self.unique_name(f"{name} copy")
+        try:
+            self.window.context.repository.duplicate(name, new_name)
+        except SupalinkError as error:
+            self.window._error("Could not duplicate the profile", error)
+            return
+        self.window.reload_profiles(select=new_name)
+
+    def rename(self, name: str) -> None:
+        new_name, accepted = QInputDialog.getText(
+            self.window, "Rename profile", "New name:", text=name
+        )
+        if not accepted or not new_name.strip() or new_name == name:
+            return
+        try:
+            self.window.context.repository.rename(name, new_name.strip())
+        except SupalinkError as error:
+            self.window._error("Could not rename the profile", error)
+            return
+        if self.window.current_name == name:
+            self.window.current_name = None
+        self.window.reload_profiles(select=new_name.strip())
+
+    def delete(self, name: str) -> None:
+        answer = QMessageBox.question(
+            self.window,
+            "Delete profile",
+            f"Delete {name!r}? Its project ref and password are removed from the keyring.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.window.context.repository.remove(name)
+        except SupalinkError as error:
+            self.window._error("Could not delete the profile", error)
+            return
+        if self.window.current_name == name:
+            self.window.current_name = None
+            self.window._forget_test()
+            self.window._set_dirty(False)
+        self.window.reload_profiles()
+
+    def unique_name(self, base: str) -> str:
+        try:
+            return unique_name(base, self.window.context.repository.names())
+        except SupalinkError:  # settings it may not read: saving will say why
+            return base
