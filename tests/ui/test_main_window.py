@@ -212,3 +212,27 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
         ):
             window.quit_action.trigger()
     assert quits == [True]
+
+
+def test_sign_in_to_supabase_fills_a_new_profile_from_the_project_picked(
+    qtbot: Any, app_context: AppContext
+) -> None:
+    from supalink.profiles import Profile
+    from supalink.profiles.supabase import Mode
+
+    window = make_window(qtbot, app_context)
+    action = next(a for a in window.menuBar().actions()[0].menu().actions() if "Supa" in a.text())
+    action.trigger()
+    dialog = window.supabase_dialog
+    assert dialog.isVisible()
+    picked = Profile(
+        "shop", mode=Mode.SESSION, ref=REF, pooler_host="aws-1-eu-west-2.pooler.supabase.com"
+    )
+    dialog.profile = picked
+    dialog.accept()
+    assert window.form.profile().ref == REF
+    assert window.form.profile().name == "shop"
+    assert window.form.profile().pooler_host == "aws-1-eu-west-2.pooler.supabase.com"
+    assert window.current_name is None  # a new profile, not yet saved
+    assert app_context.repository.names() == []
+    assert "password" in window.statusBar().currentMessage()

@@ -34,6 +34,7 @@ from supalink.ui.welcome import Welcome, show_about
 
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
+    from supalink.ui.supabase_dialog import SupabaseDialog
 
 PROBE_TASK = "connection-test"
 
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&New profile", QKeySequence.StandardKey.New, self.new_profile)
         self._action(file_menu, "&Save profile", QKeySequence.StandardKey.Save, self.save_profile)
+        file_menu.addSeparator()
+        self._action(file_menu, "Sign in to Supa&base…", None, self.sign_in_to_supabase)
         file_menu.addSeparator()
         self.quit_action = self._action(
             file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.quit_app
@@ -245,6 +248,25 @@ class MainWindow(QMainWindow):
         self.form.name.setText(self.profile_actions.unique_name("New profile"))
         self.form.name.setFocus()
         self._set_dirty(False)
+
+    def sign_in_to_supabase(self) -> None:
+        """Pick a project from the Management API; the form is filled for a new profile,
+        which the person saves once the password is typed."""
+        from supalink.ui.supabase_dialog import SupabaseDialog
+
+        dialog = SupabaseDialog(self.context.tasks, self.context.repository.secrets, self)
+        dialog.accepted.connect(lambda: self._fill_from_project(dialog))
+        self.supabase_dialog = dialog
+        dialog.open()
+
+    def _fill_from_project(self, dialog: SupabaseDialog) -> None:
+        if dialog.profile is None or not self._settle_unsaved():
+            return
+        self.new_profile()
+        self.form.set_profile(dialog.profile)
+        self._set_dirty(True)
+        self.form.password.setFocus()
+        self.statusBar().showMessage("Type the database password, then Save.", 8000)
 
     def save_profile(self) -> bool:
         profile = self.form.profile()
