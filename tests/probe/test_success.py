@@ -7,7 +7,11 @@ import socket
 import pytest
 
 from supalink.probe import DiagnosisKind, StepName
-from supalink.probe.facts import TRANSACTION_MODE_WARNING, UNKNOWN_MODE_WARNING
+from supalink.probe.facts import (
+    DEDICATED_MODE_WARNING,
+    TRANSACTION_MODE_WARNING,
+    UNKNOWN_MODE_WARNING,
+)
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 from tests.probe.fakes import ALL_STEPS, FakeResolver, names, route_checker, run
@@ -90,6 +94,32 @@ def test_supabase_transaction_pooler_warns_about_prepared_statements_and_listen(
     assert (POOLER_HOST, socket.AF_INET) in resolver.lookups
     assert (POOLER_HOST, socket.AF_INET6) in resolver.lookups
     assert "host name not checked" in result.steps[ALL_STEPS.index("tls")].detail
+
+
+def test_supabase_dedicated_pooler_warns_that_listen_does_not_work_there(
+    transaction_pooler: Pgbouncer,
+) -> None:
+    """The dedicated pooler is PgBouncer in transaction mode on db.<ref>.supabase.co, the
+    role's own name (here the fixture's role, whose name has a dot in it): LISTEN does not
+    work, prepared statements do."""
+    server = transaction_pooler.server
+    host = f"db.{REF}.supabase.co"
+    profile = Profile(
+        "sb",
+        Mode.DEDICATED,
+        ref=REF,
+        port=transaction_pooler.port,
+        user=server.role,
+        sslmode="verify-ca",
+        sslrootcert=str(server.ca_cert),
+    )
+    result, _ = run(profile, server.password, resolver=FakeResolver(ipv4={host: ["127.0.0.1"]}))
+    assert result.ok, result.diagnosis
+    assert result.server is not None
+    assert result.server.user == server.role  # as given: no .<ref> added
+    assert result.server.pooler
+    assert DEDICATED_MODE_WARNING in result.server.warnings
+    assert TRANSACTION_MODE_WARNING not in result.server.warnings
 
 
 def _direct_profile(pg: PostgresServer) -> Profile:

@@ -31,6 +31,10 @@ TRANSACTION_MODE_WARNING = (
     "transaction pooler: prepared statements and LISTEN/NOTIFY do not work here (Supalink "
     "turns prepared statements off); use the session pooler or a direct connection for them"
 )
+DEDICATED_MODE_WARNING = (
+    "dedicated pooler (transaction pooling): LISTEN/NOTIFY does not work here, prepared "
+    "statements do; use a direct connection for LISTEN"
+)
 UNKNOWN_MODE_WARNING = (
     "a connection pooler answers here; if it runs in transaction mode, prepared statements "
     "and LISTEN/NOTIFY will not work"
@@ -63,6 +67,8 @@ def read_facts(
     mode = str(profile.mode) if profile.is_supabase and profile.mode.is_pooled else None
     if mode == Mode.TRANSACTION:
         warnings.append(TRANSACTION_MODE_WARNING)
+    elif mode == Mode.DEDICATED:
+        warnings.append(DEDICATED_MODE_WARNING)
     elif pooler and mode is None:
         warnings.append(UNKNOWN_MODE_WARNING)
     if not encrypted:
