@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -53,6 +54,30 @@ def test_missing_ca_file(pg: PostgresServer) -> None:
     profile = local_profile(pg, sslrootcert="/nonexistent/prod-ca-2021.crt")
     text = stopped_at(run(profile, pg.password)[0], "tls", Kind.TLS_FAILED)
     assert "/nonexistent/prod-ca-2021.crt does not exist" in text
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("folder", "cannot be read: it is a folder, not a file"),
+        ("loop", "cannot be read: too many levels of symbolic links (a symlink loop)"),
+        ("not a certificate", "holds no certificate that can be read"),
+    ],
+)
+def test_a_ca_file_that_cannot_be_read_says_why(
+    pg: PostgresServer, tmp_path: Path, fault: str, said: str
+) -> None:
+    cafile = tmp_path / "prod-ca-2021.crt"
+    if fault == "folder":
+        cafile.mkdir()
+    elif fault == "loop":
+        (tmp_path / "other.crt").symlink_to(cafile)
+        cafile.symlink_to(tmp_path / "other.crt")
+    else:
+        cafile.write_text("not a certificate\n")
+    profile = local_profile(pg, sslrootcert=str(cafile))
+    text = stopped_at(run(profile, pg.password)[0], "tls", Kind.TLS_FAILED)
+    assert f"{cafile} {said}, so the server's certificate" in text
 
 
 def test_host_name_mismatch(pg: PostgresServer) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from supalink import error_texts as said
 from supalink.error_texts import first_line, server_text
+from supalink.errors import os_error_cause
 from supalink.probe.network import TcpOutcome
 from supalink.probe.results import Diagnosis, DiagnosisKind, Remedy, StepName
 from supalink.probe.tlsinfo import TlsFinding, TlsVerdict
@@ -78,13 +80,26 @@ def _too_many(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
 
 def _missing_ca(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
     profile = attempt.profile
+    cafile = attempt.cafile or ""
     return Diagnosis(
         Kind.TLS_FAILED,
-        f"the CA certificate file {attempt.cafile or ''} does not exist, so the server's "
+        f"the CA certificate file {cafile} {_ca_file_problem(cafile)}, so the server's "
         f"certificate cannot be checked (sslmode={profile.sslmode})",
         SUPABASE_CA_HINT if profile.is_supabase else OTHER_CA_HINT,
         Remedy.CA_FILE,
     )
+
+
+def _ca_file_problem(cafile: str) -> str:
+    """What is wrong with the CA file libpq could not read, in the words of a file fault
+    (libpq says only that it could not read it)."""
+    try:
+        Path(cafile).open("rb").close()
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as error:
+        return f"cannot be read: {os_error_cause(error, Path(cafile), 'read')}"
+    return "holds no certificate that can be read"
 
 
 def _database_missing(text: str, phase: StepName, attempt: Attempt) -> Diagnosis:
