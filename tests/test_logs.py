@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.logs import SecretMasker, configure_logging
+from supalink.logs import MASK, SecretMasker, configure_logging
 from tests.support.postgres import SPECIAL_PASSWORD
 
 
@@ -148,3 +148,10 @@ def test_the_cli_creates_its_log_file_private(tmp_path: Path) -> None:
         check=True,
     )
     assert AppPaths.under(tmp_path).log_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_supabase_access_token_is_masked_by_its_shape() -> None:
+    token = "sbp_" + "0123456789abcdef" * 2 + "01234567"
+    masked = SecretMasker().mask(f"Authorization: Bearer {token} for GET /v1/projects")
+    assert masked == f"Authorization: Bearer {MASK} for GET /v1/projects"
+    assert SecretMasker().mask("sbp_tooshort stays") == "sbp_tooshort stays"

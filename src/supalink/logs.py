@@ -35,6 +35,9 @@ _ARGUMENT_PASSWORD = re.compile(
     r"""(?P<secret>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)""",
     re.I,
 )
+# A Supabase personal access token by its shape, wherever it turns up (a second safeguard:
+# the token is also added as a secret where it is used).
+_ACCESS_TOKEN = re.compile(r"\bsbp_[0-9a-f]{40}\b")
 _JSON_ARGUMENT_PASSWORD = re.compile(
     r'(?P<head>"--password"\s*,\s*)(?P<secret>"(?:[^"\\]|\\.)*")', re.I
 )
@@ -64,6 +67,7 @@ class SecretMasker:
         text = _ARGUMENT_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _JSON_PASSWORD.sub(lambda m: m["head"] + f'"{MASK}"', text)
         text = _JSON_ARGUMENT_PASSWORD.sub(lambda m: m["head"] + f'"{MASK}"', text)
+        text = _ACCESS_TOKEN.sub(MASK, text)
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
