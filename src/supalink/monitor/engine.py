@@ -248,6 +248,8 @@ class MonitorEngine:
     def _listener_event(self, event: Event) -> None:
         if isinstance(event, Gap):
             self.log.append(event)
+            if event.reason == error_texts.SERVER_RESTART:
+                self.health.note_restart()  # one name for the outage and its gap
         if isinstance(event, Disconnected):
             # The server probably went with it: health leaves healthy and checks.
             self.health.note_lost(error_texts.short_reason(event.error))

@@ -145,6 +145,12 @@ class HealthChecker:
         self._overdue(Health.DEGRADED if full else Health.DOWN, cause)
         self.check_soon()
 
+    def note_restart(self) -> None:
+        """Something heard while down says the server restarted (the listener's reconnect
+        met "starting up"): the outage is named so, as the listener's gap is."""
+        if self._down_cause is not None:
+            self._down_cause = error_texts.SERVER_RESTART
+
     def note_lost(self, message: str) -> None:
         """The listener lost its connection: not healthy, and a check says the rest."""
         self._overdue(Health.DEGRADED, f"listener lost its connection: {message}")
