@@ -107,6 +107,37 @@ def locked(path: Path, *, create: bool = True) -> Iterator[None]:
             os.close(fd)
 
 
+class HeldLock:
+    """`locked(path)` for a writer that takes the lock again and again (the agent's audit
+    log, once per call): its lock file stays open between holds, a lock and an unlock per
+    hold instead of an open and a close as well. A failed hold forgets the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.lock_path = lock_path_for(path)
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        try:
+            if self._fd is None:
+                self._fd = _open_lock(self.lock_path, create=True)
+            assert self._fd is not None
+            _lock(self._fd)
+        except BaseException:
+            self.close()
+            raise
+        try:
+            yield
+        finally:
+            _unlock(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
 def _open_lock(lock_path: Path, *, create: bool) -> int | None:
     if not create:
         try:

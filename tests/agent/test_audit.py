@@ -238,6 +238,7 @@ def test_a_full_disk_never_raises_and_leaves_no_half_line(
         with caplog.at_level(logging.WARNING, logger="supalink.agent.audit"):
             for seq in range(400):  # about 200 kB into 64 kB
                 audit.record(entry(rows=seq, statement="SELECT " + "y" * (seq * 13 % 900)))
+        audit.close()  # it keeps its files open between lines
         records = raw_records(path)
     finally:
         subprocess.run(["umount", str(folder)], check=True)
@@ -420,3 +421,23 @@ def test_a_backlog_reaches_into_the_file_rotated_a_moment_ago(tmp_path: Path) ->
     assert len(shown) > in_current  # some came from the rotated file
     log.record(entry(statement="select new"))
     assert [found.statement for found in tail.read_new()] == ["select new"]
+
+
+def test_a_writer_that_keeps_its_file_open_follows_a_rotation_or_a_deletion(
+    tmp_path: Path,
+) -> None:
+    """Two writers in one folder, one rotating under the other; then the log deleted by hand:
+    the next line goes to the file at the log's name, never to one moved or gone."""
+    path = tmp_path / "audit.jsonl"
+    first, second = AuditLog(path, max_bytes=1_500), AuditLog(path, max_bytes=1_500)
+    for number in range(30):
+        (first if number % 2 else second).record(entry(statement=f"select {number}"))
+    statements = [found.statement for found in read_entries(path)]
+    assert statements == [f"select {number}" for number in range(30)][-len(statements) :]
+    assert (tmp_path / "audit.jsonl.1").exists()
+    path.unlink()
+    first.record(entry(statement="after the deletion"))
+    assert [found.statement for found in read_entries(path)][-1] == "after the deletion"
+    assert path.exists()
+    first.close()
+    second.close()

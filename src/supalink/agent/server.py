@@ -125,6 +125,8 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     finally:
         await listener.close()
         await database.close()
+        if audit is not None:
+            audit.close()
 
 
 def run_server(target: Target, options: ServeOptions, audit_file: Path | None) -> int:
