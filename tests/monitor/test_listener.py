@@ -127,7 +127,9 @@ def test_listening_through_a_session_pooler_works(
     assert run(qasync_loop, scenario()) == [(channel, "via pgbouncer")]
 
 
-@pytest.mark.parametrize("mode", [None, Mode.TRANSACTION], ids=["detected", "declared"])
+@pytest.mark.parametrize(
+    "mode", [None, Mode.TRANSACTION, Mode.DEDICATED], ids=["detected", "declared", "dedicated"]
+)
 def test_listening_through_a_transaction_pooler_is_refused_with_a_reason(
     transaction_bouncer: Pgbouncer, qasync_loop: asyncio.AbstractEventLoop, mode: Mode | None
 ) -> None:

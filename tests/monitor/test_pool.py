@@ -220,3 +220,26 @@ def test_through_a_transaction_pooler_no_session_state_is_set(
             return tuple(row)
 
     assert run(qasync_loop, scenario()) == ("0",)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [(Mode.SESSION, "7s"), (Mode.TRANSACTION, "0"), (Mode.DEDICATED, "0")],
+    ids=["session", "transaction", "dedicated"],
+)
+def test_the_session_setting_is_left_out_where_a_pooler_shares_server_connections(
+    pg: PostgresServer, mode: Mode, expected: str
+) -> None:
+    """A session SET through a transaction pooler, shared or dedicated, would land on a
+    server connection other clients use next."""
+    from supalink.monitor.pool import configure_session
+    from supalink.monitor.settings import PoolSettings
+
+    async def scenario() -> str:
+        async with await psycopg.AsyncConnection.connect(pg.uri()) as conn:
+            await configure_session(conn, PoolSettings(statement_timeout=7), mode)
+            row = await (await conn.execute("show statement_timeout")).fetchone()
+            assert row is not None
+            return str(row[0])
+
+    assert asyncio.run(scenario()) == expected

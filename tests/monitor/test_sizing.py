@@ -36,6 +36,8 @@ def test_sum_of_pools_is_checked_against_the_right_limit() -> None:
     assert over.verdict == "over"
     assert "exceed Nano's max_connections limit of 60" in over.message
     assert advise(10, nano, Mode.TRANSACTION, other_pools=(20, 20)).limit == 200
+    # The dedicated pooler pools transactions too: its clients count, not backends.
+    assert advise(10, nano, Mode.DEDICATED, other_pools=(20, 20)).limit == 200
 
 
 def test_negative_input_is_refused() -> None:

@@ -50,7 +50,7 @@ from supalink.monitor.events import (
 )
 from supalink.monitor.failures import describe, failure_of
 from supalink.monitor.settings import MonitorSettings, check_channel, session_kwargs
-from supalink.profiles import Mode, Target
+from supalink.profiles import Target
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ SLICE = 2_000
 PROBE_WAIT = 2.0  # a probe notification crosses a session pooler in milliseconds
 REFUSAL = (
     "LISTEN needs a server session of its own, and a transaction-mode pooler (Supabase's "
-    "port 6543) hands each transaction to whichever server connection is free, so "
+    "port 6543, shared or dedicated) hands each transaction to whichever server connection "
+    "is free, so "
     "notifications would be lost. Use the direct connection or the session pooler "
     "(port 5432) for the monitor."
 )
@@ -222,7 +223,7 @@ class Listener:
         return None
 
     async def _connect(self) -> Connection:
-        if self.target.mode is Mode.TRANSACTION:
+        if self.target.mode is not None and not self.target.mode.supports_listen:
             raise ListenerRefused(REFUSAL)
         kwargs = session_kwargs(
             self.target,

@@ -95,7 +95,7 @@ async def configure_session(conn: Connection, settings: PoolSettings, mode: Mode
     """Per-session settings, sent as SQL because poolers drop the `options` parameter.
     Not through a transaction pooler: a session SET there lands on a shared server
     connection and would change other clients' sessions."""
-    if mode is Mode.TRANSACTION:
+    if mode is not None and mode.pools_transactions:
         return
     milliseconds = round(settings.statement_timeout * 1000)
     await conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{milliseconds}",))

@@ -52,7 +52,7 @@ def advise(
     """
     suggested = suggested_max(concurrent, buffer)
     total = suggested + sum(other_pools)
-    if mode is Mode.TRANSACTION:
+    if mode is not None and mode.pools_transactions:
         limit, limit_name = size.pooler_clients, "pooler client"
     else:
         limit, limit_name = size.max_connections, "max_connections"
@@ -84,7 +84,7 @@ def footprint(
         f", listener {LISTENER_CONNECTIONS}" if listening else ""
     )
     line = f"At most {total} server connection{'s' if total != 1 else ''} ({parts})"
-    if mode is Mode.TRANSACTION:
+    if mode is not None and mode.pools_transactions:
         return line + ": pooler clients, not server connections"
     if max_connections is None:
         return line
