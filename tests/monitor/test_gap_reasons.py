@@ -206,3 +206,13 @@ def test_a_reason_leads_with_its_cause_in_a_few_words() -> None:
     assert cause_first("connection refused") == "connection refused"  # said once
     unknown = "something nobody knew could happen, told at length " * 3
     assert cause_first(unknown) == unknown  # no cause to lead with: as it was
+
+
+def test_the_cli_says_the_outage_a_recovery_ends() -> None:
+    from supalink.monitor.health import Health, HealthReport, Outage
+
+    now = 1.7e9
+    outage = Outage(now - 27, now, "connection refused")
+    back = HealthReport(Health.HEALTHY, now, 1.5, None, None, recovered=outage)
+    assert describe_event(back).endswith(f"health healthy (1.5 ms); back: {outage.summary}")
+    assert outage.summary.startswith("down 27 s (")

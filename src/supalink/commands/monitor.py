@@ -31,7 +31,8 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "monitor",
         help="watch a connection pool and LISTEN channels, streaming events",
-        description="Open the guide's pool (min 5, max 20) against a saved profile or a URI, "
+        description="Open the monitor's own small pool (min 1, max 2; with channels one LISTEN "
+        "connection more: at most 3 server connections) against a saved profile or a URI, "
         "check its health, LISTEN on the given channels and print what happens until "
         "--duration runs out, Ctrl-C or SIGTERM.",
     )
@@ -209,6 +210,16 @@ class _Printer:
         self.out.flush()
 
 
+def _health_text(data: dict[str, Any]) -> str:
+    latency = data["latency_ms"]
+    text = f"health {data['status']}" + (f" ({latency:.1f} ms)" if latency is not None else "")
+    if data["error"]:
+        text += f": {data['error']}"
+    if data.get("recovered"):  # the first answer after a time down: that outage, summed up
+        text += f"; back: {data['recovered']}"
+    return text
+
+
 def describe_event(event: Event) -> str:
     """One readable line per event, local time first."""
     data = event.as_dict()
@@ -222,10 +233,7 @@ def describe_event(event: Event) -> str:
             f"avg wait {data['avg_wait_ms']:.1f} ms"
         )
     elif kind == "health":
-        latency = data["latency_ms"]
-        text = f"health {data['status']}" + (f" ({latency:.1f} ms)" if latency is not None else "")
-        if data["error"]:
-            text += f": {data['error']}"
+        text = _health_text(data)
     elif kind == "server":
         text = (
             f"server: {data['connections']} of {data['max_connections']} connections "
