@@ -391,3 +391,20 @@ def test_controls_have_accessible_names_and_distinct_shortcuts(
     qtbot.waitUntil(window.notifications.filter.hasFocus)
     window.close()
     run(qasync_loop, window.stop())
+
+
+def test_the_compute_size_line_shows_for_supabase_hosts_only(qtbot: Any) -> None:
+    from supalink.monitor.server_view import ServerSnapshot
+    from supalink.ui.monitor_panels import ServerPanel
+
+    nano = ServerSnapshot(time.time(), (), 3, 60, 3, 0.0)
+    shown = {}
+    for supabase in (True, False):
+        panel = ServerPanel(supabase=supabase)
+        qtbot.addWidget(panel)
+        panel.show()
+        panel.show_snapshot(nano)
+        shown[supabase] = (panel.compute.isVisible(), panel.compute.text())
+    assert shown[True][0] is True
+    assert shown[True][1].startswith("Supabase compute size Nano or Micro")
+    assert shown[False][0] is False

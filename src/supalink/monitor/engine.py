@@ -60,6 +60,7 @@ class MonitorEngine:
         masker: SecretMasker | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.target = target
         self.settings = settings or MonitorSettings()
         self.masker = masker or SecretMasker()
         self.masker.add_secrets(target.secrets)

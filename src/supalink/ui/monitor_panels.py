@@ -386,8 +386,10 @@ def compute_size_line(snapshot: ServerSnapshot) -> str:
 class ServerPanel(QGroupBox):
     """pg_stat_activity grouped, max_connections use, NOTIFY queue usage."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, supabase: bool = True) -> None:
         super().__init__("Server", parent)
+        # Supabase's compute sizes mean nothing for another host's max_connections.
+        self.supabase = supabase
         self.connections = QProgressBar()
         self.connections.setAccessibleName("Server connections in use")
         self.connections.setTextVisible(True)
@@ -454,6 +456,7 @@ class ServerPanel(QGroupBox):
             f"{snapshot.reserved_connections} reserved"
         )
         self.compute.setText(compute_size_line(snapshot))
+        self.compute.setVisible(self.supabase)
         self.queue.setValue(round(snapshot.notification_queue_usage * 1000))
         self.queue.setFormat(f"{snapshot.notification_queue_usage:.1%} used")
         self.activity.setRowCount(len(snapshot.groups))

@@ -110,7 +110,7 @@ class MonitorWindow(QMainWindow):
         self.pool_panel = PoolPanel(pool.min_size, pool.max_size)
         self.pool_panel.resize_requested.connect(self.resize_pool)
         self._show_cost()
-        self.server_panel = ServerPanel()
+        self.server_panel = ServerPanel(supabase=self.engine.target.mode is not None)
         self.notifications = NotificationsPanel(self.engine, self.tasks)
         self.notifications.message.connect(self.show_message)
         self.agent = AgentPanel(self._audit_file, self.display_name)
