@@ -138,3 +138,21 @@ def test_the_counts_say_when_paused_rows_had_to_go_and_export_writes_the_paused_
     panel.pause_action.trigger()
     assert payloads(panel.model) == [f"payload {n}" for n in range(7, 12)]
     assert "5 shown" in panel.counts.text()
+
+
+def test_an_export_the_file_system_refuses_is_one_sentence(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    engine = MonitorEngine(Target.from_conninfo("postgresql://u@127.0.0.1:1/db"))
+    panel = NotificationsPanel(engine, TaskRunner())
+    qtbot.addWidget(panel)
+    engine.log.extend([note(n) for n in range(2)])
+    panel.show_new_rows()
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: said.append(text))
+    folder = tmp_path / "rows.csv"
+    folder.mkdir()
+    assert panel.export_to(folder) == 0
+    assert said == [f"cannot write {folder}: it is a folder, not a file"]

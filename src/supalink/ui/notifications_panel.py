@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.errors import SupalinkError
+from supalink.errors import FileFault, SupalinkError
 from supalink.monitor import Gap, MonitorEngine, check_channel
 from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.notification_model import (
@@ -302,7 +302,7 @@ class NotificationsPanel(QWidget):
             else:
                 count = self.engine.log.export_jsonl(path, rows)
         except OSError as error:
-            QMessageBox.warning(self, "Export", f"Could not write {path}: {error.strerror}")
+            QMessageBox.warning(self, "Export", str(FileFault.of("write", path, error)))
             return 0
         self.message.emit(f"Exported {count:,} rows to {path}")
         return count
