@@ -313,7 +313,7 @@ def _watch_entries(
 ) -> EntryBanner:
     """Notice when a client removes or changes an entry Supalink wrote: a banner in the
     main window (Write it again) and a tray message."""
-    from supalink.mcp import ConfigWriter, WatchEvent
+    from supalink.mcp import ConfigWriter, McpClient, WatchEvent
     from supalink.ui.entry_banner import EntryBanner, attach_banner
     from supalink.ui.entry_watcher import EntryWatcher, described
 
@@ -321,10 +321,10 @@ def _watch_entries(
     banner = EntryBanner(watcher, ConfigWriter(context.backup_dir))
     attach_banner(window, banner)
 
-    def tell(event: WatchEvent, client_name: str, _path: object) -> None:
+    def tell(event: WatchEvent, client: McpClient, _path: object) -> None:
         if event.event in ("removed", "changed") and tray.icon is not None:
             tray.icon.showMessage(
-                "Supalink", f"{described(event, client_name)}: Write it again in Supalink."
+                "Supalink", f"{described(event, client.name)}: Write it again in Supalink."
             )
 
     watcher.happened.connect(tell)

@@ -43,7 +43,7 @@ def test_a_removal_and_a_restore_by_another_process_are_seen_and_worded(
 ) -> None:
     path, watcher = watched(tmp_path)
     seen: list[tuple[str, str]] = []
-    watcher.happened.connect(lambda event, name, _: seen.append((event.event, name)))
+    watcher.happened.connect(lambda event, client, _: seen.append((event.event, client.name)))
 
     replace_file(path, config())
     qtbot.waitUntil(lambda: ("removed", "Claude Desktop") in seen, timeout=5000)

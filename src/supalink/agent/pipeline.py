@@ -46,7 +46,6 @@ class Outcome:
     error: psycopg.Error | None = None
     stopped: bool = False  # the budget ran out and the rest was cancelled
     clean: bool = True  # every piece after the statement ran: the session is as it was
-    failed_before: bool = False  # an opening piece failed: the statement never ran
 
 
 async def read_only_call(
@@ -141,7 +140,6 @@ class _Reader:
         for _ in range(opening):
             self._note((yield from generators.fetch_many(self.pgconn)))
         if self.outcome.error is not None:
-            self.outcome.failed_before = True
             yield from generators.fetch_many(self.pgconn)  # the statement's: aborted
             return
         if pq.version() >= 170000:

@@ -224,7 +224,7 @@ class AgentDatabase:
             await _own(conn, self.begin_sql)
             sent[0] = True
             try:
-                rows = await self._statement(conn, sql, params, max_rows)
+                rows = await self._write_statement(conn, sql, params, max_rows)
             except BaseException:
                 await self._end(conn, commit=False)
                 raise
@@ -248,42 +248,32 @@ class AgentDatabase:
         )
         if not outcome.clean:
             await self._end(conn, commit=False)
-        if outcome.error is not None and not (outcome.stopped and not outcome.failed_before):
+        # A cut result ends in the cancel's error: the rows before it are the answer.
+        if outcome.error is not None and not outcome.stopped:
             raise outcome.error
         rowcount = budget.seen if outcome.columns else _affected(outcome.status)
         return Rows(outcome.columns, budget.rows, budget.truncated, outcome.status, rowcount)
 
-    async def _statement(
+    async def _write_statement(
         self,
         conn: psycopg.AsyncConnection[Any],
         sql: str,
         params: Sequence[Any] | None,
         max_rows: int | None,
     ) -> Rows:
-        """The statement over the extended protocol, unnamed. Read-only, row by row (a
-        huge result stops at the budget and is cancelled: it is rolled back anyway); a
-        write in a pipeline, run to its end, with its command tag (UPDATE 3)."""
+        """A write, over the extended protocol, unnamed, in a pipeline, run to its end, with
+        its command tag (UPDATE 3). Read-only calls go through agent/pipeline.py."""
         import psycopg
 
         budget = RowBudget(max_rows or self.options.max_rows, self.options.max_answer_bytes)
         cursor = psycopg.AsyncRawCursor(conn)
         values = list(params) if params else None
         async with cursor:
-            if self.options.allow_writes:
-                async with conn.pipeline():
-                    await cursor.execute(sql, values)
-                if cursor.description:
-                    for row in await cursor.fetchall():
-                        budget.add(row)
-            else:
-                try:
-                    async for row in cursor.stream(sql, values):
-                        if not budget.add(row):
-                            break
-                except psycopg.ProgrammingError as error:
-                    # stream() says so of a statement that returns no rows, once it ran.
-                    if "didn't produce a result" not in str(error):
-                        raise
+            async with conn.pipeline():
+                await cursor.execute(sql, values)
+            if cursor.description:
+                for row in await cursor.fetchall():
+                    budget.add(row)
             columns = tuple(column.name for column in cursor.description or ())
             status = cursor.statusmessage or ""
         rowcount = budget.seen if columns else _affected(status)

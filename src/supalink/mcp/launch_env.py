@@ -48,6 +48,11 @@ _KEPT_WINDOWS: Final[tuple[str, ...]] = (
 )
 
 
+def gui_path(host: Host) -> str:
+    """The PATH a GUI app gets on macOS or Linux (Windows': the registry's, the caller's)."""
+    return MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH
+
+
 def client_environment(
     host: Host, caller: Mapping[str, str], entry_env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -58,7 +63,7 @@ def client_environment(
         env = {key: upper[key] for key in _KEPT_WINDOWS if key in upper}
     else:
         env = {key: caller[key] for key in _KEPT if key in caller}
-        env["PATH"] = MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH
+        env["PATH"] = gui_path(host)
         if not host.is_macos:
             env.update({key: caller[key] for key in _KEPT_LINUX if key in caller})
     env.update(entry_env or {})
@@ -82,12 +87,12 @@ def _read_text(path: PurePath) -> str | None:
 
 @dataclass(frozen=True)
 class Finder:
-    """Where to look on `host`; `is_program` and `read_text` stand in for the file system."""
+    """Where to look on `host` (whose `folders` lists a folder); `is_program` and `read_text`
+    stand in for the rest of the file system."""
 
     host: Host
     is_program: Callable[[PurePath], bool] = field(default=_is_program)
     read_text: Callable[[PurePath], str | None] = field(default=_read_text)
-    folders: Callable[[PurePath], list[str]] | None = None
 
     def usual_folders(self) -> Iterator[PurePath]:
         """Where Node.js and uv installers put their commands, beyond the system's PATH."""
@@ -136,7 +141,7 @@ class Finder:
         if version.count(".") == 2:
             return versions / version / "bin"
         # "20" or "20.11": the newest installed version that starts so
-        names = (self.folders or self.host.folders)(versions)
+        names = self.host.folders(versions)
         matching = [name for name in names if name == version or name.startswith(version + ".")]
         if not matching:
             return None
@@ -204,7 +209,7 @@ def absolute_entry(
         command = ["cmd", "/c", *command]
     env = dict(entry.env)
     if found is not None and node and not host.is_windows:
-        base = (MACOS_GUI_PATH if host.is_macos else LINUX_GUI_PATH).split(":")
+        base = gui_path(host).split(":")
         folder = str(found.parent)
         env["PATH"] = ":".join([folder, *(part for part in base if part != folder)])
     if launched is None:

@@ -19,7 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import SupalinkError
-from supalink.mcp import CLIENTS, MISSING, ConfigWriter, WatchEvent, last_backup_holding
+from supalink.mcp import (
+    CLIENTS,
+    MISSING,
+    ConfigWriter,
+    McpClient,
+    WatchEvent,
+    last_backup_holding,
+)
 from supalink.ui.entry_watcher import EntryWatcher, described
 from supalink.ui.theme import Tone, toned
 
@@ -45,12 +52,11 @@ class EntryBanner(QWidget):
         watcher.happened.connect(self.happened)
         self.hide()
 
-    def happened(self, event: WatchEvent, client_name: str, path: Path) -> None:
-        client = next(c for c in CLIENTS.values() if c.name == client_name)
+    def happened(self, event: WatchEvent, client: McpClient, path: Path) -> None:
         key = (client.id, path, event.server)
         if event.event in ("removed", "changed"):
             self.shown = key
-            self.message.setText(f"{described(event, client_name)}.")
+            self.message.setText(f"{described(event, client.name)}.")
             self.show()
         elif event.event == "restored" and self.shown == key:
             self.hide()

@@ -21,9 +21,9 @@ from supalink.mcp import (
 
 
 class EntryWatcher(QObject):
-    """Emits `happened(event, client name, path)` for each watched entry's change."""
+    """Emits `happened(event, client, path)` for each watched entry's change."""
 
-    happened = Signal(object, str, object)
+    happened = Signal(object, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +81,7 @@ class EntryWatcher(QObject):
                 continue
             self._follow(path)
             for event in watch.check():
-                self.happened.emit(event, watch.client.name, path)
+                self.happened.emit(event, watch.client, path)
 
 
 def described(event: WatchEvent, client_name: str) -> str:
