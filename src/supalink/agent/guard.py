@@ -23,6 +23,8 @@ from supalink.errors import SupalinkError
 _IDENTIFIER_CHAR = re.compile(r"[A-Za-z0-9_$\x80-\U0010ffff]")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _WORD = re.compile(r"[A-Za-z_]+")
+# Where the lexer has something to read: a comment, a quote, a dollar sign, a semicolon.
+_SPECIAL = re.compile(r"--|/\*|['\";$]")
 _OPAQUE = "\x00"
 
 
@@ -115,9 +117,14 @@ def _pieces(sql: str) -> tuple[list[str], list[str]]:
     bare_pieces: list[str] = []
     piece_start, i = 0, 0
     bare: list[str] = []
-    while i < len(sql):
+    while (special := _SPECIAL.search(sql, i)) is not None:
+        # The plain text up to the next thing the lexer must read is taken whole: a
+        # character at a time cost more than the round trip of a short query.
+        start = special.start()
+        if start > i:
+            bare.append(sql[i:start])
+        i = start
         char = sql[i]
-        after_word = i > 0 and _IDENTIFIER_CHAR.match(sql[i - 1]) is not None
         end = i + 1
         blank = comment = False
         if sql.startswith("--", i):
@@ -138,7 +145,7 @@ def _pieces(sql: str) -> tuple[list[str], list[str]]:
         elif char == '"':
             end = _skip_quoted(sql, i, '"', backslashes=False)
             blank = True
-        elif char == "$" and not after_word:
+        elif char == "$" and not (i > 0 and _IDENTIFIER_CHAR.match(sql[i - 1])):
             tag = _DOLLAR_TAG.match(sql, i)
             if tag is not None:
                 close = sql.find(tag.group(0), tag.end())
@@ -155,6 +162,7 @@ def _pieces(sql: str) -> tuple[list[str], list[str]]:
         # Comments read as space; a string or a quoted name is something, but no word.
         bare.append((" " if comment else _OPAQUE) if blank else sql[i:end])
         i = end
+    bare.append(sql[i:])
     pieces.append(sql[piece_start:])
     bare_pieces.append("".join(bare))
     return pieces, bare_pieces
