@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -69,3 +70,41 @@ def idle(uri: str, kind: str, warmup: float, window: float) -> dict[str, Any]:
     scenario = _app if kind == "app" else _bare
     percent = _qt_run(lambda: scenario(uri, warmup, window), timeout=warmup + window + 120)
     return {"percent": percent}
+
+
+def compare(uri: str, warmup: float, window: float, busy_rate: float) -> dict[str, Any]:
+    """idle_cpu_ratio: the app's window and the bare baseline idle side by side (two worker
+    processes): neither does anything, so running them together only halves the wait.
+    `busy_rate` is for busy_cpu_ratio, which is not measured yet."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.benchmarks.worker import RESULT_PREFIX
+
+    arguments = {"uri": uri, "warmup": warmup, "window": window}
+    command = [sys.executable, "-m", "tests.benchmarks.worker", "idle"]
+    processes = {
+        kind: subprocess.Popen(
+            [*command, json.dumps({**arguments, "kind": kind})],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ("app", "bare")
+    }
+    percent = {}
+    for kind, process in processes.items():
+        out, err = process.communicate(timeout=warmup + window + 180)
+        lines = [line for line in out.splitlines() if line.startswith(RESULT_PREFIX)]
+        if process.returncode != 0 or not lines:
+            raise RuntimeError(f"idle {kind} exited {process.returncode}: {err[-3000:]}")
+        percent[kind] = json.loads(lines[-1][len(RESULT_PREFIX) :])["percent"]
+    return {
+        "idle_cpu_ratio": percent["app"] / percent["bare"],
+        "idle_cpu_percent": percent["app"],
+        "idle_cpu_bare_percent": percent["bare"],
+        "idle_warmup_s": warmup,
+        "idle_window_s": window,
+    }

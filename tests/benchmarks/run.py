@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from tests.benchmarks import machine, mcp_bench, probe_bench, startup  # noqa: E402
+from tests.benchmarks import idle, machine, mcp_bench, probe_bench, startup  # noqa: E402
 from tests.benchmarks.services import Services  # noqa: E402
 from tests.benchmarks.worker import RESULT_PREFIX  # noqa: E402
 
@@ -54,10 +54,11 @@ class Target:
 TARGETS = (
     Target("startup_ratio", "Start to main window / bare QMainWindow", "", 1.5),
     Target("probe_ratio", "Connection test / bare connect + query", "", 1.15),
-    Target("ingest_ratio", "Notifications/s engine+qasync / bare psycopg", "", 0.8, False),
-    Target("loop_lag_p99_ms", "Qt loop lag p99 during the flood", " ms", 50),
-    Target("idle_cpu_percent", "Idle CPU, monitor window open", " %", 1),
-    Target("soak_rss_growth_mb", "RSS growth, 10k to 1M notifications", " MB", 30),
+    Target("ingest_ratio", "Notifications/s engine+qasync / bare psycopg", "", 1.0, False),
+    Target("loop_lag_p99_ms", "Qt loop lag p99 during the flood", " ms", 16),
+    Target("idle_cpu_ratio", "Idle CPU, monitor window / bare qasync window + LISTEN", "", 1.0),
+    Target("busy_cpu_ratio", "CPU at 3 notifications/s, monitor / bare window", "", 1.5),
+    Target("soak_rss_growth_mb", "RSS growth, 10k to 10M notifications", " MB", 10),
     Target("launcher_overhead_ms", "Keyring launcher's added start time", " ms", None),
     Target("mcp_first_answer_ratio", "mcp-serve --profile, spawn to 1st query / bare SDK", "", 1.2),
     Target("mcp_query_ratio", "mcp-serve query select 1 latency / bare SDK server", "", 1.1),
@@ -74,7 +75,8 @@ class Settings:
     lag_runs: int = 5
     idle_warmup: float = 10.0
     idle_window: float = 60.0
-    soak_count: int = 1_000_000
+    busy_rate: float = 3.0  # notifications a second, for busy_cpu_ratio
+    soak_count: int = 10_000_000
     mcp_first_answer_runs: int = 11
     mcp_queries: int = 500
 
@@ -124,37 +126,6 @@ def worker(name: str, timeout: float, **arguments: Any) -> dict[str, Any]:
     return figures
 
 
-def idle(uri: str, settings: Settings) -> dict[str, Any]:
-    """The app's window and the bare baseline idle side by side (two processes): neither
-    does anything, so running them together only halves the wait."""
-    arguments = {"uri": uri, "warmup": settings.idle_warmup, "window": settings.idle_window}
-    timeout = settings.idle_warmup + settings.idle_window + 180
-    command = [sys.executable, "-m", "tests.benchmarks.worker", "idle"]
-    processes = {
-        kind: subprocess.Popen(
-            [*command, json.dumps({**arguments, "kind": kind})],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for kind in ("app", "bare")
-    }
-    percent = {}
-    for kind, process in processes.items():
-        out, err = process.communicate(timeout=timeout)
-        lines = [line for line in out.splitlines() if line.startswith(RESULT_PREFIX)]
-        if process.returncode != 0 or not lines:
-            raise RuntimeError(f"idle {kind} exited {process.returncode}: {err[-3000:]}")
-        percent[kind] = json.loads(lines[-1][len(RESULT_PREFIX) :])["percent"]
-    return {
-        "idle_cpu_percent": percent["app"],
-        "idle_cpu_bare_percent": percent["bare"],
-        "idle_warmup_s": settings.idle_warmup,
-        "idle_window_s": settings.idle_window,
-    }
-
-
 def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     def uri() -> str:
         assert services.pg is not None
@@ -174,7 +145,9 @@ def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[],
         "loop_lag": lambda: worker(
             "loop_lag", 1200, uri=uri(), count=settings.ingest_count, runs=settings.lag_runs
         ),
-        "idle": lambda: idle(uri(), settings),
+        "idle": lambda: idle.compare(
+            uri(), settings.idle_warmup, settings.idle_window, settings.busy_rate
+        ),
         "soak": lambda: worker("soak", 3600, uri=uri(), total=settings.soak_count),
         "mcp_first_answer": lambda: mcp_bench.first_answer(
             services, settings.mcp_first_answer_runs
@@ -202,9 +175,14 @@ def table(figures: dict[str, Any]) -> str:
             f"runs {f['loop_lag_p99_each_ms']}, worst tick {f['loop_lag_max_ms']:.0f} ms, "
             f"window ingest {f['ingest_window_per_s']:,.0f}/s"
         ),
-        "idle_cpu_percent": lambda f: (
-            f"bare qasync window + LISTEN {f['idle_cpu_bare_percent']:.2f} %, "
+        "idle_cpu_ratio": lambda f: (
+            f"app {f['idle_cpu_percent']:.2f} %, bare qasync window + LISTEN "
+            f"{f['idle_cpu_bare_percent']:.2f} % of a core, "
             f"{f['idle_window_s']:g} s after {f['idle_warmup_s']:g} s"
+        ),
+        "busy_cpu_ratio": lambda f: (
+            f"app {f['busy_cpu_percent']:.2f} %, bare {f['busy_cpu_bare_percent']:.2f} % of a "
+            f"core at {f['busy_rate_per_s']:g} notifications/s, {f['idle_window_s']:g} s"
         ),
         "soak_rss_growth_mb": lambda f: (
             f"{f['soak_rss_after_first_mb']:.1f} -> {f['soak_rss_after_all_mb']:.1f} MB over "
