@@ -1,5 +1,6 @@
-"""A flood is handed over in slices: never more than SLICE notifications in one loop turn,
-so a window on the same loop repaints in between; in order and every one counted."""
+"""A flood is handed over in slices: never more than SLICE notifications in one loop turn
+(fewer once a slice has taken SLICE_SECONDS), so a window on the same loop repaints in
+between; in order and every one counted."""
 
 from __future__ import annotations
 
@@ -73,4 +74,5 @@ def test_a_flood_backed_up_in_the_socket_comes_in_slices_in_order(
 
     run(qasync_loop, scenario())
     assert payloads == [str(i) for i in range(1, FLOOD + 1)]
-    assert max(groups) == SLICE  # a full slice at most, and the backlog did fill one
+    assert max(groups) <= SLICE  # a full slice at most
+    assert len(groups) >= -(-FLOOD // SLICE)  # so the backlog came in that many turns or more

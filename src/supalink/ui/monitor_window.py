@@ -258,11 +258,10 @@ class MonitorWindow(QMainWindow):
         health: HealthReport | None = None
         recovered: Outage | None = None  # a batch's last report may not be the one with it
         server: ServerSnapshot | None = None
-        for event in batch:
-            # Exact types, the commonest first: a flood brings 100,000 notifications.
-            # Rows (notifications, gaps) are in the engine's log: the table reads them there.
-            if type(event) is Notification or type(event) is Gap:
-                continue
+        # Rows (notifications, gaps) are in the engine's log: the table reads them there.
+        # Skipped in one comprehension, exact types: a flood brings 20,000 a batch.
+        others = [e for e in batch if type(e) is not Notification and type(e) is not Gap]
+        for event in others:
             if type(event) is StatsSample:
                 stats = event
             elif type(event) is HealthReport:

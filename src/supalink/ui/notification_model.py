@@ -30,7 +30,17 @@ GAP_TEXT_COLUMN = 1  # a gap row's text starts here and spans the columns after 
 PREVIEW_CHARS = 240  # a table cell shows the start; the detail pane shows everything
 GAP_BACKGROUND = QColor(240, 160, 32, 70)  # translucent amber: reads on dark and light
 Index = QModelIndex | QPersistentModelIndex
-TEXT_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole)
+TEXT_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole))
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+SERVED_ROLES = TEXT_ROLES | {
+    TOOLTIP,
+    ALIGNMENT,
+    Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.FontRole,
+}
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+TEXTS_KEPT = 1_000  # rows whose cell texts are kept: more than any screen shows at once
 
 
 def clock_time(epoch: float) -> str:
@@ -53,6 +63,13 @@ def pretty_payload(payload: str) -> str:
     if not isinstance(value, dict | list):
         return payload
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def row_texts(row: LogRow) -> tuple[str, str, str, str]:
+    if type(row) is Notification:
+        return (clock_time(row.received_at), row.channel, str(row.pid), _one_line(row.payload))
+    assert isinstance(row, Gap)
+    return (clock_time(row.started_at), gap_text(row), "", "")
 
 
 def _one_line(text: str) -> str:
@@ -97,6 +114,7 @@ class NotificationModel(LogTableModel):
         self._from = self._next = log.first_seq
         self._seqs: list[int] | None = None
         self._start = 0
+        self._shown_texts: dict[int, tuple[str, str, str, str]] = {}  # by sequence number
         self._italic = QFont()
         self._italic.setItalic(True)
         self._load()
@@ -222,31 +240,54 @@ class NotificationModel(LogTableModel):
         return [found for found in held if found is not None]
 
     def row_at(self, row: int) -> LogRow | None:
-        if not 0 <= row < len(self):
-            return None
+        seq = self._seq_at(row)
+        return None if seq is None else self.log.row(seq)
+
+    def gap_rows(self, first: int, last: int) -> list[int]:
+        """The table rows from `first` to `last` that are gap markers, found from the log's
+        list of gaps rather than by reading every row (a batch brings thousands)."""
+        if last < first or not len(self):
+            return []
         if self._seqs is None:
-            return self.log.row(self._from + row)
-        return self.log.row(self._seqs[self._start + row])
+            seqs = self.log.gap_seqs(self._from + first, self._from + last + 1)
+            return [seq - self._from for seq in seqs]
+        start = self._start
+        stop = self._seqs[start + min(last, len(self) - 1)] + 1
+        seqs = self.log.gap_seqs(self._seqs[start + max(first, 0)], stop)
+        # Gap markers pass every filter, so each is listed in `_seqs`.
+        return [bisect_left(self._seqs, seq, start) - start for seq in seqs]
 
     # ----- Qt -----------------------------------------------------------------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.row_at(index.row()) if index.isValid() else None
-        if row is None:
+        # A repaint asks every visible cell for seven roles, ten times a second in a flood:
+        # roles never served are turned away before any row is looked up.
+        seq = self._seq_at(index.row()) if role in SERVED_ROLES and index.isValid() else None
+        row = None if seq is None else self.log.row(seq)
+        if seq is None or row is None:
             return None
         if role in TEXT_ROLES:
-            return self._texts(row)[index.column()]
-        if isinstance(row, Gap):
-            return self._gap_style(row, role)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(row, index.column())
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+            return self._texts(seq, row)[index.column()]
+        if type(row) is Notification:
+            if role == TOOLTIP:
+                return _tooltip(row, index.column())
+            return RIGHT_ALIGNED if role == ALIGNMENT and index.column() == 2 else None
+        assert isinstance(row, Gap)
+        return self._gap_style(row, role)
 
-    def _texts(self, row: LogRow) -> tuple[str, str, str, str]:
-        if isinstance(row, Notification):
-            return (clock_time(row.received_at), row.channel, str(row.pid), _one_line(row.payload))
-        return (clock_time(row.started_at), gap_text(row), "", "")
+    def _seq_at(self, row: int) -> int | None:
+        if not 0 <= row < len(self):
+            return None
+        return self._from + row if self._seqs is None else self._seqs[self._start + row]
+
+    def _texts(self, seq: int, row: LogRow) -> tuple[str, str, str, str]:
+        """A row's cell texts, kept for the rows lately shown: a repaint asks each cell,
+        and a scrolling table shows mostly the rows it showed a tenth of a second ago."""
+        texts = self._shown_texts.get(seq)
+        if texts is None:
+            if len(self._shown_texts) >= TEXTS_KEPT:
+                self._shown_texts.clear()
+            texts = self._shown_texts[seq] = row_texts(row)
+        return texts
 
     def _gap_style(self, gap: Gap, role: int) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.errors import FileFault, SupalinkError
-from supalink.monitor import Gap, MonitorEngine, check_channel
+from supalink.monitor import MonitorEngine, check_channel
 from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
@@ -333,9 +333,8 @@ class NotificationsPanel(QWidget):
 
     def _span_gaps(self, first: int, last: int) -> None:
         width = len(COLUMNS) - GAP_TEXT_COLUMN
-        for row in range(first, last + 1):
-            if isinstance(self.model.row_at(row), Gap):
-                self.table.setSpan(row, GAP_TEXT_COLUMN, 1, width)
+        for row in self.model.gap_rows(first, last):
+            self.table.setSpan(row, GAP_TEXT_COLUMN, 1, width)
 
     def _respan_gaps(self) -> None:
         self.table.clearSpans()
