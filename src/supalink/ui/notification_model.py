@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from supalink.monitor import EventLog, Gap, LogRow, Notification, matches
 
@@ -115,8 +116,8 @@ class NotificationModel(LogTableModel):
         self._seqs: list[int] | None = None
         self._start = 0
         self._shown_texts: dict[int, tuple[str, str, str, str]] = {}  # by sequence number
-        self._italic = QFont()
-        self._italic.setItalic(True)
+        self.italic = QFont()
+        self.italic.setItalic(True)
         self._load()
 
     # ----- following the log ------------------------------------------------------------
@@ -274,6 +275,14 @@ class NotificationModel(LogTableModel):
         assert isinstance(row, Gap)
         return self._gap_style(row, role)
 
+    def cell_texts(self, row: int) -> tuple[tuple[str, str, str, str], LogRow] | None:
+        """Table row `row`'s cell texts and its log row (the delegate paints from these)."""
+        seq = self._seq_at(row)
+        found = None if seq is None else self.log.row(seq)
+        if seq is None or found is None:
+            return None
+        return self._texts(seq, found), found
+
     def _seq_at(self, row: int) -> int | None:
         if not 0 <= row < len(self):
             return None
@@ -293,7 +302,7 @@ class NotificationModel(LogTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return GAP_BACKGROUND
         if role == Qt.ItemDataRole.FontRole:
-            return self._italic
+            return self.italic
         if role == Qt.ItemDataRole.ToolTipRole:
             return (
                 f"Not listening from {clock_time(gap.started_at)} to {clock_time(gap.ended_at)}: "
@@ -301,6 +310,38 @@ class NotificationModel(LogTableModel):
                 "for absent listeners)."
             )
         return None
+
+
+class NotificationDelegate(QStyledItemDelegate):
+    """Draws the table's cells as the standard delegate does from `data`, but reads the
+    model's texts in one Python call per cell: the standard one asks seven roles a cell,
+    seven calls from Qt into Python, and a repaint of the table cost 8.5 ms here against
+    2.6 ms for the same cells in a C++ model (a repaint per batch, even at 3 a second)."""
+
+    def __init__(self, model: NotificationModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._gap_brush = QBrush(GAP_BACKGROUND)
+        self._right = Qt.AlignmentFlag(RIGHT_ALIGNED)
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        # What QStyledItemDelegate::initStyleOption sets from the roles `data` serves.
+        if isinstance(index, QModelIndex):  # a view always passes one
+            option.index = index
+        option.styleObject = None  # type: ignore[assignment]  # as Qt's: no style animations
+        cell = self._model.cell_texts(index.row()) if index.isValid() else None
+        if cell is None:
+            return
+        texts, row = cell
+        column = index.column()
+        option.text = texts[column]
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        if type(row) is Gap:
+            option.font = self._model.italic.resolve(option.font)
+            option.fontMetrics = QFontMetrics(option.font)
+            option.backgroundBrush = self._gap_brush
+        elif column == 2:
+            option.displayAlignment = self._right
 
 
 def _tooltip(row: Notification, column: int) -> str | None:

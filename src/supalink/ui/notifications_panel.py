@@ -35,6 +35,7 @@ from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
+    NotificationDelegate,
     NotificationModel,
     describe_row,
 )
@@ -43,6 +44,7 @@ from supalink.ui.theme import RoomyRows, Tone, toned
 
 FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
 EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
+COUNTS_SHRINK = 0.7  # the counts' label narrows once its text needs less than this of it
 
 
 class NotificationsPanel(QWidget):
@@ -120,6 +122,7 @@ class NotificationsPanel(QWidget):
         self.table = log_table(
             self.model, "Notifications", self.fontMetrics().height() + 8, (100, 140, 84)
         )
+        self.table.setItemDelegate(NotificationDelegate(self.model, self.table))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         # Gap rows read across the row; the view keeps spans through removals, not resets.
         self.model.rowsInserted.connect(lambda _, first, last: self._span_gaps(first, last))
@@ -220,11 +223,26 @@ class NotificationsPanel(QWidget):
             parts.append(paused)
         else:
             parts.append(f"{len(self.model):,} shown")
-        self.counts.setText(" · ".join(parts))
+        self._show_counts(" · ".join(parts))
         for index in range(self.channels.count()):
             item = self.channels.item(index)
             name = str(item.data(Qt.ItemDataRole.UserRole))
-            item.setText(f"{name}  ·  {log.per_channel.get(name, 0):,}")
+            text = f"{name}  ·  {log.per_channel.get(name, 0):,}"
+            if item.text() != text:
+                item.setText(text)
+
+    def _show_counts(self, text: str) -> None:
+        """The counts change with every batch, and a label whose size may change has the
+        window's layout redone and the whole panel repainted (3 ms a batch here, most of
+        what a notification cost). Of fixed size, only the label repaints: its width
+        only grows, then, unless the text needs far less."""
+        if text == self.counts.text():
+            return
+        self.counts.setText(text)
+        wanted = self.counts.sizeHint()
+        width = self.counts.maximumWidth()
+        if wanted.width() > width or wanted.width() < width * COUNTS_SHRINK:
+            self.counts.setFixedSize(wanted)
 
     # ----- actions ------------------------------------------------------------------------
     def add_channel(self) -> None:
