@@ -135,8 +135,10 @@ def probe_keyring_of(context: AppContext) -> None:
 def qt_application() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
+    from supalink.ui.theme import fusion_application
+
     existing = QApplication.instance()
-    qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    qt_app = existing if isinstance(existing, QApplication) else fusion_application(sys.argv)
     configure_application(qt_app)
     return qt_app
 
@@ -213,7 +215,14 @@ def run_windows(
 
     from supalink.errors import SupalinkError
     from supalink.ui.main_window import MainWindow
-    from supalink.ui.theme import apply_theme, follow_system_color_scheme, theme_named
+    from supalink.ui.theme import (
+        apply_theme,
+        follow_system_color_scheme,
+        remember_system_dark,
+        remembered_system_dark,
+        settle_system_scheme,
+        theme_named,
+    )
 
     def chosen_theme() -> Theme:
         try:
@@ -221,12 +230,19 @@ def run_windows(
         except SupalinkError:  # settings it cannot read: the window opens and says why
             return theme_named(None)
 
-    apply_theme(qt_app, chosen_theme())
-    window = MainWindow(context, load_profiles=False)
+    # The desktop's scheme as last seen: asking Qt builds the Qt namespace's enums (as
+    # long again as the rest of the start), which the first paint then need not wait for.
+    remembered = remembered_system_dark(context.repository)
+    apply_theme(qt_app, chosen_theme(), system_dark=remembered)
+    window = MainWindow(context, load_profiles=False, bind_shortcuts=False)
     # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
     # saved profiles and the monitors with psycopg) takes a good part of a second.
     show_and_wait_for_paint(window)
-    stop_following = follow_system_color_scheme(qt_app, chosen_theme)
+    window.bind_shortcuts()
+    settle_system_scheme(qt_app, context.repository, chosen_theme, remembered)
+    stop_following = follow_system_color_scheme(
+        qt_app, chosen_theme, seen=lambda dark: remember_system_dark(context.repository, dark)
+    )
     import asyncio
 
     loop = start_loop(qt_app)

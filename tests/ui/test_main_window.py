@@ -69,12 +69,12 @@ def test_duplicate_rename_delete(qtbot: Any, app_context: AppContext) -> None:
     assert window.save_profile()
     window.profile_actions.duplicate("Alpha")
     assert app_context.repository.names() == ["Alpha", "Alpha copy"]
-    with patch("supalink.ui.profile_actions.QInputDialog.getText", return_value=("Beta", True)):
+    with patch("PySide6.QtWidgets.QInputDialog.getText", return_value=("Beta", True)):
         window.profile_actions.rename("Alpha copy")
     assert app_context.repository.names() == ["Alpha", "Beta"]
     assert app_context.repository.password("Beta") == Password(SPECIAL_PASSWORD, in_keyring=True)
     with patch(
-        "supalink.ui.profile_actions.QMessageBox.question",
+        "PySide6.QtWidgets.QMessageBox.question",
         return_value=QMessageBox.StandardButton.Yes,
     ):
         window.profile_actions.delete("Alpha")
@@ -92,14 +92,14 @@ def test_switching_with_unsaved_edits_asks_first(qtbot: Any, app_context: AppCon
     assert window.save_profile()
     qtbot.keyClicks(window.form.database, "edited")
     with patch(
-        "supalink.ui.main_window.QMessageBox.question",
+        "PySide6.QtWidgets.QMessageBox.question",
         return_value=QMessageBox.StandardButton.Cancel,
     ):
         window.profiles.list.setCurrentRow(0)
     assert window.current_name == "Two"
     assert window.form.database.text() == "edited"
     with patch(
-        "supalink.ui.main_window.QMessageBox.question",
+        "PySide6.QtWidgets.QMessageBox.question",
         return_value=QMessageBox.StandardButton.Discard,
     ):
         window.profiles.list.setCurrentRow(0)
@@ -207,7 +207,7 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
         )
         assert quits == []
         with patch(
-            "supalink.ui.main_window.QMessageBox.question",
+            "PySide6.QtWidgets.QMessageBox.question",
             return_value=QMessageBox.StandardButton.Yes,
         ):
             window.quit_action.trigger()

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -14,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -32,6 +30,8 @@ from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome, show_about
 
+# QMessageBox and the Qt namespace are imported where used: PySide builds a class's enums
+# as it is first imported, which the first paint need not wait for (benchmarks/startup.py).
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
     from supalink.ui.supabase_dialog import SupabaseDialog
@@ -41,22 +41,37 @@ PROBE_TASK = "connection-test"
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, context: AppContext, parent: QWidget | None = None, *, load_profiles: bool = True
+        self,
+        context: AppContext,
+        parent: QWidget | None = None,
+        *,
+        load_profiles: bool = True,
+        bind_shortcuts: bool = True,
     ) -> None:
         """Without `load_profiles` the window starts empty, for `load_profiles()` once it
         is shown: the first profile's secrets come from the keyring, whose first use
-        probes its backends (about 0.3 s)."""
+        probes its backends (about 0.3 s). Without `bind_shortcuts` the menus' keys wait for
+        `bind_shortcuts()`: setting one builds the Qt namespace (no menu is open at first)."""
         super().__init__(parent)
         self.context = context
         self.current_name: str | None = None  # the saved profile the form shows
         self.dirty = False
         self.keyring_problem: str | None = None  # why the keyring does not answer, if not
+        self._unbound: list[tuple[QAction, QKeySequence.StandardKey | str]] = []
         self.setWindowTitle("Supalink")
         self.resize(1100, 760)
         self._build()
         self._build_menus()
+        if bind_shortcuts:
+            self.bind_shortcuts()
         if load_profiles:
             self.load_profiles()
+
+    def bind_shortcuts(self) -> None:
+        """Give the menus' actions their keys (once)."""
+        for action, shortcut in self._unbound:
+            action.setShortcut(shortcut)
+        self._unbound.clear()
 
     def load_profiles(self) -> None:
         """Show the keyring in use and the saved profiles, the first one that opens selected."""
@@ -68,7 +83,7 @@ class MainWindow(QMainWindow):
             self.new_profile()
             notice = str(error)
         if notice:
-            QMessageBox.warning(self, "Settings file", notice)
+            self._error("Settings file", notice)
 
     # ----- layout ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -94,15 +109,12 @@ class MainWindow(QMainWindow):
         for button in (self.test_button, self.config_button, self.monitor_button):
             actions.addWidget(button)
         self.results = QVBoxLayout()  # the test panel's place, once there is one
-        self.welcome = Welcome()
-        self.welcome.hide()  # until the profiles are known to be none
         right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.welcome)
-        right_layout.addWidget(scroll, 3)
-        right_layout.addLayout(self.results)
-        right_layout.addLayout(actions)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.right_layout = QVBoxLayout(right)  # the welcome goes on top, when there is one
+        self.right_layout.addWidget(scroll, 3)
+        self.right_layout.addLayout(self.results)
+        self.right_layout.addLayout(actions)
+        splitter = QSplitter()  # horizontal: Qt.Orientation would load the Qt namespace
         splitter.addWidget(self.profiles)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
@@ -122,6 +134,11 @@ class MainWindow(QMainWindow):
         self.test_button.clicked.connect(self.test)
         self.config_button.clicked.connect(self.write_config)
         self.monitor_button.clicked.connect(self.open_monitor)
+
+    @cached_property
+    def welcome(self) -> Welcome:  # built once there are no profiles to show
+        self.right_layout.insertWidget(0, welcome := Welcome())
+        return welcome
 
     @cached_property
     def test_panel(self) -> ProbePanel:
@@ -181,7 +198,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(shortcut)
+            self._unbound.append((action, shortcut))
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
@@ -202,7 +219,8 @@ class MainWindow(QMainWindow):
             )
         self.keyring_label.setText(f"Keyring: {where}")
         self.profiles.set_records(records, select, locked)
-        self.welcome.setVisible(not records)
+        if not records or "welcome" in self.__dict__:
+            self.welcome.setVisible(not records)
         if not self.profiles.current() and self.current_name is None:
             self.new_profile()  # none, or every one locked: a new one can still be saved
 
@@ -432,6 +450,8 @@ class MainWindow(QMainWindow):
         """Ask what to do with unsaved edits; False means stay where we are."""
         if not self.dirty:
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
@@ -447,7 +467,9 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    def _error(self, title: str, error: BaseException) -> None:
+    def _error(self, title: str, error: BaseException | str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.warning(self, title, str(error))
 
     def quit_app(self) -> None:
@@ -456,6 +478,8 @@ class MainWindow(QMainWindow):
         monitors = self.context.monitors
         open_count = monitors.open_count if monitors is not None else 0
         if open_count:
+            from PySide6.QtWidgets import QMessageBox
+
             which = "a monitor is" if open_count == 1 else f"{open_count} monitors are"
             answer = QMessageBox.question(
                 self,

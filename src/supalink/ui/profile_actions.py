@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox
-
 from supalink.errors import SupalinkError
 from supalink.ui.profile_list import unique_name
 
@@ -28,6 +26,8 @@ class ProfileActions:
         self.window.reload_profiles(select=new_name)
 
     def rename(self, name: str) -> None:
+        from PySide6.QtWidgets import QInputDialog  # its enums: not before the first paint
+
         new_name, accepted = QInputDialog.getText(
             self.window, "Rename profile", "New name:", text=name
         )
@@ -43,6 +43,8 @@ class ProfileActions:
         self.window.reload_profiles(select=new_name.strip())
 
     def delete(self, name: str) -> None:
+        from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
+
         answer = QMessageBox.question(
             self.window,
             "Delete profile",

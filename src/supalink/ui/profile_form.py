@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -479,6 +478,8 @@ class ProfileForm(QWidget):
         self.show_password.setText("Hide" if shown else "Show")
 
     def _choose_ca(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # its enums: not before the first paint
+
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Choose Supabase's CA certificate",

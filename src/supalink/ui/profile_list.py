@@ -1,8 +1,11 @@
-"""The profile list with add, duplicate, rename and delete."""
+"""The profile list with add, duplicate, rename and delete.
+
+Item roles are Qt.ItemDataRole's, imported where used: the Qt namespace's enums take a
+good part of a start to build, and the list is empty at the first paint."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -62,6 +65,8 @@ class ProfileList(QWidget):
     ) -> None:
         """Show `records`, those in `locked` (name: why) as locked: listed, never hidden;
         without `select`, the first one that can open is selected."""
+        from PySide6.QtCore import Qt
+
         locked = locked or {}
         self.list.blockSignals(True)
         self.list.clear()
@@ -94,6 +99,8 @@ class ProfileList(QWidget):
 
     def select(self, name: str | None) -> None:
         """Show `name` (None: none) as the current profile without announcing it."""
+        from PySide6.QtCore import Qt
+
         self.list.blockSignals(True)
         names = [
             self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.list.count())
@@ -108,12 +115,16 @@ class ProfileList(QWidget):
 
     def describe(self, name: str, text: str) -> None:
         """Say more of one profile than its record does (a keyring entry found missing)."""
+        from PySide6.QtCore import Qt
+
         for row in range(self.list.count()):
             item = self.list.item(row)
             if item.data(Qt.ItemDataRole.UserRole) == name:
                 item.setToolTip(text)
 
     def current(self) -> str:
+        from PySide6.QtCore import Qt
+
         item = self.list.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
 

@@ -9,13 +9,27 @@ get their room from a delegate (`RoomyRows`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QMargins, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QMargins
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QWidget
+
+from supalink.errors import SupalinkError
+
+if TYPE_CHECKING:
+    # Not loaded before the first paint: PySide builds a class's enums when the class is
+    # first used, the Qt namespace's ~100 of them take longer than a bare window's whole
+    # start, QStyleOption's a good part of it (tests/benchmarks/startup.py).
+    from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from supalink.profiles import ProfileRepository
+
+log = logging.getLogger(__name__)
 
 ACCENT = "#3ecf8e"  # Supabase green
 
@@ -107,7 +121,49 @@ FUSION_OUTLINE_DARKER = 140
 
 
 def system_prefers_dark() -> bool:
+    """The desktop's colour scheme, as Qt reads it. The answer is a Qt.ColorScheme, which
+    builds the whole Qt namespace: the start paints with `remembered_system_dark`'s answer
+    and asks this after its first paint."""
+    from PySide6.QtCore import Qt
+
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+# The preference that keeps the desktop's colour scheme as last seen, "dark" or "light".
+SYSTEM_SCHEME_PREFERENCE = "last_system_scheme"
+
+
+def remembered_system_dark(repository: ProfileRepository) -> bool | None:
+    """Whether the desktop was dark when the app last looked, None when it never did."""
+    try:
+        seen = repository.preference(SYSTEM_SCHEME_PREFERENCE)
+    except SupalinkError:  # settings it cannot read: the window opens and says why
+        return None
+    return {"dark": True, "light": False}.get(str(seen))
+
+
+def remember_system_dark(repository: ProfileRepository, dark: bool) -> None:
+    try:
+        repository.set_preference(SYSTEM_SCHEME_PREFERENCE, "dark" if dark else "light")
+    except SupalinkError as error:  # a read-only settings file: the next start asks Qt again
+        log.warning("could not remember the colour scheme: %s", error)
+
+
+def settle_system_scheme(
+    app: QApplication,
+    repository: ProfileRepository,
+    chosen: Callable[[], Theme],
+    remembered: bool | None,
+) -> None:
+    """After the first paint, which used `remembered`: the desktop's scheme as Qt says it.
+    When it changed since the last start, the System theme switches to it now (that start
+    shows the old scheme for its first frame) and the new one is remembered."""
+    dark = system_prefers_dark()
+    if dark == remembered:
+        return
+    if remembered is not None and chosen() is Theme.SYSTEM:
+        apply_theme(app, Theme.SYSTEM, system_dark=dark)
+    remember_system_dark(repository, dark)
 
 
 def is_dark(theme: Theme, system_dark: bool | None = None) -> bool:
@@ -116,23 +172,29 @@ def is_dark(theme: Theme, system_dark: bool | None = None) -> bool:
     return theme is Theme.DARK
 
 
+# Set on an application that `fusion_application` made: its style is Fusion already.
+BORN_FUSION = "supalinkBornFusion"
+
+
+def fusion_application(argv: list[str]) -> QApplication:
+    """A QApplication in the Fusion style by its own `-style` option (it wins over
+    QT_STYLE_OVERRIDE, as setStyle does): the style is then made in C++, where setStyle()
+    hands a QStyle to Python, and PySide builds QStyle's many enums before the first paint."""
+    app = QApplication([*argv, "-style", "Fusion"])
+    app.setProperty(BORN_FUSION, True)
+    return app
+
+
 def apply_theme(app: QApplication, theme: Theme, *, system_dark: bool | None = None) -> None:
     """`system_dark` is the desktop's setting when the caller has just been told it (a
     colour scheme change); without it the System theme asks Qt."""
-    app.setStyle("Fusion")
+    if not app.property(BORN_FUSION):
+        app.setStyle("Fusion")
     dark = is_dark(theme, system_dark)
-    palette = QPalette()
-    for role, color in (_DARK if dark else _LIGHT).items():
-        palette.setColor(role, QColor(color))
-    disabled = QColor("#6b7078" if dark else "#a0a4aa")
-    for role in (
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-        QPalette.ColorRole.WindowText,
-    ):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
-    app.setPalette(palette)
-    edged = QPalette(palette)
+    app.setPalette(_palette(dark))
+    # Built again rather than copied: QPalette(palette) weighs its overloads, one of which
+    # takes a Qt.GlobalColor, and that builds the Qt namespace's enums before the first paint.
+    edged = _palette(dark)
     edged.setColor(QPalette.ColorRole.Window, QColor(EDGES[dark]).lighter(FUSION_OUTLINE_DARKER))
     for class_name in EDGED_CLASSES:
         # PySide6's stub says bytes, but it takes str (and refuses bytes).
@@ -143,15 +205,35 @@ def apply_theme(app: QApplication, theme: Theme, *, system_dark: bool | None = N
             _paint_tone(widget, Tone(tone))
 
 
+def _palette(dark: bool) -> QPalette:
+    palette = QPalette()
+    for role, color in (_DARK if dark else _LIGHT).items():
+        palette.setColor(role, QColor(color))
+    disabled = QColor("#6b7078" if dark else "#a0a4aa")
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return palette
+
+
 def follow_system_color_scheme(
-    app: QApplication, chosen: Callable[[], Theme]
+    app: QApplication,
+    chosen: Callable[[], Theme],
+    seen: Callable[[bool], object] = lambda _dark: None,
 ) -> Callable[[], None]:
     """While `chosen()` is the System theme, switch between light and dark as the desktop
-    does, also while the app runs. Returns what stops following."""
+    does, also while the app runs; `seen` is told each scheme (dark or not) the desktop
+    changes to. Returns what stops following."""
+    from PySide6.QtCore import Qt
 
     def changed(scheme: Qt.ColorScheme) -> None:
+        dark = scheme == Qt.ColorScheme.Dark
+        seen(dark)
         if chosen() is Theme.SYSTEM:
-            apply_theme(app, Theme.SYSTEM, system_dark=scheme == Qt.ColorScheme.Dark)
+            apply_theme(app, Theme.SYSTEM, system_dark=dark)
 
     signal = app.styleHints().colorSchemeChanged
     signal.connect(changed)

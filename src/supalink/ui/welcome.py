@@ -3,8 +3,7 @@ and the demo for those without a project; and what Help > About says."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from supalink import __version__
 
@@ -23,6 +22,8 @@ class Welcome(QFrame):
     """Shown while there is no saved profile."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt  # built when shown: the Qt namespace costs a start
+
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAccessibleName("Welcome")
@@ -32,9 +33,12 @@ class Welcome(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        self.hide()  # until the window finds no profile
 
 
 def show_about(parent: QWidget) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     QMessageBox.about(
         parent,
         "About Supalink",
