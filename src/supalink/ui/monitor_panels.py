@@ -87,11 +87,16 @@ def hint_label(text: str = "") -> QLabel:
 
 
 def log_table(
-    model: QAbstractItemModel, name: str, row_height: int, widths: Sequence[int]
+    model: QAbstractItemModel,
+    name: str,
+    row_height: int,
+    widths: Sequence[int],
+    table: QTableView | None = None,
 ) -> QTableView:
-    """A live log's table: whole rows selected one at a time, fixed row heights (no
-    per-row measuring while rows pour in), the last column stretched."""
-    table = QTableView()
+    """A live log's table (`table`, or a new QTableView): whole rows selected one at a
+    time, fixed row heights (no per-row measuring while rows pour in), the last column
+    stretched."""
+    table = table or QTableView()
     table.setModel(model)
     table.setAccessibleName(name)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -13,9 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QModelIndex,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -24,6 +33,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QSplitter,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -47,6 +57,64 @@ EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
 COUNTS_SHRINK = 0.7  # the counts' label narrows once its text needs less than this of it
 
 
+class LiveTable(QTableView):
+    """A table that new rows at the bottom do not repaint whole.
+
+    Qt lays an item view out anew whenever its row count changes, and that repaints every
+    visible cell (8 ms here for a screenful): on every notification, even at a trickle.
+    When the only change since the last layout is rows added after the last one, the
+    layout here updates the scroll bar and repaints just those rows; following the bottom,
+    the scroll moves the pixels already drawn and paints what it uncovers. Anything else
+    (rows removed, a reset, a move) gets Qt's full layout."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._appended: tuple[int, int] | None = None  # rows added since the last layout
+        self._full = False  # something else changed: lay out as Qt does
+        # By pixels: scrolled by whole rows, the last page's partial row made the moved
+        # pixels and the freshly painted ones disagree (checked against a fresh grab).
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            model.rowsInserted.connect(self._rows_inserted)
+            model.rowsRemoved.connect(self._changed)
+            model.modelReset.connect(self._changed)
+            model.layoutChanged.connect(self._changed)
+            model.rowsMoved.connect(self._changed)
+            model.columnsInserted.connect(self._changed)
+            model.columnsRemoved.connect(self._changed)
+
+    def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        model = self.model()
+        if self._full or parent.isValid() or last != model.rowCount() - 1:
+            self._changed()
+        elif self._appended is None:
+            self._appended = (first, last)
+        else:
+            self._appended = (self._appended[0], last)
+
+    def _changed(self) -> None:
+        self._full = True
+        self._appended = None
+
+    def doItemsLayout(self) -> None:
+        appended, full = self._appended, self._full
+        self._appended, self._full = None, False
+        if appended is None or full:
+            super().doItemsLayout()
+            return
+        self.updateGeometries()  # Qt's layout without its repaint of the viewport
+        first, last = appended
+        model = self.model()
+        top = self.visualRect(model.index(first, 0))
+        bottom = self.visualRect(model.index(last, model.columnCount() - 1))
+        # visualRect leaves out the grid line a cell draws below itself: one pixel more.
+        height = bottom.bottom() - top.top() + 2
+        self.viewport().update(QRect(0, top.top(), self.viewport().width(), height))
+
+
 class NotificationsPanel(QWidget):
     message = Signal(str)  # one line for the window's status bar
 
@@ -68,6 +136,8 @@ class NotificationsPanel(QWidget):
     def _build(self) -> None:
         self.channels = QListWidget()
         self.channels.setItemDelegate(RoomyRows(self.channels))
+        # Each count's change relays the list out: one row measured, not every row.
+        self.channels.setUniformItemSizes(True)
         self.channels.setAccessibleName("Channels")
         self.channels.setToolTip("The channels listened on, with what each received")
         self.channel_name = QLineEdit()
@@ -120,7 +190,11 @@ class NotificationsPanel(QWidget):
         bar.addWidget(self.counts)
 
         self.table = log_table(
-            self.model, "Notifications", self.fontMetrics().height() + 8, (100, 140, 84)
+            self.model,
+            "Notifications",
+            self.fontMetrics().height() + 8,
+            (100, 140, 84),
+            LiveTable(),
         )
         self.table.setItemDelegate(NotificationDelegate(self.model, self.table))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
