@@ -25,6 +25,7 @@ _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff
 _WORD = re.compile(r"[A-Za-z_]+")
 # Where the lexer has something to read: a comment, a quote, a dollar sign, a semicolon.
 _SPECIAL = re.compile(r"--|/\*|['\";$]")
+_COMMENT_MARK = re.compile(r"/\*|\*/")
 _OPAQUE = "\x00"
 
 
@@ -79,34 +80,32 @@ class Statement:
 
 
 def _skip_quoted(sql: str, start: int, quote: str, backslashes: bool) -> int:
-    """The index after the closing quote, or -1 when the text ends first."""
-    i = start + 1
-    while i < len(sql):
-        char = sql[i]
-        if backslashes and char == "\\":
-            i += 2
-            continue
-        if char == quote:
-            if i + 1 < len(sql) and sql[i + 1] == quote:  # '' and "" stand for one
-                i += 2
+    """The index after the closing quote, or -1 when the text ends first. Found with
+    str.find, not a character at a time: an agent may quote megabytes."""
+    i, close = start + 1, -1
+    while True:
+        if close < i:
+            close = sql.find(quote, i)
+            if close < 0:
+                return -1
+        if backslashes:
+            slash = sql.find("\\", i, close)
+            if slash >= 0:  # it escapes the character after it, a quote too
+                i = slash + 2
                 continue
-            return i + 1
-        i += 1
-    return -1
+        if sql.startswith(quote, close + 1):  # '' and "" stand for one
+            i = close + 2
+            continue
+        return close + 1
 
 
 def _skip_block_comment(sql: str, start: int) -> int:
-    depth, i = 0, start
-    while i < len(sql) - 1:
-        pair = sql[i : i + 2]
-        if pair == "/*":
-            depth, i = depth + 1, i + 2
-        elif pair == "*/":
-            depth, i = depth - 1, i + 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
+    """The index after the comment that opens at `start` (comments nest), or -1."""
+    depth = 0
+    for mark in _COMMENT_MARK.finditer(sql, start):
+        depth += 1 if mark.group(0) == "/*" else -1
+        if depth == 0:
+            return mark.end()
     return -1
 
 
