@@ -158,6 +158,20 @@ def test_what_a_failed_call_left_is_gone_before_the_next(
     }
 
 
+@pytest.mark.parametrize("allow_writes", [False, True], ids=["read-only", "writes"])
+def test_a_result_carries_the_servers_command_tag(target: Target, allow_writes: bool) -> None:
+    async def body(database: AgentDatabase) -> list[tuple[str, int | None]]:
+        results = [
+            await database.run("select generate_series(1, 3)"),
+            await database.run("select generate_series(1, 450)"),  # several chunks of rows
+            await database.run("select 1 where false"),
+        ]
+        return [(rows.status, rows.rowcount) for rows in results]
+
+    found = with_database(target, ServeOptions(allow_writes=allow_writes), body)
+    assert found == [("SELECT 3", 3), ("SELECT 450", 450), ("SELECT 0", 0)]
+
+
 def test_a_result_cut_at_the_budget_leaves_the_connection_ready(target: Target) -> None:
     """The rows beyond the budget are cancelled on the server, not read to their end."""
 

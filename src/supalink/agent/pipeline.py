@@ -174,8 +174,10 @@ class _Reader:
                 )
             self.transformer.set_pgresult(result, set_loaders=self.first)
             self.first = False
-            if status == pq.ExecStatus.TUPLES_OK:
-                outcome.status = _status(result)  # the last, empty result carries the tag
+            # The tag (SELECT 3) comes with the last chunk of rows in chunked mode (libpq 18
+            # leaves it off the empty result after it), with that empty result otherwise.
+            if tag := _status(result):
+                outcome.status = tag
             if outcome.stopped:
                 continue
             for row in self.transformer.load_rows(0, result.ntuples, tuple):
