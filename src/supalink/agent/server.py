@@ -65,7 +65,6 @@ def environment_target(variable: str) -> Target:
 async def serve(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
     """Serve one client over stdin/stdout until it closes them."""
     from mcp.server.lowlevel import Server
-    from mcp.server.stdio import stdio_server
     from mcp.types import (
         CallToolRequestParams,
         CallToolResult,
@@ -79,6 +78,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     from supalink.agent.audit import AuditLog
     from supalink.agent.listen import AgentListener
     from supalink.agent.session import AgentDatabase
+    from supalink.agent.stdio import stdio_streams
     from supalink.agent.tools import AgentTools
     from supalink.logs import SecretMasker
 
@@ -120,7 +120,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     )
     await database.open()
     try:
-        async with stdio_server() as (read, write):
+        async with stdio_streams() as (read, write):
             await server.run(read, write, server.create_initialization_options())
     finally:
         await listener.close()

@@ -1,0 +1,242 @@
+"""`supalink mcp-serve`'s stdin and stdout (agent/stdio.py), spoken to byte for byte by a
+real process: pipes as the SDK's client starts a server, a socket pair as Node.js (Claude
+Desktop) does, plain files, which the event loop cannot watch, and a message far beyond
+asyncio's default line limit."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from tests.agent.conftest import Victim
+from tests.support.postgres import PostgresServer
+from tests.support.profiles import SUPALINK
+
+EXIT_WAIT_SECONDS = 30
+
+
+def _message(request_id: int | None, method: str, params: dict[str, Any] | None = None) -> bytes:
+    body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        body["id"] = request_id
+    if params is not None:
+        body["params"] = params
+    return (json.dumps(body) + "\n").encode()
+
+
+def _initialize() -> bytes:
+    from mcp.types import LATEST_PROTOCOL_VERSION
+
+    return _message(
+        1,
+        "initialize",
+        {
+            "protocolVersion": LATEST_PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"},
+        },
+    ) + _message(None, "notifications/initialized")
+
+
+def _query(request_id: int, sql: str) -> bytes:
+    return _message(request_id, "tools/call", {"name": "query", "arguments": {"sql": sql}})
+
+
+def _env(tmp_path: Path, pg: PostgresServer) -> dict[str, str]:
+    return {**os.environ, "SUPALINK_HOME": str(tmp_path), "AGENT_URI": pg.uri()}
+
+
+SERVE = [SUPALINK, "mcp-serve", "--uri-env", "AGENT_URI"]
+
+
+class Wire:
+    """A server process and the client's ends of its stdin and stdout."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], send: IO[bytes] | _SocketEnd, receive: IO[bytes]
+    ) -> None:
+        self.process = process
+        self.send = send
+        self.receive = receive
+
+    def write(self, data: bytes) -> None:
+        self.send.write(data)
+        self.send.flush()
+
+    def answer(self, request_id: int) -> dict[str, Any]:
+        """The response to `request_id` (notifications the server sends are skipped)."""
+        while True:
+            line = self.receive.readline()
+            assert line, f"the server closed its stdout; exit code {self.process.poll()}"
+            message: dict[str, Any] = json.loads(line)
+            if message.get("id") == request_id:
+                return message
+
+    def close(self) -> int:
+        """Close the server's stdin, as a client does, and wait for it to exit."""
+        self.send.close()
+        try:
+            return self.process.wait(timeout=EXIT_WAIT_SECONDS)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.receive.close()
+            if isinstance(self.send, _SocketEnd):
+                self.send.sock.close()
+
+
+def _on_pipes(env: dict[str, str]) -> Wire:
+    process = subprocess.Popen(
+        SERVE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    return Wire(process, process.stdin, process.stdout)
+
+
+class _SocketEnd(io.RawIOBase):
+    """The client's end of a socket pair as a file to write to; closing it shuts down the
+    sending side only, which the server reads as the end of its stdin."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sock.sendall(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.sock.shutdown(socket.SHUT_WR)
+        super().close()
+
+
+def _on_socket_pairs(env: dict[str, str]) -> Wire:
+    """stdin and stdout each on a socket pair, as libuv (Node.js) starts children."""
+    to_server, server_in = socket.socketpair()
+    from_server, server_out = socket.socketpair()
+    with server_in, server_out:
+        process = subprocess.Popen(
+            SERVE, stdin=server_in, stdout=server_out, stderr=subprocess.DEVNULL, env=env
+        )
+    with from_server:
+        return Wire(process, _SocketEnd(to_server), from_server.makefile("rb"))
+
+
+def _on_one_socket(env: dict[str, str]) -> Wire:
+    """One socket for both, as inetd-like launchers do: served by the SDK's own streams."""
+    ours, theirs = socket.socketpair()
+    with theirs:
+        process = subprocess.Popen(
+            SERVE, stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL, env=env
+        )
+    return Wire(process, _SocketEnd(ours), ours.makefile("rb"))
+
+
+def _text(answer: dict[str, Any]) -> str:
+    result = answer["result"]
+    assert not result.get("isError"), result
+    return "\n".join(block["text"] for block in result["content"])
+
+
+@pytest.mark.parametrize("start", [_on_pipes, _on_socket_pairs], ids=["pipes", "socket pairs"])
+def test_the_server_talks_on_the_loop_with_its_standard_descriptors_diverted(
+    tmp_path: Path, pg: PostgresServer, victim: Victim, start: Any
+) -> None:
+    wire = start(_env(tmp_path, pg))
+    try:
+        wire.write(_initialize())
+        assert wire.answer(1)["result"]["serverInfo"]["name"] == "supalink"
+        pid = wire.process.pid
+        # fd 0 reads nothing, fd 1 is stderr: stray output cannot reach the wire.
+        assert os.readlink(f"/proc/{pid}/fd/0") == os.devnull
+        assert os.readlink(f"/proc/{pid}/fd/1") == os.readlink(f"/proc/{pid}/fd/2")
+        # Served on the event loop: no thread besides the main one reads or writes the wire
+        # (the SDK's own streams keep a worker thread for each).
+        assert os.listdir(f"/proc/{pid}/task") == [str(pid)]
+        wire.write(_query(2, f"select count(*) as n from {victim.schema}.items"))
+        assert '"rows":[[' in _text(wire.answer(2))
+    finally:
+        assert wire.close() == 0
+
+
+def test_a_message_far_beyond_a_default_line_limit_is_taken_whole(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    """asyncio's readline stops at 64 KiB by default; an agent may send megabytes."""
+    wire = _on_pipes(_env(tmp_path, pg))
+    try:
+        wire.write(_initialize())
+        wire.answer(1)
+        padding = "x" * 3_000_000
+        wire.write(_query(2, f"select 'end' as last /* {padding} */"))
+        assert '[["end"]]' in _text(wire.answer(2))
+        wire.write(_query(3, "select 2"))  # and the next message is read from its start
+        assert "[[2]]" in _text(wire.answer(3))
+    finally:
+        assert wire.close() == 0
+
+
+def test_one_socket_for_stdin_and_stdout_is_served_by_the_sdks_own_streams(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    wire = _on_one_socket(_env(tmp_path, pg))
+    try:
+        wire.write(_initialize())
+        assert wire.answer(1)["result"]["serverInfo"]["name"] == "supalink"
+        wire.write(_query(2, "select 2"))
+        assert "[[2]]" in _text(wire.answer(2))
+        assert len(os.listdir(f"/proc/{wire.process.pid}/task")) > 1  # the SDK's threads
+    finally:
+        assert wire.close() == 0
+
+
+def test_a_file_for_stdout_is_served_by_the_sdks_own_streams(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    """A file is nothing the event loop can wait on: `mcp-serve > answers.jsonl`."""
+    answers = tmp_path / "answers.jsonl"
+    with answers.open("wb") as stdout:
+        process = subprocess.Popen(
+            SERVE,
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            env=_env(tmp_path, pg),
+        )
+    assert process.stdin is not None
+    replies: dict[int, Any] = {}
+    try:
+        process.stdin.write(_initialize() + _message(2, "tools/list"))
+        process.stdin.flush()
+        deadline = time.monotonic() + EXIT_WAIT_SECONDS
+        while len(replies) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            lines = answers.read_bytes().split(b"\n")[:-1]  # whole lines only
+            replies = {m["id"]: m for m in map(json.loads, lines) if "id" in m}
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=EXIT_WAIT_SECONDS) == 0
+    assert replies[1]["result"]["serverInfo"]["name"] == "supalink"
+    assert "query" in {tool["name"] for tool in replies[2]["result"]["tools"]}
+
+
+def test_the_server_exits_when_the_client_closes_its_stdin(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    wire = _on_pipes(_env(tmp_path, pg))
+    wire.write(_initialize())
+    wire.answer(1)
+    assert wire.close() == 0  # within EXIT_WAIT_SECONDS, or close() raises
