@@ -182,6 +182,9 @@ class NotificationsPanel(QWidget):
         self.send_button = QToolButton()
         self.counts = QLabel()
         self.counts.setAccessibleName("Notification rate and totals")
+        # Opaque, so that its repaint on every batch does not repaint the five widgets
+        # under it as well (it is drawn on the same Window colour they fill with).
+        self.counts.setAutoFillBackground(True)
         bar = QHBoxLayout()
         bar.addWidget(self.filter, 1)
         for button in (self.pause_button, self.clear_button, self.export_button, self.send_button):
