@@ -197,8 +197,11 @@ def run_gui(paths: AppPaths | None = None) -> int:
     if refuse_without_display():
         return 1
     paths = paths or AppPaths.for_user()
-    qt_app = qt_application()
-    return run_windows(qt_app, build_context(paths, probe_keyring=False), log_file=paths.log_file)
+    # The context's plain modules (the profiles, json, dataclasses…) load before PySide: once
+    # imported, PySide reads the source file of every module imported after it (for its
+    # `__feature__` imports), some 0.2 ms a module.
+    context = build_context(paths, probe_keyring=False)
+    return run_windows(qt_application(), context, log_file=paths.log_file)
 
 
 def run_windows(
@@ -211,6 +214,11 @@ def run_windows(
     """Show the main window, then start the loop, the log file, the tray and the rest; run
     until the app quits, then stop every monitor and every task (bounded) before the loop
     closes."""
+    import gc
+
+    # No collector passes over the first frame's new objects (a dozen, ~3 ms of a start);
+    # on again once it has painted.
+    gc.disable()
     from PySide6.QtCore import QTimer
 
     from supalink.errors import SupalinkError
@@ -230,15 +238,18 @@ def run_windows(
         except SupalinkError:  # settings it cannot read: the window opens and says why
             return theme_named(None)
 
-    # The desktop's scheme as last seen: asking Qt builds the Qt namespace's enums (as
-    # long again as the rest of the start), which the first paint then need not wait for.
+    # The desktop's scheme as last seen: asking Qt builds the Qt namespace's enums (about a
+    # fifth of a bare window's start), which the first paint then need not wait for.
     remembered = remembered_system_dark(context.repository)
-    apply_theme(qt_app, chosen_theme(), system_dark=remembered)
-    window = MainWindow(context, load_profiles=False, bind_shortcuts=False)
-    # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
-    # saved profiles and the monitors with psycopg) takes a good part of a second.
-    show_and_wait_for_paint(window)
-    window.bind_shortcuts()
+    try:
+        apply_theme(qt_app, chosen_theme(), system_dark=remembered)
+        window = MainWindow(context, load_profiles=False, fill_menus=False)
+        # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
+        # saved profiles and the monitors with psycopg) takes a good part of a second.
+        show_and_wait_for_paint(window)
+    finally:
+        gc.enable()
+    window.fill_menus()
     settle_system_scheme(qt_app, context.repository, chosen_theme, remembered)
     stop_following = follow_system_color_scheme(
         qt_app, chosen_theme, seen=lambda dark: remember_system_dark(context.repository, dark)

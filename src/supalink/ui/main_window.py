@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -30,9 +30,11 @@ from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome, show_about
 
-# QMessageBox and the Qt namespace are imported where used: PySide builds a class's enums
-# as it is first imported, which the first paint need not wait for (benchmarks/startup.py).
+# QMessageBox, the actions and the Qt namespace are imported where used: PySide builds a
+# class's enums as it is first imported; the first paint need not wait (benchmarks/startup).
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QKeySequence
+
     from supalink.ui.probe_panel import ProbePanel
     from supalink.ui.supabase_dialog import SupabaseDialog
 
@@ -46,32 +48,27 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         load_profiles: bool = True,
-        bind_shortcuts: bool = True,
+        fill_menus: bool = True,
     ) -> None:
         """Without `load_profiles` the window starts empty, for `load_profiles()` once it
         is shown: the first profile's secrets come from the keyring, whose first use
-        probes its backends (about 0.3 s). Without `bind_shortcuts` the menus' keys wait for
-        `bind_shortcuts()`: setting one builds the Qt namespace (no menu is open at first)."""
+        probes its backends (about 0.3 s). Without `fill_menus` the menus are empty until
+        `fill_menus()`: no menu is open in the first frame, and a key builds the Qt namespace."""
         super().__init__(parent)
         self.context = context
         self.current_name: str | None = None  # the saved profile the form shows
         self.dirty = False
         self.keyring_problem: str | None = None  # why the keyring does not answer, if not
-        self._unbound: list[tuple[QAction, QKeySequence.StandardKey | str]] = []
         self.setWindowTitle("Supalink")
         self.resize(1100, 760)
         self._build()
-        self._build_menus()
-        if bind_shortcuts:
-            self.bind_shortcuts()
+        bar = self.menuBar()
+        self.file_menu, self.profile_menu = bar.addMenu("&File"), bar.addMenu("&Profile")
+        self.view_menu, self.help_menu = bar.addMenu("&View"), bar.addMenu("&Help")
+        if fill_menus:
+            self.fill_menus()
         if load_profiles:
             self.load_profiles()
-
-    def bind_shortcuts(self) -> None:
-        """Give the menus' actions their keys (once)."""
-        for action, shortcut in self._unbound:
-            action.setShortcut(shortcut)
-        self._unbound.clear()
 
     def load_profiles(self) -> None:
         """Show the keyring in use and the saved profiles, the first one that opens selected."""
@@ -152,8 +149,12 @@ class MainWindow(QMainWindow):
         self.results.addWidget(panel)
         return panel
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+    def fill_menus(self) -> None:
+        """The menus' actions and their keys (once)."""
+        from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+        if not (file_menu := self.file_menu).isEmpty():
+            return
         self._action(file_menu, "&New profile", QKeySequence.StandardKey.New, self.new_profile)
         self._action(file_menu, "&Save profile", QKeySequence.StandardKey.Save, self.save_profile)
         file_menu.addSeparator()
@@ -162,7 +163,6 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(
             file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.quit_app
         )
-        self.profile_menu = self.menuBar().addMenu("&Profile")
         self.test_action = self._action(self.profile_menu, "&Test connection", "Ctrl+T", self.test)
         self.config_action = self._action(
             self.profile_menu, "Write MCP client &config…", "Ctrl+Shift+C", self.write_config
@@ -173,8 +173,7 @@ class MainWindow(QMainWindow):
         self.profile_menu.addSeparator()
         self._action(self.profile_menu, "Code &snippets…", "Ctrl+Shift+E", self.show_snippets)
         self._action(self.profile_menu, "&Pool sizing…", "Ctrl+Shift+P", self.show_pool_sizing)
-        view_menu = self.menuBar().addMenu("&View")
-        theme_menu = view_menu.addMenu("&Theme")
+        theme_menu = self.view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         try:
             current = theme_named(self.context.repository.preference("theme"))
@@ -186,7 +185,6 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, chosen=theme: self.set_theme(chosen))
             self.theme_group.addAction(action)
             theme_menu.addAction(action)
-        self.help_menu = self.menuBar().addMenu("&Help")
         self._action(self.help_menu, "&About Supalink", None, lambda: show_about(self))
 
     def _action(
@@ -196,9 +194,11 @@ class MainWindow(QMainWindow):
         shortcut: QKeySequence.StandardKey | str | None,
         slot: Callable[[], object],
     ) -> QAction:
+        from PySide6.QtGui import QAction
+
         action = QAction(text, self)
         if shortcut is not None:
-            self._unbound.append((action, shortcut))
+            action.setShortcut(shortcut)
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
