@@ -142,3 +142,86 @@ def test_the_first_paint_waits_for_none_of_the_slow_modules(
         for line in lines
     ), lines
     assert "app started" in AppPaths.under(tmp_path).log_file.read_text()
+
+
+COMMAND_ORDER_PROBE = """
+import enum, os, sys
+
+built = []
+create = enum.EnumType._create_
+
+
+def noting(cls, *args, **kwargs):
+    made = create(cls, *args, **kwargs)
+    built.append(made)
+    return made
+
+
+enum.EnumType._create_ = noting  # PySide makes each class's enums with the enum module
+from supalink import app, cli  # as the `supalink` command starts: its modules, then PySide
+
+SLOW = ("Qt", "QStyle", "QMessageBox", "QKeySequence", "QAction", "QFileDialog")
+shown = app.show_and_wait_for_paint
+
+
+def watched(window):
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, watched, event):
+            if not self.seen and event.type() == QEvent.Type.Paint:
+                self.seen = True
+                owners = {made.__qualname__.rsplit(".", 1)[0] for made in built}
+                print("enums at first paint:", sorted(owners & set(SLOW)), flush=True)
+                print("menus empty at first paint:", window.file_menu.isEmpty(), flush=True)
+            return False
+
+    spotter = FirstPaint()
+    window.installEventFilter(spotter)
+    shown(window)
+    window.removeEventFilter(spotter)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def once_started():
+        print("test key once painted:", window.test_action.shortcut().toString(), flush=True)
+        QApplication.instance().quit()
+
+    QTimer.singleShot(300, once_started)
+
+
+app.show_and_wait_for_paint = watched
+sys.exit(cli.main([]))
+"""
+
+
+def test_the_first_paint_builds_no_enums_it_does_not_show(
+    tmp_path: Path, secret_service: SecretService
+) -> None:
+    """PySide builds a class's enums when the class is first used (the Qt namespace's take
+    about a fifth of a bare window's start): none of the classes the first frame does not
+    show (the Qt namespace, QStyle, the dialogs, the actions and their keys) is used before
+    it. The menus are filled right after it, keys and all."""
+    env = {
+        **os.environ,
+        **secret_service.environment(),
+        "SUPALINK_HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    for start in ("first", "second"):  # the second paints with the scheme the first saw
+        result = subprocess.run(
+            [sys.executable, "-c", COMMAND_ORDER_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        expected = [] if start == "second" else ["Qt"]  # the first start asks Qt the scheme
+        assert f"enums at first paint: {expected}" in lines, (start, lines)
+        assert "menus empty at first paint: True" in lines
+        assert "test key once painted: Ctrl+T" in lines

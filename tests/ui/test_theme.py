@@ -4,6 +4,7 @@ their room, and no application style sheet slows every widget down."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,15 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink.profiles import MemorySecretStore, ProfileRepository, SettingsFile
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
 from supalink.ui.theme import (
     ROW_PADDING,
+    SYSTEM_SCHEME_PREFERENCE,
     RoomyRows,
     Theme,
     Tone,
     apply_theme,
     follow_system_color_scheme,
+    remember_system_dark,
+    remembered_system_dark,
+    settle_system_scheme,
     theme_named,
     toned,
 )
@@ -149,6 +155,34 @@ def test_the_system_theme_follows_the_desktop_switching_while_the_app_runs(
         stop_following()
     qt_app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert not window_is_dark(qt_app)  # stopped: the app has quit
+
+
+@pytest.mark.parametrize("chosen", [Theme.SYSTEM, Theme.LIGHT])
+def test_the_start_paints_the_scheme_last_seen_then_takes_the_desktops(
+    qt_app: QApplication, tmp_path: Path, chosen: Theme
+) -> None:
+    """The first frame uses the scheme remembered from the last start (asking Qt builds the
+    Qt namespace); right after it, a desktop that changed meanwhile wins and is remembered."""
+    repository = ProfileRepository(SettingsFile(tmp_path / "settings.json"), MemorySecretStore())
+    assert remembered_system_dark(repository) is None  # never looked: the start asks Qt
+    remember_system_dark(repository, True)
+    assert remembered_system_dark(repository) is True
+    apply_theme(qt_app, chosen, system_dark=True)  # the first frame
+    assert window_is_dark(qt_app) is (chosen is Theme.SYSTEM)
+    # Offscreen, Qt says the desktop is not dark.
+    settle_system_scheme(qt_app, repository, lambda: chosen, remembered=True)
+    assert not window_is_dark(qt_app)
+    assert repository.preference(SYSTEM_SCHEME_PREFERENCE) == "light"
+    reread = ProfileRepository(SettingsFile(tmp_path / "settings.json"), MemorySecretStore())
+    assert remembered_system_dark(reread) is False  # what the next start paints with
+    stop_following = follow_system_color_scheme(
+        qt_app, lambda: chosen, seen=lambda dark: remember_system_dark(repository, dark)
+    )
+    try:
+        qt_app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert remembered_system_dark(repository) is True  # a switch while it runs, too
+    finally:
+        stop_following()
 
 
 def test_a_theme_name_the_app_does_not_know_means_system() -> None:
