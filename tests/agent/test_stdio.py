@@ -5,12 +5,14 @@ asyncio's default line limit."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -145,6 +147,19 @@ def _on_one_socket(env: dict[str, str]) -> Wire:
     return Wire(process, _SocketEnd(ours), ours.makefile("rb"))
 
 
+@contextlib.contextmanager
+def _initialized(wire: Wire) -> Iterator[dict[str, Any]]:
+    """The server on `wire` past `initialize` (its answer); then its stdin is closed, and it
+    must exit with 0."""
+    try:
+        wire.write(_initialize())
+        yield wire.answer(1)
+    except BaseException:
+        wire.close()
+        raise
+    assert wire.close() == 0
+
+
 def _text(answer: dict[str, Any]) -> str:
     result = answer["result"]
     assert not result.get("isError"), result
@@ -156,9 +171,8 @@ def test_the_server_talks_on_the_loop_with_its_standard_descriptors_diverted(
     tmp_path: Path, pg: PostgresServer, victim: Victim, start: Any
 ) -> None:
     wire = start(_env(tmp_path, pg))
-    try:
-        wire.write(_initialize())
-        assert wire.answer(1)["result"]["serverInfo"]["name"] == "supalink"
+    with _initialized(wire) as hello:
+        assert hello["result"]["serverInfo"]["name"] == "supalink"
         pid = wire.process.pid
         # fd 0 reads nothing, fd 1 is stderr: stray output cannot reach the wire.
         assert os.readlink(f"/proc/{pid}/fd/0") == os.devnull
@@ -168,8 +182,6 @@ def test_the_server_talks_on_the_loop_with_its_standard_descriptors_diverted(
         assert os.listdir(f"/proc/{pid}/task") == [str(pid)]
         wire.write(_query(2, f"select count(*) as n from {victim.schema}.items"))
         assert '"rows":[[' in _text(wire.answer(2))
-    finally:
-        assert wire.close() == 0
 
 
 def test_a_message_far_beyond_a_default_line_limit_is_taken_whole(
@@ -177,30 +189,23 @@ def test_a_message_far_beyond_a_default_line_limit_is_taken_whole(
 ) -> None:
     """asyncio's readline stops at 64 KiB by default; an agent may send megabytes."""
     wire = _on_pipes(_env(tmp_path, pg))
-    try:
-        wire.write(_initialize())
-        wire.answer(1)
+    with _initialized(wire):
         padding = "x" * 3_000_000
         wire.write(_query(2, f"select 'end' as last /* {padding} */"))
         assert '[["end"]]' in _text(wire.answer(2))
         wire.write(_query(3, "select 2"))  # and the next message is read from its start
         assert "[[2]]" in _text(wire.answer(3))
-    finally:
-        assert wire.close() == 0
 
 
 def test_one_socket_for_stdin_and_stdout_is_served_by_the_sdks_own_streams(
     tmp_path: Path, pg: PostgresServer
 ) -> None:
     wire = _on_one_socket(_env(tmp_path, pg))
-    try:
-        wire.write(_initialize())
-        assert wire.answer(1)["result"]["serverInfo"]["name"] == "supalink"
+    with _initialized(wire) as hello:
+        assert hello["result"]["serverInfo"]["name"] == "supalink"
         wire.write(_query(2, "select 2"))
         assert "[[2]]" in _text(wire.answer(2))
         assert len(os.listdir(f"/proc/{wire.process.pid}/task")) > 1  # the SDK's threads
-    finally:
-        assert wire.close() == 0
 
 
 def test_a_file_for_stdout_is_served_by_the_sdks_own_streams(
@@ -236,7 +241,5 @@ def test_a_file_for_stdout_is_served_by_the_sdks_own_streams(
 def test_the_server_exits_when_the_client_closes_its_stdin(
     tmp_path: Path, pg: PostgresServer
 ) -> None:
-    wire = _on_pipes(_env(tmp_path, pg))
-    wire.write(_initialize())
-    wire.answer(1)
-    assert wire.close() == 0  # within EXIT_WAIT_SECONDS, or close() raises
+    with _initialized(_on_pipes(_env(tmp_path, pg))):
+        pass  # leaving closes its stdin: it must exit 0 within EXIT_WAIT_SECONDS
