@@ -60,7 +60,7 @@ SOURCE = "listener"
 SLICE = 2_000
 # ...and a slice ends sooner once it has taken this long (a loaded machine, long
 # payloads), looked at every SLICE_CHECK notifications: the loop lag stays under a frame.
-SLICE_SECONDS = 0.004
+SLICE_SECONDS = 0.002
 SLICE_CHECK = 250
 PROBE_WAIT = 2.0  # a probe notification crosses a session pooler in milliseconds
 REFUSAL = (
