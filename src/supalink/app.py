@@ -52,17 +52,26 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
 DESKTOP_FILE_NAME = "io.github.supalink.Supalink"  # packaging/linux/*.desktop
 
 
-def configure_application(qt_app: QApplication) -> None:
-    """Name, icon and desktop entry (Wayland links windows to the .desktop file by it)."""
+def configure_application(qt_app: QApplication, *, icon: bool = True) -> None:
+    """Name, icon and desktop entry (Wayland links windows to the .desktop file by it).
+    Without `icon` the caller sets it (`set_window_icon`) once the main window has painted:
+    QIcon's enums and the SVG plugin are some 5 ms of a start, for an icon the window
+    system draws outside the window (Wayland, Windows and macOS take the desktop file's or
+    the bundle's; an X11 title bar has it a moment after the first paint)."""
+    qt_app.setApplicationName("Supalink")
+    qt_app.setOrganizationName("Supalink")
+    qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
+    if icon:
+        set_window_icon(qt_app)
+    route_qt_messages()
+
+
+def set_window_icon(qt_app: QApplication) -> None:
     from PySide6.QtGui import QIcon
 
     from supalink.paths import resources_dir
 
-    qt_app.setApplicationName("Supalink")
-    qt_app.setOrganizationName("Supalink")
-    qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
     qt_app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "supalink.svg")))
-    route_qt_messages()
 
 
 def route_qt_messages() -> None:
@@ -132,14 +141,14 @@ def probe_keyring_of(context: AppContext) -> None:
     context.keyring_usable = getattr(store, "is_usable", True)
 
 
-def qt_application() -> QApplication:
+def qt_application(*, icon: bool = True) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     from supalink.ui.theme import fusion_application
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else fusion_application(sys.argv)
-    configure_application(qt_app)
+    configure_application(qt_app, icon=icon)
     return qt_app
 
 
@@ -201,7 +210,7 @@ def run_gui(paths: AppPaths | None = None) -> int:
     # imported, PySide reads the source file of every module imported after it (for its
     # `__feature__` imports), some 0.2 ms a module.
     context = build_context(paths, probe_keyring=False)
-    return run_windows(qt_application(), context, log_file=paths.log_file)
+    return run_windows(qt_application(icon=False), context, log_file=paths.log_file)
 
 
 def run_windows(
@@ -250,6 +259,8 @@ def run_windows(
     finally:
         gc.enable()
     window.fill_menus()
+    if qt_app.windowIcon().isNull():  # run_gui leaves it for now
+        set_window_icon(qt_app)
     settle_system_scheme(qt_app, context.repository, chosen_theme, remembered)
     stop_following = follow_system_color_scheme(
         qt_app, chosen_theme, seen=lambda dark: remember_system_dark(context.repository, dark)

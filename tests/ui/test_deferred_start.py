@@ -160,7 +160,7 @@ def noting(cls, *args, **kwargs):
 enum.EnumType._create_ = noting  # PySide makes each class's enums with the enum module
 from supalink import app, cli  # as the `supalink` command starts: its modules, then PySide
 
-SLOW = ("Qt", "QStyle", "QMessageBox", "QKeySequence", "QAction", "QFileDialog")
+SLOW = ("Qt", "QStyle", "QMessageBox", "QKeySequence", "QAction", "QFileDialog", "QIcon")
 shown = app.show_and_wait_for_paint
 
 
@@ -187,6 +187,7 @@ def watched(window):
 
     def once_started():
         print("test key once painted:", window.test_action.shortcut().toString(), flush=True)
+        print("icon once painted:", not QApplication.instance().windowIcon().isNull(), flush=True)
         QApplication.instance().quit()
 
     QTimer.singleShot(300, once_started)
@@ -202,8 +203,8 @@ def test_the_first_paint_builds_no_enums_it_does_not_show(
 ) -> None:
     """PySide builds a class's enums when the class is first used (the Qt namespace's take
     about a fifth of a bare window's start): none of the classes the first frame does not
-    show (the Qt namespace, QStyle, the dialogs, the actions and their keys) is used before
-    it. The menus are filled right after it, keys and all."""
+    show (the Qt namespace, QStyle, the dialogs, the actions and their keys, QIcon) is used
+    before it. The menus are filled right after it, keys and all, and the icon is set."""
     env = {
         **os.environ,
         **secret_service.environment(),
@@ -225,3 +226,4 @@ def test_the_first_paint_builds_no_enums_it_does_not_show(
         assert f"enums at first paint: {expected}" in lines, (start, lines)
         assert "menus empty at first paint: True" in lines
         assert "test key once painted: Ctrl+T" in lines
+        assert "icon once painted: True" in lines
