@@ -3,6 +3,8 @@ URI box, which tells a whole text from one being typed."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -22,16 +24,24 @@ class FieldRow(QWidget):
         for widget in widgets:
             line.addWidget(widget, 1 if isinstance(widget, QLineEdit | QComboBox) else 0)
         layout.addLayout(line)
-        self.message = toned(QLabel(), Tone.ERROR)
-        self.message.setWordWrap(True)
-        self.message.hide()
-        layout.addWidget(self.message)
         self._layout = layout
+
+    @cached_property
+    def message(self) -> QLabel:
+        """Made when first needed, right under the field: a form has a dozen, none showing
+        in a blank form's first frame (each a widget and a palette to build and lay out)."""
+        label = toned(QLabel(), Tone.ERROR)
+        label.setWordWrap(True)
+        label.hide()
+        self._layout.insertWidget(1, label)  # above what add_below put there
+        return label
 
     def add_below(self, widget: QWidget) -> None:
         self._layout.addWidget(widget)
 
     def show_message(self, text: str | None, tone: Tone = Tone.ERROR) -> None:
+        if not text and "message" not in self.__dict__:
+            return  # nothing to say, and nothing was said
         self.message.setText(text or "")
         toned(self.message, tone)
         self.message.setVisible(bool(text))
