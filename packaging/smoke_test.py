@@ -52,6 +52,7 @@ HIDDEN_MODULES = (
     "supalink.agent.server",
     "supalink.agent.tools",
     "supalink.agent.session",
+    "supalink.agent.stdio",
     "mcp.server.lowlevel",
     "mcp.server.stdio",
     "mcp_types",

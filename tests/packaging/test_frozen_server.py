@@ -27,6 +27,7 @@ SERVER_MODULES = (
     "supalink.agent.server",
     "supalink.agent.tools",
     "supalink.agent.session",
+    "supalink.agent.stdio",
     "supalink.commands.mcp_serve",
     "mcp.server.lowlevel",
     "mcp.server.stdio",
