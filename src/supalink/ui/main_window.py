@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
 from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked, Target
 from supalink.ui.context import AppContext
-from supalink.ui.password_prompt import ask_password, password_problem
 from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome, show_about
 
-# QMessageBox, the actions and the Qt namespace are imported where used: PySide builds a
-# class's enums as it is first imported; the first paint need not wait (benchmarks/startup).
+# QMessageBox, the actions, the password prompt (QInputDialog) and the Qt namespace are
+# imported where used: PySide builds a class's enums as it is first imported; the first
+# paint need not wait (tests/benchmarks/startup.py).
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QKeySequence
 
@@ -171,8 +171,9 @@ class MainWindow(QMainWindow):
             self.profile_menu, "Open &monitor", "Ctrl+M", self.open_monitor
         )
         self.profile_menu.addSeparator()
-        self._action(self.profile_menu, "Code &snippets…", "Ctrl+Shift+E", self.show_snippets)
-        self._action(self.profile_menu, "&Pool sizing…", "Ctrl+Shift+P", self.show_pool_sizing)
+        actions = self.profile_actions
+        self._action(self.profile_menu, "Code &snippets…", "Ctrl+Shift+E", actions.show_snippets)
+        self._action(self.profile_menu, "&Pool sizing…", "Ctrl+Shift+P", actions.show_pool_sizing)
         theme_menu = self.view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         try:
@@ -248,6 +249,8 @@ class MainWindow(QMainWindow):
 
     def _show_saved(self, profile: Profile) -> None:
         """A saved profile in the form, its password if at hand, else why not if it should be."""
+        from supalink.ui.password_prompt import password_problem
+
         repository = self.context.repository
         name = profile.name
         password = repository.password_value(name, keyring_may_fail=True)
@@ -337,6 +340,8 @@ class MainWindow(QMainWindow):
         return True
 
     def test(self) -> None:
+        from supalink.ui.password_prompt import ask_password, password_problem
+
         profile = self._valid_profile("test")
         if profile is None:
             return
@@ -390,6 +395,8 @@ class MainWindow(QMainWindow):
         ).exec()
 
     def open_monitor(self) -> None:
+        from supalink.ui.password_prompt import ask_password
+
         profile = self._saved_profile("open the monitor")
         if profile is None:
             return
@@ -415,18 +422,6 @@ class MainWindow(QMainWindow):
             )
 
         self.context.monitors.open(profile.name, target, current_target=current_target)
-
-    def show_snippets(self) -> None:
-        from supalink.ui.snippets_dialog import SnippetsDialog
-
-        profile = self._valid_profile("show snippets")
-        if profile is not None:
-            SnippetsDialog(profile, self).exec()
-
-    def show_pool_sizing(self) -> None:
-        from supalink.ui.sizing_dialog import SizingDialog
-
-        SizingDialog(self.form.profile().mode, self).exec()
 
     def set_theme(self, theme: Theme) -> None:
         app = QApplication.instance()

@@ -1,5 +1,6 @@
 """The profile list's own actions (duplicate, rename, delete) and the name a new or copied
-profile gets: what the main window does with the list's requests."""
+profile gets: what the main window does with the list's requests; and the Profile menu's
+two dialogs on the form's profile (code snippets, pool sizing)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,18 @@ class ProfileActions:
             self.window._forget_test()
             self.window._set_dirty(False)
         self.window.reload_profiles()
+
+    def show_snippets(self) -> None:
+        from supalink.ui.snippets_dialog import SnippetsDialog
+
+        profile = self.window._valid_profile("show snippets")
+        if profile is not None:
+            SnippetsDialog(profile, self.window).exec()
+
+    def show_pool_sizing(self) -> None:
+        from supalink.ui.sizing_dialog import SizingDialog
+
+        SizingDialog(self.window.form.profile().mode, self.window).exec()
 
     def unique_name(self, base: str) -> str:
         try:
