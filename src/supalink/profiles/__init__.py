@@ -1,9 +1,18 @@
 """Profiles: the model and its validation, Supabase's endpoint facts, the defaults, URIs
 (build, parse, mask), the connection target, the settings file and the keyring store.
-What other packages may use is named in `__all__`."""
+What other packages may use is named in `__all__`.
+
+The model, Supabase's facts and the defaults load with the package; every other module on
+first use (PEP 562): the main window's first frame needs none of the snippets, and the
+settings file, the keyring store, the target and the URIs only as it builds its parts."""
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from supalink.lazy import lazy_attributes
 from supalink.profiles import defaults, supabase
 from supalink.profiles.model import (
     DEFAULT_APPLICATION_NAME,
@@ -15,28 +24,76 @@ from supalink.profiles.model import (
     ProfileError,
     profile_name_problem,
 )
-from supalink.profiles.repository import (
-    Password,
-    PasswordMissingFromKeyring,
-    ProfileLocked,
-    ProfileNotFound,
-    ProfileRepository,
-    SavedProfile,
-    open_repository,
-)
-from supalink.profiles.secrets import (
-    NO_KEYRING_HINT,
-    KeyringSecretStore,
-    MemorySecretStore,
-    SecretKind,
-    SecretStore,
-    SecretStoreError,
-)
-from supalink.profiles.settings import ProfileRecord, SettingsError, SettingsFile
-from supalink.profiles.snippets import Snippet, snippets
 from supalink.profiles.supabase import REGIONS, Mode, region_problem
-from supalink.profiles.target import Target
-from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
+
+if TYPE_CHECKING:
+    from supalink.profiles.repository import (
+        Password,
+        PasswordMissingFromKeyring,
+        ProfileLocked,
+        ProfileNotFound,
+        ProfileRepository,
+        SavedProfile,
+        open_repository,
+    )
+    from supalink.profiles.secrets import (
+        NO_KEYRING_HINT,
+        KeyringSecretStore,
+        MemorySecretStore,
+        SecretKind,
+        SecretStore,
+        SecretStoreError,
+    )
+    from supalink.profiles.settings import ProfileRecord, SettingsError, SettingsFile
+    from supalink.profiles.snippets import Snippet, snippets
+    from supalink.profiles.target import Target
+    from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
+
+_HOMES = {
+    "repository": (
+        "Password",
+        "PasswordMissingFromKeyring",
+        "ProfileLocked",
+        "ProfileNotFound",
+        "ProfileRepository",
+        "SavedProfile",
+        "open_repository",
+    ),
+    "secrets": (
+        "NO_KEYRING_HINT",
+        "KeyringSecretStore",
+        "MemorySecretStore",
+        "SecretKind",
+        "SecretStore",
+        "SecretStoreError",
+    ),
+    "settings": ("ProfileRecord", "SettingsError", "SettingsFile"),
+    "snippets": ("Snippet",),
+    "target": ("Target",),
+    "uris": ("ParsedUri", "UriError", "build_uri", "parse_uri"),
+}
+__getattr__ = lazy_attributes(__name__, _HOMES)
+
+
+class _Face(ModuleType):
+    """`snippets` here is the function, as when the face imported it eagerly, not the module
+    of that name, which the import system sets on its package once it has loaded it."""
+
+    @property
+    def snippets(self) -> Any:
+        if "_snippets" in self.__dict__:  # set by hand (a test's monkeypatch)
+            return self.__dict__["_snippets"]
+        from supalink.profiles.snippets import snippets
+
+        return snippets
+
+    @snippets.setter
+    def snippets(self, value: Any) -> None:
+        if not isinstance(value, ModuleType):  # the module itself: the function stays
+            self.__dict__["_snippets"] = value
+
+
+sys.modules[__name__].__class__ = _Face
 
 __all__ = [
     "DEFAULT_APPLICATION_NAME",

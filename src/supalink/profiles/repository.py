@@ -7,6 +7,7 @@ import copy
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from supalink.errors import SupalinkError, UsageError
 from supalink.paths import AppPaths
@@ -20,7 +21,9 @@ from supalink.profiles.secrets import (
     SecretStoreError,
 )
 from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
-from supalink.profiles.target import Target
+
+if TYPE_CHECKING:
+    from supalink.profiles.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +218,8 @@ class ProfileRepository:
         """What a server an MCP client starts connects with (the keyring launcher, the
         agent's server): the profile with its password from the keyring, and `sslrootcert`
         instead of the profile's CA when given."""
+        from supalink.profiles.target import Target  # not for the window's first frame
+
         profile = self.load(name).profile
         password = self.password(name, missing_is_error=True)
         if password is None or not password.in_keyring:

@@ -13,14 +13,18 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supalink.errors import FileFault, SupalinkError, file_faults
-from supalink.files import atomic_write_bytes, locked
 from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.supabase import Mode
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+# Imported where they are used: reading the file needs neither supalink.files (tempfile,
+# shutil, random: some 7 ms) nor datetime, and the window's first frame only reads it.
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,9 @@ class LoadedSettings:
 
 
 class SettingsFile:
-    def __init__(self, path: Path, clock: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
         self.path = path
-        self._clock = clock
+        self._clock = clock  # None: datetime.now
 
     def load(self) -> LoadedSettings:
         """The settings as the file holds them. Read without the lock (a reader never sees
@@ -90,6 +94,8 @@ class SettingsFile:
     def _locked(self) -> Iterator[None]:
         """The file's lock; FileFault when it cannot be taken (a read-only folder refuses the
         lock file beside the settings before anything else)."""
+        from supalink.files import locked
+
         with contextlib.ExitStack() as held:
             with file_faults("write", self.path):
                 held.enter_context(locked(self.path))
@@ -127,6 +133,10 @@ class SettingsFile:
 
     def _kept_path(self) -> Path:
         """Where a corrupt file or bad profiles are kept: a name a person can date."""
+        if self._clock is None:
+            from datetime import datetime
+
+            self._clock = datetime.now
         stamp = self._clock().strftime("%Y%m%d-%H%M%S")
         kept = self.path.with_name(f"{self.path.stem}.corrupt-{stamp}{self.path.suffix}")
         number = 1
@@ -140,6 +150,8 @@ class SettingsFile:
     def _set_aside(self, parsed: _Parsed) -> str:
         """Keep the profiles that are not valid in a file of their own, write the settings
         file without them, and say which and why; the others load as they are."""
+        from supalink.files import atomic_write_bytes
+
         kept = self._kept_path()
         aside = {"schema_version": SCHEMA_VERSION, "profiles": [bad.item for bad in parsed.bad]}
         with file_faults("write", kept):
@@ -188,6 +200,8 @@ class SettingsFile:
         for secret in forbidden:
             if secret and secret.encode() in data:
                 raise SettingsError("refusing to write a secret into the settings file")
+        from supalink.files import atomic_write_bytes
+
         with file_faults("write", self.path):
             atomic_write_bytes(self.path, data, mode=0o600)
 
@@ -196,19 +210,27 @@ def _encode(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: each @dataclass costs 1-2 ms at import (the code of its
+# methods is generated and compiled), and these two are only ever built and read here.
 class _BadProfile:
-    position: int  # in the file's list of profiles
-    item: Any  # as the file holds it
-    label: str  # its name, or its place when it has none
-    problem: str  # "field: why"
+    __slots__ = ("item", "label", "position", "problem")
+
+    def __init__(self, position: int, item: Any, label: str, problem: str) -> None:
+        self.position = position  # in the file's list of profiles
+        self.item = item  # as the file holds it
+        self.label = label  # its name, or its place when it has none
+        self.problem = problem  # "field: why"
 
 
-@dataclass(frozen=True)
 class _Parsed:
-    document: dict[str, Any]
-    settings: Settings  # the valid profiles only
-    bad: tuple[_BadProfile, ...]
+    __slots__ = ("bad", "document", "settings")
+
+    def __init__(
+        self, document: dict[str, Any], settings: Settings, bad: tuple[_BadProfile, ...]
+    ) -> None:
+        self.document = document
+        self.settings = settings  # the valid profiles only
+        self.bad = bad
 
 
 def _settings_from_document(document: Any) -> _Parsed:

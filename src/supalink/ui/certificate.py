@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime
+if TYPE_CHECKING:
+    from PySide6.QtCore import QDateTime
 
 SUPABASE_CA_HINT = (
     "Download Supabase's CA certificate (prod-ca-2021.crt) from your project's "
@@ -32,6 +34,7 @@ def read_certificate(path: str) -> CertificateInfo | str:
     file = Path(path).expanduser()
     if not file.is_file():
         return f"no file at {file}"
+    from PySide6.QtCore import QDateTime  # its type is made on first use: not for the first frame
     from PySide6.QtNetwork import QSsl, QSslCertificate  # ~12 ms: not before the window is up
 
     certificates = QSslCertificate.fromPath(str(file), QSsl.EncodingFormat.Pem)
