@@ -49,6 +49,8 @@ class ProfileError(UsageError):
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where a connection goes, and as whom."""
+
     host: str
     port: int
     user: str
@@ -57,6 +59,8 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Profile:
+    """A saved connection, without its password."""
+
     name: str
     mode: Mode = Mode.DIRECT
     ref: str | None = None  # None: a custom (self-hosted, local) host

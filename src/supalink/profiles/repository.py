@@ -76,12 +76,16 @@ def locked_because(reason: str) -> str:
 
 @dataclass(frozen=True)
 class SavedProfile:
+    """A profile as it opens, and whether its password is in the keyring."""
+
     profile: Profile  # with its ref, read back from the keyring
     password_saved: bool
 
 
 @dataclass(frozen=True)
 class Password:
+    """A profile's password, and where it came from."""
+
     value: str = field(repr=False)
     in_keyring: bool  # False: given in this session and not saved (the launcher cannot read it)
 

@@ -20,6 +20,8 @@ STATEMENT_TIMEOUT_MS = defaults.STATEMENT_TIMEOUT_SECONDS * 1000
 
 @dataclass(frozen=True)
 class Snippet:
+    """A piece of code that connects with a profile, in one language."""
+
     key: str
     title: str
     language: str

@@ -41,6 +41,8 @@ class UriError(UsageError):
 
 @dataclass(frozen=True)
 class ParsedUri:
+    """A connection string read as a profile and its password."""
+
     profile: Profile
     password: str | None  # None when absent or the dashboard's [YOUR-PASSWORD] placeholder
     ignored_parameters: tuple[str, ...] = field(default=())
