@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-REF_PATTERN = re.compile(r"^[a-z0-9]{20}$")
-DIRECT_HOST_PATTERN = re.compile(r"^db\.(?P<ref>[a-z0-9]{20})\.supabase\.co$")
-POOLER_HOST_PATTERN = re.compile(
-    r"^aws-(?P<index>\d+)-(?P<region>[a-z]{2}-[a-z]+-\d)\.pooler\.supabase\.com$"
-)
+# Patterns as text, here and in uris.py: `re` compiles each the first time it is used (and
+# keeps it), not at import, before the window's first frame (some 1.3 ms in all).
+REF_PATTERN = r"^[a-z0-9]{20}$"
+DIRECT_HOST_PATTERN = r"^db\.(?P<ref>[a-z0-9]{20})\.supabase\.co$"
+POOLER_HOST_PATTERN = r"^aws-(?P<index>\d+)-(?P<region>[a-z]{2}-[a-z]+-\d)\.pooler\.supabase\.com$"
 POOLER_DOMAIN = ".pooler.supabase.com"
 DIRECT_PORT = 5432
 SESSION_PORT = 5432
@@ -90,7 +90,7 @@ MODE_SUMMARIES = {
 
 
 def ref_problem(ref: str) -> str | None:
-    if REF_PATTERN.match(ref):
+    if re.match(REF_PATTERN, ref):
         return None
     return "a project ref is 20 lowercase letters and digits (Project Settings, General)"
 

@@ -14,22 +14,23 @@ from supalink.profiles.model import SSL_MODES, Profile
 from supalink.profiles.supabase import Mode
 
 SCHEMES = ("postgresql://", "postgres://")
-PLACEHOLDER_PASSWORD = re.compile(r"^\[YOUR[-_ ]?PASSWORD\]$", re.IGNORECASE)
-_AUTHORITY_AND_REST = re.compile(
+# Patterns as text, compiled on first use: see supabase.py.
+PLACEHOLDER_PASSWORD = r"(?i)^\[YOUR[-_ ]?PASSWORD\]$"  # noqa: S105 (a pattern, not a password)
+_AUTHORITY_AND_REST = (
     r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]/:?#@,]*)"
     r"(?::(?P<port>[^/?#]*))?"
     r"(?P<path>/[^?#]*)?"
     r"(?:\?(?P<query>[^#]*))?"
     r"(?:#.*)?$"
 )
-BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+BAD_PERCENT = r"%(?![0-9A-Fa-f]{2})"
 # Parameters of client libraries, not of libpq, that Supabase's dashboard puts in URIs
 # (Prisma's): they mean nothing to a connection and libpq refuses a URI that holds them.
 CLIENT_PARAMETERS = frozenset(
     ("pgbouncer", "connection_limit", "pool_timeout", "schema", "statement_cache_size")
 )
 _TLS_KEYS = ("sslmode", "sslrootcert")
-_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_PERCENT_RUN = r"(?:%[0-9A-Fa-f]{2})+"
 # The password given as a query parameter, which libpq takes as the password (over the
 # userinfo's): as written, up to the next parameter.
 QUERY_PASSWORD = re.compile(r"[?&]password=([^&#]*)")
@@ -97,7 +98,7 @@ def check_as_written(uri: str) -> str:
         raise UriError("the URI must start with postgresql:// or postgres://")
     if "#" in uri:
         raise UriError("the URI contains '#': percent-encode it in the password as %23")
-    if BAD_PERCENT.search(_netloc(uri).rpartition("@")[0]):
+    if re.search(BAD_PERCENT, _netloc(uri).rpartition("@")[0]):
         raise UriError("the URI's user or password has a '%' that is not percent-encoded (%25)")
     return uri
 
@@ -163,7 +164,7 @@ def _encode(part: str) -> str:
 
 
 def _decode(part: str, what: str) -> str:
-    if BAD_PERCENT.search(part):
+    if re.search(BAD_PERCENT, part):
         hint = (
             " (or leave it out and type the password into the password field)"
             if what == "password"
@@ -173,7 +174,7 @@ def _decode(part: str, what: str) -> str:
             f"the {what} holds a '%' that is not percent-encoding: write '%' as %25{hint}"
         )
     try:
-        return _PERCENT_RUN.sub(lambda m: bytes.fromhex(m[0].replace("%", "")).decode(), part)
+        return re.sub(_PERCENT_RUN, lambda m: bytes.fromhex(m[0].replace("%", "")).decode(), part)
     except UnicodeDecodeError:
         raise UriError(f"the {what} is not valid UTF-8 once percent-decoded") from None
 
@@ -204,7 +205,7 @@ def _parse(text: str, name: str) -> ParsedUri:
         # No '@' leaves a valid host: what follows the last one (the separator, whatever
         # the password holds) is what is wrong, and nothing before it is quoted.
         _explain_host(rest.rpartition("@")[2])
-    match = _AUTHORITY_AND_REST.match(authority)
+    match = re.match(_AUTHORITY_AND_REST, authority)
     if match is None or not match["host"]:
         if "," in authority.split("/", 1)[0]:
             raise UriError("several hosts in one URI are not supported: give one host")
@@ -216,7 +217,7 @@ def _parse(text: str, name: str) -> ParsedUri:
     options, ignored = _parse_query(match["query"] or "")
     # libpq reads ?password= after the userinfo, so it is the password that connects.
     if (query_password := options.pop("password", None)) is not None:
-        password = None if PLACEHOLDER_PASSWORD.match(query_password) else query_password
+        password = None if re.match(PLACEHOLDER_PASSWORD, query_password) else query_password
     return ParsedUri(
         _profile_for(name, host, port, user, database or supabase.DEFAULT_DATABASE, options),
         password,
@@ -251,7 +252,7 @@ def _split_userinfo(rest: str) -> tuple[str | None, str]:
     """
     positions = [i for i, c in enumerate(rest) if c == "@"]
     for at in reversed(positions):
-        if _AUTHORITY_AND_REST.match(rest[at + 1 :]):
+        if re.match(_AUTHORITY_AND_REST, rest[at + 1 :]):
             return rest[:at], rest[at + 1 :]
     return None, rest
 
@@ -261,7 +262,7 @@ def _parse_userinfo(userinfo: str | None) -> tuple[str | None, str | None]:
         return None, None
     raw_user, has_password, raw_password = userinfo.partition(":")
     user = _decode(raw_user, "user name") if raw_user else None
-    if not has_password or PLACEHOLDER_PASSWORD.match(raw_password):
+    if not has_password or re.match(PLACEHOLDER_PASSWORD, raw_password):
         return user, None
     return user, _decode(raw_password, "password")
 
@@ -305,7 +306,7 @@ def _profile_for(
     name: str, host: str, port: int | None, user: str | None, database: str, options: dict[str, Any]
 ) -> Profile:
     host = host.lower() if not host.startswith("/") else host
-    if direct := supabase.DIRECT_HOST_PATTERN.match(host):
+    if direct := re.match(supabase.DIRECT_HOST_PATTERN, host):
         # The dedicated pooler (PgBouncer) listens on the direct host, on port 6543.
         mode = Mode.DEDICATED if port == supabase.DEDICATED_PORT else Mode.DIRECT
         return Profile(
@@ -337,7 +338,7 @@ def _pooler_profile(
         )
     mode = Mode.TRANSACTION if port == supabase.TRANSACTION_PORT else Mode.SESSION
     default_port = supabase.TRANSACTION_PORT if mode is Mode.TRANSACTION else supabase.SESSION_PORT
-    known = supabase.POOLER_HOST_PATTERN.match(host)
+    known = re.match(supabase.POOLER_HOST_PATTERN, host)
     region_known = known is not None and supabase.region_problem(known["region"]) is None
     return Profile(
         name,
