@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from supalink.profiles.model import Profile
-from supalink.profiles.snippets import snippets
+from supalink.profiles.snippets import snippets_for
 from supalink.profiles.supabase import Mode
 from tests.support.reference_server import ensure_node
 
@@ -22,7 +22,7 @@ PROFILES = [
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 def test_password_is_an_environment_reference(profile: Profile) -> None:
-    texts = {snippet.key: snippet.text for snippet in snippets(profile)}
+    texts = {snippet.key: snippet.text for snippet in snippets_for(profile)}
     assert set(texts) == {"dotenv", "node", "python", "psql"}
     assert "PGPASSWORD" in texts["dotenv"]
     assert "process.env.PGPASSWORD" in texts["node"]
@@ -34,7 +34,7 @@ def test_password_is_an_environment_reference(profile: Profile) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 def test_python_snippet_compiles_and_node_snippet_parses(profile: Profile, tmp_path: Path) -> None:
-    texts = {snippet.key: snippet.text for snippet in snippets(profile)}
+    texts = {snippet.key: snippet.text for snippet in snippets_for(profile)}
     compile(texts["python"], "snippet.py", "exec")
     ensure_node()
     node = shutil.which("node")
@@ -45,5 +45,5 @@ def test_python_snippet_compiles_and_node_snippet_parses(profile: Profile, tmp_p
 
 
 def test_transaction_mode_turns_prepared_statements_off_in_python() -> None:
-    text = next(s.text for s in snippets(PROFILES[1]) if s.key == "python")
+    text = next(s.text for s in snippets_for(PROFILES[1]) if s.key == "python")
     assert "prepare_threshold=None" in text

@@ -8,9 +8,7 @@ settings file, the keyring store, the target and the URIs only as it builds its 
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from supalink.lazy import lazy_attributes
 from supalink.profiles import defaults, supabase
@@ -45,7 +43,7 @@ if TYPE_CHECKING:
         SecretStoreError,
     )
     from supalink.profiles.settings import ProfileRecord, SettingsError, SettingsFile
-    from supalink.profiles.snippets import Snippet, snippets
+    from supalink.profiles.snippets import Snippet, snippets_for
     from supalink.profiles.target import Target
     from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
 
@@ -68,32 +66,12 @@ _HOMES = {
         "SecretStoreError",
     ),
     "settings": ("ProfileRecord", "SettingsError", "SettingsFile"),
-    "snippets": ("Snippet",),
+    "snippets": ("Snippet", "snippets_for"),
     "target": ("Target",),
     "uris": ("ParsedUri", "UriError", "build_uri", "parse_uri"),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
 
-
-class _Face(ModuleType):
-    """`snippets` here is the function, as when the face imported it eagerly, not the module
-    of that name, which the import system sets on its package once it has loaded it."""
-
-    @property
-    def snippets(self) -> Any:
-        if "_snippets" in self.__dict__:  # set by hand (a test's monkeypatch)
-            return self.__dict__["_snippets"]
-        from supalink.profiles.snippets import snippets
-
-        return snippets
-
-    @snippets.setter
-    def snippets(self, value: Any) -> None:
-        if not isinstance(value, ModuleType):  # the module itself: the function stays
-            self.__dict__["_snippets"] = value
-
-
-sys.modules[__name__].__class__ = _Face
 
 __all__ = [
     "DEFAULT_APPLICATION_NAME",
@@ -130,6 +108,6 @@ __all__ = [
     "parse_uri",
     "profile_name_problem",
     "region_problem",
-    "snippets",
+    "snippets_for",
     "supabase",
 ]

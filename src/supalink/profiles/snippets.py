@@ -121,5 +121,5 @@ _MAKERS: tuple[tuple[str, str, str, Callable[[Profile], str]], ...] = (
 )
 
 
-def snippets(profile: Profile) -> list[Snippet]:
+def snippets_for(profile: Profile) -> list[Snippet]:
     return [Snippet(key, title, language, make(profile)) for key, title, language, make in _MAKERS]

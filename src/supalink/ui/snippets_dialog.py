@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from supalink.errors import FileFault
 from supalink.files import atomic_write_bytes
-from supalink.profiles import Profile, snippets
+from supalink.profiles import Profile, snippets_for
 
 SUFFIXES = {"dotenv": ".env", "node": ".mjs", "python": ".py", "psql": ".sh"}
 
@@ -39,7 +39,7 @@ class SnippetsDialog(QDialog):
         self.tabs.setAccessibleName("Snippets")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._texts: dict[int, tuple[str, str]] = {}
-        for snippet in snippets(profile):
+        for snippet in snippets_for(profile):
             view = QPlainTextEdit(snippet.text)
             view.setReadOnly(True)
             view.setFont(mono)
