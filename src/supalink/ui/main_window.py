@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink import profiles  # profiles.Target loads on first use, after the first frame
 from supalink.errors import SupalinkError
-from supalink.profiles import Profile, ProfileLocked, Target
+from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
 from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
@@ -355,7 +356,7 @@ class MainWindow(QMainWindow):
                 return
             self.form.show_held_password(password)  # asked once: held for this session
         self.test_panel.show()
-        target = Target.from_profile(profile, password)
+        target = profiles.Target.from_profile(profile, password)
         self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
 
     def _forget_test(self) -> None:
@@ -388,7 +389,7 @@ class MainWindow(QMainWindow):
         ConfigDialog(
             self.context.tasks,
             self.context.backup_dir,
-            Target.from_profile(profile, password.value if password else None),
+            profiles.Target.from_profile(profile, password.value if password else None),
             password_in_keyring=password is not None and password.in_keyring,
             repository=self.context.repository,  # checks the login; offers the agent a role
             parent=self,
@@ -413,9 +414,9 @@ class MainWindow(QMainWindow):
         if password is None:
             return
 
-        target = Target.from_profile(profile, password)
+        target = profiles.Target.from_profile(profile, password)
 
-        def current_target() -> Target:
+        def current_target() -> profiles.Target:
             # After "password authentication failed" the person may have saved a new one.
             return target.with_password(
                 self.context.repository.password_value(profile.name, keyring_may_fail=True)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from supalink import profiles  # its URIs load on first use, after the first frame
 from supalink.errors import UsageError
 from supalink.profiles import (
     DEFAULT_APPLICATION_NAME,
@@ -30,8 +31,6 @@ from supalink.profiles import (
     SSL_MODES,
     Mode,
     Profile,
-    build_uri,
-    parse_uri,
 )
 from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
 from supalink.ui.form_fields import FieldRow, UriPasteBox
@@ -393,7 +392,7 @@ class ProfileForm(QWidget):
             self.uri.setText("")
             self.uri.setPlaceholderText("Fill in the fields above to see the URI")
         else:
-            self.uri.setText(build_uri(profile, self.password_text(), masked=True))
+            self.uri.setText(profiles.build_uri(profile, self.password_text(), masked=True))
 
     def _show_row(self, key: str, visible: bool) -> None:
         self.rows[key].setVisible(visible)
@@ -450,7 +449,7 @@ class ProfileForm(QWidget):
         if self._loading or not text.strip():
             return
         try:
-            parsed = parse_uri(text, name=self.name.text().strip() or "imported")
+            parsed = profiles.parse_uri(text, name=self.name.text().strip() or "imported")
         except UsageError as error:
             self.rows["paste"].show_message(str(error))
             return
@@ -492,7 +491,7 @@ class ProfileForm(QWidget):
     def _copy_uri(self) -> None:
         profile = self.profile()
         if not profile.problems():
-            QGuiApplication.clipboard().setText(build_uri(profile))
+            QGuiApplication.clipboard().setText(profiles.build_uri(profile))
 
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_SSLMODE", "ProfileForm"]
