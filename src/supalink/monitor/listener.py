@@ -16,9 +16,12 @@ heard while away (its own reconnect attempts, and the pool and the health check 
 
 The socket is read directly (`pgconn.consume_input()` when the loop says it is
 readable) rather than through `AsyncConnection.notifies()`, which wakes ten times a
-second to poll; an idle listener here wakes once per check interval. A flood is handed
-over in slices of `SLICE` notifications, one slice per loop turn, so the loop (and a
-window on it) runs in between instead of stalling while a large buffer drains.
+second to poll; an idle listener here wakes once per check interval. The socket keeps one
+reader between checks, and a trickle is read in its callback: no task wakes and nothing
+is registered anew per notification (under qasync each registration is a new socket
+notifier, and each wake two zero-timers). A flood is handed over in slices of `SLICE`
+notifications, one slice per loop turn, so the loop (and a window on it) runs in between
+instead of stalling while a large buffer drains.
 """
 
 from __future__ import annotations
@@ -137,6 +140,9 @@ class Listener:
         self._changed = asyncio.Event()  # channels changed, or retry() asked
         self._retry = asyncio.Event()
         self._waker: asyncio.Future[bool] | None = None
+        self._watched: int | None = None  # the socket the reader is on, while it is
+        self._failure: Exception | None = None  # what the reader's callback hit
+        self._full = False  # ...or a full slice it read
         self._down_since: float | None = None
         self._reason: str | None = None  # why the listener is away, for the gap
         self._pooler_checked = False
@@ -296,28 +302,35 @@ class Listener:
 
         fd = conn.fileno()
         encoding = conn.info.encoding
+        pgconn = conn.pgconn
         self._names = {}
         interval = self.settings.listener_check_interval
         backlog = False  # the last slice was full: more may be waiting
-        while True:
-            if set(listening) != set(self._wanted):  # sets: the order may differ
-                await self._sync_channels(conn, listening)
-                self._on_event(Listening(tuple(listening), pid, self._clock()))
-                continue
-            # Checked only after a quiet spell: a busy channel proves the line is alive.
-            remaining = self._heard_loop_time + interval - loop.time()
-            if remaining <= 0:
-                await self._check(conn)
-                self._heard(loop)
-                continue
-            self._changed.clear()
-            if backlog:
-                await asyncio.sleep(0)  # one slice per loop turn
-                backlog = self._read(conn.pgconn, encoding)
-                self._heard(loop)
-            elif await self._wait_readable(loop, fd, remaining):
-                backlog = self._read(conn.pgconn, encoding)
-                self._heard(loop)
+        self._failure, self._full = None, False
+        try:
+            while True:
+                if set(listening) != set(self._wanted):  # sets: the order may differ
+                    self._unwatch(loop)  # the queries' own waits use the socket
+                    await self._sync_channels(conn, listening)
+                    self._on_event(Listening(tuple(listening), pid, self._clock()))
+                    continue
+                # Checked only after a quiet spell: a busy channel proves the line is alive.
+                remaining = self._heard_loop_time + interval - loop.time()
+                if remaining <= 0:
+                    self._unwatch(loop)
+                    await self._check(conn)
+                    self._heard(loop)
+                    continue
+                self._changed.clear()
+                if backlog:
+                    self._unwatch(loop)
+                    await asyncio.sleep(0)  # one slice per loop turn
+                    backlog = self._read(pgconn, encoding)
+                    self._heard(loop)
+                else:
+                    backlog = await self._wait_and_read(loop, fd, pgconn, encoding, remaining)
+        finally:
+            self._unwatch(loop)
 
     def _heard(self, loop: asyncio.AbstractEventLoop) -> None:
         self._heard_at = self._clock()
@@ -350,25 +363,64 @@ class Listener:
                 listening.remove(channel)
         self._heard(asyncio.get_running_loop())
 
-    async def _wait_readable(
-        self, loop: asyncio.AbstractEventLoop, fd: int, timeout: float
+    async def _wait_and_read(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fd: int,
+        pgconn: pq.abc.PGconn,
+        encoding: str,
+        timeout: float,
     ) -> bool:
-        """True when the socket is readable; False on timeout or a poke."""
+        """Read what arrives until `timeout`, a poke, a full slice (True: more may be
+        waiting) or a failure (raised here). The socket keeps one reader while the
+        connection is quiet or trickling: a notification is read in the reader's callback,
+        without waking this task or registering anything anew (a new socket notifier and
+        two timers per notification under qasync)."""
         waker: asyncio.Future[bool] = loop.create_future()
-
-        def settle(value: bool) -> None:
-            if not waker.done():
-                waker.set_result(value)
-
         self._waker = waker
-        loop.add_reader(fd, settle, True)
-        timer = loop.call_later(timeout, settle, False)
+        if self._watched is None:
+            loop.add_reader(fd, self._readable, loop, pgconn, encoding)
+            self._watched = fd
+        timer = loop.call_later(timeout, self._settle, False)
         try:
-            return await waker
+            full = await waker
         finally:
             timer.cancel()
-            loop.remove_reader(fd)
             self._waker = None
+        # What the callback found after the waker was settled (by the timer, a poke) and
+        # before this task ran again is here, not in the waker.
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        full, self._full = full or self._full, False
+        return full
+
+    def _settle(self, value: bool) -> None:
+        if self._waker is not None and not self._waker.done():
+            self._waker.set_result(value)
+
+    def _readable(
+        self, loop: asyncio.AbstractEventLoop, pgconn: pq.abc.PGconn, encoding: str
+    ) -> None:
+        """The reader's callback: read here; a full slice or a failure goes to the task
+        (the reader is removed until it waits again, so it is not called meanwhile)."""
+        try:
+            full = self._read(pgconn, encoding)
+        except Exception as error:  # raised in the task, as when the task read
+            self._failure = error
+            self._unwatch(loop)
+            self._settle(False)
+            return
+        self._heard(loop)
+        if full:
+            self._unwatch(loop)
+            self._full = True
+            self._settle(True)
+
+    def _unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._watched is not None:
+            loop.remove_reader(self._watched)
+            self._watched = None
 
     def _read(self, pgconn: pq.abc.PGconn, encoding: str) -> bool:
         """Hand over at most SLICE notifications, in one call, reading the socket again
