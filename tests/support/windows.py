@@ -18,13 +18,8 @@ from supalink.ui.tasks import TaskRunner
 from tests.support.secret_service import SecretService
 
 
-@pytest.fixture
-def app_context(tmp_path: Path, secret_service: SecretService) -> AppContext:
-    """A context on the real Secret Service, as a user's desktop session would give."""
-    from keyring.backends.SecretService import Keyring
-
-    paths = AppPaths.under(tmp_path)
-    secrets = KeyringSecretStore(Keyring())
+def context_on(paths: AppPaths, secrets: KeyringSecretStore) -> AppContext:
+    """A context as app.py builds it, on `paths`, with `secrets` for the keyring."""
     return AppContext(
         repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
         tasks=TaskRunner(),
@@ -32,6 +27,14 @@ def app_context(tmp_path: Path, secret_service: SecretService) -> AppContext:
         keyring_description=secrets.description,
         keyring_usable=secrets.is_usable,
     )
+
+
+@pytest.fixture
+def app_context(tmp_path: Path, secret_service: SecretService) -> AppContext:
+    """A context on the real Secret Service, as a user's desktop session would give."""
+    from keyring.backends.SecretService import Keyring
+
+    return context_on(AppPaths.under(tmp_path), KeyringSecretStore(Keyring()))
 
 
 @pytest.fixture(autouse=True)

@@ -28,10 +28,10 @@ from supalink.profiles import (
 from supalink.profiles.secrets import SERVICE, account_name
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import PROBE_TASK, MainWindow
-from supalink.ui.tasks import TaskRunner
 from tests.support.postgres import PostgresServer
 from tests.support.secret_service import SecretService
 from tests.support.typing import type_text
+from tests.support.windows import context_on
 
 REF = "plmoknijbuhvygctfxrd"
 URI = (
@@ -77,14 +77,7 @@ def down(
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'nobody'}")
     secrets = KeyringSecretStore(Fail() if request.param == "no-keyring" else Keyring())
-    paths = AppPaths.under(tmp_path)
-    yield AppContext(
-        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
-        tasks=TaskRunner(),
-        backup_dir=paths.backup_dir,
-        keyring_description=secrets.description,
-        keyring_usable=secrets.is_usable,
-    )
+    yield context_on(AppPaths.under(tmp_path), secrets)
     monkeypatch.undo()  # the real Secret Service again, for the fixture's clean-up
 
 
@@ -216,15 +209,8 @@ def test_a_keyring_entry_deleted_behind_supalinks_back_is_said_and_asked_once(
 
     _, local = saved
     Keyring().delete_password(SERVICE, account_name(local, SecretKind.PASSWORD))
-    paths = AppPaths.under(tmp_path)
     secrets = KeyringSecretStore(Keyring())
-    context = AppContext(
-        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
-        tasks=TaskRunner(),
-        backup_dir=paths.backup_dir,
-        keyring_description=secrets.description,
-        keyring_usable=secrets.is_usable,
-    )
+    context = context_on(AppPaths.under(tmp_path), secrets)
     window = open_window(qtbot, context)
     window.profiles.list.setCurrentRow(1)
     assert window.current_name == local
@@ -256,14 +242,7 @@ def test_with_every_profile_locked_the_window_opens_on_a_new_one(
     paths = AppPaths.under(tmp_path)
     saving = ProfileRepository(SettingsFile(paths.settings_file), MemorySecretStore())
     saving.save(parse_uri(URI, name="Production").profile, "pw")
-    secrets = KeyringSecretStore(Fail())
-    context = AppContext(
-        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
-        tasks=TaskRunner(),
-        backup_dir=paths.backup_dir,
-        keyring_description=secrets.description,
-        keyring_usable=secrets.is_usable,
-    )
+    context = context_on(paths, KeyringSecretStore(Fail()))
     window = open_window(qtbot, context)
     assert window.profiles.list.count() == 1
     assert window.profiles.current() == ""
