@@ -1,15 +1,6 @@
-"""The Management API's loopback stand-in, one per test (each test shapes its answers)."""
+"""The Management API's loopback stand-in and a keyring without a token: the fixtures of
+tests/support/supabase_api.py."""
 
-from __future__ import annotations
+from tests.support.supabase_api import keyring, stand_in
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.support.supabase_api import StandIn, running
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with running() as server:
-        yield server
+__all__ = ["keyring", "stand_in"]

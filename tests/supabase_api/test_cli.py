@@ -8,16 +8,14 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from supalink.paths import AppPaths
 from supalink.profiles import KeyringSecretStore, SecretKind
-from supalink.supabase_api import forget_token, save_token, saved_token
+from supalink.supabase_api import save_token, saved_token
 from tests.support.profiles import SUPALINK
-from tests.support.secret_service import SecretService
 from tests.support.supabase_api import (
     HEALTHY_HOST,
     HEALTHY_REF,
@@ -30,16 +28,6 @@ from tests.support.supabase_api import (
 
 PASSWORD = "db-pass:@/?#% word"
 LOGIN = "supalink supabase login --token-stdin"
-
-
-@pytest.fixture
-def keyring(secret_service: SecretService) -> Iterator[KeyringSecretStore]:
-    from keyring.backends.SecretService import Keyring
-
-    store = KeyringSecretStore(Keyring())
-    forget_token(store)
-    yield store
-    forget_token(store)
 
 
 @pytest.fixture

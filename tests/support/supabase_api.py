@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
+from supalink.profiles import KeyringSecretStore
+from tests.support.secret_service import SecretService
+
 TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"  # the stand-in's one valid token
 
 # Projects whose pooler index is not 0 and whose region is not the default.
@@ -175,3 +180,26 @@ def running(stand_in: StandIn | None = None) -> Iterator[StandIn]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# Fixtures, made their own by the conftest.py of tests/supabase_api/ and tests/ui/.
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    """The stand-in, one per test (each test shapes its answers)."""
+    with running() as server:
+        yield server
+
+
+@pytest.fixture
+def keyring(secret_service: SecretService) -> Iterator[KeyringSecretStore]:
+    """The real Secret Service, with no Supabase token in it before or after the test."""
+    from keyring.backends.SecretService import Keyring
+
+    from supalink.supabase_api import forget_token
+
+    store = KeyringSecretStore(Keyring())
+    forget_token(store)
+    yield store
+    forget_token(store)

@@ -5,41 +5,23 @@ the picked project fills a profile with the API's exact host, a paused one is sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from supalink.profiles import KeyringSecretStore, Mode, SecretKind
-from supalink.supabase_api import forget_token, save_token, saved_token
+from supalink.supabase_api import save_token, saved_token
 from supalink.ui.supabase_dialog import SupabaseDialog
 from supalink.ui.tasks import TaskRunner
-from tests.support.secret_service import SecretService
 from tests.support.supabase_api import (
     HEALTHY_HOST,
     HEALTHY_REF,
     PAUSED_REF,
     TOKEN,
     StandIn,
-    running,
 )
-
-
-@pytest.fixture
-def keyring(secret_service: SecretService) -> Iterator[KeyringSecretStore]:
-    from keyring.backends.SecretService import Keyring
-
-    store = KeyringSecretStore(Keyring())
-    forget_token(store)
-    yield store
-    forget_token(store)
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with running() as server:
-        yield server
 
 
 def until(loop: asyncio.AbstractEventLoop, condition: Callable[[], object]) -> None:
