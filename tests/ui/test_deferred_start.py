@@ -114,18 +114,14 @@ sys.exit(code)
 """
 
 
-def test_the_first_paint_waits_for_none_of_the_slow_modules(
-    tmp_path: Path, secret_service: SecretService
-) -> None:
-    """The loop, the keyring, psycopg, the probe and the log file's handler all load after
-    the main window's first paint; the start then finishes (log file written) and the
-    System theme follows the desktop turning dark."""
+def probe_start(probe: str, home: Path, secret_service: SecretService) -> list[str]:
+    """Run `probe` (a start of the app with marks printed) in a fresh process; its lines."""
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_PAINT_PROBE],
+        [sys.executable, "-c", probe],
         env={
             **os.environ,
             **secret_service.environment(),
-            "SUPALINK_HOME": str(tmp_path),
+            "SUPALINK_HOME": str(home),
             "QT_QPA_PLATFORM": "offscreen",
         },
         capture_output=True,
@@ -134,7 +130,16 @@ def test_the_first_paint_waits_for_none_of_the_slow_modules(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+def test_the_first_paint_waits_for_none_of_the_slow_modules(
+    tmp_path: Path, secret_service: SecretService
+) -> None:
+    """The loop, the keyring, psycopg, the probe and the log file's handler all load after
+    the main window's first paint; the start then finishes (log file written) and the
+    System theme follows the desktop turning dark."""
+    lines = probe_start(FIRST_PAINT_PROBE, tmp_path, secret_service)
     assert "loaded at first paint: []" in lines
     assert "dark once the desktop is: True" in lines
     assert any(
@@ -205,23 +210,8 @@ def test_the_first_paint_builds_no_enums_it_does_not_show(
     about a fifth of a bare window's start): none of the classes the first frame does not
     show (the Qt namespace, QStyle, the dialogs, the actions and their keys, QIcon) is used
     before it. The menus are filled right after it, keys and all, and the icon is set."""
-    env = {
-        **os.environ,
-        **secret_service.environment(),
-        "SUPALINK_HOME": str(tmp_path),
-        "QT_QPA_PLATFORM": "offscreen",
-    }
     for start in ("first", "second"):  # the second paints with the scheme the first saw
-        result = subprocess.run(
-            [sys.executable, "-c", COMMAND_ORDER_PROBE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        lines = result.stdout.splitlines()
+        lines = probe_start(COMMAND_ORDER_PROBE, tmp_path, secret_service)
         expected = [] if start == "second" else ["Qt"]  # the first start asks Qt the scheme
         assert f"enums at first paint: {expected}" in lines, (start, lines)
         assert "menus empty at first paint: True" in lines
