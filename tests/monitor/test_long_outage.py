@@ -1,7 +1,8 @@
 """After a long outage the monitor sees the server back within seconds, not at the pool's
-next doubled retry (psycopg_pool's backoff, 1 s doubling, would wait until 63 s after a
-35 s outage); and the pool never grows past its max meanwhile. On a throwaway server of
-this module's own, stopped for real."""
+next doubled retry (psycopg_pool's backoff, 1 s doubling, would wait until 31 s after a
+16 s outage) nor once its attempts gave up (after the connect timeout); and the pool never
+grows past its max meanwhile. On a throwaway server of this module's own, stopped for
+real."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.support.monitoring import channel_name, run, wait_until
 from tests.support.postgres import PostgresServer
 
 WAIT = 60.0
-OUTAGE = 35.0  # past psycopg_pool's retries at 1, 3, 7, 15 and 31 s: its next is at 63 s
+OUTAGE = 16.0  # past the pool's 10 s of attempts, and its retries at 1, 3, 7 and 15 s
 BACK_WITHIN = 15.0  # the listener's retry (2 s at most) and a check, with a wide margin
 
 

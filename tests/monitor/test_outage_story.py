@@ -151,3 +151,86 @@ def test_without_a_listener_the_first_refused_connect_is_enough_to_be_down(
     assert report is not None
     assert report.error is not None
     assert short_reason(report.error) in CAUSES, report.error
+
+
+CONNECT_TIMEOUT = 2.0  # the pool's reconnect attempts last this long: short, for test time
+
+
+def short_connects() -> MonitorSettings:
+    """The default minute between checks, no server view to ask for a connection, and
+    reconnect attempts that give up after 2 s."""
+    settings = MonitorSettings(
+        pool=PoolSettings(connect_timeout=CONNECT_TIMEOUT), server_view_interval=600.0
+    )
+    assert settings.pool.health_interval == 60.0
+    return settings
+
+
+async def next_report(engine: MonitorEngine) -> HealthReport:
+    """The next check's report (while down, only a check reports: nothing is worse)."""
+    before = engine.health.last
+    await wait_until(lambda: engine.health.last is not before, WAIT, "the next report")
+    assert engine.health.last is not None
+    return engine.health.last
+
+
+def test_back_within_seconds_of_the_server_after_the_pool_gave_up_reconnecting(
+    scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """Down longer than the pool's reconnect attempts last: nothing but a request makes
+    psycopg_pool try again, so the checks while down are what see the server back, seconds
+    after its return, not at the next minute's tick."""
+
+    async def scenario() -> float:
+        engine = MonitorEngine(Target.from_conninfo(scratch_pg.uri()), short_connects())
+        async with engine:
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "healthy")
+            await asyncio.to_thread(scratch_pg.stop, "fast")
+            await ask_once(engine)
+            await wait_until(lambda: engine.health.status is Health.DOWN, WAIT, "down")
+            assert (await next_report(engine)).status is Health.DOWN
+            await asyncio.sleep(3 * CONNECT_TIMEOUT)  # every attempt then made gave up
+            await asyncio.to_thread(scratch_pg.start)
+            started = time.monotonic()
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "back")
+            return time.monotonic() - started
+
+    took = run(qasync_loop, scenario(), timeout=240)
+    # Seconds, where the next tick would have been a minute away: checks while down are a
+    # second apart, and the pool's attempts inside one are at most its timeout apart.
+    assert took < 20.0, took
+
+
+def test_a_request_that_failed_while_down_does_not_degrade_the_first_answer(
+    scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """Failed requests since the last check degrade health, except those of an outage:
+    they are its own, and the first answer after it says healthy, with the outage."""
+
+    async def scenario() -> HealthReport:
+        collector = Collector()
+        engine = MonitorEngine(Target.from_conninfo(scratch_pg.uri()), short_connects())
+        engine.subscribe(collector)
+        async with engine:
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "healthy")
+            await asyncio.to_thread(scratch_pg.stop, "fast")
+            await ask_once(engine)
+            await wait_until(lambda: engine.health.status is Health.DOWN, WAIT, "down")
+            last_down = await next_report(engine)
+            errors = engine.pool.measures().counters.errors
+            with contextlib.suppress(Exception):  # fails after the last report, at once
+                async with engine.pool.connection(0.2):
+                    raise AssertionError("the server is stopped")
+            assert engine.pool.measures().counters.errors == errors + 1
+            assert engine.health.last is last_down
+            await asyncio.to_thread(scratch_pg.start)
+            await wait_until(lambda: engine.health.status is not Health.DOWN, WAIT, "answered")
+            reports: list[HealthReport] = collector.of("health")
+            await wait_until(
+                lambda: last_down in reports and reports[-1] is not last_down, WAIT, "delivered"
+            )
+            return reports[reports.index(last_down) + 1]
+
+    first = run(qasync_loop, scenario(), timeout=240)
+    assert first.status is Health.HEALTHY, first
+    assert first.recovered is not None

@@ -14,6 +14,11 @@ or the listener's lost connection is enough to leave healthy (`note_failure`,
 `note_lost`), each reason leads with its cause, every report that is not healthy says
 since when (`since`), and the first answer after a time down carries the `Outage`
 ("down 27 s (08:29:21 to 08:29:48): connection refused", with an en dash).
+
+While down, checks follow each other `DOWN_RECHECK_SECONDS` apart instead of at the
+interval: psycopg_pool gives up reconnecting after the connect timeout, and then nothing
+but a request makes it try again, so the check is what notices the server is back. The
+requests that failed while down are the outage's own: they do not degrade its first answer.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from supalink.logs import SecretMasker
 from supalink.monitor.connections import ConnectionSilent, run_bounded
 from supalink.monitor.events import iso_time
 from supalink.monitor.failures import describe
-from supalink.monitor.pool import PoolRunner, PoolUnavailable
+from supalink.monitor.pool import PoolRunner, PoolState, PoolUnavailable
 
 
 class Health(StrEnum):
@@ -47,6 +52,11 @@ class Health(StrEnum):
 # (the first check waits for the pool's first connection) ranks with degraded: a slow
 # start is still "connecting", and down at the check's timeout.
 _SEVERITY = {Health.HEALTHY: 0, Health.UNKNOWN: 1, Health.DEGRADED: 1, Health.DOWN: 2}
+
+# Between two checks while down (see the module's text). A check that finds the pool
+# empty waits its timeout while the pool's attempts back off inside it, so the database
+# is tried a few times per timeout, and back within a few seconds of its return.
+DOWN_RECHECK_SECONDS = 1.0
 
 
 def clock_time(epoch: float) -> str:
@@ -159,9 +169,17 @@ class HealthChecker:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            self._on_report(await self._watched_check())
+            report = await self._watched_check()
+            self._on_report(report)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), self._pause_after(report))
+
+    def _pause_after(self, report: HealthReport) -> float:
+        # A pool closed by a permanent failure waits for the person (retry wakes us).
+        retrying = self.pool.state is PoolState.OPEN
+        if report.status is Health.DOWN and retrying:
+            return min(self.interval, DOWN_RECHECK_SECONDS)
+        return self.interval
 
     async def _watched_check(self) -> HealthReport:
         """`check()`, with its lateness reported as it happens (see the module's text)."""
@@ -220,7 +238,7 @@ class HealthChecker:
         new_errors = self.pool.measures().counters.errors - self._errors_before
         if latency > self.degraded_latency:
             return self._report(Health.DEGRADED, latency, f"SELECT 1 took {latency * 1000:.0f} ms")
-        if new_errors > 0 and self.last is not None:
+        if new_errors > 0 and self.last is not None and self._down_cause is None:
             return self._report(
                 Health.DEGRADED, latency, f"{new_errors} pool requests failed since last check"
             )
