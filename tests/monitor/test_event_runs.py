@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from supalink.monitor.bus import EventBus
+from supalink.monitor.bus import Batch, EventBus
 from supalink.monitor.events import Event, EventLog, Gap, Notification
 from tests.monitor.test_events import Clock, note
 
@@ -77,3 +77,29 @@ def test_a_run_published_on_an_idle_bus_is_delivered() -> None:
         return batches
 
     assert [len(batch) for batch in asyncio.run(scenario())] == [1]
+
+
+def test_a_batch_names_its_singles_apart_from_the_runs_in_the_order_published() -> None:
+    """A consumer reading rows from the log looks at `singles` only: everything published
+    one at a time (stats, health, a gap), none of the runs' notifications."""
+
+    async def scenario() -> list[Batch]:
+        bus = EventBus(interval=0.05)
+        batches: list[Batch] = []
+        bus.subscribe(batches.append)
+        gap = Gap(1.0, 2.0, ("a",))
+        bus.publish(gap)
+        bus.publish_many([note(1), note(2)])
+        bus.publish(note(3))
+        bus.publish_many([note(4)])
+        await asyncio.sleep(0.2)
+        bus.publish_many([note(5)])  # the next batch: no singles of its own
+        await asyncio.sleep(0.2)
+        bus.close()
+        return batches
+
+    first, second = asyncio.run(scenario())
+    assert [getattr(e, "payload", e.event) for e in first] == ["gap", "p1", "p2", "p3", "p4"]
+    assert [getattr(e, "payload", e.event) for e in first.singles] == ["gap", "p3"]
+    assert [getattr(e, "payload", None) for e in second] == ["p5"]
+    assert second.singles == ()

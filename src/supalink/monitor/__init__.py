@@ -4,6 +4,7 @@ What other packages may use is named in `__all__`."""
 
 from __future__ import annotations
 
+from supalink.monitor.bus import Batch
 from supalink.monitor.engine import STOP_TIMEOUT, MonitorEngine
 from supalink.monitor.events import (
     Disconnected,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_BUFFER",
     "MONITOR_POOL_MAX_IDLE_SECONDS",
     "STOP_TIMEOUT",
+    "Batch",
     "ComputeSize",
     "Disconnected",
     "ErrorEvent",

@@ -1,8 +1,9 @@
 """Batched delivery of events to consumers, so a flood never floods a window.
 
-Producers `publish()` one event at a time, at any rate; each consumer gets them in
-batches, at most once per `interval` (0.1 s: ten repaints a second at most). Nothing
-is scheduled while nothing happens: an idle bus costs no wakeups.
+Producers `publish()` one event at a time, at any rate, or a run of notifications at
+once (`publish_many`); each consumer gets them in batches, at most once per `interval`
+(0.1 s: ten repaints a second at most). Nothing is scheduled while nothing happens: an
+idle bus costs no wakeups.
 """
 
 from __future__ import annotations
@@ -17,7 +18,20 @@ from supalink.monitor.events import Event, EventsDropped
 
 log = logging.getLogger(__name__)
 
-Batch = Sequence[Event]
+
+class Batch(tuple[Event, ...]):
+    """One delivery: its events in order, and `singles`, those published one at a time
+    (all but the runs of notifications). A consumer that reads the rows from the engine's
+    log looks at those few instead of scanning a flood's 20,000 (1.5-3 ms a batch)."""
+
+    singles: tuple[Event, ...]
+
+    def __new__(cls, events: Sequence[Event] = (), singles: Sequence[Event] = ()) -> Batch:
+        batch = super().__new__(cls, events)
+        batch.singles = tuple(singles)
+        return batch
+
+
 BatchCallback = Callable[[Batch], object]
 
 
@@ -31,7 +45,7 @@ class _Stream:
         self.ready = asyncio.Event()
         self.closed = False
 
-    def put(self, batch: Batch) -> None:
+    def put(self, batch: Sequence[Event]) -> None:
         room = (self.pending.maxlen or 0) - len(self.pending)
         self.dropped += max(0, len(batch) - room)
         self.pending.extend(batch)
@@ -52,6 +66,7 @@ class EventBus:
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self._pending: list[Event] = []
+        self._singles: list[Event] = []  # of those pending, the ones published one by one
         self._callbacks: list[BatchCallback] = []
         self._streams: list[_Stream] = []
         self._handle: asyncio.TimerHandle | None = None
@@ -62,6 +77,7 @@ class EventBus:
         if self._closed:
             return
         self._pending.append(event)
+        self._singles.append(event)
         if self._handle is None:
             self._schedule()
 
@@ -112,7 +128,8 @@ class EventBus:
             self._handle = None
         if not self._pending:
             return
-        batch, self._pending = tuple(self._pending), []
+        batch = Batch(self._pending, self._singles)
+        self._pending, self._singles = [], []
         with contextlib.suppress(RuntimeError):  # closing after the loop stopped
             self._last_flush = asyncio.get_running_loop().time()
         for stream in self._streams:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -36,16 +36,15 @@ from supalink.errors import SupalinkError
 from supalink.logs import route_library_logs
 from supalink.monitor import (
     STOP_TIMEOUT,
+    Batch,
     Disconnected,
     ErrorEvent,
     Event,
-    Gap,
     Health,
     HealthReport,
     ListenerState,
     Listening,
     MonitorEngine,
-    Notification,
     Outage,
     ServerSnapshot,
     StatsSample,
@@ -253,15 +252,14 @@ class MonitorWindow(QMainWindow):
         self.show_message(f"{name} failed: {self.engine.masker.mask(str(error))}")
 
     # ----- events -------------------------------------------------------------------------
-    def _on_batch(self, batch: Sequence[Event]) -> None:
+    def _on_batch(self, batch: Batch) -> None:
         stats: StatsSample | None = None
         health: HealthReport | None = None
         recovered: Outage | None = None  # a batch's last report may not be the one with it
         server: ServerSnapshot | None = None
-        # Rows (notifications, gaps) are in the engine's log: the table reads them there.
-        # Skipped in one comprehension, exact types: a flood brings 20,000 a batch.
-        others = [e for e in batch if type(e) is not Notification and type(e) is not Gap]
-        for event in others:
+        # Rows (notifications, gaps) are in the engine's log: the table reads them there,
+        # so only the batch's singles are looked at (a flood brings 20,000 notifications).
+        for event in batch.singles:
             if type(event) is StatsSample:
                 stats = event
             elif type(event) is HealthReport:
