@@ -9,7 +9,8 @@ everything received.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -22,7 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
@@ -59,16 +60,36 @@ from supalink.ui.theme import RoomyRows, Tone, toned
 FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
 EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
 COUNTS_SHRINK = 0.7  # the counts' label narrows once its text needs less than this of it
+FOLLOW_REPAINT_MS = 1000  # the scroll bar's handle follows new rows within a second
 
 
 class QuietScrollBar(QScrollBar):
     """A scroll bar that repaints only when what it draws changed: each row that comes
     changes its range, which repaints it (0.9 ms here, as much as the new row), though in
-    a long table the handle moves a pixel only every few rows."""
+    a long table the handle moves a pixel only every few rows. While the table follows
+    new rows (`following`), a change waits up to FOLLOW_REPAINT_MS and is drawn with the
+    others of that time: at a few rows a second, one repaint a second instead of three."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         super().__init__(orientation, parent)
+        # Fusion fills the whole groove: nothing under it needs painting first (the
+        # splitters, tab widget and window under it cost a third of its own repaint).
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._drawn: tuple[object, ...] | None = None
+        self._following = False
+        self._late = QTimer(self)
+        self._late.setSingleShot(True)
+        self._late.setInterval(FOLLOW_REPAINT_MS)
+        self._late.timeout.connect(self._draw_late)
+
+    @contextmanager
+    def following(self) -> Iterator[None]:
+        """Changes made inside are the table following its new rows: drawn a little late."""
+        self._following = True
+        try:
+            yield
+        finally:
+            self._following = False
 
     def _look(self) -> tuple[object, ...]:
         option = QStyleOptionSlider()
@@ -85,13 +106,22 @@ class QuietScrollBar(QScrollBar):
             QAbstractSlider.SliderChange.SliderRangeChange,
             QAbstractSlider.SliderChange.SliderValueChange,
         )
-        if change in quiet and self._drawn is not None and self._look() == self._drawn:
-            return  # Qt's would only repaint it
+        if change in quiet:
+            look = self._look()
+            if look == self._drawn:
+                return  # Qt's would only repaint it
+            if self._following and self._drawn is not None:
+                if not self._late.isActive():
+                    self._late.start()
+                return
+            # What the repaint asked for draws. Not noted in paintEvent: a render
+            # (grab) paints too, and must not count as what the screen shows.
+            self._drawn = look
         super().sliderChange(change)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def _draw_late(self) -> None:
         self._drawn = self._look()
-        super().paintEvent(event)
+        self.update()
 
 
 class LiveTable(QTableView):
@@ -111,7 +141,8 @@ class LiveTable(QTableView):
         # By pixels: scrolled by whole rows, the last page's partial row made the moved
         # pixels and the freshly painted ones disagree (checked against a fresh grab).
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setVerticalScrollBar(QuietScrollBar(Qt.Orientation.Vertical))
+        self.scroll_bar = QuietScrollBar(Qt.Orientation.Vertical)
+        self.setVerticalScrollBar(self.scroll_bar)
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
@@ -230,12 +261,9 @@ class NotificationsPanel(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self.counts)
 
-        self.table = log_table(
-            self.model,
-            "Notifications",
-            self.fontMetrics().height() + 8,
-            (100, 140, 84),
-            LiveTable(),
+        self.table = LiveTable()
+        log_table(
+            self.model, "Notifications", self.fontMetrics().height() + 8, (100, 140, 84), self.table
         )
         self.table.setItemDelegate(NotificationDelegate(self.model, self.table))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -310,10 +338,13 @@ class NotificationsPanel(QWidget):
     def show_new_rows(self) -> None:
         """Once per batch: the table catches up with the engine's log, and follows the
         newest rows when it was scrolled to the bottom."""
-        bar = self.table.verticalScrollBar()
-        following = bar.value() >= bar.maximum() - 2
-        if self.model.refresh() and following and not self.model.paused:
-            self.table.scrollToBottom()
+        bar = self.table.scroll_bar
+        if bar.value() >= bar.maximum() - 2 and not self.model.paused:
+            with bar.following():
+                if self.model.refresh():
+                    self.table.scrollToBottom()
+        else:
+            self.model.refresh()
         self.refresh_counts()
 
     def listener_disconnected(self, error: str) -> None:

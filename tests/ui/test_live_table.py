@@ -1,0 +1,113 @@
+"""The live table draws only what changed as rows come (new rows, the scrolled pixels, a
+scroll bar repainted late and only when its look changed), and what is on screen is then
+exactly what a full repaint draws. On screen is the window's backing store, read back
+with QScreen.grabWindow; `grab()` renders the widgets afresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
+
+from supalink.monitor import Gap, MonitorEngine, MonitorSettings
+from supalink.profiles import Target
+from supalink.ui import notifications_panel
+from supalink.ui.notifications_panel import NotificationsPanel
+from supalink.ui.tasks import TaskRunner
+from tests.ui.test_monitor_model import note
+
+# The scroll bar's late repaint, made longer than any test: it is brought forward by hand
+# (`draw_owed`), so what is counted never depends on how fast the machine is.
+LATE_MS = 600_000
+
+
+class PaintCounter(QObject):
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def on_screen(widget: QWidget) -> QImage:
+    image = widget.screen().grabWindow(widget.winId()).toImage()
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def fresh(widget: QWidget) -> QImage:
+    return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+@pytest.fixture
+def panel(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> NotificationsPanel:
+    monkeypatch.setattr(notifications_panel, "FOLLOW_REPAINT_MS", LATE_MS)
+    engine = MonitorEngine(
+        Target.from_conninfo("postgresql://u@127.0.0.1:1/db"), MonitorSettings(log_capacity=60)
+    )
+    shown = NotificationsPanel(engine, TaskRunner())
+    qtbot.addWidget(shown)
+    shown.resize(900, 420)
+    shown.show()
+    qtbot.waitExposed(shown)
+    return shown
+
+
+def drawn_as_fresh(panel: NotificationsPanel, qtbot: Any) -> None:
+    """Once the paints already asked for are done, the screen is what a full repaint draws
+    (waited for, not assumed done after one round of events: a loaded machine is slow)."""
+    qtbot.waitUntil(lambda: on_screen(panel) == fresh(panel), timeout=5000)
+
+
+def draw_owed(panel: NotificationsPanel, qtbot: Any) -> None:
+    """The scroll bar's late repaint now (its timer fired early), and every paint done."""
+    late = panel.table.scroll_bar._late
+    if late.isActive():
+        late.start(0)
+        qtbot.waitUntil(lambda: not late.isActive())
+    QApplication.processEvents()
+
+
+def test_rows_that_come_one_by_one_end_as_a_full_repaint_draws_them(
+    panel: NotificationsPanel, qtbot: Any
+) -> None:
+    bar = panel.table.scroll_bar
+    bar_paints = PaintCounter(bar)
+    for n in range(80):  # past the log's 60: the oldest rows leave the top too
+        if n == 30:
+            panel.engine.log.append(Gap(1_700_000_030.0, 1_700_000_031.0, ("jobs",), "restart"))
+        panel.engine.log.append(note(n))
+        panel.show_new_rows()
+        QApplication.processEvents()  # each row drawn before the next comes
+    assert bar.value() == bar.maximum() > 0  # it followed the bottom
+    # The handle changed with most rows; drawn late, in one repaint (the one paint before
+    # is the scroll bar appearing once rows overflow).
+    assert bar_paints.count <= 1, bar_paints.count
+    assert on_screen(panel) != fresh(panel)  # the handle, not yet drawn where it is
+    before = bar_paints.count  # grab() paints the widgets too
+    draw_owed(panel, qtbot)
+    assert bar_paints.count == before + 1
+    drawn_as_fresh(panel, qtbot)
+
+
+def test_the_scroll_bar_the_person_moves_is_drawn_at_once(
+    panel: NotificationsPanel, qtbot: Any
+) -> None:
+    for n in range(40):
+        panel.engine.log.append(note(n))
+    panel.show_new_rows()
+    draw_owed(panel, qtbot)
+    bar = panel.table.scroll_bar
+    bar.setValue(0)  # not the table following rows: no late repaint
+    drawn_as_fresh(panel, qtbot)
+    # Scrolled up, new rows do not move the view; the handle still ends right.
+    panel.engine.log.extend([note(n) for n in range(40, 45)])
+    panel.show_new_rows()
+    assert bar.value() == 0
+    drawn_as_fresh(panel, qtbot)
