@@ -1,6 +1,7 @@
 """The live table draws only what changed as rows come (new rows, the scrolled pixels, a
-scroll bar repainted late and only when its look changed), and what is on screen is then
-exactly what a full repaint draws. On screen is the window's backing store, read back
+scroll bar repainted late and only when its look changed), in one repaint of the window
+with the counts and the channel list, and what is on screen is then exactly what a full
+repaint draws. On screen is the window's backing store, read back
 with QScreen.grabWindow; `grab()` renders the widgets afresh."""
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ LATE_MS = 600_000
 
 
 class PaintCounter(QObject):
-    def __init__(self, widget: QWidget) -> None:
+    def __init__(self, widget: QWidget, kind: QEvent.Type = QEvent.Type.Paint) -> None:
         super().__init__()
         self.count = 0
+        self.kind = kind
         widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == self.kind:
             self.count += 1
         return False
 
@@ -49,7 +51,9 @@ def fresh(widget: QWidget) -> QImage:
 def panel(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> NotificationsPanel:
     monkeypatch.setattr(notifications_panel, "FOLLOW_REPAINT_MS", LATE_MS)
     engine = MonitorEngine(
-        Target.from_conninfo("postgresql://u@127.0.0.1:1/db"), MonitorSettings(log_capacity=60)
+        Target.from_conninfo("postgresql://u@127.0.0.1:1/db"),
+        MonitorSettings(log_capacity=60),
+        channels=["jobs"],
     )
     shown = NotificationsPanel(engine, TaskRunner())
     qtbot.addWidget(shown)
@@ -110,4 +114,24 @@ def test_the_scroll_bar_the_person_moves_is_drawn_at_once(
     panel.engine.log.extend([note(n) for n in range(40, 45)])
     panel.show_new_rows()
     assert bar.value() == 0
+    drawn_as_fresh(panel, qtbot)
+
+
+def test_a_notification_repaints_the_window_once_with_its_channel_count(
+    panel: NotificationsPanel, qtbot: Any
+) -> None:
+    """The channel list lays itself out again when a count changes; its repaint came in a
+    window repaint of its own, a turn of the loop later (0.3 ms a notification)."""
+    for n in range(20):
+        panel.engine.log.append(note(n))
+    panel.show_new_rows()
+    qtbot.wait(50)
+    repaints = PaintCounter(panel, QEvent.Type.UpdateRequest)
+    list_paints = PaintCounter(panel.channels.viewport())
+    panel.engine.log.append(note(20))
+    panel.show_new_rows()
+    qtbot.wait(50)  # the list's own layout timer, had it one, fires meanwhile
+    assert "jobs  ·  21" in panel.channels.item(0).text()
+    assert (repaints.count, list_paints.count) == (1, 1)
+    draw_owed(panel, qtbot)
     drawn_as_fresh(panel, qtbot)
