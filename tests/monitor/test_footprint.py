@@ -59,9 +59,10 @@ def test_one_monitor_with_one_channel_holds_at_most_three_connections_and_shrink
     name = f"fp-{uuid.uuid4().hex[:8]}"
     channel = channel_name()
     uri = scratch_pg.uri()
-    # The monitor's default sizes; only the idle time is short, so that shrinking back
-    # takes seconds here instead of a minute.
-    pool = replace(PoolSettings(), application_name=name, max_idle=1.0)
+    # The monitor's default sizes; only the idle time and the connect timeout are short,
+    # so that shrinking back takes seconds here instead of a minute, and each request
+    # piled up while down fails after 2 s instead of 10.
+    pool = replace(PoolSettings(), application_name=name, max_idle=1.0, connect_timeout=2.0)
     assert (pool.min_size, pool.max_size) == (1, 2)
     settings = MonitorSettings(pool=pool)
 
