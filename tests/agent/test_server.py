@@ -73,9 +73,12 @@ def test_every_tool_answers_through_the_real_server_and_no_password_is_in_its_pr
     name = save_profile(tmp_path, pg)
     schema = victim.schema
 
-    def notify(payload: str) -> None:
-        with pg.admin_connect() as conn:
-            conn.execute("SELECT pg_notify(%s, %s)", (f"{schema}_ch", payload))
+    def notify(*payloads: str) -> None:
+        """In one transaction: sent apart, the second could still be on its way to the
+        server's listen connection when the call that should bring both is answered."""
+        with pg.admin_connect() as conn, conn.transaction():
+            for payload in payloads:
+                conn.execute("SELECT pg_notify(%s, %s)", (f"{schema}_ch", payload))
 
     async def scenario() -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -94,8 +97,7 @@ def test_every_tool_answers_through_the_real_server_and_no_password_is_in_its_pr
             found["plan"] = await client.data("explain", sql=f"delete from {schema}.items")
             channel = f"{schema}_ch"
             found["first"] = await client.data("notifications", channel=channel)
-            await asyncio.to_thread(notify, "one")
-            await asyncio.to_thread(notify, "two")
+            await asyncio.to_thread(notify, "one", "two")
             found["queued"] = await client.data("notifications", channel=channel, wait_seconds=5)
             asyncio.get_running_loop().call_later(
                 0.3, lambda: asyncio.ensure_future(asyncio.to_thread(notify, "late"))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from supalink.monitor import Gap, MonitorEngine, MonitorSettings
 from supalink.profiles import Target
-from supalink.ui import notifications_panel
+from supalink.ui import live_table
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner
 from tests.ui.test_monitor_model import note
@@ -49,7 +49,7 @@ def fresh(widget: QWidget) -> QImage:
 
 @pytest.fixture
 def panel(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> NotificationsPanel:
-    monkeypatch.setattr(notifications_panel, "FOLLOW_REPAINT_MS", LATE_MS)
+    monkeypatch.setattr(live_table, "FOLLOW_REPAINT_MS", LATE_MS)
     engine = MonitorEngine(
         Target.from_conninfo("postgresql://u@127.0.0.1:1/db"),
         MonitorSettings(log_capacity=60),

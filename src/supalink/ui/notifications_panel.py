@@ -9,24 +9,18 @@ everything received.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QItemSelection,
-    QModelIndex,
-    QRect,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QAbstractSlider,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -34,11 +28,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QScrollBar,
     QSplitter,
-    QStyle,
-    QStyleOptionSlider,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -46,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from supalink.errors import FileFault, SupalinkError
 from supalink.monitor import MonitorEngine, check_channel
+from supalink.ui.live_table import LiveTable
 from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
@@ -60,128 +51,6 @@ from supalink.ui.theme import RoomyRows, Tone, toned
 FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
 EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
 COUNTS_SHRINK = 0.7  # the counts' label narrows once its text needs less than this of it
-FOLLOW_REPAINT_MS = 1000  # the scroll bar's handle follows new rows within a second
-
-
-class QuietScrollBar(QScrollBar):
-    """A scroll bar that repaints only when what it draws changed: each row that comes
-    changes its range, which repaints it (0.9 ms here, as much as the new row), though in
-    a long table the handle moves a pixel only every few rows. While the table follows
-    new rows (`following`), a change waits up to FOLLOW_REPAINT_MS and is drawn with the
-    others of that time: at a few rows a second, one repaint a second instead of three."""
-
-    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
-        super().__init__(orientation, parent)
-        # Fusion fills the whole groove: nothing under it needs painting first (the
-        # splitters, tab widget and window under it cost a third of its own repaint).
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self._drawn: tuple[object, ...] | None = None
-        self._following = False
-        self._late = QTimer(self)
-        self._late.setSingleShot(True)
-        self._late.setInterval(FOLLOW_REPAINT_MS)
-        self._late.timeout.connect(self._draw_late)
-
-    @contextmanager
-    def following(self) -> Iterator[None]:
-        """Changes made inside are the table following its new rows: drawn a little late."""
-        self._following = True
-        try:
-            yield
-        finally:
-            self._following = False
-
-    def _look(self) -> tuple[object, ...]:
-        option = QStyleOptionSlider()
-        self.initStyleOption(option)
-        handle = self.style().subControlRect(
-            QStyle.ComplexControl.CC_ScrollBar, option, QStyle.SubControl.SC_ScrollBarSlider, self
-        )
-        # The handle, and whether an end is reached (the arrows may be drawn disabled).
-        at_ends = (self.value() <= self.minimum(), self.value() >= self.maximum())
-        return handle.getRect(), at_ends, self.minimum() < self.maximum()
-
-    def sliderChange(self, change: QAbstractSlider.SliderChange) -> None:
-        quiet = (
-            QAbstractSlider.SliderChange.SliderRangeChange,
-            QAbstractSlider.SliderChange.SliderValueChange,
-        )
-        if change in quiet:
-            look = self._look()
-            if look == self._drawn:
-                return  # Qt's would only repaint it
-            if self._following and self._drawn is not None:
-                if not self._late.isActive():
-                    self._late.start()
-                return
-            # What the repaint asked for draws. Not noted in paintEvent: a render
-            # (grab) paints too, and must not count as what the screen shows.
-            self._drawn = look
-        super().sliderChange(change)
-
-    def _draw_late(self) -> None:
-        self._drawn = self._look()
-        self.update()
-
-
-class LiveTable(QTableView):
-    """A table that new rows at the bottom do not repaint whole.
-
-    Qt lays an item view out anew whenever its row count changes, and that repaints every
-    visible cell (8 ms here for a screenful): on every notification, even at a trickle.
-    When the only change since the last layout is rows added after the last one, the
-    layout here updates the scroll bar and repaints just those rows; following the bottom,
-    the scroll moves the pixels already drawn and paints what it uncovers. Anything else
-    (rows removed, a reset, a move) gets Qt's full layout."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._appended: tuple[int, int] | None = None  # rows added since the last layout
-        self._full = False  # something else changed: lay out as Qt does
-        # By pixels: scrolled by whole rows, the last page's partial row made the moved
-        # pixels and the freshly painted ones disagree (checked against a fresh grab).
-        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.scroll_bar = QuietScrollBar(Qt.Orientation.Vertical)
-        self.setVerticalScrollBar(self.scroll_bar)
-
-    def setModel(self, model: QAbstractItemModel | None) -> None:
-        super().setModel(model)
-        if model is not None:
-            model.rowsInserted.connect(self._rows_inserted)
-            model.rowsRemoved.connect(self._changed)
-            model.modelReset.connect(self._changed)
-            model.layoutChanged.connect(self._changed)
-            model.rowsMoved.connect(self._changed)
-            model.columnsInserted.connect(self._changed)
-            model.columnsRemoved.connect(self._changed)
-
-    def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
-        model = self.model()
-        if self._full or parent.isValid() or last != model.rowCount() - 1:
-            self._changed()
-        elif self._appended is None:
-            self._appended = (first, last)
-        else:
-            self._appended = (self._appended[0], last)
-
-    def _changed(self) -> None:
-        self._full = True
-        self._appended = None
-
-    def doItemsLayout(self) -> None:
-        appended, full = self._appended, self._full
-        self._appended, self._full = None, False
-        if appended is None or full:
-            super().doItemsLayout()
-            return
-        self.updateGeometries()  # Qt's layout without its repaint of the viewport
-        first, last = appended
-        model = self.model()
-        top = self.visualRect(model.index(first, 0))
-        bottom = self.visualRect(model.index(last, model.columnCount() - 1))
-        # visualRect leaves out the grid line a cell draws below itself: one pixel more.
-        height = bottom.bottom() - top.top() + 2
-        self.viewport().update(QRect(0, top.top(), self.viewport().width(), height))
 
 
 class NotificationsPanel(QWidget):
