@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from typing import Any
 
 import psycopg
+import psycopg_pool
 import pytest
 
-from supalink.monitor import MonitorEngine
-from supalink.monitor.health import Health
+from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
+from supalink.monitor.health import DEGRADED_RECHECK_SECONDS, Health, HealthReport
 from supalink.monitor.pool import PoolState, PoolUnavailable
 from supalink.monitor.stats import StatsSample
 from supalink.profiles import Target
@@ -243,3 +245,34 @@ def test_the_session_setting_is_left_out_where_a_pooler_shares_server_connection
             return str(row[0])
 
     assert asyncio.run(scenario()) == expected
+
+
+def test_degraded_health_is_checked_again_within_seconds_not_at_the_next_tick(
+    pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """A request failed since the last check degrades health; with nothing failing since,
+    the check a few seconds later says healthy again, though the interval is a minute
+    (after an outage, too: the first answer may be slow while the pool reconnects)."""
+    # A slow SELECT 1 on a loaded machine must not be what degrades it here.
+    settings = MonitorSettings(pool=PoolSettings(min_size=1, max_size=1), degraded_latency=5.0)
+    assert settings.pool.health_interval == 60.0
+
+    async def scenario() -> tuple[HealthReport, float]:
+        engine = MonitorEngine(Target.from_conninfo(pg.uri()), settings)
+        async with engine:
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, 30, "healthy")
+            async with engine.pool.connection():  # the only one: the next request fails
+                with contextlib.suppress(psycopg_pool.PoolTimeout):
+                    async with engine.pool.connection(0.2):
+                        raise AssertionError("the pool has one connection, taken")
+            engine.check_health_now()
+            await wait_until(lambda: engine.health.status is Health.DEGRADED, 30, "degraded")
+            degraded = engine.health.last
+            assert degraded is not None
+            started = time.monotonic()
+            await wait_until(lambda: engine.health.status is Health.HEALTHY, 30, "healthy")
+            return degraded, time.monotonic() - started
+
+    degraded, took = run(qasync_loop, scenario())
+    assert degraded.error == "1 pool requests failed since last check"
+    assert took < DEGRADED_RECHECK_SECONDS + 5.0, took  # with a wide margin, far from 60 s

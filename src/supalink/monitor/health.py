@@ -15,10 +15,13 @@ or the listener's lost connection is enough to leave healthy (`note_failure`,
 since when (`since`), and the first answer after a time down carries the `Outage`
 ("down 27 s (08:29:21 to 08:29:48): connection refused", with an en dash).
 
-While down, checks follow each other `DOWN_RECHECK_SECONDS` apart instead of at the
-interval: psycopg_pool gives up reconnecting after the connect timeout, and then nothing
-but a request makes it try again, so the check is what notices the server is back. The
-requests that failed while down are the outage's own: they do not degrade its first answer.
+Until healthy again, checks come sooner than the interval: while down, a second after each
+other (`DOWN_RECHECK_SECONDS`): psycopg_pool gives up reconnecting after the connect
+timeout, and then nothing but a request makes it try again, so the check is what notices
+the server is back; while degraded, `DEGRADED_RECHECK_SECONDS` apart: the first answer
+after an outage may be slow (it waits for a new connection), and the light must not stay
+amber for the minute to the next tick. The requests that failed while down are the
+outage's own: they do not degrade its first answer.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ _SEVERITY = {Health.HEALTHY: 0, Health.UNKNOWN: 1, Health.DEGRADED: 1, Health.DO
 # empty waits its timeout while the pool's attempts back off inside it, so the database
 # is tried a few times per timeout, and back within a few seconds of its return.
 DOWN_RECHECK_SECONDS = 1.0
+DEGRADED_RECHECK_SECONDS = 5.0  # a SELECT 1 every 5 s costs a slow server nothing
 
 
 def clock_time(epoch: float) -> str:
@@ -179,6 +183,8 @@ class HealthChecker:
         retrying = self.pool.state is PoolState.OPEN
         if report.status is Health.DOWN and retrying:
             return min(self.interval, DOWN_RECHECK_SECONDS)
+        if report.status is Health.DEGRADED:
+            return min(self.interval, DEGRADED_RECHECK_SECONDS)
         return self.interval
 
     async def _watched_check(self) -> HealthReport:
