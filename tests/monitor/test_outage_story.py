@@ -229,11 +229,13 @@ def test_a_request_that_failed_while_down_does_not_degrade_the_first_answer(
             assert engine.health.last is last_down
             await asyncio.to_thread(scratch_pg.start)
             await wait_until(lambda: engine.health.status is not Health.DOWN, WAIT, "answered")
-            reports: list[HealthReport] = collector.of("health")
-            await wait_until(
-                lambda: last_down in reports and reports[-1] is not last_down, WAIT, "delivered"
-            )
-            return last_down, reports[reports.index(last_down) + 1 :]
+
+            def delivered() -> list[HealthReport]:
+                reports: list[HealthReport] = collector.of("health")
+                return reports[reports.index(last_down) + 1 :] if last_down in reports else []
+
+            await wait_until(delivered, WAIT, "the reports after the last one down delivered")
+            return last_down, delivered()
 
     last_down, after = run(qasync_loop, scenario(), timeout=240)
     first = after[0]
