@@ -171,6 +171,13 @@ async def _window_flood(uri: str, count: int) -> dict[str, Any]:
         timer.setTimerType(Qt.TimerType.PreciseTimer)
         timer.setInterval(TICK_MS)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        received: list[float] = []  # when the engine had the whole flood
+
+        def on_batch(batch: Sequence[object]) -> None:
+            if window.engine.log.total >= count and not received:
+                received.append(time.perf_counter())
+
+        window.engine.subscribe(on_batch)
         timer.start()
         started = await _send(uri, BULK_SQL, channel, 1, count)
         shown = f"{count:,} received"
@@ -182,13 +189,19 @@ async def _window_flood(uri: str, count: int) -> dict[str, Any]:
     finally:
         window.close()
         await window.stop()
-    flood_ticks = [tick for tick in ticks if started <= tick <= ended]
-    lags = [(b - a) * 1000 - TICK_MS for a, b in itertools.pairwise(flood_ticks)]
+    # p99 while the flood comes in; the worst tick until the window has shown it all (its
+    # last catch-up comes up to a second later, and the quiet ticks before it would
+    # thin out the percentile).
+    lags = _lags([tick for tick in ticks if started <= tick <= received[0]])
     return {
         "p99": percentile(lags, 0.99),
-        "max": max(lags),
-        "rate": count / (ended - started),
+        "max": max(_lags([tick for tick in ticks if started <= tick <= ended])),
+        "rate": count / (received[0] - started),
     }
+
+
+def _lags(ticks: list[float]) -> list[float]:
+    return [(b - a) * 1000 - TICK_MS for a, b in itertools.pairwise(ticks)]
 
 
 def loop_lag(uri: str, count: int, runs: int) -> dict[str, Any]:

@@ -1,14 +1,11 @@
 """The live notification table: new rows at the bottom repaint only themselves and follow
 the bottom by moving the pixels already drawn, and its scroll bar repaints only when what
-it draws changed, a little late while the table follows new rows. Checked against a fresh
-render of the window in tests/ui/test_live_table.py."""
+it draws changed. Checked against a fresh render of the window in
+tests/ui/test_live_table.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
@@ -19,36 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FOLLOW_REPAINT_MS = 1000  # the scroll bar's handle follows new rows within a second
-
 
 class QuietScrollBar(QScrollBar):
     """A scroll bar that repaints only when what it draws changed: each row that comes
     changes its range, which repaints it (0.9 ms here, as much as the new row), though in
-    a long table the handle moves a pixel only every few rows. While the table follows
-    new rows (`following`), a change waits up to FOLLOW_REPAINT_MS and is drawn with the
-    others of that time: at a few rows a second, one repaint a second instead of three."""
+    a long table the handle moves a pixel only every few rows."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         super().__init__(orientation, parent)
-        # Fusion fills the whole groove: nothing under it needs painting first (the
-        # splitters, tab widget and window under it cost a third of its own repaint).
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._drawn: tuple[object, ...] | None = None
-        self._following = False
-        self._late = QTimer(self)
-        self._late.setSingleShot(True)
-        self._late.setInterval(FOLLOW_REPAINT_MS)
-        self._late.timeout.connect(self._draw_late)
-
-    @contextmanager
-    def following(self) -> Iterator[None]:
-        """Changes made inside are the table following its new rows: drawn a little late."""
-        self._following = True
-        try:
-            yield
-        finally:
-            self._following = False
 
     def _look(self) -> tuple[object, ...]:
         option = QStyleOptionSlider()
@@ -69,18 +45,10 @@ class QuietScrollBar(QScrollBar):
             look = self._look()
             if look == self._drawn:
                 return  # Qt's would only repaint it
-            if self._following and self._drawn is not None:
-                if not self._late.isActive():
-                    self._late.start()
-                return
             # What the repaint asked for draws. Not noted in paintEvent: a render
             # (grab) paints too, and must not count as what the screen shows.
             self._drawn = look
         super().sliderChange(change)
-
-    def _draw_late(self) -> None:
-        self._drawn = self._look()
-        self.update()
 
 
 class LiveTable(QTableView):

@@ -2,8 +2,9 @@
 
 It shows one `MonitorEngine` (Qt-free, in supalink.monitor): health, pool figures and
 chart, the server's view, and the notifications. The engine delivers its events in
-batches at most ten times a second; each batch updates each panel once, so a flood of
-notifications costs a few repaints a second, never one per notification.
+batches at most ten times a second, and the window catches up with them at most once a
+second while they keep coming (CATCH_UP_SECONDS), each panel once: a flood or a trickle of
+notifications costs one repaint a second, never one per notification.
 
     window = MonitorWindow(engine, "Production")
     window.show()
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -62,6 +65,15 @@ log = logging.getLogger(__name__)
 EngineSource = MonitorEngine | Callable[[], MonitorEngine]
 STATUS_SECONDS = 8_000  # how long a status-bar message stays, in ms
 TASKS_STOP_TIMEOUT = 0.5  # of the 5 s: the window's own actions (a test NOTIFY, a resize)
+# While notifications keep coming, the window catches up with them (and the pool's figures)
+# at most once in this long: at 3 a second, one repaint instead of four (three rows and a
+# pool sample), each the table scrolled, the counts and the channel list laid out again.
+# The first after a quiet spell shows at once, and so does anything the person may be
+# waiting on (a health check, a failure, the listener going or back).
+CATCH_UP_SECONDS = 1.0
+# What may wait for the next catch-up: the rows (read from the engine's log, not from the
+# batch) and the figures that come on their own clock.
+ROUTINE = (StatsSample, ServerSnapshot)
 
 
 class MonitorWindow(QMainWindow):
@@ -92,6 +104,11 @@ class MonitorWindow(QMainWindow):
         self._audit_file = audit_file
         self._stopping: asyncio.Task[None] | None = None
         self._listener_away_since: float | None = None
+        self._held: list[Event] = []  # singles of batches that wait for the catch-up
+        self._caught_up_at = -math.inf
+        self._catch_up = QTimer(self)
+        self._catch_up.setSingleShot(True)
+        self._catch_up.timeout.connect(self._show_held)
         self.setWindowTitle(f"{display_name} — Supalink monitor")
         self.setAccessibleName(f"Monitor for {display_name}")
         self.resize(1240, 880)
@@ -195,6 +212,7 @@ class MonitorWindow(QMainWindow):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_TIMEOUT
         self._unsubscribe()
+        self._catch_up.stop()
         self.agent.stop()
         await self.tasks.shutdown(TASKS_STOP_TIMEOUT)
         await self.engine.stop(max(1.0, deadline - loop.time() - 0.2))
@@ -253,13 +271,25 @@ class MonitorWindow(QMainWindow):
 
     # ----- events -------------------------------------------------------------------------
     def _on_batch(self, batch: Batch) -> None:
+        self._held.extend(batch.singles)
+        wait = self._caught_up_at + CATCH_UP_SECONDS - time.monotonic()
+        if wait <= 0 or not all(type(event) in ROUTINE for event in batch.singles):
+            self._show_held()
+        elif not self._catch_up.isActive():
+            self._catch_up.start(math.ceil(wait * 1000))
+
+    def _show_held(self) -> None:
+        """Each panel once, for what came since the last catch-up."""
+        self._catch_up.stop()
+        self._caught_up_at = time.monotonic()
+        singles, self._held = self._held, []
         stats: StatsSample | None = None
         health: HealthReport | None = None
         recovered: Outage | None = None  # a batch's last report may not be the one with it
         server: ServerSnapshot | None = None
         # Rows (notifications, gaps) are in the engine's log: the table reads them there,
-        # so only the batch's singles are looked at (a flood brings 20,000 notifications).
-        for event in batch.singles:
+        # so only the batches' singles are looked at (a flood brings 20,000 notifications).
+        for event in singles:
             if type(event) is StatsSample:
                 stats = event
             elif type(event) is HealthReport:

@@ -209,9 +209,8 @@ class NotificationsPanel(QWidget):
         newest rows when it was scrolled to the bottom."""
         bar = self.table.scroll_bar
         if bar.value() >= bar.maximum() - 2 and not self.model.paused:
-            with bar.following():
-                if self.model.refresh():
-                    self.table.scrollToBottom()
+            if self.model.refresh():
+                self.table.scrollToBottom()
         else:
             self.model.refresh()
         self.refresh_counts()
