@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.system_tools import machine_setup
+
 FALLBACK_USER = "supalink-test"
 
 
@@ -42,13 +44,14 @@ def service_account() -> ServiceAccount:
     if os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
         return ServiceAccount(entry.pw_uid, entry.pw_gid, entry.pw_name)
-    for name in ("postgres", FALLBACK_USER):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
+    with machine_setup():
+        for name in ("postgres", FALLBACK_USER):
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                continue
+            return ServiceAccount(entry.pw_uid, entry.pw_gid, entry.pw_name)
+        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+        subprocess.run([useradd, "--system", "--no-create-home", FALLBACK_USER], check=True)
+        entry = pwd.getpwnam(FALLBACK_USER)
         return ServiceAccount(entry.pw_uid, entry.pw_gid, entry.pw_name)
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    subprocess.run([useradd, "--system", "--no-create-home", FALLBACK_USER], check=True)
-    entry = pwd.getpwnam(FALLBACK_USER)
-    return ServiceAccount(entry.pw_uid, entry.pw_gid, entry.pw_name)

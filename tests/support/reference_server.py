@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from supalink.mcp.templates import REFERENCE_BINARY, REFERENCE_PACKAGE
+from tests.support.system_tools import machine_setup
 
 CACHE_ENV = "SUPALINK_TEST_NPM_CACHE"
 
@@ -67,22 +68,27 @@ def install_reference_server() -> ReferenceServer:
     """The server from the npm cache, warming the cache the first time."""
     cache = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "supalink-tests" / "npm")
     bin_dir = _npx_bin_dir(cache, REFERENCE_PACKAGE)
-    if not (bin_dir / REFERENCE_BINARY).exists():
-        ensure_node()
-        cache.mkdir(parents=True, exist_ok=True)
-        # Without a URI the server prints its usage and exits 1: the install is what we want.
-        warm = subprocess.run(
-            ["npx", "-y", REFERENCE_PACKAGE],
-            env={
-                **os.environ,
-                "npm_config_cache": str(cache),
-                "npm_config_update_notifier": "false",
-            },
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert (bin_dir / REFERENCE_BINARY).exists(), warm.stdout + warm.stderr
+    cache.mkdir(parents=True, exist_ok=True)
+    with machine_setup():
+        if not (bin_dir / REFERENCE_BINARY).exists():
+            _install(cache, bin_dir)
     return ReferenceServer(cache, bin_dir)
+
+
+def _install(cache: Path, bin_dir: Path) -> None:
+    ensure_node()
+    # Without a URI the server prints its usage and exits 1: the install is what we want.
+    warm = subprocess.run(
+        ["npx", "-y", REFERENCE_PACKAGE],
+        env={
+            **os.environ,
+            "npm_config_cache": str(cache),
+            "npm_config_update_notifier": "false",
+        },
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (bin_dir / REFERENCE_BINARY).exists(), warm.stdout + warm.stderr

@@ -1,10 +1,16 @@
-"""Find the system programs the real-service fixtures need; install them on Debian when root."""
+"""Find the system programs the real-service fixtures need; install them on Debian when root.
+Whatever changes the machine (packages, the npm cache, a service account) does so under
+`machine_setup()`."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,18 @@ class SystemTools:
     gnome_keyring_daemon: Path
     dbus_daemon: Path
     openssl: Path
+
+
+@contextlib.contextmanager
+def machine_setup() -> Iterator[None]:
+    """One process at a time: the suite's workers (pytest-xdist) each set up their services
+    at their start, and two apt-get or npm installs at once fail on each other's locks."""
+    with (Path(tempfile.gettempdir()) / "supalink-tests-setup.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _find_pg_bindir() -> Path | None:
@@ -64,10 +82,11 @@ def _apt_install(packages: list[str]) -> None:
 
 def ensure_system_tools() -> SystemTools:
     """Return the programs, installing missing ones with apt when that is possible."""
-    missing = _missing()
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
-        _apt_install(sorted({DEBIAN_PACKAGES[program] for program in missing}))
+    with machine_setup():
         missing = _missing()
+        if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+            _apt_install(sorted({DEBIAN_PACKAGES[program] for program in missing}))
+            missing = _missing()
     if missing:
         names = ", ".join(f"{p} (Debian package {DEBIAN_PACKAGES[p]})" for p in missing)
         raise RuntimeError(f"the test suite needs these programs, which are missing: {names}")

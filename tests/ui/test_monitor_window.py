@@ -46,7 +46,15 @@ def test_stats_and_chart_follow_checked_out_connections(
             async with AsyncExitStack() as stack:
                 for _ in range(3):
                     await stack.enter_async_context(engine.pool.connection())
-                await wait_until(lambda: panel.tiles["in_use"].value.text() == "3", what="3")
+                # A health check may wait a moment for the fourth connection the pool
+                # opens for it (a sample may see that); then nobody waits.
+                await wait_until(
+                    lambda: (
+                        (panel.tiles["in_use"].value.text(), panel.tiles["waiting"].value.text())
+                        == ("3", "0")
+                    ),
+                    what="3 in use, none waiting",
+                )
                 busy = {key: tile.value.text() for key, tile in panel.tiles.items()}
                 chart_busy = panel.chart.points("in_use")
             await wait_until(lambda: panel.tiles["in_use"].value.text() == "0", what="back to 0")
@@ -72,7 +80,6 @@ def test_stats_and_chart_follow_checked_out_connections(
     assert seen["busy"]["size"].endswith("/ 4")
     assert int(seen["busy"]["size"].split()[0]) >= 3
     assert int(seen["busy"]["requests"].replace(",", "")) >= 3
-    assert seen["busy"]["waiting"] == "0"
     assert seen["chart_busy"][-1] == 3.0
     assert max(seen["chart_size"]) >= 3.0
     assert "supalink-monitor" in seen["apps"]
