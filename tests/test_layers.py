@@ -89,6 +89,32 @@ def test_each_face_names_what_it_gives_and_gives_it(face: str) -> None:
         assert getattr(package, name) is not None, f"supalink.{face}.{name}"
 
 
+def lazy_faces() -> Iterator[Path]:
+    for path in sorted(SRC.glob("*/__init__.py")):
+        if "lazy_attributes(" in path.read_text(encoding="utf-8"):
+            yield path
+
+
+@pytest.mark.parametrize("init", list(lazy_faces()), ids=lambda path: path.parent.name)
+def test_a_lazy_face_loads_each_name_from_where_mypy_reads_it(init: Path) -> None:
+    """A lazy face lists its names twice: imported under TYPE_CHECKING (what mypy checks)
+    and in `_HOMES` (what `lazy_attributes` loads at run time). The two must agree."""
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    package = f"supalink.{init.parent.name}."
+    typed: dict[str, tuple[str, ...]] = {}
+    homes: dict[str, tuple[str, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imported_from in node.body:
+                assert isinstance(imported_from, ast.ImportFrom), ast.unparse(imported_from)
+                module = (imported_from.module or "").removeprefix(package)
+                typed[module] = tuple(alias.name for alias in imported_from.names)
+        elif isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "_HOMES":
+            homes = ast.literal_eval(node.value)
+    assert homes, f"{init.relative_to(SRC)} has no _HOMES"
+    assert {m: sorted(n) for m, n in typed.items()} == {m: sorted(n) for m, n in homes.items()}
+
+
 def definitions(name: str) -> list[str]:
     """Where `name` is defined (a def, a class, or an assignment at module level)."""
     found = []

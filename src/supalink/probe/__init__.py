@@ -36,19 +36,11 @@ if TYPE_CHECKING:
     )
     from supalink.probe.runner import Probe, StepCallback, run_probe
 
-__getattr__ = lazy_attributes(
-    __name__,
-    {
-        "network": (
-            "LookupFailed",
-            "Resolver",
-            "RouteChecker",
-            "SystemResolver",
-            "udp_route_check",
-        ),
-        "runner": ("Probe", "StepCallback", "run_probe"),
-    },
-)
+_HOMES = {
+    "network": ("LookupFailed", "Resolver", "RouteChecker", "SystemResolver", "udp_route_check"),
+    "runner": ("Probe", "StepCallback", "run_probe"),
+}
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 __all__ = [
     "STEP_ORDER",
