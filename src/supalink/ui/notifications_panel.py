@@ -208,11 +208,9 @@ class NotificationsPanel(QWidget):
         """Once per batch: the table catches up with the engine's log, and follows the
         newest rows when it was scrolled to the bottom."""
         bar = self.table.scroll_bar
-        if bar.value() >= bar.maximum() - 2 and not self.model.paused:
-            if self.model.refresh():
-                self.table.scrollToBottom()
-        else:
-            self.model.refresh()
+        following = bar.value() >= bar.maximum() - 2
+        if self.model.refresh() and following and not self.model.paused:
+            self.table.scrollToBottom()
         self.refresh_counts()
 
     def listener_disconnected(self, error: str) -> None:
