@@ -16,8 +16,8 @@ _handed_out: set[int] = set()  # in this process: a port picked is not picked ag
 
 
 def _worker_index() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw0", "gw1", ...
-    return int(worker.removeprefix("gw")) if worker.removeprefix("gw").isdigit() else 0
+    number = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")  # gw0, gw1, ...
+    return int(number) if number.isdigit() else 0
 
 
 def free_port() -> int:
