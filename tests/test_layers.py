@@ -14,11 +14,12 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "supalink"
 LAYERS = {
     **dict.fromkeys(("__init__", "errors", "files", "logs", "paths", "lazy", "error_texts"), 0),
     "profiles": 1,
-    **dict.fromkeys(("probe", "mcp", "monitor", "demo", "agent", "roles", "supabase_api"), 2),
-    **dict.fromkeys(("commands", "ui"), 3),
-    "app": 4,  # the composition root
-    "cli": 5,  # opens the app when given no command
-    "__main__": 6,
+    **dict.fromkeys(("probe", "mcp", "monitor", "demo", "roles", "supabase_api"), 2),
+    "agent": 3,  # reads what its login may do (roles.powers) before serving it
+    **dict.fromkeys(("commands", "ui"), 4),
+    "app": 5,  # the composition root
+    "cli": 6,  # opens the app when given no command
+    "__main__": 7,
 }
 FACES = ("profiles", "probe", "mcp", "monitor", "agent", "roles", "supabase_api")
 CAPABILITIES = ("profiles", "probe", "mcp", "monitor", "agent", "roles", "supabase_api", "ui")

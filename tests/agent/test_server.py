@@ -140,9 +140,10 @@ def test_every_tool_answers_through_the_real_server_and_no_password_is_in_its_pr
     assert b"mcp-serve" in found["cmdline"]
     # Every call is in the audit, with the profile's name.
     entries = list(read_entries(AppPaths.under(tmp_path).audit_file, profile=name))
-    assert [entry.tool for entry in entries][:3] == ["query", "list_schemas", "list_tables"]
-    assert entries[0].statement is not None
-    assert "items" in entries[0].statement
+    calls = [entry for entry in entries if not entry.is_login]
+    assert [entry.tool for entry in calls][:3] == ["query", "list_schemas", "list_tables"]
+    assert calls[0].statement is not None
+    assert "items" in calls[0].statement
 
 
 def test_rows_stop_at_the_limit_and_a_slow_statement_at_the_timeout(

@@ -47,6 +47,10 @@ _APPEND_FLAGS: Final = (
 )
 
 
+# The `tool` of the entry a server records once it has read its login.
+LOGIN_TOOL: Final = "(login)"
+
+
 def utc_stamp(epoch: float | None = None) -> str:
     """`at` for an entry: ISO 8601 in UTC with milliseconds, e.g. 2026-12-01T11:30:00.123Z."""
     moment = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
@@ -65,9 +69,19 @@ class AuditEntry:
     error: str | None  # one line; None when the call succeeded
     writes: bool  # the server let writes through
     pid: int  # the server process
+    # A LOGIN entry (the server read its login before its first call): what that login can
+    # do that a role made by Supalink could not, and what every role of the database can.
+    powers: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        found = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        for name in ("powers", "shared"):  # absent from a call's line, as before
+            if found[name]:
+                found[name] = list(found[name])
+            else:
+                del found[name]
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AuditEntry:
@@ -87,6 +101,8 @@ class AuditEntry:
             error=_get(data, "error", str, None),
             writes=_get(data, "writes", bool, False),
             pid=_get(data, "pid", int),
+            powers=_texts(data, "powers"),
+            shared=_texts(data, "shared"),
         )
 
     @property
@@ -99,6 +115,11 @@ class AuditEntry:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
+
+    @property
+    def is_login(self) -> bool:
+        """Not a call: the server's reading of its login (LOGIN_TOOL)."""
+        return self.tool == LOGIN_TOOL
 
     @property
     def refused(self) -> bool:
@@ -125,6 +146,15 @@ def _get(
     if not isinstance(value, kind) or is_bool != wants_bool:
         raise ValueError(f"{key!r} of an audit record is {type(value).__name__}")
     return value
+
+
+def _texts(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{key!r} of an audit record is not a list of texts")
+    return tuple(value)
 
 
 class AuditLog:

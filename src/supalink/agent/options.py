@@ -32,14 +32,3 @@ class ServeOptions:
     pool_min_size: int = POOL_MIN_SIZE
     pool_max_size: int = POOL_MAX_SIZE
     profile_name: str | None = None  # None: a URI from the environment
-
-    def session_settings(self) -> dict[str, str]:
-        """The settings every call's transaction runs under (and a session keeps, where the
-        connection is a session of its own): milliseconds, as PostgreSQL takes them."""
-        return {
-            "statement_timeout": str(round(self.statement_timeout * 1000)),
-            "lock_timeout": str(round(self.lock_timeout * 1000)),
-            "idle_in_transaction_session_timeout": str(
-                round(self.idle_in_transaction_timeout * 1000)
-            ),
-        }

@@ -7,6 +7,11 @@ parses alone. A statement that fails makes the server skip the rest up to the sy
 caller then ends the transaction and resets the session in a second round trip. The rows
 arrive in chunks, so a huge result stops at the answer's budget and is cancelled.
 
+A flush request follows the opening pieces, so the server answers them before it runs the
+statement: a call whose BEGIN was never answered never reached the statement, and only such
+a call may be sent again on a new connection. The parameters are turned into bytes before
+anything is sent, so one that cannot be sent fails the call and not the connection.
+
 Three round trips (BEGIN, the statement, ROLLBACK and reset) cost 0.53 ms on loopback TLS
 here, against 0.19 ms for a bare execute; this costs 0.28 ms. Cross-core wake-ups, not the
 server's work, are most of each round trip.
@@ -35,6 +40,8 @@ CHUNK_ROWS: Final = 200
 CANCEL_WAIT_SECONDS: Final = 5.0
 _ROWS: Final = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
 _COPY: Final = (pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_BOTH)
+# What a loader raises for a value beyond Python's types.
+_UNLOADABLE: Final = (psycopg.DataError, ValueError, OverflowError)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class Outcome:
     error: psycopg.Error | None = None
     stopped: bool = False  # the budget ran out and the rest was cancelled
     clean: bool = True  # every piece after the statement ran: the session is as it was
+    acknowledged: bool = False  # the server began the transaction: the statement may run
 
 
 async def read_only_call(
@@ -55,23 +63,26 @@ async def read_only_call(
     params: Sequence[Any] | None,
     after: Sequence[str],
     budget: RowBudget,
-) -> Outcome:
-    """Send everything at once and read the answers in order. The connection leaves
-    pipeline mode before this returns; if it cannot (it broke), it is closed, so the pool
-    never hands it out half-way through a pipeline.
+    outcome: Outcome,
+) -> None:
+    """Send everything at once and read the answers into `outcome`, in order (filled in as
+    they come: after a failure it still says whether the server began the call). The
+    connection leaves pipeline mode before this returns; if it cannot (it broke), it is
+    closed, so the pool never hands it out half-way through a pipeline.
 
     The reading is one generator that psycopg's `wait` drives: a `wait` of its own for each
     answer cost about as much as the server's work for the four extra pieces."""
     pgconn = conn.pgconn
     encoding = conn.info.encoding
-    outcome = Outcome()
     reader = _Reader(conn, outcome, budget)
+    statement = _Statement(conn, sql, params)
     async with conn.lock:
         pgconn.enter_pipeline_mode()
         try:
             for text in before:
                 pgconn.send_query_params(text.encode(encoding), None)
-            _send_statement(conn, sql, params)
+            pgconn.send_flush_request()
+            statement.send()
             for text in after:
                 pgconn.send_query_params(text.encode(encoding), None)
             pgconn.pipeline_sync()
@@ -87,27 +98,32 @@ async def read_only_call(
         except Exception:
             await _discard(conn)
             raise
-    return outcome
 
 
-def _send_statement(
-    conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any] | None
-) -> None:
+class _Statement:
     """The agent's statement as a raw cursor sends it: $1, $2 ... bound by psycopg's own
-    dumpers, the rows as text."""
-    pgconn = conn.pgconn
-    query = sql.encode(conn.info.encoding)
-    if not params:
-        pgconn.send_query_params(query, None)
-        return
-    transformer = Transformer(conn)
-    values = transformer.dump_sequence(list(params), [PyFormat.AUTO] * len(params))
-    pgconn.send_query_params(
-        query,
-        values,
-        param_types=transformer.types or None,
-        param_formats=transformer.formats,
-    )
+    dumpers, the rows as text; made into bytes when built, sent later."""
+
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any] | None
+    ) -> None:
+        self.pgconn = conn.pgconn
+        self.query = sql.encode(conn.info.encoding)
+        self.values: Sequence[Any] | None = None
+        self.types: Sequence[int] | None = None
+        self.formats: Sequence[Any] | None = None
+        if params:
+            transformer = Transformer(conn)
+            self.values = transformer.dump_sequence(list(params), [PyFormat.AUTO] * len(params))
+            self.types, self.formats = transformer.types or None, transformer.formats
+
+    def send(self) -> None:
+        if self.values is None:
+            self.pgconn.send_query_params(self.query, None)
+            return
+        self.pgconn.send_query_params(
+            self.query, self.values, param_types=self.types, param_formats=self.formats
+        )
 
 
 class _Reader:
@@ -138,7 +154,10 @@ class _Reader:
 
     def _statement(self, opening: int) -> PQGen[None]:
         for _ in range(opening):
-            self._note((yield from generators.fetch_many(self.pgconn)))
+            results = yield from generators.fetch_many(self.pgconn)
+            if results and results[0].status == pq.ExecStatus.COMMAND_OK:
+                self.outcome.acknowledged = True
+            self._note(results)
         if self.outcome.error is not None:
             yield from generators.fetch_many(self.pgconn)  # the statement's: aborted
             return
@@ -180,10 +199,32 @@ class _Reader:
                 outcome.status = tag
             if outcome.stopped:
                 continue
-            for row in self.transformer.load_rows(0, result.ntuples, tuple):
+            try:
+                rows = self.transformer.load_rows(0, result.ntuples, tuple)
+            except _UNLOADABLE:
+                rows = [self._leniently(result, index) for index in range(result.ntuples)]
+            for row in rows:
                 if not self.budget.add(row):
                     outcome.stopped = True
                     return  # the caller cancels, then reads the rest
+
+    def _leniently(self, result: PGresult, index: int) -> tuple[Any, ...]:
+        """A row with a value Python cannot hold ('infinity'::date, a year past 9999): that
+        value as the text PostgreSQL sent."""
+        values: list[Any] = []
+        for column in range(result.nfields):
+            data = result.get_value(index, column)
+            if data is None:
+                values.append(None)
+                continue
+            loader = self.transformer.get_loader(
+                result.ftype(column), pq.Format(result.fformat(column))
+            )
+            try:
+                values.append(loader.load(data))
+            except _UNLOADABLE:
+                values.append(bytes(data).decode(self.encoding, "replace"))
+        return tuple(values)
 
     def _note(self, results: Sequence[PGresult]) -> None:
         for result in results:

@@ -8,7 +8,9 @@ database; the pool connects in the background.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,8 @@ from supalink.errors import SupalinkError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from supalink.agent.audit import AuditLog
+    from supalink.agent.connections import LoginRead
     from supalink.profiles import Target
 
 INSTRUCTIONS = (
@@ -62,6 +66,52 @@ def environment_target(variable: str) -> Target:
     return Target.from_conninfo(text, mode=mode)
 
 
+def login_notice(read: LoginRead) -> list[str]:
+    """What the server says on stderr (the client's MCP log) once it has read its login."""
+    if read.refused is not None:
+        return [f"supalink: {read.refused}"]
+    powers, plan = read.powers, read.plan
+    if powers is None or plan is None:
+        return []
+    lines = []
+    if powers.excess:
+        withheld = " (writes were asked for and are not allowed)" if plan.writes_withheld else ""
+        lines.append(
+            f"supalink: this login ({powers.login}) can do more than an agent needs, so it is "
+            f"served read-only{withheld}. What it can do that a role made by `supalink role "
+            "create` could not:"
+        )
+        lines += [f"  - {power}" for power in powers.excess]
+    if powers.shared:
+        lines.append("supalink: what every role of this database can do, an agent's own too:")
+        lines += [f"  - {power}" for power in powers.shared]
+    return lines
+
+
+def _record_login(audit: AuditLog | None, options: ServeOptions, read: LoginRead) -> None:
+    from supalink.agent.audit import LOGIN_TOOL, AuditEntry, utc_stamp
+
+    if audit is None:
+        return
+    powers = read.powers
+    audit.record(
+        AuditEntry(
+            at=utc_stamp(),
+            profile=options.profile_name,
+            tool=LOGIN_TOOL,
+            statement=None,
+            duration_ms=0.0,
+            rows=None,
+            truncated=False,
+            error=None if read.refused is None else str(read.refused),
+            writes=bool(read.plan and read.plan.allow_writes),
+            pid=os.getpid(),
+            powers=tuple(str(power) for power in powers.excess) if powers else (),
+            shared=tuple(str(power) for power in powers.shared) if powers else (),
+        )
+    )
+
+
 async def serve(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
     """Serve one client over stdin/stdout until it closes them."""
     from mcp.server.lowlevel import Server
@@ -84,9 +134,15 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
 
     masker = SecretMasker()
     masker.add_secrets(target.secrets)
-    database = AgentDatabase(target, options)
-    listener = AgentListener(target)
     audit = AuditLog(audit_file) if audit_file is not None else None
+
+    def on_login(read: LoginRead) -> None:
+        for line in login_notice(read):
+            print(masker.mask(line), file=sys.stderr, flush=True)
+        _record_login(audit, options, read)
+
+    database = AgentDatabase(target, options, on_login=on_login)
+    listener = AgentListener(target)
     tools = AgentTools(database, listener, options, audit=audit, masker=masker)
     listing = ListToolsResult(
         tools=[
@@ -129,8 +185,20 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
             audit.close()
 
 
+async def _until_terminated(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
+    """Serve; SIGTERM (a client quitting) ends it as the end of stdin does: calls in flight
+    are cancelled on the server before the process goes."""
+    serving = asyncio.current_task()
+    assert serving is not None
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers here
+        loop.add_signal_handler(signal.SIGTERM, serving.cancel)
+    await serve(target, options, audit_file)
+
+
 def run_server(target: Target, options: ServeOptions, audit_file: Path | None) -> int:
     if sys.platform == "win32":  # psycopg's async mode refuses the proactor loop
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined,unused-ignore]
-    asyncio.run(serve(target, options, audit_file))
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(_until_terminated(target, options, audit_file))
     return 0

@@ -1,22 +1,20 @@
-"""The agent's connection to the database, and layers 1 to 3 of the read-only guard as the
-database enforces them.
+"""The agent's connection to the database, and the layers of the read-only guard that the
+database enforces.
 
-- Every statement goes over the extended query protocol, unnamed (a raw cursor's
-  `stream()`): the server refuses a text with several statements, and a transaction pooler
-  keeps nothing between calls (no named prepared statement is ever made).
+- Before the first call the login is read (supalink.roles.powers): a superuser is refused,
+  a privileged login is served read-only, and the call plan takes the login's own limits as
+  ceilings (agent/plan.py). The connection that read it becomes the pool's first.
+- Every statement goes over the extended query protocol, unnamed: the server refuses a text
+  with several statements, and a transaction pooler keeps nothing between calls.
 - Every call runs in a transaction of its own: `BEGIN READ ONLY`, the statement, then
-  `ROLLBACK`; so even a write that slipped past READ ONLY (PostgreSQL 15's large-object
-  functions) is undone. A read-only call sends all of it, and the reset after it, in one
-  round trip (agent/pipeline.py). With writes allowed: `BEGIN READ WRITE` … `COMMIT`, a
-  round trip each.
-- A connection that is a session of its own (direct, session pooler) carries
-  `default_transaction_read_only` and the timeouts as session settings, and after each call
-  whatever session state the call left (settings, role, prepared statements, cursors,
-  advisory locks) is reset before the connection serves the next one. Through a
-  transaction pooler, session state belongs to whichever server connection the pooler
-  picks: the call's own transaction is the only scope, so its limits and role are
-  `SET LOCAL` in it, and only advisory locks are released after it (one query message stays
-  on one server connection).
+  `ROLLBACK` and the reset, in one round trip (agent/pipeline.py); with writes allowed,
+  `BEGIN READ WRITE` … `COMMIT`, a round trip each.
+- A call that ends early ends its statement: a cancelled call (the client's cancel, its
+  end, the server's shutdown) sends libpq's cancel request, so no backend runs on for it
+  and no lock it took is held after; the connection comes back clean, or is closed.
+- A call is retried only when its connection broke before the statement could have reached
+  the server (the server never acknowledged the call's BEGIN): an answer the server gave,
+  an error among them, is the answer, and no call runs its statement twice.
 """
 
 from __future__ import annotations
@@ -25,229 +23,272 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from supalink.agent.connections import (
+    BACKOFF,
+    CONNECTION_WAIT_SECONDS,
+    Connections,
+    LoginRead,
+    Unavailable,
+    retrieved,
+    run_own,
+)
 from supalink.agent.options import ServeOptions
-from supalink.agent.values import RowBudget, Rows
-from supalink.error_texts import PERMANENT, first_line
+from supalink.agent.plan import CallPlan
+from supalink.agent.values import ROW_TOO_LARGE, RowBudget, Rows, capped_rows, row_too_large
 from supalink.errors import SupalinkError
 
 if TYPE_CHECKING:
     import psycopg
-    from psycopg_pool import AsyncConnectionPool
 
     from supalink.profiles import Target
+    from supalink.roles import LoginPowers
 
 log = logging.getLogger(__name__)
 
-# How long a call waits for a connection, in all, while the server is away (a restart).
-CONNECTION_WAIT_SECONDS: Final = 15.0
-_BACKOFF: Final = (0.1, 0.25, 0.5, 1.0, 2.0)
-# SQLSTATEs of a connection that went away: class 08, and the server shutting down.
-_LOST_STATES: Final = ("57P01", "57P02", "57P03")
-# Session advisory locks outlive a ROLLBACK. Through a transaction pooler too, a query
-# message stays on one server connection, so the unlock reaches the call's own.
-UNLOCK: Final = "SELECT pg_advisory_unlock_all()"
+# A cancelled call: how long each cancel request may take, how often it is sent again while
+# the statement runs on (one sent before the statement started is ignored by the server),
+# and how long in all before the connection is closed instead.
+CANCEL_REQUEST_SECONDS: Final = 1.0
+CANCEL_AGAIN_SECONDS: Final = 0.2
+CANCEL_GIVE_UP_SECONDS: Final = 2.0
+# An error is an answer too, and bounded like one: a server's error can quote megabytes.
+MAX_ERROR_CHARS: Final = 4000
 
 
 class DatabaseError(SupalinkError):
     """The server refused or failed the statement: its own words, for the agent."""
 
 
-class Unavailable(SupalinkError):
-    """No connection to the database within the wait."""
+def _capped(text: str) -> str:
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return f"{text[:MAX_ERROR_CHARS]}… ({len(text) - MAX_ERROR_CHARS} more characters)"
 
 
-def _quote_setting(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+@dataclass
+class _Call:
+    """One call's progress, for whoever must stop it."""
+
+    conn: psycopg.AsyncConnection[Any] | None = None  # while its statement may run
+    acknowledged: bool = False  # the server began the call's transaction
+    broken: bool = False  # the attempt's connection broke
+    abandoned: bool = False  # its caller is gone: send nothing more
 
 
 class AgentDatabase:
-    def __init__(self, target: Target, options: ServeOptions) -> None:
+    """The calls: each statement in a transaction of its own, on the pool of `connections`."""
+
+    def __init__(
+        self,
+        target: Target,
+        options: ServeOptions,
+        *,
+        on_login: Callable[[LoginRead], None] | None = None,
+    ) -> None:
         self.target = target
         self.options = options
-        # A transaction pooler (shared or dedicated) would carry a session SET to others.
-        self.own_session = target.mode is None or not target.mode.pools_transactions
-        settings = options.session_settings()
-        begin = "BEGIN READ WRITE" if options.allow_writes else "BEGIN READ ONLY"
-        session = dict(settings)
-        session["default_transaction_read_only"] = "off" if options.allow_writes else "on"
-        self.session_sql = "; ".join(f"SET {n} = {_quote_setting(v)}" for n, v in session.items())
-        if self.own_session:
-            # The session carries the limits, and what a call changes is undone after it.
-            self.begin_pieces = [begin]
-        else:
-            # A pooler's server connection carries whatever its last client left, a
-            # committed SET ROLE among it: the call's limits and role come first.
-            local = [f"SET LOCAL {name} = {_quote_setting(v)}" for name, v in settings.items()]
-            self.begin_pieces = [begin, *local, "SET LOCAL ROLE NONE"]
-        # After each call. A read-only call is rolled back, and with it every setting, role
-        # and cursor it made: what outlives a ROLLBACK is prepared statements and advisory
-        # locks. A committed call may have changed anything: RESET ALL (role and session
-        # authorization with it), then the session's own settings again.
-        if not self.own_session:
-            self.after_pieces = [UNLOCK]
-        elif not options.allow_writes:
-            self.after_pieces = ["DEALLOCATE ALL", UNLOCK]
-        else:
-            self.after_pieces = [
-                "DEALLOCATE ALL",
-                "CLOSE ALL",
-                UNLOCK,
-                "RESET ALL",
-                "RESET ROLE",
-                self.session_sql,
-            ]
-        self.begin_sql = "; ".join(self.begin_pieces)
-        self.after_sql = "; ".join(self.after_pieces)
-        self._pool: AsyncConnectionPool[Any] | None = None
-        self._kwargs: dict[str, Any] = {}
-        # Until a connection has been made (and again after the pool timed out), a call first
-        # tries one itself: a login that can never succeed is said at once, not after the
-        # pool's whole wait, and the pool stops asking the server (an account can lock).
-        self._unproven = True
-        self._refused: DatabaseError | None = None
+        self.connections = Connections(target, options, on_login)
+        self._stopping: set[asyncio.Future[None]] = set()
 
-    # -- the pool ---------------------------------------------------------------------
+    @property
+    def own_session(self) -> bool:
+        """A transaction pooler (shared or dedicated) would carry a session SET to others."""
+        return self.target.mode is None or not self.target.mode.pools_transactions
+
+    @property
+    def powers(self) -> LoginPowers | None:
+        return self.connections.powers
+
+    @property
+    def plan(self) -> CallPlan | None:
+        return self.connections.plan
 
     async def open(self) -> None:
         """Start connecting in the background: the server answers `initialize` at once."""
-        from psycopg_pool import AsyncConnectionPool
-
-        kwargs = self.target.connection_kwargs()
-        kwargs["autocommit"] = True  # the calls' transactions are this module's own
-        kwargs["prepare_threshold"] = None  # nothing named is left on any server connection
-        self._kwargs = kwargs
-        self._pool = AsyncConnectionPool(
-            kwargs=kwargs,
-            min_size=self.options.pool_min_size,
-            max_size=self.options.pool_max_size,
-            open=False,
-            configure=self._configure,
-            timeout=CONNECTION_WAIT_SECONDS,
-            name="supalink-agent",
-        )
-        await self._pool.open(wait=False)
+        await self.connections.open()
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close(timeout=2.0)
+        """Let cancelled calls finish stopping their statements, then close."""
+        if self._stopping:
+            await asyncio.wait(set(self._stopping), timeout=CANCEL_GIVE_UP_SECONDS + 1.0)
+        await self.connections.close()
 
-    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        if self.own_session:
-            await conn.execute(self.session_sql)
-        self._unproven = False
-
-    async def _check_login(self) -> None:
-        """Refuse at once when the login can never succeed (a wrong password, a missing
-        database, a certificate that does not verify)."""
-        import psycopg
-
-        if self._refused is not None:
-            raise self._refused
-        if not self._unproven:
-            return
-        try:
-            conn = await psycopg.AsyncConnection.connect(**self._kwargs)
-        except psycopg.OperationalError as error:
-            if PERMANENT.search(str(error)):
-                self._refused = DatabaseError(
-                    f"the database refused this login: {first_line(str(error))}; fix the "
-                    "profile in Supalink, then restart the client"
-                )
-                assert self._pool is not None
-                await self._pool.close(timeout=0)
-                raise self._refused from None
-            return  # unreachable for now: the pool's own wait decides
-        await conn.close()
-        self._unproven = False
+    async def ready(self) -> CallPlan:
+        """The call plan once the login has been read (or why it cannot be)."""
+        return await self.connections.planned(time.monotonic() + CONNECTION_WAIT_SECONDS)
 
     # -- one call ---------------------------------------------------------------------
 
     async def run(
-        self, sql: str, params: Sequence[Any] | None = None, *, max_rows: int | None = None
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        max_rows: int | None = None,
+        bounded_rows: bool = False,
     ) -> Rows:
-        """Run one statement in a transaction of its own; retry a lost connection, never a
-        statement the server cancelled or that may have written."""
+        """Run one statement in a transaction of its own. `bounded_rows` (for a plain query)
+        has the server refuse a row larger than the answer's budget rather than send it.
+
+        Cancelling this coroutine stops the statement on the server: the call goes on in a
+        task of its own until the server has cancelled it."""
+        call = _Call()
+        work = asyncio.ensure_future(self._run(sql, params, max_rows, bounded_rows, call))
+        work.add_done_callback(retrieved)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            call.abandoned = True
+            if not work.done():
+                stopping = asyncio.ensure_future(self._stop(work, call))
+                self._stopping.add(stopping)
+                stopping.add_done_callback(self._stopping.discard)
+            raise
+
+    async def _stop(self, work: asyncio.Future[Rows], call: _Call) -> None:
+        """Cancel the statement on the server until it stops; past the bound, close the
+        connection (its backend then ends at its next check of the client)."""
+        give_up = time.monotonic() + CANCEL_GIVE_UP_SECONDS
+        while not work.done() and time.monotonic() < give_up:
+            conn = call.conn
+            if conn is None:
+                break  # nothing was sent: stopping the task is enough
+            with contextlib.suppress(Exception):
+                await conn.cancel_safe(timeout=CANCEL_REQUEST_SECONDS)
+            await asyncio.wait({work}, timeout=CANCEL_AGAIN_SECONDS)
+        if not work.done():
+            work.cancel()
+            await asyncio.wait({work}, timeout=CANCEL_GIVE_UP_SECONDS)
+        conn = call.conn
+        if not work.done() and conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _run(
+        self,
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+        bounded_rows: bool,
+        call: _Call,
+    ) -> Rows:
         import psycopg
 
-        assert self._pool is not None, "open() first"
-        await self._check_login()
         deadline = time.monotonic() + CONNECTION_WAIT_SECONDS
+        plan = await self.connections.planned(deadline)
+        if self.connections.probe:
+            await self.connections.check_again()
+        budget_bytes = self.options.max_answer_bytes
+        text = capped_rows(sql, budget_bytes) if bounded_rows else sql
         attempt = 0
         while True:
-            sent = [False]
             try:
-                return await self._attempt(sql, params, max_rows, sent)
+                return await self._attempt(plan, text, params, max_rows, call)
             except psycopg.Error as error:
-                if not self._retryable(error, sent[0]) or time.monotonic() >= deadline:
+                if not self._retryable(error, call) or time.monotonic() >= deadline:
                     raise self._worded(error) from None
-            delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
+            if call.abandoned:
+                raise asyncio.CancelledError
+            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
             attempt += 1
-            log.info("agent: connection lost, retrying in %.2f s", delay)
+            log.info(
+                "agent: connection lost before the statement was sent, retrying in %.2f s", delay
+            )
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
 
-    def _retryable(self, error: Exception, sent: bool) -> bool:
+    def _retryable(self, error: Exception, call: _Call) -> bool:
+        """Only a connection that broke before the server began the call: whatever the
+        server answered, an error too, is the call's answer."""
         from psycopg_pool import PoolTimeout
 
-        if isinstance(error, PoolTimeout):
-            return False  # the pool already waited the whole budget
-        if PERMANENT.search(str(error)):
+        if isinstance(error, PoolTimeout) or call.acknowledged:
             return False
-        state = getattr(error, "sqlstate", None)
-        lost = state is None or state.startswith("08") or state in _LOST_STATES
-        if not lost:
-            return False  # the server answered: a refusal, a timeout, a cancel
-        # A read-only call is rolled back whatever happened; a write may have committed.
-        return not sent or not self.options.allow_writes
+        return call.broken
 
     def _worded(self, error: Exception) -> SupalinkError:
         from psycopg_pool import PoolTimeout
 
         if isinstance(error, PoolTimeout):
-            self._unproven = True
+            self.connections.probe = True
             return Unavailable(
                 f"no connection to the database within {CONNECTION_WAIT_SECONDS:g} s"
             )
         text = str(error).strip() or type(error).__name__
-        return DatabaseError(text)
+        if ROW_TOO_LARGE in text:
+            return DatabaseError(row_too_large(text, self.options.max_answer_bytes))
+        return DatabaseError(_capped(text))
 
     async def _attempt(
-        self, sql: str, params: Sequence[Any] | None, max_rows: int | None, sent: list[bool]
+        self,
+        plan: CallPlan,
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+        call: _Call,
     ) -> Rows:
-        assert self._pool is not None
-        async with self._pool.connection() as conn:
-            if not self.options.allow_writes:
-                sent[0] = True
-                return await self._read_only(conn, sql, params, max_rows)
-            await _own(conn, self.begin_sql)
-            sent[0] = True
+        import psycopg
+
+        pool = self.connections.pool
+        assert pool is not None
+        async with pool.connection() as conn:
+            if call.abandoned:
+                raise asyncio.CancelledError
+            call.conn, call.broken = conn, False
             try:
-                rows = await self._write_statement(conn, sql, params, max_rows)
-            except BaseException:
-                await self._end(conn, commit=False)
+                if not plan.allow_writes:
+                    return await self._read_only(plan, conn, sql, params, max_rows, call)
+                await run_own(conn, plan.begin_sql)
+                call.acknowledged = True
+                try:
+                    rows = await self._write_statement(conn, sql, params, max_rows)
+                except BaseException:
+                    await self._end(plan, conn, commit=False)
+                    raise
+                await self._end(plan, conn, commit=True)
+                return rows
+            except psycopg.Error:
+                call.broken = conn.closed or conn.broken
                 raise
-            await self._end(conn, commit=True)
-            return rows
+            finally:
+                call.conn = None
+                # A cancel request may still be on its way to this backend: the connection
+                # goes to no other call.
+                if call.abandoned and not conn.closed:
+                    await conn.close()
 
     async def _read_only(
         self,
+        plan: CallPlan,
         conn: psycopg.AsyncConnection[Any],
         sql: str,
         params: Sequence[Any] | None,
         max_rows: int | None,
+        call: _Call,
     ) -> Rows:
         """BEGIN READ ONLY, the statement, ROLLBACK and the reset in one round trip; where
         a piece failed or the budget stopped the rows, the end and reset in a second."""
-        from supalink.agent.pipeline import read_only_call
+        from supalink.agent.pipeline import Outcome, read_only_call
 
         budget = RowBudget(max_rows or self.options.max_rows, self.options.max_answer_bytes)
-        outcome = await read_only_call(
-            conn, self.begin_pieces, sql, params, ["ROLLBACK", *self.after_pieces], budget
-        )
+        outcome = Outcome()
+        try:
+            await read_only_call(
+                conn,
+                plan.begin_pieces,
+                sql,
+                params,
+                ["ROLLBACK", *plan.after_pieces],
+                budget,
+                outcome,
+            )
+        finally:
+            call.acknowledged = outcome.acknowledged
         if not outcome.clean:
-            await self._end(conn, commit=False)
+            await self._end(plan, conn, commit=False)
         # A cut result ends in the cancel's error: the rows before it are the answer.
         if outcome.error is not None and not outcome.stopped:
             raise outcome.error
@@ -279,7 +320,9 @@ class AgentDatabase:
         rowcount = budget.seen if columns else _affected(status)
         return Rows(columns, budget.rows, budget.truncated, status, rowcount)
 
-    async def _end(self, conn: psycopg.AsyncConnection[Any], *, commit: bool) -> None:
+    async def _end(
+        self, plan: CallPlan, conn: psycopg.AsyncConnection[Any], *, commit: bool
+    ) -> None:
         """Finish the call's transaction and reset the session; after a failed statement
         this never raises (the statement's own error is the one to report)."""
         import psycopg
@@ -289,30 +332,17 @@ class AgentDatabase:
         if conn.closed or status in (pq.TransactionStatus.UNKNOWN, pq.TransactionStatus.ACTIVE):
             return  # lost or still busy: the pool discards it when it comes back
         finish = "ROLLBACK"
-        if commit and self.options.allow_writes and status is pq.TransactionStatus.INTRANS:
+        if commit and plan.allow_writes and status is pq.TransactionStatus.INTRANS:
             finish = "COMMIT"
         try:
-            await _own(conn, f"{finish}; {self.after_sql}")
+            await run_own(conn, f"{finish}; {plan.after_sql}")
         except psycopg.Error:
             # A failed COMMIT (a deferred constraint) skips the reset that followed it.
-            if not conn.closed and self.own_session:
+            if not conn.closed and plan.own_session:
                 with contextlib.suppress(psycopg.Error):
-                    await _own(conn, f"ROLLBACK; {self.after_sql}")
+                    await run_own(conn, f"ROLLBACK; {plan.after_sql}")
             if commit:
                 raise
-
-
-async def _own(conn: psycopg.AsyncConnection[Any], sql: str) -> None:
-    """Supalink's own fixed statements around a call, over the simple protocol and without a
-    cursor: a cursor's set-up cost about as much as the round trip itself, twice a call."""
-    from psycopg import errors, generators, pq
-
-    async with conn.lock:
-        conn.pgconn.send_query(sql.encode())
-        results = await conn.wait(generators.execute(conn.pgconn))
-    for result in results:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            raise errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 def _affected(status: str) -> int | None:

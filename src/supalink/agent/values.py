@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+# What the server says when a row is larger than an answer may be (see `capped_rows`).
+ROW_TOO_LARGE: Final = "supalink: row larger than the answer"
+_ROW_BYTES: Final = re.compile(re.escape(ROW_TOO_LARGE) + r" \((\d+) bytes\)")
 
 
 def json_value(value: Any) -> Any:  # noqa: PLR0911 (one answer per kind of value)
@@ -84,3 +89,34 @@ class Rows:
             "status": self.status,
         }
         return data
+
+
+def capped_rows(sql: str, max_bytes: int) -> str:
+    """A plain query (SELECT, VALUES, TABLE, WITH … SELECT) whose rows the server sends
+    only while each is at most `max_bytes` as the server holds it, and refuses otherwise.
+
+    libpq takes in a whole row before anything can look at it, and holds it twice (its
+    buffer and the result): a 500 MB value would cost a gigabyte here. The check runs on the
+    server instead, so no such row is ever sent. A row that can never fit an answer loses
+    nothing by it. Values the server keeps compressed count at that size, so a row that
+    passes is at most a few hundred times the budget. The statement comes alone on its
+    lines: the guard lets through only text whose quotes, comments and parentheses close
+    within it, so it cannot reach out of the subquery. The error's value depends on the row,
+    so the planner cannot fold it into an error for every query."""
+    size = "pg_catalog.pg_column_size(supalink_row.*)"
+    # The agent's statement, checked by the guard, is the subquery: S608's point exactly.
+    return (
+        f"SELECT supalink_row.* FROM (\n{sql}\n) AS supalink_row "  # noqa: S608
+        f"WHERE CASE WHEN {size} <= {int(max_bytes)} THEN true "
+        f"ELSE ('{ROW_TOO_LARGE} (' || {size} || ' bytes)')::int = 0 END"
+    )
+
+
+def row_too_large(error_text: str, max_bytes: int) -> str:
+    """The server's refusal of a large row, in words for the agent."""
+    found = _ROW_BYTES.search(error_text)
+    size = f" holds {int(found.group(1)):,} bytes, more than" if found else " is larger than"
+    return (
+        f"a row of the result{size} an answer's {max_bytes // 1000} kB: select fewer or "
+        "shorter columns (left(column, 1000), octet_length(column)), and it was not sent"
+    )

@@ -131,10 +131,21 @@ def describe_entry(entry: AuditEntry) -> str:
     """One line: local time, profile, tool, duration, rows or what went wrong, statement."""
     epoch = entry.epoch
     when = entry.at if epoch is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+    if entry.is_login:
+        return "  ".join([when, entry.profile or "-", "login", _login(entry)])
     parts = [when, entry.profile or "-", entry.tool, f"{entry.duration_ms:.1f} ms", _outcome(entry)]
     if entry.statement:
         parts.append(shorten(entry.statement, STATEMENT_CHARS))
     return "  ".join(parts)
+
+
+def _login(entry: AuditEntry) -> str:
+    """What the server found when it read its login, on one line."""
+    if entry.error is not None:
+        return shorten(f"refused: {entry.error}", ERROR_CHARS)
+    if not entry.powers:
+        return "an agent-sized login" + (", writes allowed" if entry.writes else "")
+    return shorten("served read-only; it can still: " + "; ".join(entry.powers), ERROR_CHARS)
 
 
 def _outcome(entry: AuditEntry) -> str:

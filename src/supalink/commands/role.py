@@ -220,6 +220,17 @@ def report_lines(report: RoleReport) -> list[str]:
             "warning: every role can read the net schema (pg_net): its queued HTTP requests, "
             "headers and API keys included"
         )
+    if excess := report.powers.excess:
+        lines.append(
+            f"what {report.login} can do that a role made by Supalink could not (the agent's "
+            "server serves such a login read-only):"
+        )
+        lines += [f"  - {power}" for power in excess]
+    else:
+        lines.append(f"{report.login} can do nothing a role made by Supalink could not")
+    if shared := report.powers.shared:
+        lines.append("what every role of this database can do, an agent's own too:")
+        lines += [f"  - {power}" for power in shared]
     return lines
 
 

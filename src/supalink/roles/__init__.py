@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from supalink.roles.lifecycle import DropPlan, Rotated, drop, plan_drop, rotate
     from supalink.roles.links import AgentLink, link_of
+    from supalink.roles.powers import LoginPowers, Power, read_powers
     from supalink.roles.report import RoleReport, describe
     from supalink.roles.spec import (
         RoleSpec,
@@ -60,6 +61,7 @@ _HOMES = {
     ),
     "lifecycle": ("DropPlan", "Rotated", "drop", "plan_drop", "rotate"),
     "links": ("AgentLink", "link_of"),
+    "powers": ("LoginPowers", "Power", "read_powers"),
     "report": ("RoleReport", "describe"),
     "spec": ("RoleSpec", "TableName", "default_role_name", "role_name_problem"),
     "verdict": ("TooPowerful", "known_by_name", "login_role", "too_powerful"),
@@ -74,9 +76,11 @@ __all__ = [
     "InvalidSpec",
     "InvalidTableName",
     "LoginNotAccepted",
+    "LoginPowers",
     "NeedsSavedProfile",
     "NotAnAgentProfile",
     "PasswordMissing",
+    "Power",
     "ProfileExists",
     "RoleExists",
     "RoleMissing",
@@ -98,6 +102,7 @@ __all__ = [
     "login_role",
     "plan_create",
     "plan_drop",
+    "read_powers",
     "role_name_problem",
     "rotate",
     "too_powerful",

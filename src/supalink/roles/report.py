@@ -12,6 +12,7 @@ from psycopg import sql
 
 from supalink.profiles import Target
 from supalink.roles.connection import connected, rows
+from supalink.roles.powers import LoginPowers, read_powers
 from supalink.roles.spec import TableName
 
 # pg_net keeps queued HTTP requests, their headers (API keys) included, in this schema.
@@ -38,6 +39,9 @@ class RoleReport:
     public_tables: tuple[TableName, ...]  # tables every role may read
     public_temporary: bool  # every role may create temporary tables in this database
     public_large_objects: bool  # every role may create and write large objects
+    # What it can do that a role made by Supalink could not, and what every role can: the
+    # list the agent's server reads before serving this login.
+    powers: LoginPowers
 
     @property
     def net_exposed(self) -> bool:
@@ -64,6 +68,7 @@ class RoleReport:
             found[key] = [str(table) for table in getattr(self, key)]
         for key in ("memberships", "settings", "public_schemas"):
             found[key] = list(found[key])
+        found["powers"] = self.powers.as_dict()
         found["net_exposed"] = self.net_exposed
         found["can_change_everything"] = self.can_change_everything
         return found
@@ -123,6 +128,7 @@ async def _read(conn: psycopg.AsyncConnection[Any]) -> RoleReport:
         " has_function_privilege('public', 'lo_create(oid)', 'EXECUTE')",
     )
     bypasses = bool(is_super or bypass)
+    powers = await read_powers(conn)
     return RoleReport(
         login=login,
         database=database,
@@ -144,4 +150,5 @@ async def _read(conn: psycopg.AsyncConnection[Any]) -> RoleReport:
         public_tables=tuple(TableName(s, t) for s, t, *_, by_public in tables if by_public),
         public_temporary=bool(temporary),
         public_large_objects=bool(large_objects),
+        powers=powers,
     )

@@ -101,6 +101,21 @@ def describe_call(entry: AuditEntry) -> str:
     return "\n".join(lines)
 
 
+def login_text(entry: AuditEntry) -> str:
+    """The Agent tab's notice for what a server found when it read its login ("" for an
+    agent-sized login: nothing to say)."""
+    if entry.error is not None:
+        return f"The agent's server refuses its login: {entry.error}"
+    if not entry.powers:
+        return ""
+    lines = [
+        "This agent's login can do more than an agent needs, so its server serves it "
+        "read-only. What it can do that a role made by Supalink could not:",
+        *(f"• {power}" for power in entry.powers),
+    ]
+    return "\n".join(lines)
+
+
 class AgentCallsModel(LogTableModel):
     """The newest `capacity` calls, oldest first; one remove and one insert per read."""
 
@@ -222,8 +237,16 @@ class AgentPanel(QWidget):
         self.problem = toned(QLabel(), Tone.ERROR)
         self.problem.setWordWrap(True)
         self.problem.hide()
+        # What the agent's server found when it read its login: shown while the newest
+        # server says its login can do more than an agent needs, or was refused.
+        self.login_notice = toned(QLabel(), Tone.ERROR)
+        self.login_notice.setWordWrap(True)
+        self.login_notice.setAccessibleName("The agent's login")
+        self.login_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.login_notice.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.login_notice)
         layout.addWidget(self.counts)
         layout.addWidget(self.problem)
         layout.addWidget(self.pages, 1)
@@ -244,6 +267,10 @@ class AgentPanel(QWidget):
             entries = []
         else:
             self.problem.hide()
+        logins = [entry for entry in entries if entry.is_login]
+        if logins:
+            self._show_login(logins[-1])
+            entries = [entry for entry in entries if not entry.is_login]
         if entries:
             bar = self.table.verticalScrollBar()
             following = bar.value() >= bar.maximum() - 2
@@ -252,6 +279,11 @@ class AgentPanel(QWidget):
                 self.table.scrollToBottom()
             self._show_counts()
         self._watch()
+
+    def _show_login(self, entry: AuditEntry) -> None:
+        text = login_text(entry)
+        self.login_notice.setText(text)
+        self.login_notice.setVisible(bool(text))
 
     def stop(self) -> None:
         """Stop watching (the window closed): nothing reads the log any more."""
