@@ -1,7 +1,9 @@
 """`supalink mcp-serve`'s stdin and stdout (agent/stdio.py), spoken to byte for byte by a
 real process: pipes as the SDK's client starts a server, a socket pair as Node.js (Claude
-Desktop) does, plain files, which the event loop cannot watch, and a message far beyond
-asyncio's default line limit."""
+Desktop) does, plain files, which the event loop cannot watch, a message far beyond
+asyncio's default line limit, and lines that are no message: each is answered with a
+JSON-RPC error, a line over the limit without ever being held whole, and the server goes
+on serving."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import IO, Any
 
 import pytest
 
+from supalink.agent.stdio import MAX_MESSAGE_BYTES, id_in_head
 from tests.agent.conftest import Victim
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import SUPALINK
@@ -82,6 +86,12 @@ class Wire:
             if message.get("id") == request_id:
                 return message
 
+    def next_message(self) -> dict[str, Any]:
+        line = self.receive.readline()
+        assert line, f"the server closed its stdout; exit code {self.process.poll()}"
+        message: dict[str, Any] = json.loads(line)
+        return message
+
     def close(self) -> int:
         """Close the server's stdin, as a client does, and wait for it to exit."""
         self.send.close()
@@ -131,7 +141,11 @@ def _on_socket_pairs(env: dict[str, str]) -> Wire:
     from_server, server_out = socket.socketpair()
     with server_in, server_out:
         process = subprocess.Popen(
-            SERVE, stdin=server_in, stdout=server_out, stderr=subprocess.DEVNULL, env=env
+            SERVE,
+            stdin=server_in.fileno(),
+            stdout=server_out.fileno(),
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
     with from_server:
         return Wire(process, _SocketEnd(to_server), from_server.makefile("rb"))
@@ -142,7 +156,7 @@ def _on_one_socket(env: dict[str, str]) -> Wire:
     ours, theirs = socket.socketpair()
     with theirs:
         process = subprocess.Popen(
-            SERVE, stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL, env=env
+            SERVE, stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=subprocess.DEVNULL, env=env
         )
     return Wire(process, _SocketEnd(ours), ours.makefile("rb"))
 
@@ -243,3 +257,144 @@ def test_the_server_exits_when_the_client_closes_its_stdin(
 ) -> None:
     with _initialized(_on_pipes(_env(tmp_path, pg))):
         pass  # leaving closes its stdin: it must exit 0 within EXIT_WAIT_SECONDS
+
+
+def _refusal(request_id: int | str | None, code: int) -> dict[str, Any]:
+    """The shape of a JSON-RPC error answer, its message left out."""
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code}}
+
+
+def _without_message(message: dict[str, Any]) -> dict[str, Any]:
+    error = {key: value for key, value in message.get("error", {}).items() if key != "message"}
+    return {**message, "error": error}
+
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+# Each line, the id and code of its answer, and words its message holds.
+NO_MESSAGES = [
+    (b"{bad\n", None, PARSE_ERROR, "Parse error: not JSON"),
+    # Cut short: not JSON, but its id can be read, and the client waits on it.
+    (b'{"jsonrpc":"2.0","id":5,"method":"tools/list"\n', 5, PARSE_ERROR, "Parse error"),
+    (
+        b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"x":"\xff"}}\n',
+        6,
+        PARSE_ERROR,
+        "unicode",
+    ),
+    (b"[1, 2]\n", None, INVALID_REQUEST, "not a JSON-RPC 2.0 request"),
+    (b"42\n", None, INVALID_REQUEST, "not a JSON-RPC 2.0 request"),
+    # JSON to Python's parser, refused by the SDK's: the id is read all the same.
+    (
+        b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"query",'
+        b'"arguments":{"sql":"select \'\\ud800\'"}}}\n',
+        7,
+        INVALID_REQUEST,
+        "holds a lone surrogate",
+    ),
+    (b'{"jsonrpc":"1.0","id":"nine","method":"ping"}\n', "nine", INVALID_REQUEST, "JSON-RPC 2.0"),
+    # The SDK takes these for notifications and would never answer.
+    (b'{"jsonrpc":"2.0","id":true,"method":"ping"}\n', None, INVALID_REQUEST, "id must be"),
+    (b'{"jsonrpc":"2.0","id":1.5,"method":"ping"}\n', None, INVALID_REQUEST, "id must be"),
+]
+
+
+@pytest.mark.parametrize("start", [_on_pipes, _on_socket_pairs], ids=["pipes", "socket pairs"])
+def test_each_line_that_is_no_message_is_answered_with_an_error_and_serving_goes_on(
+    tmp_path: Path, pg: PostgresServer, start: Any
+) -> None:
+    wire = start(_env(tmp_path, pg))
+    with _initialized(wire):
+        for line, request_id, code, words in NO_MESSAGES:
+            # A blank line before is no message either, and is not answered.
+            wire.write(b"\n" + line)
+            answer = wire.next_message()
+            assert _without_message(answer) == _refusal(request_id, code), line
+            assert words in answer["error"]["message"], line
+        wire.write(_query(20, "select 1"))
+        assert "[[1]]" in _text(wire.answer(20))
+
+
+def _kib(status: Path, field: str) -> int:
+    """A `VmRSS:    1234 kB` line of /proc/PID/status."""
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in {status}")
+
+
+def test_a_line_over_the_limit_is_refused_without_being_held_and_serving_goes_on(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    """17 MiB: what passes 16 MiB is dropped as it arrives. The reader this replaced held a
+    line whole, and its decoded copy beside it."""
+    size = MAX_MESSAGE_BYTES + 1024 * 1024
+    head = b'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"query",'
+    head += b'"arguments":{"sql":"select 1 /* '
+    tail = b' */"}}}\n'
+    chunk = b"x" * (256 * 1024)
+    wire = _on_pipes(_env(tmp_path, pg))
+    with _initialized(wire):
+        wire.write(_query(2, "select 1"))  # the pool open, a query's memory taken
+        assert "[[1]]" in _text(wire.answer(2))
+        pid = wire.process.pid
+        status = Path(f"/proc/{pid}/status")
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak starts again from here
+        baseline = _kib(status, "VmRSS")
+
+        def send_the_line() -> None:
+            # From a thread: the server answers before it has read the whole line.
+            wire.write(head)
+            left = size - len(head) - len(tail)
+            while left > 0:
+                wire.write(chunk[:left])
+                left -= len(chunk)
+            wire.write(tail)
+
+        sender = threading.Thread(target=send_the_line)
+        sender.start()
+        try:
+            answer = wire.next_message()
+        finally:
+            sender.join(EXIT_WAIT_SECONDS)
+        assert _without_message(answer) == _refusal(8, INVALID_REQUEST)
+        assert "larger than 16 MiB" in answer["error"]["message"]
+        wire.write(_query(3, "select 2"))  # read from its start: the long line's end was found
+        assert "[[2]]" in _text(wire.answer(3))
+        grown = (_kib(status, "VmHWM") - baseline) * 1024
+    assert grown < size, f"the peak grew by {grown / 2**20:.1f} MiB for a {size / 2**20} MiB line"
+
+
+def test_the_limit_is_exact(tmp_path: Path, pg: PostgresServer) -> None:
+    """A message of MAX_MESSAGE_BYTES is taken; one byte more is refused."""
+    wire = _on_pipes(_env(tmp_path, pg))
+    with _initialized(wire):
+        for request_id, size in ((2, MAX_MESSAGE_BYTES), (3, MAX_MESSAGE_BYTES + 1)):
+            start = b'{"jsonrpc":"2.0","id":%d,"method":"tools/list"' % request_id
+            wire.write(start + b" " * (size - len(start) - 1) + b"}\n")
+        assert "query" in {tool["name"] for tool in wire.answer(2)["result"]["tools"]}
+        assert _without_message(wire.answer(3)) == _refusal(3, INVALID_REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("head", "found"),
+    [
+        (b'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"na', 8),
+        (b'{"id": -3 }', -3),
+        (b'{"params":{"id":1},"id":"a\\"b"}', 'a"b'),  # the top level's, escapes read
+        (b'{"sql":"{\\"id\\":5}","id":6}', 6),  # braces and quotes in a string are text
+        (b'{"method":"id","x":"id"}', None),  # values, not keys
+        (b'{"id":1.5}', None),
+        (b'{"id":1e3}', None),
+        (b'{"id":true}', None),
+        (b'{"id":null}', None),
+        (b'{"id":"\\ud800"}', None),  # cannot be echoed
+        (b'{"id":"abc', None),  # cut inside the id
+        (b'[{"id":1}]', None),  # a batch is not a message
+        (b"", None),
+    ],
+)
+def test_the_id_is_read_from_a_lines_head_only_at_the_top_level(
+    head: bytes, found: int | str | None
+) -> None:
+    assert id_in_head(head) == found

@@ -4,9 +4,15 @@ The SDK's `stdio_server` reads and writes the standard streams through anyio's w
 threads: each message in and each message out is a hop to a thread and back, about 0.5 ms
 of a 2.8 ms `select 1` round trip through the SDK's client here. Every MCP client starts a
 server with pipes (or, from Node.js, socket pairs) on fd 0 and 1, and those the event loop
-can watch: on POSIX, this hands the SDK's own `stdio_server` streams that read and write
-them on the loop, with no thread. Anything else (a file, a terminal, /dev/null, Windows,
-where the selector loop cannot watch a pipe) is served by the SDK's streams as they are.
+can watch: on POSIX, this reads and writes them on the loop, with no thread. Anything else
+(a file, a terminal, /dev/null, Windows, where the selector loop cannot watch a pipe) is
+served by the SDK's `stdio_server` as it is.
+
+On the loop, every line the client sends is answered: a line the SDK's parser refuses is
+answered with JSON-RPC's parse error (-32700) or invalid request (-32600), with its id
+where the id can be read (the SDK's own reader drops such a line and the client waits
+forever), and a line longer than `MAX_MESSAGE_BYTES` is dropped as it arrives, never held
+whole, and refused the same way.
 
 While serving, fd 0 reads the null device and fd 1 writes to stderr, as the SDK arranges
 for its own streams: stray output from a library cannot corrupt the wire, and nothing can
@@ -16,49 +22,304 @@ read the client's messages from under the server.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import json
 import os
+import re
 import stat
 import sys
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
     from mcp.shared.message import SessionMessage
+    from mcp_types import JSONRPCMessage
 
-# The longest message the server takes in. The SDK's own streams set none; this one is far
-# beyond any statement an agent sends, and still keeps a runaway client bounded.
-MAX_MESSAGE_BYTES: Final = 256 * 1024 * 1024
+# The longest message the server takes in. An agent's statement is kilobytes; a message of
+# this size, decoded and parsed, stays well within the process's memory.
+MAX_MESSAGE_BYTES: Final = 16 * 1024 * 1024
+_TOO_LARGE: Final = (
+    f"Invalid Request: the message is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB, "
+    "the most this server takes"
+)
+# JSON-RPC 2.0's codes for a line that is not JSON, and for JSON that is not a message.
+_PARSE_ERROR: Final = -32700
+_INVALID_REQUEST: Final = -32600
+# Where an overlong line's id is looked for: clients write `jsonrpc` and `id` first.
+_HEAD_BYTES: Final = 4096
 
-
-class _Lines:
-    """The client's messages, one line each, as the SDK's stdin reader iterates them."""
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-
-    def __aiter__(self) -> _Lines:
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line.decode("utf-8", errors="replace")
+_RequestId = int | str
 
 
-class _Output:
-    """What the SDK's stdout writer calls: `write` a message, then `flush` it."""
+@dataclass(frozen=True)
+class _Overlong:
+    """In place of a line longer than the limit: its first bytes, for its id."""
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    head: bytes
+
+
+class _LineReader(asyncio.Protocol):
+    """The wire's bytes cut into lines of at most `limit` bytes (newline excluded).
+
+    A longer line is dropped the moment it passes the limit and the rest of it as it
+    arrives, so it never costs more than the limit. Reading pauses while more than the
+    limit waits to be taken: a client that writes faster than the server answers is held
+    back by its pipe, not by this process's memory.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._lines: collections.deque[bytes | _Overlong] = collections.deque()
+        self._queued = 0  # bytes in `_lines`
+        self._partial: list[bytes] = []  # the line being received, before its newline
+        self._partial_size = 0
+        self._skipping = False  # inside an overlong line, until its newline
+        self._ended = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._transport: asyncio.ReadTransport | None = None
+        self._paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.ReadTransport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        start = 0
+        while (newline := data.find(b"\n", start)) >= 0:
+            if self._skipping:
+                self._skipping = False
+            elif self._partial_size + newline - start > self._limit:
+                self._overlong(data[start : min(newline, start + _HEAD_BYTES)])
+            else:
+                # A read of one whole line, the usual case, is that line: slicing all of a
+                # bytes object gives the object itself, no copy.
+                line = data[start : newline + 1]
+                if self._partial:
+                    self._partial.append(line)
+                    line = b"".join(self._partial)
+                    self._partial, self._partial_size = [], 0
+                self._queue(line)
+            start = newline + 1
+        if start < len(data) and not self._skipping:
+            if self._partial_size + len(data) - start > self._limit:
+                self._overlong(data[start : start + _HEAD_BYTES])
+                self._skipping = True
+            else:
+                self._partial.append(data[start:])
+                self._partial_size += len(data) - start
+        if self._lines:
+            self._wake()
+        if not self._paused and self._queued + self._partial_size > self._limit:
+            assert self._transport is not None
+            self._transport.pause_reading()
+            self._paused = True
+
+    def eof_received(self) -> None:
+        if self._partial:  # the last line, without a newline
+            self._queue(b"".join(self._partial))
+            self._partial, self._partial_size = [], 0
+        self._ended = True
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = True
+        self._error = exc
+        self._wake()
+
+    async def next_line(self) -> bytes | _Overlong | None:
+        """The next line, with its newline (the input's last may have none); None at the
+        end of the input."""
+        while not self._lines:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        line = self._lines.popleft()
+        if isinstance(line, bytes):
+            self._queued -= len(line)
+        if self._paused and self._queued + self._partial_size <= self._limit:
+            assert self._transport is not None
+            self._transport.resume_reading()
+            self._paused = False
+        return line
+
+    def _queue(self, line: bytes) -> None:
+        self._lines.append(line)
+        self._queued += len(line)
+
+    def _overlong(self, tail: bytes) -> None:
+        """The line so far, its received part and `tail`, is past the limit: keep its
+        head, let the rest go."""
+        head = b""
+        for chunk in (*self._partial, tail):
+            head += chunk[: _HEAD_BYTES - len(head)]
+            if len(head) == _HEAD_BYTES:
+                break
+        self._partial, self._partial_size = [], 0
+        self._lines.append(_Overlong(head))
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+# A JSON string or brace, in the head of a line that cannot be parsed whole.
+_STRING: Final = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_TOKEN: Final = re.compile(_STRING + rb"|[{}\[\]]", re.DOTALL)
+_ID_VALUE: Final = re.compile(rb"\s*:\s*(-?(?:0|[1-9]\d*)(?![\d.eE])|" + _STRING + rb")", re.DOTALL)
+
+
+def id_in_head(head: bytes) -> _RequestId | None:
+    """The id of a message that cannot be parsed, read from the start of its line: the
+    value of the top-level key `id` when it is an integer or a string, else None."""
+    depth = 0
+    for token in _TOKEN.finditer(head):
+        text = token.group()
+        if text in (b"{", b"["):
+            depth += 1
+        elif text in (b"}", b"]"):
+            depth -= 1
+        elif depth == 1 and text == b'"id"' and (value := _ID_VALUE.match(head, token.end())):
+            with contextlib.suppress(ValueError, RecursionError):
+                return _usable_id(json.loads(value.group(1)))
+            return None
+    return None
+
+
+def _usable_id(value: object) -> _RequestId | None:
+    """`value` as an id to answer with: an integer (not a boolean) or a string that is
+    Unicode text; anything else cannot be echoed, and the answer's id is null."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return value
+    return None
+
+
+def _refusal(line: bytes, error: Exception) -> tuple[_RequestId | None, int, str]:
+    """The id, code and message that answer a line the SDK's parser refused with `error`.
+
+    Python's own parser tells JSON from not JSON: it takes what the SDK's refuses, such as
+    a string holding a lone surrogate, so such a request's id can still be read."""
+    from pydantic import ValidationError
+
+    reason = ""
+    if isinstance(error, ValidationError):
+        errors = error.errors(include_url=False, include_input=False)
+        if errors and errors[0]["type"] == "json_invalid":
+            reason = errors[0]["msg"].removeprefix("Invalid JSON: ")
+    try:
+        payload = json.loads(line)
+    except (ValueError, RecursionError):
+        detail = f" ({reason})" if reason else ""
+        return id_in_head(line[:_HEAD_BYTES]), _PARSE_ERROR, f"Parse error: not JSON{detail}"
+    found = _usable_id(payload.get("id")) if isinstance(payload, dict) else None
+    if not reason:
+        message = "not a JSON-RPC 2.0 request, notification or response"
+    elif _holds_a_lone_surrogate(payload):
+        message = "a string in it holds a lone surrogate (U+D800 to U+DFFF), which is not text"
+    else:
+        message = f"JSON this server cannot read ({reason})"
+    return found, _INVALID_REQUEST, f"Invalid Request: {message}"
+
+
+def _holds_a_lone_surrogate(payload: object) -> bool:
+    """The usual JSON the SDK's parser refuses and Python's takes (jiter's own words for it
+    are about hex escapes)."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _has_id(line: bytes) -> bool:
+    """Whether a line the SDK took as a notification has an `id` it dropped (a float, a
+    boolean, null): a request the client waits on. A key spelled with escapes holds a
+    backslash, so only lines with `"id"` or a backslash are parsed again."""
+    if b'"id"' not in line and b"\\" not in line:
+        return False
+    with contextlib.suppress(ValueError, RecursionError):
+        payload = json.loads(line)
+        return isinstance(payload, dict) and "id" in payload
+    return False
+
+
+class _Wire:
+    """The client's messages in, the server's answers out, both on the loop."""
+
+    def __init__(self, lines: _LineReader, writer: asyncio.StreamWriter) -> None:
+        import mcp_types
+        from mcp.shared.message import SessionMessage
+
+        self._lines = lines
         self._writer = writer
+        self._parse = mcp_types.jsonrpc_message_adapter.validate_json
+        self._notification = mcp_types.JSONRPCNotification
+        self._error = mcp_types.JSONRPCError
+        self._error_data = mcp_types.ErrorData
+        self._session_message = SessionMessage
 
-    async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
+    async def send(self, message: JSONRPCMessage) -> None:
+        """One message, written whole as one line: lines from the reader's refusals and
+        from the answers never interleave."""
+        text = message.model_dump_json(by_alias=True, exclude_unset=True)
+        self._writer.write((text + "\n").encode("utf-8"))
         await self._writer.drain()
+
+    async def refuse(self, request_id: _RequestId | None, code: int, message: str) -> None:
+        await self.send(
+            self._error(
+                jsonrpc="2.0",
+                id=request_id,
+                error=self._error_data(code=code, message=message),
+            )
+        )
+
+    async def read(self, received: MemoryObjectSendStream[SessionMessage | Exception]) -> None:
+        """Each line to the server as a message, or answered with an error here."""
+        import anyio
+
+        async with received:
+            while (line := await self._lines.next_line()) is not None:
+                if isinstance(line, _Overlong):
+                    await self.refuse(id_in_head(line.head), _INVALID_REQUEST, _TOO_LARGE)
+                    continue
+                try:
+                    message = self._parse(line, by_name=False)
+                except Exception as error:  # whatever the parser raises, the line is answered
+                    if line.strip():  # a blank line is no message, and wants no answer
+                        await self.refuse(*_refusal(line, error))
+                    continue
+                if isinstance(message, self._notification) and _has_id(line):
+                    await self.refuse(
+                        None,
+                        _INVALID_REQUEST,
+                        "Invalid Request: a request's id must be a string or an integer",
+                    )
+                    continue
+                try:
+                    await received.send(self._session_message(message))
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    return  # the server stopped reading
+
+    async def write(self, answers: MemoryObjectReceiveStream[SessionMessage]) -> None:
+        async with answers:
+            async for answer in answers:
+                await self.send(answer.message)
 
 
 def _on_loop_possible() -> bool:
@@ -103,17 +364,16 @@ def _divert() -> tuple[int, int, Callable[[], None]]:
 
 async def _on_loop(
     wire_in: int, wire_out: int
-) -> tuple[_Lines, _Output, asyncio.BaseTransport, asyncio.BaseTransport]:
+) -> tuple[_LineReader, asyncio.StreamWriter, asyncio.BaseTransport, asyncio.BaseTransport]:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES)
-    incoming, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
+    incoming, lines = await loop.connect_read_pipe(
+        lambda: _LineReader(MAX_MESSAGE_BYTES), os.fdopen(wire_in, "rb", buffering=0)
     )
     outgoing, protocol = await loop.connect_write_pipe(
         asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
     )
     writer = asyncio.StreamWriter(outgoing, protocol, None, loop)
-    return _Lines(reader), _Output(writer), incoming, outgoing
+    return lines, writer, incoming, outgoing
 
 
 @contextlib.asynccontextmanager
@@ -125,21 +385,29 @@ async def stdio_streams() -> AsyncIterator[
 ]:
     """The read and write streams for `Server.run`, as `mcp.server.stdio.stdio_server`
     gives them."""
-    from mcp.server.stdio import stdio_server
-
     if sys.platform == "win32" or not _on_loop_possible():
+        from mcp.server.stdio import stdio_server
+
         async with stdio_server() as streams:
             yield streams
         return
+    import anyio
+    from mcp.shared.message import SessionMessage
+
     wire_in, wire_out, restore = _divert()
     transports: list[asyncio.BaseTransport] = []
     try:
-        lines, output, incoming, outgoing = await _on_loop(wire_in, wire_out)
+        lines, writer, incoming, outgoing = await _on_loop(wire_in, wire_out)
         transports = [incoming, outgoing]
-        # The SDK iterates `stdin` and calls `write` and `flush` on `stdout`; these do that
-        # on the loop instead of through anyio.AsyncFile's threads.
-        async with stdio_server(cast(Any, lines), cast(Any, output)) as streams:
-            yield streams
+        wire = _Wire(lines, writer)
+        # Plain anyio streams, unbuffered as the SDK's: the SDK's dispatcher only looks for
+        # the sender's context on them (`last_context`), and runs handlers in its own without.
+        received_in, received = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        answers, answers_out = anyio.create_memory_object_stream[SessionMessage](0)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(wire.read, received_in)
+            tasks.start_soon(wire.write, answers_out)
+            yield received, answers
     finally:
         for transport in transports:
             transport.close()
