@@ -5,7 +5,7 @@ the ways to reach it: direct, a session pooler and a transaction pooler (pgbounc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,3 +125,72 @@ def target(request: pytest.FixtureRequest) -> Target:
 def session_target(request: pytest.FixtureRequest) -> Target:
     """Where a connection is a session of its own."""
     return reach(request, request.param)
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login role of a test's own, with a password, that reads the victim's schema."""
+
+    pg: PostgresServer
+    name: str
+    password: str
+
+    def uri(self) -> str:
+        return self.pg.uri(role=self.name, password=self.password)
+
+    def target(self, mode: Mode = Mode.DIRECT) -> Target:
+        return Target.from_conninfo(self.uri(), mode=mode)
+
+    def backends(self, like: str = "%") -> list[tuple[int, str, str]]:
+        """This role's backends other than idle ones: pid, state, query."""
+        with self.pg.admin_connect() as conn:
+            found = conn.execute(
+                "SELECT pid, state, query FROM pg_stat_activity WHERE usename = %s"
+                " AND state <> 'idle' AND query LIKE %s",
+                (self.name, like),
+            ).fetchall()
+        return [(int(pid), str(state), str(query)) for pid, state, query in found]
+
+
+LoginFactory = Callable[..., Login]
+
+
+@pytest.fixture
+def make_login(pg: PostgresServer, victim: Victim) -> Iterator[LoginFactory]:
+    """`make_login("BYPASSRLS", settings={"statement_timeout": "1s"}, limit=5)`: a new role
+    that may read the victim's schema, dropped (its sessions ended) after the test."""
+    made: list[str] = []
+
+    def make(*attributes: str, settings: dict[str, str] | None = None, limit: int = -1) -> Login:
+        name = f"login_{uuid.uuid4().hex[:8]}"
+        password = f"pw-{uuid.uuid4().hex}"
+        role = sql.Identifier(name)
+        schema = sql.Identifier(victim.schema)
+        with pg.admin_connect() as conn:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CONNECTION LIMIT {} {}").format(
+                    role, sql.Literal(password), sql.Literal(limit), sql.SQL(" ".join(attributes))
+                )
+            )
+            made.append(name)
+            for key, value in (settings or {}).items():
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                        role, sql.Identifier(key), sql.Literal(value)
+                    )
+                )
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+            conn.execute(
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role)
+            )
+        return Login(pg, name, password)
+
+    yield make
+    with pg.admin_connect() as conn:
+        for name in made:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %s",
+                (name,),
+            )
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))

@@ -35,6 +35,7 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     role: str = APP_ROLE
     password: str = SPECIAL_PASSWORD
+    extra_conf: str = ""  # more postgresql.conf lines (wal_level = logical, …)
 
     @property
     def datadir(self) -> Path:
@@ -90,6 +91,7 @@ class PostgresServer:
                 f"ssl = {'on' if self.ssl else 'off'}\n"
                 f"ssl_cert_file = '{certs / self.tls.server_cert.name}'\n"
                 f"ssl_key_file = '{certs / self.tls.server_key.name}'\n"
+                f"{self.extra_conf}\n"
             )
         (self.datadir / "pg_hba.conf").write_text(
             "local all all trust\n"
@@ -146,12 +148,13 @@ class PostgresServer:
         dbname: str = "postgres",
         sslmode: str | None = "verify-full",
         sslrootcert: Path | None = None,
+        role: str | None = None,
     ) -> str:
-        """A percent-encoded URI for the app role, the way users paste them."""
+        """A percent-encoded URI for the app role (or `role`), the way users paste them."""
         netloc_host = f"[{host}]" if ":" in host else host
         secret = self.password if password is None else password
         uri = (
-            f"postgresql://{quote(self.role, safe='')}:{quote(secret, safe='')}"
+            f"postgresql://{quote(role or self.role, safe='')}:{quote(secret, safe='')}"
             f"@{netloc_host}:{port or self.port}/{quote(dbname, safe='')}"
         )
         params = []

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from supalink.agent import catalog
+from supalink.agent.arguments import BadArguments
+from supalink.agent.arguments import params as _params
+from supalink.agent.arguments import seconds as _seconds
+from supalink.agent.arguments import text as _text
 from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
 from supalink.agent.guard import Refusal, StatementRefused, guarded
 from supalink.agent.listen import AgentListener
@@ -32,6 +36,7 @@ _PARAMS: Final = {
     "items": {"type": ["string", "number", "boolean", "null"]},
 }
 _SCHEMA_NAME: Final = {"type": "string", "description": "a schema, e.g. public"}
+MAX_NAME_BYTES: Final = 63  # NAMEDATALEN - 1
 
 
 @dataclass(frozen=True)
@@ -123,10 +128,6 @@ class Answer:
     is_error: bool = False
 
 
-class BadArguments(SupalinkError):
-    """The call's arguments do not fit the tool's schema."""
-
-
 def as_data(payload: Any, what: str) -> str:
     """Database content, marked as data inside a boundary the content cannot forge."""
     tag = f"untrusted-data-{uuid.uuid4().hex}"
@@ -137,21 +138,12 @@ def as_data(payload: Any, what: str) -> str:
     )
 
 
-def _text(arguments: Mapping[str, Any], name: str, *, default: str | None = None) -> str:
-    value = arguments.get(name, default)
-    if not isinstance(value, str) or not value.strip():
-        raise BadArguments(f"{name} must be a non-empty string")
-    return value
-
-
-def _params(arguments: Mapping[str, Any]) -> list[Any] | None:
-    value = arguments.get("params")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(
-        item is None or isinstance(item, str | int | float | bool) for item in value
-    ):
-        raise BadArguments("params must be a list of strings, numbers, booleans or nulls")
+def _name(arguments: Mapping[str, Any], name: str, *, default: str | None = None) -> str:
+    """A schema's or a table's name: no PostgreSQL name is longer, so none is quoted back
+    at any length."""
+    value = _text(arguments, name, default=default)
+    if len(value.encode()) > MAX_NAME_BYTES:
+        raise BadArguments(f"{name} is longer than PostgreSQL's {MAX_NAME_BYTES}-byte names")
     return value
 
 
@@ -179,7 +171,7 @@ class AgentTools:
         rows: Rows | None = None
         try:
             if name not in self.specs:
-                raise BadArguments(f"no tool named {name!r}")
+                raise BadArguments(f"no tool named {name[:MAX_NAME_BYTES]!r}")
             answer, rows = await self._dispatch(name, arguments)
         except SupalinkError as error:
             answer = Answer(self.masker.mask(str(error)), is_error=True)
@@ -213,22 +205,20 @@ class AgentTools:
             rows = await self.database.run(catalog.LIST_SCHEMAS)
             return Answer(as_data(_records(rows), "The schemas")), rows
         if name == "list_tables":
-            schema = _text(arguments, "schema")
+            schema = _name(arguments, "schema")
             rows = await self.database.run(catalog.LIST_TABLES, [schema])
             return Answer(as_data(_records(rows), f"The tables of schema {schema!r}")), rows
         if name == "describe_table":
-            schema = _text(arguments, "schema", default="public")
-            table = _text(arguments, "table")
+            schema = _name(arguments, "schema", default="public")
+            table = _name(arguments, "table")
             rows = await self.database.run(catalog.DESCRIBE_TABLE, [schema, table])
             found = _records(rows)
             if not found:
                 raise BadArguments(f"no table {table!r} in schema {schema!r} that this login sees")
             return Answer(as_data(found[0], f"Table {schema}.{table}")), rows
-        channel = _text(arguments, "channel")
-        wait = arguments.get("wait_seconds", 0) or 0
-        if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
-            raise BadArguments("wait_seconds must be a number of seconds, 0 or more")
-        arrivals = await self.listener.collect(channel, min(float(wait), MAX_WAIT_SECONDS))
+        channel = _name(arguments, "channel")
+        wait = _seconds(arguments, "wait_seconds", default=0.0, maximum=MAX_WAIT_SECONDS)
+        arrivals = await self.listener.collect(channel, wait)
         return Answer(as_data(arrivals.as_json(), f"Notifications on {channel!r}")), None
 
     def _record(
