@@ -112,6 +112,14 @@ class Refusal(StrEnum):
     EXPLAIN = "give explain the statement itself; it never runs ANALYZE"
     UESCAPE = "a quoted name's UESCAPE must be a plain one-character string, e.g. UESCAPE '!'"
     SIDE_EFFECT = "its effect outlives the call's transaction"
+    DEFINER = (
+        "it runs with its owner's rights (SECURITY DEFINER), where no check of this "
+        "statement can follow it"
+    )
+    LOGIN_READ_ONLY = (
+        "this login can do more than an agent needs, so the server runs no INSERT, UPDATE, "
+        "DELETE or MERGE for it (the server's log says what it can do)"
+    )
 
 
 # Not frozen: whatever re-raises an exception (a context manager does) sets its traceback.
@@ -238,6 +246,8 @@ class Statement:
     text: str  # as the agent wrote it, less a trailing `;` and the space around it
     first_word: str  # upper case; "" for a statement that starts with a quoted name
     kind: Kind
+    # Every name in it as PostgreSQL resolves them (bare ones folded, quoted ones as written).
+    identifiers: frozenset[str] = frozenset()
 
 
 def _skip_quoted(sql: str, start: int, quote: str, backslashes: bool) -> int:
@@ -475,7 +485,17 @@ def checked(lexed: Lexed, *, allow_writes: bool = False, plan_only: bool = False
     if found is not None:
         name, why = found
         raise StatementRefused(Refusal.SIDE_EFFECT, name, why)
-    return Statement(lexed.text, lexed.first_word, kind)
+    return Statement(lexed.text, lexed.first_word, kind, lexed.identifiers())
+
+
+def for_login(statement: Statement, *, allow_writes: bool, definers: frozenset[str]) -> None:
+    """What the login read before the first call adds: a write refused where the login is
+    served read-only, and any SECURITY DEFINER function of another owner that it may run,
+    by name (a view or a default that calls one stays out of sight: only a role stops it)."""
+    if statement.kind is Kind.WRITE and not allow_writes:
+        raise StatementRefused(Refusal.LOGIN_READ_ONLY, statement.first_word)
+    if found := sorted(statement.identifiers & definers):
+        raise StatementRefused(Refusal.DEFINER, found[0])
 
 
 def guarded(sql: str, *, allow_writes: bool = False) -> Statement:

@@ -21,7 +21,7 @@ from supalink.agent.arguments import params as _params
 from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
 from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
-from supalink.agent.guard import Refusal, StatementRefused, guarded
+from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
 from supalink.agent.listen import AgentListener
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
 from supalink.agent.session import AgentDatabase
@@ -48,6 +48,9 @@ class ToolSpec:
 
 
 def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
+    kinds = "SELECT, WITH … SELECT, VALUES, TABLE, SHOW, EXPLAIN (without ANALYZE)"
+    if options.allow_writes:
+        kinds += ", INSERT, UPDATE, DELETE, MERGE"
     access = (
         "Writes are allowed: each call runs in a transaction of its own and is committed."
         if options.allow_writes
@@ -58,8 +61,9 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
         ToolSpec(
             "query",
             f"Run one SQL statement and return its rows (at most {options.max_rows}). "
-            f"{access} One statement per call; no transaction control, COPY, DO, CALL, "
-            "LISTEN/NOTIFY or session settings.",
+            f"{access} One statement per call, of these kinds only: {kinds}. Functions whose "
+            "effect outlives the call (signals to other sessions, advisory locks held past "
+            "the call, server files, dblink, replication) are refused.",
             {
                 "type": "object",
                 "properties": {"sql": _SQL, "params": _PARAMS},
@@ -182,8 +186,12 @@ class AgentTools:
         self, name: str, arguments: Mapping[str, Any]
     ) -> tuple[Answer, Rows | None]:
         if name == "query":
-            statement = guarded(_text(arguments, "sql"))
-            rows = await self.database.run(statement.text, _params(arguments))
+            statement = await self._checked(
+                guarded(_text(arguments, "sql"), allow_writes=self.options.allow_writes)
+            )
+            rows = await self.database.run(
+                statement.text, _params(arguments), bounded_rows=statement.kind is Kind.QUERY
+            )
             text = as_data(rows.as_json(), "The statement's result")
             if rows.truncated:
                 text = (
@@ -193,9 +201,10 @@ class AgentTools:
                 )
             return Answer(text), rows
         if name == "explain":
-            statement = guarded(_text(arguments, "sql"))
-            if statement.first_word == "EXPLAIN":
-                raise StatementRefused(Refusal.EXPLAIN, "EXPLAIN")
+            statement = await self._checked(
+                explainable(_text(arguments, "sql"), allow_writes=self.options.allow_writes),
+                plan_only=True,
+            )
             rows = await self.database.run(
                 f"EXPLAIN (FORMAT JSON) {statement.text}", _params(arguments)
             )
@@ -220,6 +229,14 @@ class AgentTools:
         wait = _seconds(arguments, "wait_seconds", default=0.0, maximum=MAX_WAIT_SECONDS)
         arrivals = await self.listener.collect(channel, wait)
         return Answer(as_data(arrivals.as_json(), f"Notifications on {channel!r}")), None
+
+    async def _checked(self, statement: Statement, *, plan_only: bool = False) -> Statement:
+        """The statement, once the login has been read and adds nothing against it."""
+        plan = await self.database.ready()
+        powers = self.database.powers
+        definers = powers.definer_names if powers is not None else frozenset()
+        for_login(statement, allow_writes=plan.allow_writes or plan_only, definers=definers)
+        return statement
 
     def _record(
         self,

@@ -39,7 +39,7 @@ LISTED_FUNCTIONS: Final = 20
 # rights, which no text check of a statement can see.
 _READ: Final = """
 with definers as (
-    select p.oid::regprocedure::text as f,
+    select p.oid::regprocedure::text as f, p.proname::text as name,
            pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE') as by_public
     from pg_catalog.pg_proc p
     join pg_catalog.pg_namespace n on n.oid = p.pronamespace
@@ -65,7 +65,8 @@ select r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb,
        array(select f from definers where not by_public order by f limit %(listed)s),
        (select count(*) from definers where not by_public),
        array(select f from definers where by_public order by f limit %(listed)s),
-       (select count(*) from definers where by_public)
+       (select count(*) from definers where by_public),
+       array(select distinct name from definers)
 from pg_catalog.pg_roles r
 where r.rolname = current_user
 """
@@ -102,6 +103,9 @@ class LoginPowers:
     definer_count: int = 0
     public_definer_functions: tuple[str, ...] = ()  # every role may run these
     public_definer_count: int = 0
+    # Every such function's name, however many: the agent's server refuses a statement
+    # that names one (it acts with its owner's rights, past any check of the statement).
+    definer_names: frozenset[str] = frozenset()
 
     @property
     def excess(self) -> tuple[Power, ...]:
@@ -202,7 +206,7 @@ async def read_powers(conn: psycopg.AsyncConnection[Any]) -> LoginPowers:
         raise psycopg.ProgrammingError("current_user is not in pg_roles")
     login, is_super, bypass, createrole, createdb, replication, limit, *rest = row
     predefined, owned, remote, wal_level, version, timeouts, *definers = rest
-    definer_names, definer_count, public_names, public_count = definers
+    definer_list, definer_count, public_names, public_count, all_names = definers
     settings = dict(setting.split("=", 1) for setting in timeouts)
     return LoginPowers(
         login=login,
@@ -218,10 +222,11 @@ async def read_powers(conn: psycopg.AsyncConnection[Any]) -> LoginPowers:
         wal_level=str(wal_level),
         server_version=int(version),
         timeouts={name: _milliseconds(value) for name, value in settings.items()},
-        definer_functions=tuple(definer_names),
+        definer_functions=tuple(definer_list),
         definer_count=int(definer_count),
         public_definer_functions=tuple(public_names),
         public_definer_count=int(public_count),
+        definer_names=frozenset(all_names),
     )
 
 
