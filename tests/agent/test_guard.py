@@ -9,14 +9,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from supalink.agent.guard import (
-    Kind,
-    Refusal,
-    StatementRefused,
-    explainable,
-    guarded,
-    single_statement,
-)
+from supalink.agent.guard import Kind, explainable, guarded
+from supalink.agent.lexer import single_statement
+from supalink.agent.refusals import Refusal, StatementRefused
 
 
 def refused(sql: str, *, allow_writes: bool = False) -> StatementRefused:

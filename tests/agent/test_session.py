@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from supalink.agent.options import ServeOptions
 from supalink.agent.connections import LoginRefused
+from supalink.agent.options import ServeOptions
 from supalink.agent.session import AgentDatabase, DatabaseError
 from supalink.profiles import Target
 from tests.agent.conftest import ROWS, Victim, reach

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from supalink.agent.guard import Kind, Refusal, StatementRefused, guarded
+from supalink.agent.guard import Kind, guarded
+from supalink.agent.refusals import Refusal, StatementRefused
 from supalink.agent.side_effects import CATALOGUE, CORE, Entry, find_side_effect
 from tests.support.postgres import SUPERUSER, PostgresServer
 
