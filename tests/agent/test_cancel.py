@@ -32,13 +32,13 @@ START_SECONDS = 30.0
 class Served:
     """`supalink mcp-serve` started as a client starts it, spoken to line by line."""
 
-    def __init__(self, login: Login, home: Path) -> None:
+    def __init__(self, login: Login, home: Path, args: tuple[str, ...] | list[str] = ()) -> None:
         env = {**os.environ, "SUPALINK_HOME": str(home), "AGENT_URI": login.uri()}
         self.stderr_path = home / "stderr.log"
         home.mkdir(parents=True, exist_ok=True)
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [SUPALINK, "mcp-serve", "--uri-env", "AGENT_URI"],
+                [SUPALINK, "mcp-serve", "--uri-env", "AGENT_URI", *args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,

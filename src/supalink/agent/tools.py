@@ -22,7 +22,7 @@ from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
 from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
-from supalink.agent.listen import AgentListener
+from supalink.agent.listen import AgentListener, ListenRefused
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
 from supalink.agent.session import AgentDatabase
 from supalink.agent.values import Rows, dumps
@@ -227,6 +227,11 @@ class AgentTools:
             return Answer(as_data(found[0], f"Table {schema}.{table}")), rows
         channel = _name(arguments, "channel")
         wait = _seconds(arguments, "wait_seconds", default=0.0, maximum=MAX_WAIT_SECONDS)
+        if not (await self.database.ready()).listen_possible:
+            raise ListenRefused(
+                "this login's connection limit leaves no connection for listening beside the "
+                "one its queries use: raise its connection limit to 2 or more"
+            )
         arrivals = await self.listener.collect(channel, wait)
         return Answer(as_data(arrivals.as_json(), f"Notifications on {channel!r}")), None
 
