@@ -142,7 +142,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
         _record_login(audit, options, read)
 
     database = AgentDatabase(target, options, on_login=on_login)
-    listener = AgentListener(target)
+    listener = AgentListener(target, max_bytes=options.max_answer_bytes)
     tools = AgentTools(database, listener, options, audit=audit, masker=masker)
     listing = ListToolsResult(
         tools=[

@@ -22,7 +22,7 @@ from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
 from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
-from supalink.agent.listen import AgentListener, ListenRefused
+from supalink.agent.listen import KEPT_PER_CHANNEL, AgentListener, ListenRefused
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
 from supalink.agent.session import AgentDatabase
 from supalink.agent.values import Rows, dumps
@@ -108,7 +108,10 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
         ToolSpec(
             "notifications",
             "LISTEN on a channel (from the first call on) and return the notifications that "
-            "arrived since the last call, waiting up to wait_seconds for the first.",
+            "arrived since the last call, waiting up to wait_seconds for the first. Between "
+            f"calls each channel keeps the newest {KEPT_PER_CHANNEL} (at most "
+            f"{options.max_answer_bytes // 1000} kB; `dropped` counts the rest); a channel "
+            "not asked about for 10 minutes is no longer listened to.",
             {
                 "type": "object",
                 "properties": {
