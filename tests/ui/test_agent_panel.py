@@ -211,3 +211,31 @@ def test_the_app_gives_the_monitors_the_audit_file_of_its_folders(tmp_path: Path
     paths = AppPaths.under(tmp_path)
     context = build_context(paths, MemorySecretStore(), probe_keyring=False)
     assert context.audit_file == paths.audit_file == tmp_path / "data" / "audit.jsonl"
+
+
+def test_a_server_that_found_its_login_too_powerful_says_so_above_the_calls(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from supalink.agent.audit import LOGIN_TOOL
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    powers = ("BYPASSRLS: reads every row, past row level security", "CREATEROLE: creates roles")
+    log.record(call(tool=LOGIN_TOOL, statement=None, rows=None, duration_ms=0.0, powers=powers))
+    log.record(call(statement="SELECT 1"))
+    panel = AgentPanel(path, "prod")
+    qtbot.addWidget(panel)
+    panel.show()
+    # The login's entry is no call: the table holds the one call, the notice the powers.
+    assert statements(panel) == ["SELECT 1"]
+    assert panel.login_notice.isVisible()
+    text = panel.login_notice.text()
+    assert "serves it read-only" in text
+    assert all(power in text for power in powers)
+    # A later server on an agent-sized login: the notice goes.
+    log.record(call(tool=LOGIN_TOOL, statement=None, rows=None, duration_ms=0.0))
+    qtbot.waitUntil(lambda: not panel.login_notice.isVisible(), timeout=WAIT_MS)
+    log.record(call(tool=LOGIN_TOOL, statement=None, rows=None, error="this login is a superuser"))
+    qtbot.waitUntil(panel.login_notice.isVisible, timeout=WAIT_MS)
+    assert "refuses its login: this login is a superuser" in panel.login_notice.text()
+    assert statements(panel) == ["SELECT 1"]
