@@ -112,6 +112,7 @@ def login_text(entry: AuditEntry) -> str:
         "This agent's login can do more than an agent needs, so its server serves it "
         "read-only. What it can do that a role made by Supalink could not:",
         *(f"• {power}" for power in entry.powers),
+        "Give the agent a role of its own: Write config… offers one.",
     ]
     return "\n".join(lines)
 
