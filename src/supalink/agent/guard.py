@@ -22,7 +22,7 @@ from supalink.agent.lexer import (
     AFTER_WORD,
     BEFORE_WORD,
     FIRST_WORD,
-    IDENT_CHARS,
+    IDENT_CHAR,
     IDENT_START,
     IDENTIFIER,
     KEYWORD,
@@ -34,7 +34,7 @@ from supalink.agent.lexer import (
 from supalink.agent.refusals import Refusal, StatementRefused
 from supalink.agent.side_effects import find_side_effect
 
-_WORD = re.compile(rf"[{SPACE}]*([{IDENT_START}][{IDENT_CHARS}]*)")
+_WORD = re.compile(rf"[{SPACE}]*({IDENT_START}{IDENT_CHAR}*)")
 _OPENING = re.compile(rf"[{SPACE}]*\(")
 _PARENTHESIS = re.compile(r"[()]")
 _NOT_PARENTHESIS = re.compile(r"[^()]+")

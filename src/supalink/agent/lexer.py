@@ -18,13 +18,15 @@ from functools import cached_property
 from supalink.agent.refusals import Refusal, StatementRefused
 
 # PostgreSQL's identifiers: in UTF-8 every character past ASCII is a letter to its lexer.
-IDENT_START = "A-Za-z_\x80-\U0010ffff"
-IDENT_CHARS = "A-Za-z0-9_$\x80-\U0010ffff"
-_IDENTIFIER_CHAR = re.compile(f"[{IDENT_CHARS}]")
-IDENTIFIER = re.compile(f"[{IDENT_START}][{IDENT_CHARS}]*")
+# Written as what they are not (the ASCII characters outside them): a class that spells out
+# \x80-\U0010ffff costs sre about 4 ms to compile, and each agent server start paid 60 ms.
+IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # a letter, _ or any non-ASCII
+IDENT_CHAR = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and digits, $
+_IDENTIFIER_CHAR = re.compile(IDENT_CHAR)
+IDENTIFIER = re.compile(f"{IDENT_START}{IDENT_CHAR}*")
 # PostgreSQL's white space (\v from 16 on); anything else is part of a token.
 SPACE = " \t\n\r\f\v"
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
+_DOLLAR_TAG = re.compile(rf"\$({IDENT_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
 # Where the lexer has something to read: a comment, a quote, a dollar sign, a semicolon.
 _SPECIAL = re.compile(r"--|/\*|['\";$]")
 _COMMENT_MARK = re.compile(r"/\*|\*/")
@@ -37,9 +39,9 @@ _MARK = re.compile("[\x00\x01]")
 # Keywords are matched as whole words, in any case, ASCII only as PostgreSQL's are: Unicode's
 # case rules would match U+017F (long s) with s, which PostgreSQL does not.
 KEYWORD = re.IGNORECASE | re.ASCII
-BEFORE_WORD = f"(?<![{IDENT_CHARS}])"
-AFTER_WORD = f"(?![{IDENT_CHARS}])"
-FIRST_WORD = re.compile(rf"[{SPACE}(]*([{IDENT_START}][{IDENT_CHARS}]*)?")
+BEFORE_WORD = f"(?<!{IDENT_CHAR})"
+AFTER_WORD = f"(?!{IDENT_CHAR})"
+FIRST_WORD = re.compile(rf"[{SPACE}(]*({IDENT_START}{IDENT_CHAR}*)?")
 _UESCAPE = re.compile(rf"[{SPACE}]*uescape{AFTER_WORD}", KEYWORD)
 _STRING_NEXT = re.compile(rf"[{SPACE}]*{STRING}")
 
