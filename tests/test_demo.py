@@ -41,6 +41,7 @@ def test_without_server_programs_it_says_what_to_install(
         demo.start_demo_server()
 
 
+@pytest.mark.slow
 def test_supalink_demo_opens_the_app_and_quits_cleanly(
     tmp_path: Path, system_tools: object
 ) -> None:
@@ -94,6 +95,7 @@ def gone(pid: int) -> bool:
     return stat.exists() and stat.read_text().rpartition(")")[2].split()[0] == "Z"
 
 
+@pytest.mark.slow
 def test_supalink_demo_killed_leaves_no_server_and_no_folder(
     tmp_path: Path, system_tools: object
 ) -> None:

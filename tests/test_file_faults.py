@@ -300,6 +300,7 @@ def test_logging_to_a_file_that_cannot_be_written_neither_raises_nor_prints(
     assert (result.returncode, result.stdout, result.stderr) == (0, b"still running\n", b"")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
 def test_the_app_that_cannot_read_its_settings_opens_and_says_why(
     tmp_path: Path, fault: Fault

@@ -205,6 +205,7 @@ def test_a_waiting_call_wakes_on_the_first_arrival(pg: PostgresServer) -> None:
     assert nan < 0.2
 
 
+@pytest.mark.slow
 def test_an_idle_channel_is_unlistened_and_then_the_connection_closed(pg: PostgresServer) -> None:
     asked, idle = f"asked_{uuid.uuid4().hex[:8]}", f"idle_{uuid.uuid4().hex[:8]}"
 

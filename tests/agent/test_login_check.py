@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from supalink.agent import read_entries
 from supalink.agent.connections import Unavailable
 from supalink.agent.options import ServeOptions
@@ -143,6 +145,7 @@ def test_the_roles_statement_timeout_is_the_ceiling(make_login: LoginFactory) ->
     assert shown == [["1s"]]
 
 
+@pytest.mark.slow
 def test_with_a_connection_limit_of_five_the_pool_leaves_the_listener_one(
     make_login: LoginFactory, pg: PostgresServer
 ) -> None:

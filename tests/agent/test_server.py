@@ -173,6 +173,7 @@ def test_rows_stop_at_the_limit_and_a_slow_statement_at_the_timeout(
     assert found["after"]["rows"] == [[1]]
 
 
+@pytest.mark.slow
 def test_the_server_keeps_serving_across_a_database_restart(
     tmp_path: Path,
     secret_service: SecretService,

@@ -40,6 +40,7 @@ def click(qtbot: Any, widget: Any) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
+@pytest.mark.slow
 def test_from_empty_form_to_a_monitored_agent_connection(
     qtbot: Any,
     qapp: Any,

@@ -25,6 +25,7 @@ def supalink(*args: str, home: Path, env: dict[str, str]) -> subprocess.Complete
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_verify_says_a_command_found_only_in_the_shell_and_passes_once_it_is_absolute(
     tmp_path: Path, pg: PostgresServer, reference_server: ReferenceServer
 ) -> None:

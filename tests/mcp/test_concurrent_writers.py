@@ -26,6 +26,7 @@ CURSOR = CLIENTS["cursor"]
 WRITERS = 20
 
 
+@pytest.mark.slow
 def test_twenty_parallel_config_writes_all_land_and_keep_the_other_keys(tmp_path: Path) -> None:
     cfg = tmp_path / "mcp.json"
     cfg.write_text(json.dumps({**OTHER, "mcpServers": {"mine": {"command": "x"}}}, indent=2))

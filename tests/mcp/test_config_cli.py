@@ -233,6 +233,7 @@ def test_a_running_client_is_warned_about(tmp_path: Path, cfg: Path) -> None:
     assert "quit it fully and start it again" in result.stderr
 
 
+@pytest.mark.slow
 def test_profile_write_then_verify_end_to_end(
     tmp_path: Path,
     pg: PostgresServer,
@@ -281,6 +282,7 @@ def test_profile_write_then_verify_end_to_end(
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
 
 
+@pytest.mark.slow
 def test_verify_failures_exit_1_with_the_reason(
     tmp_path: Path, pg: PostgresServer, tls_files: TlsFiles, reference_server: ReferenceServer
 ) -> None:

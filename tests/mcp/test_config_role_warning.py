@@ -162,6 +162,7 @@ def test_an_unreachable_server_does_not_hold_up_the_write(
     assert role_warnings(result.stderr) == []
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_costs_the_short_timeout_only(
     home: Path, pg: PostgresServer, cfg: Path, secret_service: object
 ) -> None:

@@ -232,6 +232,7 @@ def test_the_preview_is_a_diff_with_every_password_masked(tmp_path: Path) -> Non
         assert secret not in preview
 
 
+@pytest.mark.slow
 def test_a_process_killed_during_writes_leaves_a_whole_file(tmp_path: Path) -> None:
     """SIGKILL at random moments of a write loop: the file is always the old or a new one."""
     path = tmp_path / "claude_desktop_config.json"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.mcp.test_config_cli import SUPALINK, assert_no_password, config
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import add_profile_with_cli
@@ -29,6 +31,7 @@ def assert_both_refused(stdout: str) -> None:
     assert stacked.startswith(f"  refused several statements in one query: {STACKED}"), stdout
 
 
+@pytest.mark.slow
 def test_a_profiles_entry_runs_supalinks_server_and_verify_proves_it_read_only(
     tmp_path: Path, pg: PostgresServer, secret_service: SecretService
 ) -> None:
@@ -51,6 +54,7 @@ def test_a_profiles_entry_runs_supalinks_server_and_verify_proves_it_read_only(
     assert_no_password(cfg.read_text(), written.stdout, verified.stdout, verified.stderr)
 
 
+@pytest.mark.slow
 def test_with_writes_allowed_verify_sends_no_write_and_says_writes_are_allowed(
     tmp_path: Path, pg: PostgresServer, secret_service: SecretService
 ) -> None:
@@ -76,6 +80,7 @@ def test_with_writes_allowed_verify_sends_no_write_and_says_writes_are_allowed(
     )
 
 
+@pytest.mark.slow
 def test_a_uri_entry_carries_the_uri_in_env_and_verify_proves_it_read_only(
     tmp_path: Path, pg: PostgresServer, tls_files: TlsFiles
 ) -> None:

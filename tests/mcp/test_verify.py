@@ -29,6 +29,7 @@ def assert_no_password(report: VerifyReport) -> None:
         assert form not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", ["reference", "guide"])
 def test_the_template_answers_select_1_with_verify_full(
     template: str, pg: PostgresServer, reference_server: ReferenceServer, tmp_path: Path

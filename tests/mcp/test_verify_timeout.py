@@ -73,6 +73,7 @@ def assert_gone(pids: Path) -> None:
             time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "stage"),
     [(SILENT, "initialize"), (HANGS_IN_CALL, "calling query with 'select 1'")],
@@ -93,6 +94,7 @@ def test_verify_returns_within_its_timeout_plus_one_second(
     assert_gone(pids)
 
 
+@pytest.mark.slow
 def test_config_verify_returns_within_its_timeout_plus_one_second(tmp_path: Path) -> None:
     """A budget long enough that the server is started even on a loaded machine (a process
     start and the SDK's import come first), so its killing is what is tested."""

@@ -214,6 +214,7 @@ def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
     assert all(secret not in result.stdout + result.stderr for secret in SECRET_BYTES)
 
 
+@pytest.mark.slow
 def test_listen_through_a_transaction_pooler_exits_1_saying_why(
     transaction_bouncer: Pgbouncer, tmp_path: Path
 ) -> None:

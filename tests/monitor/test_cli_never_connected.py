@@ -27,6 +27,7 @@ def refusing_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_run_that_never_connected_exits_1_saying_so(tmp_path: Path, refusing_port: int) -> None:
     uri = f"postgresql://someone:{PASSWORD}@127.0.0.1:{refusing_port}/postgres?sslmode=disable"
     result = run_monitor(tmp_path, "--uri", uri, "--duration", "2", "--json")

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import replace
 
 import psycopg
+import pytest
 
 from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings, footprint
 from supalink.monitor.health import Health
@@ -53,6 +54,7 @@ async def busiest(engine: MonitorEngine, uri: str, name: str, channel: str) -> i
     return peak
 
 
+@pytest.mark.slow
 def test_one_monitor_with_one_channel_holds_at_most_three_connections_and_shrinks_back(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -85,6 +85,7 @@ def proxy(pg: PostgresServer) -> Iterator[CountingProxy]:
     yield from proxied(pg)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("heard_while_away", "reason"),
     [
@@ -133,6 +134,7 @@ def scratch_proxy(scratch_pg: PostgresServer) -> Iterator[CountingProxy]:
     yield from proxied(scratch_pg)
 
 
+@pytest.mark.slow
 def test_a_reconnect_attempt_that_hears_a_shutdown_makes_the_gap_a_restart(
     scratch_pg: PostgresServer,
     scratch_proxy: CountingProxy,

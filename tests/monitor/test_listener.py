@@ -127,6 +127,7 @@ def test_listening_through_a_session_pooler_works(
     assert run(qasync_loop, scenario()) == [(channel, "via pgbouncer")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "mode", [None, Mode.TRANSACTION, Mode.DEDICATED], ids=["detected", "declared", "dedicated"]
 )
@@ -167,6 +168,7 @@ class CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-ty
         return super().select(timeout)
 
 
+@pytest.mark.slow
 def test_an_idle_monitor_does_not_poll(pg: PostgresServer) -> None:
     """With the default cadence (stats 1 Hz, health every minute, the listener's own check
     after 10 s of quiet) an idle monitor wakes a few times a second at most; psycopg's own

@@ -10,6 +10,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
 from supalink.monitor.health import Health
 from supalink.profiles import Target
@@ -21,6 +23,7 @@ OUTAGE = 16.0  # past the pool's 10 s of attempts, and its retries at 1, 3, 7 an
 BACK_WITHIN = 15.0  # the listener's retry (2 s at most) and a check, with a wide margin
 
 
+@pytest.mark.slow
 def test_the_server_is_seen_back_within_seconds_after_a_long_outage(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -12,6 +12,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from supalink.error_texts import SERVER_RESTART, short_reason
 from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
 from supalink.monitor.events import Disconnected, Reconnected
@@ -124,6 +126,7 @@ async def ask_once(engine: MonitorEngine) -> None:
         await engine.refresh_server_view()
 
 
+@pytest.mark.slow
 def test_without_a_listener_the_first_refused_connect_is_enough_to_be_down(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -175,6 +178,7 @@ async def next_report(engine: MonitorEngine) -> HealthReport:
     return engine.health.last
 
 
+@pytest.mark.slow
 def test_back_within_seconds_of_the_server_after_the_pool_gave_up_reconnecting(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -202,6 +206,7 @@ def test_back_within_seconds_of_the_server_after_the_pool_gave_up_reconnecting(
     assert took < 20.0, took
 
 
+@pytest.mark.slow
 def test_a_request_that_failed_while_down_does_not_degrade_the_first_answer(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -247,6 +247,7 @@ def test_the_session_setting_is_left_out_where_a_pooler_shares_server_connection
     assert asyncio.run(scenario()) == expected
 
 
+@pytest.mark.slow
 def test_degraded_health_is_checked_again_within_seconds_not_at_the_next_tick(
     pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

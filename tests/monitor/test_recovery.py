@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 
 from supalink.error_texts import SERVER_RESTART
 from supalink.monitor import MonitorEngine
@@ -18,6 +19,7 @@ from tests.support.monitoring import Collector, channel_name, quick_settings, ru
 from tests.support.postgres import PostgresServer
 
 
+@pytest.mark.slow
 def test_health_goes_down_with_the_server_and_comes_back_with_it(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -69,6 +71,7 @@ def test_health_goes_down_with_the_server_and_comes_back_with_it(
     assert figures["stopped_in"] < 5.0
 
 
+@pytest.mark.slow
 def test_after_a_restart_listen_is_back_within_five_seconds_and_a_gap_is_recorded(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

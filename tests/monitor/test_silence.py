@@ -28,6 +28,7 @@ def proxy(pg: PostgresServer) -> Iterator[BlackholeProxy]:
     proxy.stop()
 
 
+@pytest.mark.slow
 def test_a_silently_dead_connection_is_found_and_replaced(
     pg: PostgresServer, proxy: BlackholeProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -85,6 +85,7 @@ def not_healthy(report: HealthReport) -> bool:
     return report.status is not Health.HEALTHY
 
 
+@pytest.mark.slow
 def test_with_the_default_settings_a_stalled_listener_is_found_within_15_seconds(
     pg: PostgresServer, proxy: StallingProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -158,6 +159,7 @@ def test_with_the_default_settings_a_stalled_listener_is_found_within_15_seconds
     assert re.search(r"no answer for 1[2-5] s", gap.reason), gap.reason
 
 
+@pytest.mark.slow
 def test_a_quiet_listener_was_last_alive_at_its_last_check(
     pg: PostgresServer, proxy: StallingProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -204,6 +206,7 @@ def test_a_quiet_listener_was_last_alive_at_its_last_check(
     assert gap.reason.startswith(WENT_SILENT)
 
 
+@pytest.mark.slow
 def test_a_channel_added_during_a_stall_cannot_hold_the_listener(
     pg: PostgresServer, proxy: StallingProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -242,6 +245,7 @@ def test_a_channel_added_during_a_stall_cannot_hold_the_listener(
     assert collector.of("gap")[0].channels == (first_channel, second_channel)
 
 
+@pytest.mark.slow
 def test_health_leaves_healthy_while_its_check_waits_and_is_down_at_its_timeout(
     pg: PostgresServer, proxy: StallingProxy, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -67,6 +67,7 @@ def test_wheel_declares_the_console_script_and_no_build_tool_at_run_time(wheel: 
     assert any(line.startswith("pyside6-essentials") for line in runtime)
 
 
+@pytest.mark.slow
 def test_installed_wheel_puts_supalink_on_path_and_its_self_check_opens_the_window(
     wheel: Path, tmp_path: Path, secret_service: SecretService
 ) -> None:

@@ -95,6 +95,7 @@ def test_failure_exits_1_with_the_diagnosis(pg: PostgresServer, tmp_path: Path) 
     assert data["steps"][-1]["ok"] is False
 
 
+@pytest.mark.slow
 def test_timeout_option_is_honoured(pg: PostgresServer, silent_port: int, tmp_path: Path) -> None:
     uri = pg.uri(port=silent_port)
     result = supalink("test", "--uri", uri, "--timeout", "2", "--json", home=tmp_path)

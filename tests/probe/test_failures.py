@@ -117,6 +117,7 @@ def test_missing_database(pg: PostgresServer) -> None:
     assert "'no_such_db' does not exist" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("port_fixture", "step", "wording"),
     [

@@ -85,6 +85,7 @@ def run(
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_cli_opens_and_saves_what_it_can_and_lists_the_rest_as_locked(
     tmp_path: Path, secret_service: SecretService, variant: str

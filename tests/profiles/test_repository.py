@@ -145,6 +145,7 @@ def test_the_keyring_comes_before_this_sessions_memory(tmp_path: Path) -> None:
 # ----- several writers at once, and a settings write that fails ----------------------------
 
 
+@pytest.mark.slow
 def test_fifteen_parallel_profile_adds_all_land_with_their_passwords(
     tmp_path: Path, secret_service: SecretService
 ) -> None:

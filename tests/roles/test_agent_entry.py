@@ -8,6 +8,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.agent.test_server import environment, served
 from tests.mcp.test_config_cli import config
 from tests.mcp.test_supalink_entry_verify import assert_both_refused
@@ -15,6 +17,7 @@ from tests.roles.conftest import Supabase, repository_under
 from tests.roles.test_role_cli import assert_nowhere, role
 
 
+@pytest.mark.slow
 def test_the_agent_profiles_entry_verifies_and_the_database_refuses_its_writes(
     tmp_path: Path, home: Path, admin: str, supabase: Supabase
 ) -> None:

@@ -241,6 +241,7 @@ def test_bad_input_is_one_line_and_leaves_nothing(
     assert_no_profile(home, f"{admin}-agent")
 
 
+@pytest.mark.slow
 def test_a_login_without_createrole_and_an_existing_role_are_refused(
     home: Path, admin: str, supabase: Supabase
 ) -> None:
@@ -300,6 +301,7 @@ def test_rotate_changes_the_password_in_the_database_and_the_keyring(
     assert "is not an agent profile Supalink made" in not_agent.stderr
 
 
+@pytest.mark.slow
 def test_drop_asks_then_leaves_nothing_behind_and_refuses_a_role_that_owns_something(
     home: Path, admin: str, supabase: Supabase
 ) -> None:

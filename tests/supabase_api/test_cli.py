@@ -70,6 +70,7 @@ def profile_names(home: Path, api: str) -> list[str]:
     return [row["name"] for row in json.loads(listed.stdout)]
 
 
+@pytest.mark.slow
 def test_login_projects_logout(
     keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path
 ) -> None:
@@ -256,6 +257,7 @@ def test_from_project_takes_no_other_connection_fields(
     assert stand_in.requests == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", ["supalink", "reference"])
 def test_an_mcp_config_written_for_a_filled_profile_holds_no_token(
     keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path, template: str

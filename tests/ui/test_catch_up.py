@@ -121,6 +121,7 @@ def test_what_the_person_may_wait_on_shows_at_once_with_the_rows_held(
         assert "Listening on jobs" in listening
 
 
+@pytest.mark.slow
 def test_a_steady_trickle_repaints_the_window_about_once_a_second(
     qtbot: Any, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

@@ -53,6 +53,7 @@ def test_clients_found_on_this_machine_come_first(tmp_path: Path) -> None:
     assert rows[1][1] == Path(PurePath(tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"))
 
 
+@pytest.mark.slow
 def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     qtbot: Any,
     qasync_loop: asyncio.AbstractEventLoop,
@@ -170,6 +171,7 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
     assert dialog.planned.entry.args[-1] == "--allow-writes"  # the box kept its tick
 
 
+@pytest.mark.slow
 def test_supalinks_server_by_default_and_verify_shows_both_refusals(
     qtbot: Any,
     qasync_loop: asyncio.AbstractEventLoop,

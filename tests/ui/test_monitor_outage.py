@@ -38,6 +38,7 @@ def outage_pg(
         server.stop("immediate")
 
 
+@pytest.mark.slow
 def test_the_card_the_channel_pane_the_server_panel_and_the_status_bar_tell_one_story(
     qtbot: Any, outage_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

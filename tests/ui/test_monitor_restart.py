@@ -39,6 +39,7 @@ def restartable_pg(
         server.stop("immediate")
 
 
+@pytest.mark.slow
 def test_a_restart_shows_a_gap_row_and_the_light_follows_the_server(
     qtbot: Any, restartable_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:

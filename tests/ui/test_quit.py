@@ -52,6 +52,7 @@ sys.exit(app.run_demo())
 """
 
 
+@pytest.mark.slow
 def test_file_quit_with_a_monitor_open_asks_then_ends_the_app_and_the_demo_server(
     tmp_path: Path, system_tools: object
 ) -> None:
