@@ -79,15 +79,21 @@ def role_show(home: Path, login: Login) -> dict[str, Any]:
         SettingsFile(AppPaths.under(home).settings_file), KeyringSecretStore(Keyring())
     )
     profile = Profile(
-        name, host="127.0.0.1", port=login.pg.port, user=login.name,
+        name,
+        host="127.0.0.1",
+        port=login.pg.port,
+        user=login.name,
         sslrootcert=str(login.pg.ca_cert),
-    )  # fmt: skip
+    )
     repository.save(profile, login.password, save_password=True)
     shown = subprocess.run(
         [SUPALINK, "role", "show", name, "--json"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    )
     assert shown.returncode == 0, shown.stderr
     found: dict[str, Any] = json.loads(shown.stdout)
     return found

@@ -61,17 +61,31 @@ def call_once(login: Login, sql: str, params: list[Any] | None = None) -> tuple[
     [
         # The server refuses the bind (08P01, a protocol violation, not a lost connection):
         # the statement never ran, and is not sent again.
-        ("fewer params than placeholders", "select $1::int + $2::int as {m}", [1], "error: bind",
-         0),
-        ("a division by zero", "select 1 / (g - 1) as {m} from generate_series(1, 1) g", None,
-         "error: division by zero", 1),
+        (
+            "fewer params than placeholders",
+            "select $1::int + $2::int as {m}",
+            [1],
+            "error: bind",
+            0,
+        ),
+        (
+            "a division by zero",
+            "select 1 / (g - 1) as {m} from generate_series(1, 1) g",
+            None,
+            "error: division by zero",
+            1,
+        ),
         # Python has no date for it: the value comes back as PostgreSQL wrote it.
-        ("infinity as a date", "select 'infinity'::date as {m}", None, "rows: [['infinity']]",
-         1),
-        ("a year past 9999", "select '12000-01-01'::date as {m}", None,
-         "rows: [['12000-01-01']]", 1),
+        ("infinity as a date", "select 'infinity'::date as {m}", None, "rows: [['infinity']]", 1),
+        (
+            "a year past 9999",
+            "select '12000-01-01'::date as {m}",
+            None,
+            "rows: [['12000-01-01']]",
+            1,
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_answer_from_the_server_is_never_sent_again(
     make_login: LoginFactory,
     pg: PostgresServer,
