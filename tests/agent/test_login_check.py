@@ -23,6 +23,7 @@ from supalink.paths import AppPaths
 from supalink.profiles import Profile
 from tests.agent.conftest import Login, LoginFactory, Victim
 from tests.agent.test_cancel import Served
+from tests.agent.test_session import with_database
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import SUPALINK
 from tests.support.secret_service import SecretService
@@ -119,18 +120,6 @@ def test_a_role_made_for_an_agent_is_served_as_asked_and_says_nothing(
     assert shown["powers"]["excess"] == []
 
 
-def with_database(login: Login, options: ServeOptions, body: Any) -> Any:
-    async def scenario() -> Any:
-        database = AgentDatabase(login.target(), options)
-        await database.open()
-        try:
-            return await body(database)
-        finally:
-            await database.close()
-
-    return asyncio.run(scenario())
-
-
 def test_the_roles_statement_timeout_is_the_ceiling(make_login: LoginFactory) -> None:
     login = make_login(settings={"statement_timeout": "1s"})
 
@@ -145,7 +134,7 @@ def test_the_roles_statement_timeout_is_the_ceiling(make_login: LoginFactory) ->
         return message, took, (await database.run("show statement_timeout")).rows
 
     # The server's own limit is 60 s: the role's 1 s wins.
-    message, took, shown = with_database(login, ServeOptions(statement_timeout=60), body)
+    message, took, shown = with_database(login.target(), ServeOptions(statement_timeout=60), body)
     assert "statement timeout" in message
     assert took < 3.5  # 1 s, with a margin for a loaded machine; 4 s if not honoured
     assert shown == [["1s"]]
