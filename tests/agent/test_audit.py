@@ -20,14 +20,16 @@ from typing import Any
 import pytest
 
 from supalink.agent import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
-from supalink.agent.audit import MAX_STATEMENT_CHARS, utc_stamp
+from supalink.agent.audit_entry import utc_stamp
+from supalink.agent.audit_log import MAX_STATEMENT_CHARS
 from tests.support.audit import audit_entry
 
 WRITER = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
+    from supalink.agent.audit_entry import AuditEntry, utc_stamp
+    from supalink.agent.audit_log import AuditLog
 
     path, index, count, max_bytes, backups, go = sys.argv[1:]
     log = AuditLog(Path(path), max_bytes=int(max_bytes), backups=int(backups))
@@ -178,7 +180,7 @@ def test_an_unwritable_place_never_raises_and_warns_once(
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data folder should be")
     audit = AuditLog(blocker / "audit.jsonl")
-    with caplog.at_level(logging.WARNING, logger="supalink.agent.audit"):
+    with caplog.at_level(logging.WARNING, logger="supalink.agent.audit_log"):
         for _ in range(3):
             audit.record(entry())
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
@@ -201,7 +203,8 @@ def test_a_read_only_folder_lets_the_server_go_on_with_one_warning(tmp_path: Pat
         """
         import logging, sys
         from pathlib import Path
-        from supalink.agent.audit import AuditEntry, AuditLog
+        from supalink.agent.audit_entry import AuditEntry
+        from supalink.agent.audit_log import AuditLog
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
         audit = AuditLog(Path(sys.argv[1]))
         for n in range(3):
@@ -235,7 +238,7 @@ def test_a_full_disk_never_raises_and_leaves_no_half_line(
     try:
         path = folder / "audit.jsonl"
         audit = AuditLog(path, max_bytes=10_000_000, backups=0)
-        with caplog.at_level(logging.WARNING, logger="supalink.agent.audit"):
+        with caplog.at_level(logging.WARNING, logger="supalink.agent.audit_log"):
             for seq in range(400):  # about 200 kB into 64 kB
                 audit.record(entry(rows=seq, statement="SELECT " + "y" * (seq * 13 % 900)))
         audit.close()  # it keeps its files open between lines

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from supalink.agent import AuditEntry, AuditLog
-from supalink.agent.audit import utc_stamp
+from supalink.agent.audit_entry import utc_stamp
 from supalink.monitor import MonitorEngine
 from supalink.profiles import Target
 from supalink.ui.agent_panel import EMPTY_TEXT, AgentCallsModel, AgentPanel, describe_call
@@ -216,7 +216,7 @@ def test_the_app_gives_the_monitors_the_audit_file_of_its_folders(tmp_path: Path
 def test_a_server_that_found_its_login_too_powerful_says_so_above_the_calls(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    from supalink.agent.audit import LOGIN_TOOL
+    from supalink.agent.audit_entry import LOGIN_TOOL
 
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)

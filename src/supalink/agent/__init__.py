@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from supalink.agent.audit import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
+    from supalink.agent.audit_entry import AuditEntry, Outcome, Who
+    from supalink.agent.audit_log import AuditLog
+    from supalink.agent.audit_read import AuditTail, follow_entries, read_entries
     from supalink.agent.options import ServeOptions
 
 _HOMES = {
-    "audit": ("AuditEntry", "AuditLog", "AuditTail", "follow_entries", "read_entries"),
+    "audit_entry": ("AuditEntry", "Outcome", "Who"),
+    "audit_log": ("AuditLog",),
+    "audit_read": ("AuditTail", "follow_entries", "read_entries"),
     "options": ("ServeOptions",),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
@@ -21,7 +25,9 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "AuditTail",
+    "Outcome",
     "ServeOptions",
+    "Who",
     "follow_entries",
     "read_entries",
 ]

@@ -21,7 +21,7 @@ from supalink.errors import SupalinkError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from supalink.agent.audit import AuditLog
+    from supalink.agent.audit_log import AuditLog
     from supalink.agent.connections import LoginRead
     from supalink.profiles import Target
 
@@ -89,7 +89,7 @@ def login_notice(read: LoginRead) -> list[str]:
 
 
 def _record_login(audit: AuditLog | None, options: ServeOptions, read: LoginRead) -> None:
-    from supalink.agent.audit import LOGIN_TOOL, AuditEntry, utc_stamp
+    from supalink.agent.audit_entry import LOGIN_TOOL, AuditEntry, utc_stamp
 
     if audit is None:
         return
@@ -125,7 +125,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
         ToolAnnotations,
     )
 
-    from supalink.agent.audit import AuditLog
+    from supalink.agent.audit_log import AuditLog
     from supalink.agent.listen import AgentListener
     from supalink.agent.session import AgentDatabase
     from supalink.agent.stdio import stdio_streams

@@ -20,7 +20,8 @@ from supalink.agent.arguments import BadArguments
 from supalink.agent.arguments import params as _params
 from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
-from supalink.agent.audit import AuditEntry, AuditLog, utc_stamp
+from supalink.agent.audit_entry import AuditEntry, utc_stamp
+from supalink.agent.audit_log import AuditLog
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
 from supalink.agent.listen import KEPT_PER_CHANNEL, AgentListener, ListenRefused
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
