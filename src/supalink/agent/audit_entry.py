@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from supalink.profiles.defaults import VERIFY_CLIENT_NAME
+
 
 class Outcome(StrEnum):
     """What became of a call: the words the CLI and the Agent tab show."""
@@ -37,7 +39,7 @@ class Who(StrEnum):
 # The `tool` of the entry a server records once it has read its login.
 LOGIN_TOOL: Final = "(login)"
 # The client name Verify gives the server in `initialize`: its calls are Supalink's own.
-VERIFY_CLIENT: Final = "supalink-verify"
+VERIFY_CLIENT: Final = VERIFY_CLIENT_NAME
 # What the database answers for a write in a read-only transaction: a refusal, not a failure.
 READ_ONLY_STATE: Final = "25006"
 # The refusal rule of a write, whoever refused it (the guard or the database).

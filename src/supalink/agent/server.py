@@ -88,6 +88,14 @@ def login_notice(read: LoginRead) -> list[str]:
     return lines
 
 
+def _client_name(context: Any) -> str | None:
+    """The name the client gave in `initialize` (Claude Desktop: claude-ai; Verify:
+    VERIFY_CLIENT), bounded: it is the client's to choose."""
+    params = getattr(getattr(context, "session", None), "client_params", None)
+    name = getattr(getattr(params, "client_info", None), "name", None)
+    return name[:100] if isinstance(name, str) else None
+
+
 def _record_login(audit: AuditLog | None, options: ServeOptions, read: LoginRead) -> None:
     from supalink.agent.audit_entry import LOGIN_TOOL, AuditEntry, utc_stamp
 
@@ -126,6 +134,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     )
 
     from supalink.agent.audit_log import AuditLog
+    from supalink.agent.call_record import refused_line
     from supalink.agent.listen import AgentListener
     from supalink.agent.session import AgentDatabase
     from supalink.agent.stdio import stdio_streams
@@ -163,8 +172,8 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     async def list_tools(_: Any, __: PaginatedRequestParams | None) -> ListToolsResult:
         return listing
 
-    async def call_tool(_: Any, params: CallToolRequestParams) -> CallToolResult:
-        answer = await tools.call(params.name, params.arguments)
+    async def call_tool(context: Any, params: CallToolRequestParams) -> CallToolResult:
+        answer = await tools.call(params.name, params.arguments, client=_client_name(context))
         return CallToolResult(content=[TextContent(text=answer.text)], is_error=answer.is_error)
 
     server: Server[Any] = Server(
@@ -174,9 +183,12 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
+    def on_refused(_: object, why: str, line: bytes) -> None:
+        refused_line(audit, options, masker.mask, why, line)
+
     await database.open()
     try:
-        async with stdio_streams() as (read, write):
+        async with stdio_streams(on_refused) as (read, write):
             await server.run(read, write, server.create_initialization_options())
     finally:
         await listener.close()

@@ -60,7 +60,19 @@ MAX_ERROR_CHARS: Final = 4000
 
 
 class DatabaseError(SupalinkError):
-    """The server refused or failed the statement: its own words, for the agent."""
+    """The server refused or failed the statement: its own words, for the agent, and its
+    SQLSTATE for the audit (None: no answer came, the connection was lost)."""
+
+    def __init__(self, text: str, sqlstate: str | None = None) -> None:
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+# What a cancelled call did (the audit's `cancel`): said once its statement has stopped.
+NOT_SENT: Final = "before it was sent"
+STOPPED_THERE: Final = "after it reached the server; the server stopped it in {ms} ms"
+ALREADY_RAN: Final = "after it had run; its answer was not sent"
+CLOSED: Final = "after it reached the server; it did not stop, so its connection was closed"
 
 
 def _capped(text: str) -> str:
@@ -130,12 +142,14 @@ class AgentDatabase:
         *,
         max_rows: int | None = None,
         bounded_rows: bool = False,
+        on_cancelled: Callable[[str], None] | None = None,
     ) -> Rows:
         """Run one statement in a transaction of its own. `bounded_rows` (for a plain query)
         has the server refuse a row larger than the answer's budget rather than send it.
 
         Cancelling this coroutine stops the statement on the server: the call goes on in a
-        task of its own until the server has cancelled it."""
+        task of its own until the server has cancelled it; then `on_cancelled` is told what
+        became of it (NOT_SENT, STOPPED_THERE, ALREADY_RAN or CLOSED)."""
         call = _Call()
         work = asyncio.ensure_future(self._run(sql, params, max_rows, bounded_rows, call))
         work.add_done_callback(retrieved)
@@ -143,16 +157,22 @@ class AgentDatabase:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
             call.abandoned = True
-            if not work.done():
-                stopping = asyncio.ensure_future(self._stop(work, call))
+            if work.done():
+                _tell(on_cancelled, ALREADY_RAN)
+            else:
+                stopping = asyncio.ensure_future(self._stop(work, call, on_cancelled))
                 self._stopping.add(stopping)
                 stopping.add_done_callback(self._stopping.discard)
             raise
 
-    async def _stop(self, work: asyncio.Future[Rows], call: _Call) -> None:
+    async def _stop(
+        self, work: asyncio.Future[Rows], call: _Call, on_cancelled: Callable[[str], None] | None
+    ) -> None:
         """Cancel the statement on the server until it stops; past the bound, close the
         connection (its backend then ends at its next check of the client)."""
-        give_up = time.monotonic() + CANCEL_GIVE_UP_SECONDS
+        started = time.monotonic()
+        give_up = started + CANCEL_GIVE_UP_SECONDS
+        sent = call.conn is not None
         while not work.done() and time.monotonic() < give_up:
             conn = call.conn
             if conn is None:
@@ -160,6 +180,7 @@ class AgentDatabase:
             with contextlib.suppress(Exception):
                 await conn.cancel_safe(timeout=CANCEL_REQUEST_SECONDS)
             await asyncio.wait({work}, timeout=CANCEL_AGAIN_SECONDS)
+        stopped_there = work.done()
         if not work.done():
             work.cancel()
             await asyncio.wait({work}, timeout=CANCEL_GIVE_UP_SECONDS)
@@ -167,6 +188,15 @@ class AgentDatabase:
         if not work.done() and conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+        if not sent:
+            detail = NOT_SENT
+        elif not stopped_there:
+            detail = CLOSED
+        elif work.cancelled() or isinstance(work.exception(), DatabaseError):
+            detail = STOPPED_THERE.format(ms=round((time.monotonic() - started) * 1000))
+        else:
+            detail = ALREADY_RAN
+        _tell(on_cancelled, detail)
 
     async def _run(
         self,
@@ -218,9 +248,10 @@ class AgentDatabase:
                 f"no connection to the database within {CONNECTION_WAIT_SECONDS:g} s"
             )
         text = str(error).strip() or type(error).__name__
+        sqlstate = getattr(error, "sqlstate", None)
         if ROW_TOO_LARGE in text:
-            return DatabaseError(row_too_large(text, self.options.max_answer_bytes))
-        return DatabaseError(_capped(text))
+            return DatabaseError(row_too_large(text, self.options.max_answer_bytes), sqlstate)
+        return DatabaseError(_capped(text), sqlstate)
 
     async def _attempt(
         self,
@@ -343,6 +374,11 @@ class AgentDatabase:
                     await run_own(conn, f"ROLLBACK; {plan.after_sql}")
             if commit:
                 raise
+
+
+def _tell(on_cancelled: Callable[[str], None] | None, detail: str) -> None:
+    if on_cancelled is not None:
+        on_cancelled(detail)
 
 
 def _affected(status: str) -> int | None:

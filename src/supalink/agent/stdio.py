@@ -52,6 +52,9 @@ _INVALID_REQUEST: Final = -32600
 _HEAD_BYTES: Final = 4096
 
 _RequestId = int | str
+# Told of each line answered with an error here: its id (if read), why, and the line (or the
+# first kB of one too long to hold).
+OnRefused = Callable[[_RequestId | None, str, bytes], None]
 
 
 @dataclass(frozen=True)
@@ -261,12 +264,18 @@ def _has_id(line: bytes) -> bool:
 class _Wire:
     """The client's messages in, the server's answers out, both on the loop."""
 
-    def __init__(self, lines: _LineReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        lines: _LineReader,
+        writer: asyncio.StreamWriter,
+        on_refused: OnRefused | None = None,
+    ) -> None:
         import mcp_types
         from mcp.shared.message import SessionMessage
 
         self._lines = lines
         self._writer = writer
+        self._on_refused = on_refused
         self._parse = mcp_types.jsonrpc_message_adapter.validate_json
         self._notification = mcp_types.JSONRPCNotification
         self._error = mcp_types.JSONRPCError
@@ -280,7 +289,14 @@ class _Wire:
         self._writer.write((text + "\n").encode("utf-8"))
         await self._writer.drain()
 
-    async def refuse(self, request_id: _RequestId | None, code: int, message: str) -> None:
+    async def refuse(
+        self, request_id: _RequestId | None, code: int, message: str, line: bytes = b""
+    ) -> None:
+        """Answer a line the server cannot take, and tell whoever records it (the audit: the
+        line is a call too, when it is one)."""
+        if self._on_refused is not None:
+            with contextlib.suppress(Exception):  # recording never stops the reading
+                self._on_refused(request_id, message, line)
         await self.send(
             self._error(
                 jsonrpc="2.0",
@@ -296,19 +312,22 @@ class _Wire:
         async with received:
             while (line := await self._lines.next_line()) is not None:
                 if isinstance(line, _Overlong):
-                    await self.refuse(id_in_head(line.head), _INVALID_REQUEST, _TOO_LARGE)
+                    await self.refuse(
+                        id_in_head(line.head), _INVALID_REQUEST, _TOO_LARGE, line.head
+                    )
                     continue
                 try:
                     message = self._parse(line, by_name=False)
                 except Exception as error:  # whatever the parser raises, the line is answered
                     if line.strip():  # a blank line is no message, and wants no answer
-                        await self.refuse(*_refusal(line, error))
+                        await self.refuse(*_refusal(line, error), line)
                     continue
                 if isinstance(message, self._notification) and _has_id(line):
                     await self.refuse(
                         None,
                         _INVALID_REQUEST,
                         "Invalid Request: a request's id must be a string or an integer",
+                        line,
                     )
                     continue
                 try:
@@ -377,14 +396,15 @@ async def _on_loop(
 
 
 @contextlib.asynccontextmanager
-async def stdio_streams() -> AsyncIterator[
+async def stdio_streams(on_refused: OnRefused | None = None) -> AsyncIterator[
     tuple[
         MemoryObjectReceiveStream[SessionMessage | Exception],
         MemoryObjectSendStream[SessionMessage],
     ]
 ]:
     """The read and write streams for `Server.run`, as `mcp.server.stdio.stdio_server`
-    gives them."""
+    gives them. `on_refused(id, why, line)` hears of each line answered here with an error
+    (on the loop's path only: the SDK's own streams answer none)."""
     if sys.platform == "win32" or not _on_loop_possible():
         from mcp.server.stdio import stdio_server
 
@@ -399,7 +419,7 @@ async def stdio_streams() -> AsyncIterator[
     try:
         lines, writer, incoming, outgoing = await _on_loop(wire_in, wire_out)
         transports = [incoming, outgoing]
-        wire = _Wire(lines, writer)
+        wire = _Wire(lines, writer, on_refused)
         # Plain anyio streams, unbuffered as the SDK's: the SDK's dispatcher only looks for
         # the sender's context on them (`last_context`), and runs handlers in its own without.
         received_in, received = anyio.create_memory_object_stream[SessionMessage | Exception](0)

@@ -8,8 +8,7 @@ server goes on serving.
 
 from __future__ import annotations
 
-import os
-import time
+import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from supalink.agent.arguments import BadArguments
 from supalink.agent.arguments import params as _params
 from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
-from supalink.agent.audit_entry import AuditEntry, utc_stamp
 from supalink.agent.audit_log import AuditLog
+from supalink.agent.call_record import CallRecord
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
 from supalink.agent.listen import KEPT_PER_CHANNEL, AgentListener, ListenRefused
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
@@ -172,29 +171,64 @@ class AgentTools:
         self.masker = masker
         self.specs = {spec.name: spec for spec in tool_specs(options)}
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None) -> Answer:
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | None, *, client: str | None = None
+    ) -> Answer:
+        """Answer one call and record it, whatever becomes of it. `client`: the name the
+        client gave in `initialize` (Verify's calls are Supalink's own)."""
         arguments = arguments or {}
-        started = time.monotonic()
-        statement = arguments.get("sql") if name in ("query", "explain") else None
-        rows: Rows | None = None
+        sql = arguments.get("sql") if name in ("query", "explain") else None
+        record = CallRecord(
+            self.audit,
+            self.options,
+            name,
+            sql if isinstance(sql, str) else None,
+            self.masker.mask,
+            client,
+        )
         try:
             if name not in self.specs:
                 raise BadArguments(f"no tool named {name[:MAX_NAME_BYTES]!r}")
-            answer, rows = await self._dispatch(name, arguments)
+            answer, rows = await self._dispatch(name, arguments, record)
         except SupalinkError as error:
             answer = Answer(self.masker.mask(str(error)), is_error=True)
-        self._record(name, statement, started, rows, answer)
+            record.failed(error, answer.text)
+            return answer
+        except asyncio.CancelledError:
+            record.cancelled_outside_session()
+            raise
+        record.answered(rows)
         return answer
 
+    async def _run(
+        self,
+        record: CallRecord,
+        sql: str,
+        params: list[Any] | None = None,
+        *,
+        bounded_rows: bool = False,
+    ) -> Rows:
+        """The call's statement through the session, which tells the record of a cancel."""
+        record.in_session = True
+        try:
+            return await self.database.run(
+                sql, params, bounded_rows=bounded_rows, on_cancelled=record.cancelled
+            )
+        finally:
+            record.in_session = False
+
     async def _dispatch(
-        self, name: str, arguments: Mapping[str, Any]
+        self, name: str, arguments: Mapping[str, Any], record: CallRecord
     ) -> tuple[Answer, Rows | None]:
         if name == "query":
             statement = await self._checked(
                 guarded(_text(arguments, "sql"), allow_writes=self.options.allow_writes)
             )
-            rows = await self.database.run(
-                statement.text, _params(arguments), bounded_rows=statement.kind is Kind.QUERY
+            rows = await self._run(
+                record,
+                statement.text,
+                _params(arguments),
+                bounded_rows=statement.kind is Kind.QUERY,
             )
             text = as_data(rows.as_json(), "The statement's result")
             if rows.truncated:
@@ -209,22 +243,22 @@ class AgentTools:
                 explainable(_text(arguments, "sql"), allow_writes=self.options.allow_writes),
                 plan_only=True,
             )
-            rows = await self.database.run(
-                f"EXPLAIN (FORMAT JSON) {statement.text}", _params(arguments)
+            rows = await self._run(
+                record, f"EXPLAIN (FORMAT JSON) {statement.text}", _params(arguments)
             )
             plan = rows.rows[0][0] if rows.rows else None
             return Answer(as_data({"plan": plan}, "The plan")), rows
         if name == "list_schemas":
-            rows = await self.database.run(catalog.LIST_SCHEMAS)
+            rows = await self._run(record, catalog.LIST_SCHEMAS)
             return Answer(as_data(_records(rows), "The schemas")), rows
         if name == "list_tables":
             schema = _name(arguments, "schema")
-            rows = await self.database.run(catalog.LIST_TABLES, [schema])
+            rows = await self._run(record, catalog.LIST_TABLES, [schema])
             return Answer(as_data(_records(rows), f"The tables of schema {schema!r}")), rows
         if name == "describe_table":
             schema = _name(arguments, "schema", default="public")
             table = _name(arguments, "table")
-            rows = await self.database.run(catalog.DESCRIBE_TABLE, [schema, table])
+            rows = await self._run(record, catalog.DESCRIBE_TABLE, [schema, table])
             found = _records(rows)
             if not found:
                 raise BadArguments(f"no table {table!r} in schema {schema!r} that this login sees")
@@ -246,31 +280,6 @@ class AgentTools:
         definers = powers.definer_names if powers is not None else frozenset()
         for_login(statement, allow_writes=plan.allow_writes or plan_only, definers=definers)
         return statement
-
-    def _record(
-        self,
-        tool: str,
-        statement: Any,
-        started: float,
-        rows: Rows | None,
-        answer: Answer,
-    ) -> None:
-        if self.audit is None:
-            return
-        self.audit.record(
-            AuditEntry(
-                at=utc_stamp(),
-                profile=self.options.profile_name,
-                tool=tool,
-                statement=self.masker.mask(statement) if isinstance(statement, str) else None,
-                duration_ms=round((time.monotonic() - started) * 1000, 3),
-                rows=None if rows is None else rows.rowcount,
-                truncated=bool(rows and rows.truncated),
-                error=answer.text.splitlines()[0] if answer.is_error else None,
-                writes=self.options.allow_writes,
-                pid=os.getpid(),
-            )
-        )
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from supalink import __version__
 from supalink.logs import SecretMasker
 from supalink.mcp.clients import Host
 from supalink.mcp.launch_env import Finder, client_environment, launched_command
@@ -33,6 +34,7 @@ from supalink.mcp.templates import (
     entry_secrets,
     serve_args,
 )
+from supalink.profiles.defaults import VERIFY_CLIENT_NAME
 
 Environment = Literal["client", "shell"]
 # A Node.js script (npx, mcp-server-postgres) whose `#!/usr/bin/env node` found no node:
@@ -354,6 +356,8 @@ async def verify_entry(
             async with asyncio.timeout_at(deadline):
                 conversation.stage = LOADING_STAGE
                 client_session, server_parameters, stdio_client = await _load_sdk()
+                from mcp.types import Implementation
+
                 conversation.stage = STARTING_STAGE
                 params = server_parameters(command=entry.command, args=list(entry.args), env=env)
                 before = _child_groups()
@@ -362,7 +366,9 @@ async def verify_entry(
                     # stdin closes, and 2 s more after a SIGTERM: past the budget, its
                     # process group is killed instead.
                     kill = loop.call_at(deadline + KILL_AFTER, _kill_groups, _new(before))
-                    async with client_session(read, write) as session:
+                    # Named so, the agent's server records its calls as Supalink's own.
+                    client_info = Implementation(name=VERIFY_CLIENT_NAME, version=__version__)
+                    async with client_session(read, write, client_info=client_info) as session:
                         outcome = await conversation.run(session)
         except TimeoutError:
             # The deadline may fall in the SDK's shutdown grace, after the answer came.

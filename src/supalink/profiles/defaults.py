@@ -11,6 +11,9 @@ from __future__ import annotations
 APPLICATION_NAME = "supalink"
 MONITOR_APPLICATION_NAME = f"{APPLICATION_NAME}-monitor"
 LISTENER_SUFFIX = "/listen"
+# How Verify names itself to an MCP server (`initialize`'s clientInfo): the agent's server
+# records its calls as Supalink's own, not the agent's.
+VERIFY_CLIENT_NAME = f"{APPLICATION_NAME}-verify"
 
 SSLMODE = "verify-full"
 CONNECT_TIMEOUT_SECONDS = 10
