@@ -6,6 +6,7 @@ and follow the file across rotations."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import pytest
 
 from supalink.agent import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
 from supalink.agent.audit_entry import utc_stamp
-from supalink.agent.audit_log import MAX_STATEMENT_CHARS
+from supalink.agent.audit_log import MAX_STATEMENT_BYTES
 from tests.support.audit import audit_entry
 
 WRITER = textwrap.dedent(
@@ -31,8 +32,8 @@ WRITER = textwrap.dedent(
     from supalink.agent.audit_entry import AuditEntry, utc_stamp
     from supalink.agent.audit_log import AuditLog
 
-    path, index, count, max_bytes, backups, go = sys.argv[1:]
-    log = AuditLog(Path(path), max_bytes=int(max_bytes), backups=int(backups))
+    path, index, count, max_bytes, max_files, go = sys.argv[1:]
+    log = AuditLog(Path(path), max_bytes=int(max_bytes), max_files=int(max_files))
     Path(f"{go}.ready{index}").touch()
     deadline = time.monotonic() + 30
     while not os.path.exists(go):  # all start together: the appends really overlap
@@ -78,7 +79,7 @@ def raw_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def run_writers(path: Path, processes: int, count: int, max_bytes: int, backups: int) -> None:
+def run_writers(path: Path, processes: int, count: int, max_bytes: int, max_files: int) -> None:
     go = path.parent.parent / "go"  # the log's folder is the first writer's to make
     children = [
         subprocess.Popen(
@@ -90,7 +91,7 @@ def run_writers(path: Path, processes: int, count: int, max_bytes: int, backups:
                 str(index),
                 str(count),
                 str(max_bytes),
-                str(backups),
+                str(max_files),
                 str(go),
             ]
         )
@@ -124,7 +125,7 @@ def test_eight_servers_through_many_rotations_lose_tear_and_interleave_nothing(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "data" / "audit.jsonl"
-    run_writers(path, processes=8, count=500, max_bytes=20_000, backups=100)
+    run_writers(path, processes=8, count=500, max_bytes=20_000, max_files=101)
     files = log_files(path)
     assert len(files) > 40  # about 1.1 MB through 20 kB files: many rotations happened
     records = raw_records(path)
@@ -134,26 +135,22 @@ def test_eight_servers_through_many_rotations_lose_tear_and_interleave_nothing(
     assert [e.as_json() for e in read_entries(path)] == records
 
 
-def test_with_few_backups_the_newest_calls_survive_and_each_file_is_bounded(
+def test_with_few_files_the_newest_calls_survive_and_each_file_is_bounded(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "data" / "audit.jsonl"
-    max_bytes, backups = 20_000, 2
-    run_writers(path, processes=8, count=500, max_bytes=max_bytes, backups=backups)
+    max_bytes, max_files = 20_000, 3
+    run_writers(path, processes=8, count=500, max_bytes=max_bytes, max_files=max_files)
     files = log_files(path)
-    names = [file.name for file in files]
-    # The last call may have rotated the file away: the next call makes it again.
-    assert names in (
-        ["audit.jsonl.2", "audit.jsonl.1", "audit.jsonl"],
-        ["audit.jsonl.2", "audit.jsonl.1"],
-    )
-    longest = max(len(line) for file in files for line in file.read_bytes().splitlines())
-    for rotated in files[:-1]:  # rotated as soon as it reached max_bytes, under the lock
-        assert max_bytes <= rotated.stat().st_size < max_bytes + longest + 1
-    assert not path.exists() or path.stat().st_size < max_bytes
+    assert [file.name for file in files] == ["audit.jsonl.2", "audit.jsonl.1", "audit.jsonl"]
+    longest = max(len(line) for file in files for line in file.read_bytes().splitlines(True))
+    for file in files:  # rotated before a line would take it past max_bytes, under the lock
+        assert file.stat().st_size <= max_bytes
+    for rotated in files[:-1]:  # and only then
+        assert rotated.stat().st_size > max_bytes - longest
     records = raw_records(path)
     assert len(records) == sum(file.read_bytes().count(b"\n") for file in files)
-    assert 2 * max_bytes // (longest + 1) <= len(records) < 4000
+    assert (max_files - 1) * (max_bytes // longest) + 1 <= len(records) < 4000
     # What survives of each server is the end of what it ran: nothing in between is lost.
     for seqs in seqs_by_profile(records).values():
         assert seqs == list(range(500 - len(seqs), 500))
@@ -237,7 +234,7 @@ def test_a_full_disk_never_raises_and_leaves_no_half_line(
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], check=True)
     try:
         path = folder / "audit.jsonl"
-        audit = AuditLog(path, max_bytes=10_000_000, backups=0)
+        audit = AuditLog(path, max_bytes=10_000_000, max_files=1)
         with caplog.at_level(logging.WARNING, logger="supalink.agent.audit_log"):
             for seq in range(400):  # about 200 kB into 64 kB
                 audit.record(entry(rows=seq, statement="SELECT " + "y" * (seq * 13 % 900)))
@@ -258,13 +255,14 @@ def test_a_record_stays_one_bounded_line_whatever_the_agent_sent(tmp_path: Path)
     path = tmp_path / "audit.jsonl"
     audit = AuditLog(path)
     audit.record(entry(statement="SELECT 1;\nSELECT 2", error="line one\nline two\r\nthree"))
-    audit.record(entry(statement="x" * (MAX_STATEMENT_CHARS * 3)))
+    audit.record(entry(statement="x" * 48_000))
     audit.record(entry(statement="SELECT '\ud800'"))  # a lone surrogate from the agent's JSON
     assert path.read_bytes().count(b"\n") == 3
     first, long, odd = read_entries(path)
     assert (first.statement, first.error) == ("SELECT 1;\nSELECT 2", "line one line two three")
-    assert long.statement is not None
-    assert long.statement.startswith("x" * MAX_STATEMENT_CHARS + "… (48,000 characters")
+    assert long.statement == "x" * (MAX_STATEMENT_BYTES - 3) + "…"  # 8,192 bytes of UTF-8
+    assert long.statement_chars == 48_000
+    assert long.statement_sha256 == hashlib.sha256(b"x" * 48_000).hexdigest()
     assert odd.statement == "SELECT '\ud800'"
 
 
@@ -310,7 +308,8 @@ def test_readers_skip_what_is_not_a_record_and_read_oldest_first(tmp_path: Path)
     )
     path.write_bytes(b"\n" + line(good[2]) + b"[" * 100_000 + b"\n" + line(good[3]))
     (tmp_path / "audit.jsonl.lock").write_bytes(b"")
-    (tmp_path / "audit.jsonl.bak").write_bytes(line(entry(rows=99)))  # not one of the log's
+    for stray in ("bak", "01", "0", "\N{SUPERSCRIPT TWO}"):  # not one of the log's files
+        (tmp_path / f"audit.jsonl.{stray}").write_bytes(line(entry(rows=99)))
     assert list(read_entries(path)) == good
     assert [item.rows for item in read_entries(path, profile="prod")] == [1, 3]
     assert list(read_entries(tmp_path / "nothing" / "audit.jsonl")) == []
@@ -359,21 +358,21 @@ def test_a_tail_with_a_backlog_starts_at_a_whole_line(tmp_path: Path) -> None:
 
 def test_a_tail_loses_nothing_across_rotations_between_two_looks(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    size = len(json.dumps(entry(rows=0).as_json(), ensure_ascii=False, separators=(",", ":")))
-    audit = AuditLog(path, max_bytes=3 * (size + 1), backups=10)  # three lines a file
+    size = len(json.dumps(entry(rows=10).as_json(), ensure_ascii=False, separators=(",", ":")))
+    audit = AuditLog(path, max_bytes=3 * (size + 1), max_files=10)  # three lines a file
     audit.record(entry(rows=0))
     tail = AuditTail(path)
     audit.record(entry(rows=1))
     assert [e.rows for e in tail.read_new()] == [1]
-    for n in range(2, 12):  # the file read is now audit.jsonl.4, three more came after it
+    for n in range(2, 15):  # the file read is now audit.jsonl.4, four came after it
         audit.record(entry(rows=n))
     assert (tmp_path / "audit.jsonl.4").exists()
-    assert not path.exists()  # the last rotation took the file: no new one yet
-    assert [e.rows for e in tail.read_new()] == list(range(2, 12))
-    audit.record(entry(rows=12))
-    assert [e.rows for e in tail.read_new()] == [12]
-    audit.record(entry(rows=13))
-    assert [e.rows for e in tail.read_new()] == [13]
+    assert not (tmp_path / "audit.jsonl.5").exists()
+    assert [e.rows for e in tail.read_new()] == list(range(2, 15))
+    audit.record(entry(rows=15))  # the first line of a new file
+    assert [e.rows for e in tail.read_new()] == [15]
+    audit.record(entry(rows=16))
+    assert [e.rows for e in tail.read_new()] == [16]
 
 
 def test_a_tail_of_a_file_not_there_yet_reads_it_from_its_start(tmp_path: Path) -> None:
@@ -388,7 +387,7 @@ def test_follow_yields_what_comes_after_it_started_also_across_rotations(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "audit.jsonl"
-    audit = AuditLog(path, max_bytes=1_000, backups=3)
+    audit = AuditLog(path, max_bytes=1_000, max_files=4)
     audit.record(entry(rows=-1))
 
     async def follow() -> list[int | None]:
@@ -411,12 +410,12 @@ def test_follow_yields_what_comes_after_it_started_also_across_rotations(
 def test_a_backlog_reaches_into_the_file_rotated_a_moment_ago(tmp_path: Path) -> None:
     """The Agent tab opened just after a rotation still shows the recent calls."""
     path = tmp_path / "audit.jsonl"
-    log = AuditLog(path, max_bytes=2_000, backups=2)
+    log = AuditLog(path, max_bytes=2_000, max_files=3)
     written = [f"select {number}" for number in range(14)]
     for statement in written:
         log.record(entry(statement=statement))
     assert (tmp_path / "audit.jsonl.1").exists()  # it rotated on the way
-    assert path.stat().st_size < 2_000
+    assert path.stat().st_size <= 2_000
     tail = AuditTail(path, backlog_bytes=1_500)
     shown = [found.statement for found in tail.read_new()]
     assert shown == written[-len(shown) :]  # the newest, oldest first, none twice

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from supalink.agent.audit_entry import AuditEntry
-from supalink.agent.audit_log import rotated_path
+from supalink.agent.audit_log import rotated_numbers, rotated_path
 from supalink.files import locked
 
 # A follower keeps at most this much of a line whose end is not there yet.
@@ -50,17 +50,8 @@ def read_entries(path: Path, *, profile: str | None = None) -> Iterator[AuditEnt
 def _open_all(path: Path) -> list[IO[bytes]]:
     """The log's files, oldest first, opened together under the lock: a rotation while
     they are read neither repeats nor skips a file."""
-    try:
-        names = [item.name for item in path.parent.iterdir()]
-    except FileNotFoundError:
-        return []
-    prefix = f"{path.name}."
-    numbers = sorted(
-        (int(name[len(prefix) :]) for name in names
-         if name.startswith(prefix) and name[len(prefix) :].isdigit()),
-        reverse=True,
-    )  # fmt: skip
-    candidates = [rotated_path(path, number) for number in numbers] + [path]
+    numbers = rotated_numbers(path)
+    candidates = [rotated_path(path, number) for number in reversed(numbers)] + [path]
     opened: list[IO[bytes]] = []
     try:
         with locked(path, create=False):
@@ -93,7 +84,7 @@ class AuditTail:
         self._pending = b""  # the start of a line whose end is not written yet
         self._skip_partial = False
         # A log rotated a moment ago holds little: the rest of the backlog is the end of
-        # the file rotated last, read once, on the first look.
+        # the files rotated last, read once, on the first look.
         self._older_backlog = max(0, backlog_bytes)
         try:
             status = os.stat(path)
@@ -115,23 +106,36 @@ class AuditTail:
         return older + self._read_new()
 
     def _older_entries(self) -> list[AuditEntry]:
-        """The end of the file rotated last, once: a backlog the current file is too short
+        """The end of the files rotated last, once: a backlog the current file is too short
         for. Read before anything new, so the order stays oldest first."""
         wanted, self._older_backlog = self._older_backlog, 0
+        handles: list[IO[bytes]] = []  # newest first: .1, .2, …
+        found = 0
         with locked(self.path, create=False):
-            handle = _open_existing(rotated_path(self.path, 1))
-        if handle is None:
-            return []
-        with handle:
-            size = os.fstat(handle.fileno()).st_size
-            start = max(0, size - wanted)
-            handle.seek(start)
-            data = handle.read(size - start)
-        if start > 0:  # the first line read is most likely cut
-            data = data.partition(b"\n")[2]
-        return [
-            entry for raw in data.splitlines() if (entry := _parse(raw, self.profile)) is not None
-        ]
+            try:
+                while found < wanted:
+                    handle = _open_existing(rotated_path(self.path, len(handles) + 1))
+                    if handle is None:
+                        break
+                    handles.append(handle)
+                    found += os.fstat(handle.fileno()).st_size
+            except BaseException:
+                _close_all(handles)
+                raise
+        entries: list[AuditEntry] = []
+        skip = max(0, found - wanted)  # of the oldest file's start
+        try:
+            for handle in reversed(handles):
+                # From the byte before: when that is a newline, no line is cut at `skip`.
+                handle.seek(max(0, skip - 1))
+                data = handle.read()
+                if skip > 0:
+                    data = data.partition(b"\n")[2]
+                skip = 0
+                entries += self._entries(data.splitlines())
+        finally:
+            _close_all(handles)
+        return entries
 
     def _read_new(self) -> list[AuditEntry]:
         with locked(self.path, create=False):  # the files as one rotation left them
