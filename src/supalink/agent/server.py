@@ -183,6 +183,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
+
     def on_refused(_: object, why: str, line: bytes) -> None:
         refused_line(audit, options, masker.mask, why, line)
 

@@ -396,7 +396,9 @@ async def _on_loop(
 
 
 @contextlib.asynccontextmanager
-async def stdio_streams(on_refused: OnRefused | None = None) -> AsyncIterator[
+async def stdio_streams(
+    on_refused: OnRefused | None = None,
+) -> AsyncIterator[
     tuple[
         MemoryObjectReceiveStream[SessionMessage | Exception],
         MemoryObjectSendStream[SessionMessage],
