@@ -219,3 +219,22 @@ def test_the_names_are_those_of_postgresql_15_and_its_extensions(pg: PostgresSer
                 check_entries(added, extension)
         finally:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r", "\r\n"])
+def test_a_line_comment_ends_where_postgresql_ends_it(line_end: str) -> None:
+    """PostgreSQL's lexer ends `--` at a carriage return as at a line feed: what follows
+    either runs, so the check must read it (a `\\r` once hid a backend signal)."""
+    refused = refusal(f"select 1 as a --{line_end}, pg_terminate_backend(123)")
+    assert refused.keyword == "pg_terminate_backend"
+    several = f"select 1 -- ;{line_end}; delete from t"
+    with pytest.raises(StatementRefused) as caught:
+        guarded(several)
+    assert caught.value.refusal is Refusal.SEVERAL
+
+
+def test_a_carriage_return_ends_a_comment_on_the_server_too(pg: PostgresServer) -> None:
+    """The fact the lexer follows, checked on PostgreSQL itself over the extended protocol."""
+    with pg.admin_connect() as conn:
+        row = conn.execute("select 1 as a --\r, 2 as b", prepare=True).fetchone()
+    assert row == (1, 2)

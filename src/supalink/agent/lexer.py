@@ -29,6 +29,7 @@ SPACE = " \t\n\r\f\v"
 _DOLLAR_TAG = re.compile(rf"\$({IDENT_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
 # Where the lexer has something to read: a comment, a quote, a dollar sign, a semicolon.
 _SPECIAL = re.compile(r"--|/\*|['\";$]")
+_LINE_END = re.compile("[\n\r]")
 _COMMENT_MARK = re.compile(r"/\*|\*/")
 # What the checks read in place of a string and of a quoted name: something, but no word.
 STRING = "\x00"
@@ -190,8 +191,9 @@ def _pieces(sql: str) -> list[_Piece]:
         end = i + 1
         blank = ""
         if sql.startswith("--", i):
-            newline = sql.find("\n", i)
-            end = len(sql) if newline < 0 else newline
+            # PostgreSQL ends a line comment at a carriage return too: what follows one runs.
+            newline = _LINE_END.search(sql, i)
+            end = len(sql) if newline is None else newline.start()
             blank = " "
         elif sql.startswith("/*", i):
             end = _skip_block_comment(sql, i)
