@@ -15,7 +15,7 @@ from supalink.agent.connections import LoginRefused
 from supalink.agent.options import ServeOptions
 from supalink.agent.session import AgentDatabase, DatabaseError
 from supalink.profiles import Target
-from tests.agent.conftest import ROWS, Victim, reach
+from tests.agent.conftest import ROWS, LoginFactory, Victim, reach
 from tests.support.postgres import PostgresServer
 
 T = TypeVar("T")
@@ -249,3 +249,17 @@ def test_a_login_that_can_never_succeed_is_said_at_once_not_after_the_pools_wait
     assert all("refused this login" in message for message in messages)
     assert all("password authentication failed" in message for message in messages)
     assert elapsed < 10.0  # the pool's own wait is 15 s
+
+
+def test_quotes_are_read_as_the_guard_reads_them_whatever_the_role_says(
+    make_login: LoginFactory,
+) -> None:
+    """A role set to standard_conforming_strings = off would read 'a\\'b' as one string: the
+    server sets it on for every call, so what the guard sees as text stays text."""
+    login = make_login(settings={"standard_conforming_strings": "off"})
+
+    async def body(database: AgentDatabase) -> Any:
+        return (await database.run("select 'a\\'b' as x")).rows
+
+    with pytest.raises(DatabaseError):  # 'a\' then b' unterminated: nothing runs
+        with_database(login.target(), ServeOptions(), body)

@@ -69,6 +69,10 @@ class CallPlan:
         }
         if powers.server_version >= _CLIENT_CHECK_SINCE:
             settings["client_connection_check_interval"] = str(CLIENT_CHECK_MS)
+        # The guard reads quotes as PostgreSQL does with this on (its default since 9.1); a
+        # role or database set to off would read 'a\'b' as one string where the guard sees
+        # two, and what the guard took for a string would run.
+        settings["standard_conforming_strings"] = "on"
         limit = powers.connection_limit
         pool_max = (
             options.pool_max_size if limit < 0 else max(1, min(options.pool_max_size, limit - 1))
