@@ -86,7 +86,7 @@ def test_plain_one_readable_line_per_call_in_local_time(home: Path) -> None:
         "  COMMIT; DROP TABLE items"
     )
     assert listed == f"{when}  -  list_tables  12.3 ms  1,000 rows, truncated"
-    assert failed.startswith(f'{when}  staging  query  12.3 ms  error: relation "t" does not')
+    assert failed.startswith(f'{when}  staging  query  12.3 ms  failed (relation "t" does not')
     assert failed.endswith("SELECT nope FROM " + "t" * 102 + "…")  # 120 characters
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from supalink.agent.audit_text import MAX_EXCERPT_BYTES, Excerpt, excerpt, visible
+from supalink.agent.audit_text import MAX_EXCERPT_BYTES, Excerpt, excerpt
+from supalink.agent.printable import visible
 from tests.support.postgres import SPECIAL_PASSWORD
 
 PASSWORD = "Tr0ub4dorX3"

@@ -15,7 +15,8 @@ from supalink.agent import AuditEntry, AuditLog
 from supalink.agent.audit_entry import utc_stamp
 from supalink.monitor import MonitorEngine
 from supalink.profiles import Target
-from supalink.ui.agent_panel import EMPTY_TEXT, AgentCallsModel, AgentPanel, describe_call
+from supalink.ui.agent_calls_model import AgentCallsModel, describe_call
+from supalink.ui.agent_panel import EMPTY_TEXT, AgentPanel
 from supalink.ui.monitor_panels import FAILURE_FILL
 from supalink.ui.monitor_window import MonitorWindow
 from tests.support.audit import audit_entry
@@ -75,19 +76,21 @@ def test_it_shows_the_profiles_recent_calls_then_new_ones_as_they_are_recorded(
     log.record(call(statement="SELECT 4", error="refused: no", rows=None))
     qtbot.waitUntil(lambda: len(panel.model) == 4, timeout=WAIT_MS)
     assert statements(panel) == ["SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4"]
-    assert panel.counts.text() == "4 calls shown · 1 refused or failed"
+    assert panel.counts.text() == (
+        "4 calls shown · 1 refused or failed · since this window opened: 1 answered · 1 refused"
+    )
 
 
 def test_it_follows_the_log_through_rotations(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     line = json.dumps(call(statement="SELECT 0").as_json(), separators=(",", ":")) + "\n"
-    log = AuditLog(path, max_bytes=4 * len(line) - 1, backups=2)  # four calls a file
+    log = AuditLog(path, max_bytes=4 * len(line) - 1, max_files=4)  # three calls a file
     panel = AgentPanel(path, "prod")
     qtbot.addWidget(panel)
     for n in range(6):
         log.record(call(statement=f"SELECT {n}"))
         qtbot.waitUntil(lambda n=n: len(panel.model) == n + 1, timeout=WAIT_MS)
-    assert (tmp_path / "audit.jsonl.1").exists()  # it rotated on the way, after the fourth
+    assert (tmp_path / "audit.jsonl.1").exists()  # it rotated on the way, before the fourth
     # The file the watch was on was renamed away; the new one is watched instead.
     qtbot.waitUntil(lambda: str(path) in panel.watcher.files(), timeout=WAIT_MS)
     for n in range(6, 14):
@@ -132,9 +135,9 @@ def test_the_table_keeps_the_newest_calls_and_marks_failures(
     assert texts == [
         ["query", "20 rows", "SELECT 2"],
         ["query", "refused", "COMMIT"],
-        ["query", "error", "SELECT nope"],
+        ["query", "failed", "SELECT nope"],
         ["query", "1,000 rows, truncated", "SELECT 5"],
-        ["list_tables", "ok", ""],
+        ["list_tables", "answered", ""],
     ]
     backgrounds = [
         model.data(model.index(row, 0), Qt.ItemDataRole.BackgroundRole) for row in range(5)

@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from supalink.agent.audit_entry import AuditEntry, Outcome, Who
+    from supalink.agent.audit_entry import AuditEntry, Outcome, Selection, Who
     from supalink.agent.audit_log import AuditLog
     from supalink.agent.audit_read import AuditTail, follow_entries, read_entries
     from supalink.agent.options import ServeOptions
+    from supalink.agent.printable import visible
 
 _HOMES = {
-    "audit_entry": ("AuditEntry", "Outcome", "Who"),
+    "audit_entry": ("AuditEntry", "Outcome", "Selection", "Who"),
     "audit_log": ("AuditLog",),
     "audit_read": ("AuditTail", "follow_entries", "read_entries"),
+    "printable": ("visible",),
     "options": ("ServeOptions",),
 }
 __getattr__ = lazy_attributes(__name__, _HOMES)
@@ -26,8 +28,10 @@ __all__ = [
     "AuditLog",
     "AuditTail",
     "Outcome",
+    "Selection",
     "ServeOptions",
     "Who",
     "follow_entries",
     "read_entries",
+    "visible",
 ]

@@ -132,13 +132,7 @@ class AuditEntry:
     @property
     def epoch(self) -> float | None:
         """`at` as seconds since the epoch; None when it is not a time (a hand-edited line)."""
-        try:
-            moment = datetime.fromisoformat(self.at)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
+        return _epoch(self.at)
 
     @property
     def is_login(self) -> bool:
@@ -171,6 +165,41 @@ class AuditEntry:
             Outcome.CANCELLED: self.cancel,
         }.get(self.outcome)
         return f"{self.outcome}: {detail}" if detail else str(self.outcome)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which entries a reader shows: `supalink audit`'s filters and the Agent tab's switch.
+    By default the agent's calls and its servers' login entries, not Supalink's own."""
+
+    profile: str | None = None
+    since: float | None = None  # seconds since the epoch
+    tools: frozenset[str] = frozenset()  # none: every tool
+    outcomes: frozenset[Outcome] = frozenset()  # none: every outcome
+    who: frozenset[Who] = frozenset({Who.AGENT})
+
+    def includes(self, entry: AuditEntry) -> bool:
+        if self.profile is not None and entry.profile != self.profile:
+            return False
+        if entry.who not in self.who:
+            return False
+        if self.tools and entry.tool not in self.tools:
+            return False
+        if self.outcomes and entry.outcome not in self.outcomes:
+            return False
+        if self.since is not None:
+            # A burst's summary counts from its last call: it holds calls made since.
+            epoch = _epoch(entry.last_at) if entry.last_at else entry.epoch
+            return epoch is None or epoch >= self.since
+        return True
+
+
+def _epoch(stamp: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 _ENTRY_FIELDS: Final = tuple(field.name for field in fields(AuditEntry))

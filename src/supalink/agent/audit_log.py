@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from supalink.agent.audit_entry import AuditEntry
+from supalink.agent.byte_budget import utf8_len
 from supalink.files import HeldLock, lock_path_for
 
 log = logging.getLogger(__name__)
@@ -340,10 +341,6 @@ def _json_bytes(text: str) -> int:
     return len(_LINE.encode(text).encode("utf-8", "backslashreplace")) - 2
 
 
-def _utf8_bytes(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
 def _fields_of(*kinds: str) -> tuple[str, ...]:
     """The entry's fields declared as one of `kinds`: a field added later is bounded too."""
     return tuple(field.name for field in fields(AuditEntry) if field.type in kinds)
@@ -409,7 +406,7 @@ def _fit(text: str, json_bytes: int = sys.maxsize, *, utf8_bytes: int = sys.maxs
     def fits(candidate: str) -> bool:
         # No character takes more than 4 bytes of UTF-8 or 6 in a line (a control
         # character's escape): a text short enough is not measured.
-        if len(candidate) * 4 > utf8_bytes and _utf8_bytes(candidate) > utf8_bytes:
+        if len(candidate) * 4 > utf8_bytes and utf8_len(candidate) > utf8_bytes:
             return False
         return len(candidate) * 6 <= json_bytes or _json_bytes(candidate) <= json_bytes
 

@@ -1,4 +1,4 @@
-"""The agent's statement as the audit keeps it, and audit text as a terminal or a label shows it.
+"""The agent's statement as the audit keeps it.
 
 `excerpt` keeps the statement's structure and never its values. It reads the text as the
 agent's lexer does (lexer.py) and keeps the words, operators, quoted names and short literals
@@ -7,10 +7,7 @@ becomes a placeholder that tells only its length. No mask pattern runs over the 
 can span several tokens and eat a function call, and none answers a guess: a literal that
 holds the password is hidden like any other literal of its length. Long runs of white space,
 of comments and long names are folded too, so padding cannot push the statement's own words
-out of the 8 kB that the audit keeps of it.
-
-`visible` escapes what would let a statement move a terminal's cursor, forge a line or reorder
-what a person reads.
+out of the 8 kB that the audit keeps of it. (Showing it safely is agent/printable.py's.)
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 # The lexer's own readers, so that the audit splits the text where the guard does.
+from supalink.agent.byte_budget import utf8_len, utf8_prefix, utf8_suffix
 from supalink.agent.lexer import (
     _DOLLAR_TAG,
     _IDENTIFIER_CHAR,
@@ -267,7 +265,7 @@ _Shown = tuple[int, int, str]
 
 def _settled(sql: str, parts: list[_Part], pattern: re.Pattern[str] | None) -> str:
     """The excerpt's text, with every word hidden that would show a secret."""
-    if _utf8_len("".join(part.text for part in parts)) > MAX_EXCERPT_BYTES:
+    if utf8_len("".join(part.text for part in parts)) > MAX_EXCERPT_BYTES:
         _shorten(sql, parts)
     for _ in range(_ROUNDS):
         text, shown = _cut(parts, len(sql))
@@ -291,9 +289,9 @@ def _cut(parts: list[_Part], total: int) -> tuple[str, list[_Shown] | None]:
     MAX_EXCERPT_BYTES, a head and a tail of them around a marker that says how many of the
     statement's characters are left out (and what is shown)."""
     whole = "".join(part.text for part in parts)
-    if _utf8_len(whole) <= MAX_EXCERPT_BYTES:
+    if utf8_len(whole) <= MAX_EXCERPT_BYTES:
         return whole, None
-    budget = MAX_EXCERPT_BYTES - _utf8_len(_marker(total))  # N is at most `total`
+    budget = MAX_EXCERPT_BYTES - utf8_len(_marker(total))  # N is at most `total`
     head_budget = budget * 5 // 8
     head, head_end, first_left_out = _head(parts, head_budget)
     tail, tail_start = _tail(parts, budget - head_budget, first_left_out)
@@ -345,14 +343,14 @@ def _head(parts: list[_Part], budget: int) -> tuple[list[_Shown], int, int]:
     shown: list[_Shown] = []
     end = 0
     for index, part in enumerate(parts):
-        size = _utf8_len(part.text)
+        size = utf8_len(part.text)
         if size <= budget:
             shown.append((index, part.start, part.text))
             budget -= size
             end = part.end
             continue
         if not part.atomic:
-            piece = _prefix(part.text, budget)
+            piece = utf8_prefix(part.text, budget)
             if piece:
                 shown.append((index, part.start, piece))
                 end = part.start + len(piece)
@@ -366,48 +364,20 @@ def _tail(parts: list[_Part], budget: int, first: int) -> tuple[list[_Shown], in
     start = parts[-1].end
     for index in range(len(parts) - 1, first - 1, -1):
         part = parts[index]
-        size = _utf8_len(part.text)
+        size = utf8_len(part.text)
         if size <= budget:
             shown.append((index, part.start, part.text))
             budget -= size
             start = part.start
             continue
         if not part.atomic:
-            piece = _suffix(part.text, budget)
+            piece = utf8_suffix(part.text, budget)
             if piece:
                 start = part.end - len(piece)
                 shown.append((index, start, piece))
         break
     shown.reverse()
     return shown, start
-
-
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
-def _prefix(text: str, budget: int) -> str:
-    """The longest start of `text` within `budget` bytes, cut between characters."""
-    encoded = text[:budget].encode("utf-8", "surrogatepass")
-    if len(encoded) <= budget:
-        return text[:budget]
-    cut = budget
-    while encoded[cut] & 0xC0 == 0x80:  # a continuation byte: inside a character
-        cut -= 1
-    return encoded[:cut].decode("utf-8", "surrogatepass")
-
-
-def _suffix(text: str, budget: int) -> str:
-    """The longest end of `text` within `budget` bytes, cut between characters."""
-    if budget <= 0:
-        return ""
-    encoded = text[-budget:].encode("utf-8", "surrogatepass")
-    if len(encoded) <= budget:
-        return text[-budget:]
-    cut = len(encoded) - budget
-    while cut < len(encoded) and encoded[cut] & 0xC0 == 0x80:
-        cut += 1
-    return encoded[cut:].decode("utf-8", "surrogatepass")
 
 
 def _hidden(part: _Part) -> _Part:
@@ -501,62 +471,3 @@ def _run(char: str) -> re.Pattern[str] | None:
     if _IDENTIFIER_CHAR.match(char):
         return _WORD_RUN
     return _SPACE_RUN if char in SPACE else None
-
-
-# A backslash that would read as the start of one of `visible`'s escapes, or a run of what is
-# not printable ASCII. Without `newlines`, \n and \t are escapes too.
-_ONE_LINE = re.compile(
-    r"\\(?=[\\nrt]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[^\x20-\x7e])|[^\x20-\x7e]+"
-)
-_LINES = re.compile(
-    r"\\(?=[\\r]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[^\x20-\x7e])|[^\x20-\x7e]+"
-)
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
-
-def visible(text: str, *, newlines: bool = False) -> str:
-    """`text` safe to print on a terminal or in a Qt label: on one line, or with `newlines`
-    keeping its line breaks and tabs.
-
-    Every character that Python's `str.isprintable` calls unprintable becomes an escape: C0 and
-    C1 controls, DEL, bidi controls and other format characters (Cf: zero-width ones, U+FEFF),
-    line and paragraph separators, spaces other than U+0020, lone surrogates, unassigned code
-    points. The escapes are Python's: `\\x1b`, `\\u202e`, `\\U000e0041`, and `\\n`, `\\t`, `\\r`.
-    A backslash stays as it is (SQL has many) unless it would read as the start of one of
-    these: then it is doubled, so each escape stands for one character only. With `newlines`,
-    `\\r` also breaks the line: PostgreSQL ends a `--` comment there, and so must the reader.
-    """
-
-    if text.isprintable() and "\\" not in text:
-        return text  # most statements: checked at C speed
-
-    def escaped(found: re.Match[str]) -> str:
-        piece = found.group(0)
-        if piece == "\\":
-            following = text[found.end()]
-            if following.isascii() and following.isprintable():
-                return "\\\\"  # \\, \n, \x1b … as written
-            return "\\\\" if _escape(following, newlines) else "\\"
-        if piece.isprintable():
-            return piece
-        out: list[str] = []
-        for index, char in enumerate(piece):
-            escape = _escape(char, newlines)
-            out.append(char if escape is None else escape)
-            if char == "\r" and newlines and not piece.startswith("\n", index + 1):
-                out.append("\n")
-        return "".join(out)
-
-    return (_LINES if newlines else _ONE_LINE).sub(escaped, text)
-
-
-def _escape(char: str, newlines: bool) -> str | None:
-    """The escape that `char` is shown as, or None when it is shown as itself."""
-    if char.isprintable() or (newlines and char in "\n\t"):
-        return None
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

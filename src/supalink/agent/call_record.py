@@ -33,6 +33,7 @@ from supalink.agent.session import DatabaseError
 
 if TYPE_CHECKING:
     from supalink.agent.audit_log import AuditLog
+    from supalink.agent.audit_text import Excerpt
     from supalink.agent.options import ServeOptions
     from supalink.agent.values import Rows
 
@@ -86,7 +87,7 @@ class CallRecord:
     options: ServeOptions
     tool: str
     statement: str | None
-    shown: Callable[[str], str]  # the statement as the audit keeps it
+    shown: Callable[[str], Excerpt]  # the statement as the audit keeps it
     client: str | None = None
     started: float = field(default_factory=time.monotonic)
     # Set while the session runs the call's statement: a cancel is then told by the session,
@@ -132,12 +133,15 @@ class CallRecord:
         if self.audit is None or self.done:
             return
         self.done = True
+        shown = None if self.statement is None else self.shown(self.statement)
         self.audit.record(
             AuditEntry(
                 at=utc_stamp(),
                 profile=self.options.profile_name,
                 tool=self.tool,
-                statement=None if self.statement is None else self.shown(self.statement),
+                statement=None if shown is None else shown.text,
+                statement_chars=None if shown is None else shown.chars,
+                statement_sha256=None if shown is None else shown.sha256,
                 duration_ms=round((time.monotonic() - self.started) * 1000, 3),
                 rows=rows,
                 truncated=truncated,
@@ -161,7 +165,7 @@ _READ_BACK_BYTES: Final = 1_000_000
 def refused_line(
     audit: AuditLog | None,
     options: ServeOptions,
-    shown: Callable[[str], str],
+    shown: Callable[[str], Excerpt],
     why: str,
     line: bytes,
 ) -> None:

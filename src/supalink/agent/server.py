@@ -152,7 +152,8 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
 
     database = AgentDatabase(target, options, on_login=on_login)
     listener = AgentListener(target, max_bytes=options.max_answer_bytes)
-    tools = AgentTools(database, listener, options, audit=audit, masker=masker)
+    secrets = tuple(target.secrets)
+    tools = AgentTools(database, listener, options, audit=audit, masker=masker, secrets=secrets)
     listing = ListToolsResult(
         tools=[
             Tool(
@@ -185,7 +186,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     )
 
     def on_refused(_: object, why: str, line: bytes) -> None:
-        refused_line(audit, options, masker.mask, why, line)
+        refused_line(audit, options, tools.excerpt, why, line)
 
     await database.open()
     try:

@@ -20,6 +20,7 @@ from supalink.agent.arguments import params as _params
 from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
 from supalink.agent.audit_log import AuditLog
+from supalink.agent.audit_text import Excerpt, excerpt
 from supalink.agent.call_record import CallRecord
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
 from supalink.agent.listen import KEPT_PER_CHANNEL, AgentListener, ListenRefused
@@ -163,12 +164,14 @@ class AgentTools:
         *,
         audit: AuditLog | None,
         masker: SecretMasker,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.database = database
         self.listener = listener
         self.options = options
         self.audit = audit
         self.masker = masker
+        self.secrets = secrets  # the login's: never in the audit, nor told by their mask
         self.specs = {spec.name: spec for spec in tool_specs(options)}
 
     async def call(
@@ -183,7 +186,7 @@ class AgentTools:
             self.options,
             name,
             sql if isinstance(sql, str) else None,
-            self.masker.mask,
+            self.excerpt,
             client,
         )
         try:
@@ -199,6 +202,10 @@ class AgentTools:
             raise
         record.answered(rows)
         return answer
+
+    def excerpt(self, sql: str) -> Excerpt:
+        """The statement as the audit keeps it (agent/audit_text.py)."""
+        return excerpt(sql, self.secrets)
 
     async def _run(
         self,

@@ -5,185 +5,54 @@ Idle, it costs nothing: a QFileSystemWatcher on the log and its folder wakes it 
 server wrote, and then it reads only the appended bytes (supalink.agent.AuditTail). A
 rotation replaces the file, so the file is watched afresh after each read. A burst of
 calls is read once per READ_DELAY_MS, and the table keeps the newest MAX_ROWS, newest at
-the bottom as in the notifications table.
+the bottom as in the notifications table (ui/agent_calls_model.py: a burst of refused calls is
+one row). Supalink's own calls (Verify) are left out unless the switch shows them; the
+counts say what became of the calls since the window opened, in the audit's outcome words.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
-from datetime import datetime
+from collections import Counter, deque
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import (
-    QFileSystemWatcher,
-    QItemSelection,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-)
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QLabel,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QFileSystemWatcher, QItemSelection, Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from supalink.agent import AuditEntry, AuditTail
+from supalink.agent import AuditEntry, AuditTail, Outcome, Selection, Who, visible
 from supalink.errors import os_error_cause
-from supalink.ui.monitor_panels import (
-    FAILURE_BORDER,
-    FAILURE_FILL,
-    beside_detail,
-    hint_label,
-    log_table,
-)
-from supalink.ui.notification_model import LogTableModel
+from supalink.ui.agent_calls_model import MAX_ROWS, AgentCallsModel, describe_row
+from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
 from supalink.ui.theme import Tone, toned
 
-MAX_ROWS = 500
 BACKLOG_BYTES = 256_000  # what an opening window shows from before: a few hundred calls
 READ_DELAY_MS = 100
-COLUMNS = ("Time", "Tool", "Took", "Result", "Statement")
-PREVIEW_CHARS = 240
 EMPTY_TEXT = (
     "The agent's calls will appear here once Claude Desktop uses this profile's "
     "supalink server entry."
 )
 EMPTY_HINT = "Write its config with the supalink server, then quit and restart Claude Desktop."
-Index = QModelIndex | QPersistentModelIndex
-TEXT_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole)
-FAILURE_ROLES = (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
-RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-
-def local_time(entry: AuditEntry, *, with_date: bool = False) -> str:
-    epoch = entry.epoch
-    if epoch is None:
-        return entry.at
-    moment = datetime.fromtimestamp(epoch)
-    return moment.isoformat(sep=" ", timespec="milliseconds") if with_date else (
-        moment.strftime("%H:%M:%S.%f")[:-3]
-    )  # fmt: skip
-
-
-def outcome(entry: AuditEntry) -> str:
-    """The Result cell: rows, or the one word for what went wrong (the detail says why)."""
-    if entry.error is not None:
-        return "refused" if entry.refused else "error"
-    if entry.rows is None:
-        return "ok"
-    rows = f"{entry.rows:,} row{'' if entry.rows == 1 else 's'}"
-    return f"{rows}, truncated" if entry.truncated else rows
-
-
-def one_line(text: str | None) -> str:
-    if not text:
-        return ""
-    return " ".join(text[:PREVIEW_CHARS].split()) + ("…" if len(text) > PREVIEW_CHARS else "")
-
-
-def describe_call(entry: AuditEntry) -> str:
-    """The detail pane's text for a call."""
-    lines = [
-        f"{entry.tool} at {local_time(entry, with_date=True)}",
-        f"Took {entry.duration_ms:,.1f} ms · {outcome(entry)} · server pid {entry.pid} · "
-        + ("writes allowed" if entry.writes else "read-only"),
-    ]
-    if entry.error is not None:
-        lines.append(entry.error if entry.refused else f"Error: {entry.error}")
-    if entry.statement:
-        lines += ["", entry.statement]
-    return "\n".join(lines)
+SHOW_OWN = "Show Supalink's own calls (Verify)"
 
 
 def login_text(entry: AuditEntry) -> str:
     """The Agent tab's notice for what a server found when it read its login ("" for an
     agent-sized login: nothing to say)."""
     if entry.error is not None:
-        return f"The agent's server refuses its login: {entry.error}"
+        return f"The agent's server refuses its login: {visible(entry.error)}"
     if not entry.powers:
         return ""
     lines = [
         "This agent's login can do more than an agent needs, so its server serves it "
         "read-only. What it can do that a role made by Supalink could not:",
-        *(f"• {power}" for power in entry.powers),
+        *(f"• {visible(power)}" for power in entry.powers),
         "Give the agent a role of its own: Write config… offers one.",
     ]
     return "\n".join(lines)
 
 
-class AgentCallsModel(LogTableModel):
-    """The newest `capacity` calls, oldest first; one remove and one insert per read."""
-
-    COLUMN_TITLES = COLUMNS
-
-    def __init__(self, capacity: int = MAX_ROWS, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.capacity = capacity
-        self._rows: deque[AuditEntry] = deque()
-        self.failed = 0  # of the rows held
-
-    def add(self, entries: Sequence[AuditEntry]) -> None:
-        entries = list(entries)[-self.capacity :]
-        if not entries:
-            return
-        gone = len(self._rows) + len(entries) - self.capacity
-        if gone > 0:
-            self.beginRemoveRows(QModelIndex(), 0, gone - 1)
-            for _ in range(gone):
-                self.failed -= self._rows.popleft().error is not None
-            self.endRemoveRows()
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
-        self._rows.extend(entries)
-        self.failed += sum(entry.error is not None for entry in entries)
-        self.endInsertRows()
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def row_at(self, row: int) -> AuditEntry | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        entry = self.row_at(index.row()) if index.isValid() else None
-        if entry is None:
-            return None
-        column = index.column()
-        if role in TEXT_ROLES:
-            return self._texts(entry)[column]
-        if entry.error is not None and role in FAILURE_ROLES:
-            return _failure_color(role, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(entry, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return RIGHT
-        return None
-
-    def _texts(self, entry: AuditEntry) -> tuple[str, str, str, str, str]:
-        took = f"{entry.duration_ms:,.1f} ms"
-        return (local_time(entry), entry.tool, took, outcome(entry), one_line(entry.statement))
-
-
-def _failure_color(role: int, column: int) -> QColor | None:
-    """A refused or failed call: the failure banner's colours, which read on dark and light
-    alike (the row faintly red, its Result in the banner's red)."""
-    if role == Qt.ItemDataRole.BackgroundRole:
-        return FAILURE_FILL
-    return FAILURE_BORDER if column == 3 else None
-
-
-def _tooltip(entry: AuditEntry, column: int) -> str | None:
-    if column == 3 and entry.error is not None:
-        return entry.error
-    if column == 4 and entry.statement and len(entry.statement) > PREVIEW_CHARS:
-        return "Select the row to read the whole statement"
-    return None
+def outcome_counts(counts: Counter[Outcome]) -> str:
+    """ "2 answered · 1 refused", in the audit's own order of outcomes."""
+    return " · ".join(f"{counts[outcome]:,} {outcome}" for outcome in Outcome if counts[outcome])
 
 
 class AgentPanel(QWidget):
@@ -194,7 +63,12 @@ class AgentPanel(QWidget):
         empty state stays); `profile`: whose calls to show (None: every server's)."""
         super().__init__(parent)
         self.audit_file = audit_file
+        self.selection = Selection(profile=profile)
         self.model = AgentCallsModel(parent=self)
+        # Every call read, Supalink's own too: the switch shows them again without a reread.
+        self._recent: deque[AuditEntry] = deque(maxlen=MAX_ROWS * 4)
+        self.since_opened: Counter[Outcome] = Counter()  # the calls shown, by outcome
+        self._opened = False
         self._build()
         self._read_timer = QTimer(self)
         self._read_timer.setSingleShot(True)
@@ -207,6 +81,7 @@ class AgentPanel(QWidget):
         if audit_file is not None:
             self._tail = AuditTail(audit_file, profile=profile, backlog_bytes=BACKLOG_BYTES)
             self.read_new()
+        self._opened = True
 
     def _build(self) -> None:
         empty = QWidget()
@@ -235,20 +110,31 @@ class AgentPanel(QWidget):
         self.pages.addWidget(split)
         self.counts = hint_label()
         self.counts.setAccessibleName("Agent calls shown")
+        self.show_own = QCheckBox(SHOW_OWN)
+        self.show_own.setToolTip(
+            "Verify's calls test the server; they are not the agent's. Shown, they read "
+            "'asked by supalink' in the detail."
+        )
+        self.show_own.toggled.connect(self._show_own_changed)
         self.problem = toned(QLabel(), Tone.ERROR)
         self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.hide()
         # What the agent's server found when it read its login: shown while the newest
         # server says its login can do more than an agent needs, or was refused.
         self.login_notice = toned(QLabel(), Tone.ERROR)
         self.login_notice.setWordWrap(True)
+        self.login_notice.setTextFormat(Qt.TextFormat.PlainText)  # names from the database
         self.login_notice.setAccessibleName("The agent's login")
         self.login_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.login_notice.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.login_notice)
-        layout.addWidget(self.counts)
+        top = QHBoxLayout()
+        top.addWidget(self.counts, 1)
+        top.addWidget(self.show_own)
+        layout.addLayout(top)
         layout.addWidget(self.problem)
         layout.addWidget(self.pages, 1)
         self._show_counts()
@@ -271,15 +157,29 @@ class AgentPanel(QWidget):
         logins = [entry for entry in entries if entry.is_login]
         if logins:
             self._show_login(logins[-1])
-            entries = [entry for entry in entries if not entry.is_login]
-        if entries:
+        calls = [entry for entry in entries if not entry.is_login]
+        self._recent.extend(calls)
+        shown = [entry for entry in calls if self.selection.includes(entry)]
+        if self._opened:
+            for entry in shown:
+                self.since_opened[entry.outcome] += entry.count
+        if shown:
             bar = self.table.verticalScrollBar()
             following = bar.value() >= bar.maximum() - 2
-            self.model.add(entries)
+            self.model.add(shown)
             if following:
                 self.table.scrollToBottom()
+        if calls or not self._opened:
             self._show_counts()
         self._watch()
+
+    def _show_own_changed(self, shown: bool) -> None:
+        who = {Who.AGENT, Who.SUPALINK} if shown else {Who.AGENT}
+        self.selection = Selection(profile=self.selection.profile, who=frozenset(who))
+        self.model.clear()
+        self.model.add([entry for entry in self._recent if self.selection.includes(entry)])
+        self.table.scrollToBottom()
+        self._show_counts()
 
     def _show_login(self, entry: AuditEntry) -> None:
         text = login_text(entry)
@@ -321,15 +221,18 @@ class AgentPanel(QWidget):
         shown = len(self.model)
         self.pages.setCurrentIndex(1 if shown else 0)
         self.counts.setVisible(shown > 0)  # the empty page says it all
-        text = f"{shown:,} call{'' if shown == 1 else 's'} shown"
+        calls = self.model.calls
+        text = f"{calls:,} call{'' if calls == 1 else 's'} shown"
         if shown == self.model.capacity:
             text += " (the newest)"
         if self.model.failed:
             text += f" · {self.model.failed:,} refused or failed"
+        if self.since_opened:
+            text += f" · since this window opened: {outcome_counts(self.since_opened)}"
         self.counts.setText(text)
 
     def _selection_changed(self, selected: QItemSelection, _: QItemSelection) -> None:
         indexes = selected.indexes()
-        entry = self.model.row_at(indexes[0].row()) if indexes else None
-        if entry is not None:
-            self.detail.setPlainText(describe_call(entry))
+        row = self.model.call_row(indexes[0].row()) if indexes else None
+        if row is not None:
+            self.detail.setPlainText(describe_row(row))
