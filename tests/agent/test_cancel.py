@@ -49,6 +49,7 @@ class Served:
         self.stdin: IO[bytes] = self.process.stdin
         self.stdout: IO[bytes] = self.process.stdout
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.early: dict[Any, dict[str, Any]] = {}  # answers read while waiting for another
         self.reader = threading.Thread(target=self._read, args=(self.stdout,), daemon=True)
         self.reader.start()
         self.send(1, "initialize", self._hello())
@@ -84,19 +85,28 @@ class Served:
         self.send(request_id, "tools/call", {"name": "query", "arguments": {"sql": sql}})
 
     def answer(self, request_id: int, timeout: float = START_SECONDS) -> dict[str, Any]:
+        """The answer to `request_id`, in whatever order the answers come."""
+        if request_id in self.early:
+            return self.early.pop(request_id)
         deadline = time.monotonic() + timeout
         while True:
             line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             assert line is not None, "the server closed its stdout"
             if line.get("id") == request_id:
                 return line
+            if "id" in line:
+                self.early[line["id"]] = line
 
     def close(self) -> None:
-        if self.process.poll() is None:
+        """As a client leaves: stdin closed, then a kill if the server lingers."""
+        if not self.stdin.closed:
+            self.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.process.kill()
         self.process.wait(timeout=30)
         self.reader.join(timeout=10)
-        self.stdin.close()
         self.stdout.close()
 
 

@@ -121,6 +121,11 @@ class AuditLog:
         otherwise ignored."""
         self._write(self.bursts.admit(entry))
 
+    def flush_if_quiet(self) -> None:
+        """Write the summary of a burst that has ended, without waiting for the next call:
+        what a server with an event loop calls at BurstSummary.quiet_at."""
+        self._write(self.bursts.flush_if_quiet())
+
     def close(self) -> None:
         """Write the summary of a burst still going on, and let go of the files."""
         self._write(self.bursts.flush())
@@ -300,6 +305,19 @@ class BurstSummary:
         if self._pending.count >= SUMMARY_CALLS:
             due += self._summary()
         return due
+
+    @property
+    def quiet_at(self) -> float | None:
+        """When the burst going on ends unless another refused call comes (on `clock`), if a
+        summary is waiting for it; None: nothing waits."""
+        if self._pending is None:
+            return None
+        return self._last_refused + BURST_QUIET_SECONDS
+
+    def flush_if_quiet(self) -> list[AuditEntry]:
+        """The summary, once the burst has been quiet long enough to be over."""
+        due = self.quiet_at
+        return self.flush() if due is not None and self.clock() >= due else []
 
     def flush(self) -> list[AuditEntry]:
         """The summary of the burst going on, if any, which ends it."""

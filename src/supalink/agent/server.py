@@ -173,8 +173,24 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     async def list_tools(_: Any, __: PaginatedRequestParams | None) -> ListToolsResult:
         return listing
 
+    flush_timer: asyncio.TimerHandle | None = None
+
+    def flush_when_quiet() -> None:
+        """A burst of refused calls is written as a summary once it is over: at the moment
+        it is, not at the next call (which may never come before the server is killed). One
+        timer at most, and none unless a summary waits."""
+        nonlocal flush_timer
+        quiet_at = audit.bursts.quiet_at if audit is not None else None
+        if audit is None or quiet_at is None:
+            return
+        if flush_timer is not None:
+            flush_timer.cancel()
+        delay = max(0.0, quiet_at - audit.bursts.clock()) + 0.05
+        flush_timer = asyncio.get_running_loop().call_later(delay, audit.flush_if_quiet)
+
     async def call_tool(context: Any, params: CallToolRequestParams) -> CallToolResult:
         answer = await tools.call(params.name, params.arguments, client=_client_name(context))
+        flush_when_quiet()
         return CallToolResult(content=[TextContent(text=answer.text)], is_error=answer.is_error)
 
     server: Server[Any] = Server(

@@ -215,14 +215,12 @@ class AgentTools:
         *,
         bounded_rows: bool = False,
     ) -> Rows:
-        """The call's statement through the session, which tells the record of a cancel."""
+        """The call's statement through the session, which tells the record of a cancel
+        (once the statement has stopped: the record then waits for it)."""
         record.in_session = True
-        try:
-            return await self.database.run(
-                sql, params, bounded_rows=bounded_rows, on_cancelled=record.cancelled
-            )
-        finally:
-            record.in_session = False
+        return await self.database.run(
+            sql, params, bounded_rows=bounded_rows, on_cancelled=record.cancelled
+        )
 
     async def _dispatch(
         self, name: str, arguments: Mapping[str, Any], record: CallRecord

@@ -143,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worth_a_line(entry: AuditEntry) -> bool:
+    """A server's reading of its login is printed when it has something to say: what the
+    login can still do, or why it is refused."""
+    return not entry.is_login or bool(entry.powers or entry.error)
+
+
 def _last(path: Path, chosen: Selection, limit: int) -> list[AuditEntry]:
     from collections import deque
 
@@ -150,7 +156,8 @@ def _last(path: Path, chosen: Selection, limit: int) -> list[AuditEntry]:
 
     try:
         found = read_entries(path, profile=chosen.profile)
-        return list(deque((entry for entry in found if chosen.includes(entry)), maxlen=limit))
+        kept = (entry for entry in found if chosen.includes(entry) and _worth_a_line(entry))
+        return list(deque(kept, maxlen=limit))
     except OSError as error:
         raise _unreadable(path, error) from None
 
@@ -163,7 +170,7 @@ def _follow(path: Path, chosen: Selection, printer: _Printer) -> int:
 
     async def follow() -> None:
         async for entry in follow_entries(path, profile=chosen.profile):
-            if chosen.includes(entry) and not printer.write([entry]):
+            if chosen.includes(entry) and _worth_a_line(entry) and not printer.write([entry]):
                 return
 
     try:
