@@ -242,3 +242,76 @@ def test_a_server_that_found_its_login_too_powerful_says_so_above_the_calls(
     qtbot.waitUntil(panel.login_notice.isVisible, timeout=WAIT_MS)
     assert "refuses its login: this login is a superuser" in panel.login_notice.text()
     assert statements(panel) == ["SELECT 1"]
+
+
+def test_escape_and_bidi_characters_are_shown_as_escapes_in_the_tab(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    forged = "select 1\x1b[2K\rforged line"
+    AuditLog(path).record(call(statement=forged, error="bad \u202eerror", rows=None))
+    panel = AgentPanel(path, "prod")
+    qtbot.addWidget(panel)
+    texts = [cell(panel, 0, column, Qt.ItemDataRole.DisplayRole) for column in range(5)]
+    assert not any("\x1b" in text or "\u202e" in text for text in texts)
+    assert "\\x1b[2K" in texts[4]
+    panel.table.selectRow(0)
+    detail = panel.detail.toPlainText()
+    assert "\x1b" not in detail
+    assert "\u202e" not in detail
+    assert "\\u202eerror" in detail
+    assert "\\x1b[2K\\r" in detail
+
+
+def test_a_burst_is_one_row_that_lists_its_calls_and_a_refused_write_reads_read_only(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from supalink.agent import Outcome
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.record(call(statement="delete from t", outcome=Outcome.REFUSED, rule="read-only"))
+    for n in range(3):
+        log.record(call(statement=f"commit {n}", error="refused", burst="b1"))
+    log.record(call(statement="commit 99", error="refused", burst="b1", count=97))
+    panel = AgentPanel(path, "prod")
+    qtbot.addWidget(panel)
+    assert len(panel.model) == 2
+    assert cell(panel, 0, 3, Qt.ItemDataRole.DisplayRole) == "refused: read-only"
+    assert cell(panel, 1, 3, Qt.ItemDataRole.DisplayRole).startswith("burst: 100 calls refused")
+    panel.table.selectRow(1)
+    detail = panel.detail.toPlainText()
+    assert all(f"commit {n}" in detail for n in (0, 1, 2, 99))
+    assert "… and 97 more, summarised" in detail
+    assert panel.counts.text() == "101 calls shown · 101 refused or failed"
+
+
+def test_verifys_calls_are_behind_a_switch_and_the_counts_start_when_the_window_opens(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from supalink.agent import Outcome, Who
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.record(call(statement="select 'before'"))
+    panel = AgentPanel(path, "prod")
+    qtbot.addWidget(panel)
+    log.record(call(statement="create temporary table probe", who=Who.SUPALINK, error="refused"))
+    log.record(call(statement="select 2"))
+    log.record(call(statement="select pg_sleep(9)", outcome=Outcome.CANCELLED, rows=None))
+    qtbot.waitUntil(lambda: len(panel.model) == 3, timeout=WAIT_MS)
+    assert statements(panel) == ["select 'before'", "select 2", "select pg_sleep(9)"]
+    assert panel.counts.text() == (
+        "3 calls shown · since this window opened: 1 answered · 1 cancelled"
+    )
+    panel.show_own.setChecked(True)
+    assert statements(panel) == [
+        "select 'before'",
+        "create temporary table probe",
+        "select 2",
+        "select pg_sleep(9)",
+    ]
+    panel.table.selectRow(1)
+    assert "asked by supalink" in panel.detail.toPlainText()
+    panel.show_own.setChecked(False)
+    assert len(panel.model) == 3
