@@ -39,18 +39,26 @@ class Supabase:
     def connect(self, **kwargs: Any) -> psycopg.Connection[tuple[Any, ...]]:
         """The superuser over the Unix socket, in this project's database."""
         return psycopg.connect(
-            host=str(self.pg.socket_dir), port=self.pg.port, user="postgres",
-            dbname=self.database, autocommit=True, **kwargs,
-        )  # fmt: skip
+            host=str(self.pg.socket_dir),
+            port=self.pg.port,
+            user="postgres",
+            dbname=self.database,
+            autocommit=True,
+            **kwargs,
+        )
 
     def role_name(self, stem: str = "agent") -> str:
         return f"{stem}_{self.suffix}_{uuid.uuid4().hex[:4]}"
 
     def admin_profile(self, name: str, **changes: Any) -> Profile:
         profile = Profile(
-            name, host="127.0.0.1", port=self.pg.port, user=self.admin,
-            database=self.database, sslrootcert=str(self.pg.ca_cert),
-        )  # fmt: skip
+            name,
+            host="127.0.0.1",
+            port=self.pg.port,
+            user=self.admin,
+            database=self.database,
+            sslrootcert=str(self.pg.ca_cert),
+        )
         return profile.replace(**changes)
 
     def role_exists(self, role: str) -> bool:
@@ -70,9 +78,15 @@ def _ddl(conn: psycopg.Connection[Any], text: str, **names: str) -> None:
 def supabase(pg: PostgresServer) -> Iterator[Supabase]:
     suffix = uuid.uuid4().hex[:6]
     project = Supabase(
-        pg, suffix, f"project_{suffix}", f"admin_{suffix}", f"anon_{suffix}",
-        f"authenticated_{suffix}", f"service_role_{suffix}", "app",
-    )  # fmt: skip
+        pg,
+        suffix,
+        f"project_{suffix}",
+        f"admin_{suffix}",
+        f"anon_{suffix}",
+        f"authenticated_{suffix}",
+        f"service_role_{suffix}",
+        "app",
+    )
     with pg.admin_connect() as conn:
         for role in (project.anon, project.authenticated, project.service_role):
             _ddl(conn, "CREATE ROLE {r} NOLOGIN", r=role)
@@ -109,13 +123,16 @@ def supabase(pg: PostgresServer) -> Iterator[Supabase]:
             for table in ("hidden", "members_only", "open_posts"):
                 _ddl(conn, "ALTER TABLE {s}.{t} ENABLE ROW LEVEL SECURITY", s=schema, t=table)
             _ddl(
-                conn, "CREATE POLICY members ON {s}.members_only FOR SELECT TO {r} USING (true)",
-                s=schema, r=project.authenticated,
-            )  # fmt: skip
-            _ddl(
-                conn, "CREATE POLICY everyone ON {s}.open_posts FOR SELECT USING (id <= 2)",
+                conn,
+                "CREATE POLICY members ON {s}.members_only FOR SELECT TO {r} USING (true)",
                 s=schema,
-            )  # fmt: skip
+                r=project.authenticated,
+            )
+            _ddl(
+                conn,
+                "CREATE POLICY everyone ON {s}.open_posts FOR SELECT USING (id <= 2)",
+                s=schema,
+            )
         conn.execute("RESET ROLE")
     yield project
     with pg.admin_connect() as conn:

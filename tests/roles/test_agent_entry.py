@@ -30,8 +30,10 @@ def test_the_agent_profiles_entry_verifies_and_the_database_refuses_its_writes(
     written = config("write", *target, "--profile", agent, home=home)
     assert written.returncode == 0, written.stderr
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"] == [
-        "mcp-serve", "--profile", agent,
-    ]  # fmt: skip
+        "mcp-serve",
+        "--profile",
+        agent,
+    ]
     verified = config("verify", *target, home=home)
     assert verified.returncode == 0, verified.stderr
     assert_both_refused(verified.stdout)

@@ -22,9 +22,13 @@ from tests.support.profiles import SUPALINK
 
 def role(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [SUPALINK, "role", *args], capture_output=True, text=True, timeout=120, check=False,
+        [SUPALINK, "role", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    )
 
 
 def agent_connect(home: Path, profile: str) -> psycopg.Connection[tuple[Any, ...]]:
@@ -87,8 +91,12 @@ def test_create_previews_masked_then_runs_and_the_role_reads_only_what_it_was_gi
     assert_nowhere(password, home, dry.stdout, dry.stderr, created.stdout, created.stderr)
     saved = repository_under(home).load(agent).profile
     assert (saved.user, saved.host, saved.port, saved.database, saved.sslrootcert) == (
-        name, "127.0.0.1", supabase.pg.port, supabase.database, str(supabase.pg.ca_cert),
-    )  # fmt: skip
+        name,
+        "127.0.0.1",
+        supabase.pg.port,
+        supabase.database,
+        str(supabase.pg.ca_cert),
+    )
 
     with agent_connect(home, agent) as conn:
         assert count(conn, "public.notes") == 3
@@ -178,9 +186,21 @@ def test_write_grants_only_on_the_write_tables_and_no_read_only_default(
 ) -> None:
     name = supabase.role_name()
     created = role(
-        "create", admin, "--name", name, "--as", "writer", "--table", "app.notes",
-        "--write", "app.writable", "--connection-limit", "2", "--yes", home=home,
-    )  # fmt: skip
+        "create",
+        admin,
+        "--name",
+        name,
+        "--as",
+        "writer",
+        "--table",
+        "app.notes",
+        "--write",
+        "app.writable",
+        "--connection-limit",
+        "2",
+        "--yes",
+        home=home,
+    )
     assert created.returncode == 0, created.stderr
     with agent_connect(home, "writer") as conn:
         assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("off",)
@@ -198,9 +218,17 @@ def test_write_grants_only_on_the_write_tables_and_no_read_only_default(
         conn.execute(f'SET ROLE "{supabase.admin}"')
         conn.execute(f'CREATE TABLE app."serial_{name}" (id serial PRIMARY KEY, body text)')
     serial = role(
-        "create", admin, "--name", supabase.role_name(), "--as", "serial-writer",
-        "--write", f"app.serial_{name}", "--yes", home=home,
-    )  # fmt: skip
+        "create",
+        admin,
+        "--name",
+        supabase.role_name(),
+        "--as",
+        "serial-writer",
+        "--write",
+        f"app.serial_{name}",
+        "--yes",
+        home=home,
+    )
     assert serial.returncode == 0, serial.stderr
     assert f'GRANT USAGE ON SEQUENCE "app"."serial_{name}_id_seq"' in serial.stdout
     with agent_connect(home, "serial-writer") as conn:
@@ -276,6 +304,7 @@ def test_a_login_without_createrole_and_an_existing_role_are_refused(
             conn.execute("SELECT * FROM public.notes")
 
 
+@pytest.mark.slow
 def test_rotate_changes_the_password_in_the_database_and_the_keyring(
     home: Path, admin: str, supabase: Supabase
 ) -> None:

@@ -214,5 +214,8 @@ def test_the_agent_profile_logs_in_as_role_dot_ref_on_the_shared_pooler_only() -
     assert agent_profile(direct, "p-agent", "reader").endpoint().user == "reader"
     kept = agent_profile(pooled.replace(sslrootcert="/ca.crt"), "p-agent", "reader")
     assert (kept.ref, kept.region, kept.pooler_index, kept.sslrootcert) == (
-        ref, "eu-west-1", 0, "/ca.crt",
-    )  # fmt: skip
+        ref,
+        "eu-west-1",
+        0,
+        "/ca.crt",
+    )

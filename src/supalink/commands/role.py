@@ -1,9 +1,13 @@
-"""`supalink role create|show|rotate|drop`: a least-privilege database role for each agent.
+"""`supalink role create|show|rotate|drop|adopt`: a least-privilege database role for each
+agent.
 
 `create` connects with an admin profile's login, prints the SQL (the new password masked)
 and runs it with --yes; the password goes straight into the keyring for the new profile.
-`rotate` and `drop` act through the admin profile that made the role. Exit 0 on success,
-1 when the server (or a missing confirmation) refuses, 2 on bad input."""
+`rotate` and `drop` act through the admin profile that made the role, only while the link
+matches the profile and the role carries Supalink's mark; `adopt` gives a role that mark.
+Every action first settles a change an earlier one left half-done (killed), and says so on
+stderr. Exit 0 on success, 1 when the server (or a missing confirmation) refuses, 2 on bad
+input."""
 
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
-    from supalink.roles import RoleReport
+    from supalink.profiles import ProfileRepository
+    from supalink.roles import RoleReport, Settled, Unsettled
 
 
 def register(subparsers: Any) -> None:
@@ -37,25 +42,34 @@ def register(subparsers: Any) -> None:
     create.add_argument("profile", metavar="PROFILE", help="the admin profile (e.g. postgres)")
     create.add_argument("--name", metavar="ROLE", help="the role (default: <PROFILE>_agent)")
     create.add_argument(
-        "--schema", action="append", default=[], metavar="S",
+        "--schema",
+        action="append",
+        default=[],
+        metavar="S",
         help="read every table of this schema, and those created later (default: public)",
-    )  # fmt: skip
+    )
     create.add_argument(
         "--table", action="append", default=[], metavar="SCHEMA.TABLE", help="read this table"
     )
     create.add_argument(
-        "--write", action="append", default=[], metavar="SCHEMA.TABLE",
+        "--write",
+        action="append",
+        default=[],
+        metavar="SCHEMA.TABLE",
         help="also insert into, update and delete from this table",
-    )  # fmt: skip
+    )
     create.add_argument("--connection-limit", type=int, default=5, metavar="N", help="default: 5")
     create.add_argument(
-        "--as", dest="new_profile", metavar="NEW_PROFILE",
+        "--as",
+        dest="new_profile",
+        metavar="NEW_PROFILE",
         help="the new profile's name (default: <PROFILE>-agent)",
-    )  # fmt: skip
+    )
     create.add_argument(
-        "--replace", action="store_true",
+        "--replace",
+        action="store_true",
         help="replace a role of that name that Supalink made, and the profile",
-    )  # fmt: skip
+    )
     create.add_argument("--dry-run", action="store_true", help="print the SQL, run nothing")
     create.add_argument("--yes", action="store_true", help="run the SQL shown")
     create.set_defaults(run=run_create)
@@ -74,35 +88,78 @@ def register(subparsers: Any) -> None:
     drop.add_argument("--yes", action="store_true", help="drop without asking")
     drop.set_defaults(run=run_drop)
 
+    adopt = actions.add_parser(
+        "adopt",
+        help="make a role the agent role of a profile that logs in as it (a link made by an "
+        "earlier version, or lost)",
+    )
+    adopt.add_argument("profile", metavar="PROFILE", help="the agent's profile")
+    adopt.add_argument("--role", required=True, metavar="ROLE", help="the role it logs in as")
+    adopt.add_argument(
+        "--admin", metavar="ADMIN", help="the admin profile (default: the one its link names)"
+    )
+    adopt.set_defaults(run=run_adopt)
+
 
 def worded(error: SupalinkError) -> SupalinkError:
-    """An error of the roles package in this command's own words: its flags."""
+    """An error of the roles package in this command's own words: its flags, and what to do."""
+    message = _led_by_flag(error)
+    if message is None:
+        hint = _HINTS.get(type(error).__name__) or _hint(error)
+        if hint is None:
+            return error
+        message = f"{error}{hint}"
+    return UsageError(message) if isinstance(error, UsageError) else SupalinkError(message)
+
+
+def _led_by_flag(error: SupalinkError) -> str | None:
     from supalink import roles
 
-    message = str(error)
     if isinstance(error, roles.InvalidRoleName):
-        message = f"--name: {message}"
-    elif isinstance(error, roles.InvalidTableName):
-        message = f"--table/--write: {message}"
-    elif isinstance(error, roles.InvalidSpec) and error.field == "connection_limit":
-        message = f"--connection-limit: {error.reason}"
-    elif isinstance(error, roles.ProfileExists):
-        message += ": name another with --as, or replace it with --replace"
-    elif isinstance(error, roles.NotAnAgentProfile):
-        message += " (`supalink role create` makes one)"
-    elif isinstance(error, roles.RoleExists) and error.made_by_supalink:
-        message += ": replace it with --replace, or name another with --name"
-    elif isinstance(error, roles.RoleExists):
-        message += " and Supalink did not make it, so it will not replace it: use --name"
-    elif isinstance(error, roles.CannotCreateRoles):
-        message += ": use an admin profile (on Supabase, the postgres login)"
-    elif isinstance(error, roles.RoleOwnsObjects):
-        message += "; reassign or drop them first (REASSIGN OWNED BY ... TO ...)"
-    elif isinstance(error, roles.PasswordMissing):
-        message += " (save it with `supalink profile add NAME ... --replace`)"
-    else:
-        return error
-    return UsageError(message) if isinstance(error, UsageError) else SupalinkError(message)
+        return f"--name: {error}"
+    if isinstance(error, roles.InvalidTableName):
+        return f"--table/--write: {error}"
+    if isinstance(error, roles.InvalidSpec) and error.field == "connection_limit":
+        return f"--connection-limit: {error.reason}"
+    if isinstance(error, roles.CannotAdopt) and error.field == "admin":
+        return f"--admin: {error}"
+    return None
+
+
+# What to do, after the message, by the roles package's error class.
+_HINTS = {
+    "ProfileExists": ": name another with --as, or replace it with --replace",
+    "CannotCreateRoles": ": use an admin profile (on Supabase, the postgres login)",
+    "RoleOwnsObjects": "; reassign or drop them first (REASSIGN OWNED BY ... TO ...)",
+    "PasswordMissing": " (save it with `supalink profile add NAME ... --replace`)",
+    "NotAnAgentProfile": " (`supalink role create` makes one)",
+    "PendingChange": ": the next `supalink role` command that reaches the database settles it",
+}
+
+
+def _hint(error: SupalinkError) -> str | None:
+    from supalink import roles
+
+    if isinstance(error, roles.RoleExists):
+        if error.made_by_supalink:
+            return ": replace it with --replace, or name another with --name"
+        return " and Supalink did not make it, so it will not replace it: use --name"
+    if isinstance(error, roles.UnverifiedLink):
+        return (
+            ": if the profile is the role's login, adopt it with "
+            f"`supalink role adopt {error.profile} --role {error.role}`"
+        )
+    if isinstance(error, roles.LinkMismatch) and error.what.startswith("admin"):
+        return (
+            ": name its admin with "
+            f"`supalink role adopt {error.profile} --role {error.role} --admin ADMIN`"
+        )
+    if isinstance(error, roles.AgentProfileHasRole):
+        return (
+            f": drop both with `supalink role drop {error.profile} --yes`, or remove the "
+            "profile alone with --keep-role"
+        )
+    return None
 
 
 def _run(coroutine: Any) -> Any:
@@ -110,6 +167,54 @@ def _run(coroutine: Any) -> Any:
         return asyncio.run(coroutine)
     except SupalinkError as error:
         raise worded(error) from None
+
+
+def settled_line(result: Settled | Unsettled) -> str:
+    """What became of a change an earlier command left half-done, in one line."""
+    from supalink.roles import Settled
+
+    entry = result.entry
+    role, profile, when = entry.link.role, entry.link.profile, entry.started
+    doing = {"create": "creating", "rotate": "rotating the password of", "drop": "dropping"}
+    what = f"{doing[entry.action]} role {role!r} (profile {profile!r}), interrupted at {when}"
+    if not isinstance(result, Settled):
+        return (
+            f"warning: {what}, is not settled yet: {worded(result.error)}; the next "
+            "`supalink role` command tries again"
+        )
+    if result.outcome == "undone":
+        kept = {
+            "create": "the database never had the role; nothing of it is left",
+            "rotate": "the database never had the new password; the profile keeps its own",
+            "drop": "the database had not dropped it; the role and the profile are as they were",
+        }
+        return f"undid {what}: {kept[entry.action]}"
+    if result.outcome == "profile taken":
+        return (
+            f"finished {what}: the role is in the database, and a profile named {profile!r} "
+            f"for another login was added meanwhile and left alone: adopt the role for a "
+            f"profile (`supalink role adopt PROFILE --role {role}`) or drop it by hand"
+        )
+    done = {
+        "create": "the database had the role; its profile and password are saved now",
+        "rotate": "the database had the new password; the keyring has it now",
+        "drop": "the database had dropped it; the profile and its keyring entries are removed now",
+    }
+    line = f"finished {what}: {done[entry.action]}"
+    if result.password_lost:
+        line += (
+            f", but its new password was lost from the keyring: give it one with "
+            f"`supalink role rotate {profile}`"
+        )
+    return line
+
+
+def _settle_pending(repository: ProfileRepository) -> None:
+    """Settle what an earlier command left half-done, each on a line of stderr."""
+    from supalink import roles
+
+    for result in _run(roles.recover(repository)):
+        print(f"supalink role: {settled_line(result)}", file=sys.stderr)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -129,6 +234,7 @@ def run_create(args: argparse.Namespace) -> int:
     except SupalinkError as error:
         raise worded(error) from None
     repository = user_repository()
+    _settle_pending(repository)
     if repository.password_value(args.profile) is None:
         raise worded(roles.PasswordMissing(args.profile))
     admin = saved_target(repository, args.profile)
@@ -158,7 +264,9 @@ def run_show(args: argparse.Namespace) -> int:
     from supalink import roles
     from supalink.commands.saved import saved_target, user_repository
 
-    report: RoleReport = _run(roles.describe(saved_target(user_repository(), args.profile)))
+    repository = user_repository()
+    _settle_pending(repository)
+    report: RoleReport = _run(roles.describe(saved_target(repository, args.profile)))
     if args.json:
         print(json.dumps({"profile": args.profile, **report.as_dict()}))
         return 0
@@ -239,6 +347,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     from supalink.commands.saved import user_repository
 
     repository = user_repository()
+    _settle_pending(repository)
     rotated = _run(roles.rotate(repository, args.profile))
     tries = "" if rotated.attempts == 1 else f" after {rotated.attempts} tries"
     print(
@@ -253,6 +362,7 @@ def run_drop(args: argparse.Namespace) -> int:
     from supalink.commands.saved import user_repository
 
     repository = user_repository()
+    _settle_pending(repository)
     plan = _run(roles.plan_drop(repository, args.profile))
     if plan.statements:
         print(plan.preview())
@@ -264,5 +374,19 @@ def run_drop(args: argparse.Namespace) -> int:
     _run(roles.drop(plan, repository))
     print(
         f"dropped role {plan.link.role!r}; removed profile {args.profile!r} and its keyring entries"
+    )
+    return 0
+
+
+def run_adopt(args: argparse.Namespace) -> int:
+    from supalink import roles
+    from supalink.commands.saved import user_repository
+
+    repository = user_repository()
+    _settle_pending(repository)
+    link = _run(roles.adopt(repository, args.profile, args.role, args.admin))
+    print(
+        f"role {link.role!r} is the agent role of profile {args.profile!r} now, through "
+        f"{link.admin_profile!r}: rotate and drop act on it"
     )
     return 0

@@ -11,9 +11,9 @@ import psycopg
 
 from supalink.error_texts import first_line
 from supalink.logs import SecretMasker
-from supalink.profiles import Target
+from supalink.profiles import ProfileRepository, Target
 from supalink.profiles.defaults import APPLICATION_NAME
-from supalink.roles.errors import ServerRefused
+from supalink.roles.errors import PasswordMissing, ServerRefused
 
 ROLES_APPLICATION_NAME = f"{APPLICATION_NAME}-roles"
 
@@ -50,3 +50,12 @@ async def rows(
     """A catalog query with parameters (the extended protocol: one statement, values apart)."""
     cursor = await conn.execute(query, params)
     return await cursor.fetchall()
+
+
+def saved_target(repository: ProfileRepository, profile: str) -> Target:
+    """A saved profile's target with its password (an admin's, through which roles change);
+    PasswordMissing when none is kept."""
+    password = repository.password_value(profile)
+    if password is None:
+        raise PasswordMissing(profile)
+    return Target.from_profile(repository.load(profile).profile, password)

@@ -1,11 +1,12 @@
 """Creating an agent role: a plan read from the catalog through the admin's login (what will
-run, its preview with the password masked), then its application in one transaction, the
-new profile and its password saved to the keyring before the commit (and taken back if the
-commit fails), so a failure anywhere leaves neither a role nor a profile behind."""
+run, its preview with the password masked), then its application, journaled: the password
+kept pending in the keyring, the role and its mark (the link's id) in one transaction, then
+the new profile and its link. A failure before the commit leaves neither a role nor a
+profile; kill -9 anywhere leaves a journal entry the next command settles (roles/settle.py),
+never a profile for a role the database does not have."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,20 +23,19 @@ from supalink.roles.errors import (
     CannotGrant,
     InvalidSpec,
     NeedsSavedProfile,
-    NotAnAgentProfile,
     ProfileExists,
     RoleExists,
     RoleOwnsObjects,
     UnknownObjects,
 )
+from supalink.roles.journal import CREATE, Journal, checkpoint, keep_pending
+from supalink.roles.marks import made_by_supalink, mark
 from supalink.roles.ownership import owned_objects
 from supalink.roles.scram import new_password, scram_secret
+from supalink.roles.settle import finish_committed, undo_quietly
 from supalink.roles.spec import RoleSpec, TableName
 
 log = logging.getLogger(__name__)
-
-# Marks the roles Supalink made: only those may be replaced.
-COMMENT_PREFIX = "Agent role made by Supalink"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,14 @@ class RolePlan:
     not_granted: tuple[TableName, ...] = ()  # tables of a chosen schema the admin cannot grant
     password: str = field(default="", repr=False)
     secret: str = field(default="", repr=False)  # the password's SCRAM secret, as sent
+    link_id: str = ""  # the link's id, in the role's mark
+
+    @property
+    def link(self) -> links.AgentLink:
+        """What the new profile's link will hold."""
+        admin = self.admin.profile.name if self.admin.profile is not None else ""
+        place = links.Place.of(self.profile)
+        return links.AgentLink(self.profile.name, admin, self.spec.name, self.link_id, place)
 
     def preview(self, *, masked: bool = True) -> str:
         """The SQL, one statement a line, as it will run (the password's secret masked)."""
@@ -80,17 +88,19 @@ async def plan_create(
         sequences = await _serial_sequences(conn, spec.write)
     password = new_password()
     secret = scram_secret(password)
+    link_id = links.new_link_id()
     return RolePlan(
         admin=admin,
         spec=spec,
         profile=links.agent_profile(admin.profile, spec.profile_name, spec.name),
         admin_login=login,
         replaces=replaces,
-        statements=_statements(spec, sql.Literal(secret), replaces, sequences),
-        masked_statements=_statements(spec, sql.Literal(MASK), replaces, sequences),
+        statements=_statements(spec, sql.Literal(secret), link_id, replaces, sequences),
+        masked_statements=_statements(spec, sql.Literal(MASK), link_id, replaces, sequences),
         not_granted=not_granted,
         password=password,
         secret=secret,
+        link_id=link_id,
     )
 
 
@@ -136,9 +146,9 @@ async def _existing(conn: psycopg.AsyncConnection[Any], spec: RoleSpec) -> bool:
     )
     if not found:
         return False
-    comment = found[0][0] or ""
-    if not spec.replace or not comment.startswith(COMMENT_PREFIX):
-        raise RoleExists(spec.name, made_by_supalink=comment.startswith(COMMENT_PREFIX))
+    comment = found[0][0]
+    if not spec.replace or not made_by_supalink(comment):
+        raise RoleExists(spec.name, made_by_supalink=made_by_supalink(comment))
     if objects := await owned_objects(conn, spec.name):
         raise RoleOwnsObjects(spec.name, objects)
     return True
@@ -195,6 +205,7 @@ async def _serial_sequences(
 def _statements(
     spec: RoleSpec,
     password: sql.Composable,
+    link_id: str,
     replaces: bool,
     sequences: tuple[TableName, ...] = (),
 ) -> tuple[sql.Composed, ...]:
@@ -214,8 +225,7 @@ def _statements(
             " CONNECTION LIMIT {} PASSWORD {}"
         ).format(role, sql.Literal(spec.connection_limit), password)
     )
-    comment = f"{COMMENT_PREFIX} for profile {spec.profile_name}"
-    out.append(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(comment)))
+    out.append(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(mark(link_id))))
     settings: list[tuple[str, str]] = []
     if spec.read_only:
         settings.append(("default_transaction_read_only", "on"))
@@ -257,48 +267,32 @@ def _qualified(table: TableName) -> sql.Identifier:
 
 
 async def apply(plan: RolePlan, repository: ProfileRepository) -> links.AgentLink:
-    """Run the plan in one transaction; the new profile and its password are saved before
-    the commit and restored to what was there if the commit fails."""
-    name = plan.profile.name
-    admin_name = plan.admin.profile.name if plan.admin.profile is not None else ""
-    link = links.AgentLink(name, admin_name, plan.spec.name)
-    async with connected(plan.admin, "creating the role", extra_secrets=plan.secrets) as conn:
-        for statement in plan.statements:
-            await conn.execute(statement)
-        undo = _Undo(repository, name)
+    """Create the role and its profile: the password pending in the keyring, the role with
+    its mark in one transaction, then the profile and its link (see roles/settle.py)."""
+    journal = Journal.of(repository)
+    link = plan.link
+    async with journal.held():
+        journal.refuse_pending(link.profile, link.role)
+        if not plan.spec.replace and link.profile in repository.names():
+            raise ProfileExists(link.profile)  # added since it was planned
+        entry = journal.begin(CREATE, link, agent=plan.profile, replace=plan.spec.replace)
+        checkpoint("create:journaled")
+        committing = False
         try:
-            repository.save(plan.profile, plan.password, replace=plan.spec.replace)
-            links.remember(repository, link)
-            await conn.commit()
+            keep_pending(repository.secrets, entry, plan.password, plan.profile.ref)
+            checkpoint("create:pending")
+            secrets = plan.secrets
+            async with connected(plan.admin, "creating the role", extra_secrets=secrets) as conn:
+                for statement in plan.statements:
+                    await conn.execute(statement)
+                checkpoint("create:executed")
+                committing = True
+                await conn.commit()
         except BaseException:
-            undo.run()
+            if not committing:
+                undo_quietly(repository, journal, entry)
             raise
-    log.info("created role %r for profile %r", plan.spec.name, name)
+        checkpoint("create:committed")
+        finish_committed(repository, journal, entry, plan.password)
+    log.info("created role %r for profile %r", plan.spec.name, link.profile)
     return link
-
-
-class _Undo:
-    """What was saved under a profile name before, to put back."""
-
-    def __init__(self, repository: ProfileRepository, name: str) -> None:
-        self.repository = repository
-        self.name = name
-        self.previous: tuple[Profile, str | None] | None = None
-        self.previous_link: links.AgentLink | None = None
-        if name in repository.names():
-            saved = repository.load(name)
-            password = repository.password(name)
-            kept = password.value if password is not None and password.in_keyring else None
-            self.previous = (saved.profile, kept)
-            with contextlib.suppress(NotAnAgentProfile):
-                self.previous_link = links.link_of(repository, name)
-
-    def run(self) -> None:
-        links.forget(self.repository, self.name)
-        if self.name in self.repository.names():
-            self.repository.remove(self.name)
-        if self.previous is not None:
-            profile, password = self.previous
-            self.repository.save(profile, password, save_password=password is not None)
-        if self.previous_link is not None:
-            links.remember(self.repository, self.previous_link)

@@ -131,3 +131,112 @@ class LoginNotAccepted(SupalinkError):
         self.profile = profile
         self.text = text
         self.attempts = attempts
+
+
+class UnverifiedLink(SupalinkError):
+    """A link an earlier version kept: no id, so no mark in the database to check it by."""
+
+    def __init__(self, profile: str, role: str) -> None:
+        super().__init__(
+            f"the agent link of profile {profile!r} (role {role!r}) was made by an earlier "
+            "Supalink, without an id, and cannot be verified"
+        )
+        self.profile = profile
+        self.role = role
+
+
+class LinkMismatch(SupalinkError):
+    """The link no longer matches the profile as it is now (`what`: "role", "place",
+    "admin profile" or "admin's server"); `linked` is what the link holds, `now` what is."""
+
+    def __init__(self, profile: str, what: str, linked: str, now: str, role: str = "") -> None:
+        if what == "role":
+            text = (
+                f"profile {profile!r} logs in as {now!r}, but its agent link names role "
+                f"{linked!r}: it is not the profile that role was made for"
+            )
+        elif what == "place":
+            text = f"profile {profile!r} logs in at {now}, but its agent role was made at {linked}"
+        elif what == "admin profile":
+            text = f"the admin profile {linked!r} that made the role of {profile!r} is gone"
+        else:
+            text = (
+                f"the admin profile of {profile!r} now reaches {now}, not the server its "
+                f"role was made on ({linked})"
+            )
+        super().__init__(f"{text}; nothing was changed")
+        self.profile = profile
+        self.what = what
+        self.linked = linked
+        self.now = now
+        self.role = role  # the link's role
+
+
+class RoleNotMarked(SupalinkError):
+    """The role in the database lacks the mark (comment) Supalink wrote on the one it made
+    for this profile: another role of that name, or one Supalink never made."""
+
+    def __init__(self, role: str, profile: str, comment: str | None) -> None:
+        shown = "none" if not comment else repr(comment[:80] + ("…" if comment[80:] else ""))
+        super().__init__(
+            f"the role {role!r} in the database does not carry the mark Supalink wrote on the "
+            f"role it made for profile {profile!r} (its comment: {shown}); nothing was changed"
+        )
+        self.role = role
+        self.profile = profile
+        self.comment = comment
+
+
+class AgentProfileHasRole(SupalinkError):
+    """Removing an agent profile alone would leave its role in the database."""
+
+    def __init__(self, profile: str, role: str, admin_profile: str) -> None:
+        super().__init__(
+            f"profile {profile!r} is the login of role {role!r}, which Supalink made through "
+            f"{admin_profile!r}: removed alone, it would leave the role in the database"
+        )
+        self.profile = profile
+        self.role = role
+        self.admin_profile = admin_profile
+
+
+class PendingChange(SupalinkError):
+    """A change to this profile or role was interrupted and could not be settled yet (the
+    database did not answer): nothing more is changed until it is."""
+
+    def __init__(self, action: str, profile: str, role: str, started: str) -> None:
+        super().__init__(
+            f"the {action} of role {role!r} (profile {profile!r}) interrupted at {started} "
+            "is not settled yet; nothing was changed"
+        )
+        self.action = action
+        self.profile = profile
+        self.role = role
+        self.started = started
+
+
+class ChangeUnfinished(SupalinkError):
+    """The database has the change, and a later step (the keyring, the settings file)
+    failed: the journal keeps it, and it is finished when the journal is next read."""
+
+    def __init__(self, action: str, profile: str, role: str, cause: str) -> None:
+        super().__init__(
+            f"the {action} of role {role!r} is in the database, and updating profile "
+            f"{profile!r} failed: {cause}; it is kept in the journal and finished next time"
+        )
+        self.action = action
+        self.profile = profile
+        self.role = role
+        self.cause = cause
+
+
+class CannotAdopt(SupalinkError):
+    """A role taken on as an agent's must be one its profile logs in as, with no power an
+    agent's own role would not have."""
+
+    def __init__(self, profile: str, role: str, reason: str, *, field: str | None = None) -> None:
+        super().__init__(f"role {role!r} cannot become the agent role of {profile!r}: {reason}")
+        self.profile = profile
+        self.role = role
+        self.reason = reason
+        self.field = field  # "admin": the admin profile is what is missing or wrong

@@ -1,9 +1,12 @@
-"""Rotating and dropping an agent's role, both through the admin profile that made it.
+"""Rotating and dropping an agent's role, both through the admin profile that made it, and
+only when its link matches the profile as it is now and the role carries the link's mark.
 
-A rotation changes the password in the database and the keyring in one step: the keyring
-is written before the commit and put back if the commit fails. A pooler may keep answering
-28P01 for the old password a short while (Supavisor's credential cache), so the new login
-is retried with backoff before it is called wrong."""
+Each is journaled (roles/journal.py, settled by roles/settle.py): a rotation keeps the new
+password pending in the keyring before the database has it, and the profile's own entry
+keeps the old one until the database has committed the new; a drop drops the role first,
+then removes the profile. A pooler may keep answering 28P01 for the old password a short
+while (Supavisor's credential cache), so the new login is retried with backoff before it is
+called wrong."""
 
 from __future__ import annotations
 
@@ -19,16 +22,23 @@ from psycopg import sql
 from supalink import error_texts
 from supalink.profiles import ProfileRepository, Target
 from supalink.roles import links
-from supalink.roles.connection import ROLES_APPLICATION_NAME, connected, masked_line, rows
+from supalink.roles.connection import (
+    ROLES_APPLICATION_NAME,
+    connected,
+    masked_line,
+    saved_target,
+)
 from supalink.roles.errors import (
     LoginNotAccepted,
-    PasswordMissing,
-    RoleMissing,
+    NotAnAgentProfile,
     RoleOwnsObjects,
     ServerRefused,
 )
+from supalink.roles.journal import DROP, ROTATE, Journal, checkpoint, keep_pending
+from supalink.roles.marks import check_mark, mark, role_comment
 from supalink.roles.ownership import owned_objects
 from supalink.roles.scram import new_password, scram_secret
+from supalink.roles.settle import finish_committed, undo_quietly
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +53,6 @@ class Rotated:
     attempts: int  # logins tried until the new password was accepted
 
 
-def admin_target(repository: ProfileRepository, link: links.AgentLink) -> Target:
-    password = repository.password_value(link.admin_profile)
-    if password is None:
-        raise PasswordMissing(link.admin_profile)
-    return Target.from_profile(repository.load(link.admin_profile).profile, password)
-
-
-async def _role_exists(conn: psycopg.AsyncConnection[Any], role: str) -> bool:
-    return bool(await rows(conn, "SELECT FROM pg_roles WHERE rolname = %s", (role,)))
-
-
 async def rotate(
     repository: ProfileRepository,
     profile: str,
@@ -62,27 +61,39 @@ async def rotate(
     sleep: Sleep = asyncio.sleep,
 ) -> Rotated:
     """A new password for the role of agent profile `profile`, then a login with it."""
-    link = links.link_of(repository, profile)
-    admin = admin_target(repository, link)
-    agent = repository.load(profile).profile
-    old = repository.password(profile)
+    journal = Journal.of(repository)
     password = new_password()
     secret = scram_secret(password)
-    async with connected(admin, "rotating the password", extra_secrets=(password, secret)) as conn:
-        if not await _role_exists(conn, link.role):
-            raise RoleMissing(link.role)
-        await conn.execute(
-            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(link.role), sql.Literal(secret)
-            )
-        )
-        repository.save(agent, password, replace=True)
+    async with journal.held():
+        link = links.verified(repository, profile)
+        assert link.id is not None
+        journal.refuse_pending(profile, link.role)
+        admin = saved_target(repository, link.admin_profile)
+        agent = repository.load(profile).profile
+        entry = journal.begin(ROTATE, link)
+        checkpoint("rotate:journaled")
+        committing = False
         try:
-            await conn.commit()
+            keep_pending(repository.secrets, entry, password)
+            checkpoint("rotate:pending")
+            extra = (password, secret)
+            async with connected(admin, "rotating the password", extra_secrets=extra) as conn:
+                await check_mark(conn, link)
+                role = sql.Identifier(link.role)
+                await conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(secret))
+                )
+                comment = sql.Literal(mark(link.id, entry.id))
+                await conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, comment))
+                checkpoint("rotate:executed")
+                committing = True
+                await conn.commit()
         except BaseException:
-            kept = old.value if old is not None and old.in_keyring else None
-            repository.save(agent, kept, save_password=kept is not None, replace=True)
+            if not committing:
+                undo_quietly(repository, journal, entry)
             raise
+        checkpoint("rotate:committed")
+        finish_committed(repository, journal, entry, password)
     log.info("rotated the password of role %r (profile %r)", link.role, profile)
     tried = await wait_for_login(
         Target.from_profile(agent, password), attempts=attempts, sleep=sleep
@@ -128,11 +139,14 @@ class DropPlan:
 
 
 async def plan_drop(repository: ProfileRepository, profile: str) -> DropPlan:
-    """Refused, with the objects named, while the role owns anything."""
-    link = links.link_of(repository, profile)
-    admin = admin_target(repository, link)
+    """Refused unless the link matches and the role carries its mark, and, with the objects
+    named, while the role owns anything."""
+    link = links.verified(repository, profile)
+    admin = saved_target(repository, link.admin_profile)
     async with connected(admin, "reading the catalog") as conn:
-        exists = await _role_exists(conn, link.role)
+        exists = await role_comment(conn, link.role) is not None
+        if exists:
+            await check_mark(conn, link)
         if exists and (objects := await owned_objects(conn, link.role)):
             raise RoleOwnsObjects(link.role, objects)
     role = sql.Identifier(link.role)
@@ -149,12 +163,30 @@ async def plan_drop(repository: ProfileRepository, profile: str) -> DropPlan:
 
 
 async def drop(plan: DropPlan, repository: ProfileRepository) -> None:
-    """Drop the role in one transaction, then remove its profile and keyring entries."""
-    if plan.statements:
-        async with connected(plan.admin, "dropping the role") as conn:
-            for statement in plan.statements:
-                await conn.execute(statement)
-            await conn.commit()
-        log.info("dropped role %r", plan.link.role)
-    repository.remove(plan.link.profile)
-    links.forget(repository, plan.link.profile)
+    """Drop the role in one transaction (while it carries the link's mark), then remove its
+    profile, its keyring entries and its link."""
+    journal = Journal.of(repository)
+    async with journal.held():
+        link = links.verified(repository, plan.link.profile)
+        if link != plan.link:
+            raise NotAnAgentProfile(link.profile)  # linked anew since it was planned
+        journal.refuse_pending(link.profile, link.role)
+        entry = journal.begin(DROP, link)
+        checkpoint("drop:journaled")
+        committing = False
+        try:
+            async with connected(plan.admin, "dropping the role") as conn:
+                if await role_comment(conn, link.role) is not None:
+                    await check_mark(conn, link)
+                    for statement in plan.statements:
+                        await conn.execute(statement)
+                    checkpoint("drop:executed")
+                    committing = True
+                    await conn.commit()
+        except BaseException:
+            if not committing:
+                undo_quietly(repository, journal, entry)
+            raise
+        checkpoint("drop:committed")
+        finish_committed(repository, journal, entry, None)
+    log.info("dropped role %r and removed profile %r", link.role, link.profile)
