@@ -24,7 +24,8 @@ FAKE_SERVER = """
 import json, os, signal, sys
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(42))
 print(json.dumps({"argv": sys.argv[1:], "env_uri": os.environ.get("DATABASE_URI"),
-                  "pid": os.getpid()}), flush=True)
+                  "env_password": os.environ.get("PGPASSWORD"), "pid": os.getpid()}),
+      flush=True)
 line = sys.stdin.readline()
 print("echo:" + line.strip(), flush=True)
 if line.strip() == "wait":
@@ -45,7 +46,7 @@ def launcher(name: str, *server: str, uri_env: str | None = None) -> list[str]:
     return [SUPALINK, "mcp-run", "--profile", name, *extra, "--", *server]
 
 
-def test_uri_goes_last_in_argv_and_stdio_and_exit_code_pass_through(
+def test_uri_goes_last_in_argv_without_its_password_and_stdio_and_exit_code_pass_through(
     tmp_path: Path, secret_service: SecretService, pg: PostgresServer, fake_server: Path
 ) -> None:
     name = save_profile(tmp_path, pg)
@@ -62,7 +63,8 @@ def test_uri_goes_last_in_argv_and_stdio_and_exit_code_pass_through(
     seen = json.loads(first)
     assert seen["argv"][0] == "--flag"
     parsed = parse_uri(seen["argv"][-1])
-    assert parsed.password == SPECIAL_PASSWORD
+    assert parsed.password is None  # argv is any local user's to read
+    assert seen["env_password"] == SPECIAL_PASSWORD  # the environment is the server's own
     assert parsed.profile.sslrootcert == str(pg.ca_cert)
     assert second == "echo:hello"
     assert result.stderr == b""
@@ -83,6 +85,7 @@ def test_uri_in_an_environment_variable(
     seen = json.loads(result.stdout.decode().splitlines()[0])
     assert seen["argv"] == []
     assert parse_uri(seen["env_uri"]).password == SPECIAL_PASSWORD
+    assert seen["env_password"] is None
 
 
 def test_the_server_replaces_the_launcher_and_gets_its_signals(
@@ -176,4 +179,5 @@ def test_bare_client_environment_finds_the_session_bus(
     )
     assert result.returncode == 7, result.stderr
     seen = json.loads(result.stdout.decode().splitlines()[0])
-    assert parse_uri(seen["argv"][-1]).password == SPECIAL_PASSWORD
+    assert parse_uri(seen["argv"][-1]).password is None
+    assert seen["env_password"] == SPECIAL_PASSWORD

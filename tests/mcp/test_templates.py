@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -9,7 +10,13 @@ import pytest
 
 from supalink.errors import SupalinkError, UsageError
 from supalink.mcp import EntryWarning, PlannedEntry, ServerEntry, entry_for_uri, uri_target
-from supalink.mcp.templates import build_entry
+from supalink.mcp.templates import (
+    PasswordInseparable,
+    PasswordNotUtf8,
+    build_entry,
+    entry_secrets,
+    split_password,
+)
 from tests.support.postgres import SPECIAL_PASSWORD
 
 USERINFO = f"supalink_app:{quote(SPECIAL_PASSWORD, safe='')}"
@@ -89,9 +96,13 @@ def test_a_uri_without_a_password_carries_no_secret() -> None:
 
 def test_template_shapes(ca: Path) -> None:
     uri = entry_uri(entry_for_uri(uri_target(URI, ca)))
+    # A server that takes the URI as an argument gets it without the password (argv is any
+    # local user's to read), and the password in PGPASSWORD, which node-postgres reads then.
+    bare = uri.replace(USERINFO, "supalink_app")
     assert build_entry("reference", uri).as_json() == {
         "command": "npx",
-        "args": ["-y", "@modelcontextprotocol/server-postgres", uri],
+        "args": ["-y", "@modelcontextprotocol/server-postgres", bare],
+        "env": {"PGPASSWORD": SPECIAL_PASSWORD},
     }
     assert build_entry("postgres-mcp", uri).as_json("stdio") == {
         "type": "stdio",
@@ -102,9 +113,15 @@ def test_template_shapes(ca: Path) -> None:
     guide = build_entry("guide", uri, "verify-full").as_json()
     assert guide == {
         "command": "mcp-server-postgres",
-        "args": [uri],
-        "env": {"PGSSLMODE": "verify-full", "PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "supalink"},
+        "args": [bare],
+        "env": {
+            "PGSSLMODE": "verify-full",
+            "PGCONNECT_TIMEOUT": "10",
+            "PGAPPNAME": "supalink",
+            "PGPASSWORD": SPECIAL_PASSWORD,
+        },
     }
+    assert build_entry("reference", bare).env == {}  # no password: nothing to move
     assert "--connection-string" not in guide["args"]
     assert "PGSSLROOTCERT" not in guide["env"]
     with pytest.raises(UsageError, match="unknown template"):
@@ -132,3 +149,84 @@ def test_a_client_librarys_parameters_stay_in_the_entry_as_written(ca: Path) -> 
         f"{URI}?pgbouncer=true&connection_limit=1&sslmode=verify-full"
         f"&sslrootcert={quote(str(ca), safe='/')}"
     )
+
+
+@pytest.mark.parametrize(
+    ("uri", "bare", "password"),
+    [
+        (
+            URI + "?sslmode=require",
+            "postgresql://supalink_app@127.0.0.1:5432/postgres?sslmode=require",
+            SPECIAL_PASSWORD,
+        ),
+        ("postgres://u:p%3Fw@h/db", "postgres://u@h/db", "p?w"),
+        # Written as they are, '/' and '@' stay in the password (the last '@' ends it).
+        ("postgresql://u:pa/ss@h/db", "postgresql://u@h/db", "pa/ss"),
+        ("postgresql://u:p@ss@h:5432/db", "postgresql://u@h:5432/db", "p@ss"),
+        # libpq takes ?password= over the userinfo's, in whatever spelling of its name.
+        (
+            "postgresql://u:x@h/db?pass%77ord=q%20r&sslmode=disable",
+            "postgresql://u@h/db?sslmode=disable",
+            "q r",
+        ),
+        ("postgresql://u@h/db?password=only", "postgresql://u@h/db", "only"),
+        (
+            "postgresql://postgres:postgres@h/postgres",
+            "postgresql://postgres@h/postgres",
+            "postgres",
+        ),
+        ("postgresql://u@h/db", "postgresql://u@h/db", None),
+        ("postgresql://u:@h/db", "postgresql://u@h/db", None),
+        ("postgresql://me@corp@h/db", "postgresql://me@corp@h/db", None),
+    ],
+)
+def test_the_password_is_taken_out_of_the_uri(uri: str, bare: str, password: str | None) -> None:
+    assert split_password(uri) == (bare, password)
+
+
+@pytest.mark.parametrize(
+    ("uri", "error"),
+    [
+        # libpq would read 'pa?ss' as the password, a URL parser a query: refused, not argv.
+        ("postgresql://u:pa?ss@h/db", PasswordInseparable),
+        ("postgresql://u:%FF@h/db", PasswordNotUtf8),
+    ],
+)
+def test_a_password_that_cannot_be_taken_out_is_refused_without_saying_it(
+    uri: str, error: type[UsageError]
+) -> None:
+    with pytest.raises(error) as raised:
+        split_password(uri)
+    assert "pa?ss" not in str(raised.value)
+    assert "%FF" not in str(raised.value)
+    with pytest.raises(error):
+        build_entry("reference", uri)
+
+
+def test_no_entry_of_a_uri_puts_the_password_in_argv(ca: Path) -> None:
+    for template in ("supalink", "reference", "guide", "postgres-mcp"):
+        planned = entry_for_uri(uri_target(URI, ca), template)
+        for secret in planned.secrets:
+            assert all(secret not in arg for arg in planned.entry.args), template
+        # What the file holds is still masked wherever it is shown.
+        assert SPECIAL_PASSWORD in entry_secrets(planned.entry)
+
+
+@pytest.mark.parametrize("client", ["claude", "vscode"])
+def test_a_password_in_an_entrys_env_is_masked_as_the_file_writes_it(
+    tmp_path: Path, client: str
+) -> None:
+    """PGPASSWORD holds the password as it is: in the file's JSON a '"' in it is written
+    '\\"', which the diff and `config show` must mask too."""
+    from supalink.mcp import CLIENTS, ConfigWriter
+
+    planned = entry_for_uri(uri_target(URI), "reference")
+    plan = ConfigWriter(tmp_path / "backups").plan_write(
+        CLIENTS[client], tmp_path / "config.json", planned
+    )
+    preview = plan.preview()
+    assert '"PGPASSWORD": "****"' in preview
+    for form in (SPECIAL_PASSWORD, json.dumps(SPECIAL_PASSWORD)[1:-1], 'p@ss:w/rd%#?& é\\"'):
+        assert form not in preview
+    written = json.dumps(SPECIAL_PASSWORD, ensure_ascii=False)[1:-1]
+    assert written.encode() in (plan.new or b"")  # the file itself holds it (asked first)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from supalink.mcp import Host
-from supalink.profiles import Profile, Target
+from supalink.profiles import Profile, Target, parse_uri
 from supalink.ui.config_dialog import ConfigDialog, clients_found_first
 from supalink.ui.context import AppContext
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
@@ -112,22 +112,63 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     assert dialog.status.text().startswith("✓ Verified")
 
 
-def test_a_session_password_goes_masked_into_supalinks_servers_env(
-    qtbot: Any, app_context: AppContext, pg: PostgresServer, tmp_path: Path
+def test_a_session_password_goes_into_the_file_only_when_asked_and_the_dialog_says_so(
+    qtbot: Any,
+    app_context: AppContext,
+    pg: PostgresServer,
+    tmp_path: Path,
+    message_boxes: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     dialog = session_dialog(qtbot, app_context, pg, tmp_path)
-    # A session password: Supalink's own server still, never the archived one.
+    dialog.show()
+    # A session password: Supalink's own server still, never the archived one; and its
+    # label says what this entry does with the password, not what it does with a saved one.
     assert dialog.template.currentData() == "supalink"
+    assert dialog.template.currentText() == (
+        "Supalink's own server, read-only — the password will be written into the file"
+    )
+    assert "no password in the file" not in dialog.template.currentText()
     diff = dialog.diff.toPlainText()
     assert '"SUPALINK_DATABASE_URI": "postgresql://supalink_app:****@' in diff
     assert '"--uri-env",' in diff
     for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
         assert secret not in diff
     assert "no CA certificate" in dialog.notes.text()
-    assert "password is written into the config file" in dialog.notes.text()
+    assert "password" not in dialog.notes.text()  # said once, in the password's own row
     assert "--" not in dialog.notes.text()  # the window's words, not the CLI's flags
+    choice = dialog.password_choice.text.text()
+    assert dialog.password_choice.isVisible()
+    assert "'P' is held for this session only, not in the keyring" in choice
+    assert "it will be written into the config file (readable only by you)" in choice
+    assert not dialog.password_choice.save_button.isVisible()  # no repository to save it in
+
+    # Write asks first; anything but Yes writes nothing.
+    config = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    assert not dialog.write()
+    assert message_boxes[-1][0] == "Write the password into the file?"
+    assert f"password of 'P': Write puts it into {config}" in message_boxes[-1][1]
+    assert not config.exists()
+    assert dialog.status.text() == "Not written: the password stays out of the file."
+    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+    assert dialog.write()
+    written = json.loads(config.read_text())["mcpServers"]["supabase"]
+    assert parse_uri(written["env"]["SUPALINK_DATABASE_URI"]).password == SPECIAL_PASSWORD
+
+    labels = {
+        dialog.template.itemData(i): dialog.template.itemText(i)
+        for i in range(dialog.template.count())
+    }
+    assert labels["keyring"].endswith(" — needs the password saved in the keyring")
+    for template in ("reference", "guide", "postgres-mcp"):
+        assert labels[template].endswith(" — the password will be written into the file")
     dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
     assert "no password in the keyring" in dialog.notes.text()
+    assert "keyring launcher would have nothing to start the server with" in (
+        dialog.password_choice.text.text()
+    )
     assert not dialog.write_button.isEnabled()
 
 

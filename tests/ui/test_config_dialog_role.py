@@ -17,9 +17,10 @@ from pytestqt.qtbot import QtBot
 
 from supalink.mcp import Host
 from supalink.profiles import Profile, Target
-from supalink.ui.config_dialog import RIGHTS_TASK, ConfigDialog
+from supalink.ui.config_dialog import ConfigDialog
 from supalink.ui.context import AppContext
 from supalink.ui.role_dialog import OFFER, PLAN_TASK, RoleDialog
+from supalink.ui.role_offer import RIGHTS_TASK
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, supabase
 from tests.support.postgres import PostgresServer
 

@@ -12,13 +12,16 @@ def register(subparsers: Any) -> None:
         "mcp-run",
         help="start a Postgres MCP server with the password from the keyring",
         description="Used in MCP client configs: builds the profile's URI from the keyring and "
-        "replaces itself with the server command given after `--`.",
+        "replaces itself with the server command given after `--`. The password never goes "
+        "in the server's command line.",
     )
     parser.add_argument("--profile", required=True, metavar="NAME")
     parser.add_argument(
         "--uri-env",
         metavar="VAR",
-        help="pass the URI in this environment variable instead of as the last argument",
+        help="pass the URI in this environment variable; without it the URI is the last "
+        "argument, without its password, which goes in PGPASSWORD (a command line is anyone's "
+        "to read)",
     )
     parser.add_argument(
         "--sslrootcert", metavar="PATH", help="use this CA file instead of the profile's"

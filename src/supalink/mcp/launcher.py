@@ -5,6 +5,11 @@ Clients start servers with a bare environment (no D-Bus address, a minimal PATH)
 so the launcher finds the user's session bus and the server's executable itself,
 then replaces its own process with the server (POSIX exec), so stdin, stdout,
 stderr, signals and the exit code belong to the server with nothing in between.
+
+It never writes the password into the server's argv, which any local user reads (`ps`): a
+server that takes its URI as an argument gets it without the password, and the password in
+PGPASSWORD (node-postgres and libpq read it when the URI has none); the environment of a
+process is its owner's alone.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from supalink.errors import FileFault, SupalinkError
+from supalink.mcp.templates import PASSWORD_ENV
 from supalink.profiles.secrets import find_session_bus
 
 if TYPE_CHECKING:
     from supalink.profiles.repository import ProfileRepository
+    from supalink.profiles.target import Target
 
 # Where Node and uv usually live when a GUI client's PATH does not say.
 EXTRA_BIN_DIRS = (
@@ -43,15 +50,21 @@ class LaunchError(SupalinkError):
 
 @dataclass(frozen=True)
 class UriPlacement:
-    """Where the server takes its URI: appended to argv, or in an environment variable."""
+    """Where the server takes its URI: in an environment variable, or appended to argv
+    without its password, which then goes in PASSWORD_ENV."""
 
     env_var: str | None = None  # None: the last argument
 
-    def apply(self, argv: list[str], env: MutableMapping[str, str], uri: str) -> None:
-        if self.env_var is None:
-            argv.append(uri)
-        else:
-            env[self.env_var] = uri
+    def apply(self, argv: list[str], env: MutableMapping[str, str], target: Target) -> None:
+        from supalink.profiles.uris import build_uri
+
+        assert target.profile is not None, "a profile's target"
+        if self.env_var is not None:
+            env[self.env_var] = build_uri(target.profile, target.password or "")
+            return
+        argv.append(build_uri(target.profile))  # no password: argv is anyone's to read
+        if target.password:
+            env[PASSWORD_ENV] = target.password
 
 
 def resolve_command(command: str, env: Mapping[str, str]) -> str:
@@ -73,17 +86,6 @@ def resolve_command(command: str, env: Mapping[str, str]) -> str:
     return found
 
 
-def server_uri(
-    repository: ProfileRepository, profile_name: str, sslrootcert: str | None = None
-) -> str:
-    """The profile's URI with its password, read from the keyring."""
-    from supalink.profiles.uris import build_uri
-
-    target = repository.keyring_target(profile_name, sslrootcert)
-    assert target.profile is not None, "a profile's target"
-    return build_uri(target.profile, target.password or "")
-
-
 def launch(
     repository: ProfileRepository,
     profile_name: str,
@@ -101,8 +103,7 @@ def launch(
     argv = [resolve_command(server_argv[0], env), *server_argv[1:]]
     find_session_bus(env)
     os.environ.update(env)  # the keyring backend reads the bus address from here
-    uri = server_uri(repository, profile_name, sslrootcert)
-    placement.apply(argv, env, uri)
+    placement.apply(argv, env, repository.keyring_target(profile_name, sslrootcert))
     try:
         if sys.platform == "win32":
             # Windows has no exec that keeps the console handles: run and pass the code through.

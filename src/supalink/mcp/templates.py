@@ -6,6 +6,11 @@ read-only in depth, and with a profile it reads the password from the keyring
 itself. The others are kept for those who choose them. The reference server
 (node-postgres) ignores PGSSLROOTCERT and rejects `--connection-string`, so the CA
 always travels in the URI's query string, where node-postgres and libpq both read it.
+
+No password goes in a server's argv: any local user reads a process's arguments (`ps`),
+while its environment is its owner's alone. A server that takes its URI only as an argument
+gets it without the password, and the password in PGPASSWORD, which node-postgres and libpq
+read when the URI has none.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ LAUNCH_COMMAND: Final = "mcp-run"  # the keyring launcher
 # local user can read in the process list.
 SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
 ALLOW_WRITES_ARG: Final = "--allow-writes"
+# Where a server that takes its URI as an argument finds the password left out of it.
+PASSWORD_ENV: Final = "PGPASSWORD"  # noqa: S105 (a variable's name, not a password)
 # The entry's name in the client's file, unless the person gives another.
 DEFAULT_SERVER_NAME: Final = "supabase"
 # Line breaks and terminal controls: a client shows the name in its menus and logs (Claude
@@ -101,7 +108,21 @@ class ServerEntry:
 
 
 def entry_secrets(entry: ServerEntry) -> list[str]:
-    """Passwords an entry carries in URIs or secret-named variables, for masking."""
+    """Passwords an entry carries in URIs or secret-named variables, for masking: as they
+    are, and as a JSON file writes them (a '"' or '\\' escaped, non-ASCII as it is or as
+    \\u escapes), where a diff or `config show` shows them."""
+    import json
+
+    found = _entry_passwords(entry)
+    written = [
+        json.dumps(secret, ensure_ascii=escape_all)[1:-1]
+        for secret in found
+        for escape_all in (False, True)
+    ]
+    return list(dict.fromkeys([*found, *written]))
+
+
+def _entry_passwords(entry: ServerEntry) -> list[str]:
     found: list[str] = []
     values = [*entry.args, *entry.env.values()]
     for value in values:
@@ -121,6 +142,68 @@ def entry_secrets(entry: ServerEntry) -> list[str]:
     return found
 
 
+class PasswordInseparable(UsageError):
+    """A URI whose password cannot be taken out for certain (a '?' written as it is, or a
+    form the parsers read differently): it would stay in the server's argv."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the URI's password cannot be taken out of it to keep it out of the server's "
+            "command line: percent-encode it ('?' as %3F, '@' as %40, '/' as %2F)"
+        )
+
+
+class PasswordNotUtf8(UsageError):
+    def __init__(self) -> None:
+        super().__init__("the URI's password is not valid UTF-8 once percent-decoded")
+
+
+def split_password(uri: str) -> tuple[str, str | None]:
+    """`uri` without its password (the userinfo's, and any `password=` of the query), and
+    that password percent-decoded (None when it has none). The userinfo ends at the last '@'
+    before the query, as a URL parser reads it, so a '/' or '@' written as it is in the
+    password goes with it; libpq then reads the result, and must find no password in it."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        return uri, None
+    before_query, _, query = rest.partition("?")
+    written: str | None = None
+    userinfo, at, after = before_query.rpartition("@")
+    if at:
+        user, colon, in_userinfo = userinfo.partition(":")
+        if colon:
+            written = in_userinfo
+            before_query = f"{user}@{after}"
+    kept = []
+    for pair in (pair for pair in query.split("&") if pair):
+        key, _, value = pair.partition("=")
+        if unquote(key) == "password":
+            written = value  # libpq takes the query's over the userinfo's
+        else:
+            kept.append(pair)
+    bare = f"{scheme}://{before_query}" + (f"?{'&'.join(kept)}" if kept else "")
+    _check_no_password(bare)
+    if not written:
+        return bare, None
+    try:
+        return bare, unquote(written, errors="strict")
+    except UnicodeDecodeError:
+        raise PasswordNotUtf8 from None
+
+
+def _check_no_password(uri: str) -> None:
+    """Fail closed: a URI libpq cannot read, or in which it still finds a password."""
+    import psycopg
+    import psycopg.conninfo
+
+    try:
+        found = psycopg.conninfo.conninfo_to_dict(uri).get("password")
+    except psycopg.ProgrammingError:
+        raise PasswordInseparable from None
+    if found:
+        raise PasswordInseparable
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     """How a server is started, less its URI: where the URI goes, and extra environment."""
@@ -131,9 +214,12 @@ class ServerSpec:
     env: Mapping[str, str] = field(default_factory=dict)
 
     def with_uri(self, uri: str) -> ServerEntry:
-        if self.uri_env is None:
-            return ServerEntry(self.command, (*self.args, uri), dict(self.env))
-        return ServerEntry(self.command, self.args, {**self.env, self.uri_env: uri})
+        if self.uri_env is not None:
+            return ServerEntry(self.command, self.args, {**self.env, self.uri_env: uri})
+        # Never in argv: the URI without its password, the password in the environment.
+        bare, password = split_password(uri)
+        env = {**self.env, PASSWORD_ENV: password} if password else dict(self.env)
+        return ServerEntry(self.command, (*self.args, bare), env)
 
 
 def server_spec(template: str, sslmode: str = defaults.SSLMODE) -> ServerSpec:

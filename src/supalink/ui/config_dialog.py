@@ -1,4 +1,6 @@
-"""Write config: pick a client and a template, read the masked diff, write, then verify."""
+"""Write config: pick a client and a template, read the masked diff, write, then verify.
+Where the entry's password goes is entry_password's to say; the login's check and the offer
+of a role of the agent's own are role_offer's; Verify is config_verify's."""
 
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink import roles
 from supalink.errors import SupalinkError
 from supalink.mcp import (
     CLIENTS,
@@ -49,24 +50,16 @@ from supalink.mcp import (
     check_server_name,
     entry_for_profile,
     read_entry,
-    verify_entry,
 )
 from supalink.profiles import ProfileRepository, Target
-from supalink.ui.client_log_view import ClientLogView
-from supalink.ui.role_dialog import OFFER, RoleDialog, warning_text
+from supalink.ui.config_verify import LogPlace, VerifyStep
+from supalink.ui.entry_password import PasswordChoice, confirm_password_in_file, label_templates
+from supalink.ui.role_dialog import RoleDialog
+from supalink.ui.role_offer import RoleOffer
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
-TEMPLATE_LABELS = {
-    SUPALINK_TEMPLATE: "Supalink's own server, read-only (no password in the file)",
-    KEYRING_TEMPLATE: "Keyring launcher in front of another server (no password in the file)",
-    "reference": "Reference server (archived; its read-only mode can be escaped; npx)",
-    "guide": "The reference server as the setup guide starts it: mcp-server-postgres, "
-    "installed with npm (archived; its read-only mode can be escaped)",
-    "postgres-mcp": "postgres-mcp, restricted (uvx, URI in the file)",
-}
-VERIFY_TASK = "verify-config"
-RIGHTS_TASK = "check-login-rights"
+# The password in the file is the password row's to say (entry_password), not a warning's.
 WARNINGS = {
     EntryWarning.NO_CA: "the profile has no CA certificate file, so the server will fail to "
     "verify the database's certificate (verify-full): choose it in the profile's CA file",
@@ -75,8 +68,6 @@ WARNINGS = {
     "login may. Supalink's own server is read-only in depth.",
     EntryWarning.WRITES_ALLOWED: "writes are allowed: the agent can change and delete data. "
     "Untick Allow writes for a read-only agent.",
-    EntryWarning.CREDENTIALS_IN_FILE: "the database password is written into the config file "
-    "(readable only by you). Save the password in the keyring to keep it out of the file.",
 }
 
 
@@ -120,7 +111,6 @@ class ConfigDialog(QDialog):
         assert target.profile is not None, "the dialog writes a profile's entry"
         self.tasks = tasks
         self.repository = repository
-        self.role_dialog: RoleDialog | None = None
         self.writer = ConfigWriter(backup_dir)
         self.target = target
         self.profile = target.profile
@@ -130,6 +120,7 @@ class ConfigDialog(QDialog):
         self.replaced: str | None = None  # in words: whom the entry of that name connects now
         self.own_name: str | None = None
         self.written = False
+        self.saved_password = False  # saved in the keyring from here: the form shows it
         self.setWindowTitle(f"Write MCP client config for {self.profile.name}")
         self.resize(860, 640)
 
@@ -154,7 +145,8 @@ class ConfigDialog(QDialog):
         )
         self.template.setMinimumContentsLength(40)
         for template in TEMPLATES:
-            self.template.addItem(TEMPLATE_LABELS[template], template)
+            self.template.addItem(template, template)
+        self._label_templates()
         self.template.setCurrentIndex(self.template.findData(DEFAULT_TEMPLATE))
         self.server = QComboBox()
         self.server.setAccessibleName("Server behind the launcher")
@@ -168,15 +160,9 @@ class ConfigDialog(QDialog):
         )
         self.server_name = QLineEdit(DEFAULT_SERVER_NAME)
         self.server_name.setAccessibleName("Server name")
-        self.role_row = QWidget()
-        self.role_warning = toned(QLabel(), Tone.ERROR)
-        self.role_warning.setWordWrap(True)
-        self.role_button = QPushButton(OFFER)
-        role_layout = QHBoxLayout(self.role_row)
-        role_layout.setContentsMargins(0, 0, 0, 0)
-        role_layout.addWidget(self.role_warning, 1)
-        role_layout.addWidget(self.role_button)
-        self.role_row.hide()
+        self.role_row = RoleOffer(tasks, repository)
+        self.role_warning, self.role_button = self.role_row.warning, self.role_row.button
+        self.password_choice = PasswordChoice(repository)
         self.repoint_row = QWidget()
         self.repoint_note = toned(QLabel(), Tone.ERROR)
         self.repoint_note.setWordWrap(True)
@@ -194,15 +180,10 @@ class ConfigDialog(QDialog):
         self.diff.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.client_log = ClientLogView()
+        self.verifier = VerifyStep(tasks, self.status)
+        self.client_log = self.verifier.client_log
         self.write_button = QPushButton("&Write")
-        self.verify_button = QPushButton("&Verify")
-        self.verify_button.setToolTip(
-            "Start the server as the client would and run select 1; Supalink's own server must "
-            "also refuse a write"
-        )
-        self.cancel_verify = QPushButton("Cancel verify")
-        self.cancel_verify.hide()
+        self.verify_button, self.cancel_verify = self.verifier.button, self.verifier.cancel
         close = QPushButton("Close")
 
         path_row = QHBoxLayout()
@@ -224,6 +205,7 @@ class ConfigDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.role_row)
+        layout.addWidget(self.password_choice)
         layout.addWidget(self.repoint_row)
         layout.addWidget(self.notes)
         layout.addWidget(QLabel("Changes (passwords masked):"))
@@ -241,13 +223,13 @@ class ConfigDialog(QDialog):
         self.server_name.textChanged.connect(self._check_name)
         self.write_button.clicked.connect(self.write)
         self.verify_button.clicked.connect(self.verify)
-        self.cancel_verify.clicked.connect(lambda: self.tasks.cancel(VERIFY_TASK))
         close.clicked.connect(self.reject)
-        self.role_button.clicked.connect(self.offer_role)
+        self.role_row.made.connect(self.use_agent_profile)
+        self.password_choice.saved.connect(self._password_saved)
         self.use_own_name.clicked.connect(self.take_own_name)
         self._client_changed()
         if repository is not None:
-            self._check_login()
+            self.role_row.check(self.target)
 
     # ----- planning -------------------------------------------------------------------
     def selected_client(self) -> McpClient:
@@ -260,9 +242,12 @@ class ConfigDialog(QDialog):
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Config file", self.path.text(), "JSON (*.json);;All files (*)",
+            self,
+            "Config file",
+            self.path.text(),
+            "JSON (*.json);;All files (*)",
             options=QFileDialog.Option.DontConfirmOverwrite,
-        )  # fmt: skip
+        )
         if path:
             self.path.setText(path)
             self.replan()
@@ -276,6 +261,7 @@ class ConfigDialog(QDialog):
         self.replaced = self.own_name = None
         self.repoint_row.hide()
         self.write_button.setEnabled(False)
+        self.planned = None
         try:
             self.planned = entry_for_profile(
                 self.target,
@@ -292,13 +278,20 @@ class ConfigDialog(QDialog):
                 self.target,
             )
         except SupalinkError as error:
+            self.password_choice.show_for(
+                self.target, None, password_in_keyring=self.password_in_keyring, error=error
+            )
             self.notes.setText(error_text(error))
             self.diff.setPlainText("")
             return
+        self.password_choice.show_for(
+            self.target, self.planned, password_in_keyring=self.password_in_keyring
+        )
         self.plan = planned_entry.plan
         if (owner := planned_entry.replaces) is not None:
             self._show_repoint(owner.profile, owner.database, planned_entry.own_name)
-        self.notes.setText("\n".join(f"Warning: {WARNINGS[w]}" for w in self.planned.warnings))
+        warnings = [w for w in self.planned.warnings if w is not EntryWarning.CREDENTIALS_IN_FILE]
+        self.notes.setText("\n".join(f"Warning: {WARNINGS[w]}" for w in warnings))
         self._show_diff(self.plan)
         self.write_button.setEnabled(self.plan.changes)
         if not self.plan.changes:
@@ -336,30 +329,19 @@ class ConfigDialog(QDialog):
             lines.append(f"<span style='color:{color}'>{text}</span>" if color else text)
         self.diff.setHtml("<pre>" + "<br>".join(lines) + "</pre>")
 
-    # ----- the agent's own role ----------------------------------------------------------
-    def _check_login(self) -> None:
-        if (found := roles.known_by_name(self.target)) is not None:
-            self._warn_login(found)
-        else:
-            self.tasks.run(RIGHTS_TASK, self._check_rights(self.target))
+    # ----- the password, the login ------------------------------------------------------
+    def _label_templates(self) -> None:
+        label_templates(self.template, self.target, password_in_keyring=self.password_in_keyring)
 
-    async def _check_rights(self, target: Target) -> None:
-        found = await roles.too_powerful(target)
-        if found is not None and target is self.target:
-            self._warn_login(found)
+    def _password_saved(self) -> None:
+        self.password_in_keyring = self.saved_password = True
+        self._label_templates()
+        self.replan()
+        self.status.setText(f"Saved the password of {self.profile.name!r} in the keyring.")
 
-    def _warn_login(self, found: roles.TooPowerful) -> None:
-        self.role_warning.setText(f"Warning: {warning_text(found.login, found.changes_everything)}")
-        self.role_row.show()
-
-    def offer_role(self) -> None:
-        """The SQL that makes the agent's role first; once made, this dialog writes the new
-        profile's entry instead of the admin's."""
-        assert self.repository is not None
-        dialog = RoleDialog(self.tasks, self.repository, self.target, parent=self)
-        dialog.accepted.connect(lambda: self.use_agent_profile(dialog))
-        self.role_dialog = dialog
-        dialog.open()
+    @property
+    def role_dialog(self) -> RoleDialog | None:
+        return self.role_row.dialog
 
     def use_agent_profile(self, dialog: RoleDialog) -> None:
         assert self.repository is not None
@@ -372,7 +354,8 @@ class ConfigDialog(QDialog):
         self.profile = profile
         self.password_in_keyring = password is not None and password.in_keyring
         self.setWindowTitle(f"Write MCP client config for {name}")
-        self.role_row.hide()
+        self.role_row.settle()
+        self._label_templates()
         self.replan()
         self.status.setText(
             f"Created the role {dialog.link.role!r}: the entry below is for its profile "
@@ -381,9 +364,7 @@ class ConfigDialog(QDialog):
 
     def done(self, result: int) -> None:
         # The background work is this window's: it must not outlive the widgets it fills in.
-        self.tasks.cancel(RIGHTS_TASK)
-        if self.role_dialog is not None and self.role_dialog.isVisible():
-            self.role_dialog.reject()
+        self.role_row.stop()
         super().done(result)
 
     # ----- writing --------------------------------------------------------------------
@@ -403,6 +384,10 @@ class ConfigDialog(QDialog):
             confirmed = answer == QMessageBox.StandardButton.Yes
             if not confirmed:
                 return False
+        secret = self.planned is not None and bool(self.planned.secrets)
+        if secret and not confirm_password_in_file(self, plan.path, self.profile.name):
+            self.status.setText("Not written: the password stays out of the file.")
+            return False
         try:
             written = self.writer.apply(plan, confirmed=confirmed)
         except ConfigChanged:
@@ -463,36 +448,20 @@ class ConfigDialog(QDialog):
         if entry is None:
             self.status.setText("Write the entry first: verify starts what the file holds.")
             return
-        self.verify_button.setEnabled(False)
-        self.cancel_verify.show()
-        self.status.setText("Starting the server as the client would…")
-        secrets = self.planned.secrets if self.planned else ()
-        self.tasks.run(VERIFY_TASK, self._verify(entry, secrets))
-
-    async def _verify(self, entry: ServerEntry, secrets: tuple[str, ...]) -> None:
-        import asyncio
-
-        try:
-            report = await verify_entry(entry, secrets=secrets)
-        except asyncio.CancelledError:
-            self.status.setText("Verify cancelled.")
-            raise
-        finally:
-            self.verify_button.setEnabled(True)
-            self.cancel_verify.hide()
-        self.show_report(report)
+        self.verifier.start(entry, self._secrets(), self._log_place())
 
     def show_report(self, report: VerifyReport) -> None:
-        self.last_report = report
-        checks = "".join(f"\n{line}" for line in report.details())
-        self.client_log.hide()
-        if report.ok:
-            self.status.setText(f"✓ Verified: {report.summary} ({report.elapsed:.1f} s).{checks}")
-        else:
-            detail = f"\n{report.stderr.strip()[-600:]}" if report.stderr.strip() else ""
-            self.status.setText(f"✗ {report.summary}{checks}{detail}")
-            secrets = self.planned.secrets if self.planned else ()
-            self.client_log.show_for(self.selected_client(), self.host, self.entry_name(), secrets)
+        self.verifier.show_report(report, self._secrets(), self._log_place())
+
+    @property
+    def last_report(self) -> VerifyReport | None:
+        return self.verifier.last_report
+
+    def _secrets(self) -> tuple[str, ...]:
+        return self.planned.secrets if self.planned else ()
+
+    def _log_place(self) -> LogPlace:
+        return LogPlace(self.selected_client(), self.host, self.entry_name())
 
 
 __all__ = ["ConfigDialog"]

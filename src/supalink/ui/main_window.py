@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
         if dialog.profile is None or not self._settle_unsaved():
             return
         self.new_profile()
-        self.form.set_profile(dialog.profile)
+        self.form.fill(dialog.profile)  # a new profile's: its password for the keyring
         self._set_dirty(True)
         self.form.password.setFocus()
         self.statusBar().showMessage("Type the database password, then Save.", 8000)
@@ -386,14 +386,16 @@ class MainWindow(QMainWindow):
         except SupalinkError as error:
             self._error("Could not read the profile", error)
             return
-        ConfigDialog(
+        dialog = ConfigDialog(
             self.context.tasks,
             self.context.backup_dir,
             profiles.Target.from_profile(profile, password.value if password else None),
             password_in_keyring=password is not None and password.in_keyring,
             repository=self.context.repository,  # checks the login; offers the agent a role
             parent=self,
-        ).exec()
+        )
+        dialog.password_choice.saved.connect(lambda: self._show_saved(profile))  # the form too
+        dialog.exec()
 
     def open_monitor(self) -> None:
         from supalink.ui.password_prompt import ask_password

@@ -1,5 +1,6 @@
 """The connection form: each field validates as you type, its message beside it once the
-field was touched (or the window asks, on Test or Save): a blank form shows no errors."""
+field was touched (or the window asks, on Test or Save): a blank form shows no errors.
+The password's row, and what becomes of the password, is password_field's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QToolButton,
     QWidget,
 )
 
@@ -34,6 +33,7 @@ from supalink.profiles import (
 )
 from supalink.ui.certificate import SUPABASE_CA_HINT, CertificateInfo, read_certificate
 from supalink.ui.form_fields import FieldRow, UriPasteBox
+from supalink.ui.password_field import PasswordField
 from supalink.ui.theme import Tone, toned
 
 MODE_LABELS = {
@@ -54,10 +54,7 @@ class ProfileForm(QWidget):
         self, keyring_description: str, keyring_usable: bool, parent: QWidget | None = None
     ):
         super().__init__(parent)
-        self._keyring_description = keyring_description
-        self._keyring_usable = keyring_usable
-        self._password_saved = False
-        self._password_problem: str | None = None  # why the saved password is not at hand
+        self.password_field = PasswordField(keyring_description, keyring_usable)
         self._loading = False
         # Fields whose errors show: those edited since the profile was shown, or all of them.
         self._touched: set[str] = set()
@@ -111,16 +108,9 @@ class ProfileForm(QWidget):
         self.port.setValue(5432)
         self.user = self._line("User", "postgres")
         self.database = self._line("Database", "postgres")
-        self.password = self._line("Database password", "the database password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.show_password = QToolButton()
-        self.show_password.setText("Show")
-        self.show_password.setCheckable(True)
-        self.show_password.setAccessibleName("Show password")
-        self.save_password = QCheckBox("Save in the keyring")
-        self.save_password.setAccessibleName("Save password in the keyring")
-        self.password_status = toned(QLabel(), Tone.HINT)
-        self.password_status.setWordWrap(True)  # why a password is not at hand runs long
+        field = self.password_field
+        self.password, self.show_password = field.edit, field.show_button
+        self.save_password, self.password_status = field.save, field.status
         self.sslmode = QComboBox()
         self.sslmode.setAccessibleName("SSL mode")
         self.sslmode.addItems(list(SSL_MODES))
@@ -143,25 +133,27 @@ class ProfileForm(QWidget):
         self.copy_uri.setAccessibleName("Copy connection URI")
         self.copy_uri.setToolTip("Copies the URI without the password")
 
-        self.rows: dict[str, FieldRow] = {
-            "paste": FieldRow(self.paste),
-            "name": FieldRow(self.name),
-            "kind": FieldRow(self.supabase_kind, self.custom_kind),
-            "ref": FieldRow(self.ref),
-            "mode": FieldRow(self.mode),
-            "region": FieldRow(self.region),
-            "pooler_index": FieldRow(self.pooler_index, self.pooler_host),
-            "host": FieldRow(self.host),
-            "port": FieldRow(self.port),
-            "user": FieldRow(self.user),
-            "database": FieldRow(self.database),
-            "password": FieldRow(self.password, self.show_password, self.save_password),
-            "sslmode": FieldRow(self.sslmode),
-            "sslrootcert": FieldRow(self.sslrootcert, self.browse_ca),
-            "connect_timeout": FieldRow(self.connect_timeout),
-            "application_name": FieldRow(self.application_name),
-            "uri": FieldRow(self.uri, self.copy_uri),
+        # Each row's widgets, in the form's order, which is also the Tab key's.
+        fields: dict[str, tuple[QWidget, ...]] = {
+            "paste": (self.paste,),
+            "name": (self.name,),
+            "kind": (self.supabase_kind, self.custom_kind),
+            "ref": (self.ref,),
+            "mode": (self.mode,),
+            "region": (self.region,),
+            "pooler_index": (self.pooler_index, self.pooler_host),
+            "host": (self.host,),
+            "port": (self.port,),
+            "user": (self.user,),
+            "database": (self.database,),
+            "password": field.widgets,
+            "sslmode": (self.sslmode,),
+            "sslrootcert": (self.sslrootcert, self.browse_ca),
+            "connect_timeout": (self.connect_timeout,),
+            "application_name": (self.application_name,),
+            "uri": (self.uri, self.copy_uri),
         }
+        self.rows = {key: FieldRow(*widgets) for key, widgets in fields.items()}
         self.rows["pooler_host"] = self.rows["pooler_index"]
         self.rows["mode"].add_below(self.mode_summary)
         self.rows["password"].add_below(self.password_status)
@@ -189,51 +181,45 @@ class ProfileForm(QWidget):
             "application_name": "Application name",
             "uri": "URI",
         }
-        buddies = {
-            "paste": self.paste, "name": self.name, "ref": self.ref, "mode": self.mode,
-            "region": self.region, "host": self.host, "port": self.port, "user": self.user,
-            "database": self.database, "password": self.password, "sslrootcert": self.sslrootcert,
-        }  # fmt: skip
         self.labels: dict[str, QLabel] = {}
         for key, caption in labels.items():
             label = QLabel(caption)
-            if key in buddies:
-                label.setBuddy(buddies[key])
+            if "&" in caption:  # its shortcut goes to the row's first field
+                label.setBuddy(fields[key][0])
             self.labels[key] = label
             form.addRow(label, self.rows[key])
-        order: list[QWidget] = [
-            self.paste, self.name, self.supabase_kind, self.custom_kind, self.ref, self.mode,
-            self.region, self.pooler_index, self.pooler_host, self.host, self.port, self.user,
-            self.database, self.password, self.show_password, self.save_password, self.sslmode,
-            self.sslrootcert, self.browse_ca, self.connect_timeout, self.application_name,
-            self.uri, self.copy_uri,
-        ]  # fmt: skip
+        order = [widget for widgets in fields.values() for widget in widgets]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
     def _connect_signals(self) -> None:
         edits = {
-            "name": self.name, "ref": self.ref, "pooler_host": self.pooler_host,
-            "host": self.host, "user": self.user, "database": self.database,
-            "password": self.password, "sslrootcert": self.sslrootcert,
+            "name": self.name,
+            "ref": self.ref,
+            "pooler_host": self.pooler_host,
+            "host": self.host,
+            "user": self.user,
+            "database": self.database,
+            "password": self.password,
+            "sslrootcert": self.sslrootcert,
             "application_name": self.application_name,
-        }  # fmt: skip
+        }
         for key, edit in edits.items():
             edit.textChanged.connect(lambda *_, key=key: self._changed(key))
         combos = {"mode": self.mode, "region": self.region, "sslmode": self.sslmode}
         for key, combo in combos.items():
             combo.currentIndexChanged.connect(lambda *_, key=key: self._changed(key))
         spins = {
-            "pooler_index": self.pooler_index, "port": self.port,
+            "pooler_index": self.pooler_index,
+            "port": self.port,
             "connect_timeout": self.connect_timeout,
-        }  # fmt: skip
+        }
         for key, spin in spins.items():
             spin.valueChanged.connect(lambda *_, key=key: self._changed(key))
         self.kind_group.buttonToggled.connect(lambda *_: self._changed("kind"))
         self.save_password.toggled.connect(lambda *_: self._changed("password"))
         self.paste.whole_text.connect(self._fill_from_uri)
         self.paste.partial_text.connect(self._paste_partial)
-        self.show_password.toggled.connect(self._toggle_password)
         self.browse_ca.clicked.connect(self._choose_ca)
         self.copy_uri.clicked.connect(self._copy_uri)
 
@@ -267,11 +253,8 @@ class ProfileForm(QWidget):
             self.port.setValue(profile.port or 5432)
             self.user.setText("" if profile.user == "postgres" else profile.user)
             self.database.setText("" if profile.database == "postgres" else profile.database)
-            self.password.setText(password or "")
-            self._password_saved = password_saved
-            self._password_problem = password_problem
-            self.save_password.setChecked(
-                self._keyring_usable and (password_saved or not profile.name)
+            self.password_field.set(
+                password, saved=password_saved, problem=password_problem, new=not profile.name
             )
             self.sslmode.setCurrentText(profile.sslmode)
             self.sslrootcert.setText(profile.sslrootcert or "")
@@ -304,20 +287,28 @@ class ProfileForm(QWidget):
             application_name=self.application_name.text().strip() or DEFAULT_APPLICATION_NAME,
         )
 
+    def fill(self, profile: Profile) -> None:
+        """A new profile's fields from one found elsewhere (a pasted URI, a project picked
+        from Supabase): no password yet, and the keyring choice as the person left it on the
+        new profile, ticked unless they unticked it."""
+        field = self.password_field
+        keep_saving, was_saved = field.save.isChecked(), field.saved
+        self.set_profile(profile)
+        field.save.setChecked(keep_saving and field.keyring_usable)
+        field.saved = was_saved
+        field.refresh()
+
     def set_keyring(self, description: str, usable: bool) -> None:
         """The keyring as probed (the app probes it after its window is up)."""
-        self._keyring_description = description
-        self._keyring_usable = usable
         self._loading = True  # not an edit of the profile
         try:
-            self.save_password.setEnabled(usable)
-            self._refresh_password_status()
+            self.password_field.set_keyring(description, usable)
         finally:
             self._loading = False
 
     @property
     def keyring_usable(self) -> bool:
-        return self._keyring_usable
+        return self.password_field.keyring_usable
 
     def show_held_password(self, password: str) -> None:
         """A password just asked for and held for this session: in the field, not an edit."""
@@ -330,13 +321,13 @@ class ProfileForm(QWidget):
         self.refresh()
 
     def password_text(self) -> str | None:
-        return self.password.text() or None
+        return self.password_field.text()
 
     def password_edited(self) -> bool:
-        return self.password.isModified()
+        return self.password_field.edited()
 
     def wants_password_saved(self) -> bool:
-        return self.save_password.isChecked() and self._keyring_usable
+        return self.password_field.wants_saved()
 
     def problems(self) -> dict[str, str]:
         return self.profile().problems()
@@ -386,7 +377,7 @@ class ProfileForm(QWidget):
                 row.show_message(shown.get(key))
         pooler_message = shown.get("pooler_index") or shown.get("pooler_host")
         self.rows["pooler_index"].show_message(pooler_message)
-        self._refresh_password_status()
+        self.password_field.refresh()
         self._refresh_ca(is_supabase)
         if problems:
             self.uri.setText("")
@@ -397,28 +388,6 @@ class ProfileForm(QWidget):
     def _show_row(self, key: str, visible: bool) -> None:
         self.rows[key].setVisible(visible)
         self.labels[key].setVisible(visible)
-
-    def _refresh_password_status(self) -> None:
-        typed = self.password.isModified() and self.password.text()
-        if self._password_problem and not typed:
-            held = " (held for this session)" if self.password.text() else ""
-            self.password_status.setText(self._password_problem + held)
-            toned(self.password_status, Tone.ERROR)
-            return
-        toned(self.password_status, Tone.HINT)
-        if not self._keyring_usable:
-            self.save_password.setChecked(False)
-            self.save_password.setEnabled(False)
-            text = "Not saved: no usable keyring on this system (kept for this session only)"
-        elif not self.save_password.isChecked():
-            text = "Not saved: you will be asked for it when needed"
-        elif self.password.isModified() and self.password.text():
-            text = f"Will be saved in {self._keyring_description}"
-        elif self._password_saved:
-            text = f"Saved in {self._keyring_description}"
-        else:
-            text = "Not saved yet"
-        self.password_status.setText(text)
 
     def _refresh_ca(self, is_supabase: bool) -> None:
         self.ca_hint.setVisible(is_supabase)  # where Supabase's CA comes from
@@ -454,10 +423,7 @@ class ProfileForm(QWidget):
             self.rows["paste"].show_message(str(error))
             return
         name = self.name.text()
-        keep_saving, was_saved = self.save_password.isChecked(), self._password_saved
-        self.set_profile(parsed.profile.replace(name=name or parsed.profile.name))
-        self.save_password.setChecked(keep_saving and self._keyring_usable)
-        self._password_saved = was_saved
+        self.fill(parsed.profile.replace(name=name or parsed.profile.name))
         if parsed.password is not None:
             self.password.setText(parsed.password)
             self.password.setModified(True)
@@ -469,12 +435,6 @@ class ProfileForm(QWidget):
         self.rows["paste"].show_message(None)
         self.paste.setPlaceholderText(hint)
         self._changed("paste")
-
-    def _toggle_password(self, shown: bool) -> None:
-        self.password.setEchoMode(
-            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
-        )
-        self.show_password.setText("Hide" if shown else "Show")
 
     def _choose_ca(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # its enums: not before the first paint
