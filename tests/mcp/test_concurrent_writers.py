@@ -68,7 +68,9 @@ def test_twenty_parallel_config_writes_all_land_and_keep_the_other_keys(tmp_path
     servers = document["mcpServers"]
     assert set(servers) == {"mine", *(f"s{number}" for number in range(WRITERS))}
     assert servers["mine"] == {"command": "x"}
-    assert (tmp_path / "mcp.json.lock").exists()
+    # Their lock is Supalink's, in its own folder: nothing of it in the client's.
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["home", "mcp.json"]
+    assert list((tmp_path / "home").rglob("mcp.json-*.lock")) != []
 
 
 def entry(name: str) -> dict[str, object]:

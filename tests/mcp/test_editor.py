@@ -16,14 +16,9 @@ from urllib.parse import quote
 import pytest
 
 from supalink.mcp import ConfigChanged, ConfirmationRequired
+from supalink.mcp.backups import BACKUPS_KEPT, backup_folder
 from supalink.mcp.clients import CLIENTS
-from supalink.mcp.editor import (
-    BACKUPS_KEPT,
-    apply,
-    backup_folder,
-    plan_remove,
-    plan_write,
-)
+from supalink.mcp.editor import apply, plan_remove, plan_write
 from supalink.mcp.jsonedit import MalformedConfig
 from tests.support.postgres import SPECIAL_PASSWORD
 
@@ -50,7 +45,7 @@ def test_a_missing_file_and_folder_are_created_private(tmp_path: Path) -> None:
     assert write(path, tmp_path / "backups") is None  # nothing to back up
     assert json.loads(path.read_text()) == {"mcpServers": {NAME: ENTRY}}
     assert mode(path) == 0o600
-    assert not (tmp_path / "backups").exists()
+    assert list((tmp_path / "backups").rglob("*.bak")) == []
 
 
 def test_permission_bits_are_kept_without_a_password_and_0600_with_one(tmp_path: Path) -> None:
@@ -99,7 +94,7 @@ def test_backups_are_private_timestamped_and_only_the_last_ten_kept(tmp_path: Pa
     kept = sorted(made[0].parent.iterdir())
     assert kept == made[-BACKUPS_KEPT:]
     assert [backup.read_bytes() for backup in kept] == versions[-BACKUPS_KEPT:]
-    assert made[0].name == "claude_desktop_config.json.20261105T100000000000Z.bak"
+    assert made[0].name == "claude_desktop_config.json.000001-20261105T100000000000Z.bak"
     assert all(mode(backup) == 0o600 for backup in kept)
     assert mode(made[0].parent) == 0o700
 

@@ -72,3 +72,31 @@ def test_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="newer Supalink"):
         SettingsFile(path).load()
     assert path.read_text() == '{"schema_version": 99, "profiles": []}'
+
+
+def test_two_profiles_of_one_name_set_the_file_aside_and_say_which(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    profiles = [{"name": name, "host": "127.0.0.1"} for name in ("a", "b", "a", "b", "c")]
+    text = json.dumps({"schema_version": 1, "profiles": profiles})
+    path.write_text(text)
+    loaded = SettingsFile(path, clock=lambda: datetime(2026, 11, 26, 3, 4, 5)).load()
+    kept = tmp_path / "settings.corrupt-20261126-030405.json"
+    assert kept.read_text() == text
+    assert not path.exists()
+    assert loaded.settings.profiles == {}
+    assert loaded.notice == (
+        "The settings file could not be read (profiles 'a', 'b' are in it more than once). "
+        f"It was kept as {kept} and Supalink started with no profiles; passwords in the "
+        "keyring are untouched."
+    )
+
+
+@pytest.mark.parametrize("depth", [300, 10_000])
+def test_a_settings_file_nested_too_deep_is_set_aside(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"profiles": [], "preferences": {"x": ' + "[" * depth + "]" * depth + "}}")
+    loaded = SettingsFile(path).load()
+    assert loaded.settings.profiles == {}
+    assert loaded.notice is not None
+    assert "(it is nested deeper than 256 levels)" in loaded.notice
+    assert not path.exists()

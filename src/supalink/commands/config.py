@@ -102,9 +102,10 @@ def register(subparsers: Any) -> None:
     )
     verify.set_defaults(run=run_verify)
 
-    from supalink.commands import config_watch
+    from supalink.commands import config_backups, config_watch
 
     config_watch.register(actions, _add_target)
+    config_backups.register(actions)
 
 
 def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
@@ -321,7 +322,7 @@ def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
         print(f"{plan.path}: nothing to change")
         return 0
     print(f"wrote {written.written}")
-    if written.backup is not None:
+    if written.backup is not None and written.backup.exists():
         print(f"backup: {written.backup}")
     if written.running:
         pids = ", ".join(str(process.pid) for process in written.running)

@@ -1,7 +1,9 @@
 """`supalink config watch` and `supalink config logs`: what the client does with the entry
 once it is written. Watch follows the config file until SIGINT or SIGTERM and prints a line
-each time the entry disappears, changes or comes back, or the file is replaced; logs prints
-the end of the client's own log of the server."""
+each time the entry disappears, changes or comes back, the file is replaced or deleted, or
+stops being a config file a client can read (not JSON, `mcpServers` not an object, a folder
+or a FIFO in its place) and when it can be read again; logs prints the end of the client's
+own log of the server, every password masked (the profile's own too, from the keyring)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from supalink.errors import FileFault, UsageError
+from supalink.errors import FileFault, SupalinkError, UsageError
+
+if TYPE_CHECKING:
+    from supalink.mcp import McpClient
 
 AddTarget = Callable[[argparse.ArgumentParser], None]
 
@@ -22,6 +28,12 @@ _SAID = {
     "changed": "the {server} entry in {path} is not the one Supalink wrote any more",
     "restored": "the {server} entry in {path} is back as Supalink wrote it",
     "replaced": "{path} was replaced by a new file",
+    "deleted": "{path} was deleted",
+    "not-a-file": "{detail}",
+    "unreadable": "{detail}",
+    "invalid": "{detail}",
+    "wrong-shape": "{detail}",
+    "recovered": "{path} can be read again",
 }
 
 
@@ -30,7 +42,8 @@ def register(actions: Any, add_target: AddTarget) -> None:
         "watch",
         help="follow the config file and say when the entry is removed, changed or restored",
         description="Follow the client's config file until Ctrl-C or SIGTERM and print a line "
-        "each time the entry disappears, changes or comes back, or the file is replaced.",
+        "each time the entry disappears, changes or comes back, the file is replaced or "
+        "deleted, or stops being a config file a client can read, and when it can be again.",
     )
     add_target(watch)
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -54,7 +67,10 @@ def run_watch(args: argparse.Namespace) -> int:
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
     watch = EntryWatch(client, path, args.server_name)
-    state = "holds it" if watch.present else "does not hold it now"
+    if watch.problem is not None:
+        state = f"which cannot be read now: {watch.problem}"
+    else:
+        state = "holds it" if watch.present else "does not hold it now"
     print(
         f"Watching the {args.server_name} entry in {path} ({state}); Ctrl-C stops.",
         file=sys.stderr,
@@ -65,7 +81,9 @@ def run_watch(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(event.as_json()), flush=True)
             else:
-                words = _SAID[event.event].format(server=event.server, path=path)
+                words = _SAID[event.event].format(
+                    server=event.server, path=path, detail=event.detail
+                )
                 print(f"{event.at.astimezone():%H:%M:%S} {event.event}: {words}", flush=True)
     return 0
 
@@ -79,7 +97,9 @@ def run_logs(args: argparse.Namespace) -> int:
         raise UsageError("--lines must be a positive number of lines")
     client, path = target_of(args)
     masker = SecretMasker()
-    masker.add_secrets(document_secrets(read_config(path)))
+    config = read_config(path)
+    masker.add_secrets(document_secrets(config))
+    masker.add_secrets(_profile_password_forms(client, path, config, args.server_name))
     try:
         found = server_logs(
             client, Host.current(), args.server_name, lines=args.lines, masker=masker
@@ -99,3 +119,35 @@ def run_logs(args: argparse.Namespace) -> int:
             for line in log.lines:
                 print(line)
     return 0
+
+
+def _profile_password_forms(
+    client: McpClient, path: Path, config: bytes | None, server_name: str
+) -> list[str]:
+    """The password of the profile the entry connects for (Supalink's server or launcher
+    names it), in every form a log may show it; none when the entry names no profile or
+    its password is not to be had (no keyring, none saved)."""
+    from supalink.mcp import MISSING, load_document
+    from supalink.mcp.client_logs import password_forms
+    from supalink.mcp.writer import entry_owner
+
+    if config is None:
+        return []
+    try:
+        entry = load_document(path, config).member(client.root_key, server_name)
+    except SupalinkError:
+        return []
+    owner = entry_owner(entry) if entry is not MISSING else None
+    if owner is None or owner.profile is None:
+        return []
+    try:
+        password = _saved_password(owner.profile)
+    except SupalinkError:
+        return []
+    return password_forms(password) if password else []
+
+
+def _saved_password(profile: str) -> str | None:
+    from supalink.commands.saved import user_repository
+
+    return user_repository().password_value(profile, keyring_may_fail=True)

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from supalink.mcp.backups import Backup, BackupFolder, Purged, list_backups, purge_backups
     from supalink.mcp.client_logs import ClientLog, server_logs
     from supalink.mcp.clients import CLIENTS, Host, McpClient, get_client
-    from supalink.mcp.editor import Plan, document_secrets, load_document, read_config
+    from supalink.mcp.editor import Plan, load_document, read_config
     from supalink.mcp.entries import (
         EntryWarning,
         PlannedEntry,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         PasswordNotSaved,
         WritesNeedSupalinkServer,
     )
+    from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING
     from supalink.mcp.launch_env import Finder, client_environment
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
@@ -56,7 +58,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "client_logs": ("ClientLog", "server_logs"),
     "clients": ("CLIENTS", "Host", "McpClient", "get_client"),
-    "editor": ("Plan", "document_secrets", "load_document", "read_config"),
+    "backups": ("Backup", "BackupFolder", "Purged", "list_backups", "purge_backups"),
+    "editor": ("Plan", "load_document", "read_config"),
+    "file_secrets": ("document_secrets",),
     "entries": (
         "EntryWarning",
         "PlannedEntry",
@@ -104,6 +108,8 @@ __all__ = [
     "SUPALINK_TEMPLATE",
     "TEMPLATES",
     "URI_SERVERS",
+    "Backup",
+    "BackupFolder",
     "BadServerName",
     "ClientLog",
     "ConfigChanged",
@@ -123,6 +129,7 @@ __all__ = [
     "PasswordNotSaved",
     "Plan",
     "PlannedEntry",
+    "Purged",
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
@@ -138,7 +145,9 @@ __all__ = [
     "get_client",
     "last_backup_holding",
     "launch",
+    "list_backups",
     "load_document",
+    "purge_backups",
     "read_config",
     "read_entry",
     "server_logs",

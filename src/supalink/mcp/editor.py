@@ -13,34 +13,45 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
-import json
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from supalink.errors import SupalinkError, file_faults
-from supalink.files import PRIVATE_MODE, atomic_write_bytes, locked, resolve_link
+from supalink.files import (
+    PRIVATE_MODE,
+    atomic_write_bytes,
+    lock_path_for,
+    lock_path_in,
+    locked,
+    parse_json,
+    read_plain_file,
+    resolve_link,
+)
 from supalink.logs import SecretMasker
+from supalink.mcp.backups import LOCKS_FOLDER, write_backup
 from supalink.mcp.clients import McpClient
 from supalink.mcp.errors import ConfigChanged, ConfirmationRequired
+from supalink.mcp.file_secrets import document_secrets
 from supalink.mcp.jsonedit import MISSING, JsonDocument
-from supalink.mcp.templates import ServerEntry, entry_secrets
 
 log = logging.getLogger(__name__)
 
-BACKUPS_KEPT: Final = 10
 Action = Literal["add", "replace", "unchanged", "remove", "absent"]
 
 
 def read_config(path: Path) -> bytes | None:
     """The file's bytes (through a symlink), or None when there is no file yet; FileFault
-    when it cannot be read (a folder, a symlink loop, its permissions)."""
+    when it cannot be read: a folder, a FIFO, a device or a socket in its place (never
+    waited on), a symlink loop, its permissions, more than files.MAX_READ_BYTES."""
     with file_faults("read", path):
         try:
-            return path.read_bytes()
+            return read_plain_file(path)
         except FileNotFoundError:
             return None
 
@@ -110,30 +121,6 @@ class Plan:
 
 def _text(data: bytes | None) -> str:
     return (data or b"").decode("utf-8-sig", errors="replace")
-
-
-def document_secrets(data: bytes | None) -> list[str]:
-    """Secrets in every server entry of a file, so the diff's context lines hide them too."""
-    if not data:
-        return []
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if isinstance(value.get("command"), str):
-                with contextlib.suppress(SupalinkError):  # not a stdio entry: nothing to mask
-                    found.extend(entry_secrets(ServerEntry.from_json(value, "entry")))
-            for child in value.values():
-                walk(child)
-        elif isinstance(value, list):
-            for child in value:
-                walk(child)
-
-    try:
-        walk(json.loads(_text(data)))
-    except ValueError:
-        return []
-    return found
 
 
 def plan_write(
@@ -208,6 +195,7 @@ def apply(
     plan: Plan,
     *,
     backup_root: Path,
+    lock_root: Path | None = None,
     confirmed: bool = False,
     force: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -219,10 +207,14 @@ def apply(
     (ConfigChanged) unless `force`, which replans whatever changed. A replacement or removal
     still needs `confirmed`. The file is read back before the write is reported: a change it
     does not hold (a writer that ignores the lock got in between) is ConfigChanged too.
+
+    The lock file is Supalink's, in `lock_root` (by default the backups' LOCKS_FOLDER),
+    named by the file's resolved path: nothing of Supalink's stays in the client's folder.
     """
+    lock_file = lock_path_in(lock_root or backup_root / LOCKS_FOLDER, plan.target)
     with contextlib.ExitStack() as held:
-        with file_faults("write", plan.path):  # a read-only folder refuses the lock file first
-            held.enter_context(locked(plan.target))
+        with file_faults("write", lock_file):
+            held.enter_context(locked(plan.target, lock_file=lock_file))
         current = read_config(plan.path)
         replanned = False
         if fingerprint(current) != plan.fingerprint:
@@ -252,6 +244,9 @@ def apply(
             raise
         if read_config(plan.path) != plan.new:
             raise ConfigChanged(plan.path)
+    _remove_old_lock(written)
+    if backup is not None and not backup.exists():  # removed by another hand meanwhile
+        backup = None
     log.info("%s: %s entry %r (backup %s)", written, plan.action, plan.server_name, backup)
     return Applied(plan, written, backup, replanned)
 
@@ -265,31 +260,18 @@ def _only_other_entries_changed(plan: Plan, current: bytes | None) -> bool:
 
 def _without_other_entries(plan: Plan, data: bytes | None) -> tuple[Any, Any]:
     text = _text(data)
-    document = json.loads(text) if text.strip() else {}
+    document = parse_json(text) if text.strip() else {}
     # No server list and one that holds only the other writers' entries are the same here.
     servers = document.pop(plan.client.root_key, {})
     own = servers.get(plan.server_name, MISSING) if isinstance(servers, dict) else servers
     return document, own
 
 
-def backup_folder(backup_root: Path, target: Path) -> Path:
-    """One folder per config file, named so a person can tell which file it holds."""
-    digest = hashlib.sha256(str(target.absolute()).encode()).hexdigest()[:12]
-    return backup_root / f"{target.name}-{digest}"
-
-
-def write_backup(target: Path, data: bytes, backup_root: Path, when: datetime) -> Path:
-    """Save `data` as a timestamped copy (0600: it may hold passwords); keep the last 10."""
-    folder = backup_folder(backup_root, target)
-    when = when.astimezone(UTC)
-    path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
-    with file_faults("write", path):
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        while path.exists():  # two changes within one microsecond: keep both, in order
-            when += timedelta(microseconds=1)
-            path = folder / f"{target.name}.{when:%Y%m%dT%H%M%S%fZ}.bak"
-        atomic_write_bytes(path, data, mode=PRIVATE_MODE)
-    backups = sorted(folder.glob(f"{target.name}.*Z.bak"))
-    for old in backups[:-BACKUPS_KEPT]:
-        old.unlink(missing_ok=True)
-    return path
+def _remove_old_lock(target: Path) -> None:
+    """The lock file an older Supalink left beside the client's file (`<name>.lock`), when it is
+    still there and empty: the lock is kept in Supalink's own folder now."""
+    old = lock_path_for(target)
+    with contextlib.suppress(OSError):
+        status = os.lstat(old)
+        if stat.S_ISREG(status.st_mode) and status.st_size == 0:
+            old.unlink()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from supalink.errors import SupalinkError
+from supalink.files import JsonTooDeep, parse_json
 
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 DEFAULT_UNIT: Final = "  "
@@ -27,6 +28,18 @@ class MalformedConfig(SupalinkError):
         super().__init__(f"{source} is not valid JSON: {reason} at line {line}, column {column}")
         self.line = line
         self.column = column
+
+
+class NestedTooDeep(SupalinkError):
+    """Arrays and objects within each other deeper than `limit` levels: no client writes
+    that, and Python's parser would fail on it (RecursionError); the file is left alone."""
+
+    def __init__(self, source: str, limit: int) -> None:
+        super().__init__(
+            f"{source} is nested deeper than {limit} levels, which no config file needs;"
+            " fix the file by hand"
+        )
+        self.limit = limit
 
 
 class UneditableConfig(SupalinkError):
@@ -156,7 +169,9 @@ class JsonDocument:
             # An empty file holds nothing to break: it is treated as `{}`.
             return cls(text, bom=bom, source=source)
         try:
-            data = _DECODER.decode(text)
+            data = parse_json(text, _DECODER)
+        except JsonTooDeep as error:
+            raise NestedTooDeep(source, error.limit) from None
         except json.JSONDecodeError as error:
             raise MalformedConfig(source, error.lineno, error.colno, error.msg) from None
         except ValueError as error:  # NaN or Infinity, from _reject_constant

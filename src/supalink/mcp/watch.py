@@ -1,5 +1,7 @@
 """Noticing when a client rewrites its config file: the entry Supalink wrote disappears,
-changes or comes back, or the file is replaced.
+changes or comes back, the file is replaced or deleted, stops being valid JSON or of the
+shape a client reads (`mcpServers` not an object), or something that is not a file takes its
+place; and when it can be read again.
 
 Claude Desktop rewrites its file while it runs and on updates, and people have lost their
 `mcpServers` that way. A watch compares the file with what it held at the last look; the
@@ -10,37 +12,61 @@ OS says the file or its folder changed. Either way the comparison is this module
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from supalink.errors import SupalinkError
-from supalink.files import resolve_link
+from supalink.errors import FileFault, SupalinkError
+from supalink.files import NotAPlainFile, read_plain_file, resolve_link
 from supalink.mcp.clients import McpClient
 from supalink.mcp.editor import load_document, read_config
-from supalink.mcp.jsonedit import MISSING
+from supalink.mcp.jsonedit import MISSING, UneditableConfig
 
-Event = Literal["removed", "changed", "restored", "replaced"]
+# What became of the entry (removed, changed, restored) and of the file (replaced; then
+# what stops a client from reading it, and `recovered` when that is over).
+Event = Literal[
+    "removed",
+    "changed",
+    "restored",
+    "replaced",
+    "deleted",
+    "not-a-file",
+    "unreadable",
+    "invalid",
+    "wrong-shape",
+    "recovered",
+]
+Problem = Literal["deleted", "not-a-file", "unreadable", "invalid", "wrong-shape"]
 POLL_SECONDS: Final = 0.5
 
 
 @dataclass(frozen=True)
 class WatchEvent:
+    """One change. `detail`, for a file that cannot be read as a config: the one sentence
+    that says why (the file's error)."""
+
     event: Event
     server: str
     at: datetime
+    detail: str | None = None
 
     def as_json(self) -> dict[str, str]:
         stamp = self.at.astimezone(UTC).isoformat(timespec="milliseconds")
-        return {"event": self.event, "server": self.server, "at": stamp.replace("+00:00", "Z")}
+        shown = {"event": self.event, "server": self.server, "at": stamp.replace("+00:00", "Z")}
+        if self.detail is not None:
+            shown["detail"] = self.detail
+        return shown
 
 
 @dataclass(frozen=True)
 class _Look:
-    identity: tuple[int, int] | None  # (device, inode) of the file; None: no file
-    stamp: tuple[int, int] | None  # (mtime in ns, size): whether to read it again
+    key: tuple[int, ...] | None  # device, inode, type, mtime, size: whether to read it again
+    identity: tuple[int, int] | None  # (device, inode) of a plain file; None: no file
     entry: Any  # the server's entry as the file holds it; MISSING when it is not there
+    problem: Problem | None = None  # what keeps a client from reading the file
+    detail: str | None = None  # the problem's sentence
 
 
 class EntryWatch:
@@ -54,25 +80,55 @@ class EntryWatch:
         self.path = path
         self.server_name = server_name
         self._last = self._look(None)
+        # The problem last told, and its sentence (the start's own is said by the caller).
+        self._told: tuple[Problem, str | None] | None = None
+        if self._last.problem is not None:
+            self._told = (self._last.problem, self._last.detail)
         self.expected = self._last.entry if expected is None else expected
 
     @property
     def present(self) -> bool:
-        """The file holds the entry as Supalink wrote it."""
-        return self._last.entry is not MISSING and self._last.entry == self.expected
+        """The file holds the entry as Supalink wrote it, and a client can read it."""
+        last = self._last
+        return last.problem is None and last.entry is not MISSING and last.entry == self.expected
+
+    @property
+    def problem(self) -> str | None:
+        """Why a client cannot read the file now (its error's sentence, or that it is gone);
+        None when it can."""
+        if self._last.problem == "deleted":
+            return f"{self.path} is not there"
+        return self._last.detail
+
+    @property
+    def pending(self) -> bool:
+        """The last look found the file not valid JSON for the first time: it is reported
+        at the next look that finds it unchanged (a writer that is not atomic may be
+        half-way through). Look again within POLL_SECONDS."""
+        told = self._told[0] if self._told else None
+        return self._last.problem == "invalid" and told != "invalid"
 
     def check(self) -> list[WatchEvent]:
-        """What happened since the last look; nothing while the file is unchanged or cannot
-        be read as JSON right now (a writer that is not atomic, half-way through)."""
-        try:
-            now = self._look(self._last)
-        except (SupalinkError, ValueError):
-            return []
-        before, self._last = self._last, now
+        """What happened since the last look; nothing while the file is unchanged."""
+        before = self._last
+        now = self._look(before)
+        self._last = now
         at = datetime.now(UTC)
+        if now is before:  # not changed since the last look
+            if self.pending:  # the same bytes twice: not a write half-way through
+                self._told = ("invalid", now.detail)
+                return [WatchEvent("invalid", self.server_name, at, now.detail)]
+            return []
         events: list[WatchEvent] = []
         if before.identity is not None and now.identity not in (None, before.identity):
             events.append(WatchEvent("replaced", self.server_name, at))
+        if now.problem is None and self._told is not None:
+            self._told = None
+            events.append(WatchEvent("recovered", self.server_name, at))
+        elif now.problem not in (None, "invalid") and (now.problem, now.detail) != self._told:
+            # A problem, or another thing in the file's place (a FIFO after a folder).
+            self._told = (now.problem, now.detail)
+            events.append(WatchEvent(now.problem, self.server_name, at, now.detail))
         change = self._change(before.entry, now.entry)
         if change is not None:
             events.append(WatchEvent(change, self.server_name, at))
@@ -90,22 +146,46 @@ class EntryWatch:
         return "changed"
 
     def _look(self, last: _Look | None) -> _Look:
-        target = resolve_link(self.path)
+        """The file now. While it cannot be read as a config, the entry is the one last
+        seen (it is not known to be gone), but for a file that is not there at all."""
+        known = MISSING if last is None else last.entry
         try:
-            status = os.stat(target)
+            status = os.stat(resolve_link(self.path))
         except FileNotFoundError:
-            return _Look(None, None, MISSING)
-        except OSError:
-            return _Look(None, None, MISSING) if last is None else last
-        identity = (status.st_dev, status.st_ino)
-        stamp = (status.st_mtime_ns, status.st_size)
-        if last is not None and (identity, stamp) == (last.identity, last.stamp):
+            return _Look(None, None, MISSING, "deleted")
+        except OSError as error:
+            return _Look(None, None, known, "unreadable", self._fault(error))
+        key = (
+            status.st_dev,
+            status.st_ino,
+            stat.S_IFMT(status.st_mode),
+            status.st_mtime_ns,
+            status.st_size,
+        )
+        if last is not None and key == last.key:
             return last
-        data = read_config(self.path)
-        if data is None:
-            return _Look(None, None, MISSING)
-        entry = load_document(self.path, data).member(self.client.root_key, self.server_name)
-        return _Look(identity, stamp, entry)
+        return self._read(key, (status.st_dev, status.st_ino), known)
+
+    def _read(self, key: tuple[int, ...], identity: tuple[int, int], known: Any) -> _Look:
+        try:
+            data = read_plain_file(self.path)
+        except FileNotFoundError:
+            return _Look(None, None, MISSING, "deleted")
+        except (NotAPlainFile, IsADirectoryError) as error:
+            return _Look(key, None, known, "not-a-file", self._fault(error))
+        except OSError as error:
+            return _Look(key, None, known, "unreadable", self._fault(error))
+        try:
+            document = load_document(self.path, data)
+            entry = document.member(self.client.root_key, self.server_name)
+        except UneditableConfig as error:
+            return _Look(key, identity, known, "wrong-shape", str(error))
+        except SupalinkError as error:  # not JSON, not UTF-8, nested too deep
+            return _Look(key, identity, known, "invalid", str(error))
+        return _Look(key, identity, entry)
+
+    def _fault(self, error: OSError) -> str:
+        return str(FileFault.of("read", self.path, error))
 
 
 def supalink_entries(client: McpClient, path: Path) -> list[str]:
@@ -116,7 +196,7 @@ def supalink_entries(client: McpClient, path: Path) -> list[str]:
     try:
         data = read_config(path)
         servers = load_document(path, data).servers(client.root_key) if data else {}
-    except (SupalinkError, ValueError):
+    except SupalinkError:
         return []
     names = []
     for name, value in servers.items():
@@ -129,16 +209,17 @@ def supalink_entries(client: McpClient, path: Path) -> list[str]:
 def last_backup_holding(
     client: McpClient, path: Path, server_name: str, backup_root: Path
 ) -> tuple[Path, Any] | None:
-    """The newest backup of the file that holds the entry, and the entry as it held it."""
-    from supalink.mcp.editor import backup_folder
+    """The newest backup of the file that holds the entry, and the entry as it held it
+    (newest by the order they were made, not by the clock's word)."""
+    from supalink.mcp.backups import backup_folder, backups_in
 
     target = resolve_link(path)
-    folder = backup_folder(backup_root, target)
-    for backup in sorted(folder.glob(f"{target.name}.*Z.bak"), reverse=True):
+    for backup in reversed(backups_in(backup_folder(backup_root, target), target.name)):
         try:
-            entry = load_document(backup, backup.read_bytes()).member(client.root_key, server_name)
-        except (OSError, SupalinkError, ValueError):
+            data = read_plain_file(backup.path)
+            entry = load_document(backup.path, data).member(client.root_key, server_name)
+        except (OSError, SupalinkError):
             continue
         if entry is not MISSING:
-            return backup, entry
+            return backup.path, entry
     return None

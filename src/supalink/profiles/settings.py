@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supalink.errors import FileFault, SupalinkError, file_faults
+from supalink.files import parse_json, read_plain_file
 from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.supabase import Mode
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-# Imported where they are used: reading the file needs neither supalink.files (tempfile,
-# shutil, random: some 7 ms) nor datetime, and the window's first frame only reads it.
+# Imported where it is used: reading the file needs no datetime, and the window's first
+# frame only reads it (supalink.files keeps its tempfile, shutil and random for a write).
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,20 @@ _PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(Profile) if f.name no
 
 class SettingsError(SupalinkError):
     """The settings file cannot be used as it is; nothing was written."""
+
+
+class DuplicateProfiles(ValueError):
+    """The file holds two profiles of one name: which one is meant cannot be told, so the
+    file is set aside as a corrupt one is. `names`: each name held twice or more."""
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(repr(name) for name in names)
+        many = len(names) > 1
+        super().__init__(
+            f"{'profiles' if many else 'profile'} {listed} {'are' if many else 'is'} in it "
+            "more than once"
+        )
+        self.names = names
 
 
 # Every dataclass of the package has a docstring: without one, @dataclass writes it from
@@ -108,10 +123,11 @@ class SettingsFile:
             yield
 
     def _read(self) -> bytes | None:
-        """The file's bytes, None when there is none; FileFault when it cannot be read."""
+        """The file's bytes, None when there is none; FileFault when it cannot be read (a
+        folder, FIFO, device or socket in its place, never waited on; past 64 MiB)."""
         with file_faults("read", self.path):
             try:
-                return self.path.read_bytes()
+                return read_plain_file(self.path)
             except FileNotFoundError:
                 return None
 
@@ -128,7 +144,7 @@ class SettingsFile:
         return LoadedSettings(parsed.settings)
 
     def _parse(self, raw: bytes) -> _Parsed:
-        document = json.loads(raw.decode("utf-8-sig"))
+        document = parse_json(raw.decode("utf-8-sig"))
         version = document.get("schema_version") if isinstance(document, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise SettingsError(
@@ -242,6 +258,7 @@ class _Parsed:
 def _settings_from_document(document: Any) -> _Parsed:
     if not isinstance(document, dict) or not isinstance(document.get("profiles", []), list):
         raise TypeError("the file is not a Supalink settings object")
+    _refuse_duplicates(document.get("profiles", []))
     profiles: dict[str, ProfileRecord] = {}
     bad: list[_BadProfile] = []
     for position, item in enumerate(document.get("profiles", [])):
@@ -256,6 +273,22 @@ def _settings_from_document(document: Any) -> _Parsed:
     preferences = document.get("preferences", {})
     settings = Settings(profiles, preferences if isinstance(preferences, dict) else {})
     return _Parsed(document, settings, tuple(bad))
+
+
+def _refuse_duplicates(items: list[Any]) -> None:
+    """DuplicateProfiles when two of the file's profiles have one name: the last would win
+    without a word, and its password in the keyring would then be the other's."""
+    seen: set[str] = set()
+    twice: list[str] = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen and name not in twice:
+            twice.append(name)
+        seen.add(name)
+    if twice:
+        raise DuplicateProfiles(twice)
 
 
 def _record_from_item(item: Any) -> ProfileRecord:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from supalink.mcp import (
     CLIENTS,
@@ -82,16 +82,25 @@ class EntryWatcher(QObject):
             self._follow(path)
             for event in watch.check():
                 self.happened.emit(event, watch.client, path)
+            if watch.pending:  # not JSON at first sight: said if it still is in a moment
+                QTimer.singleShot(500, self, lambda changed=changed: self._changed(changed))
+
+
+_DESCRIBED = {
+    "removed": "{client} removed the {server} entry at {at}",
+    "changed": "{client} changed the {server} entry at {at}",
+    "restored": "The {server} entry is back in {client}'s config ({at})",
+    "replaced": "{client} rewrote its config file at {at}",
+    "deleted": "{client}'s config file was deleted at {at}",
+    "recovered": "{client}'s config file can be read again ({at})",
+}
 
 
 def described(event: WatchEvent, client_name: str) -> str:
     """The banner's and the tray's words, e.g. "Claude Desktop removed the supabase entry
-    at 10:42"."""
+    at 10:42"; for a file that cannot be read, why (the file's own sentence)."""
+    words = _DESCRIBED.get(
+        event.event, "{client}'s config file cannot be read since {at}: {detail}"
+    )
     at = f"{event.at.astimezone():%H:%M}"
-    if event.event == "removed":
-        return f"{client_name} removed the {event.server} entry at {at}"
-    if event.event == "changed":
-        return f"{client_name} changed the {event.server} entry at {at}"
-    if event.event == "restored":
-        return f"The {event.server} entry is back in {client_name}'s config ({at})"
-    return f"{client_name} rewrote its config file at {at}"
+    return words.format(client=client_name, server=event.server, at=at, detail=event.detail)
