@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
+
+from supalink.mcp.watch import POLL_SECONDS
 from tests.support.profiles import SUPALINK
 
 ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
@@ -182,3 +185,88 @@ def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_pa
         "server here).",
         f"{logs / 'mcp.log'}: nothing about other-one yet.",
     ]
+
+
+STOP_BOUND = 1.0  # the issue's: SIGINT or SIGTERM ends a watch within a second
+
+
+def watching(path: Path, home: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [SUPALINK, "config", "watch", "--client", "claude", "--config", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SUPALINK_HOME": str(home)},
+    )
+
+
+def until(out: Lines, last: str, allowed: set[str]) -> list[dict[str, str]]:
+    """The events up to `last`, each within the detection bound; any before it must be
+    among `allowed` (what another look, between two steps of a change, may see)."""
+    seen: list[dict[str, str]] = []
+    while not seen or seen[-1]["event"] != last:
+        seen.append(json.loads(out.next(DETECTION_BOUND + 1.0)))
+        assert seen[-1]["event"] in {*allowed, last}, seen
+    return seen
+
+
+def stops_in_time(process: subprocess.Popen[str], number: signal.Signals) -> float:
+    sent = time.monotonic()
+    process.send_signal(number)
+    assert process.wait(timeout=10) == 0
+    return time.monotonic() - sent
+
+
+@pytest.mark.slow
+def test_a_running_watch_tells_every_change_of_the_file_and_stops_on_sigint(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_text(config_text(supabase=ENTRY))
+    with watching(path, tmp_path / "home") as watch, stopped(watch):
+        assert watch.stderr is not None
+        assert watch.stdout is not None
+        out = Lines(watch.stdout)
+        assert "(holds it)" in Lines(watch.stderr).next(30.0)
+
+        replace_file(path, "{not json")
+        (*_, invalid) = until(out, "invalid", {"replaced"})
+        assert invalid["detail"] == (
+            f"{path} is not valid JSON: Expecting property name enclosed in double quotes "
+            "at line 1, column 2"
+        )
+        replace_file(path, json.dumps({"mcpServers": []}))
+        (*_, shape) = until(out, "wrong-shape", {"replaced"})
+        assert "'mcpServers' at line 1, column 16 is not an object" in shape["detail"]
+        path.unlink()
+        path.mkdir()
+        (*_, folder) = until(out, "not-a-file", {"deleted", "removed"})
+        assert folder["detail"] == f"cannot read {path}: it is a folder, not a file"
+        path.rmdir()
+        assert [line["event"] for line in until(out, "removed", {"deleted"})][-2:] == [
+            "deleted",
+            "removed",
+        ]
+        replace_file(path, config_text(supabase=ENTRY))
+        assert [line["event"] for line in until(out, "restored", {"recovered"})] == [
+            "recovered",
+            "restored",
+        ]
+        assert stops_in_time(watch, signal.SIGINT) < STOP_BOUND
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_watch_of_a_fifo_says_so_and_stops_within_a_second(
+    tmp_path: Path, number: signal.Signals
+) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    os.mkfifo(path)
+    with watching(path, tmp_path / "home") as watch, stopped(watch):
+        assert watch.stderr is not None
+        errors = Lines(watch.stderr)
+        assert errors.next(30.0) == (
+            f"Watching the supabase entry in {path} (which cannot be read now: cannot read "
+            f"{path}: it is a named pipe (FIFO), not a plain file); Ctrl-C stops.\n"
+        )
+        time.sleep(2 * POLL_SECONDS)  # a look or two at the FIFO: none may wait on it
+        assert stops_in_time(watch, number) < STOP_BOUND
