@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import quote
 
+import pytest
+
+from supalink.files import NotAPlainFile
 from supalink.logs import MASK, SecretMasker
-from supalink.mcp.client_logs import TAIL_BYTES, log_folder, server_logs
+from supalink.mcp.client_logs import TAIL_BYTES, log_folder, password_forms, server_logs
 from supalink.mcp.clients import CLIENTS, Host
+from supalink.paths import AppPaths
+from supalink.profiles import Profile
+from supalink.profiles.repository import ProfileRepository
+from supalink.profiles.secrets import KeyringSecretStore
+from supalink.profiles.settings import SettingsFile
+from tests.support.postgres import SPECIAL_PASSWORD
+from tests.support.profiles import SUPALINK
+from tests.support.secret_service import SecretService
 
 CLAUDE = CLIENTS["claude"]
 
@@ -100,3 +115,90 @@ def test_only_the_end_of_a_huge_log_is_read_and_no_cut_line_is_shown(tmp_path: P
 
 def test_a_client_without_a_known_log_has_none(tmp_path: Path) -> None:
     assert server_logs(CLIENTS["vscode"], linux_host(tmp_path), "supabase") == []
+
+
+SPACED = "two words 'and' \"quotes\""
+WHOLE_VALUE_LINES = {
+    # What a server or a shell may print, with the password's whole value masked.
+    f"env: PGPASSWORD={SPACED}": f"env: PGPASSWORD={MASK}",
+    "PGPASSWORD='my secret pass' psql -h db": f"PGPASSWORD='{MASK}' psql -h db",
+    'export PGPASSWORD="my secret pass"; next': f'export PGPASSWORD="{MASK}"; next',
+    "dsn: host=db password=my secret pass dbname=x": f"dsn: host=db password={MASK}",
+    "host=db password='a b c' dbname=x": f"host=db password='{MASK}' dbname=x",
+    "PGPASSWORD='unclosed rest": f"PGPASSWORD='{MASK}",
+    '{"PGPASSWORD": "a b \\" c", "x": 1}': f'{{"PGPASSWORD": "{MASK}", "x": 1}}',
+    "connect ?sslmode=require&password=a b c failed": f"connect ?sslmode=require&password={MASK}",
+    "--password=s p a c e": f"--password={MASK}",
+    "FATAL:  password authentication failed for user": "FATAL:  password authentication failed "
+    "for user",
+}
+
+
+def test_a_password_s_whole_value_is_masked_quoted_or_not_spaces_and_all(tmp_path: Path) -> None:
+    plant(tmp_path, "mcp-server-supabase.log", "\n".join(WHOLE_VALUE_LINES) + "\n")
+    (own, _) = server_logs(CLAUDE, linux_host(tmp_path), "supabase", lines=100)
+    assert own.lines == tuple(WHOLE_VALUE_LINES.values())
+
+
+def test_the_profiles_own_password_is_masked_raw_percent_encoded_and_json_escaped(
+    tmp_path: Path,
+) -> None:
+    password = SPECIAL_PASSWORD  # p@ss:w/rd%#?& é"'
+    encoded = quote(password, safe="")
+    lines = [
+        f"auth with {password} failed",
+        f"postgresql://agent@db/postgres?password={encoded}&x=1 (query form, masked whole)",
+        f"uri=postgres://db/postgres?sslmode=require user {quote(password)} tail",
+        f'{{"message": "bad password {json.dumps(password)[1:-1]}"}}',
+    ]
+    plant(tmp_path, "mcp-server-supabase.log", "\n".join(lines) + "\n")
+    masker = SecretMasker()
+    masker.add_secrets(password_forms(password))
+    (own, _) = server_logs(CLAUDE, linux_host(tmp_path), "supabase", masker=masker)
+    shown = "\n".join(own.lines)
+    for form in (password, encoded, quote(password), json.dumps(password)[1:-1], "w/rd"):
+        assert form not in shown
+    assert own.lines[0] == f"auth with {MASK} failed"
+    assert own.lines[2] == f"uri=postgres://db/postgres?sslmode=require user {MASK} tail"
+
+
+def test_a_fifo_for_a_log_is_refused_not_waited_on(tmp_path: Path) -> None:
+    folder = tmp_path / ".config" / "Claude" / "logs"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "mcp-server-supabase.log")
+    with pytest.raises(NotAPlainFile):
+        server_logs(CLAUDE, linux_host(tmp_path), "supabase")
+
+
+def test_config_logs_masks_the_saved_profiles_password_from_the_keyring(
+    tmp_path: Path, secret_service: SecretService
+) -> None:
+    from keyring.backends.SecretService import Keyring
+
+    home = tmp_path / "home"
+    sl_home = tmp_path / "sl"
+    password = "keyring pw with spaces %/é"
+    repository = ProfileRepository(
+        SettingsFile(AppPaths.under(sl_home).settings_file), KeyringSecretStore(Keyring())
+    )
+    name = "logs-profile"
+    repository.save(Profile(name, host="127.0.0.1", user="u"), password, save_password=True)
+    config = tmp_path / "claude_desktop_config.json"
+    entry = {"command": "/opt/supalink", "args": ["mcp-serve", "--profile", name]}
+    config.write_text(json.dumps({"mcpServers": {"supabase": entry}}))
+    plant(
+        home,
+        "mcp-server-supabase.log",
+        f"error: {password}\nuri ?user=u&pw={quote(password, safe='')}\nfine\n",
+    )
+    env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
+    shown = subprocess.run(
+        [SUPALINK, "config", "logs", "--client", "claude", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "HOME": str(home), "SUPALINK_HOME": str(sl_home)},
+        check=False,
+    )
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.splitlines()[1:4] == [f"error: {MASK}", f"uri ?user=u&pw={MASK}", "fine"]
