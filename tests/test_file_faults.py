@@ -44,12 +44,12 @@ CONFIG_CHANGES = {
     "write": ["write", "--uri", URI, "--template", "supalink", "--yes"],
     "remove": ["remove", "--yes"],
 }
+ADD_P2 = ["add", "p2", "--host", "127.0.0.1", "--port", "5432", "--user", "u"]
 PROFILE_CHANGES = {
-    "add": ["add", "p2", "--host", "127.0.0.1", "--port", "5432", "--user", "u",
-            "--no-save-password"],
+    "add": [*ADD_P2, "--no-save-password"],
     "remove": ["remove", "p1"],
     "rename": ["rename", "p1", "p3"],
-}  # fmt: skip
+}
 
 
 def supalink(

@@ -188,12 +188,28 @@ def test_a_settings_file_nested_too_deep_or_with_a_name_twice_is_set_aside(
     )
 
 
-@pytest.mark.slow
-def test_the_app_with_a_fifo_for_its_settings_opens_and_quits_on_sigterm(tmp_path: Path) -> None:
-    """Its main thread opened the FIFO and waited there for good, SIGTERM's handler never
-    ran: now the window opens (and says why there are no profiles), and SIGTERM quits."""
+def test_a_fifo_for_the_log_file_costs_a_command_nothing(tmp_path: Path) -> None:
+    """Its open for appending waited for a reader for good, in every command and the app."""
     home = tmp_path / "home"
-    path = AppPaths.under(home).settings_file
+    log_file = AppPaths.under(home).log_file
+    log_file.parent.mkdir(parents=True)
+    os.mkfifo(log_file)
+    added = ["profile", "add", "p1", "--host", "127.0.0.1", "--no-save-password"]
+    result = supalink(*added, home=home)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert supalink("profile", "list", home=home).stdout.startswith(b"p1")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["settings", "log"])
+def test_the_app_with_a_fifo_for_its_settings_or_log_opens_and_quits_on_sigterm(
+    tmp_path: Path, which: str
+) -> None:
+    """Its main thread opened the FIFO and waited there for good, SIGTERM's handler never
+    ran: now the window opens (saying why there are no profiles), and SIGTERM quits."""
+    home = tmp_path / "home"
+    paths = AppPaths.under(home)
+    path = paths.settings_file if which == "settings" else paths.log_file
     path.parent.mkdir(parents=True)
     os.mkfifo(path)
     with subprocess.Popen(

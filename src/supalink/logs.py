@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
+import stat
 import string
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import logging.handlers
@@ -174,15 +176,29 @@ def _quiet_handler_class() -> type[logging.handlers.RotatingFileHandler]:
 
         dropped = 0  # records lost, for whoever wants to know
 
+        def _open(self) -> Any:
+            _private_file(self.baseFilename)  # a plain file, or no record goes there
+            return super()._open()
+
         def handleError(self, record: logging.LogRecord) -> None:
             self.dropped += 1
 
     return QuietRotatingFileHandler
 
 
+_APPEND_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NONBLOCK", 0)
+
+
 def _private_file(path: Path | str) -> None:
-    """Create `path` 0600 if it is missing (the handler then appends to it), else make it so."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    """Create `path` 0600 if it is missing (the handler then appends to it), else make it so;
+    OSError for anything there but a plain file (a FIFO's open would wait for a reader for
+    good: O_NONBLOCK refuses it at once)."""
+    fd = os.open(path, _APPEND_FLAGS | getattr(os, "O_NOCTTY", 0), 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a plain file", str(path))
+    finally:
+        os.close(fd)
     os.chmod(path, 0o600)
 
 
