@@ -216,3 +216,18 @@ def test_config_backups_bad_input_exits_2(tmp_path: Path, argv: list[str]) -> No
     result = supalink("config", "backups", *argv, home=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
+
+
+def test_the_backups_of_a_file_named_through_a_symlink_are_the_files_own(tmp_path: Path) -> None:
+    """What the Write config dialog passes for its purge button: the path it writes."""
+    real = tmp_path / "dotfiles" / "claude.json"
+    real.parent.mkdir()
+    real.write_bytes(config(supabase=WITH_ENV))
+    link = tmp_path / "claude_desktop_config.json"
+    link.symlink_to(real)
+    root = tmp_path / "backups"
+    plan = plan_write(link, CLAUDE, "supabase", KEYRING_ONLY)
+    backup = apply(plan, backup_root=root, confirmed=True).backup
+    assert [group.backups[0].path for group in list_backups(root, link)] == [backup]
+    assert [item.path for item in purge_backups(root, link)] == [backup]
+    assert list_backups(root, real) == []

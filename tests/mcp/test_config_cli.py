@@ -279,7 +279,11 @@ def test_profile_write_then_verify_end_to_end(
             "verify", *target, "--env", "shell", home=home, env=reference_server.environment()
         )
         assert verified.returncode == 0, (extra, verified.stderr)
-    assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["args"][2] == pg.uri()
+    # The URI without its password (argv is any local user's to read), the password in
+    # the entry's PGPASSWORD.
+    reference = json.loads(cfg.read_text())["mcpServers"]["supabase"]
+    assert reference["args"][2] == pg.uri().replace(f":{quote(pg.password, safe='')}@", "@")
+    assert reference["env"]["PGPASSWORD"] == pg.password
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from supalink.errors import file_faults
-from supalink.files import PRIVATE_MODE, atomic_write_bytes, read_plain_file
+from supalink.files import PRIVATE_MODE, atomic_write_bytes, read_plain_file, resolve_link
 from supalink.mcp.file_secrets import holds_password
 
 BACKUPS_KEPT: Final = 10
@@ -125,9 +125,11 @@ def _is_plain(path: Path) -> bool:
 
 
 def list_backups(backup_root: Path, target: Path | None = None) -> list[BackupFolder]:
-    """The copies of `target` (the config file, its symlink's target), or of every config
-    file Supalink changed when None; folders without copies are left out."""
+    """The copies of `target` (the config file: a symlink stands for the file it points
+    at), or of every config file Supalink changed when None; folders without copies are
+    left out."""
     if target is not None:
+        target = resolve_link(target)
         folder = backup_folder(backup_root, target)
         backups = backups_in(folder, target.name)
         return [BackupFolder(folder, target.name, tuple(backups))] if backups else []
