@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.monitor.test_cli import Monitor, run_monitor
+from tests.monitor.test_cli import Monitor, after_the_warning, run_monitor
 from tests.support.postgres import PostgresServer
 
 PASSWORD = "never-shown-Zq81"
@@ -32,7 +32,7 @@ def test_a_run_that_never_connected_exits_1_saying_so(tmp_path: Path, refusing_p
     uri = f"postgresql://someone:{PASSWORD}@127.0.0.1:{refusing_port}/postgres?sslmode=disable"
     result = run_monitor(tmp_path, "--uri", uri, "--duration", "2", "--json")
     assert result.returncode == 1, result.stderr
-    [line] = result.stderr.decode().splitlines()
+    [line] = after_the_warning(result.stderr).decode().splitlines()
     # 2 s and the time the stop took.
     assert re.match(r"supalink monitor: never connected to the database in \d+\.\d s ", line)
     assert "(last error: " in line
@@ -63,4 +63,4 @@ def test_a_run_that_connected_exits_0(pg: PostgresServer, tmp_path: Path) -> Non
         monitor.process.send_signal(signal.SIGINT)
         code, stderr = monitor.finish()
     assert code == 0, stderr
-    assert stderr == b""
+    assert after_the_warning(stderr) == b""

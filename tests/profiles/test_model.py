@@ -53,3 +53,38 @@ def test_mode_summaries_say_what_each_mode_supports() -> None:
     assert "IPv6" in Mode.DIRECT.summary
     assert "IPv4" in Mode.SESSION.summary
     assert "no prepared statements, no LISTEN" in Mode.TRANSACTION.summary
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "\u202e",  # right-to-left override
+        "\u061c",  # Arabic letter mark
+        "\u200e",  # left-to-right mark
+        "\u200f",  # right-to-left mark
+        *(chr(code) for code in range(0x202A, 0x202F)),  # embeddings, overrides, pop
+        *(chr(code) for code in range(0x2066, 0x206A)),  # isolates
+        "\u200b",  # zero-width space (Cf)
+        "\ufeff",  # byte order mark (Cf)
+        "\u00ad",  # soft hyphen (Cf)
+        "\x00",
+        "\t",
+        "\x1b",  # escape: a terminal obeys what follows
+        "\x7f",
+        "\x85",  # next line (Cc)
+        "\u2028",  # line separator
+    ],
+)
+def test_a_name_holding_a_control_bidi_or_invisible_character_is_refused(hidden: str) -> None:
+    profile = Profile(f"prod{hidden}ved", host="localhost")
+    message = profile.problems()["name"]
+    assert message == (
+        "a name cannot hold control, bidirectional or other invisible characters "
+        f"(it holds U+{ord(hidden):04X})"
+    )
+    assert hidden not in message  # said as its code point, never printed
+
+
+@pytest.mark.parametrize("name", ["prod", "Prod DB (eu)", "base de données", "生产", "prod 🚀"])
+def test_names_people_write_are_accepted(name: str) -> None:
+    assert Profile(name, host="localhost").problems() == {}

@@ -212,9 +212,25 @@ def test_a_failed_settings_write_leaves_nothing_in_the_keyring(tmp_path: Path) -
     assert repository.record("kept").profile.user == "postgres"
 
 
+def test_a_rename_whose_settings_write_fails_leaves_the_profile_as_it_was(
+    repository: ProfileRepository,
+) -> None:
+    old = unique("named")
+    repository.save(supabase_profile(old), "the-password")
+    spelled = f"{old}-{REF}"  # a name that spells the ref out: the file refuses to hold it
+    with pytest.raises(SettingsError, match="secret"):
+        repository.rename(old, spelled)
+    assert repository.names() == [old]
+    assert repository.password_value(old) == "the-password"
+    assert repository.secrets.get(spelled, SecretKind.PASSWORD) is None  # the copies went
+    assert repository.secrets.get(spelled, SecretKind.PROJECT_REF) is None
+    assert not repository.changes.journal.path.exists()
+
+
+@pytest.mark.parametrize("change", ["remove", "rename"])
 @pytest.mark.parametrize("read_only", [False, True], ids=["full disk", "read-only"])
-def test_a_removal_whose_settings_write_fails_keeps_the_password_in_the_keyring(
-    tmp_path: Path, secret_service: SecretService, read_only: bool
+def test_a_change_whose_settings_write_fails_keeps_the_password_in_the_keyring(
+    tmp_path: Path, secret_service: SecretService, read_only: bool, change: str
 ) -> None:
     from keyring.backends.SecretService import Keyring
 
@@ -229,8 +245,11 @@ def test_a_removal_whose_settings_write_fails_keeps_the_password_in_the_keyring(
             make_read_only(folder)
         else:
             fill(folder)
+        attempt = {"remove": lambda: repository.remove(name)}.get(
+            change, lambda: repository.rename(name, f"{name}-renamed")
+        )
         with pytest.raises(FileFault):
-            repository.remove(name)
+            attempt()
         again = ProfileRepository(
             SettingsFile(folder / "settings.json"), KeyringSecretStore(Keyring())
         )

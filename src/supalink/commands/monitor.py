@@ -91,13 +91,17 @@ def _masker(target: Target, uri: str | None) -> SecretMasker:
 def _target(args: argparse.Namespace) -> Target:
     """The URI given, or the saved profile with its password from the keyring; with
     --password-stdin, the password read there instead."""
+    from supalink.commands.profile_options import warn_password_on_command_line
     from supalink.commands.saved import saved_target, user_repository
     from supalink.commands.secret_input import read_password_stdin
     from supalink.profiles import Target
+    from supalink.profiles.uris import is_placeholder
 
     if args.uri is not None:
         ca = args.sslrootcert.resolve() if args.sslrootcert else None
         target = Target.from_conninfo(args.uri, sslrootcert=ca)
+        if target.password is not None and not is_placeholder(target.password):
+            warn_password_on_command_line("--uri")
         if target.ignored:
             names = ", ".join(target.ignored)
             print(f"warning: ignored the client library's URI parameters: {names}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`supalink profile add|list|show|remove|rename`: saved profiles (secrets in the keyring)."""
+"""`supalink profile add|list|show|remove|rename|repair`: saved profiles (secrets in the
+keyring)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from supalink.commands.output import print_record
-from supalink.commands.profile_options import add_connection_options, profile_from_options
+from supalink.commands.profile_options import (
+    absolute_cafile,
+    add_connection_options,
+    profile_from_options,
+    warn_password_on_command_line,
+)
+from supalink.commands.profile_repair import note_leftovers, register_repair
 from supalink.commands.saved import user_repository
 from supalink.commands.secret_input import read_password_stdin
 from supalink.errors import UsageError
@@ -61,6 +68,8 @@ def register(subparsers: Any) -> None:
     rename.add_argument("new_name", metavar="NEW_NAME")
     rename.set_defaults(run=run_rename)
 
+    register_repair(actions)
+
 
 def run_add(args: argparse.Namespace) -> int:
     from supalink.profiles import DEFAULT_SSLMODE, Profile, parse_uri
@@ -75,6 +84,8 @@ def run_add(args: argparse.Namespace) -> int:
             raise UsageError("give either --uri or the separate fields, not both")
         parsed = parse_uri(args.uri, name=args.name)
         profile, password = parsed.profile, parsed.password
+        if password is not None:
+            warn_password_on_command_line("--uri")
         changes = {"sslmode": args.sslmode, "sslrootcert": args.sslrootcert}
         profile = profile.replace(**{k: v for k, v in changes.items() if v is not None})
     elif args.host:
@@ -91,6 +102,7 @@ def run_add(args: argparse.Namespace) -> int:
         profile = profile_from_options(args.name, args)
     if args.password_stdin:
         password = read_password_stdin()
+    profile = profile.replace(sslrootcert=absolute_cafile(profile.sslrootcert))
     repository = user_repository()
     record = repository.save(
         profile.validated(), password, save_password=not args.no_save_password, replace=args.replace
@@ -131,6 +143,7 @@ def _summary(saved: SavedProfile, *, reveal: bool, password_missing: bool) -> di
 
 def run_list(args: argparse.Namespace) -> int:
     repository = user_repository()
+    note_leftovers(repository)
     records = repository.records()
     locked = repository.locked()  # listed, not hidden, when the keyring does not answer
     rows = [
@@ -181,12 +194,20 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    user_repository().remove(args.name)
-    print(f"removed profile {args.name!r} and its keyring entries")
+    # AGENT-LINKS: roles/' hook for a removed agent profile goes here, as `also=`: it changes
+    # the links in the same settings write as the removal.
+    if user_repository().remove(args.name):
+        print(f"removed profile {args.name!r} and its keyring entries")
+    else:
+        print(
+            f"removed profile {args.name!r}; the keyring failed to delete its entries: "
+            "run `supalink profile repair` once it answers"
+        )
     return 0
 
 
 def run_rename(args: argparse.Namespace) -> int:
+    # AGENT-LINKS: roles/' hook for a renamed agent or admin profile goes here, as `also=`.
     user_repository().rename(args.name, args.new_name)
     print(f"renamed profile {args.name!r} to {args.new_name!r}")
     return 0

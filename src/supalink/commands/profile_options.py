@@ -1,12 +1,16 @@
-"""The connection options shared by `url`, `profile add` and friends."""
+"""The connection options shared by `url`, `profile add` and friends, and what is said
+about them: a password given on the command line, a CA file's path."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import UsageError
 from supalink.profiles import SSL_MODES, Mode, Profile, region_problem
+from supalink.profiles.model import SYSTEM_TRUST_STORE
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: bool) -> None:
@@ -47,3 +51,22 @@ def profile_from_options(name: str, args: argparse.Namespace) -> Profile:
         "sslrootcert": args.sslrootcert,
     }
     return profile.replace(**{k: v for k, v in overrides.items() if v is not None}).validated()
+
+
+def warn_password_on_command_line(flag: str) -> None:
+    """The one warning for a password written into an argument (a URI's, `flag`): any
+    program of this machine can read a command line, and the shell's history keeps it."""
+    print(
+        f"warning: the password in {flag} is on the command line, where other programs "
+        "(ps) and your shell's history can read it; leave it out of the URI and pipe it "
+        "in with --password-stdin",
+        file=sys.stderr,
+    )
+
+
+def absolute_cafile(path: str | None) -> str | None:
+    """A CA file's path as a profile keeps it: absolute (a profile is used from any folder),
+    `~` expanded; libpq's `system` (the OS's trust store) as it is."""
+    if path is None or path == SYSTEM_TRUST_STORE:
+        return path
+    return os.path.abspath(os.path.expanduser(path))

@@ -183,9 +183,49 @@ def profile_name_problem(name: str) -> str | None:
         return "a name cannot start or end with spaces"
     if len(name) > MAX_NAME_LENGTH:
         return f"a name is at most {MAX_NAME_LENGTH} characters"
-    if any(ord(c) < 32 for c in name):
-        return "a name cannot hold control characters"
+    if hidden := next((c for c in name if _is_hidden(c)), None):
+        # Said as its code point: printed, it would do what it is refused for.
+        return (
+            "a name cannot hold control, bidirectional or other invisible characters "
+            f"(it holds U+{ord(hidden):04X})"
+        )
     return None
+
+
+# A name is printed in lists, prompts, Keychain Access and the MCP client's config: a
+# character that is not drawn, or that moves or hides the text around it (U+202E turns
+# "prod\u202eved" into "prodved" read backwards), would make it read as another name.
+# Cc: control characters; Cf: format characters (bidi controls U+061C, U+200E/F,
+# U+202A-U+202E, U+2066-U+2069, zero-width spaces and joiners, soft hyphen, BOM);
+# Zl/Zp: line and paragraph separators; Cs: lone surrogates, which no file can hold.
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+
+
+def _is_hidden(character: str) -> bool:
+    if character.isascii():  # most names: no unicodedata to load (0.3 ms of a start)
+        return not character.isprintable()
+    import unicodedata
+
+    return unicodedata.category(character) in _HIDDEN_CATEGORIES
+
+
+# libpq (16 and later) reads sslrootcert=system as "the operating system's trust store".
+SYSTEM_TRUST_STORE = "system"
+
+
+def ca_file_problem(path: str) -> str | None:
+    """Why the CA certificate file at `path` cannot verify a server: it is not there, or it
+    is not a file. Asked when a profile is saved with one, not when one is read back: a
+    profile whose file has gone since still opens, and its connection test says so."""
+    if path == SYSTEM_TRUST_STORE:
+        return None
+    import os
+
+    if os.path.isfile(path):
+        return None
+    if os.path.exists(path):
+        return f"the CA certificate {path} is not a file"
+    return f"the CA certificate file {path} does not exist"
 
 
 def _is_hostname(host: str) -> bool:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from supalink.errors import SupalinkError, UsageError
 from supalink.paths import AppPaths
-from supalink.profiles.model import Profile, ProfileError, profile_name_problem
+from supalink.profiles.changes import Commit, KeyringChanges
+from supalink.profiles.journal import Journal, fingerprint
+from supalink.profiles.model import Profile, ProfileError, ca_file_problem, profile_name_problem
+from supalink.profiles.repository_errors import (
+    PasswordMissingFromKeyring,
+    PasswordNotInKeyring,
+    ProfileExists,
+    ProfileLocked,
+    ProfileNotFound,
+    ProjectRefMissing,
+    locked_because,
+)
 from supalink.profiles.secrets import (
     PROFILE_KINDS,
     KeyringSecretStore,
@@ -27,51 +38,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A change to the app's preferences made in the same settings write as a profile's rename or
+# removal: roles/ keeps its agent links there, and they must change with the profile or not
+# at all.
+PreferencesChange = Callable[[dict[str, Any]], None]
 
-class ProfileNotFound(UsageError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no profile named {name!r} (see `supalink profile list`)")
-
-
-class PasswordNotInKeyring(SupalinkError):
-    """A process an MCP client started reads the keyring only: this session's password is
-    in another process."""
-
-    def __init__(self, name: str, store: str) -> None:
-        super().__init__(
-            f"profile {name!r} has no password in the keyring ({store}); save it in "
-            "Supalink, then restart the client"
-        )
-        self.profile = name
-
-
-class PasswordMissingFromKeyring(PasswordNotInKeyring):
-    """The settings say the profile's password is in the keyring, and the keyring has no
-    entry for it: deleted there by another program or by hand."""
-
-    def __init__(self, name: str, store: str) -> None:
-        SupalinkError.__init__(
-            self,
-            f"the keyring entry for the password of profile {name!r} is missing ({store}): "
-            "it was deleted outside Supalink; save the password again",
-        )
-        self.profile = name
-        self.store = store
-
-
-class ProfileLocked(SecretStoreError):
-    """A Supabase profile whose ref is in a keyring that does not answer: it is listed, it
-    cannot open, and nothing is written that would drop it."""
-
-    def __init__(self, name: str, error: SecretStoreError) -> None:
-        # The whole message, what to do included; the short reason for lists.
-        super().__init__(f"profile {name!r} is {locked_because(str(error))}", error.reason)
-        self.profile = name
-
-
-def locked_because(reason: str) -> str:
-    """How a locked profile's state reads, in a list and in an error."""
-    return f"locked: the keyring did not answer: {reason}"
+__all__ = [
+    "Password",
+    "PasswordMissingFromKeyring",
+    "PasswordNotInKeyring",
+    "PreferencesChange",
+    "ProfileExists",
+    "ProfileLocked",
+    "ProfileNotFound",
+    "ProfileRepository",
+    "ProjectRefMissing",
+    "SavedProfile",
+    "locked_because",
+    "open_repository",
+]
 
 
 @dataclass(frozen=True)
@@ -91,10 +76,11 @@ class Password:
 
 
 class ProfileRepository:
-    """Writes the keyring first, then the settings file, so the file never names a
-    profile whose secrets failed to save; when the settings write fails, the keyring is put
-    back as it was, so it holds nothing for a profile the file does not name. Every change
-    re-reads the settings file under its lock (other processes change it too).
+    """Every change re-reads the settings file under its lock (other processes change it
+    too) and holds it to its end; the order of its settings and keyring writes is
+    profiles/changes.py's, so that a process killed between two of them leaves what the
+    next change to that profile, or `repair`, finishes or undoes. A settings write that
+    fails undoes the keyring writes before it.
 
     Passwords come from one layered store: the keyring for those saved, then this
     session's memory for those typed (or asked for) and not saved."""
@@ -108,6 +94,7 @@ class ProfileRepository:
         self.settings_file = settings_file
         self.secrets = secrets
         self.session = session or MemorySecretStore()
+        self.changes = KeyringChanges(secrets, Journal.beside(settings_file.path))
         self._loaded: LoadedSettings | None = None
 
     @property
@@ -131,7 +118,7 @@ class ProfileRepository:
         """App preferences (theme, window state) live in the same settings file."""
         with self._editing() as settings:
             settings.preferences[key] = value
-            self._write(settings)
+            self._write(settings, None)
 
     def records(self) -> list[ProfileRecord]:
         """Every profile as stored, without touching the keyring."""
@@ -151,14 +138,11 @@ class ProfileRepository:
         profile = record.profile
         if record.is_supabase:
             try:
-                ref = self.secrets.get(name, SecretKind.PROJECT_REF)
+                ref = self.changes.read(name, SecretKind.PROJECT_REF, record)
             except SecretStoreError as error:
                 raise ProfileLocked(name, error) from None
             if ref is None:
-                raise UsageError(
-                    f"the project ref of profile {name!r} is missing from the keyring "
-                    f"({self.secrets.description}); add the profile again"
-                )
+                raise ProjectRefMissing(name, self.secrets.description)
             profile = profile.replace(ref=ref)
         return SavedProfile(profile, record.password_saved)
 
@@ -171,10 +155,11 @@ class ProfileRepository:
         `keyring_may_fail`, a keyring that does not answer gives this session's password (or
         None), for the window, which opens the profile and asks for it once, instead of
         SecretStoreError."""
-        saved_there = self.record(name).password_saved
+        record = self.record(name)
+        saved_there = record.password_saved
         if saved_there:
             try:
-                saved = self.secrets.get(name, SecretKind.PASSWORD)
+                saved = self.changes.read(name, SecretKind.PASSWORD, record)
             except SecretStoreError:
                 if not keyring_may_fail:
                     raise
@@ -190,10 +175,11 @@ class ProfileRepository:
     def password_missing(self, name: str) -> bool:
         """Whether the settings say the password is in the keyring and the keyring has
         none (False when the keyring does not answer: see `keyring_problem`)."""
-        if not self.record(name).password_saved:
+        record = self.record(name)
+        if not record.password_saved:
             return False
         try:
-            return self.secrets.get(name, SecretKind.PASSWORD) is None
+            return self.changes.read(name, SecretKind.PASSWORD, record) is None
         except SecretStoreError:
             return False
 
@@ -258,92 +244,154 @@ class ProfileRepository:
         replace: bool = False,
     ) -> ProfileRecord:
         """Add or replace a profile. With `save_password` False any saved password is removed;
-        with a None password and `save_password` True a saved one is kept."""
+        with a None password and `save_password` True a saved one is kept. A CA file given
+        anew must be there."""
         profile.validated()
-        with self._editing() as settings:
-            existing = settings.profiles.get(profile.name)
+        name = profile.name
+        with self._editing(name) as settings:
+            existing = settings.profiles.get(name)
             if existing is not None and not replace:
-                raise UsageError(f"a profile named {profile.name!r} already exists")
+                raise ProfileExists(name)
+            cafile = profile.sslrootcert
+            renewed = existing is None or existing.profile.sslrootcert != cafile
+            if cafile and renewed and (problem := ca_file_problem(cafile)):
+                raise ProfileError("sslrootcert", problem)
             if existing is None:  # a new profile: nothing held for an old one of that name
-                self.hold_password(profile.name, None)
-            kinds = []
+                self.hold_password(name, None)
+            values: dict[SecretKind, str] = {}
             if profile.ref is not None:
-                kinds.append(SecretKind.PROJECT_REF)
-            if (password is not None and save_password) or (
-                not save_password and existing is not None and existing.password_saved
-            ):
-                kinds.append(SecretKind.PASSWORD)
-            try:
-                before = {kind: self.secrets.get(profile.name, kind) for kind in kinds}
-            except SecretStoreError as error:
-                raise SecretStoreError(
-                    f"profile {profile.name!r} was not saved: its {' and '.join(kinds)} "
-                    f"{'is' if len(kinds) == 1 else 'are'} kept only in the keyring, which did "
-                    f"not answer: {error.reason}. A custom-host profile saves without its "
-                    "password.",
-                    error.reason,
-                ) from None
-            try:
-                if profile.ref is not None:
-                    self.secrets.set(profile.name, SecretKind.PROJECT_REF, profile.ref)
-                if password is not None and save_password:
-                    self.secrets.set(profile.name, SecretKind.PASSWORD, password)
-                    password_saved = True
-                elif not save_password:
-                    if existing is not None and existing.password_saved:
-                        self.secrets.delete(profile.name, SecretKind.PASSWORD)
-                    password_saved = False
-                else:
-                    password_saved = existing.password_saved if existing else False
-                record = ProfileRecord(
-                    profile.replace(ref=None), profile.is_supabase, password_saved
-                )
-                settings.profiles[profile.name] = record
-                self._write(settings, extra_refs=(profile.ref or "",))
-            except BaseException:
-                self._put_back(profile.name, before)
-                raise
-        log.info("saved profile %r", profile.name)
+                values[SecretKind.PROJECT_REF] = profile.ref
+            if password is not None and save_password:
+                values[SecretKind.PASSWORD] = password
+            kept = existing is not None and existing.password_saved
+            password_saved = save_password and (SecretKind.PASSWORD in values or kept)
+            record = ProfileRecord(profile.replace(ref=None), profile.is_supabase, password_saved)
+            settings.profiles[name] = record
+            commit = functools.partial(self._write, settings, profile.ref)
+            if existing is None and values:
+                self._answering(name, tuple(values))
+                self.changes.add(name, values, commit)
+            elif existing is None:
+                commit()
+            else:
+                self._replace(existing, record, values, commit)
+        log.info("saved profile %r", name)
         return record
 
-    def _put_back(self, name: str, before: dict[SecretKind, str | None]) -> None:
-        """The keyring as it was before a save or removal whose settings write failed."""
-        for kind, value in before.items():
-            try:
-                if value is None:
-                    self.secrets.delete(name, kind)
-                else:
-                    self.secrets.set(name, kind, value)
-            except SecretStoreError as error:  # the save's own error is the one to report
-                log.warning("could not put back the %s of %r in the keyring: %s", kind, name, error)
+    def _replace(
+        self,
+        existing: ProfileRecord,
+        record: ProfileRecord,
+        values: dict[SecretKind, str],
+        commit: Commit,
+    ) -> None:
+        name = record.profile.name
+        drop = []
+        if existing.password_saved and not record.password_saved:
+            drop.append(SecretKind.PASSWORD)
+        if existing.is_supabase and not record.is_supabase:
+            drop.append(SecretKind.PROJECT_REF)
+        if not values and not drop:
+            commit()  # the settings alone: no keyring at all
+            return
+        before = self._answering(name, (*values, *drop))
+        changed = {kind: value for kind, value in values.items() if before[kind] != value}
+        dropped = tuple(kind for kind in drop if before[kind] is not None)
+        if len(changed) == 1 and not dropped and fingerprint(record) == fingerprint(existing):
+            # One entry and nothing else: its write is the whole change, old or new.
+            [(kind, value)] = changed.items()
+            self.secrets.set(name, kind, value)
+        elif changed or dropped:
+            self.changes.save(name, record, changed, dropped, commit)
+        else:
+            commit()
 
-    def remove(self, name: str) -> None:
-        with self._editing() as settings:
+    def _answering(self, name: str, kinds: tuple[SecretKind, ...]) -> dict[SecretKind, str | None]:
+        """The profile's entries of `kinds` as they are, read before anything is written:
+        a keyring that does not answer refuses the change before it starts."""
+        try:
+            return {kind: self.secrets.get(name, kind) for kind in kinds}
+        except SecretStoreError as error:
+            raise SecretStoreError(
+                f"profile {name!r} was not saved: its {' and '.join(kinds)} "
+                f"{'is' if len(kinds) == 1 else 'are'} kept only in the keyring, which did "
+                f"not answer: {error.reason}. A custom-host profile saves without its "
+                "password.",
+                error.reason,
+            ) from None
+
+    def remove(self, name: str, *, also: PreferencesChange | None = None) -> bool:
+        """Remove the profile, then its keyring entries; whether those went too (False: the
+        keyring failed after the settings were written, and `repair` deletes them). `also`
+        changes the preferences in the same settings write (roles/' agent links)."""
+        with self._editing(name) as settings:
             record = settings.profiles.get(name)
             if record is None:
                 raise ProfileNotFound(name)
-            kinds = list(PROFILE_KINDS) if record.is_supabase or record.password_saved else []
-            # A settings write that fails (a full disk) must not cost the password.
-            before = {kind: self.secrets.get(name, kind) for kind in kinds}
-            try:
-                for kind in kinds:
-                    self.secrets.delete(name, kind)
-                del settings.profiles[name]
-                self._write(settings)
-            except BaseException:
-                self._put_back(name, before)
-                raise
+            del settings.profiles[name]
+            if also is not None:
+                also(settings.preferences)
+            commit = functools.partial(self._write, settings, None)
+            if record.is_supabase or record.password_saved:
+                # A keyring that does not answer refuses the removal: nothing is lost.
+                self.secrets.get(name, PROFILE_KINDS[0])
+                entries_gone = self.changes.remove(name, PROFILE_KINDS, commit)
+            else:
+                commit()
+                entries_gone = True
         self.hold_password(name, None)
         log.info("removed profile %r and its keyring entries", name)
+        return entries_gone
 
-    def rename(self, old: str, new: str) -> None:
-        self._copy(old, new)
-        self.remove(old)
+    def rename(self, old: str, new: str, *, also: PreferencesChange | None = None) -> None:
+        """The profile and its keyring entries under a new name: copied there, the settings
+        written, then the old entries deleted. `also` as for `remove`."""
+        if problem := profile_name_problem(new):
+            raise ProfileError("name", problem)
+        with self._editing(old, new) as settings:
+            record = settings.profiles.get(old)
+            if record is None:
+                raise ProfileNotFound(old)
+            if new in settings.profiles:
+                raise ProfileExists(new)
+            values = self._entries_of(record)
+            moved = ProfileRecord(
+                record.profile.replace(name=new),
+                record.is_supabase,
+                SecretKind.PASSWORD in values,  # a password gone from the keyring stays gone
+            )
+            settings.profiles = {
+                new if key == old else key: moved if key == old else value
+                for key, value in settings.profiles.items()
+            }
+            if also is not None:
+                also(settings.preferences)
+            commit = functools.partial(self._write, settings, values.get(SecretKind.PROJECT_REF))
+            if values:
+                self.changes.rename(old, new, values, commit)
+            else:
+                commit()
+        held = self.session.get(old, SecretKind.PASSWORD)
+        self.hold_password(old, None)
+        if held is not None:
+            self.hold_password(new, held)
+        log.info("renamed profile %r to %r", old, new)
+
+    def _entries_of(self, record: ProfileRecord) -> dict[SecretKind, str]:
+        name = record.profile.name
+        values: dict[SecretKind, str] = {}
+        if record.is_supabase:
+            ref = self.secrets.get(name, SecretKind.PROJECT_REF)
+            if ref is None:
+                raise ProjectRefMissing(name, self.secrets.description)
+            values[SecretKind.PROJECT_REF] = ref
+        if record.password_saved:
+            password = self.secrets.get(name, SecretKind.PASSWORD)
+            if password is not None:
+                values[SecretKind.PASSWORD] = password
+        return values
 
     def duplicate(self, old: str, new: str) -> None:
-        self._copy(old, new)
-
-    def _copy(self, old: str, new: str) -> None:
         if problem := profile_name_problem(new):
             raise ProfileError("name", problem)
         saved = self.load(old)
@@ -354,11 +402,15 @@ class ProfileRepository:
             self.hold_password(new, password.value)
 
     @contextlib.contextmanager
-    def _editing(self) -> Iterator[Settings]:
+    def _editing(self, *names: str) -> Iterator[Settings]:
         """A copy of the settings as the file holds them now, under its lock, to change and
         write; this repository then shows what the file holds (with other processes' profiles
-        read meanwhile): the changed copy once written, the file's own when the write failed."""
+        read meanwhile): the changed copy once written, the file's own when the write failed.
+        An interrupted change to any of `names` is finished or undone first."""
         with self.settings_file.editing() as loaded:
+            for entry in self.changes.journal.pending():
+                if set(entry.names) & set(names):
+                    self.changes.settle(entry, loaded.settings.profiles)
             working = copy.deepcopy(loaded.settings)
             shown = loaded.settings
             try:
@@ -368,21 +420,11 @@ class ProfileRepository:
                 notice = self._loaded.notice if self._loaded is not None else None
                 self._loaded = LoadedSettings(shown, notice or loaded.notice)
 
-    def _write(self, settings: Settings, extra_refs: tuple[str, ...] = ()) -> None:
-        # Refs are long and distinctive, so finding one in the text means a host or user
-        # spelled it out; passwords are never serialized at all.
-        refs: list[str] = []
-        for record in settings.profiles.values():
-            if not record.is_supabase:
-                continue
-            try:
-                refs.append(self.secrets.get(record.profile.name, SecretKind.PROJECT_REF) or "")
-            except SecretStoreError as error:
-                # A keyring that does not answer cannot say the other refs either; a locked
-                # profile goes back as the file held it, so this write loses none of them.
-                log.info("wrote the settings without checking locked profiles: %s", error.reason)
-                break
-        self.settings_file.save(settings, forbidden=(*refs, *extra_refs))
+    def _write(self, settings: Settings, ref: str | None) -> None:
+        # The ref of the profile written now: it must not be spelled out in a host or a user
+        # name. The other profiles' are not read (one keyring read each, 250 of them took
+        # seconds): their text is as the file already held it.
+        self.settings_file.save(settings, forbidden=(ref,) if ref else ())
 
 
 def open_repository(paths: AppPaths, secrets: SecretStore | None = None) -> ProfileRepository:

@@ -50,10 +50,18 @@ class SecretKind(StrEnum):
     PROJECT_REF = "project ref"
     # The Supabase personal access token, one per user, under the account "supabase".
     ACCESS_TOKEN = "access token"  # noqa: S105 (a label, not a token)
+    # A replaced profile's new secrets until its settings are written (profiles/changes.py);
+    # no profile name's entries end in ", being saved)".
+    PASSWORD_BEING_SAVED = "database password, being saved"  # noqa: S105 (a label)
+    PROJECT_REF_BEING_SAVED = "project ref, being saved"
 
 
 # A profile's own entries: removing a profile named "supabase" must not sign the user out.
 PROFILE_KINDS = (SecretKind.PASSWORD, SecretKind.PROJECT_REF)
+BEING_SAVED = {
+    SecretKind.PASSWORD: SecretKind.PASSWORD_BEING_SAVED,
+    SecretKind.PROJECT_REF: SecretKind.PROJECT_REF_BEING_SAVED,
+}
 
 
 class SecretStoreError(SupalinkError):

@@ -90,6 +90,11 @@ def build_uri(
     return uri
 
 
+def is_placeholder(password: str) -> bool:
+    """Whether `password` is the dashboard's `[YOUR-PASSWORD]`, which stands for none."""
+    return re.match(PLACEHOLDER_PASSWORD, password) is not None
+
+
 def check_as_written(uri: str) -> str:
     """The URI, stripped, once it can be carried as the person wrote it (a server entry
     keeps it so): a Postgres scheme, no fragment, no stray '%' in the userinfo."""
@@ -217,7 +222,7 @@ def _parse(text: str, name: str) -> ParsedUri:
     options, ignored = _parse_query(match["query"] or "")
     # libpq reads ?password= after the userinfo, so it is the password that connects.
     if (query_password := options.pop("password", None)) is not None:
-        password = None if re.match(PLACEHOLDER_PASSWORD, query_password) else query_password
+        password = None if is_placeholder(query_password) else query_password
     return ParsedUri(
         _profile_for(name, host, port, user, database or supabase.DEFAULT_DATABASE, options),
         password,
@@ -262,7 +267,7 @@ def _parse_userinfo(userinfo: str | None) -> tuple[str | None, str | None]:
         return None, None
     raw_user, has_password, raw_password = userinfo.partition(":")
     user = _decode(raw_user, "user name") if raw_user else None
-    if not has_password or re.match(PLACEHOLDER_PASSWORD, raw_password):
+    if not has_password or is_placeholder(raw_password):
         return user, None
     return user, _decode(raw_password, "password")
 
@@ -309,11 +314,11 @@ def _profile_for(
     if direct := re.match(supabase.DIRECT_HOST_PATTERN, host):
         # The dedicated pooler (PgBouncer) listens on the direct host, on port 6543.
         mode = Mode.DEDICATED if port == supabase.DEDICATED_PORT else Mode.DIRECT
-        return Profile(
-            name, mode, ref=direct["ref"], user=user or supabase.DEFAULT_ROLE,
-            port=None if port in (None, mode.default_port) else port,
-            database=database, **options,
-        ).validated()  # fmt: skip
+        port = None if port in (None, mode.default_port) else port
+        role = user or supabase.DEFAULT_ROLE
+        ref = direct["ref"]
+        found = Profile(name, mode, ref=ref, user=role, port=port, database=database, **options)
+        return found.validated()
     if host.startswith("db.") and host.endswith(".supabase.co"):
         raise UriError(
             f"{host} looks like a Supabase direct host, but {host[3:-12]!r} is not a project ref "
@@ -321,10 +326,9 @@ def _profile_for(
         )
     if host.endswith(supabase.POOLER_DOMAIN):
         return _pooler_profile(name, host, port, user, database, options)
-    return Profile(
-        name, Mode.DIRECT, host=host, port=port, user=user or supabase.DEFAULT_ROLE,
-        database=database, **options,
-    ).validated()  # fmt: skip
+    role = user or supabase.DEFAULT_ROLE
+    custom = Profile(name, host=host, port=port, user=role, database=database, **options)
+    return custom.validated()
 
 
 def _pooler_profile(
