@@ -411,7 +411,9 @@ class ProfileRepository:
             for entry in self.changes.journal.pending():
                 if set(entry.names) & set(names):
                     self.changes.settle(entry, loaded.settings.profiles)
-            working = copy.deepcopy(loaded.settings)
+            # Records are frozen: a new dict of them is a copy; the preferences may nest.
+            stored = loaded.settings
+            working = Settings(dict(stored.profiles), copy.deepcopy(stored.preferences))
             shown = loaded.settings
             try:
                 yield working
