@@ -190,3 +190,20 @@ def test_no_module_passes_500_lines() -> None:
         if (count := len(path.read_text().splitlines())) > 500
     ]
     assert long == []
+
+
+@pytest.mark.parametrize("init", list(lazy_faces()), ids=lambda path: path.parent.name)
+def test_no_face_gives_a_name_its_own_module_has(init: Path) -> None:
+    """A lazy face's name that is also one of its modules' names is shadowed by the module
+    once anything imports it (`from supalink.agent import visible` gave the module)."""
+    modules = {path.stem for path in init.parent.glob("*.py")}
+    import importlib
+
+    package = importlib.import_module(f"supalink.{init.parent.name}")
+    # A module given as itself (profiles.defaults) is no clash.
+    clashes = {
+        name
+        for name in modules & set(package.__all__)
+        if not isinstance(getattr(package, name), type(importlib))
+    }
+    assert clashes == set()

@@ -14,7 +14,7 @@ import pytest
 from supalink.profiles import parse_uri
 from supalink.profiles.changes import Finding, Leftover
 from supalink.profiles.journal import Journal, Pending, Step, fingerprint
-from supalink.profiles.repair import find_repairs, leftover_entries, repair
+from supalink.profiles.repairs import find_repairs, leftover_entries, repair
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, SecretKind, SecretStoreError
 from supalink.profiles.settings import SettingsFile

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from supalink.profiles import Profile, parse_uri
-from supalink.profiles.repair import leftover_entries
+from supalink.profiles.repairs import leftover_entries
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, SecretKind
 from supalink.profiles.settings import ProfileRecord, Settings, SettingsFile

@@ -235,3 +235,39 @@ def test_removing_an_agent_profile_alone_is_refused_unless_its_role_is_kept(
     edit_links(home, lambda links: links.update(other={"admin": admin, "role": name}))
     repository_under(home).save(supabase.admin_profile("other"), ADMIN_PASSWORD)
     assert roles.check_removal(repository_under(home), "other", keep_role=False) is None
+
+
+def profile_cli(*args: str, home: Path) -> Any:
+    import os
+    import subprocess
+
+    from tests.support.profiles import SUPALINK
+
+    return subprocess.run(
+        [SUPALINK, "profile", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SUPALINK_HOME": str(home)},
+    )
+
+
+@pytest.mark.slow
+def test_the_profile_commands_keep_the_link_and_the_role_as_they_are_wired(
+    home: Path, admin: str, supabase: Supabase
+) -> None:
+    """`profile rename` carries an agent's link; `profile remove` refuses to leave its role
+    behind unless --keep-role, and then removes the link with the profile."""
+    name = create_agent(home, admin, supabase, "wired")
+    renamed = profile_cli("rename", "wired", "wired2", home=home)
+    assert renamed.returncode == 0, renamed.stderr
+    rotated = role("rotate", "wired2", home=home)
+    assert rotated.returncode == 0, rotated.stderr
+    assert logs_in(home, "wired2")
+    one_line_refusal(profile_cli("remove", "wired2", home=home), "--keep-role", name)
+    kept = profile_cli("remove", "wired2", "--keep-role", home=home)
+    assert kept.returncode == 0, kept.stderr
+    assert f"the role {name!r} Supalink made for it stays in the database" in kept.stdout
+    assert stored_links(home) == {}
+    assert supabase.role_exists(name)

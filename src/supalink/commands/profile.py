@@ -61,6 +61,11 @@ def register(subparsers: Any) -> None:
 
     remove = actions.add_parser("remove", help="remove a profile and its keyring entries")
     remove.add_argument("name", metavar="NAME")
+    remove.add_argument(
+        "--keep-role",
+        action="store_true",
+        help="remove an agent's profile alone, leaving the role Supalink made in the database",
+    )
     remove.set_defaults(run=run_remove)
 
     rename = actions.add_parser("rename", help="rename a profile")
@@ -194,20 +199,34 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    # AGENT-LINKS: roles/' hook for a removed agent profile goes here, as `also=`: it changes
-    # the links in the same settings write as the removal.
-    if user_repository().remove(args.name):
+    from supalink import roles
+    from supalink.commands.role import worded
+
+    repository = user_repository()
+    try:
+        # An agent's profile goes with its role (`role drop`), or alone when asked.
+        link = roles.check_removal(repository, args.name, keep_role=args.keep_role)
+    except roles.AgentProfileHasRole as error:
+        raise worded(error) from None
+    # Its link goes in the same settings write as the profile.
+    if repository.remove(args.name, also=roles.with_link_removed(args.name)):
         print(f"removed profile {args.name!r} and its keyring entries")
     else:
         print(
             f"removed profile {args.name!r}; the keyring failed to delete its entries: "
             "run `supalink profile repair` once it answers"
         )
+    if link is not None:
+        print(f"the role {link.role!r} Supalink made for it stays in the database")
     return 0
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    # AGENT-LINKS: roles/' hook for a renamed agent or admin profile goes here, as `also=`.
-    user_repository().rename(args.name, args.new_name)
+    from supalink import roles
+
+    # An agent's link (and the links of the agents an admin made) follow the profile in the
+    # same settings write as the rename.
+    rename_links = roles.with_links_renamed(args.name, args.new_name)
+    user_repository().rename(args.name, args.new_name, also=rename_links)
     print(f"renamed profile {args.name!r} to {args.new_name!r}")
     return 0

@@ -29,7 +29,7 @@ def register_repair(actions: Any) -> None:
 
 def run_repair(args: argparse.Namespace) -> int:
     from supalink.commands.saved import user_repository
-    from supalink.profiles.repair import find_repairs, repair
+    from supalink.profiles.repairs import find_repairs, repair
 
     repository = user_repository()
     store = repository.secrets.description
@@ -42,7 +42,9 @@ def run_repair(args: argparse.Namespace) -> int:
         else:
             print("nothing to repair")
         return 0
-    done = repair(repository).findings
+    from supalink import roles
+
+    done = repair(repository, roles.with_link_removed).findings
     for finding in done:
         print(f"{_what(finding, store)}: {_done(finding)}")
     if not done:
@@ -53,7 +55,7 @@ def run_repair(args: argparse.Namespace) -> int:
 def note_leftovers(repository: ProfileRepository) -> None:
     """One line on stderr when an interrupted change left keyring entries (cheap: no
     keyring read unless the journal holds a change)."""
-    from supalink.profiles.repair import leftover_entries
+    from supalink.profiles.repairs import leftover_entries
 
     if count := leftover_entries(repository):
         entries = "entry" if count == 1 else "entries"

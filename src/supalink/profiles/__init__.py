@@ -25,6 +25,8 @@ from supalink.profiles.model import (
 from supalink.profiles.supabase import REGIONS, Mode, region_problem
 
 if TYPE_CHECKING:
+    from supalink.profiles.changes import Finding, Leftover
+    from supalink.profiles.repairs import Repairs, find_repairs, leftover_entries, repair
     from supalink.profiles.repository import (
         Password,
         PasswordMissingFromKeyring,
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
 
 _HOMES = {
+    "changes": ("Finding", "Leftover"),
+    "repairs": ("Repairs", "find_repairs", "leftover_entries", "repair"),
     "repository": (
         "Password",
         "PasswordMissingFromKeyring",
@@ -81,7 +85,9 @@ __all__ = [
     "REGIONS",
     "SSL_MODES",
     "Endpoint",
+    "Finding",
     "KeyringSecretStore",
+    "Leftover",
     "MemorySecretStore",
     "Mode",
     "ParsedUri",
@@ -93,6 +99,7 @@ __all__ = [
     "ProfileNotFound",
     "ProfileRecord",
     "ProfileRepository",
+    "Repairs",
     "SavedProfile",
     "SecretKind",
     "SecretStore",
@@ -104,10 +111,13 @@ __all__ = [
     "UriError",
     "build_uri",
     "defaults",
+    "find_repairs",
+    "leftover_entries",
     "open_repository",
     "parse_uri",
     "profile_name_problem",
     "region_problem",
+    "repair",
     "snippets_for",
     "supabase",
 ]

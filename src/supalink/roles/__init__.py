@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from supalink.roles.adopt import adopt
+    from supalink.roles.adoption import adopt
     from supalink.roles.create import RolePlan, apply, plan_create
     from supalink.roles.errors import (
         AgentProfileHasRole,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     )
     from supalink.roles.powers import LoginPowers, Power, read_powers
     from supalink.roles.report import RoleReport, describe
-    from supalink.roles.settle import Settled, Unsettled, recover
+    from supalink.roles.settle import Settled, Unsettled, changes_under_way, recover
     from supalink.roles.spec import (
         RoleSpec,
         TableName,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from supalink.roles.verdict import TooPowerful, known_by_name, login_role, too_powerful
 
 _HOMES = {
-    "adopt": ("adopt",),
+    "adoption": ("adopt",),
     "create": ("RolePlan", "apply", "plan_create"),
     "errors": (
         "AgentProfileHasRole",
@@ -104,7 +104,7 @@ _HOMES = {
     ),
     "powers": ("LoginPowers", "Power", "read_powers"),
     "report": ("RoleReport", "describe"),
-    "settle": ("Settled", "Unsettled", "recover"),
+    "settle": ("Settled", "Unsettled", "changes_under_way", "recover"),
     "spec": ("RoleSpec", "TableName", "default_role_name", "role_name_problem"),
     "verdict": ("TooPowerful", "known_by_name", "login_role", "too_powerful"),
 }
@@ -146,6 +146,7 @@ __all__ = [
     "UnverifiedLink",
     "adopt",
     "apply",
+    "changes_under_way",
     "check_removal",
     "default_role_name",
     "describe",

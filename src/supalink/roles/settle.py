@@ -59,6 +59,15 @@ class Unsettled:
     error: SupalinkError
 
 
+def changes_under_way(repository: ProfileRepository) -> bool:
+    """Whether a role change was left half done: a folder listing, no database, no keyring
+    (what the app asks at every start before it starts `recover`)."""
+    try:
+        return bool(Journal.of(repository).entries())
+    except SupalinkError:
+        return False
+
+
 async def recover(repository: ProfileRepository) -> tuple[Settled | Unsettled, ...]:
     """Settle every change the journal holds; what became of each."""
     journal = Journal.of(repository)

@@ -52,6 +52,7 @@ from supalink.mcp import (
     read_entry,
 )
 from supalink.profiles import ProfileRepository, Target
+from supalink.ui.backup_purge import PurgeBackupsButton
 from supalink.ui.config_verify import LogPlace, VerifyStep
 from supalink.ui.entry_password import PasswordChoice, confirm_password_in_file, label_templates
 from supalink.ui.role_dialog import RoleDialog
@@ -189,6 +190,8 @@ class ConfigDialog(QDialog):
         path_row = QHBoxLayout()
         path_row.addWidget(self.path, 1)
         path_row.addWidget(browse)
+        self.purge_backups = PurgeBackupsButton(backup_dir, self._config_file)
+        path_row.addWidget(self.purge_backups)
         form = QFormLayout()
         form.addRow("&Client", self.client)
         path_label = QLabel("Config &file")
@@ -413,6 +416,10 @@ class ConfigDialog(QDialog):
         self.replan()
         self.status.setText(" ".join(lines))
         return True
+
+    def _config_file(self) -> Path | None:
+        text = self.path.text().strip()
+        return Path(text).expanduser() if text else None
 
     # ----- verifying ------------------------------------------------------------------
     def _check_name(self) -> None:

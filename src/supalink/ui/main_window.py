@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink import profiles  # profiles.Target loads on first use, after the first frame
+from supalink import profiles, roles  # their modules load on first use, after the first frame
 from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
 from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
+from supalink.ui.startup_repairs import offer_repairs
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome, show_about
 
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
             notice = str(error)
         if notice:
             self._error("Settings file", notice)
+        offer_repairs(self)
 
     # ----- layout ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -303,11 +305,10 @@ class MainWindow(QMainWindow):
             password, save_password = None, repository.record(self.current_name).password_saved
         try:
             renaming = self.current_name is not None and self.current_name != profile.name
-            if renaming and profile.name in repository.names():
-                raise SupalinkError(f"a profile named {profile.name!r} already exists")
-            if renaming:
+            if renaming:  # refused, in the repository's words, when the name is taken
                 assert self.current_name is not None
-                repository.rename(self.current_name, profile.name)
+                links = roles.with_links_renamed(self.current_name, profile.name)
+                repository.rename(self.current_name, profile.name, also=links)
             replace = profile.name in repository.names()
             repository.save(profile, password, save_password=save_password, replace=replace)
         except SupalinkError as error:

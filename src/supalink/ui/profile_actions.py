@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from supalink import roles
 from supalink.errors import SupalinkError
 from supalink.ui.profile_list import unique_name
 
@@ -35,7 +36,9 @@ class ProfileActions:
         if not accepted or not new_name.strip() or new_name == name:
             return
         try:
-            self.window.context.repository.rename(name, new_name.strip())
+            # An agent's link, and the links of the agents an admin made, follow the profile.
+            links = roles.with_links_renamed(name, new_name.strip())
+            self.window.context.repository.rename(name, new_name.strip(), also=links)
         except SupalinkError as error:
             self.window._error("Could not rename the profile", error)
             return
@@ -46,15 +49,19 @@ class ProfileActions:
     def delete(self, name: str) -> None:
         from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
 
-        answer = QMessageBox.question(
-            self.window,
-            "Delete profile",
-            f"Delete {name!r}? Its project ref and password are removed from the keyring.",
-        )
+        repository = self.window.context.repository
+        question = f"Delete {name!r}? Its project ref and password are removed from the keyring."
+        try:
+            roles.check_removal(repository, name, keep_role=False)
+        except roles.AgentProfileHasRole as error:
+            # The role stays in the database unless dropped first (Write config's role step
+            # made it; `supalink role drop` drops both).
+            question = f"{error}. Delete the profile and keep the role?"
+        answer = QMessageBox.question(self.window, "Delete profile", question)
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.window.context.repository.remove(name)
+            repository.remove(name, also=roles.with_link_removed(name))
         except SupalinkError as error:
             self.window._error("Could not delete the profile", error)
             return

@@ -6,7 +6,7 @@ cheap enough for every `profile list` and every start of the app (no journal, no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from supalink.profiles.changes import Finding, Leftover
 from supalink.profiles.secrets import SecretKind, SecretStoreError
 
 if TYPE_CHECKING:
-    from supalink.profiles.repository import ProfileRepository
+    from supalink.profiles.repository import PreferencesChange, ProfileRepository
     from supalink.profiles.settings import ProfileRecord
 
 
@@ -44,12 +44,16 @@ def find_repairs(repository: ProfileRepository) -> Repairs:
     return Repairs((*found, *_refs_missing(repository, profiles, found)))
 
 
-def repair(repository: ProfileRepository) -> Repairs:
+def repair(
+    repository: ProfileRepository,
+    also_removed: Callable[[str], PreferencesChange] | None = None,
+) -> Repairs:
     """Finish or undo every interrupted change (under the settings file's lock, as every
     change holds it), then remove each Supabase profile whose ref is not in the keyring
     (it cannot open; the rest of it is in the settings only), unless none has its ref
     there: then the keyring is most likely not the one they were saved in, and they stay.
-    What was found and done."""
+    What was found and done. `also_removed(name)`: what else the settings lose with a
+    profile removed here (an agent's link, from the roles package), in the same write."""
     changes = repository.changes
     with repository.settings_file.editing() as loaded:
         profiles = loaded.settings.profiles
@@ -60,8 +64,8 @@ def repair(repository: ProfileRepository) -> Repairs:
         ]
     lost = _refs_missing(repository, repository.settings_file.load().settings.profiles, found)
     for finding in lost:
-        # AGENT-LINKS: roles/' hook for a removed agent profile goes here, as `also=`.
-        repository.remove(finding.profile)
+        also = also_removed(finding.profile) if also_removed is not None else None
+        repository.remove(finding.profile, also=also)
     return Repairs((*found, *lost))
 
 

@@ -1,0 +1,80 @@
+"""What the app offers when it opens after a change was interrupted (kill -9, a crash, the
+keyring gone mid-way): the keyring entries a profile change left behind (profiles.repair,
+offered with what it found) and a `supalink role` change left half done (roles.recover,
+settled in the background: it needs the database, and says what it did)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from supalink import profiles, roles
+from supalink.errors import SupalinkError
+
+if TYPE_CHECKING:
+    from supalink.profiles import Finding
+    from supalink.roles import Settled, Unsettled
+    from supalink.ui.main_window import MainWindow
+
+ROLE_TASK = "settle-role-changes"
+
+
+def offer_repairs(window: MainWindow) -> None:
+    from PySide6.QtCore import QTimer
+
+    _offer_profile_repairs(window)
+    if roles.changes_under_way(window.context.repository):
+        # Once the loop runs: the window is built before asyncio is.
+        QTimer.singleShot(0, lambda: window.context.tasks.run(ROLE_TASK, _settle(window)))
+
+
+def _offer_profile_repairs(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
+
+    repository = window.context.repository
+    try:
+        if not profiles.leftover_entries(repository):
+            return  # nothing under way: no journal, no keyring read
+        found = profiles.find_repairs(repository)
+    except SupalinkError:
+        return  # a keyring or settings file that does not answer is said elsewhere
+    if not found.findings:
+        return
+    listed = "\n".join(f"• {_found(finding)}" for finding in found.findings)
+    answer = QMessageBox.question(
+        window,
+        "Repair after an interrupted change",
+        "A change to your profiles was interrupted and left this behind:\n"
+        f"{listed}\n\nRepair it now?",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return
+    try:
+        profiles.repair(repository, roles.with_link_removed)
+    except SupalinkError as error:
+        QMessageBox.warning(window, "Could not repair", str(error))
+        return
+    window.reload_profiles()
+
+
+def _found(finding: Finding) -> str:
+    """One finding in a sentence for the window (the CLI words its own)."""
+    if finding.leftover is profiles.Leftover.REF_MISSING:
+        return f"{finding.profile!r}: a Supabase profile whose project ref is not in the keyring"
+    entries = len(finding.entries)
+    left = f"{entries} keyring entr{'y' if entries == 1 else 'ies'}" if entries else "nothing"
+    now = f"; the profile is now {finding.kept!r}" if finding.kept else ""
+    return f"{finding.profile!r}: {left} from an interrupted {finding.leftover}{now}"
+
+
+def _settled(result: Settled | Unsettled) -> str:
+    link = result.entry.link
+    what = f"{result.entry.action} of role {link.role!r} (profile {link.profile!r})"
+    if isinstance(result, roles.Settled):
+        return f"an interrupted {what}: {result.outcome}"
+    return f"an interrupted {what} is not settled yet: {result.error}"
+
+
+async def _settle(window: MainWindow) -> None:
+    outcomes = await roles.recover(window.context.repository)
+    if outcomes:
+        window.statusBar().showMessage("; ".join(_settled(each) for each in outcomes), 15_000)
