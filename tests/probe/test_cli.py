@@ -61,7 +61,9 @@ def test_readable_success_with_ticks_and_the_psql_command(
     assert "connections: " in result.stdout.decode()
     assert "pooler: none (a direct connection)" in lines
     assert lines[-1].startswith("psql: PGPASSWORD=**** psql 'postgresql://supalink_app@[::1]:")
-    assert result.stderr == b""
+    # The password was on the command line: said once, as for `profile add` and `monitor`.
+    assert result.stderr.decode().startswith("warning: the password in --uri is on the command")
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_json_success(pg: PostgresServer, tmp_path: Path) -> None:

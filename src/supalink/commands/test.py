@@ -55,6 +55,10 @@ def _target(args: argparse.Namespace) -> Target:
 
         parsed = parse_uri(args.uri)
         profile, password = parsed.profile, parsed.password
+        if password is not None:
+            from supalink.commands.profile_options import warn_password_on_command_line
+
+            warn_password_on_command_line("--uri")
     else:
         from supalink.commands.saved import user_repository
         from supalink.profiles import PasswordMissingFromKeyring
