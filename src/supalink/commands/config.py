@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands.config_target import add_target, target_of
 from supalink.errors import SupalinkError, UsageError
 
 if TYPE_CHECKING:
@@ -37,11 +38,11 @@ def register(subparsers: Any) -> None:
     clients.set_defaults(run=run_clients)
 
     show = actions.add_parser("show", help="print a client's server entries, passwords masked")
-    _add_target(show, every_entry_by_default=True)
+    add_target(show, every_entry_by_default=True)
     show.set_defaults(run=run_show)
 
     write = actions.add_parser("write", help="write the server entry (diff preview, backup)")
-    _add_target(write)
+    add_target(write)
     source = write.add_mutually_exclusive_group(required=True)
     source.add_argument("--profile", metavar="NAME", help="a saved profile")
     source.add_argument(
@@ -76,7 +77,7 @@ def register(subparsers: Any) -> None:
     write.set_defaults(run=run_write)
 
     remove = actions.add_parser("remove", help="remove the server entry (diff preview, backup)")
-    _add_target(remove)
+    add_target(remove)
     remove.add_argument("--yes", action="store_true", help="remove without asking")
     remove.set_defaults(run=run_remove)
 
@@ -85,7 +86,7 @@ def register(subparsers: Any) -> None:
         help="start the configured server and run select 1; Supalink's own server must also "
         "refuse a write",
     )
-    _add_target(verify)
+    add_target(verify)
     verify.add_argument(
         "--timeout",
         type=float,
@@ -104,41 +105,8 @@ def register(subparsers: Any) -> None:
 
     from supalink.commands import config_backups, config_watch
 
-    config_watch.register(actions, _add_target)
+    config_watch.register(actions)
     config_backups.register(actions)
-
-
-def _add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool = False) -> None:
-    from supalink.mcp import CLIENTS, DEFAULT_SERVER_NAME
-
-    parser.add_argument("--client", required=True, choices=list(CLIENTS), help="the MCP client")
-    parser.add_argument(
-        "--config", type=Path, metavar="PATH", help="the config file (default: the client's)"
-    )
-    if every_entry_by_default:
-        parser.add_argument("--server-name", metavar="NAME", help="only this entry")
-    else:
-        parser.add_argument(
-            "--server-name",
-            default=DEFAULT_SERVER_NAME,
-            metavar="NAME",
-            help=f"the entry's name (default: {DEFAULT_SERVER_NAME})",
-        )
-
-
-def target_of(args: argparse.Namespace) -> tuple[McpClient, Path]:
-    """The client and its config file as the arguments name them; the server name checked."""
-    from supalink.mcp import BadServerName, check_server_name, config_path, get_client
-
-    if args.server_name is not None:
-        try:
-            check_server_name(args.server_name)
-        except BadServerName as error:
-            raise UsageError(f"--server-name {error.name!r} {error.problem}") from None
-    client = get_client(args.client)
-    if args.config is not None:
-        return client, args.config.expanduser()
-    return client, config_path(client)
 
 
 def _say(message: str) -> None:

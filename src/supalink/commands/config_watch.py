@@ -12,16 +12,14 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands.config_target import add_target, target_of
 from supalink.errors import FileFault, SupalinkError, UsageError
 
 if TYPE_CHECKING:
     from supalink.mcp import McpClient
-
-AddTarget = Callable[[argparse.ArgumentParser], None]
 
 _SAID = {
     "removed": "the {server} entry is gone from {path}",
@@ -37,7 +35,7 @@ _SAID = {
 }
 
 
-def register(actions: Any, add_target: AddTarget) -> None:
+def register(actions: Any) -> None:
     watch = actions.add_parser(
         "watch",
         help="follow the config file and say when the entry is removed, changed or restored",
@@ -58,7 +56,6 @@ def register(actions: Any, add_target: AddTarget) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from supalink.commands.config import target_of
     from supalink.mcp import EntryWatch
     from supalink.mcp.watch import POLL_SECONDS
 
@@ -89,7 +86,6 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_logs(args: argparse.Namespace) -> int:
-    from supalink.commands.config import target_of
     from supalink.logs import SecretMasker
     from supalink.mcp import Host, document_secrets, read_config, server_logs
 
