@@ -29,7 +29,8 @@ from tests.support.tls import TlsFiles, make_tls_files
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests for another OS are deselected, not skipped: a skip means something is missing."""
     foreign = {"macos": "darwin", "windows": "win32"}
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         needs = [os_ for marker, os_ in foreign.items() if item.get_closest_marker(marker)]
         (drop if needs and sys.platform not in needs else keep).append(item)

@@ -121,16 +121,15 @@ def definitions(name: str) -> list[str]:
     found = []
     for path, tree in modules():
         for node in ast.walk(tree):
-            defined = (
-                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                and node.name == name
-            ) or (
-                isinstance(node, ast.Assign | ast.AnnAssign)
-                and any(
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                defined = node.name == name
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                defined = any(
                     isinstance(target, ast.Name) and target.id == name
                     for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
                 )
-            )
+            else:
+                continue
             if defined:
                 found.append(f"{path.relative_to(SRC)}:{node.lineno}")
     return found
@@ -166,8 +165,12 @@ def messages(tree: ast.Module) -> Iterator[tuple[str, int]]:
         and isinstance(node.body[0].value, ast.Constant)
     }
     for node in ast.walk(tree):
-        is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
-        if is_text and id(node) not in docstrings and " " in node.value.strip():
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and " " in node.value.strip()
+        ):
             yield node.value, node.lineno
 
 

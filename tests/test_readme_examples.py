@@ -17,7 +17,7 @@ from tests.support.profiles import SUPALINK
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def examples() -> list[str]:
+def examples() -> list[list[str]]:
     """The command lines of the README's block of `supalink` examples, comments left out."""
     blocks = re.findall(r"```sh\n(.*?)```", README.read_text(), re.DOTALL)
     [block] = [block for block in blocks if "supalink parse" in block]

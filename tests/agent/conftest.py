@@ -14,7 +14,7 @@ from psycopg import sql
 
 from supalink.profiles import Mode, Target
 from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, integer
 from tests.support.system_tools import SystemTools
 
 ROWS = [(1, "alpha"), (2, "beta"), (3, "gamma")]
@@ -149,7 +149,7 @@ class Login:
                 " AND state <> 'idle' AND query LIKE %s",
                 (self.name, like),
             ).fetchall()
-        return [(int(pid), str(state), str(query)) for pid, state, query in found]
+        return [(integer(pid), str(state), str(query)) for pid, state, query in found]
 
 
 LoginFactory = Callable[..., Login]

@@ -20,7 +20,7 @@ from typing import IO, Any
 import pytest
 
 from tests.agent.conftest import Login, LoginFactory
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, integer
 from tests.support.profiles import SUPALINK
 
 # The bound is a second from the cancel to the backend gone; the margin is for a
@@ -143,7 +143,7 @@ def advisory_locks(pg: PostgresServer, key: int) -> int:
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", (key,)
         ).fetchone()
     assert row is not None
-    return int(row[0])
+    return integer(row[0])
 
 
 def test_a_cancelled_call_stops_its_statement_on_the_server_within_a_second(

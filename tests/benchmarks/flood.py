@@ -239,9 +239,11 @@ async def _soak(uri: str, total: int, first: int, chunk: int) -> dict[str, Any]:
         sent = engine.log.total
         while sent < last:
             upto = min(last, sent + chunk)
-            await _wait_until(
-                lambda ahead=sent - chunk: engine.log.total >= ahead, 120, f"{sent:,} notifications"
-            )
+
+            def caught_up(ahead: int = sent - chunk) -> bool:
+                return engine.log.total >= ahead
+
+            await _wait_until(caught_up, 120, f"{sent:,} notifications")
             await sender.execute(SOAK_SQL, (channel, sent + 1, upto))
             await sender.commit()
             sent = upto

@@ -92,7 +92,12 @@ def test_from_empty_form_to_a_monitored_agent_connection(
 
     # Write config: the dialog is modal for a person; here it is shown and driven.
     dialogs: list[ConfigDialog] = []
-    monkeypatch.setattr(ConfigDialog, "exec", lambda self: dialogs.append(self) or 0)
+
+    def exec_(dialog: ConfigDialog) -> int:
+        dialogs.append(dialog)
+        return 0
+
+    monkeypatch.setattr(ConfigDialog, "exec", exec_)
     click(qtbot, window.config_button)
     (dialog,) = dialogs
     qtbot.addWidget(dialog)

@@ -140,12 +140,13 @@ def test_a_write_the_file_does_not_hold_afterwards_is_not_reported_as_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer that ignores the lock (Claude Desktop) replacing the file right after ours."""
+    from supalink.files import atomic_write_bytes
     from supalink.mcp import editor
 
     path = tmp_path / "mcp.json"
     path.write_text(json.dumps(OTHER))
     theirs = json.dumps(OTHER, indent=1)
-    written = editor.atomic_write_bytes
+    written = atomic_write_bytes  # what editor calls: it imports it from supalink.files
 
     def then_theirs(target: Path, data: bytes, *, mode: int | None = None) -> Path:
         result = written(target, data, mode=mode)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -32,6 +33,11 @@ OTHER = b'{\n  "globalShortcut": "Ctrl+Space",\n  "preferences": {"x": 1}\n}\n'
 
 def mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
+
+
+def at(moment: datetime) -> Callable[[], datetime]:
+    """A clock stopped at `moment`."""
+    return lambda: moment
 
 
 def write(path: Path, backups: Path, entry: object = ENTRY, **options: object) -> Path | None:
@@ -87,7 +93,7 @@ def test_backups_are_private_timestamped_and_only_the_last_ten_kept(tmp_path: Pa
             plan,
             backup_root=backups,
             confirmed=True,
-            now=lambda i=index: start + timedelta(seconds=i),
+            now=at(start + timedelta(seconds=index)),
         )
         assert applied.backup is not None
         made.append(applied.backup)

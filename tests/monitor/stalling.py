@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVarTuple
+
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass
@@ -80,8 +84,8 @@ class StallingProxy:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
+    def _spawn(self, target: Callable[[*Ts], object], *args: *Ts) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
         with self._lock:
             self._threads.append(thread)
         thread.start()

@@ -156,7 +156,7 @@ def test_listening_through_a_transaction_pooler_is_refused_with_a_reason(
     assert collector.of("notification") == []
 
 
-class CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class CountingSelector(selectors.DefaultSelector):
     """Counts the loop's trips through select(): one per wakeup."""
 
     def __init__(self) -> None:

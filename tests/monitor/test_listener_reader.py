@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeVarTuple
 
 import psycopg
 
@@ -17,7 +17,11 @@ from supalink.profiles import Target
 from tests.support.monitoring import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer
 
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
+
 TRICKLE = 12
+Ts = TypeVarTuple("Ts")
 
 
 class CountingLoop(asyncio.SelectorEventLoop):
@@ -25,7 +29,9 @@ class CountingLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self.readers_added = 0
 
-    def add_reader(self, fd: Any, callback: Callable[..., object], *args: Any) -> None:
+    def add_reader(
+        self, fd: FileDescriptorLike, callback: Callable[[*Ts], object], *args: *Ts
+    ) -> None:
         self.readers_added += 1
         super().add_reader(fd, callback, *args)
 
@@ -65,7 +71,11 @@ def test_a_trickle_keeps_one_reader_and_arrives_in_order(pg: PostgresServer) -> 
                 before = loop.readers_added
                 for i in range(TRICKLE):
                     await asyncio.to_thread(send, str(i))
-                    await wait_until(lambda n=i + 2: len(payloads) == n, timeout=2, what=str(i))
+
+                    def arrived(n: int = i + 2) -> bool:
+                        return len(payloads) == n
+
+                    await wait_until(arrived, timeout=2, what=str(i))
                     await asyncio.sleep(0.02)
                 return loop.readers_added - before
         finally:

@@ -108,7 +108,12 @@ def test_work_from_other_threads_runs_on_the_loop_in_order_and_none_is_lost(qapp
         threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
         for thread in threads:
             thread.start()
-        await asyncio.to_thread(lambda: [thread.join() for thread in threads])
+
+        def join_all() -> None:
+            for thread in threads:
+                thread.join()
+
+        await asyncio.to_thread(join_all)
         deadline = loop.time() + 30
         while sum(map(len, seen.values())) < 4 * per_thread and loop.time() < deadline:
             await asyncio.sleep(0.01)
@@ -153,7 +158,7 @@ def test_garbage_in_cycles_dies_on_the_main_thread_not_in_a_worker(qapp: Any) ->
         weakref.finalize(node, lambda: died_on.append(threading.get_ident()))
         del node
         # Enough tracked objects to cross every threshold of the automatic collector.
-        kept = await asyncio.to_thread(lambda: [[] for _ in range(100_000)])
+        kept: list[list[object]] = await asyncio.to_thread(lambda: [[] for _ in range(100_000)])
         # The main thread's collector timer may fire while the worker allocates (a slow,
         # loaded machine): a death there is right; only one in another thread is wrong.
         in_worker = [thread for thread in died_on if thread != main]

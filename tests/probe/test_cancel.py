@@ -11,7 +11,7 @@ import pytest
 from supalink.probe import DiagnosisKind, Probe, Step, StepName
 from supalink.profiles import Target
 from tests.support.monitoring import wait_for
-from tests.support.postgres import PostgresServer, local_profile
+from tests.support.postgres import PostgresServer, integer, local_profile
 
 
 def backends(pg: PostgresServer, application_name: str) -> int:
@@ -21,7 +21,7 @@ def backends(pg: PostgresServer, application_name: str) -> int:
             (application_name,),
         ).fetchone()
     assert row is not None
-    return int(row[0])
+    return integer(row[0])
 
 
 @pytest.mark.parametrize("cancel_after", [StepName.TLS, StepName.AUTH])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 import pytest
 from keyring.backend import KeyringBackend
@@ -50,11 +51,17 @@ def test_entries_are_findable_by_a_person(secret_service: SecretService) -> None
         store.delete("Prod DB", SecretKind.PASSWORD)
 
 
-def unregistered(cls: type[KeyringBackend]) -> type[KeyringBackend]:
+Backend = TypeVar("Backend", bound=KeyringBackend)
+
+
+def unregistered(cls: type[Backend]) -> type[Backend]:
     """Keep a test's backend out of keyring's registry: every KeyringBackend subclass is
     registered, and keyring's own detection (and its chainer) would then use it in every
-    later test of the session."""
-    KeyringBackend._classes.discard(cls)  # type: ignore[attr-defined]
+    later test of the session.
+
+    The backends below each say their `__init__` only to annotate it: keyring's own
+    (KeyringBackend's) has no annotations, so constructing them would be an untyped call."""
+    KeyringBackend._classes.discard(cls)
     return cls
 
 
@@ -62,7 +69,10 @@ def unregistered(cls: type[KeyringBackend]) -> type[KeyringBackend]:
 class PlaintextFileKeyring(KeyringBackend):
     """Stands in for keyrings.alt's file backend (never installed here)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
+
+    def __init__(self) -> None:
+        KeyringBackend.__init__(self)
 
     def get_password(self, service: str, username: str) -> str | None:
         raise AssertionError("must not be used")
@@ -99,8 +109,11 @@ def test_a_chainer_of_nothing_usable_is_refused() -> None:
 
     @unregistered
     class PlaintextOnlyChain(ChainerBackend):
+        def __init__(self) -> None:
+            ChainerBackend.__init__(self)
+
         @property
-        def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
+        def backends(self) -> list[KeyringBackend]:
             return [PlaintextFileKeyring()]
 
     assert not KeyringSecretStore(PlaintextOnlyChain()).is_usable
@@ -116,8 +129,11 @@ def test_a_plaintext_store_beside_the_os_keyring_is_never_read(
 
     @unregistered
     class SecretServiceThenPlaintext(ChainerBackend):
+        def __init__(self) -> None:
+            ChainerBackend.__init__(self)
+
         @property
-        def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
+        def backends(self) -> list[KeyringBackend]:
             return [Keyring(), PlaintextFileKeyring()]
 
     store = KeyringSecretStore(SecretServiceThenPlaintext())

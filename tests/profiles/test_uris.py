@@ -179,8 +179,8 @@ def test_invalid_field_in_a_uri_names_the_field() -> None:
         parse_uri(f"postgresql://postgres@db.{REF}.supabase.co/postgres?connect_timeout=9999")
 
 
-passwords = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40)
-names = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00\n"), min_size=1)
+passwords = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
+names = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00\n"), min_size=1)
 
 
 @settings(max_examples=150, deadline=None)

@@ -137,12 +137,15 @@ def supabase(pg: PostgresServer) -> Iterator[Supabase]:
     yield project
     with pg.admin_connect() as conn:
         _ddl(conn, "DROP DATABASE {d} WITH (FORCE)", d=project.database)
-        leftover = conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"%\\_{suffix}%",)
-        ).fetchall()
-        for (role,) in leftover:
+        leftover = [
+            str(name)
+            for (name,) in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"%\\_{suffix}%",)
+            ).fetchall()
+        ]
+        for role in leftover:
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-        for (role,) in leftover:
+        for role in leftover:
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 

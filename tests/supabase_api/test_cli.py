@@ -121,7 +121,7 @@ def test_a_rejected_token_is_not_saved(
         "revoked\n"
     )
     assert wrong not in result.stderr
-    assert keyring.get("supabase", SecretKind.ACCESS_TOKEN) is None  # type: ignore[arg-type]
+    assert keyring.get("supabase", SecretKind.ACCESS_TOKEN) is None
 
 
 def test_login_needs_the_token_on_stdin(keyring: KeyringSecretStore, tmp_path: Path) -> None:

@@ -8,10 +8,19 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from tests.support.system_tools import machine_setup
 
 FALLBACK_USER = "supalink-test"
+
+
+class AccountKwargs(TypedDict, total=False):
+    """The subprocess.run/Popen keyword arguments that run a command as an account."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class ServiceAccount:
     def is_switch_needed(self) -> bool:
         return self.uid != os.geteuid()
 
-    def popen_kwargs(self) -> dict[str, object]:
+    def popen_kwargs(self) -> AccountKwargs:
         if not self.is_switch_needed:
             return {}
         return {"user": self.uid, "group": self.gid, "extra_groups": []}

@@ -83,7 +83,7 @@ READ_FAULTS = tuple(fault for fault in FAULTS if fault.action == "read")
 
 
 @contextlib.contextmanager
-def faulty(fault: Fault, path: Path, prepare: Callable[[], None]) -> Iterator[None]:
+def faulty(fault: Fault, path: Path, prepare: Callable[[], object]) -> Iterator[None]:
     """`fault` made on `path` or its folder for the duration. `prepare` puts the file there
     first (on the fresh tmpfs, for the mounted faults), but for the faults that are the file:
     a symlink loop, or a folder in its place."""

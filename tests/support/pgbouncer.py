@@ -70,7 +70,7 @@ class Pgbouncer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.root,
-            **self.account.popen_kwargs(),  # type: ignore[arg-type]
+            **self.account.popen_kwargs(),
         )
         try:
             wait_for_port("127.0.0.1", self.port)

@@ -60,7 +60,7 @@ class PostgresServer:
             capture_output=True,
             text=True,
             cwd=self.root,
-            **self.account.popen_kwargs(),  # type: ignore[arg-type]
+            **self.account.popen_kwargs(),
         )
 
     def init(self) -> None:
@@ -163,6 +163,13 @@ class PostgresServer:
             if sslmode in ("verify-ca", "verify-full"):
                 params.append(f"sslrootcert={quote(str(sslrootcert or self.ca_cert), safe='/')}")
         return uri + ("?" + "&".join(params) if params else "")
+
+
+def integer(value: object) -> int:
+    """A column psycopg reads as an int (a count, a pid), out of a row `admin_connect` types
+    as tuple[object, ...]."""
+    assert isinstance(value, int), repr(value)
+    return value
 
 
 def start_postgres(

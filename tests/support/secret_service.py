@@ -68,8 +68,9 @@ class SecretService:
         )
 
     def _secrets_on_bus(self) -> bool:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
+        # secretstorage's own D-Bus library (keyring's, on Linux), without type hints.
+        from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 
         bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
         with open_dbus_connection(self.bus_address) as connection:

@@ -43,6 +43,13 @@ def session_dialog(
     return dialog
 
 
+def planned_args(dialog: ConfigDialog) -> tuple[str, ...]:
+    """The planned entry's args as they are now (read through a call: mypy would hold
+    `dialog.planned.entry.args` narrowed by one assert across the clicks that change it)."""
+    assert dialog.planned is not None
+    return dialog.planned.entry.args
+
+
 def test_clients_found_on_this_machine_come_first(tmp_path: Path) -> None:
     host = claude_host(tmp_path)
     (tmp_path / "home" / ".cursor").mkdir(parents=True)
@@ -108,6 +115,7 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     dialog.verify()
     assert dialog.cancel_verify.isVisible()
     qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report is not None
     assert dialog.last_report.ok, dialog.last_report.describe()
     assert dialog.status.text().startswith("✓ Verified")
 
@@ -191,10 +199,10 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
     assert not dialog.allow_writes.isChecked()
     assert dialog.notes.text() == ""  # the profile's CA, the keyring: nothing to warn about
     assert dialog.planned is not None
-    assert dialog.planned.entry.args == ("mcp-serve", "--profile", "W")
+    assert planned_args(dialog) == ("mcp-serve", "--profile", "W")
 
     dialog.allow_writes.setChecked(True)
-    assert dialog.planned.entry.args == ("mcp-serve", "--profile", "W", "--allow-writes")
+    assert planned_args(dialog) == ("mcp-serve", "--profile", "W", "--allow-writes")
     assert dialog.notes.isVisible()
     assert "writes are allowed: the agent can change and delete data" in dialog.notes.text()
     assert '+        "--allow-writes"' in dialog.diff.toPlainText()
@@ -203,13 +211,13 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
     for template in ("reference", "guide"):
         dialog.template.setCurrentIndex(dialog.template.findData(template))
         assert not dialog.allow_writes.isEnabled()
-        assert "--allow-writes" not in dialog.planned.entry.args
+        assert "--allow-writes" not in planned_args(dialog)
         assert "archived" in dialog.template.currentText()
         assert "escaped" in dialog.template.currentText()
         assert "read-only mode can be escaped" in dialog.notes.text()
         assert "writes are allowed" not in dialog.notes.text()
     dialog.template.setCurrentIndex(dialog.template.findData("supalink"))
-    assert dialog.planned.entry.args[-1] == "--allow-writes"  # the box kept its tick
+    assert planned_args(dialog)[-1] == "--allow-writes"  # the box kept its tick
 
 
 @pytest.mark.slow
@@ -247,6 +255,7 @@ def test_supalinks_server_by_default_and_verify_shows_both_refusals(
 
     dialog.verify()
     qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report is not None
     assert dialog.last_report.ok, dialog.last_report.describe()
     status = dialog.status.text()
     assert status.startswith("✓ Verified: the server answered query 'select 1' and refused")
@@ -262,6 +271,7 @@ def test_supalinks_server_by_default_and_verify_shows_both_refusals(
     )
     dialog.verify()
     qasync_loop.run_until_complete(asyncio.wait_for(_until(dialog.verify_button.isEnabled), 60))
+    assert dialog.last_report is not None
     assert dialog.last_report.ok, dialog.last_report.describe()
     assert dialog.last_report.guard == ()
     assert "writes are allowed: the agent can change data (no write was tried)" in (

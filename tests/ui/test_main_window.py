@@ -6,7 +6,7 @@ from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote
 
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from supalink.profiles import Password, SecretKind
 from supalink.ui.context import AppContext
@@ -119,7 +119,12 @@ def test_write_config_checks_the_login_and_offers_the_agent_a_role(
     fill_supabase(window, qtbot, "Prod admin")
     assert window.save_profile()
     shown: list[ConfigDialog] = []
-    with patch.object(ConfigDialog, "exec", lambda dialog: shown.append(dialog) or 0):
+
+    def exec_(dialog: ConfigDialog) -> int:
+        shown.append(dialog)
+        return 0
+
+    with patch.object(ConfigDialog, "exec", exec_):
         window.write_config()
     [dialog] = shown
     assert dialog.repository is app_context.repository
@@ -221,7 +226,9 @@ def test_sign_in_to_supabase_fills_a_new_profile_from_the_project_picked(
     from supalink.profiles.supabase import Mode
 
     window = make_window(qtbot, app_context)
-    action = next(a for a in window.menuBar().actions()[0].menu().actions() if "Supa" in a.text())
+    menu = window.menuBar().actions()[0].menu()  # PySide6 types it QObject
+    assert isinstance(menu, QMenu)
+    action = next(a for a in menu.actions() if "Supa" in a.text())
     action.trigger()
     dialog = window.supabase_dialog
     assert dialog.isVisible()

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QFileDialog, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFileDialog,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QWidget,
+)
 
 from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Notification
@@ -25,7 +32,7 @@ from supalink.monitor.pool import PoolState
 from supalink.profiles import Target
 from supalink.ui.monitor_window import MonitorWindow
 from tests.support.monitoring import channel_name, quick_settings, run, wait_for, wait_until
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, integer
 from tests.support.typing import type_text
 from tests.ui.monitor_support import (
     keep_loop_running_on_close,
@@ -33,6 +40,12 @@ from tests.ui.monitor_support import (
     model_payloads,
     notify,
 )
+
+
+def first_cell(table: QTableWidget, row: int) -> str:
+    item = table.item(row, 0)
+    assert item is not None
+    return item.text()
 
 
 def test_stats_and_chart_follow_checked_out_connections(
@@ -61,9 +74,7 @@ def test_stats_and_chart_follow_checked_out_connections(
             await window.engine.refresh_server_view()
             await wait_until(lambda: window.server_panel.activity.rowCount() > 0, what="server")
             server = window.server_panel
-            apps = {
-                server.activity.item(row, 0).text() for row in range(server.activity.rowCount())
-            }
+            apps = {first_cell(server.activity, row) for row in range(server.activity.rowCount())}
             return {
                 "health": health_text,
                 "busy": busy,
@@ -307,7 +318,7 @@ def test_closing_the_window_stops_the_engine_within_five_seconds(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
                 (app_name + "%",),
             ).fetchone()
-        return int(row[0]) if row else -1
+        return integer(row[0]) if row else -1
 
     async def scenario() -> dict[str, Any]:
         settings = quick_settings(application_name=app_name, min_size=3)

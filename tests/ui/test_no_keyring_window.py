@@ -172,7 +172,12 @@ def test_a_new_custom_host_profile_saves_and_write_config_needs_no_keyring(
     type_text(qtbot, form.password, "typed-now")
     assert form.password_status.text().startswith("Not saved: no usable keyring")
     shown: list[ConfigDialog] = []
-    with patch.object(ConfigDialog, "exec", lambda dialog: shown.append(dialog) or 0):
+
+    def exec_(dialog: ConfigDialog) -> int:
+        shown.append(dialog)
+        return 0
+
+    with patch.object(ConfigDialog, "exec", exec_):
         window.write_config()  # saves first, as ever; now the save works
     assert message_boxes == []
     assert len(shown) == 1
@@ -219,7 +224,12 @@ def test_a_keyring_entry_deleted_behind_supalinks_back_is_said_and_asked_once(
     assert "Saved in" not in status
     assert item_of(window, local).toolTip() == status  # not "password saved in the keyring"
     asked: list[str] = []
-    with patch(ASK, lambda *args, **kwargs: asked.append(args[2]) or (pg.password, True)):
+
+    def answer(*args: Any, **kwargs: Any) -> tuple[str, bool]:
+        asked.append(args[2])
+        return pg.password, True
+
+    with patch(ASK, answer):
         window.test()
         qasync_loop.run_until_complete(asyncio.wait_for(finished(window), 30))
         window.test()

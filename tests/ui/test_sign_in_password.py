@@ -81,7 +81,12 @@ def write_config_dialog(window: MainWindow) -> ConfigDialog:
     """Write config… as the window opens it (modal for a person; here shown and driven), on
     Claude Desktop's file."""
     opened: list[ConfigDialog] = []
-    with patch.object(ConfigDialog, "exec", lambda dialog: opened.append(dialog) or 0):
+
+    def exec_(dialog: ConfigDialog) -> int:
+        opened.append(dialog)
+        return 0
+
+    with patch.object(ConfigDialog, "exec", exec_):
         window.write_config()
     [dialog] = opened
     dialog.show()
