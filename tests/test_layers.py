@@ -90,30 +90,51 @@ def test_each_face_names_what_it_gives_and_gives_it(face: str) -> None:
         assert getattr(package, name) is not None, f"supalink.{face}.{name}"
 
 
-def lazy_faces() -> Iterator[Path]:
-    for path in sorted(SRC.glob("*/__init__.py")):
-        if "lazy_attributes(" in path.read_text(encoding="utf-8"):
-            yield path
+def lazy_faces() -> list[Path]:
+    from supalink.lazy import faces
+
+    return faces(SRC)
 
 
-@pytest.mark.parametrize("init", list(lazy_faces()), ids=lambda path: path.parent.name)
-def test_a_lazy_face_loads_each_name_from_where_mypy_reads_it(init: Path) -> None:
-    """A lazy face lists its names twice: imported under TYPE_CHECKING (what mypy checks)
-    and in `_HOMES` (what `lazy_attributes` loads at run time). The two must agree."""
-    tree = ast.parse(init.read_text(encoding="utf-8"))
-    package = f"supalink.{init.parent.name}."
-    typed: dict[str, tuple[str, ...]] = {}
-    homes: dict[str, tuple[str, ...]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
-            for imported_from in node.body:
-                assert isinstance(imported_from, ast.ImportFrom), ast.unparse(imported_from)
-                module = (imported_from.module or "").removeprefix(package)
-                typed[module] = tuple(alias.name for alias in imported_from.names)
-        elif isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "_HOMES":
-            homes = ast.literal_eval(node.value)
-    assert homes, f"{init.relative_to(SRC)} has no _HOMES"
-    assert {m: sorted(n) for m, n in typed.items()} == {m: sorted(n) for m, n in homes.items()}
+def test_every_face_is_one_that_generates_its_lines() -> None:
+    assert {path.parent.name for path in lazy_faces()} == set(FACES)
+
+
+@pytest.mark.parametrize("init", lazy_faces(), ids=lambda path: path.parent.name)
+def test_a_face_names_each_name_once_and_its_generated_lines_follow(init: Path) -> None:
+    """A face writes each name once, in an import; its `__all__` and the module each lazy
+    name loads from are generated from those imports (`python -m supalink.lazy`)."""
+    from supalink.lazy import regenerated
+
+    source = init.read_text(encoding="utf-8")
+    assert regenerated(source, f"supalink.{init.parent.name}") == source, (
+        f"{init.relative_to(SRC)}: run `python -m supalink.lazy`"
+    )
+
+
+def test_a_face_generated_from_its_imports_loads_each_name_from_its_module() -> None:
+    """The generator on a made-up face: plain imports of the package's own modules are
+    given as they are, the TYPE_CHECKING ones loaded on first use, others not given."""
+    from supalink.lazy import face_names, generated_lines
+
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from supalink.lazy import lazy_attributes\n"
+        "from supalink.things import model\n"
+        "from supalink.things.model import CONSTANT, Thing\n"
+        "if TYPE_CHECKING:\n"
+        "    from supalink.things.slow import Heavy, load\n"
+        "    from supalink.things.deep.er import Deeper\n"
+    )
+    homes, given = face_names(source, "supalink.things")
+    assert homes == {"Heavy": "slow", "load": "slow", "Deeper": "deep.er"}
+    assert given == ["model", "CONSTANT", "Thing", "Heavy", "load", "Deeper"]
+    text = generated_lines(source, "supalink.things")
+    assert '__all__ = [\n    "CONSTANT",\n    "Deeper",\n    "Heavy",\n    "Thing",\n' in text
+    assert '"load": "slow",' in text
+    assert "lazy_attributes" not in generated_lines(
+        "from supalink.things.model import Thing\n", "supalink.things"
+    )
 
 
 def definitions(name: str) -> list[str]:
@@ -195,7 +216,7 @@ def test_no_module_passes_500_lines() -> None:
     assert long == []
 
 
-@pytest.mark.parametrize("init", list(lazy_faces()), ids=lambda path: path.parent.name)
+@pytest.mark.parametrize("init", lazy_faces(), ids=lambda path: path.parent.name)
 def test_no_face_gives_a_name_its_own_module_has(init: Path) -> None:
     """A lazy face's name that is also one of its modules' names is shadowed by the module
     once anything imports it (`from supalink.agent import visible` gave the module)."""

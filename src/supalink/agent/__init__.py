@@ -15,14 +15,22 @@ if TYPE_CHECKING:
     from supalink.agent.options import ServeOptions
     from supalink.agent.printable import visible
 
-_HOMES = {
-    "audit_entry": ("AuditEntry", "Outcome", "Selection", "Who"),
-    "audit_log": ("AuditLog",),
-    "audit_read": ("AuditTail", "follow_entries", "read_entries"),
-    "printable": ("visible",),
-    "options": ("ServeOptions",),
-}
-__getattr__ = lazy_attributes(__name__, _HOMES)
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "AuditEntry": "audit_entry",
+        "Outcome": "audit_entry",
+        "Selection": "audit_entry",
+        "Who": "audit_entry",
+        "AuditLog": "audit_log",
+        "AuditTail": "audit_read",
+        "follow_entries": "audit_read",
+        "read_entries": "audit_read",
+        "ServeOptions": "options",
+        "visible": "printable",
+    },
+)
 __all__ = [
     "AuditEntry",
     "AuditLog",

@@ -30,6 +30,7 @@ from supalink.monitor.settings import (
 from supalink.monitor.sizing import DEFAULT_BUFFER, SizingAdvice, advise, footprint
 from supalink.monitor.stats import StatsSample
 
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __all__ = [
     "COMPUTE_SIZES",
     "DEFAULT_BUFFER",

@@ -36,12 +36,20 @@ if TYPE_CHECKING:
     )
     from supalink.probe.runner import Probe, StepCallback, run_probe
 
-_HOMES = {
-    "network": ("LookupFailed", "Resolver", "RouteChecker", "SystemResolver", "udp_route_check"),
-    "runner": ("Probe", "StepCallback", "run_probe"),
-}
-__getattr__ = lazy_attributes(__name__, _HOMES)
-
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "LookupFailed": "network",
+        "Resolver": "network",
+        "RouteChecker": "network",
+        "SystemResolver": "network",
+        "udp_route_check": "network",
+        "Probe": "runner",
+        "StepCallback": "runner",
+        "run_probe": "runner",
+    },
+)
 __all__ = [
     "STEP_ORDER",
     "Diagnosis",

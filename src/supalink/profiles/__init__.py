@@ -49,34 +49,41 @@ if TYPE_CHECKING:
     from supalink.profiles.target import Target
     from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
 
-_HOMES = {
-    "changes": ("Finding", "Leftover"),
-    "repairs": ("Repairs", "find_repairs", "leftover_entries", "repair"),
-    "repository": (
-        "Password",
-        "PasswordMissingFromKeyring",
-        "ProfileLocked",
-        "ProfileNotFound",
-        "ProfileRepository",
-        "SavedProfile",
-        "open_repository",
-    ),
-    "secrets": (
-        "NO_KEYRING_HINT",
-        "KeyringSecretStore",
-        "MemorySecretStore",
-        "SecretKind",
-        "SecretStore",
-        "SecretStoreError",
-    ),
-    "settings": ("ProfileRecord", "SettingsError", "SettingsFile"),
-    "snippets": ("Snippet", "snippets_for"),
-    "target": ("Target",),
-    "uris": ("ParsedUri", "UriError", "build_uri", "parse_uri"),
-}
-__getattr__ = lazy_attributes(__name__, _HOMES)
-
-
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "Finding": "changes",
+        "Leftover": "changes",
+        "Repairs": "repairs",
+        "find_repairs": "repairs",
+        "leftover_entries": "repairs",
+        "repair": "repairs",
+        "Password": "repository",
+        "PasswordMissingFromKeyring": "repository",
+        "ProfileLocked": "repository",
+        "ProfileNotFound": "repository",
+        "ProfileRepository": "repository",
+        "SavedProfile": "repository",
+        "open_repository": "repository",
+        "NO_KEYRING_HINT": "secrets",
+        "KeyringSecretStore": "secrets",
+        "MemorySecretStore": "secrets",
+        "SecretKind": "secrets",
+        "SecretStore": "secrets",
+        "SecretStoreError": "secrets",
+        "ProfileRecord": "settings",
+        "SettingsError": "settings",
+        "SettingsFile": "settings",
+        "Snippet": "snippets",
+        "snippets_for": "snippets",
+        "Target": "target",
+        "ParsedUri": "uris",
+        "UriError": "uris",
+        "build_uri": "uris",
+        "parse_uri": "uris",
+    },
+)
 __all__ = [
     "DEFAULT_APPLICATION_NAME",
     "DEFAULT_CONNECT_TIMEOUT",

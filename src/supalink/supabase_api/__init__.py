@@ -41,33 +41,38 @@ if TYPE_CHECKING:
         token_problem,
     )
 
-_HOMES = {
-    "client": ("BASE_URL_VARIABLE", "DEFAULT_BASE_URL", "TOKEN_PAGE", "ManagementApi", "base_url"),
-    "errors": (
-        "ApiError",
-        "ApiUnreachable",
-        "ApiUrlRefused",
-        "MissingPermissions",
-        "NoDedicatedPooler",
-        "NotSignedIn",
-        "ProjectNotFound",
-        "ProjectNotReady",
-        "RateLimited",
-        "TokenRejected",
-        "UnexpectedAnswer",
-    ),
-    "fill": ("profile_from_project",),
-    "models": ("DedicatedPooler", "PoolerEndpoint", "Project"),
-    "token": (
-        "TOKEN_ACCOUNT",
-        "checked_token",
-        "forget_token",
-        "save_token",
-        "saved_token",
-        "token_problem",
-    ),
-}
-__getattr__ = lazy_attributes(__name__, _HOMES)
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "BASE_URL_VARIABLE": "client",
+        "DEFAULT_BASE_URL": "client",
+        "TOKEN_PAGE": "client",
+        "ManagementApi": "client",
+        "base_url": "client",
+        "ApiError": "errors",
+        "ApiUnreachable": "errors",
+        "ApiUrlRefused": "errors",
+        "MissingPermissions": "errors",
+        "NoDedicatedPooler": "errors",
+        "NotSignedIn": "errors",
+        "ProjectNotFound": "errors",
+        "ProjectNotReady": "errors",
+        "RateLimited": "errors",
+        "TokenRejected": "errors",
+        "UnexpectedAnswer": "errors",
+        "profile_from_project": "fill",
+        "DedicatedPooler": "models",
+        "PoolerEndpoint": "models",
+        "Project": "models",
+        "TOKEN_ACCOUNT": "token",
+        "checked_token": "token",
+        "forget_token": "token",
+        "save_token": "token",
+        "saved_token": "token",
+        "token_problem": "token",
+    },
+)
 __all__ = [
     "BASE_URL_VARIABLE",
     "DEFAULT_BASE_URL",
