@@ -22,7 +22,7 @@ import pytest
 
 from supalink.agent import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
 from supalink.agent.audit_entry import utc_stamp
-from supalink.agent.audit_log import MAX_STATEMENT_BYTES
+from supalink.agent.audit_line import MAX_STATEMENT_BYTES
 from tests.support.audit import audit_entry
 
 WRITER = textwrap.dedent(

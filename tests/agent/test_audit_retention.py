@@ -15,24 +15,24 @@ from typing import Any
 import pytest
 
 from supalink.agent import AuditEntry, AuditLog, AuditTail, Outcome, read_entries
-from supalink.agent.audit_entry import READ_ONLY_RULE, Who, utc_stamp
-from supalink.agent.audit_log import (
+from supalink.agent.audit_bursts import (
     BURST_CALLS,
     BURST_QUIET_SECONDS,
     BURST_SECONDS,
     BURST_SHOWN,
-    CUT,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_FILES,
-    MAX_LINE_BYTES,
-    MAX_STATEMENT_BYTES,
-    MIN_ERROR_BYTES,
     SUMMARY_CALLS,
     SUMMARY_SECONDS,
     BurstSummary,
-    encode_line,
-    entries_kept_at_least,
 )
+from supalink.agent.audit_entry import READ_ONLY_RULE, Who, utc_stamp
+from supalink.agent.audit_line import (
+    CUT,
+    MAX_LINE_BYTES,
+    MAX_STATEMENT_BYTES,
+    MIN_ERROR_BYTES,
+    encode_line,
+)
+from supalink.agent.audit_log import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, entries_kept_at_least
 from tests.agent.test_audit import log_files, raw_records
 from tests.support.audit import audit_entry
 

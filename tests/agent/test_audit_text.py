@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from supalink.agent.audit_text import MAX_EXCERPT_BYTES, Excerpt, excerpt
+from supalink.agent.audit_text import Excerpt, excerpt
+from supalink.agent.excerpt_cut import MAX_EXCERPT_BYTES
 from supalink.agent.printable import visible
 from tests.support.postgres import SPECIAL_PASSWORD
 

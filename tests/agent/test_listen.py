@@ -18,13 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from supalink.agent.listen import (
-    KEPT_PER_CHANNEL,
-    MAX_CHANNELS,
-    AgentListener,
-    Arrivals,
-    ListenRefused,
-)
+from supalink.agent.listen import MAX_CHANNELS, AgentListener, ListenRefused
+from supalink.agent.listen_channel import KEPT_PER_CHANNEL, Arrivals
 from supalink.profiles import Mode, Target
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.system_tools import SystemTools

@@ -10,8 +10,8 @@ MAX_LINE_BYTES whatever it holds, full files keep at least `entries_kept_at_leas
 (the defaults: 10,090) and 19 files of more than 4,990,600 bytes: a week of calls stays
 unless that week wrote more than that.
 
-A burst of refused calls (BurstSummary) is kept as its first calls and summaries that stand
-for the rest, so a flood of them cannot push what came before out of the files.
+Each entry goes through BurstSummary (audit_bursts.py), which keeps a burst of refused calls
+as its first calls and summaries, and is written as encode_line's line (audit_line.py).
 
 Every append and every rotation happens under the log's exclusive advisory lock
 (supalink.files.locked: a lock file beside the log), so no line is torn, interleaved or
@@ -27,21 +27,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
-import json
 import logging
 import os
-import secrets
 import sys
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
+from supalink.agent.audit_bursts import BurstSummary
 from supalink.agent.audit_entry import AuditEntry
-from supalink.agent.byte_budget import utf8_len
+from supalink.agent.audit_line import MAX_LINE_BYTES, encode_line
 from supalink.files import HeldLock, lock_path_for
 
 log = logging.getLogger(__name__)
@@ -49,21 +45,6 @@ log = logging.getLogger(__name__)
 PRIVATE_FILE: Final = 0o600
 DEFAULT_MAX_BYTES: Final = 5_000_000
 DEFAULT_MAX_FILES: Final = 20  # 100 MB at most
-
-# ----- one line's bound ------------------------------------------------------------------
-# Counted as written, JSON escapes included: a control character takes 6 bytes (\u001f),
-# an emoji 4, so a cap in characters or in UTF-8 alone would not bound the line. With the
-# defaults, (20 - 1) files * (5,000,000 // 9,400) lines + 1 >= 10,000 entries are kept.
-MAX_LINE_BYTES: Final = 9_400
-MAX_STATEMENT_BYTES: Final = 8_192  # of UTF-8; what the line cannot hold is cut too
-MAX_ERROR_BYTES: Final = 1_024
-MIN_ERROR_BYTES: Final = 256  # what a long error keeps when the statement needs its room
-MAX_TEXT_BYTES: Final = 128  # any other text: a time, a profile, a tool, a rule, a client…
-MAX_POWER_BYTES: Final = 512  # one item of `powers` or `shared`
-MAX_POWERS_BYTES: Final = 4_096  # both lists together
-CUT: Final = "…"
-_MORE_BYTES: Final = 24  # room for the item that says how many more were left out
-_MAX_INT: Final = 2**63 - 1  # a count past any database's, and at most 20 characters
 
 _APPEND_FLAGS: Final = (
     os.O_WRONLY
@@ -232,231 +213,3 @@ def rotated_numbers(path: Path) -> list[int]:
         for suffix in suffixes
         if suffix.isascii() and suffix.isdigit() and not suffix.startswith("0")
     )
-
-
-# ----- bursts of refused calls -------------------------------------------------------------
-# A burst: more than BURST_CALLS refused calls within BURST_SECONDS. An agent's model takes
-# a turn to write each call; even with calls made in parallel, ten refusals within ten
-# seconds is a script, or a loop retrying what will not pass.
-BURST_CALLS: Final = 10
-BURST_SECONDS: Final = 10.0
-BURST_SHOWN: Final = 10  # a burst's first calls, written as they come with its id
-BURST_QUIET_SECONDS: Final = 10.0  # no refused call for this long ends a burst
-# A long burst still shows while it goes on: its summary so far is written this often.
-SUMMARY_SECONDS: Final = 60.0
-SUMMARY_CALLS: Final = 1_000
-
-
-@dataclass
-class _Pending:
-    first: AuditEntry
-    last: AuditEntry
-    count: int
-    since: float  # the clock's time of its first call
-
-
-class BurstSummary:
-    """What becomes of refused calls that come fast, in the writer's process (one server).
-
-    The calls before a burst is seen are written as usual (nothing marks them: no one knew
-    yet); the call that makes it a burst and the next ones, BURST_SHOWN in all, are written
-    as they come with the burst's `burst` id; the rest are counted into one summary entry
-    with that id: the last call's entry with `count`, `at` its first call's time and
-    `last_at` its last's. Any other call is written at once, a burst or not.
-
-    It needs no timer of its own (the writer has no event loop): a summary is written at the
-    first `admit()` after BURST_QUIET_SECONDS without a refused call, at `flush()` (the
-    log's close), and while the burst goes on once it stands for SUMMARY_CALLS calls or its
-    first is SUMMARY_SECONDS old (at the next call). A server killed outright loses at most
-    that one summary; the burst's first calls are on disk already.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.burst: str | None = None  # the id of the burst going on
-        self._recent: deque[float] = deque(maxlen=BURST_CALLS + 1)  # refused calls' times
-        self._last_refused = -float("inf")
-        self._shown = 0
-        self._pending: _Pending | None = None
-
-    def admit(self, entry: AuditEntry) -> list[AuditEntry]:
-        """What to write now that `entry` was recorded, oldest first."""
-        now = self.clock()
-        due = []
-        if now - self._last_refused >= BURST_QUIET_SECONDS:
-            due += self.flush()
-        elif self._pending is not None and now - self._pending.since >= SUMMARY_SECONDS:
-            due += self._summary()
-        if not entry.refused:
-            return [*due, entry]
-        self._last_refused = now
-        if self.burst is None:
-            self._recent.append(now)
-            if len(self._recent) <= BURST_CALLS or now - self._recent[0] > BURST_SECONDS:
-                return [*due, entry]
-            self.burst, self._shown = secrets.token_hex(4), 0
-        if self._shown < BURST_SHOWN:
-            self._shown += 1
-            return [*due, replace(entry, burst=self.burst)]
-        if self._pending is None:
-            self._pending = _Pending(entry, entry, 1, now)
-        else:
-            self._pending.last, self._pending.count = entry, self._pending.count + 1
-        if self._pending.count >= SUMMARY_CALLS:
-            due += self._summary()
-        return due
-
-    @property
-    def quiet_at(self) -> float | None:
-        """When the burst going on ends unless another refused call comes (on `clock`), if a
-        summary is waiting for it; None: nothing waits."""
-        if self._pending is None:
-            return None
-        return self._last_refused + BURST_QUIET_SECONDS
-
-    def flush_if_quiet(self) -> list[AuditEntry]:
-        """The summary, once the burst has been quiet long enough to be over."""
-        due = self.quiet_at
-        return self.flush() if due is not None and self.clock() >= due else []
-
-    def flush(self) -> list[AuditEntry]:
-        """The summary of the burst going on, if any, which ends it."""
-        due = self._summary()
-        self.burst = None
-        self._recent.clear()
-        return due
-
-    def _summary(self) -> list[AuditEntry]:
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return []
-        if pending.count == 1:
-            return [replace(pending.last, burst=self.burst)]
-        return [
-            replace(
-                pending.last,
-                at=pending.first.at,
-                last_at=pending.last.at,
-                count=pending.count,
-                burst=self.burst,
-            )
-        ]
-
-
-# ----- the line ----------------------------------------------------------------------------
-# Built once: json.dumps with options builds an encoder for each line, a third of a record's
-# cost. A lone surrogate (from the agent's JSON) cannot be UTF-8: it is written as its JSON
-# escape (\ud800), which reads back as itself; the rest of the line stays as it is.
-_LINE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _dump(record: dict[str, Any]) -> bytes:
-    return (_LINE.encode(record) + "\n").encode("utf-8", "backslashreplace")
-
-
-def _json_bytes(text: str) -> int:
-    """What `text` takes inside a line, its quotes left out."""
-    return len(_LINE.encode(text).encode("utf-8", "backslashreplace")) - 2
-
-
-def _fields_of(*kinds: str) -> tuple[str, ...]:
-    """The entry's fields declared as one of `kinds`: a field added later is bounded too."""
-    return tuple(field.name for field in fields(AuditEntry) if field.type in kinds)
-
-
-_SHORT_TEXTS: Final = tuple(
-    name for name in _fields_of("str", "str | None") if name not in ("statement", "error")
-)
-_NUMBERS: Final = _fields_of("int", "int | None")
-_TEXT_LISTS: Final = _fields_of("tuple[str, ...]")
-
-
-def encode_line(entry: AuditEntry) -> bytes:
-    """`entry` as its line in the log, at most MAX_LINE_BYTES: each text cut to its bound on
-    a character boundary (the cut marked with CUT), the error on one line, the lists and the
-    numbers bounded. What the line still cannot hold is taken from the error's end, down to
-    MIN_ERROR_BYTES, then from the statement's: the statement is the call's evidence, and an
-    error says what it is in its first words. A statement cut here that was not cut before
-    gets the whole one's length and SHA-256 (`statement_chars`, `statement_sha256`)."""
-    record = entry.as_json()
-    for key in _SHORT_TEXTS:
-        if record.get(key) is not None:
-            record[key] = _fit(record[key], MAX_TEXT_BYTES)
-    for key in _NUMBERS:
-        if record.get(key) is not None:
-            record[key] = max(-_MAX_INT, min(_MAX_INT, record[key]))
-    error = record["error"]
-    if error is not None:
-        error = record["error"] = _fit(" ".join(error.splitlines()), MAX_ERROR_BYTES)
-    room = MAX_POWERS_BYTES
-    for key in _TEXT_LISTS:
-        if key in record:
-            record[key], room = _fit_texts(record[key], room)
-    statement = record["statement"]
-    if statement is None:
-        return _dump(record)
-    if len(statement) * 4 <= MAX_STATEMENT_BYTES:
-        # Within its own bound whatever it holds: most calls' lines are measured once.
-        line = _dump(record)
-        if len(line) <= MAX_LINE_BYTES:
-            return line
-    capped = _fit(statement, utf8_bytes=MAX_STATEMENT_BYTES)
-    record["statement"] = ""
-    over = len(_dump(record)) + _json_bytes(capped) - MAX_LINE_BYTES
-    if over > 0 and error is not None:
-        record["error"] = _fit(error, max(MIN_ERROR_BYTES, _json_bytes(error) - over))
-    fitted = _fit_statement(record, capped)
-    if fitted != statement and record.get("statement_chars") is None:
-        record["statement_chars"] = len(statement)
-        record["statement_sha256"] = hashlib.sha256(
-            statement.encode("utf-8", "surrogatepass")
-        ).hexdigest()
-        fitted = _fit_statement(record, capped)
-    record["statement"] = fitted
-    return _dump(record)
-
-
-def _fit_statement(record: dict[str, Any], statement: str) -> str:
-    """The statement within what the rest of the line leaves."""
-    record["statement"] = ""
-    return _fit(statement, MAX_LINE_BYTES - len(_dump(record)))
-
-
-def _fit(text: str, json_bytes: int = sys.maxsize, *, utf8_bytes: int = sys.maxsize) -> str:
-    """`text`, or its longest head that with CUT after it takes at most `json_bytes` in the
-    line and `utf8_bytes` of UTF-8."""
-
-    def fits(candidate: str) -> bool:
-        # No character takes more than 4 bytes of UTF-8 or 6 in a line (a control
-        # character's escape): a text short enough is not measured.
-        if len(candidate) * 4 > utf8_bytes and utf8_len(candidate) > utf8_bytes:
-            return False
-        return len(candidate) * 6 <= json_bytes or _json_bytes(candidate) <= json_bytes
-
-    if fits(text):
-        return text
-    # text[:low] + CUT fits; text[:high] + CUT does not (each character takes a byte or more).
-    low, high = 0, min(len(text), json_bytes + 1, utf8_bytes + 1)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if fits(text[:middle] + CUT):
-            low = middle
-        else:
-            high = middle
-    return text[:low] + CUT
-
-
-def _fit_texts(items: list[str], room: int) -> tuple[list[str], int]:
-    """The items that fit in `room` bytes of a line, each within MAX_POWER_BYTES, and one
-    that says how many more there were; and the room left."""
-    kept: list[str] = []
-    for index, item in enumerate(items):
-        text = _fit(item, MAX_POWER_BYTES)
-        cost = _json_bytes(text) + 3  # its quotes and a comma
-        if cost > room - _MORE_BYTES:
-            kept.append(f"{CUT} and {len(items) - index} more")
-            room -= _json_bytes(kept[-1]) + 3
-            break
-        kept.append(text)
-        room -= cost
-    return kept, room

@@ -28,6 +28,7 @@ from supalink.agent.lexer import (
     KEYWORD,
     SPACE,
     Lexed,
+    closing_mark,
     keyword,
     single_statement,
 )
@@ -100,12 +101,10 @@ def _balanced(words: str) -> bool:
 
 def _closing(words: str, opening: int) -> int:
     """The index of the parenthesis that closes the one at `opening` (they balance)."""
-    depth = 0
-    for found in _PARENTHESIS.finditer(words, opening):
-        depth += 1 if found.group(0) == "(" else -1
-        if depth == 0:
-            return found.start()
-    raise StatementRefused(Refusal.UNBALANCED)
+    found = closing_mark(_PARENTHESIS, words, opening, "(")
+    if found is None:
+        raise StatementRefused(Refusal.UNBALANCED)
+    return found.start()
 
 
 def _not_allowed(word: str, allow_writes: bool) -> StatementRefused:

@@ -22,7 +22,7 @@ from supalink.agent.refusals import Refusal, StatementRefused
 # \x80-\U0010ffff costs sre about 4 ms to compile, and each agent server start paid 60 ms.
 IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # a letter, _ or any non-ASCII
 IDENT_CHAR = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and digits, $
-_IDENTIFIER_CHAR = re.compile(IDENT_CHAR)
+IDENTIFIER_CHAR = re.compile(IDENT_CHAR)
 IDENTIFIER = re.compile(f"{IDENT_START}{IDENT_CHAR}*")
 # PostgreSQL's white space (\v from 16 on); anything else is part of a token.
 SPACE = " \t\n\r\f\v"
@@ -88,8 +88,8 @@ class Lexed:
         name = self.source[open_at + 1 : close_at - 1].replace('""', '"')
         # U&"…" takes escapes, unless the U ends a longer word (`xU&"…"` is xU & "…").
         unicode = open_at >= 2 and self.source[open_at - 2 : open_at] in ("U&", "u&")
-        if unicode and not (open_at > 2 and _IDENTIFIER_CHAR.match(self.source[open_at - 3])):
-            return _unicode_unescaped(name, self._uescape(self._marks[index]))
+        if unicode and not (open_at > 2 and IDENTIFIER_CHAR.match(self.source[open_at - 3])):
+            return unicode_unescaped(name, self._uescape(self._marks[index]))
         return name
 
     def _uescape(self, mark: int) -> str:
@@ -109,7 +109,7 @@ class Lexed:
         raise StatementRefused(Refusal.UESCAPE, "UESCAPE")
 
 
-def _unicode_unescaped(name: str, escape: str) -> str | None:
+def unicode_unescaped(name: str, escape: str) -> str | None:
     """A U&"…" name's escapes read as PostgreSQL reads them (`!0070`, `!+000070`, `!!` for
     `!`), or None where it refuses them."""
     mark = re.escape(escape)
@@ -135,7 +135,7 @@ def _unicode_unescaped(name: str, escape: str) -> str | None:
         return None
 
 
-def _skip_quoted(sql: str, start: int, quote: str, backslashes: bool) -> int:
+def skip_quoted(sql: str, start: int, quote: str, backslashes: bool) -> int:
     """The index after the closing quote, or -1 when the text ends first. Found with
     str.find, not a character at a time: an agent may quote megabytes."""
     i, close = start + 1, -1
@@ -155,14 +155,47 @@ def _skip_quoted(sql: str, start: int, quote: str, backslashes: bool) -> int:
         return close + 1
 
 
-def _skip_block_comment(sql: str, start: int) -> int:
+def string_end(sql: str, start: int) -> int:
+    """The index after the string literal whose quote is at `start`, or -1. E'…' takes
+    backslash escapes; with standard_conforming_strings (the default since PostgreSQL 9.1) a
+    plain '…' does not."""
+    escaped = (
+        start > 0
+        and sql[start - 1] in "eE"
+        and (start < 2 or not IDENTIFIER_CHAR.match(sql[start - 2]))
+    )
+    return skip_quoted(sql, start, "'", backslashes=escaped)
+
+
+def dollar_quote_end(sql: str, start: int) -> int | None:
+    """The index after the dollar-quoted string that opens at the `$` at `start`, or -1;
+    None when that `$` opens none (a parameter such as $1, or a `$` inside a word)."""
+    if start > 0 and IDENTIFIER_CHAR.match(sql[start - 1]):
+        return None
+    tag = _DOLLAR_TAG.match(sql, start)
+    if tag is None:
+        return None
+    close = sql.find(tag.group(0), tag.end())
+    return -1 if close < 0 else close + len(tag.group(0))
+
+
+def skip_block_comment(sql: str, start: int) -> int:
     """The index after the comment that opens at `start` (comments nest), or -1."""
+    closing = closing_mark(_COMMENT_MARK, sql, start, "/*")
+    return -1 if closing is None else closing.end()
+
+
+def closing_mark(
+    marks: re.Pattern[str], text: str, start: int, opening: str
+) -> re.Match[str] | None:
+    """The mark that closes the `opening` one at `start`, where `marks` finds both kinds
+    and they nest (comments, parentheses); None when the text ends first."""
     depth = 0
-    for mark in _COMMENT_MARK.finditer(sql, start):
-        depth += 1 if mark.group(0) == "/*" else -1
+    for mark in marks.finditer(text, start):
+        depth += 1 if mark.group(0) == opening else -1
         if depth == 0:
-            return mark.end()
-    return -1
+            return mark
+    return None
 
 
 @dataclass(frozen=True)
@@ -196,25 +229,18 @@ def _pieces(sql: str) -> list[_Piece]:
             end = len(sql) if newline is None else newline.start()
             blank = " "
         elif sql.startswith("/*", i):
-            end = _skip_block_comment(sql, i)
+            end = skip_block_comment(sql, i)
             blank = " "
         elif char == "'":
-            # E'…' takes backslash escapes; with standard_conforming_strings (the default
-            # since PostgreSQL 9.1) a plain '…' does not.
-            escaped = (
-                i > 0 and sql[i - 1] in "eE" and (i < 2 or not _IDENTIFIER_CHAR.match(sql[i - 2]))
-            )
-            end = _skip_quoted(sql, i, "'", backslashes=escaped)
+            end = string_end(sql, i)
             blank = STRING
         elif char == '"':
-            end = _skip_quoted(sql, i, '"', backslashes=False)
+            end = skip_quoted(sql, i, '"', backslashes=False)
             blank = QUOTED_NAME
-        elif char == "$" and not (i > 0 and _IDENTIFIER_CHAR.match(sql[i - 1])):
-            tag = _DOLLAR_TAG.match(sql, i)
-            if tag is not None:
-                close = sql.find(tag.group(0), tag.end())
-                end = -1 if close < 0 else close + len(tag.group(0))
-                blank = STRING
+        elif char == "$":
+            quoted = dollar_quote_end(sql, i)
+            if quoted is not None:
+                end, blank = quoted, STRING
         elif char == ";":
             pieces.append(_Piece(piece_start, i, "".join(words), tuple(spans)))
             piece_start, words, spans = i + 1, [], []

@@ -6,8 +6,8 @@ one), opened on the first call. Once it listens, it is read whenever data arrive
 whatever the agent does meanwhile: a listening backend that is not read stops reading the
 cluster's NOTIFY queue, which then fills and makes every NOTIFY on any channel fail, for
 every application. What the agent has not collected is held per channel up to a count
-and a byte budget, the oldest dropped and counted; each call takes what is there, or
-waits for the first arrival on its channel.
+and a byte budget, the oldest dropped and counted (listen_channel.py); each call takes
+what is there, or waits for the first arrival on its channel.
 
 The socket is read in the event loop's reader callback (`pgconn.consume_input()`, as the
 monitor's listener does) rather than by a task in `AsyncConnection.notifies()`, which pays
@@ -24,13 +24,12 @@ meanwhile are missing.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from supalink import error_texts
+from supalink.agent.listen_channel import MAX_BYTES, Arrivals, Channel
 from supalink.errors import SupalinkError
 
 if TYPE_CHECKING:
@@ -40,19 +39,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Per channel: a flood keeps its newest notifications and counts what it dropped.
-KEPT_PER_CHANNEL: Final = 1000
 MAX_CHANNELS: Final = 20
-# What one channel may hold for the agent: one answer's worth.
-MAX_BYTES: Final = 256_000
 IDLE_SECONDS: Final = 600.0
 # PostgreSQL cuts a longer channel name short, and its notifications would then carry a
 # name other than the one asked for.
 MAX_CHANNEL_BYTES: Final = 63
 # Socket reads per loop turn in a flood: a few TLS records, well under a millisecond.
 READS_PER_TURN: Final = 16
-# What an entry adds to an answer beside its payload and channel: its keys and its pid.
-_ENTRY_OVERHEAD: Final = 48
 
 ROLE_LIMIT = (
     "this login's connection limit is reached: no connection is left for listening; "
@@ -68,53 +61,6 @@ class ListenRefused(SupalinkError):
     """The notifications tool cannot listen here."""
 
 
-@dataclass
-class Arrivals:
-    """What one call returns for its channel."""
-
-    channel: str
-    notifications: list[dict[str, Any]]
-    dropped: int = 0
-    reconnected: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"channel": self.channel, "notifications": self.notifications}
-        if self.dropped:
-            data["dropped"] = self.dropped
-        if self.reconnected:
-            data["note"] = (
-                "the listening connection was lost and opened again: "
-                "notifications sent meanwhile are missing"
-            )
-        return data
-
-
-@dataclass
-class _Channel:
-    """One channel's notifications that the agent has not collected yet."""
-
-    asked: float
-    # (payload, sending backend's pid, bytes counted against the budget)
-    queue: collections.deque[tuple[str, int, int]] = field(default_factory=collections.deque)
-    size: int = 0
-    dropped: int = 0
-    reconnected: bool = False
-    listened: bool = False  # on some connection, so a new one means some may be missing
-    waiting: int = 0  # calls waiting on it now: never idle meanwhile
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def take(self, channel: str) -> Arrivals:
-        notifications = [
-            {"channel": channel, "payload": payload, "pid": pid} for payload, pid, _ in self.queue
-        ]
-        arrivals = Arrivals(channel, notifications, self.dropped, self.reconnected)
-        self.queue.clear()
-        self.size = self.dropped = 0
-        self.reconnected = False
-        self.arrived.clear()
-        return arrivals
-
-
 class AgentListener:
     def __init__(
         self,
@@ -127,7 +73,7 @@ class AgentListener:
         self.max_bytes = max_bytes
         self.idle_seconds = idle_seconds
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._channels: dict[str, _Channel] = {}
+        self._channels: dict[str, Channel] = {}
         self._listening: set[str] = set()  # on the connection open now
         # Held by whatever changes the connection or the channels; a waiting call does not
         # hold it, and the socket's callback needs none (it is removed under it).
@@ -176,7 +122,7 @@ class AgentListener:
             return Arrivals(channel, [])
         state.waiting += 1
         try:
-            while not (state.queue or state.dropped or state.reconnected):
+            while not state.pending:
                 remaining = deadline - loop.time()
                 if remaining <= 0 or epoch != self._epoch:
                     break
@@ -195,7 +141,7 @@ class AgentListener:
             state.asked = loop.time()
             if epoch == self._epoch:
                 self._schedule_expiry()
-        return state.take(channel)
+        return state.take()
 
     async def server_channels(self) -> list[str]:
         """The channels the server says this connection listens to (none while closed):
@@ -211,7 +157,7 @@ class AgentListener:
                 self._start_reader()
         return [str(row[0]) for row in rows]
 
-    async def _ready(self, channel: str, epoch: int) -> _Channel | None:
+    async def _ready(self, channel: str, epoch: int) -> Channel | None:
         """The channel's state, listened to on an open connection; None once closed since
         `epoch`."""
         async with self._lock:
@@ -222,7 +168,8 @@ class AgentListener:
                 # Checked and reserved under the lock: calls at once cannot pass the limit.
                 if len(self._channels) >= MAX_CHANNELS:
                     raise ListenRefused(f"at most {MAX_CHANNELS} channels are listened to at once")
-                state = self._channels[channel] = _Channel(asyncio.get_running_loop().time())
+                asked = asyncio.get_running_loop().time()
+                state = self._channels[channel] = Channel(channel, asked, self.max_bytes)
             try:
                 await self._listen_on(channel)
             except BaseException:
@@ -324,7 +271,7 @@ class AgentListener:
         import psycopg
         from psycopg import pq
 
-        pgconn, keep, encoding = conn.pgconn, self._keep, conn.info.encoding
+        pgconn, channels, encoding = conn.pgconn, self._channels, conn.info.encoding
         reads = 0
         try:
             while True:
@@ -339,10 +286,10 @@ class AgentListener:
                     raw = pgconn.notifies()
                     if raw is None:
                         return
-                payload = raw.extra
-                keep(
-                    raw.relname.decode(encoding), payload.decode(encoding), raw.be_pid, len(payload)
-                )
+                state = channels.get(raw.relname.decode(encoding))
+                if state is not None:  # else unlistened a moment ago
+                    payload = raw.extra
+                    state.keep(payload.decode(encoding), raw.be_pid, len(payload))
         except Exception as error:
             if not isinstance(error, psycopg.Error):
                 log.exception("the notifications reader failed")
@@ -350,9 +297,11 @@ class AgentListener:
 
     def _on_notify(self, notify: psycopg.Notify) -> None:
         """What psycopg read while one of our commands ran."""
-        payload = notify.payload
-        size = len(payload) if payload.isascii() else len(payload.encode())
-        self._keep(notify.channel, payload, notify.pid, size)
+        state = self._channels.get(notify.channel)
+        if state is not None:  # else unlistened a moment ago
+            payload = notify.payload
+            size = len(payload) if payload.isascii() else len(payload.encode())
+            state.keep(payload, notify.pid, size)
 
     def _lost(self, conn: psycopg.AsyncConnection[Any]) -> None:
         self._stop_reader()
@@ -364,19 +313,6 @@ class AgentListener:
         conn.pgconn.finish()
         for state in self._channels.values():
             state.arrived.set()  # waiting calls open it again and say so
-
-    def _keep(self, channel: str, payload: str, pid: int, payload_bytes: int) -> None:
-        state = self._channels.get(channel)
-        if state is None:
-            return  # unlistened a moment ago
-        size = _ENTRY_OVERHEAD + len(channel) + payload_bytes
-        queue = state.queue
-        queue.append((payload, pid, size))
-        state.size += size
-        while len(queue) > KEPT_PER_CHANNEL or state.size > self.max_bytes:
-            state.size -= queue.popleft()[2]
-            state.dropped += 1
-        state.arrived.set()
 
     async def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None

@@ -11,13 +11,6 @@ from typing import Final
 from supalink.profiles import defaults
 
 DEFAULT_MAX_ROWS: Final = 1000
-# An answer is read by a language model: a few hundred kB is already more than it can use.
-DEFAULT_MAX_ANSWER_BYTES: Final = 256_000
-# An agent is one client: one connection serves it, a few cover overlapping calls.
-POOL_MIN_SIZE: Final = 1
-POOL_MAX_SIZE: Final = 5
-LOCK_TIMEOUT_SECONDS: Final = 5.0
-IDLE_IN_TRANSACTION_SECONDS: Final = 30.0
 MAX_WAIT_SECONDS: Final = 60.0  # the longest `notifications` waits for its first arrival
 
 
@@ -25,10 +18,12 @@ MAX_WAIT_SECONDS: Final = 60.0  # the longest `notifications` waits for its firs
 class ServeOptions:
     allow_writes: bool = False
     max_rows: int = DEFAULT_MAX_ROWS
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    # An answer is read by a language model: a few hundred kB is already more than it can use.
+    max_answer_bytes: int = 256_000
     statement_timeout: float = float(defaults.STATEMENT_TIMEOUT_SECONDS)
-    lock_timeout: float = LOCK_TIMEOUT_SECONDS
-    idle_in_transaction_timeout: float = IDLE_IN_TRANSACTION_SECONDS
-    pool_min_size: int = POOL_MIN_SIZE
-    pool_max_size: int = POOL_MAX_SIZE
+    lock_timeout: float = 5.0
+    idle_in_transaction_timeout: float = 30.0
+    # An agent is one client: one connection serves it, a few cover overlapping calls.
+    pool_min_size: int = 1
+    pool_max_size: int = 5
     profile_name: str | None = None  # None: a URI from the environment

@@ -12,7 +12,7 @@ On the loop, every line the client sends is answered: a line the SDK's parser re
 answered with JSON-RPC's parse error (-32700) or invalid request (-32600), with its id
 where the id can be read (the SDK's own reader drops such a line and the client waits
 forever), and a line longer than `MAX_MESSAGE_BYTES` is dropped as it arrives, never held
-whole, and refused the same way.
+whole (stdio_lines.py), and refused the same way.
 
 While serving, fd 0 reads the null device and fd 1 writes to stderr, as the SDK arranges
 for its own streams: stray output from a library cannot corrupt the wire, and nothing can
@@ -22,7 +22,6 @@ read the client's messages from under the server.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import os
@@ -30,8 +29,9 @@ import re
 import stat
 import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from supalink.agent.stdio_lines import HEAD_BYTES, LineReader, Overlong
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -48,131 +48,11 @@ _TOO_LARGE: Final = (
 # JSON-RPC 2.0's codes for a line that is not JSON, and for JSON that is not a message.
 _PARSE_ERROR: Final = -32700
 _INVALID_REQUEST: Final = -32600
-# Where an overlong line's id is looked for: clients write `jsonrpc` and `id` first.
-_HEAD_BYTES: Final = 4096
 
 _RequestId = int | str
 # Told of each line answered with an error here: its id (if read), why, and the line (or the
 # first kB of one too long to hold).
 OnRefused = Callable[[_RequestId | None, str, bytes], None]
-
-
-@dataclass(frozen=True)
-class _Overlong:
-    """In place of a line longer than the limit: its first bytes, for its id."""
-
-    head: bytes
-
-
-class _LineReader(asyncio.Protocol):
-    """The wire's bytes cut into lines of at most `limit` bytes (newline excluded).
-
-    A longer line is dropped the moment it passes the limit and the rest of it as it
-    arrives, so it never costs more than the limit. Reading pauses while more than the
-    limit waits to be taken: a client that writes faster than the server answers is held
-    back by its pipe, not by this process's memory.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._lines: collections.deque[bytes | _Overlong] = collections.deque()
-        self._queued = 0  # bytes in `_lines`
-        self._partial: list[bytes] = []  # the line being received, before its newline
-        self._partial_size = 0
-        self._skipping = False  # inside an overlong line, until its newline
-        self._ended = False
-        self._error: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._transport: asyncio.ReadTransport | None = None
-        self._paused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.ReadTransport)
-        self._transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        start = 0
-        while (newline := data.find(b"\n", start)) >= 0:
-            if self._skipping:
-                self._skipping = False
-            elif self._partial_size + newline - start > self._limit:
-                self._overlong(data[start : min(newline, start + _HEAD_BYTES)])
-            else:
-                # A read of one whole line, the usual case, is that line: slicing all of a
-                # bytes object gives the object itself, no copy.
-                line = data[start : newline + 1]
-                if self._partial:
-                    self._partial.append(line)
-                    line = b"".join(self._partial)
-                    self._partial, self._partial_size = [], 0
-                self._queue(line)
-            start = newline + 1
-        if start < len(data) and not self._skipping:
-            if self._partial_size + len(data) - start > self._limit:
-                self._overlong(data[start : start + _HEAD_BYTES])
-                self._skipping = True
-            else:
-                self._partial.append(data[start:])
-                self._partial_size += len(data) - start
-        if self._lines:
-            self._wake()
-        if not self._paused and self._queued + self._partial_size > self._limit:
-            assert self._transport is not None
-            self._transport.pause_reading()
-            self._paused = True
-
-    def eof_received(self) -> None:
-        if self._partial:  # the last line, without a newline
-            self._queue(b"".join(self._partial))
-            self._partial, self._partial_size = [], 0
-        self._ended = True
-        self._wake()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._ended = True
-        self._error = exc
-        self._wake()
-
-    async def next_line(self) -> bytes | _Overlong | None:
-        """The next line, with its newline (the input's last may have none); None at the
-        end of the input."""
-        while not self._lines:
-            if self._error is not None:
-                raise self._error
-            if self._ended:
-                return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        line = self._lines.popleft()
-        if isinstance(line, bytes):
-            self._queued -= len(line)
-        if self._paused and self._queued + self._partial_size <= self._limit:
-            assert self._transport is not None
-            self._transport.resume_reading()
-            self._paused = False
-        return line
-
-    def _queue(self, line: bytes) -> None:
-        self._lines.append(line)
-        self._queued += len(line)
-
-    def _overlong(self, tail: bytes) -> None:
-        """The line so far, its received part and `tail`, is past the limit: keep its
-        head, let the rest go."""
-        head = b""
-        for chunk in (*self._partial, tail):
-            head += chunk[: _HEAD_BYTES - len(head)]
-            if len(head) == _HEAD_BYTES:
-                break
-        self._partial, self._partial_size = [], 0
-        self._lines.append(_Overlong(head))
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
 
 
 # A JSON string or brace, in the head of a line that cannot be parsed whole.
@@ -228,7 +108,7 @@ def _refusal(line: bytes, error: Exception) -> tuple[_RequestId | None, int, str
         payload = json.loads(line)
     except (ValueError, RecursionError):
         detail = f" ({reason})" if reason else ""
-        return id_in_head(line[:_HEAD_BYTES]), _PARSE_ERROR, f"Parse error: not JSON{detail}"
+        return id_in_head(line[:HEAD_BYTES]), _PARSE_ERROR, f"Parse error: not JSON{detail}"
     found = _usable_id(payload.get("id")) if isinstance(payload, dict) else None
     if not reason:
         message = "not a JSON-RPC 2.0 request, notification or response"
@@ -266,7 +146,7 @@ class _Wire:
 
     def __init__(
         self,
-        lines: _LineReader,
+        lines: LineReader,
         writer: asyncio.StreamWriter,
         on_refused: OnRefused | None = None,
     ) -> None:
@@ -311,7 +191,7 @@ class _Wire:
 
         async with received:
             while (line := await self._lines.next_line()) is not None:
-                if isinstance(line, _Overlong):
+                if isinstance(line, Overlong):
                     await self.refuse(
                         id_in_head(line.head), _INVALID_REQUEST, _TOO_LARGE, line.head
                     )
@@ -383,10 +263,10 @@ def _divert() -> tuple[int, int, Callable[[], None]]:
 
 async def _on_loop(
     wire_in: int, wire_out: int
-) -> tuple[_LineReader, asyncio.StreamWriter, asyncio.BaseTransport, asyncio.BaseTransport]:
+) -> tuple[LineReader, asyncio.StreamWriter, asyncio.BaseTransport, asyncio.BaseTransport]:
     loop = asyncio.get_running_loop()
     incoming, lines = await loop.connect_read_pipe(
-        lambda: _LineReader(MAX_MESSAGE_BYTES), os.fdopen(wire_in, "rb", buffering=0)
+        lambda: LineReader(MAX_MESSAGE_BYTES), os.fdopen(wire_in, "rb", buffering=0)
     )
     outgoing, protocol = await loop.connect_write_pipe(
         asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)

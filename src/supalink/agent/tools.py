@@ -23,7 +23,8 @@ from supalink.agent.audit_log import AuditLog
 from supalink.agent.audit_text import Excerpt, excerpt
 from supalink.agent.call_record import CallRecord
 from supalink.agent.guard import Kind, Statement, explainable, for_login, guarded
-from supalink.agent.listen import KEPT_PER_CHANNEL, AgentListener, ListenRefused
+from supalink.agent.listen import AgentListener, ListenRefused
+from supalink.agent.listen_channel import KEPT_PER_CHANNEL
 from supalink.agent.options import MAX_WAIT_SECONDS, ServeOptions
 from supalink.agent.session import AgentDatabase
 from supalink.agent.values import Rows, dumps
