@@ -169,7 +169,7 @@ def run_show(args: argparse.Namespace) -> int:
         if shown is MISSING:
             raise EntryMissing(path, args.server_name, no_file=False)
     masker = SecretMasker()
-    masker.add_secrets(document_secrets(data))
+    masker.add_secrets(document_secrets(document))
     print(masker.mask(json.dumps(shown, indent=2, ensure_ascii=False)))
     return 0
 
@@ -323,8 +323,7 @@ def run_write(args: argparse.Namespace) -> int:
 def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
     """Which server command the entry names, found where: a desktop client starts servers
     without the shell's PATH, so the entry names it in full."""
-    import json
-
+    from supalink.mcp import load_document
     from supalink.mcp.launch_env import uses_built_in_node
 
     found = planned.command
@@ -343,10 +342,10 @@ def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
             "servers with your shell's PATH)"
         )
     try:
-        root = json.loads(plan.old or b"{}")
-    except ValueError:
+        root = load_document(plan.path, plan.old).value
+    except SupalinkError:
         root = None
-    if found.node and uses_built_in_node(root if isinstance(root, dict) else None):
+    if found.node and uses_built_in_node(root):
         _say(
             f"warning: {client.name} runs MCP servers with its built-in Node.js "
             "(isUsingBuiltInNodeForMcp in the file), which sees no globally installed "

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         WritesNeedSupalinkServer,
     )
     from supalink.mcp.file_secrets import document_secrets
-    from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp.jsonedit import MISSING, JsonDocument
     from supalink.mcp.launch_env import Finder, client_environment
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
@@ -79,7 +79,7 @@ _HOMES = {
         "PasswordNotSaved",
         "WritesNeedSupalinkServer",
     ),
-    "jsonedit": ("MISSING",),
+    "jsonedit": ("MISSING", "JsonDocument"),
     "launch_env": ("Finder", "client_environment"),
     "launcher": ("LaunchError", "UriPlacement", "launch"),
     "templates": (
@@ -121,6 +121,7 @@ __all__ = [
     "Finder",
     "GuardCheck",
     "Host",
+    "JsonDocument",
     "KeyringNeedsProfile",
     "LaunchError",
     "LauncherServerWithoutKeyring",
