@@ -349,7 +349,7 @@ def test_verify_failures_exit_1_with_the_reason(
 def test_the_mcp_packages_errors_are_worded_with_this_commands_flags(tmp_path: Path) -> None:
     """The errors carry what needs doing; only the command names its flags for it."""
     from supalink import mcp
-    from supalink.commands.config import worded
+    from supalink.commands.config_write import worded
     from supalink.errors import UsageError
 
     path = tmp_path / "c.json"
