@@ -3,7 +3,8 @@ once it is written. Watch follows the config file until SIGINT or SIGTERM and pr
 each time the entry disappears, changes or comes back, the file is replaced or deleted, or
 stops being a config file a client can read (not JSON, `mcpServers` not an object, a folder
 or a FIFO in its place) and when it can be read again; logs prints the end of the client's
-own log of the server, every password masked (the profile's own too, from the keyring)."""
+own log of the server, every password masked (the profile's own too, from the keyring), and
+none while the config file cannot be parsed: the passwords in it could not be masked."""
 
 from __future__ import annotations
 
