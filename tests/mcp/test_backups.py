@@ -120,6 +120,22 @@ def test_backups_holding_a_password_are_told_and_purged(tmp_path: Path) -> None:
     assert purge_backups(root, path) == []
 
 
+def test_a_backup_whose_entries_cannot_be_read_is_never_said_to_hold_no_password(
+    tmp_path: Path,
+) -> None:
+    """A trailing comma: a password in a variable is found only by reading the entry, so
+    whether it holds one cannot be told; one the masker sees anyway (a URI's) is told."""
+    path = tmp_path / "claude_desktop_config.json"
+    root = tmp_path / "backups"
+    for index, entry in enumerate((WITH_ENV, WITH_URI)):
+        broken = config(supabase=entry).removesuffix(b"}") + b",}"
+        write_backup(path, broken, root, NOW + timedelta(seconds=index))
+    (group,) = list_backups(root, path)
+    assert [backup.holds_password() for backup in group.backups] == [None, True]
+    assert [item.path for item in purge_backups(root, path)] == [group.backups[1].path]
+    assert group.backups[0].path.exists()
+
+
 def test_a_fifo_among_the_backups_is_neither_read_nor_removed(tmp_path: Path) -> None:
     path = tmp_path / "claude_desktop_config.json"
     root = tmp_path / "backups"

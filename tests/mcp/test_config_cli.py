@@ -194,6 +194,41 @@ def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> Non
     assert not (tmp_path / "home" / "data").exists()
 
 
+# Another entry's password that only reading the entry finds (a secret-named variable).
+OTHERS_PASSWORD = "plain-Secret-9"
+OTHERS = '"other": {"command": "uvx", "env": {"PGPASSWORD": "plain-Secret-9"}}'
+
+
+def test_nothing_of_a_file_that_cannot_be_parsed_is_shown(tmp_path: Path) -> None:
+    """A trailing comma, then a key held twice (which json reads as its last value): the
+    other entry's password is never shown, whatever the action."""
+    cfg = tmp_path / "c.json"
+    home = tmp_path / "home"
+    cfg.write_text(f'{{\n  "mcpServers": {{\n    {OTHERS},\n  }}\n}}\n')
+    target = ("--client", "claude", "--config", str(cfg))
+    for result in (
+        write(cfg, home, "--dry-run"),
+        config("remove", *target, "--server-name", "other", "--yes", home=home),
+        config("show", *target, home=home),
+    ):
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"supalink config: {cfg} is not valid JSON: "
+            "Expecting property name enclosed in double quotes at line 4, column 3\n"
+        )
+        assert OTHERS_PASSWORD not in result.stdout + result.stderr
+    cfg.write_text(f'{{"mcpServers": {{{OTHERS}, "other": {{"command": "uvx"}}}}}}\n')
+    twice = write(cfg, home, "--dry-run")
+    assert twice.returncode == 0, twice.stderr
+    assert OTHERS_PASSWORD not in twice.stdout + twice.stderr
+    assert twice.stdout.splitlines()[3:] == [
+        f"-({cfg} (now) holds a key twice in one object: not shown, as the passwords in it "
+        "could not all be found)",
+        f"+({cfg} (after) holds a key twice in one object: not shown, as the passwords in it "
+        "could not all be found)",
+    ]
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -314,7 +349,7 @@ def test_verify_failures_exit_1_with_the_reason(
 def test_the_mcp_packages_errors_are_worded_with_this_commands_flags(tmp_path: Path) -> None:
     """The errors carry what needs doing; only the command names its flags for it."""
     from supalink import mcp
-    from supalink.commands.config import worded
+    from supalink.commands.config_write import worded
     from supalink.errors import UsageError
 
     path = tmp_path / "c.json"

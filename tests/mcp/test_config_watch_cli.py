@@ -143,6 +143,19 @@ def test_watch_in_words_and_a_bad_server_name(tmp_path: Path) -> None:
     assert bad.stderr.count("\n") == 1
 
 
+def config_logs(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`supalink config logs --client claude` for a user whose home folder is `home`."""
+    env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
+    return subprocess.run(
+        [SUPALINK, "config", "logs", "--client", "claude", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "HOME": str(home), "SUPALINK_HOME": str(home / "supalink")},
+        check=False,
+    )
+
+
 def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_path: Path) -> None:
     home = tmp_path / "home"
     logs = home / ".config" / "Claude" / "logs"
@@ -152,16 +165,7 @@ def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_pa
         f"connecting to postgresql://agent:{password}@db.example.com/postgres\nServer exited\n"
     )
     (logs / "mcp.log").write_text("[info] [other] x\n[error] [supabase] Server disconnected.\n")
-    env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
-    env["HOME"] = str(home)
-    shown = subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
-        check=False,
-    )
+    shown = config_logs(home)
     assert (shown.returncode, shown.stderr) == (0, "")
     assert password not in shown.stdout
     assert shown.stdout.splitlines() == [
@@ -171,20 +175,38 @@ def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_pa
         f"== {logs / 'mcp.log'} ==",
         "[error] [supabase] Server disconnected.",
     ]
-    none = subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude", "--server-name", "other-one"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
-        check=False,
-    )
+    none = config_logs(home, "--server-name", "other-one")
     assert none.returncode == 0
     assert none.stdout.splitlines() == [
         f"{logs / 'mcp-server-other-one.log'}: no log yet (Claude Desktop has not started a "
         "server here).",
         f"{logs / 'mcp.log'}: nothing about other-one yet.",
     ]
+
+
+def test_logs_are_not_shown_while_the_configs_passwords_cannot_be_found(tmp_path: Path) -> None:
+    """A trailing comma in the file: the password in its entry's variable cannot be found
+    to be masked, and the server's log echoes it."""
+    home = tmp_path / "home"
+    logs = home / ".config" / "Claude" / "logs"
+    logs.mkdir(parents=True)
+    password = "plain-Secret-9"
+    (logs / "mcp-server-supabase.log").write_text(f"the server got {password}\n")
+    cfg = home / "c.json"
+    entry = {"command": "uvx", "env": {"PGPASSWORD": password}}
+    cfg.write_text(config_text(supabase=entry).removesuffix("}") + ",}")
+    shown = config_logs(home, "--config", str(cfg))
+    assert (shown.returncode, shown.stdout) == (1, "")
+    assert shown.stderr == (
+        f"supalink config: {cfg} is not valid JSON: Expecting property name enclosed in "
+        "double quotes at line 11, column 2; no log is shown while the passwords in it "
+        "cannot be found to mask them\n"
+    )
+    cfg.write_text(config_text(supabase=entry))  # whole again: the log is shown, masked
+    whole = config_logs(home, "--config", str(cfg))
+    assert whole.returncode == 0, whole.stderr
+    assert "the server got ****" in whole.stdout.splitlines()
+    assert password not in whole.stdout
 
 
 STOP_BOUND = 1.0  # the issue's: SIGINT or SIGTERM ends a watch within a second

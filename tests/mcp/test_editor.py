@@ -19,8 +19,9 @@ import pytest
 from supalink.mcp import ConfigChanged, ConfirmationRequired
 from supalink.mcp.backups import BACKUPS_KEPT, backup_folder
 from supalink.mcp.clients import CLIENTS
-from supalink.mcp.editor import apply, plan_remove, plan_write
-from supalink.mcp.jsonedit import MalformedConfig
+from supalink.mcp.editor import Plan, apply, plan_remove, plan_write
+from supalink.mcp.file_secrets import file_secrets
+from supalink.mcp.jsonedit import MISSING, MalformedConfig
 from tests.support.postgres import SPECIAL_PASSWORD
 
 CLAUDE = CLIENTS["claude"]
@@ -231,6 +232,67 @@ def test_the_preview_is_a_diff_with_every_password_masked(tmp_path: Path) -> Non
     assert "postgresql://supalink_app:****@127.0.0.1" in preview
     for secret in (SPECIAL_PASSWORD, ENCODED, other_password, "plain-Secret-9", "p%40ss"):
         assert secret not in preview
+
+
+# Another entry's password, where the masker finds it only by reading the entry: a
+# secret-named variable, not a URI or a `password=`.
+OTHERS_PASSWORD = "plain-Secret-9"
+OTHERS = '"other": {"command": "uvx", "env": {"PGPASSWORD": "plain-Secret-9"}}'
+UNPARSEABLE = {
+    "a trailing comma": f'{{\n  "mcpServers": {{\n    {OTHERS},\n  }}\n}}\n',
+    "a comment": f'{{\n  // mine\n  "mcpServers": {{\n    {OTHERS}\n  }}\n}}\n',
+    "NaN": f'{{\n  "n": NaN,\n  "mcpServers": {{\n    {OTHERS}\n  }}\n}}\n',
+}
+
+
+@pytest.mark.parametrize("text", UNPARSEABLE.values(), ids=UNPARSEABLE.keys())
+def test_a_side_of_the_diff_that_cannot_be_parsed_is_not_shown(tmp_path: Path, text: str) -> None:
+    """Its passwords cannot be found to mask them: a line says so in place of its text."""
+    path = tmp_path / "c.json"
+    old = text.encode()
+    new = old.replace(b'"uvx"', b'"npx"')
+    plan = Plan(path, CLAUDE, NAME, "replace", old, new, MISSING, ENTRY)
+    preview = plan.preview()
+    assert OTHERS_PASSWORD not in preview
+    assert preview.startswith(f"--- {path} (now)\n+++ {path} (after)\n@@ -1 +1 @@\n")
+    said = "not shown, as the passwords in it could not all be found)"
+    (before, after) = preview.splitlines()[3:]
+    assert before.startswith(f"-({path} (now) is not valid JSON: ")
+    assert before.endswith(said)
+    assert after.startswith(f"+({path} (after) is not valid JSON: ")
+    assert after.endswith(said)
+    # The side that can be read is shown, its passwords masked.
+    readable = f'{{"mcpServers": {{{OTHERS}}}}}\n'.encode()
+    shown = Plan(path, CLAUDE, NAME, "replace", old, readable, MISSING, ENTRY).preview()
+    assert shown.splitlines()[3:] == [
+        before,
+        '+{"mcpServers": {"other": {"command": "uvx", "env": {"PGPASSWORD": "****"}}}}',
+    ]
+
+
+def test_a_key_held_twice_hides_the_file_from_the_diff(tmp_path: Path) -> None:
+    """json keeps the last of two values of a key: the first one's password is in the text
+    but not in what is parsed, so the masker could not find it."""
+    path = tmp_path / "c.json"
+    twice = f'{{"mcpServers": {{{OTHERS}, "other": {{"command": "uvx"}}}}}}\n'
+    path.write_text(twice)
+    plan = plan_write(path, CLAUDE, NAME, ENTRY, secrets=(SPECIAL_PASSWORD, ENCODED))
+    assert plan.action == "add"  # the entry can still be written
+    preview = plan.preview()
+    assert OTHERS_PASSWORD not in preview
+    assert preview.splitlines()[3:] == [
+        f"-({path} (now) holds a key twice in one object: not shown, as the passwords in it "
+        "could not all be found)",
+        f"+({path} (after) holds a key twice in one object: not shown, as the passwords in it "
+        "could not all be found)",
+    ]
+
+
+def test_file_secrets_fail_closed() -> None:
+    with pytest.raises(MalformedConfig):
+        file_secrets(UNPARSEABLE["a trailing comma"].encode())
+    assert file_secrets(None) == file_secrets(b"  \n") == []
+    assert OTHERS_PASSWORD in file_secrets(f'{{"mcpServers": {{{OTHERS}}}}}'.encode())
 
 
 @pytest.mark.slow

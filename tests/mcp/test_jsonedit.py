@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from supalink.mcp.jsonedit import (
@@ -91,6 +91,7 @@ documents = st.builds(
     st.sampled_from(["end", "start", "absent"]),
 )
 layouts = st.sampled_from([None, 0, 1, 2, 4, "\t"])
+JUNK = ["", ",", "}", "{", '"', "]", "x", ":"]
 
 
 def render(document: Any, indent: int | str | None, *, minified: bool = False) -> str:
@@ -180,14 +181,14 @@ def test_removing_keeps_everything_else(document: dict[str, Any], indent: int | 
 
 
 @settings(max_examples=100, deadline=None)
-@given(documents, layouts, st.data())
+@given(documents, layouts, st.integers(1, 10_000), st.sampled_from(JUNK))
+@example(document={ROOT: {NAME: None}}, indent=2, back=1, junk="}")  # an object again
 def test_malformed_text_is_reported_where_json_reports_it(
-    document: dict[str, Any], indent: int | str | None, data: st.DataObject
+    document: dict[str, Any], indent: int | str | None, back: int, junk: str
 ) -> None:
+    """The text cut `back` characters before its end (at its start at the most), then `junk`."""
     text = render(document, indent)
-    cut = data.draw(st.integers(0, len(text) - 1), label="cut")
-    junk = data.draw(st.sampled_from(["", ",", "}", "{", '"', "]", "x", ":"]), label="junk")
-    broken = text[:cut] + junk
+    broken = text[: len(text) - min(back, len(text))] + junk
     if not broken.strip():
         assert JsonDocument.parse(broken.encode()).root is None  # empty: nothing to break
         return
@@ -200,6 +201,10 @@ def test_malformed_text_is_reported_where_json_reports_it(
     elif not isinstance(json.loads(broken), dict):
         with pytest.raises(MalformedConfig, match="top level is not an object"):
             JsonDocument.parse(broken.encode())
+    else:  # an object again (its last '}' cut, then put back): read as json reads it
+        parsed = JsonDocument.parse(broken.encode())
+        assert parsed.value == json.loads(broken)
+        assert parsed.servers(ROOT) == json.loads(broken).get(ROOT, {})
 
 
 def json_error(text: str) -> json.JSONDecodeError | None:
@@ -283,3 +288,12 @@ def test_member_and_servers_read_the_current_entries() -> None:
     assert document.member("servers", NAME) is MISSING
     assert document.servers(ROOT) == {"supabase": None, "b": {"command": "x"}}
     assert pairs_to_python(ordered('{"a": {"b": [1]}}')) == {"a": {"b": [1]}}
+
+
+def test_the_value_is_the_whole_document_and_a_key_held_twice_is_told() -> None:
+    document = JsonDocument.parse(b'{"a": {"b": [{"c": 1, "c": 2}]}, "d": null}')
+    assert document.value == {"a": {"b": [{"c": 2}]}, "d": None}
+    assert document.repeats_a_key
+    once = JsonDocument.parse(b'{"a": {"b": [{"c": 1}, {"c": 2}]}}')
+    assert (once.value, once.repeats_a_key) == ({"a": {"b": [{"c": 1}, {"c": 2}]}}, False)
+    assert (JsonDocument.parse(b"").value, JsonDocument.parse(b"").repeats_a_key) == ({}, False)

@@ -133,15 +133,15 @@ def test_a_timeout_that_is_no_bound_is_bad_input(tmp_path: Path, timeout: str) -
 def test_the_server_is_found_with_proc_and_with_ps(tmp_path: Path) -> None:
     """What is killed: this process's children that lead a group of their own, as the SDK
     starts a server; ps (macOS and the BSDs) finds the same as /proc."""
-    from supalink.mcp.verify import _child_groups
+    from supalink.mcp.processes import child_groups
 
-    before = _child_groups()
+    before = child_groups()
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     leader = subprocess.Popen(sleeper, start_new_session=True)
     member = subprocess.Popen(sleeper)  # in this process's group: never killed
     try:
-        assert _child_groups() - before == {leader.pid}
-        assert _child_groups(proc=tmp_path / "no-proc") - before == {leader.pid}
+        assert child_groups() - before == {leader.pid}
+        assert child_groups(proc=tmp_path / "no-proc") - before == {leader.pid}
     finally:
         for process in (leader, member):
             process.kill()

@@ -1,28 +1,23 @@
 """`supalink config`: show, write, remove and verify the MCP server entry in a client's config.
 
-Every change is previewed as a masked diff, backed up, and written atomically; `verify`
-starts the entry as the client would. Exit 0 on success, 1 on a refused or failed
-operation, 2 on bad input.
+This module holds the command's parser and its reading actions: `clients`, `show` and
+`verify`, which starts the entry as the client would. Writing and removing an entry are in
+config_write, following the file in config_watch, its backups in config_backups. Exit 0 on
+success, 1 on a refused or failed operation, 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from supalink.commands.config_target import add_target, target_of
 from supalink.errors import SupalinkError, UsageError
 
-if TYPE_CHECKING:
-    from supalink.mcp import ConfigWriter, EntryWarning, McpClient, Plan, PlannedEntry
-    from supalink.profiles import Target
-    from supalink.roles import TooPowerful
-
 
 def register(subparsers: Any) -> None:
-    from supalink.mcp import DEFAULT_LAUNCHED_SERVER, TEMPLATES, URI_SERVERS
+    from supalink.commands import config_backups, config_watch, config_write
 
     parser = subparsers.add_parser(
         "config",
@@ -41,45 +36,7 @@ def register(subparsers: Any) -> None:
     add_target(show, every_entry_by_default=True)
     show.set_defaults(run=run_show)
 
-    write = actions.add_parser("write", help="write the server entry (diff preview, backup)")
-    add_target(write)
-    source = write.add_mutually_exclusive_group(required=True)
-    source.add_argument("--profile", metavar="NAME", help="a saved profile")
-    source.add_argument(
-        "--uri", metavar="URI", help="a postgresql:// URI with its password; '-' reads stdin"
-    )
-    write.add_argument(
-        "--template",
-        choices=TEMPLATES,
-        help="the entry's shape. supalink (the default): Supalink's own read-only server, "
-        "which reads a profile's password from the keyring (with --uri, the URI goes in the "
-        "entry's env). keyring: the keyring launcher in front of --server. reference, guide, "
-        "postgres-mcp: that server with the URI in the file (reference and guide are "
-        "archived, and their read-only mode can be escaped)",
-    )
-    write.add_argument(
-        "--server",
-        choices=URI_SERVERS,
-        help="with --template keyring: the server the launcher starts "
-        f"(default: {DEFAULT_LAUNCHED_SERVER})",
-    )
-    write.add_argument(
-        "--allow-writes",
-        action="store_true",
-        help="with --template supalink: let the agent change data (read-only otherwise)",
-    )
-    write.add_argument("--sslrootcert", type=Path, metavar="PATH", help="the CA certificate")
-    write.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
-    write.add_argument("--yes", action="store_true", help="replace a different existing entry")
-    write.add_argument(
-        "--force", action="store_true", help="write even if the file changed since the preview"
-    )
-    write.set_defaults(run=run_write)
-
-    remove = actions.add_parser("remove", help="remove the server entry (diff preview, backup)")
-    add_target(remove)
-    remove.add_argument("--yes", action="store_true", help="remove without asking")
-    remove.set_defaults(run=run_remove)
+    config_write.register(actions)  # write and remove
 
     verify = actions.add_parser(
         "verify",
@@ -103,42 +60,8 @@ def register(subparsers: Any) -> None:
     )
     verify.set_defaults(run=run_verify)
 
-    from supalink.commands import config_backups, config_watch
-
     config_watch.register(actions)
     config_backups.register(actions)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
-def worded(error: SupalinkError) -> SupalinkError:
-    """An error of the MCP package in this command's own words: its flags."""
-    from supalink import mcp
-
-    if isinstance(error, mcp.KeyringNeedsProfile):
-        return UsageError(
-            "--template keyring needs --profile: the password comes from its keyring entry"
-        )
-    if isinstance(error, mcp.LauncherServerWithoutKeyring):
-        return UsageError("--server goes with --template keyring")
-    if isinstance(error, mcp.WritesNeedSupalinkServer):
-        return UsageError(
-            f"--allow-writes goes with --template {mcp.SUPALINK_TEMPLATE}, not {error.template}"
-        )
-    message = str(error)
-    if isinstance(error, mcp.PasswordNotSaved) and not error.for_launcher:
-        message += ": save it in the keyring, or pass --uri"
-    elif isinstance(error, mcp.ConfigChanged):
-        message += "; look again, or use --force to apply the change to the file as it is now"
-    elif isinstance(error, mcp.ConfirmationRequired) and error.action == "replace":
-        message += "; confirm with --yes to replace it"
-    elif isinstance(error, mcp.ConfirmationRequired):
-        message = f"confirm with --yes to remove {error.server_name!r}"
-    else:
-        return error
-    return SupalinkError(message)
 
 
 def run_clients(args: argparse.Namespace) -> int:
@@ -169,199 +92,9 @@ def run_show(args: argparse.Namespace) -> int:
         if shown is MISSING:
             raise EntryMissing(path, args.server_name, no_file=False)
     masker = SecretMasker()
-    masker.add_secrets(document_secrets(data))
+    masker.add_secrets(document_secrets(document))
     print(masker.mask(json.dumps(shown, indent=2, ensure_ascii=False)))
     return 0
-
-
-def _read_uri(value: str) -> str:
-    if value != "-":
-        return value
-    line = sys.stdin.readline().strip()
-    if not line:
-        raise UsageError("--uri -: no URI on standard input")
-    return line
-
-
-def _planned_entry(args: argparse.Namespace) -> tuple[PlannedEntry, Target | None]:
-    """The entry to write, the secrets it holds, and what to warn about; with the saved
-    profile's target when the entry is a profile's."""
-    from supalink.commands.saved import saved_target, user_repository
-    from supalink.mcp import entry_for_profile, entry_for_uri, uri_target
-
-    if args.profile is None:
-        if args.server is not None:
-            raise UsageError("--server goes with --template keyring and --profile")
-        target = uri_target(_read_uri(args.uri), args.sslrootcert)
-        return entry_for_uri(target, args.template, allow_writes=args.allow_writes), None
-    repository = user_repository()
-    password = repository.password(args.profile, missing_is_error=True)
-    target = saved_target(repository, args.profile)
-    planned = entry_for_profile(
-        target,
-        password_in_keyring=password is not None and password.in_keyring,
-        template=args.template,
-        server=args.server,
-        sslrootcert=args.sslrootcert,
-        allow_writes=args.allow_writes,
-    )
-    return planned, target
-
-
-def _too_powerful(target: Target) -> TooPowerful | None:
-    import asyncio
-
-    from supalink import roles
-
-    return asyncio.run(roles.too_powerful(target))
-
-
-def _role_warning(profile: str, login: str, changes_everything: bool) -> str:
-    import shlex
-
-    power = "and can change everything" if changes_everything else "(it reads every row)"
-    agent = shlex.quote(f"{profile}-agent")
-    return (
-        f"warning: profile {profile!r} logs in as {login!r}, which bypasses row level "
-        f"security {power}: an agent that reads untrusted text should not hold it; give "
-        f"the agent a read-only role of its own: `supalink role create {shlex.quote(profile)}`"
-        f", then `supalink config write --profile {agent}`"
-    )
-
-
-def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
-    """A warning of the MCP package with what this command's flags can do about it."""
-    from supalink.mcp import EntryWarning
-
-    from_uri = args.profile is None
-    texts = {
-        EntryWarning.NO_CA: (
-            "no CA certificate given (--sslrootcert): the server will fail to verify the "
-            "database's certificate (verify-full)"
-            if from_uri
-            else "the profile has no CA certificate: the server will fail to verify the "
-            "database's certificate (verify-full); set the CA file in the profile or pass "
-            "--sslrootcert"
-        ),
-        EntryWarning.ESCAPABLE_READ_ONLY: f"{warning}; --template supalink is read-only in depth",
-        EntryWarning.WRITES_ALLOWED: f"--allow-writes: {warning}",
-        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); "
-        + (
-            "a saved profile (--profile) with its password in the keyring keeps it out"
-            if from_uri
-            else "--template supalink reads it from the keyring instead"
-        ),
-    }
-    return texts.get(warning, str(warning))
-
-
-def _writer() -> ConfigWriter:
-    from supalink.mcp import ConfigWriter
-    from supalink.paths import AppPaths
-
-    return ConfigWriter(AppPaths.for_user().backup_dir)
-
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
-    preview = plan.preview()
-    if preview:
-        print(preview)
-    if dry_run:
-        _say("dry run: nothing written")
-        return 0
-    confirmed = yes
-    if plan.needs_confirmation and not yes:
-        verb = "Replace the existing" if plan.action == "replace" else "Remove the"
-        confirmed = _confirm(f"{verb} {plan.server_name!r} entry in {plan.path}?")
-    try:
-        written = _writer().apply(plan, confirmed=confirmed, force=force)
-    except SupalinkError as error:
-        raise worded(error) from None
-    if written.replanned:
-        _say(f"{plan.path} changed since the preview; the change was applied to it as it is now")
-    if written.written is None:
-        print(f"{plan.path}: nothing to change")
-        return 0
-    print(f"wrote {written.written}")
-    if written.backup is not None and written.backup.exists():
-        print(f"backup: {written.backup}")
-    if written.running:
-        pids = ", ".join(str(process.pid) for process in written.running)
-        _say(
-            f"warning: {plan.client.name} is running (pid {pids}): quit it fully and start it "
-            "again to load the change; while it runs it may write its own copy of the file back"
-        )
-    return 0
-
-
-def run_write(args: argparse.Namespace) -> int:
-    client, path = target_of(args)
-    try:
-        planned, target = _planned_entry(args)
-    except SupalinkError as error:
-        raise worded(error) from None
-    plan = _writer().plan_write(client, path, planned, args.server_name)
-    # A warning, not a refusal: the entry may be meant for a trusted agent.
-    if target is not None and (found := _too_powerful(target)) is not None:
-        _say(_role_warning(args.profile, found.login, found.changes_everything))
-    for warning in planned.warnings:
-        _say(f"warning: {_warning_text(args, warning)}")
-    _say_command(client, planned, plan)
-    if plan.action == "unchanged":
-        print(f"{path}: {args.server_name!r} is already up to date")
-        return 0
-    return _apply(plan, yes=args.yes, force=args.force, dry_run=args.dry_run)
-
-
-def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
-    """Which server command the entry names, found where: a desktop client starts servers
-    without the shell's PATH, so the entry names it in full."""
-    import json
-
-    from supalink.mcp.launch_env import uses_built_in_node
-
-    found = planned.command
-    if found is None:
-        return
-    if found.found is None:
-        needs = "Node.js" if found.node else "uv" if found.name.startswith("uv") else found.name
-        _say(
-            f"warning: {found.name} was not found on this machine (PATH, uv, nvm, fnm, "
-            f"Volta, mise, asdf, Homebrew): install {needs}; the entry names it as "
-            f"{found.name}, which {client.name} may not find"
-        )
-    else:
-        print(
-            f"server command: {found.found} (written in full: {client.name} does not start "
-            "servers with your shell's PATH)"
-        )
-    try:
-        root = json.loads(plan.old or b"{}")
-    except ValueError:
-        root = None
-    if found.node and uses_built_in_node(root if isinstance(root, dict) else None):
-        _say(
-            f"warning: {client.name} runs MCP servers with its built-in Node.js "
-            "(isUsingBuiltInNodeForMcp in the file), which sees no globally installed "
-            f"packages: set it to false for {found.name} to be found, or use --template "
-            "supalink, which needs no Node.js"
-        )
-
-
-def run_remove(args: argparse.Namespace) -> int:
-    client, path = target_of(args)
-    plan = _writer().plan_remove(client, path, args.server_name)
-    if plan.action == "absent":
-        _say(f"no {args.server_name!r} entry in {path}: nothing to remove")
-        return 0
-    return _apply(plan, yes=args.yes, force=False)
 
 
 def run_verify(args: argparse.Namespace) -> int:

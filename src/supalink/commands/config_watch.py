@@ -3,7 +3,8 @@ once it is written. Watch follows the config file until SIGINT or SIGTERM and pr
 each time the entry disappears, changes or comes back, the file is replaced or deleted, or
 stops being a config file a client can read (not JSON, `mcpServers` not an object, a folder
 or a FIFO in its place) and when it can be read again; logs prints the end of the client's
-own log of the server, every password masked (the profile's own too, from the keyring)."""
+own log of the server, every password masked (the profile's own too, from the keyring), and
+none while the config file cannot be parsed: the passwords in it could not be masked."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supalink.commands.config_target import add_target, target_of
 from supalink.errors import FileFault, SupalinkError, UsageError
 
 if TYPE_CHECKING:
-    from supalink.mcp import McpClient
+    from supalink.mcp import JsonDocument, McpClient
 
 _SAID = {
     "removed": "the {server} entry is gone from {path}",
@@ -87,15 +87,21 @@ def run_watch(args: argparse.Namespace) -> int:
 
 def run_logs(args: argparse.Namespace) -> int:
     from supalink.logs import SecretMasker
-    from supalink.mcp import Host, document_secrets, read_config, server_logs
+    from supalink.mcp import Host, document_secrets, load_document, read_config, server_logs
 
     if args.lines < 1:
         raise UsageError("--lines must be a positive number of lines")
     client, path = target_of(args)
-    masker = SecretMasker()
     config = read_config(path)
-    masker.add_secrets(document_secrets(config))
-    masker.add_secrets(_profile_password_forms(client, path, config, args.server_name))
+    try:
+        document = load_document(path, config)
+    except SupalinkError as error:  # its passwords unknown, a log may show them unmasked
+        raise SupalinkError(
+            f"{error}; no log is shown while the passwords in it cannot be found to mask them"
+        ) from None
+    masker = SecretMasker()
+    masker.add_secrets(document_secrets(document))
+    masker.add_secrets(_profile_password_forms(client, document, args.server_name))
     try:
         found = server_logs(
             client, Host.current(), args.server_name, lines=args.lines, masker=masker
@@ -118,19 +124,17 @@ def run_logs(args: argparse.Namespace) -> int:
 
 
 def _profile_password_forms(
-    client: McpClient, path: Path, config: bytes | None, server_name: str
+    client: McpClient, document: JsonDocument, server_name: str
 ) -> list[str]:
     """The password of the profile the entry connects for (Supalink's server or launcher
     names it), in every form a log may show it; none when the entry names no profile or
     its password is not to be had (no keyring, none saved)."""
-    from supalink.mcp import MISSING, load_document
+    from supalink.mcp import MISSING
     from supalink.mcp.client_logs import password_forms
     from supalink.mcp.writer import entry_owner
 
-    if config is None:
-        return []
     try:
-        entry = load_document(path, config).member(client.root_key, server_name)
+        entry = document.member(client.root_key, server_name)
     except SupalinkError:
         return []
     owner = entry_owner(entry) if entry is not MISSING else None

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         WritesNeedSupalinkServer,
     )
     from supalink.mcp.file_secrets import document_secrets
-    from supalink.mcp.jsonedit import MISSING
+    from supalink.mcp.jsonedit import MISSING, JsonDocument
     from supalink.mcp.launch_env import Finder, client_environment
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
@@ -89,6 +89,7 @@ __getattr__ = lazy_attributes(
         "WritesNeedSupalinkServer": "errors",
         "document_secrets": "file_secrets",
         "MISSING": "jsonedit",
+        "JsonDocument": "jsonedit",
         "Finder": "launch_env",
         "client_environment": "launch_env",
         "LaunchError": "launcher",
@@ -139,6 +140,7 @@ __all__ = [
     "Finder",
     "GuardCheck",
     "Host",
+    "JsonDocument",
     "KeyringNeedsProfile",
     "LaunchError",
     "LauncherServerWithoutKeyring",

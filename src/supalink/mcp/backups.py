@@ -40,7 +40,7 @@ class Backup:
 
     def holds_password(self) -> bool | None:
         """Whether the copy holds a password; None when it cannot be read (something that
-        is not a plain file in its place, its permissions)."""
+        is not a plain file in its place, its permissions) or told (see `holds_password`)."""
         try:
             return holds_password(read_plain_file(self.path))
         except OSError:

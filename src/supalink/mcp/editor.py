@@ -29,7 +29,6 @@ from supalink.files import (
     lock_path_for,
     lock_path_in,
     locked,
-    parse_json,
     read_plain_file,
     resolve_link,
 )
@@ -37,7 +36,7 @@ from supalink.logs import SecretMasker
 from supalink.mcp.backups import LOCKS_FOLDER, write_backup
 from supalink.mcp.clients import McpClient
 from supalink.mcp.errors import ConfigChanged, ConfirmationRequired
-from supalink.mcp.file_secrets import document_secrets
+from supalink.mcp.file_secrets import config_text, file_secrets
 from supalink.mcp.jsonedit import MISSING, JsonDocument
 
 log = logging.getLogger(__name__)
@@ -95,32 +94,35 @@ class Plan:
     def fingerprint(self) -> str | None:
         return fingerprint(self.old)
 
-    def masker(self) -> SecretMasker:
-        masker = SecretMasker()
-        masker.add_secrets(
-            [*self.secrets, *document_secrets(self.old), *document_secrets(self.new)]
-        )
-        return masker
-
     def preview(self) -> str:
-        """A unified diff of the file, every password masked; empty when nothing changes."""
+        """A unified diff of the file, every password masked; empty when nothing changes.
+        A side whose passwords cannot all be found (see `file_secrets`) is not shown: one
+        line in its place says why."""
         if not self.changes:
             return ""
-        before = _text(self.old).splitlines()
-        after = _text(self.new).splitlines()
-        label = str(self.path)
+        masker = SecretMasker()
+        masker.add_secrets(self.secrets)
+        now = f"{self.path} (now)" if self.old is not None else "(no file yet)"
+        after = f"{self.path} (after)"
         lines = difflib.unified_diff(
-            before,
-            after,
-            fromfile=f"{label} (now)" if self.old is not None else "(no file yet)",
-            tofile=f"{label} (after)",
+            _shown_lines(self.old, now, masker),
+            _shown_lines(self.new, after, masker),
+            fromfile=now,
+            tofile=after,
             lineterm="",
         )
-        return self.masker().mask("\n".join(lines))
+        return masker.mask("\n".join(lines))
 
 
-def _text(data: bytes | None) -> str:
-    return (data or b"").decode("utf-8-sig", errors="replace")
+def _shown_lines(data: bytes | None, side: str, masker: SecretMasker) -> list[str]:
+    """The lines of one side of a diff, its passwords given to `masker`; when they cannot
+    all be found, a line saying so instead (naming the side, so that two such differ), as
+    nothing of such a file is shown."""
+    try:
+        masker.add_secrets(file_secrets(data, side))
+    except SupalinkError as error:
+        return [f"({error}: not shown, as the passwords in it could not all be found)"]
+    return config_text(data).splitlines()
 
 
 def plan_write(
@@ -259,8 +261,7 @@ def _only_other_entries_changed(plan: Plan, current: bytes | None) -> bool:
 
 
 def _without_other_entries(plan: Plan, data: bytes | None) -> tuple[Any, Any]:
-    text = _text(data)
-    document = parse_json(text) if text.strip() else {}
+    document = dict(load_document(plan.path, data).value)
     # No server list and one that holds only the other writers' entries are the same here.
     servers = document.pop(plan.client.root_key, {})
     own = servers.get(plan.server_name, MISSING) if isinstance(servers, dict) else servers

@@ -54,6 +54,20 @@ def _reject_constant(name: str) -> Any:
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+class _Reader(json.JSONDecoder):
+    """The decoder of a whole file: NaN and Infinity refused, and an object that holds a
+    key twice noted (its last value is the one kept, as json and the clients keep it)."""
+
+    def __init__(self) -> None:
+        super().__init__(parse_constant=_reject_constant, object_pairs_hook=self._object)
+        self.repeats_a_key = False
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        self.repeats_a_key = self.repeats_a_key or len(value) < len(pairs)
+        return value
+
+
 @dataclass(frozen=True)
 class Member:
     key: str
@@ -144,12 +158,26 @@ MISSING: Final = _Missing()
 
 
 class JsonDocument:
-    """A config file's text with the positions of its root members remembered."""
+    """A config file's text with the positions of its root members remembered: the one
+    parse of a client's config file (`parse`), for reading it as well as for editing it.
+    `value` is the whole document as Python values (`{}` for an empty file); `repeats_a_key`
+    says that an object in it holds a key twice, whose earlier value is in the text but not
+    in `value`."""
 
-    def __init__(self, text: str, *, bom: bool, source: str) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        bom: bool,
+        source: str,
+        value: dict[str, Any] | None = None,
+        repeats_a_key: bool = False,
+    ) -> None:
         self.text = text
         self.bom = bom
         self.source = source
+        self.value: dict[str, Any] = {} if value is None else value
+        self.repeats_a_key = repeats_a_key
         self.newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
         start = _skip(text, 0)
         self.root: ObjectSpan | None = None if start == len(text) else _scan_object(text, start)
@@ -168,8 +196,9 @@ class JsonDocument:
         if text.strip(_WHITESPACE) == "":
             # An empty file holds nothing to break: it is treated as `{}`.
             return cls(text, bom=bom, source=source)
+        reader = _Reader()
         try:
-            data = parse_json(text, _DECODER)
+            data = parse_json(text, reader)
         except JsonTooDeep as error:
             raise NestedTooDeep(source, error.limit) from None
         except json.JSONDecodeError as error:
@@ -180,7 +209,7 @@ class JsonDocument:
         if not isinstance(data, dict):
             line, column = _line_column(text, _skip(text, 0))
             raise MalformedConfig(source, line, column, "the top level is not an object")
-        return cls(text, bom=bom, source=source)
+        return cls(text, bom=bom, source=source, value=data, repeats_a_key=reader.repeats_a_key)
 
     def encode(self, text: str) -> bytes:
         return (UTF8_BOM if self.bom else b"") + text.encode("utf-8")

@@ -7,7 +7,7 @@ A Linux desktop session starts apps with the system's PATH and the session's D-B
 gives GUI apps the user's and the system's PATH from the registry, as a new terminal has.
 
 `client_environment` is that environment (a documented minimal set, the entry's `env` goes
-on top), for verifying an entry as the client will start it. `find_command` looks for a
+on top), for verifying an entry as the client will start it. `Finder` looks for a
 command as a person's shell would have found it (PATH, then the usual Node and uv folders),
 so the entry can name it by an absolute path the client finds whatever its PATH.
 """
@@ -164,11 +164,6 @@ class Finder:
                 if self.is_program(candidate):
                     return candidate
         return None
-
-
-def find_command(command: str, path_env: str | None, host: Host | None = None) -> PurePath | None:
-    """`Finder.find` on this machine."""
-    return Finder(host or Host.current()).find(command, path_env)
 
 
 # Commands that are Node.js scripts (`#!/usr/bin/env node`): found by an absolute path, they

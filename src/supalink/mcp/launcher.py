@@ -41,7 +41,6 @@ EXTRA_BIN_DIRS = (
     "~/.volta/bin",
     "~/.cargo/bin",
 )
-LAUNCHER_PREFIX = "supalink mcp-run"
 
 
 class LaunchError(SupalinkError):

@@ -1,4 +1,5 @@
-"""Whether an MCP client is running.
+"""Processes as Supalink needs to see them: whether an MCP client is running, and which
+servers this process started (to kill one that outlives `config verify`'s budget).
 
 A running client must be quit and restarted to read a changed config, and Claude
 Desktop may write its file back while it runs, undoing the change. Detection
@@ -7,6 +8,7 @@ uses what every OS already has (/proc, `ps`, `tasklist`): no new dependency.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -63,9 +65,9 @@ def _from_proc(names: Collection[str], proc_root: Path) -> list[RunningProcess]:
     return found
 
 
-def _run(argv: list[str]) -> str:
+def _run(argv: list[str], timeout: float = 10) -> str:
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return result.stdout
@@ -92,3 +94,45 @@ def _from_tasklist(names: Collection[str]) -> list[RunningProcess]:
             if name.casefold() in wanted:
                 found.append(RunningProcess(int(fields[1]), name))
     return found
+
+
+def child_groups(proc: Path = Path("/proc")) -> set[int]:
+    """This process's children that lead a process group of their own, as the MCP SDK
+    starts a server (a new session): on Linux from /proc, elsewhere on POSIX from `ps`; none
+    on Windows, where the SDK ends the server's job object without a SIGTERM grace."""
+    if os.name == "nt":
+        return set()
+    me = os.getpid()
+    rows: list[tuple[int, int, int]] = []
+    tasks = proc / str(me) / "task"
+    if (tasks / str(me) / "children").exists():  # a kernel built without it: ps below
+        pids = {int(pid) for task in tasks.iterdir() for pid in _read(task / "children").split()}
+        for pid in pids:
+            # After the command's name, which may hold spaces and parentheses: state, ppid,
+            # pgrp.
+            fields = _read(proc / str(pid) / "stat").rpartition(")")[2].split()
+            if len(fields) >= 3:
+                rows.append((pid, int(fields[1]), int(fields[2])))
+    else:
+        listing = _run(["ps", "-A", "-o", "pid=,ppid=,pgid="], timeout=5)
+        rows = [
+            (int(a), int(b), int(c)) for a, b, c in (line.split() for line in listing.splitlines())
+        ]
+    return {pid for pid, ppid, pgid in rows if ppid == me and pgid == pid}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:  # the process has gone meanwhile
+        return ""
+
+
+def kill_groups(groups: set[int]) -> None:
+    """Kill each process group in `groups` (a server and what it started); one that is gone
+    already is passed over."""
+    import signal
+
+    for group in groups:
+        with contextlib.suppress(OSError):  # gone already, or not ours to signal
+            os.killpg(group, signal.SIGKILL)

@@ -26,6 +26,7 @@ from supalink import __version__
 from supalink.logs import SecretMasker
 from supalink.mcp.clients import Host
 from supalink.mcp.launch_env import Finder, client_environment, launched_command
+from supalink.mcp.processes import child_groups, kill_groups
 from supalink.mcp.templates import (
     ALLOW_WRITES_ARG,
     REFERENCE_BINARY,
@@ -207,61 +208,6 @@ async def _load_sdk() -> tuple[Any, Any, Any]:
     return await loaded
 
 
-def _child_groups(proc: Path = Path("/proc")) -> set[int]:
-    """This process's children that lead a process group of their own, as the SDK starts a
-    server (a new session): on Linux from /proc, elsewhere on POSIX from `ps`; none on
-    Windows, where the SDK ends the server's job object without a SIGTERM grace."""
-    if os.name == "nt":
-        return set()
-    me = os.getpid()
-    rows: list[tuple[int, int, int]] = []
-    tasks = proc / str(me) / "task"
-    if (tasks / str(me) / "children").exists():  # a kernel built without it: ps below
-        pids = {int(pid) for task in tasks.iterdir() for pid in _read(task / "children").split()}
-        for pid in pids:
-            # After the command's name, which may hold spaces and parentheses: state, ppid,
-            # pgrp.
-            fields = _read(proc / str(pid) / "stat").rpartition(")")[2].split()
-            if len(fields) >= 3:
-                rows.append((pid, int(fields[1]), int(fields[2])))
-    else:
-        import subprocess
-
-        try:
-            listing = subprocess.run(
-                ["ps", "-A", "-o", "pid=,ppid=,pgid="],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            return set()
-        rows = [
-            (int(a), int(b), int(c)) for a, b, c in (line.split() for line in listing.splitlines())
-        ]
-    return {pid for pid, ppid, pgid in rows if ppid == me and pgid == pid}
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:  # the process has gone meanwhile
-        return ""
-
-
-def _new(before: set[int]) -> set[int]:
-    return _child_groups() - before
-
-
-def _kill_groups(groups: set[int]) -> None:
-    import signal
-
-    for group in groups:
-        with contextlib.suppress(OSError):  # gone already, or not ours to signal
-            os.killpg(group, signal.SIGKILL)
-
-
 @dataclass(frozen=True)
 class _Outcome:
     ok: bool
@@ -360,12 +306,12 @@ async def verify_entry(
 
                 conversation.stage = STARTING_STAGE
                 params = server_parameters(command=entry.command, args=list(entry.args), env=env)
-                before = _child_groups()
+                before = child_groups()
                 async with stdio_client(params, errlog=errlog) as (read, write):
                     # The SDK's shutdown waits up to 2 s for the server to leave after its
                     # stdin closes, and 2 s more after a SIGTERM: past the budget, its
                     # process group is killed instead.
-                    kill = loop.call_at(deadline + KILL_AFTER, _kill_groups, _new(before))
+                    kill = loop.call_at(deadline + KILL_AFTER, kill_groups, child_groups() - before)
                     # Named so, the agent's server records its calls as Supalink's own.
                     client_info = Implementation(name=VERIFY_CLIENT_NAME, version=__version__)
                     async with client_session(read, write, client_info=client_info) as session:
