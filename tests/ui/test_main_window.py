@@ -205,7 +205,7 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
     window = make_window(qtbot, app_context)
     quits: list[bool] = []
     with patch("supalink.ui.main_window.QApplication.quit", lambda: quits.append(True)):
-        window.quit_action.trigger()  # the recorded question answers Discard: not Yes
+        window.menus.quit_action.trigger()  # the recorded question answers Discard: not Yes
         assert message_boxes[-1] == (
             "Quit Supalink",
             "A monitor is open. Quit Supalink and stop monitoring?",
@@ -215,7 +215,7 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
             "PySide6.QtWidgets.QMessageBox.question",
             return_value=QMessageBox.StandardButton.Yes,
         ):
-            window.quit_action.trigger()
+            window.menus.quit_action.trigger()
     assert quits == [True]
 
 
