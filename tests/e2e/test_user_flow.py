@@ -101,8 +101,8 @@ def test_from_empty_form_to_a_monitored_agent_connection(
     click(qtbot, window.config_button)
     (dialog,) = dialogs
     qtbot.addWidget(dialog)
-    assert dialog.selected_client().id == "claude"
-    assert Path(dialog.path.text()) == claude_config
+    assert dialog.choices.selected_client().id == "claude"
+    assert Path(dialog.choices.path.text()) == claude_config
     click(qtbot, dialog.write_button)
     written = claude_config.read_text()
     assert json.loads(written)["preferences"] == {"menuBarEnabled": True}
