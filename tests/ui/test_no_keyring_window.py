@@ -116,7 +116,7 @@ def test_what_can_open_opens_and_supabase_profiles_are_listed_locked(
     assert locked.text().endswith("· locked")
     assert locked.toolTip().startswith(LOCKED)
     assert window.current_name == local  # the first one that opens
-    assert window.form.host.text() == "127.0.0.1"
+    assert window.form.server.host.text() == "127.0.0.1"
     status = window.form.password_status.text()
     assert status.startswith("Saved in the keyring, which did not answer (")
     assert window.keyring_label.text() in (
@@ -166,9 +166,9 @@ def test_a_new_custom_host_profile_saves_and_write_config_needs_no_keyring(
     window.new_profile()
     form = window.form
     form.name.setText("Here")
-    form.custom_kind.setChecked(True)
-    form.host.setText("db.example.com")
-    form.sslmode.setCurrentText("require")
+    form.server.custom_kind.setChecked(True)
+    form.server.host.setText("db.example.com")
+    form.tls.sslmode.setCurrentText("require")
     type_text(qtbot, form.password, "typed-now")
     assert form.password_status.text().startswith("Not saved: no usable keyring")
     shown: list[ConfigDialog] = []
