@@ -17,8 +17,8 @@ from supalink.monitor import MonitorEngine
 from supalink.profiles import Target
 from supalink.ui.agent_calls_model import AgentCallsModel, describe_call
 from supalink.ui.agent_panel import EMPTY_TEXT, AgentPanel
-from supalink.ui.monitor_panels import FAILURE_FILL
 from supalink.ui.monitor_window import MonitorWindow
+from supalink.ui.panel_parts import FAILURE_FILL
 from tests.support.audit import audit_entry
 from tests.ui.monitor_support import keep_loop_running_on_close
 

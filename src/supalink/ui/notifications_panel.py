@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from supalink.errors import FileFault, SupalinkError
 from supalink.monitor import MonitorEngine, check_channel
 from supalink.ui.live_table import LiveTable
-from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
+from supalink.ui.log_table import beside_detail, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
@@ -45,6 +45,7 @@ from supalink.ui.notification_model import (
     NotificationModel,
     describe_row,
 )
+from supalink.ui.panel_parts import hint_label
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import RoomyRows, Tone, toned
 
