@@ -200,9 +200,10 @@ class NotificationsPanel(QWidget):
                 button.setText(short)
 
     def actions_for_menu(self) -> list[QAction | None]:
-        return [self.add_action, self.remove_action, None, self.filter_action,
-                self.pause_action, self.clear_action, self.export_action, None,
-                self.send_action]  # fmt: skip
+        """The Notifications menu's actions, None for a separator."""
+        channels = [self.add_action, self.remove_action]
+        log = [self.filter_action, self.pause_action, self.clear_action, self.export_action]
+        return [*channels, None, *log, None, self.send_action]
 
     # ----- fed by the window ------------------------------------------------------------
     def show_new_rows(self) -> None:

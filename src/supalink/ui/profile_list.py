@@ -74,8 +74,7 @@ class ProfileList(QWidget):
             profile = record.profile
             detail = str(profile.mode).title() if record.is_supabase else "custom host"
             why = locked.get(profile.name)
-            item = QListWidgetItem(f"{profile.name}\n{detail} · locked" if why else
-                                   f"{profile.name}\n{detail}")  # fmt: skip
+            item = QListWidgetItem(f"{profile.name}\n{detail}" + (" · locked" if why else ""))
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             if why:
                 item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
