@@ -57,9 +57,12 @@ def saved(tmp_path: Path, pg: PostgresServer, secret_service: SecretService) -> 
     supabase = parse_uri(URI, name=f"prod-{suffix}").profile
     repository.save(supabase, "pw-of-prod")
     local = Profile(
-        f"local-{suffix}", host="127.0.0.1", port=pg.port, user=pg.role,
+        f"local-{suffix}",
+        host="127.0.0.1",
+        port=pg.port,
+        user=pg.role,
         sslrootcert=str(pg.ca_cert),
-    )  # fmt: skip
+    )
     repository.save(local, pg.password)
     yield [supabase.name, local.name]
     keyring_repository(tmp_path).remove(supabase.name)
@@ -90,9 +93,13 @@ def open_window(qtbot: Any, context: AppContext) -> MainWindow:
 
 
 def item_of(window: MainWindow, name: str) -> Any:
-    [item] = [window.profiles.list.item(row) for row in range(window.profiles.list.count())
-              if window.profiles.current() is not None
-              and window.profiles.list.item(row).text().startswith(name)]  # fmt: skip
+    listed = window.profiles.list
+    items = [listed.item(row) for row in range(listed.count())]
+    [item] = [
+        item
+        for item in items
+        if window.profiles.current() is not None and item.text().startswith(name)
+    ]
     return item
 
 
