@@ -36,6 +36,7 @@ from supalink.ui.config_choices import EntryChoices
 from supalink.ui.config_preview import DiffView, RepointRow, error_text, warnings_text
 from supalink.ui.config_verify import LogPlace, VerifyStep
 from supalink.ui.entry_password import PasswordChoice, confirm_password_in_file, label_templates
+from supalink.ui.questions import said_yes
 from supalink.ui.role_dialog import RoleDialog
 from supalink.ui.role_offer import RoleOffer
 from supalink.ui.tasks import TaskRunner
@@ -216,25 +217,21 @@ class ConfigDialog(QDialog):
         if self.plan is None:
             return False
         plan = self.plan
-        confirmed = True
         if plan.needs_confirmation:
             replaced = self.repoint.replaced
             now = f", which connects {replaced}" if replaced else ""
-            answer = QMessageBox.question(
-                self,
-                "Replace entry",
+            question = (
                 f"{plan.path} already has a different {plan.server_name!r} entry{now} "
-                "(shown in red above). Replace it?",
+                "(shown in red above). Replace it?"
             )
-            confirmed = answer == QMessageBox.StandardButton.Yes
-            if not confirmed:
+            if not said_yes(self, "Replace entry", question):
                 return False
         secret = self.planned is not None and bool(self.planned.secrets)
         if secret and not confirm_password_in_file(self, plan.path, self.profile.name):
             self.status.setText("Not written: the password stays out of the file.")
             return False
         try:
-            written = self.writer.apply(plan, confirmed=confirmed)
+            written = self.writer.apply(plan, confirmed=True)  # asked above if need be
         except ConfigChanged:
             QMessageBox.warning(
                 self,

@@ -91,13 +91,10 @@ class MainWindow(QMainWindow):
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("Write &config…")
         self.monitor_button = QPushButton("&Monitor")
-        for button, name in (
-            (self.save_button, "Save profile"),
-            (self.test_button, "Test connection"),
-            (self.config_button, "Write MCP client config"),
-            (self.monitor_button, "Open monitor"),
-        ):
-            button.setAccessibleName(name)
+        self.save_button.setAccessibleName("Save profile")
+        self.test_button.setAccessibleName("Test connection")
+        self.config_button.setAccessibleName("Write MCP client config")
+        self.monitor_button.setAccessibleName("Open monitor")
         actions = QHBoxLayout()
         actions.addWidget(self.save_button)
         actions.addStretch(1)

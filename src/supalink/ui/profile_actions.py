@@ -12,6 +12,7 @@ from supalink import roles
 from supalink.errors import SupalinkError
 from supalink.profiles import ProfileRepository
 from supalink.ui.profile_list import unique_name
+from supalink.ui.questions import said_yes
 
 
 class ProfileActions(QObject):
@@ -51,7 +52,6 @@ class ProfileActions(QObject):
         self.renamed.emit(name, new_name.strip())
 
     def delete(self, name: str) -> None:
-        from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
 
         question = f"Delete {name!r}? Its project ref and password are removed from the keyring."
         try:
@@ -60,8 +60,7 @@ class ProfileActions(QObject):
             # The role stays in the database unless dropped first (Write config's role step
             # made it; `supalink role drop` drops both).
             question = f"{error}. Delete the profile and keep the role?"
-        answer = QMessageBox.question(self.window, "Delete profile", question)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not said_yes(self.window, "Delete profile", question):
             return
         try:
             self.repository.remove(name, also=roles.with_link_removed(name))

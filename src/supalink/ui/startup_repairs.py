@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMainWindow
 from supalink import profiles, roles
 from supalink.errors import SupalinkError
 from supalink.ui.context import AppContext
+from supalink.ui.questions import said_yes
 
 if TYPE_CHECKING:
     from supalink.profiles import Finding
@@ -49,13 +50,11 @@ def _offer_profile_repairs(
     if not found.findings:
         return
     listed = "\n".join(f"• {_found(finding)}" for finding in found.findings)
-    answer = QMessageBox.question(
-        window,
-        "Repair after an interrupted change",
+    question = (
         "A change to your profiles was interrupted and left this behind:\n"
-        f"{listed}\n\nRepair it now?",
+        f"{listed}\n\nRepair it now?"
     )
-    if answer != QMessageBox.StandardButton.Yes:
+    if not said_yes(window, "Repair after an interrupted change", question):
         return
     try:
         profiles.repair(repository, roles.with_link_removed)
