@@ -68,16 +68,16 @@ def test_from_empty_form_to_a_monitored_agent_connection(
     form.name.clear()
     qtbot.keyClicks(form.name, "Agent DB")
     # On the radio button's indicator: the widget is wider than its text.
-    indicator = QPoint(8, form.custom_kind.height() // 2)
-    qtbot.mouseClick(form.custom_kind, Qt.MouseButton.LeftButton, pos=indicator)
-    assert form.custom_kind.isChecked()
-    qtbot.keyClicks(form.host, "127.0.0.1")
-    form.port.setValue(pg.port)
+    indicator = QPoint(8, form.server.custom_kind.height() // 2)
+    qtbot.mouseClick(form.server.custom_kind, Qt.MouseButton.LeftButton, pos=indicator)
+    assert form.server.custom_kind.isChecked()
+    qtbot.keyClicks(form.server.host, "127.0.0.1")
+    form.server.port.setValue(pg.port)
     qtbot.keyClicks(form.user, pg.role)
     type_text(qtbot, form.password, SPECIAL_PASSWORD)
-    qtbot.keyClicks(form.sslrootcert, str(pg.ca_cert))
+    qtbot.keyClicks(form.tls.sslrootcert, str(pg.ca_cert))
     assert form.problems() == {}
-    assert "Supalink Test CA" in form.ca_info.text()
+    assert "Supalink Test CA" in form.tls.ca_info.text()
 
     # Save: the password goes to the keyring, nowhere else.
     click(qtbot, window.save_button)
@@ -101,8 +101,8 @@ def test_from_empty_form_to_a_monitored_agent_connection(
     click(qtbot, window.config_button)
     (dialog,) = dialogs
     qtbot.addWidget(dialog)
-    assert dialog.selected_client().id == "claude"
-    assert Path(dialog.path.text()) == claude_config
+    assert dialog.choices.selected_client().id == "claude"
+    assert Path(dialog.choices.path.text()) == claude_config
     click(qtbot, dialog.write_button)
     written = claude_config.read_text()
     assert json.loads(written)["preferences"] == {"menuBarEnabled": True}

@@ -17,8 +17,8 @@ from supalink.monitor import MonitorEngine
 from supalink.profiles import Target
 from supalink.ui.agent_calls_model import AgentCallsModel, describe_call
 from supalink.ui.agent_panel import EMPTY_TEXT, AgentPanel
-from supalink.ui.monitor_panels import FAILURE_FILL
 from supalink.ui.monitor_window import MonitorWindow
+from supalink.ui.panel_parts import FAILURE_FILL
 from tests.support.audit import audit_entry
 from tests.ui.monitor_support import keep_loop_running_on_close
 
@@ -128,9 +128,9 @@ def test_the_table_keeps_the_newest_calls_and_marks_failures(
         ]
     )
     qtmodeltester.check(model)
-    assert [model.row_at(row).statement for row in range(len(model))] == [  # type: ignore[union-attr]
-        "SELECT 2", "COMMIT", "SELECT nope", "SELECT 5", None
-    ]  # fmt: skip
+    rows = [model.row_at(row) for row in range(len(model))]
+    statements = [row.statement if row is not None else "(no call)" for row in rows]
+    assert statements == ["SELECT 2", "COMMIT", "SELECT nope", "SELECT 5", None]
     texts = [[model.data(model.index(row, column)) for column in (1, 3, 4)] for row in range(5)]
     assert texts == [
         ["query", "20 rows", "SELECT 2"],

@@ -15,7 +15,8 @@ import pytest
 
 from supalink.mcp import Host
 from supalink.profiles import Profile, Target, parse_uri
-from supalink.ui.config_dialog import ConfigDialog, clients_found_first
+from supalink.ui.config_choices import clients_found_first
+from supalink.ui.config_dialog import ConfigDialog
 from supalink.ui.context import AppContext
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.reference_server import ReferenceServer
@@ -90,13 +91,13 @@ def test_write_keeps_other_settings_and_verify_passes_through_the_launcher(
     )
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.template.currentData() == "supalink"
-    dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
-    assert dialog.server.isEnabled()
-    assert not dialog.allow_writes.isEnabled()
-    dialog.server.setCurrentIndex(dialog.server.findData("reference"))
+    assert dialog.choices.template.currentData() == "supalink"
+    dialog.choices.template.setCurrentIndex(dialog.choices.template.findData("keyring"))
+    assert dialog.choices.server.isEnabled()
+    assert not dialog.choices.allow_writes.isEnabled()
+    dialog.choices.server.setCurrentIndex(dialog.choices.server.findData("reference"))
     assert "archived, and its read-only mode can be escaped" in dialog.notes.text()
-    assert dialog.selected_client().id == "claude"
+    assert dialog.choices.selected_client().id == "claude"
     diff = dialog.diff.toPlainText()
     assert '+  "mcpServers": {' in diff
     for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
@@ -134,11 +135,11 @@ def test_a_session_password_goes_into_the_file_only_when_asked_and_the_dialog_sa
     dialog.show()
     # A session password: Supalink's own server still, never the archived one; and its
     # label says what this entry does with the password, not what it does with a saved one.
-    assert dialog.template.currentData() == "supalink"
-    assert dialog.template.currentText() == (
+    assert dialog.choices.template.currentData() == "supalink"
+    assert dialog.choices.template.currentText() == (
         "Supalink's own server, read-only — the password will be written into the file"
     )
-    assert "no password in the file" not in dialog.template.currentText()
+    assert "no password in the file" not in dialog.choices.template.currentText()
     diff = dialog.diff.toPlainText()
     assert '"SUPALINK_DATABASE_URI": "postgresql://supalink_app:****@' in diff
     assert '"--uri-env",' in diff
@@ -147,11 +148,11 @@ def test_a_session_password_goes_into_the_file_only_when_asked_and_the_dialog_sa
     assert "no CA certificate" in dialog.notes.text()
     assert "password" not in dialog.notes.text()  # said once, in the password's own row
     assert "--" not in dialog.notes.text()  # the window's words, not the CLI's flags
-    choice = dialog.password_choice.text.text()
+    choice = dialog.password_choice.message.text()
     assert dialog.password_choice.isVisible()
     assert "'P' is held for this session only, not in the keyring" in choice
     assert "it will be written into the config file (readable only by you)" in choice
-    assert not dialog.password_choice.save_button.isVisible()  # no repository to save it in
+    assert not dialog.password_choice.button.isVisible()  # no repository to save it in
 
     # Write asks first; anything but Yes writes nothing.
     config = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
@@ -166,16 +167,16 @@ def test_a_session_password_goes_into_the_file_only_when_asked_and_the_dialog_sa
     assert parse_uri(written["env"]["SUPALINK_DATABASE_URI"]).password == SPECIAL_PASSWORD
 
     labels = {
-        dialog.template.itemData(i): dialog.template.itemText(i)
-        for i in range(dialog.template.count())
+        dialog.choices.template.itemData(i): dialog.choices.template.itemText(i)
+        for i in range(dialog.choices.template.count())
     }
     assert labels["keyring"].endswith(" — needs the password saved in the keyring")
     for template in ("reference", "guide", "postgres-mcp"):
         assert labels[template].endswith(" — the password will be written into the file")
-    dialog.template.setCurrentIndex(dialog.template.findData("keyring"))
+    dialog.choices.template.setCurrentIndex(dialog.choices.template.findData("keyring"))
     assert "no password in the keyring" in dialog.notes.text()
     assert "keyring launcher would have nothing to start the server with" in (
-        dialog.password_choice.text.text()
+        dialog.password_choice.message.text()
     )
     assert not dialog.write_button.isEnabled()
 
@@ -195,13 +196,13 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
     )
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.allow_writes.isEnabled()
-    assert not dialog.allow_writes.isChecked()
+    assert dialog.choices.allow_writes.isEnabled()
+    assert not dialog.choices.allow_writes.isChecked()
     assert dialog.notes.text() == ""  # the profile's CA, the keyring: nothing to warn about
     assert dialog.planned is not None
     assert planned_args(dialog) == ("mcp-serve", "--profile", "W")
 
-    dialog.allow_writes.setChecked(True)
+    dialog.choices.allow_writes.setChecked(True)
     assert planned_args(dialog) == ("mcp-serve", "--profile", "W", "--allow-writes")
     assert dialog.notes.isVisible()
     assert "writes are allowed: the agent can change and delete data" in dialog.notes.text()
@@ -209,14 +210,14 @@ def test_allow_writes_is_for_supalinks_server_and_warns_when_ticked(
 
     # Another server has no guard to turn off: the box goes grey and the entry has no flag.
     for template in ("reference", "guide"):
-        dialog.template.setCurrentIndex(dialog.template.findData(template))
-        assert not dialog.allow_writes.isEnabled()
+        dialog.choices.template.setCurrentIndex(dialog.choices.template.findData(template))
+        assert not dialog.choices.allow_writes.isEnabled()
         assert "--allow-writes" not in planned_args(dialog)
-        assert "archived" in dialog.template.currentText()
-        assert "escaped" in dialog.template.currentText()
+        assert "archived" in dialog.choices.template.currentText()
+        assert "escaped" in dialog.choices.template.currentText()
         assert "read-only mode can be escaped" in dialog.notes.text()
         assert "writes are allowed" not in dialog.notes.text()
-    dialog.template.setCurrentIndex(dialog.template.findData("supalink"))
+    dialog.choices.template.setCurrentIndex(dialog.choices.template.findData("supalink"))
     assert planned_args(dialog)[-1] == "--allow-writes"  # the box kept its tick
 
 
@@ -264,7 +265,7 @@ def test_supalinks_server_by_default_and_verify_shows_both_refusals(
 
     # Writes allowed: the entry says so, and verify sends no write and says writes are allowed.
     monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
-    dialog.allow_writes.setChecked(True)
+    dialog.choices.allow_writes.setChecked(True)
     assert dialog.write()
     assert json.loads(config.read_text())["mcpServers"]["supabase"]["args"][-1] == (
         "--allow-writes"
@@ -289,16 +290,16 @@ def test_a_server_name_with_control_characters_is_refused_in_the_window(
 ) -> None:
     dialog = session_dialog(qtbot, app_context, pg, tmp_path)
     assert dialog.write_button.isEnabled()
-    dialog.server_name.setText("supa\x07base")  # as typed: refused at once
+    dialog.choices.server_name.setText("supa\x07base")  # as typed: refused at once
     assert "control character" in dialog.notes.text()
     assert not dialog.write_button.isEnabled()
     assert not dialog.verify_button.isEnabled()
     assert dialog.diff.toPlainText() == ""
-    dialog.server_name.editingFinished.emit()  # left the field: the plan says the same
+    dialog.choices.server_name.editingFinished.emit()  # left the field: the plan says the same
     assert "control character" in dialog.notes.text()
     assert not dialog.write_button.isEnabled()
-    dialog.server_name.setText("supabase-p")
-    dialog.server_name.editingFinished.emit()
+    dialog.choices.server_name.setText("supabase-p")
+    dialog.choices.server_name.editingFinished.emit()
     assert dialog.write_button.isEnabled()
     assert '"supabase-p"' in dialog.diff.toPlainText()
 

@@ -9,10 +9,13 @@ import asyncio
 import json
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg import sql
 from pytestqt.qtbot import QtBot
 
 from supalink.mcp import Host
@@ -21,6 +24,7 @@ from supalink.ui.config_dialog import ConfigDialog
 from supalink.ui.context import AppContext
 from supalink.ui.role_dialog import OFFER, PLAN_TASK, RoleDialog
 from supalink.ui.role_offer import RIGHTS_TASK
+from supalink.ui.tasks import TaskRunner
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, supabase
 from tests.support.postgres import PostgresServer
 
@@ -45,9 +49,54 @@ def until(
     loop.run_until_complete(asyncio.wait_for(wait(), timeout))
 
 
+class RecordingTasks(TaskRunner):
+    """The app's task runner, keeping the last task started under each name: a test can
+    tell a check that ran to its end from one that never ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[str, asyncio.Task[Any]] = {}
+
+    def run(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = super().run(name, coro)
+        self.started[name] = task
+        return task
+
+
+def checked(loop: asyncio.AbstractEventLoop, tasks: TaskRunner) -> None:
+    """The background check of the login's rights was started, and ran to its end: not
+    cancelled, no error."""
+    assert isinstance(tasks, RecordingTasks)
+    assert RIGHTS_TASK in tasks.started, "the login's rights were never checked"
+    task = tasks.started[RIGHTS_TASK]
+    until(loop, task.done)
+    assert not task.cancelled()
+    assert task.exception() is None, task.exception()
+
+
+@contextmanager
+def login_bypassing_rls(pg: PostgresServer) -> Iterator[tuple[str, str]]:
+    """A login role on the test server that bypasses row level security (as Supabase's
+    supabase_read_only_user does), and its password; dropped afterwards."""
+    role, password = f"reads_all_{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    with pg.admin_connect() as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN BYPASSRLS PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+    try:
+        yield role, password
+    finally:
+        with pg.admin_connect() as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
 def open_dialog(
     qtbot: QtBot, app_context: AppContext, tmp_path: Path, profile: Profile, password: str | None
 ) -> ConfigDialog:
+    if not isinstance(app_context.tasks, RecordingTasks):
+        app_context.tasks = RecordingTasks()
     app_context.repository.save(profile, password)
     dialog = ConfigDialog(
         app_context.tasks,
@@ -170,13 +219,25 @@ def test_the_app_role_is_not_warned_about(
     pg: PostgresServer,
     tmp_path: Path,
 ) -> None:
-    profile = Profile("App", host="127.0.0.1", port=pg.port, user=pg.role,
-                      sslrootcert=str(pg.ca_cert))  # fmt: skip
+    """The check asks the server: a login there that bypasses row level security is warned
+    about, so the app role's silence is the check's answer, not its absence."""
+    profile = Profile("App", host="127.0.0.1", port=pg.port, user=pg.role)
+    profile = profile.replace(sslrootcert=str(pg.ca_cert))
     dialog = open_dialog(qtbot, app_context, tmp_path, profile, pg.password)
     assert app_context.tasks.is_running(RIGHTS_TASK)
-    until(qasync_loop, lambda: not app_context.tasks.is_running(RIGHTS_TASK))
+    checked(qasync_loop, app_context.tasks)
     assert not dialog.role_row.isVisible()
     assert dialog.write_button.isEnabled()
+
+    with login_bypassing_rls(pg) as (role, password):
+        reads_all = profile.replace(name="Reads all", user=role)
+        dialog = open_dialog(qtbot, app_context, tmp_path, reads_all, password)
+        assert not dialog.role_row.isVisible()  # not known by its name: the server says
+        checked(qasync_loop, app_context.tasks)
+        assert dialog.role_row.isVisible()
+        warning = dialog.role_warning.text()
+        assert f"logs in as {role!r}, which bypasses row level security" in warning
+        dialog.reject()
 
 
 def test_postgres_is_warned_about_at_once_even_out_of_reach(
@@ -202,7 +263,7 @@ def test_an_unreachable_server_says_nothing(
         port = int(sock.getsockname()[1])
     profile = Profile("gone", host="127.0.0.1", port=port, user="someone")
     dialog = open_dialog(qtbot, app_context, tmp_path, profile, "pw")
-    until(qasync_loop, lambda: not app_context.tasks.is_running(RIGHTS_TASK))
+    checked(qasync_loop, app_context.tasks)
     assert not dialog.role_row.isVisible()
     assert dialog.write_button.isEnabled()
 

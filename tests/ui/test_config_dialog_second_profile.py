@@ -48,30 +48,30 @@ def test_a_second_profile_is_told_it_repoints_the_entry_and_offered_its_own_name
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     try:
         first = dialog_for(qtbot, app_context, tmp_path, profile("Prod", 5432))
-        assert not first.repoint_row.isVisible()  # a new entry: nothing to say
+        assert not first.repoint.isVisible()  # a new entry: nothing to say
         assert first.write()
         again = dialog_for(qtbot, app_context, tmp_path, profile("Prod", 5432))
-        assert not again.repoint_row.isVisible()  # its own entry: an update, not a repoint
+        assert not again.repoint.isVisible()  # its own entry: an update, not a repoint
 
         second = dialog_for(qtbot, app_context, tmp_path, profile("Staging EU", 6543))
-        assert second.server_name.text() == DEFAULT_SERVER_NAME
-        assert second.repoint_row.isVisible()
-        note = second.repoint_note.text()
+        assert second.choices.server_name.text() == DEFAULT_SERVER_NAME
+        assert second.repoint.isVisible()
+        note = second.repoint.message.text()
         assert "'supabase' entry in this file connects the profile 'Prod' now" in note
         assert "'Staging EU' instead" in note
-        assert second.use_own_name.text() == "Name it 'supabase-staging-eu'"
-        second.use_own_name.click()
-        assert second.server_name.text() == "supabase-staging-eu"
-        assert not second.repoint_row.isVisible()
+        assert second.repoint.button.text() == "Name it 'supabase-staging-eu'"
+        second.repoint.button.click()
+        assert second.choices.server_name.text() == "supabase-staging-eu"
+        assert not second.repoint.isVisible()
         assert second.write()
-        servers = json.loads(Path(second.path.text()).read_text())["mcpServers"]
+        servers = json.loads(Path(second.choices.path.text()).read_text())["mcpServers"]
         assert set(servers) == {"supabase", "supabase-staging-eu"}
         assert servers["supabase"]["args"][-1] == "Prod"  # the first one's entry kept
         assert servers["supabase-staging-eu"]["args"][-1] == "Staging EU"
 
         # Back on the default name, the name offered is the entry it already has.
         third = dialog_for(qtbot, app_context, tmp_path, profile("Staging EU", 6543))
-        assert third.use_own_name.text() == "Name it 'supabase-staging-eu'"
+        assert third.repoint.button.text() == "Name it 'supabase-staging-eu'"
     finally:
         for name in app_context.repository.names():
             app_context.repository.remove(name)
@@ -110,7 +110,7 @@ def test_the_dialog_fits_a_small_screen_and_names_what_guide_is(
     try:
         dialog = dialog_for(qtbot, app_context, tmp_path, profile("Small screen", 5432))
         assert dialog.minimumSizeHint().width() <= 1024
-        guide = dialog.template.itemText(dialog.template.findData("guide"))
+        guide = dialog.choices.template.itemText(dialog.choices.template.findData("guide"))
         assert "setup guide" in guide
         assert "mcp-server-postgres" in guide
     finally:

@@ -180,7 +180,7 @@ def watched(window):
                 self.seen = True
                 owners = {made.__qualname__.rsplit(".", 1)[0] for made in built}
                 print("enums at first paint:", sorted(owners & set(SLOW)), flush=True)
-                print("menus empty at first paint:", window.file_menu.isEmpty(), flush=True)
+                print("menus empty at first paint:", window.menus.file_menu.isEmpty(), flush=True)
             return False
 
     spotter = FirstPaint()
@@ -191,7 +191,7 @@ def watched(window):
     from PySide6.QtWidgets import QApplication
 
     def once_started():
-        print("test key once painted:", window.test_action.shortcut().toString(), flush=True)
+        print("test key once painted:", window.menus.test_action.shortcut().toString(), flush=True)
         print("icon once painted:", not QApplication.instance().windowIcon().isNull(), flush=True)
         QApplication.instance().quit()
 

@@ -110,9 +110,9 @@ def test_the_main_window_shows_the_sentence_of_a_profile_save_that_failed(
         qtbot.addWidget(window)
         window.show()
         window.new_profile()
-        window.form.custom_kind.setChecked(True)
+        window.form.server.custom_kind.setChecked(True)
         window.form.name.setText("Second")
-        window.form.host.setText("127.0.0.1")
+        window.form.server.host.setText("127.0.0.1")
         assert not window.save_profile()
         assert window.statusBar().currentMessage() == ""  # the profile itself was valid
         assert snapshot(path.parent) == before
@@ -167,9 +167,9 @@ CHILD = textwrap.dedent(
     context = AppContext(repository, TaskRunner(), root / "backups", "memory", True)
     window = MainWindow(context)
     window.new_profile()
-    window.form.custom_kind.setChecked(True)
+    window.form.server.custom_kind.setChecked(True)
     window.form.name.setText("Second")
-    window.form.host.setText("127.0.0.1")
+    window.form.server.host.setText("127.0.0.1")
     saved = window.save_profile()
     print(json.dumps({"notes": dialog.notes.text(), "wrote": wrote, "saved": saved,
                       "shown": shown}))

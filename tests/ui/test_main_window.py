@@ -57,7 +57,7 @@ def test_invalid_profile_is_not_saved_and_the_status_says_why(
     qtbot: Any, app_context: AppContext
 ) -> None:
     window = make_window(qtbot, app_context)
-    qtbot.keyClicks(window.form.ref, "nope")
+    qtbot.keyClicks(window.form.server.ref, "nope")
     assert not window.save_profile()
     assert "20 lowercase letters" in window.statusBar().currentMessage()
     assert app_context.repository.names() == []
@@ -148,12 +148,12 @@ def test_a_first_launch_greets_and_shows_no_error_before_anything_is_typed(
     assert not [label.text() for label in messages if label.isVisible()]
     errors = [w for w in window.form.findChildren(QLabel) if w.property(TONE_PROPERTY) == "error"]
     assert not [label.text() for label in errors if label.isVisible() and label.text()]
-    qtbot.keyClicks(window.form.ref, "abc")  # touched: its error shows, and only its
+    qtbot.keyClicks(window.form.server.ref, "abc")  # touched: its error shows, and only its
     shown = [key for key, row in window.form.rows.items() if row.message.isVisible()]
     assert shown == ["ref"]
     window.test()  # Test shows every field's error, named as the form names it
     assert window.form.rows["region"].message.isVisible()
-    assert window.form.ca_info.property(TONE_PROPERTY) == "error"
+    assert window.form.tls.ca_info.property(TONE_PROPERTY) == "error"
     status = window.statusBar().currentMessage()
     assert status.startswith("Cannot test: Project ref: ")
     assert "ref:" not in status.replace("Project ref:", "")
@@ -205,7 +205,7 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
     window = make_window(qtbot, app_context)
     quits: list[bool] = []
     with patch("supalink.ui.main_window.QApplication.quit", lambda: quits.append(True)):
-        window.quit_action.trigger()  # the recorded question answers Discard: not Yes
+        window.menus.quit_action.trigger()  # the recorded question answers Discard: not Yes
         assert message_boxes[-1] == (
             "Quit Supalink",
             "A monitor is open. Quit Supalink and stop monitoring?",
@@ -215,7 +215,7 @@ def test_quit_asks_when_a_monitor_is_open_and_stays_on_cancel(
             "PySide6.QtWidgets.QMessageBox.question",
             return_value=QMessageBox.StandardButton.Yes,
         ):
-            window.quit_action.trigger()
+            window.menus.quit_action.trigger()
     assert quits == [True]
 
 

@@ -21,8 +21,10 @@ def test_the_light_shows_the_worst_health_of_all_monitors(qapp: Any) -> None:
     assert tray.tool_tip() == "Supalink: no monitor open"
     steps = [
         ("prod", Health.HEALTHY, Health.HEALTHY),
+        ("staging", Health.UNKNOWN, Health.UNKNOWN),  # still connecting: worse than healthy
         ("staging", Health.DEGRADED, Health.DEGRADED),
         ("prod", Health.DOWN, Health.DOWN),
+        ("prod", Health.UNKNOWN, Health.DEGRADED),  # connecting again: better than degraded
         ("prod", Health.HEALTHY, Health.DEGRADED),
         ("staging", Health.HEALTHY, Health.HEALTHY),
     ]

@@ -413,7 +413,7 @@ def test_controls_have_accessible_names_and_distinct_shortcuts(
 
 def test_the_compute_size_line_shows_for_supabase_hosts_only(qtbot: Any) -> None:
     from supalink.monitor.server_view import ServerSnapshot
-    from supalink.ui.monitor_panels import ServerPanel
+    from supalink.ui.server_panel import ServerPanel
 
     nano = ServerSnapshot(time.time(), (), 3, 60, 3, 0.0)
     shown = {}

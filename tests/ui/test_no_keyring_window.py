@@ -57,9 +57,12 @@ def saved(tmp_path: Path, pg: PostgresServer, secret_service: SecretService) -> 
     supabase = parse_uri(URI, name=f"prod-{suffix}").profile
     repository.save(supabase, "pw-of-prod")
     local = Profile(
-        f"local-{suffix}", host="127.0.0.1", port=pg.port, user=pg.role,
+        f"local-{suffix}",
+        host="127.0.0.1",
+        port=pg.port,
+        user=pg.role,
         sslrootcert=str(pg.ca_cert),
-    )  # fmt: skip
+    )
     repository.save(local, pg.password)
     yield [supabase.name, local.name]
     keyring_repository(tmp_path).remove(supabase.name)
@@ -90,9 +93,13 @@ def open_window(qtbot: Any, context: AppContext) -> MainWindow:
 
 
 def item_of(window: MainWindow, name: str) -> Any:
-    [item] = [window.profiles.list.item(row) for row in range(window.profiles.list.count())
-              if window.profiles.current() is not None
-              and window.profiles.list.item(row).text().startswith(name)]  # fmt: skip
+    listed = window.profiles.list
+    items = [listed.item(row) for row in range(listed.count())]
+    [item] = [
+        item
+        for item in items
+        if window.profiles.current() is not None and item.text().startswith(name)
+    ]
     return item
 
 
@@ -116,7 +123,7 @@ def test_what_can_open_opens_and_supabase_profiles_are_listed_locked(
     assert locked.text().endswith("· locked")
     assert locked.toolTip().startswith(LOCKED)
     assert window.current_name == local  # the first one that opens
-    assert window.form.host.text() == "127.0.0.1"
+    assert window.form.server.host.text() == "127.0.0.1"
     status = window.form.password_status.text()
     assert status.startswith("Saved in the keyring, which did not answer (")
     assert window.keyring_label.text() in (
@@ -166,9 +173,9 @@ def test_a_new_custom_host_profile_saves_and_write_config_needs_no_keyring(
     window.new_profile()
     form = window.form
     form.name.setText("Here")
-    form.custom_kind.setChecked(True)
-    form.host.setText("db.example.com")
-    form.sslmode.setCurrentText("require")
+    form.server.custom_kind.setChecked(True)
+    form.server.host.setText("db.example.com")
+    form.tls.sslmode.setCurrentText("require")
     type_text(qtbot, form.password, "typed-now")
     assert form.password_status.text().startswith("Not saved: no usable keyring")
     shown: list[ConfigDialog] = []

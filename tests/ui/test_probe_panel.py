@@ -83,10 +83,8 @@ def test_cancel_stops_the_test(
         accepted: list[asyncio.StreamWriter] = []
         server = await asyncio.start_server(lambda r, w: accepted.append(w), "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        window = window_on(
-            qtbot, app_context, Profile("Silent", host="127.0.0.1", port=port, connect_timeout=30),
-            "pw",
-        )  # fmt: skip
+        silent = Profile("Silent", host="127.0.0.1", port=port, connect_timeout=30)
+        window = window_on(qtbot, app_context, silent, "pw")
         window.test()
         await asyncio.sleep(0.5)
         assert window.test_panel.cancel.isVisible()

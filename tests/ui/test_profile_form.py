@@ -25,19 +25,19 @@ def make_form(qtbot: Any, usable: bool = True) -> ProfileForm:
 def test_each_field_validates_as_you_type(qtbot: Any) -> None:
     form = make_form(qtbot)
     qtbot.keyClicks(form.name, "Prod")
-    qtbot.keyClicks(form.ref, "ABC")
+    qtbot.keyClicks(form.server.ref, "ABC")
     assert "20 lowercase letters" in form.rows["ref"].message.text()
     assert form.rows["ref"].message.isVisible()
-    form.ref.clear()
-    qtbot.keyClicks(form.ref, REF)
+    form.server.ref.clear()
+    qtbot.keyClicks(form.server.ref, REF)
     assert not form.rows["ref"].message.isVisible()
     assert not form.rows["region"].message.isVisible()  # not touched yet
     assert "region" in form.reveal_problems()
     assert "region" in form.rows["region"].message.text()
-    form.region.setCurrentIndex(form.region.findData("eu-west-1"))
+    form.server.region.setCurrentIndex(form.server.region.findData("eu-west-1"))
     assert not form.rows["region"].message.isVisible()
     assert "cannot be guessed" in form.rows["pooler_index"].message.text()
-    form.pooler_index.setValue(0)
+    form.server.pooler_index.setValue(0)
     assert form.problems() == {}
     assert form.uri.text().startswith(f"postgresql://postgres.{REF}@aws-0-eu-west-1.pooler")
 
@@ -54,7 +54,7 @@ def test_pasting_a_dashboard_uri_fills_the_form(qtbot: Any) -> None:
     assert profile.pooler_index == 1
     assert form.password.text() == ""
     assert "Type the database password" in form.paste.placeholderText()
-    assert "no prepared statements, no LISTEN" in form.mode_summary.text()
+    assert "no prepared statements, no LISTEN" in form.server.mode_summary.text()
 
 
 def test_a_bad_paste_says_why_beside_the_box(qtbot: Any) -> None:
@@ -87,23 +87,23 @@ def test_without_a_keyring_the_password_is_not_saved_and_it_says_so(qtbot: Any) 
 
 def test_custom_host_shows_host_and_port_only(qtbot: Any) -> None:
     form = make_form(qtbot)
-    form.custom_kind.setChecked(True)
+    form.server.custom_kind.setChecked(True)
     assert form.rows["host"].isVisible()
     assert not form.rows["ref"].isVisible()
     assert not form.rows["region"].isVisible()
     qtbot.keyClicks(form.name, "Local")
-    qtbot.keyClicks(form.host, "::1")
+    qtbot.keyClicks(form.server.host, "::1")
     assert form.problems() == {}
     assert "@[::1]:5432/postgres" in form.uri.text()
 
 
 def test_ca_file_subject_and_expiry_are_shown(qtbot: Any, pg: PostgresServer) -> None:
     form = make_form(qtbot)
-    form.sslrootcert.setText(str(pg.ca_cert))
-    assert "Supalink Test CA" in form.ca_info.text()
-    assert "valid until" in form.ca_info.text()
-    form.sslrootcert.setText(str(pg.ca_cert) + ".missing")
-    assert "no file at" in form.ca_info.text()
+    form.tls.sslrootcert.setText(str(pg.ca_cert))
+    assert "Supalink Test CA" in form.tls.ca_info.text()
+    assert "valid until" in form.tls.ca_info.text()
+    form.tls.sslrootcert.setText(str(pg.ca_cert) + ".missing")
+    assert "no file at" in form.tls.ca_info.text()
 
 
 def test_tab_moves_through_the_form_in_reading_order(qtbot: Any) -> None:
@@ -115,16 +115,23 @@ def test_tab_moves_through_the_form_in_reading_order(qtbot: Any) -> None:
     for _ in range(5):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         seen.append(QApplication.focusWidget())
-    assert seen == [form.name, form.supabase_kind, form.ref, form.mode, form.region]
+    assert seen == [
+        form.name,
+        form.server.supabase_kind,
+        form.server.ref,
+        form.server.mode,
+        form.server.region,
+    ]
 
 
 def test_every_input_has_an_accessible_name(qtbot: Any) -> None:
     form = make_form(qtbot)
-    for widget in (
-        form.paste, form.name, form.ref, form.mode, form.region, form.pooler_index,
-        form.pooler_host, form.host, form.port, form.user, form.database, form.password,
-        form.sslmode, form.sslrootcert, form.connect_timeout, form.application_name, form.uri,
-    ):  # fmt: skip
+    server, tls = form.server, form.tls
+    fields = [form.paste, form.name, server.ref, server.mode, server.region, server.pooler_index]
+    fields += [server.pooler_host, server.host, server.port, form.user, form.database]
+    fields += [form.password, tls.sslmode, tls.sslrootcert, form.connect_timeout]
+    fields += [form.application_name, form.uri]
+    for widget in fields:
         assert widget.accessibleName(), widget
 
 
@@ -135,12 +142,12 @@ def test_typing_a_uri_never_fills_the_form_from_a_part_of_it(qtbot: Any) -> None
     typed = "postgresql://p"
     qtbot.keyClicks(form.paste, typed)
     assert form.paste.text() == typed  # still there, the form untouched
-    assert form.supabase_kind.isChecked()
-    assert form.host.text() == ""
+    assert form.server.supabase_kind.isChecked()
+    assert form.server.host.text() == ""
     assert "Press Enter" in form.rows["paste"].message.text()
     form.paste.clear()
     qtbot.keyClicks(form.paste, DASHBOARD)
-    assert form.ref.text() == ""
+    assert form.server.ref.text() == ""
     qtbot.keyClick(form.paste, Qt.Key.Key_Return)
     profile = form.profile()
     assert (profile.name, profile.ref, profile.region) == ("Prod", REF, "eu-central-1")
@@ -158,10 +165,10 @@ def test_a_pasted_uri_fills_the_form_at_once(qtbot: Any) -> None:
 
 def test_the_supabase_ca_hint_shows_only_for_supabase_projects(qtbot: Any) -> None:
     form = make_form(qtbot)
-    assert form.ca_hint.isVisible()
-    assert "Supabase" in form.ca_hint.text()
-    form.custom_kind.setChecked(True)
-    assert not form.ca_hint.isVisible()
+    assert form.tls.ca_hint.isVisible()
+    assert "Supabase" in form.tls.ca_hint.text()
+    form.server.custom_kind.setChecked(True)
+    assert not form.tls.ca_hint.isVisible()
 
 
 def test_a_dedicated_pooler_profile_opens_and_its_dashboard_uri_fills_the_form(
@@ -171,8 +178,8 @@ def test_a_dedicated_pooler_profile_opens_and_its_dashboard_uri_fills_the_form(
 
     form = make_form(qtbot)
     form.set_profile(Profile("D", mode=Mode.DEDICATED, ref=REF))
-    assert form.mode.currentData() == Mode.DEDICATED.value
-    assert not form.region.isVisible()  # the dedicated pooler is on db.<ref>, no region
+    assert form.server.mode.currentData() == Mode.DEDICATED.value
+    assert not form.server.region.isVisible()  # the dedicated pooler is on db.<ref>, no region
     assert f"db.{REF}.supabase.co:6543" in form.uri.text()
     other = make_form(qtbot)
     QApplication.clipboard().setText(

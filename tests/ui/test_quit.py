@@ -40,7 +40,7 @@ def with_quit(qt_app, context, *, after_start=None, log_file=None):
         def check():
             if go.exists() and context.monitors.open_count:
                 timer.stop()
-                window.quit_action.trigger()
+                window.menus.quit_action.trigger()
 
         timer.timeout.connect(check)
         timer.start(100)

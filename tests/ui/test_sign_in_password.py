@@ -90,14 +90,15 @@ def write_config_dialog(window: MainWindow) -> ConfigDialog:
         window.write_config()
     [dialog] = opened
     dialog.show()
-    dialog.client.setCurrentIndex(
-        next(i for i in range(dialog.client.count()) if dialog.client.itemData(i)[0] == "claude")
+    clients = dialog.choices.client
+    clients.setCurrentIndex(
+        next(i for i in range(clients.count()) if clients.itemData(i)[0] == "claude")
     )
     return dialog
 
 
 def labels(dialog: ConfigDialog) -> dict[str, str]:
-    template = dialog.template
+    template = dialog.choices.template
     return {template.itemData(i): template.itemText(i) for i in range(template.count())}
 
 
@@ -124,7 +125,7 @@ def test_a_profile_filled_from_supabase_keeps_its_password_in_the_keyring(
     assert dialog.planned.secrets == ()
     assert dialog.planned.entry.args[-3:] == ("mcp-serve", "--profile", name)
     assert (
-        dialog.template.currentText()
+        dialog.choices.template.currentText()
         == "Supalink's own server, read-only — no password in the file"
     )
     assert labels(dialog)["keyring"].endswith(" — no password in the file")
@@ -132,7 +133,7 @@ def test_a_profile_filled_from_supabase_keeps_its_password_in_the_keyring(
     assert dialog.password_choice.isHidden()
     assert dialog.write()
     assert message_boxes == []  # nothing to ask: no password goes anywhere
-    written = Path(dialog.path.text()).read_text()
+    written = Path(dialog.choices.path.text()).read_text()
     assert json.loads(written)["mcpServers"]["supabase"]["args"][-1] == name
     for form_ in PASSWORD_FORMS:
         assert form_ not in written
@@ -161,23 +162,25 @@ def test_a_session_only_password_is_asked_about_and_can_go_to_the_keyring_instea
 
     assert dialog.planned is not None
     assert dialog.planned.secrets  # Supalink's server with the URI in its env: asked first
-    assert dialog.template.currentText().endswith(" — the password will be written into the file")
+    assert dialog.choices.template.currentText().endswith(
+        " — the password will be written into the file"
+    )
     assert dialog.password_choice.isVisible()
     assert "held for this session only, not in the keyring: it will be written into the " in (
-        dialog.password_choice.text.text()
+        dialog.password_choice.message.text()
     )
-    assert dialog.password_choice.save_button.isVisible()
-    config = Path(dialog.path.text())
+    assert dialog.password_choice.button.isVisible()
+    config = Path(dialog.choices.path.text())
     assert not dialog.write()  # the recorded answer is not Yes
     assert [title for title, _ in message_boxes] == ["Write the password into the file?"]
     assert not config.exists()
 
     # The dialog's other choice: into the keyring; the entry then holds no password.
-    dialog.password_choice.save_button.click()
+    dialog.password_choice.button.click()
     assert repository.secrets.get(name, SecretKind.PASSWORD) == SPECIAL_PASSWORD
     assert repository.record(name).password_saved
     assert dialog.planned.secrets == ()
-    assert dialog.template.currentText().endswith(" — no password in the file")
+    assert dialog.choices.template.currentText().endswith(" — no password in the file")
     assert dialog.password_choice.isHidden()
     assert dialog.status.text() == f"Saved the password of {name!r} in the keyring."
     assert form.save_password.isChecked()  # the form behind says so too
@@ -210,7 +213,7 @@ def test_yes_writes_the_session_password_into_a_file_only_its_owner_reads(
     monkeypatch.setattr(QMessageBox, "question", answer)
     assert dialog.write()
     assert asked == ["Write the password into the file?"]
-    config = Path(dialog.path.text())
+    config = Path(dialog.choices.path.text())
     env = json.loads(config.read_text())["mcpServers"]["supabase"]["env"]
     assert quote(SPECIAL_PASSWORD, safe="") in env["SUPALINK_DATABASE_URI"]
     assert config.stat().st_mode & 0o077 == 0  # readable only by its owner

@@ -151,6 +151,10 @@ def time_labels(chart: StatsChart) -> list[tuple[QRectF, str]]:
     return [(rect, text) for rect, _, text in chart.labels if ":" in text]
 
 
+def time_format(label: str) -> str:
+    return "%H:%M:%S" if label.count(":") == 2 else "%H:%M"
+
+
 @pytest.mark.parametrize("width", [160, 240, 320, 500, 900, 1600])
 @pytest.mark.parametrize("seconds", [1, 45, 300, 600])
 def test_time_labels_are_clock_times_on_whole_steps_and_never_overlap(
@@ -166,8 +170,7 @@ def test_time_labels_are_clock_times_on_whole_steps_and_never_overlap(
     rects = [rect for rect, _ in labels]
     assert all(rect.left() >= 0 and rect.right() <= width for rect in rects)
     assert all(a.right() < b.left() for a, b in itertools.pairwise(rects)), rects
-    clock = [datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M")
-             for _, text in labels]  # fmt: skip
+    clock = [datetime.strptime(text, time_format(text)) for _, text in labels]
     steps = {(b - a).total_seconds() for a, b in itertools.pairwise(clock)}
     assert len(steps) <= 1, [text for _, text in labels]
     step = steps.pop() if steps else 60.0 if labels[0][1].count(":") == 1 else 1.0

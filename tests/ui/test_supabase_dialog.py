@@ -100,9 +100,8 @@ def test_sign_in_pick_a_project_and_fill_a_profile(
     until(qasync_loop, lambda: dialog.profile is not None)
     assert dialog.profile is not None
     endpoint = dialog.profile.endpoint()
-    assert (endpoint.host, endpoint.port, endpoint.user) == (
-        HEALTHY_HOST, 6543, f"postgres.{HEALTHY_REF}",
-    )  # fmt: skip
+    expected = (HEALTHY_HOST, 6543, f"postgres.{HEALTHY_REF}")
+    assert (endpoint.host, endpoint.port, endpoint.user) == expected
     assert dialog.result() == SupabaseDialog.DialogCode.Accepted
 
 

@@ -104,9 +104,9 @@ def test_the_theme_menu_recolours_the_open_window_and_is_remembered(
     window = MainWindow(app_context)
     qtbot.addWidget(window)
     window.show()
-    hint = window.form.ca_hint
+    hint = window.form.tls.ca_hint
     light = text_color(hint)
-    dark_action = next(a for a in window.theme_group.actions() if a.text() == "Dark")
+    dark_action = next(a for a in window.menus.theme_group.actions() if a.text() == "Dark")
     dark_action.trigger()
     qt_app.processEvents()
     assert qt_app.palette().color(QPalette.ColorRole.Window).lightness() < 128

@@ -18,7 +18,7 @@ from supalink.monitor.events import (
     Reconnected,
     matches,
 )
-from supalink.monitor.health import Health, HealthReport, Outage
+from supalink.monitor.health import Health, HealthReport, Outage, worst
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, ServerSnapshot
 from supalink.monitor.settings import (
@@ -61,4 +61,5 @@ __all__ = [
     "check_channel",
     "footprint",
     "matches",
+    "worst",
 ]

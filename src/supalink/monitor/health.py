@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -51,10 +51,20 @@ class Health(StrEnum):
     DOWN = "down"
 
 
-# How bad each status is, for a late check that can only make it worse. Not known yet
-# (the first check waits for the pool's first connection) ranks with degraded: a slow
-# start is still "connecting", and down at the check's timeout.
-_SEVERITY = {Health.HEALTHY: 0, Health.UNKNOWN: 1, Health.DEGRADED: 1, Health.DOWN: 2}
+# How bad each status is, best first: the one order for health, a late check and the light
+# that stands for several monitors.
+_BEST_FIRST = (Health.HEALTHY, Health.UNKNOWN, Health.DEGRADED, Health.DOWN)
+
+
+def severity(status: Health) -> int:
+    """How bad `status` is: 0 for healthy, more for each step towards down."""
+    return _BEST_FIRST.index(status)
+
+
+def worst(statuses: Iterable[Health]) -> Health:
+    """The worst of `statuses` (several monitors, one light); unknown when there is none."""
+    return max(statuses, key=severity, default=Health.UNKNOWN)
+
 
 # Between two checks while down (see the module's text). A check that finds the pool
 # empty waits its timeout while the pool's attempts back off inside it, so the database
@@ -204,8 +214,11 @@ class HealthChecker:
                 timer.cancel()
 
     def _overdue(self, status: Health, error: str) -> None:
-        """Report `status` now, unless health already says as bad or worse."""
-        if _SEVERITY[status] <= _SEVERITY[self.status]:
+        """Report `status` now, unless health already says as bad or worse. Not known yet
+        (the first check waits for the pool's first connection) counts as degraded here: a
+        slow start is still "connecting", and down at the check's timeout."""
+        shown = Health.DEGRADED if self.status is Health.UNKNOWN else self.status
+        if severity(status) <= severity(shown):
             return
         self._last_error = error
         # The failed-requests baseline stays: it belongs to the check still running.

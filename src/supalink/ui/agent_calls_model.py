@@ -19,8 +19,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from supalink.agent import AuditEntry, Outcome, visible
-from supalink.ui.monitor_panels import FAILURE_BORDER, FAILURE_FILL
 from supalink.ui.notification_model import LogTableModel
+from supalink.ui.panel_parts import FAILURE_BORDER, FAILURE_FILL
 
 MAX_ROWS: Final = 500
 COLUMNS: Final = ("Time", "Tool", "Took", "Result", "Statement")

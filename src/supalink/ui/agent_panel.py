@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QV
 from supalink.agent import AuditEntry, AuditTail, Outcome, Selection, Who, visible
 from supalink.errors import os_error_cause
 from supalink.ui.agent_calls_model import MAX_ROWS, AgentCallsModel, describe_row
-from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
+from supalink.ui.log_table import beside_detail, log_table
+from supalink.ui.panel_parts import hint_label
 from supalink.ui.theme import Tone, toned
 
 BACKLOG_BYTES = 256_000  # what an opening window shows from before: a few hundred calls

@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from supalink.mcp import list_backups, purge_backups
+from supalink.ui.questions import said_yes
 
 LABEL = "Remove backups with a password…"
 
@@ -50,12 +51,8 @@ class PurgeBackupsButton(QPushButton):
             QMessageBox.information(self, "Backups", "No backup of this file holds a password.")
             return
         listed = "\n".join(f"• {path}" for path in found)
-        answer = QMessageBox.question(
-            self,
-            "Remove backups with a password",
-            f"These copies of the file hold a password:\n{listed}\n\nRemove them?",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        question = f"These copies of the file hold a password:\n{listed}\n\nRemove them?"
+        if not said_yes(self, "Remove backups with a password", question):
             return
         purged = purge_backups(self.backup_root, self.config_file())
         failed = [f"{item.path}: {item.error.strerror}" for item in purged if item.error]

@@ -28,6 +28,7 @@ from supalink.mcp import (
     last_backup_holding,
 )
 from supalink.ui.entry_watcher import EntryWatcher, described
+from supalink.ui.questions import said_yes
 from supalink.ui.theme import Tone, toned
 
 
@@ -83,12 +84,8 @@ class EntryBanner(QWidget):
             return
         try:
             plan = self.writer.plan_restore(CLIENTS[client_id], path, name, entry)
-            answer = QMessageBox.question(
-                self,
-                "Write it again",
-                f"Write the {name} entry back into {path}, {source}?\n\n{plan.preview()}",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+            question = f"Write the {name} entry back into {path}, {source}?\n\n{plan.preview()}"
+            if not said_yes(self, "Write it again", question):
                 return
             self.writer.apply(plan, confirmed=True)
         except SupalinkError as error:

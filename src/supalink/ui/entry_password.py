@@ -11,10 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
-    QLabel,
     QMessageBox,
-    QPushButton,
     QWidget,
 )
 
@@ -28,7 +25,7 @@ from supalink.mcp import (
     entry_for_profile,
 )
 from supalink.profiles import ProfileRepository, Target
-from supalink.ui.theme import Tone, toned
+from supalink.ui.action_row import ActionRow
 
 TEMPLATE_NAMES = {
     SUPALINK_TEMPLATE: "Supalink's own server, read-only",
@@ -74,25 +71,17 @@ def label_templates(combo: QComboBox, target: Target, *, password_in_keyring: bo
         combo.setItemText(index, labels[str(combo.itemData(index))])
 
 
-class PasswordChoice(QWidget):
+class PasswordChoice(ActionRow):
     """Shown when the entry would hold the password, or cannot be written without the
     keyring: says so, and offers to save the password there; `saved` once it is."""
 
     saved = Signal()
 
     def __init__(self, repository: ProfileRepository | None, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__("&Save the password in the keyring", parent)
         self.repository = repository
         self.target: Target | None = None
-        self.text = toned(QLabel(), Tone.ERROR)
-        self.text.setWordWrap(True)
-        self.save_button = QPushButton("&Save the password in the keyring")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.save_button)
-        self.hide()
-        self.save_button.clicked.connect(self.save)
+        self.button.clicked.connect(self.save)
 
     def show_for(
         self,
@@ -111,7 +100,7 @@ class PasswordChoice(QWidget):
             self.hide()
             return
         if password_in_keyring:  # a server that takes the password in its entry
-            self.save_button.hide()
+            self.button.hide()
             self._say(
                 "This server reads the password from its entry: the password will be written "
                 "into the config file (readable only by you). Supalink's own server and the "
@@ -128,15 +117,15 @@ class PasswordChoice(QWidget):
             text += "the keyring launcher would have nothing to start the server with."
         keeper = self._keyring()
         if keeper is None:  # nothing to save it with from here
-            self.save_button.hide()
+            self.button.hide()
         elif not keeper:
             text += " No usable keyring here: it can only go into the file."
-            self.save_button.hide()
+            self.button.hide()
         else:
             text += " Save it in the keyring " + (
                 "to keep it out of the file." if in_file else "for the launcher to read it."
             )
-            self.save_button.show()
+            self.button.show()
         self._say(text)
 
     def _keyring(self) -> bool | None:
@@ -161,7 +150,7 @@ class PasswordChoice(QWidget):
         self.saved.emit()
 
     def _say(self, text: str) -> None:
-        self.text.setText(text)
+        self.message.setText(text)
         self.show()
 
 

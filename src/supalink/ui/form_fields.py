@@ -1,14 +1,56 @@
-"""The connection form's field widgets: a field with its message underneath, and the Paste
-URI box, which tells a whole text from one being typed."""
+"""The connection form's field widgets: a line edit named for screen readers, a field with its
+message underneath, the Paste URI box, which tells a whole text from one being typed, and how
+the form hears that any kind of field changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cached_property
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from supalink.ui.theme import Tone, toned
+
+
+def line_edit(accessible: str, placeholder: str = "") -> QLineEdit:
+    edit = QLineEdit()
+    edit.setAccessibleName(accessible)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
+def changed_signal(field: QWidget | QButtonGroup) -> SignalInstance:
+    """What `field` emits when its value changes, whatever kind of field it is."""
+    if isinstance(field, QLineEdit):
+        return field.textChanged
+    if isinstance(field, QComboBox):
+        return field.currentIndexChanged
+    if isinstance(field, QSpinBox):
+        return field.valueChanged
+    if isinstance(field, QButtonGroup):
+        return field.buttonToggled
+    if isinstance(field, QAbstractButton):
+        return field.toggled
+    raise TypeError(f"not a field: {field!r}")
+
+
+def notify_changes(
+    fields: Mapping[str, QWidget | QButtonGroup], changed: Callable[[str], None]
+) -> None:
+    """`changed(key)` on every change of each field, by its key."""
+    for key, field in fields.items():
+        changed_signal(field).connect(lambda *_, key=key: changed(key))
 
 
 class FieldRow(QWidget):
@@ -72,4 +114,4 @@ class UriPasteBox(QLineEdit):
             self.partial_text.emit(True)
 
 
-__all__ = ["FieldRow", "UriPasteBox"]
+__all__ = ["FieldRow", "UriPasteBox", "changed_signal", "line_edit", "notify_changes"]

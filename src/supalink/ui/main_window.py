@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -24,19 +22,18 @@ from supalink import profiles, roles  # their modules load on first use, after t
 from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
+from supalink.ui.main_menus import MainMenus
 from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.startup_repairs import offer_repairs
 from supalink.ui.theme import Theme, apply_theme, theme_named
-from supalink.ui.welcome import Welcome, show_about
+from supalink.ui.welcome import Welcome
 
-# QMessageBox, the actions, the password prompt (QInputDialog) and the Qt namespace are
-# imported where used: PySide builds a class's enums as it is first imported; the first
-# paint need not wait (tests/benchmarks/startup.py).
+# QMessageBox, the password prompt (QInputDialog) and the Qt namespace are imported where
+# used: PySide builds a class's enums as it is first imported; the first paint need not wait
+# (tests/benchmarks/startup.py).
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QKeySequence
-
     from supalink.ui.probe_panel import ProbePanel
     from supalink.ui.supabase_dialog import SupabaseDialog
 
@@ -64,9 +61,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Supalink")
         self.resize(1100, 760)
         self._build()
-        bar = self.menuBar()
-        self.file_menu, self.profile_menu = bar.addMenu("&File"), bar.addMenu("&Profile")
-        self.view_menu, self.help_menu = bar.addMenu("&View"), bar.addMenu("&Help")
+        self.menus = MainMenus(self)
         if fill_menus:
             self.fill_menus()
         if load_profiles:
@@ -83,7 +78,7 @@ class MainWindow(QMainWindow):
             notice = str(error)
         if notice:
             self._error("Settings file", notice)
-        offer_repairs(self)
+        offer_repairs(self, self.context, self.reload_profiles)
 
     # ----- layout ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -96,13 +91,10 @@ class MainWindow(QMainWindow):
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("Write &config…")
         self.monitor_button = QPushButton("&Monitor")
-        for button, name in (
-            (self.save_button, "Save profile"),
-            (self.test_button, "Test connection"),
-            (self.config_button, "Write MCP client config"),
-            (self.monitor_button, "Open monitor"),
-        ):
-            button.setAccessibleName(name)
+        self.save_button.setAccessibleName("Save profile")
+        self.test_button.setAccessibleName("Test connection")
+        self.config_button.setAccessibleName("Write MCP client config")
+        self.monitor_button.setAccessibleName("Open monitor")
         actions = QHBoxLayout()
         actions.addWidget(self.save_button)
         actions.addStretch(1)
@@ -125,10 +117,13 @@ class MainWindow(QMainWindow):
 
         self.profiles.selected.connect(self._select)
         self.profiles.add_requested.connect(self.new_profile)
-        self.profile_actions = ProfileActions(self)
+        self.profile_actions = ProfileActions(self.context.repository, self)
         self.profiles.duplicate_requested.connect(self.profile_actions.duplicate)
         self.profiles.rename_requested.connect(self.profile_actions.rename)
         self.profiles.delete_requested.connect(self.profile_actions.delete)
+        self.profile_actions.duplicated.connect(lambda name: self.reload_profiles(select=name))
+        self.profile_actions.renamed.connect(self._renamed)
+        self.profile_actions.deleted.connect(self._deleted)
         self.form.edited.connect(self._edited)
         self.save_button.clicked.connect(self.save_profile)
         self.test_button.clicked.connect(self.test)
@@ -154,58 +149,11 @@ class MainWindow(QMainWindow):
 
     def fill_menus(self) -> None:
         """The menus' actions and their keys (once)."""
-        from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-
-        if not (file_menu := self.file_menu).isEmpty():
-            return
-        self._action(file_menu, "&New profile", QKeySequence.StandardKey.New, self.new_profile)
-        self._action(file_menu, "&Save profile", QKeySequence.StandardKey.Save, self.save_profile)
-        file_menu.addSeparator()
-        self._action(file_menu, "Sign in to Supa&base…", None, self.sign_in_to_supabase)
-        file_menu.addSeparator()
-        self.quit_action = self._action(
-            file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.quit_app
-        )
-        self.test_action = self._action(self.profile_menu, "&Test connection", "Ctrl+T", self.test)
-        self.config_action = self._action(
-            self.profile_menu, "Write MCP client &config…", "Ctrl+Shift+C", self.write_config
-        )
-        self.monitor_action = self._action(
-            self.profile_menu, "Open &monitor", "Ctrl+M", self.open_monitor
-        )
-        self.profile_menu.addSeparator()
-        actions = self.profile_actions
-        self._action(self.profile_menu, "Code &snippets…", "Ctrl+Shift+E", actions.show_snippets)
-        self._action(self.profile_menu, "&Pool sizing…", "Ctrl+Shift+P", actions.show_pool_sizing)
-        theme_menu = self.view_menu.addMenu("&Theme")
-        self.theme_group = QActionGroup(self)
         try:
-            current = theme_named(self.context.repository.preference("theme"))
+            theme = theme_named(self.context.repository.preference("theme"))
         except SupalinkError:  # settings it may not read: load_profiles says why
-            current = theme_named(None)
-        for theme in Theme:
-            action = QAction(theme.value.title(), self, checkable=True)
-            action.setChecked(theme is current)
-            action.triggered.connect(lambda _=False, chosen=theme: self.set_theme(chosen))
-            self.theme_group.addAction(action)
-            theme_menu.addAction(action)
-        self._action(self.help_menu, "&About Supalink", None, lambda: show_about(self))
-
-    def _action(
-        self,
-        menu: QMenu,
-        text: str,
-        shortcut: QKeySequence.StandardKey | str | None,
-        slot: Callable[[], object],
-    ) -> QAction:
-        from PySide6.QtGui import QAction
-
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
+            theme = theme_named(None)
+        self.menus.fill(self, theme)
 
     # ----- profiles -------------------------------------------------------------------
     def reload_profiles(self, select: str | None = None) -> None:
@@ -261,6 +209,18 @@ class MainWindow(QMainWindow):
         self.form.set_profile(profile, password, repository.record(name).password_saved, problem)
         if problem:  # the list's "password saved in the keyring" is what the file says
             self.profiles.describe(name, problem)
+
+    def _renamed(self, old: str, new: str) -> None:
+        if self.current_name == old:
+            self.current_name = None  # the form shows it again under its new name
+        self.reload_profiles(select=new)
+
+    def _deleted(self, name: str) -> None:
+        if self.current_name == name:
+            self.current_name = None
+            self._forget_test()
+            self._set_dirty(False)
+        self.reload_profiles()
 
     def new_profile(self) -> None:
         if not self._settle_unsaved():
@@ -359,6 +319,18 @@ class MainWindow(QMainWindow):
         self.test_panel.show()
         target = profiles.Target.from_profile(profile, password)
         self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
+
+    def show_snippets(self) -> None:
+        from supalink.ui.snippets_dialog import SnippetsDialog
+
+        profile = self._valid_profile("show snippets")
+        if profile is not None:
+            SnippetsDialog(profile, self).exec()
+
+    def show_pool_sizing(self) -> None:
+        from supalink.ui.sizing_dialog import SizingDialog
+
+        SizingDialog(self.form.profile().mode, self).exec()
 
     def _forget_test(self) -> None:
         """A test's result belongs to its profile: another profile or a new form starts

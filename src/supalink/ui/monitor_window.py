@@ -55,8 +55,11 @@ from supalink.monitor import (
 )
 from supalink.profiles import Target
 from supalink.ui.agent_panel import AgentPanel
-from supalink.ui.monitor_panels import FailureBanner, HealthBar, PoolPanel, ServerPanel, clock
+from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
+from supalink.ui.panel_parts import clock
+from supalink.ui.pool_panel import PoolPanel
+from supalink.ui.server_panel import ServerPanel
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 

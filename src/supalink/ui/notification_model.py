@@ -42,6 +42,10 @@ SERVED_ROLES = TEXT_ROLES | {
 }
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 TEXTS_KEPT = 1_000  # rows whose cell texts are kept: more than any screen shows at once
+LOST_MEANWHILE = (  # a gap row's detail ends with it
+    "Notifications sent on these channels meanwhile were lost: PostgreSQL does not queue "
+    "them for listeners that are not connected."
+)
 
 
 def clock_time(epoch: float) -> str:
@@ -370,6 +374,5 @@ def describe_row(row: LogRow) -> str:
     ]
     if row.reason:
         lines.append(f"Reason: {row.reason}")
-    lines += ["", "Notifications sent on these channels meanwhile were lost: PostgreSQL does "
-              "not queue them for listeners that are not connected."]  # fmt: skip
+    lines += ["", LOST_MEANWHILE]
     return "\n".join(lines)

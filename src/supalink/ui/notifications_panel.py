@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from supalink.errors import FileFault, SupalinkError
 from supalink.monitor import MonitorEngine, check_channel
 from supalink.ui.live_table import LiveTable
-from supalink.ui.monitor_panels import beside_detail, hint_label, log_table
+from supalink.ui.log_table import beside_detail, log_table
 from supalink.ui.notification_model import (
     COLUMNS,
     GAP_TEXT_COLUMN,
@@ -45,6 +45,7 @@ from supalink.ui.notification_model import (
     NotificationModel,
     describe_row,
 )
+from supalink.ui.panel_parts import hint_label
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import RoomyRows, Tone, toned
 
@@ -199,9 +200,10 @@ class NotificationsPanel(QWidget):
                 button.setText(short)
 
     def actions_for_menu(self) -> list[QAction | None]:
-        return [self.add_action, self.remove_action, None, self.filter_action,
-                self.pause_action, self.clear_action, self.export_action, None,
-                self.send_action]  # fmt: skip
+        """The Notifications menu's actions, None for a separator."""
+        channels = [self.add_action, self.remove_action]
+        log = [self.filter_action, self.pause_action, self.clear_action, self.export_action]
+        return [*channels, None, *log, None, self.send_action]
 
     # ----- fed by the window ------------------------------------------------------------
     def show_new_rows(self) -> None:

@@ -36,13 +36,10 @@ class ProfileList(QWidget):
         self.duplicate = QPushButton("Duplicate")
         self.rename = QPushButton("Rename")
         self.delete = QPushButton("Delete")
-        for button, name in (
-            (self.add, "Add profile"),
-            (self.duplicate, "Duplicate profile"),
-            (self.rename, "Rename profile"),
-            (self.delete, "Delete profile"),
-        ):
-            button.setAccessibleName(name)
+        self.add.setAccessibleName("Add profile")
+        self.duplicate.setAccessibleName("Duplicate profile")
+        self.rename.setAccessibleName("Rename profile")
+        self.delete.setAccessibleName("Delete profile")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list, 1)
@@ -74,8 +71,7 @@ class ProfileList(QWidget):
             profile = record.profile
             detail = str(profile.mode).title() if record.is_supabase else "custom host"
             why = locked.get(profile.name)
-            item = QListWidgetItem(f"{profile.name}\n{detail} · locked" if why else
-                                   f"{profile.name}\n{detail}")  # fmt: skip
+            item = QListWidgetItem(f"{profile.name}\n{detail}" + (" · locked" if why else ""))
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             if why:
                 item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))

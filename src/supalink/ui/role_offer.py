@@ -7,18 +7,18 @@ writes that profile's entry instead (it is told through `made`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
 from supalink import roles
 from supalink.profiles import ProfileRepository, Target
+from supalink.ui.action_row import ActionRow
 from supalink.ui.role_dialog import OFFER, RoleDialog, warning_text
 from supalink.ui.tasks import TaskRunner
-from supalink.ui.theme import Tone, toned
 
 RIGHTS_TASK = "check-login-rights"
 
 
-class RoleOffer(QWidget):
+class RoleOffer(ActionRow):
     """The warning and its button; hidden until the login is found too powerful."""
 
     made = Signal(object)  # the RoleDialog, accepted: its link names the new profile
@@ -26,19 +26,11 @@ class RoleOffer(QWidget):
     def __init__(
         self, tasks: TaskRunner, repository: ProfileRepository | None, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(OFFER, parent)
         self.tasks = tasks
         self.repository = repository
         self.target: Target | None = None  # the login checked; None once another is written
         self.dialog: RoleDialog | None = None
-        self.warning = toned(QLabel(), Tone.ERROR)
-        self.warning.setWordWrap(True)
-        self.button = QPushButton(OFFER)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.warning, 1)
-        layout.addWidget(self.button)
-        self.hide()
         self.button.clicked.connect(self.offer)
 
     def check(self, target: Target) -> None:
@@ -54,7 +46,7 @@ class RoleOffer(QWidget):
             self._warn(found)
 
     def _warn(self, found: roles.TooPowerful) -> None:
-        self.warning.setText(f"Warning: {warning_text(found.login, found.changes_everything)}")
+        self.message.setText(f"Warning: {warning_text(found.login, found.changes_everything)}")
         self.show()
 
     def offer(self) -> None:

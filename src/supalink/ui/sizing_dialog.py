@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from supalink.monitor import COMPUTE_SIZES, DEFAULT_BUFFER, advise
 from supalink.profiles import Mode
-from supalink.ui.profile_form import MODE_LABELS
+from supalink.ui.server_fields import MODE_LABELS
 
 VERDICT_COLORS = {"ok": "#2f9e6f", "tight": "#d9822b", "over": "#d9534f"}
 

@@ -5,32 +5,42 @@ settled in the background: it needs the database, and says what it did)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMainWindow
 
 from supalink import profiles, roles
 from supalink.errors import SupalinkError
+from supalink.ui.context import AppContext
+from supalink.ui.questions import said_yes
 
 if TYPE_CHECKING:
     from supalink.profiles import Finding
     from supalink.roles import Settled, Unsettled
-    from supalink.ui.main_window import MainWindow
 
 ROLE_TASK = "settle-role-changes"
 
 
-def offer_repairs(window: MainWindow) -> None:
+def offer_repairs(
+    window: QMainWindow, context: AppContext, reload_profiles: Callable[[], None]
+) -> None:
+    """Asked over `window`, which shows the profiles again once repaired (`reload_profiles`)
+    and a role change settled in its status bar."""
     from PySide6.QtCore import QTimer
 
-    _offer_profile_repairs(window)
-    if roles.changes_under_way(window.context.repository):
+    _offer_profile_repairs(window, context, reload_profiles)
+    if roles.changes_under_way(context.repository):
         # Once the loop runs: the window is built before asyncio is.
-        QTimer.singleShot(0, lambda: window.context.tasks.run(ROLE_TASK, _settle(window)))
+        QTimer.singleShot(0, lambda: context.tasks.run(ROLE_TASK, _settle(window, context)))
 
 
-def _offer_profile_repairs(window: MainWindow) -> None:
+def _offer_profile_repairs(
+    window: QMainWindow, context: AppContext, reload_profiles: Callable[[], None]
+) -> None:
     from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
 
-    repository = window.context.repository
+    repository = context.repository
     try:
         if not profiles.leftover_entries(repository):
             return  # nothing under way: no journal, no keyring read
@@ -40,20 +50,18 @@ def _offer_profile_repairs(window: MainWindow) -> None:
     if not found.findings:
         return
     listed = "\n".join(f"• {_found(finding)}" for finding in found.findings)
-    answer = QMessageBox.question(
-        window,
-        "Repair after an interrupted change",
+    question = (
         "A change to your profiles was interrupted and left this behind:\n"
-        f"{listed}\n\nRepair it now?",
+        f"{listed}\n\nRepair it now?"
     )
-    if answer != QMessageBox.StandardButton.Yes:
+    if not said_yes(window, "Repair after an interrupted change", question):
         return
     try:
         profiles.repair(repository, roles.with_link_removed)
     except SupalinkError as error:
         QMessageBox.warning(window, "Could not repair", str(error))
         return
-    window.reload_profiles()
+    reload_profiles()
 
 
 def _found(finding: Finding) -> str:
@@ -74,7 +82,7 @@ def _settled(result: Settled | Unsettled) -> str:
     return f"an interrupted {what} is not settled yet: {result.error}"
 
 
-async def _settle(window: MainWindow) -> None:
-    outcomes = await roles.recover(window.context.repository)
+async def _settle(window: QMainWindow, context: AppContext) -> None:
+    outcomes = await roles.recover(context.repository)
     if outcomes:
         window.statusBar().showMessage("; ".join(_settled(each) for each in outcomes), 15_000)

@@ -20,15 +20,6 @@ HEALTH_LABELS: dict[Health, str] = {
     Health.DOWN: "Down",
     Health.UNKNOWN: "Connecting…",
 }
-# Worst first: what a single light shows for several monitors.
-SEVERITY: tuple[Health, ...] = (Health.DOWN, Health.DEGRADED, Health.UNKNOWN, Health.HEALTHY)
-
-
-def worst(statuses: list[Health]) -> Health:
-    for status in SEVERITY:
-        if status in statuses:
-            return status
-    return Health.UNKNOWN
 
 
 def light_pixmap(status: Health, size: int, ratio: float = 1.0) -> QPixmap:

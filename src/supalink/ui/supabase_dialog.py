@@ -25,17 +25,14 @@ from PySide6.QtWidgets import (
 from supalink import supabase_api
 from supalink.errors import SupalinkError
 from supalink.profiles import Mode, Profile, SecretKind, SecretStore
+from supalink.ui.server_fields import MODE_LABELS
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
 LIST_TASK = "supabase-projects"
 FILL_TASK = "supabase-fill-profile"
-MODE_NAMES = {
-    Mode.SESSION: "Session pooler",
-    Mode.TRANSACTION: "Transaction pooler",
-    Mode.DIRECT: "Direct connection",
-    Mode.DEDICATED: "Dedicated pooler",
-}
+# The pooler first: it works on every network (the form lists the modes in its own order).
+MODE_ORDER = (Mode.SESSION, Mode.TRANSACTION, Mode.DIRECT, Mode.DEDICATED)
 
 
 def error_text(error: SupalinkError, *, saved_token: bool) -> str:
@@ -79,8 +76,8 @@ class SupabaseDialog(QDialog):
         self.projects.setAccessibleName("Projects")
         self.mode = QComboBox()
         self.mode.setAccessibleName("Connection mode")
-        for mode, label in MODE_NAMES.items():
-            self.mode.addItem(label, mode)
+        for mode in MODE_ORDER:
+            self.mode.addItem(MODE_LABELS[mode], mode)
         self.mode_summary = toned(QLabel(Mode.SESSION.summary), Tone.HINT)
         self.mode_summary.setWordWrap(True)
         self.name = QLineEdit()

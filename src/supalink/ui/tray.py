@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from supalink.monitor import Health
-from supalink.ui.status_light import HEALTH_LABELS, light_icon, worst
+from supalink.monitor import Health, worst
+from supalink.ui.status_light import HEALTH_LABELS, light_icon
 
 if TYPE_CHECKING:
     from supalink.ui.monitor_window import MonitorWindow
@@ -50,7 +50,7 @@ class HealthTray(QObject):
 
     @property
     def status(self) -> Health:
-        return worst([status for status, _ in self._sources.values()])
+        return worst(status for status, _ in self._sources.values())
 
     def current_icon(self) -> QIcon:
         return light_icon(self.status)

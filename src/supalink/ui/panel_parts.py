@@ -1,0 +1,55 @@
+"""What the monitor window's panels are made of: the rounded, outlined card each is drawn on,
+the failure colours of the banner and of a failed call, a label in the hint tone for their
+small print, and the wall-clock time in which they say when something happened."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QFrame, QLabel, QWidget
+
+from supalink.ui.theme import Tone, toned
+
+CARD_RADIUS = 6.0
+FAILURE_BORDER = QColor("#e5484d")
+FAILURE_FILL = QColor(229, 72, 77, 36)  # the border's red, faint enough to read text on
+
+
+class Card(QFrame):
+    """A rounded, outlined panel, painted here (see theme.py on style sheets). The outline
+    is the palette's Mid colour unless `border` is given."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        border: QColor | None = None,
+        fill: QColor | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._border = border
+        self._fill = fill
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self._border or self.palette().color(QPalette.ColorRole.Mid), 1))
+        if self._fill is None:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        else:
+            painter.setBrush(self._fill)
+        outline = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawRoundedRect(outline, CARD_RADIUS, CARD_RADIUS)
+
+
+def hint_label(text: str = "") -> QLabel:
+    return toned(QLabel(text), Tone.HINT)
+
+
+def clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
+__all__ = ["FAILURE_BORDER", "FAILURE_FILL", "Card", "clock", "hint_label"]
