@@ -111,8 +111,12 @@ class Disconnected:
     at: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "source": self.source, "error": self.error,
-                "at": iso_time(self.at)}  # fmt: skip
+        return {
+            "event": self.event,
+            "source": self.source,
+            "error": self.error,
+            "at": iso_time(self.at),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +127,12 @@ class Reconnected:
     away_seconds: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "source": self.source, "at": iso_time(self.at),
-                "away_seconds": round(self.away_seconds, 3)}  # fmt: skip
+        return {
+            "event": self.event,
+            "source": self.source,
+            "at": iso_time(self.at),
+            "away_seconds": round(self.away_seconds, 3),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,19 +146,13 @@ class ErrorEvent:
     at: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "source": self.source, "message": self.message,
-                "permanent": self.permanent, "at": iso_time(self.at)}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class EventsDropped:
-    """A consumer fell so far behind that its oldest undelivered events were dropped."""
-
-    event: ClassVar[str] = "dropped"
-    count: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "count": self.count}
+        return {
+            "event": self.event,
+            "source": self.source,
+            "message": self.message,
+            "permanent": self.permanent,
+            "at": iso_time(self.at),
+        }
 
 
 LogRow = Notification | Gap
@@ -230,10 +232,6 @@ class EventLog:
         if stop is None:
             return self._rows[begin:]
         return self._rows[begin : max(begin, self._start + stop - self._first)]
-
-    @property
-    def pinned(self) -> int | None:
-        return self._pin
 
     def pin(self, seq: int) -> None:
         """Keep the rows numbered `seq` and later (a paused view's), up to twice the
@@ -315,11 +313,6 @@ class EventLog:
         self._rows = []
         self._start = 0
         self._gap_seqs.clear()
-
-    def filtered(self, text: str = "", channels: Iterable[str] | None = None) -> list[LogRow]:
-        """Rows that `matches` the text and the channels, gap markers included."""
-        wanted = set(channels) if channels is not None else None
-        return [row for row in self.rows() if matches(row, text, wanted)]
 
     def export_jsonl(self, path: Path, rows: Iterable[LogRow] | None = None) -> int:
         data = to_jsonl(self.rows() if rows is None else rows)
