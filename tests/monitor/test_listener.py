@@ -16,7 +16,8 @@ import pytest
 from supalink.errors import UsageError
 from supalink.monitor import MonitorEngine, MonitorSettings
 from supalink.monitor.events import Event, Notification
-from supalink.monitor.listener import REFUSAL, ListenerState
+from supalink.monitor.listener import ListenerState
+from supalink.monitor.listener_connection import REFUSAL
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
 from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until
