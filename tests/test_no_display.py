@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supalink.app import NO_DISPLAY, display_problem
+from supalink.app.launch import NO_DISPLAY, display_problem
 from tests.support.profiles import SUPALINK
 
 DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
