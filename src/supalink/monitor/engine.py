@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 
 from supalink import error_texts
@@ -144,12 +143,7 @@ class MonitorEngine:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
     @property
