@@ -144,6 +144,7 @@ def test_streams_json_events_and_stops_on_a_signal_within_five_seconds(
     assert all(secret not in monitor.output() for secret in SECRET_BYTES)
 
 
+@pytest.mark.slow
 def test_duration_stops_it_cleanly_with_readable_lines(pg: PostgresServer, tmp_path: Path) -> None:
     started = time.monotonic()
     result = run_monitor(tmp_path, "--uri", pg.uri(), "--duration", "1.5", "--channel", "jobs")
