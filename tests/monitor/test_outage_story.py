@@ -63,11 +63,10 @@ def test_health_leaves_healthy_at_the_first_sign_says_the_cause_and_sums_up_the_
             await asyncio.to_thread(scratch_pg.start)
             await wait_until(lambda: engine.health.status is Health.HEALTHY, WAIT, "back")
             await wait_until(
-                lambda: any(isinstance(e, Reconnected) and e.source == "pool"
-                            for e in collector.events),
+                lambda: [e for e in collector.of("reconnected") if e.source == "pool"],
                 WAIT,
                 "the pool's reconnected event delivered",
-            )  # fmt: skip
+            )
             await wait_until(lambda: collector.of("gap"), WAIT, "the listener's gap delivered")
         return {
             "collector": collector,
