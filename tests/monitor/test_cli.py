@@ -196,6 +196,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, argv: list[str], messa
     assert b"p%zz" not in result.stderr  # libpq quotes the password fragment; we do not
 
 
+@pytest.mark.slow
 def test_a_saved_profile_is_monitored_with_its_password_from_the_keyring(
     pg: PostgresServer, tmp_path: Path, secret_service: SecretService
 ) -> None:
