@@ -66,7 +66,7 @@ def test_no_unit_imports_a_unit_of_its_own_layer_or_above() -> None:
 
 
 def test_the_windows_import_capabilities_through_their_faces_and_never_the_paths() -> None:
-    """ui/ gets the folders it needs from app.py, and what profiles/, probe/, mcp/ and
+    """ui/ gets the folders it needs from the app package, and what profiles/, probe/, mcp/ and
     monitor/ name in their `__all__`."""
     offenders = []
     for path, tree in modules():

@@ -8,15 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from supalink.app import NO_DISPLAY, display_problem
+from supalink.app.launch import NO_DISPLAY, display_problem
 from tests.support.profiles import SUPALINK
 
 DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 
 
-def headless_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def run_headless(
+    tmp_path: Path, argv: list[str], extra: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`supalink ARGV` with no display variable but those in `extra`."""
     env = {k: v for k, v in os.environ.items() if k not in DISPLAY_VARIABLES}
-    return {**env, "SUPALINK_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path), **extra}
+    env |= {"SUPALINK_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path), **extra}
+    return subprocess.run(
+        [SUPALINK, *argv], capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
 
 
 @pytest.mark.parametrize(
@@ -27,10 +33,7 @@ def headless_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def test_without_a_display_it_says_so_in_one_line_and_exits_1(
     tmp_path: Path, argv: list[str], extra: dict[str, str]
 ) -> None:
-    result = subprocess.run(
-        [SUPALINK, *argv], capture_output=True, text=True, timeout=60, check=False,
-        env=headless_env(tmp_path, **extra),
-    )  # fmt: skip
+    result = run_headless(tmp_path, argv, extra, timeout=60)
     assert result.returncode == 1, (result.returncode, result.stderr)  # -6 was Qt's SIGABRT
     assert result.stderr == f"supalink: {NO_DISPLAY}\n"
     assert "`supalink --help`" in NO_DISPLAY
@@ -41,10 +44,7 @@ def test_without_a_display_it_says_so_in_one_line_and_exits_1(
 
 
 def test_self_check_still_runs_without_a_display(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [SUPALINK, "--self-check"], capture_output=True, text=True, timeout=120, check=False,
-        env=headless_env(tmp_path),
-    )  # fmt: skip
+    result = run_headless(tmp_path, ["--self-check"], {}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "qt platform: offscreen" in result.stdout
 

@@ -58,10 +58,10 @@ def bare(read_scheme: bool = False) -> int:
 
 
 def app() -> int:
-    from supalink import app as gui
     from supalink import cli
+    from supalink.app import startup
 
-    shown = gui.show_and_wait_for_paint
+    shown = startup.show_and_wait_for_paint
     markers = []
 
     def watched_show(window: Any) -> None:  # the main window, just before it is first shown
@@ -69,7 +69,7 @@ def app() -> int:
         window.installEventFilter(markers[-1])
         shown(window)
 
-    gui.show_and_wait_for_paint = watched_show
+    startup.show_and_wait_for_paint = watched_show
     return cli.main([])
 
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from supalink.app import shut_down
+from supalink.app.quitting import shut_down
 from supalink.profiles.secrets import SecretKind
 from supalink.ui.config_dialog import ConfigDialog
 from supalink.ui.context import AppContext

@@ -30,9 +30,11 @@ def monitor_until_listening(home: Path, *args: str, password: str) -> tuple[int,
     environment hold no password while it runs, then stop it with Ctrl-C."""
     process = subprocess.Popen(
         [SUPALINK, "monitor", *args, "--channel", "jobs", "--json", "--password-stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    )
     assert process.stdin is not None
     assert process.stdout is not None
     assert process.stderr is not None
@@ -86,9 +88,12 @@ def test_a_saved_profile_without_a_password_takes_the_one_on_stdin(
 def test_an_empty_stdin_is_bad_input(pg: PostgresServer, tmp_path: Path) -> None:
     result = subprocess.run(
         [SUPALINK, "monitor", "--uri", no_password_uri(pg), "--password-stdin"],
-        input=b"", capture_output=True, timeout=60, check=False,
+        input=b"",
+        capture_output=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     assert result.returncode == 2
     assert result.stderr == (
         b"supalink monitor: error: --password-stdin was given but standard input was empty\n"
@@ -99,8 +104,11 @@ def test_without_it_the_same_uri_is_refused(pg: PostgresServer, tmp_path: Path) 
     """The password on stdin is what let the monitor in."""
     result = subprocess.run(
         [SUPALINK, "monitor", "--uri", no_password_uri(pg), "--duration", "10"],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     assert result.returncode == 1
     assert b"password" in result.stderr

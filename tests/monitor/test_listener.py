@@ -16,7 +16,8 @@ import pytest
 from supalink.errors import UsageError
 from supalink.monitor import MonitorEngine, MonitorSettings
 from supalink.monitor.events import Event, Notification
-from supalink.monitor.listener import REFUSAL, ListenerState
+from supalink.monitor.listener import ListenerState
+from supalink.monitor.listener_connection import REFUSAL
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
 from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until
@@ -278,33 +279,26 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
     assert figures["worst_lag"] < 1.0
 
 
-def test_batches_as_an_async_iterator_end_when_the_engine_stops(
+def test_the_largest_test_notification_arrives_and_nothing_is_delivered_after_the_stop(
     pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
     channel = channel_name()
 
-    async def scenario() -> list[str]:
+    async def scenario() -> tuple[Collector, int]:
         engine = MonitorEngine(Target.from_conninfo(pg.uri()), quick_settings(), channels=[channel])
-        kinds: list[str] = []
-        sent = False
-
-        async def consume() -> None:
-            nonlocal sent
-            async for batch in engine.batches():
-                kinds.extend(event.event for event in batch)
-                # Once: later batches (stats) may come before the notification does.
-                if "listening" in kinds and not sent:
-                    sent = True
-                    await engine.send_test_notification(channel, "é" * 3999 + "x")
-                if "notification" in kinds:
-                    await engine.stop()
-
+        collector = Collector()
+        engine.subscribe(collector)
         async with engine:
-            await asyncio.wait_for(consume(), 20)  # ends: stop() closes the stream
+            await wait_until(lambda: collector.of("listening"), what="listening")
+            await engine.send_test_notification(channel, BIG_UNICODE)
+            await wait_until(lambda: collector.of("notification"), what="the notification")
+        delivered = len(collector.batches)
+        await asyncio.sleep(3 * engine.settings.batch_interval)
         with pytest.raises(UsageError, match="at most 7999 bytes"):
             await engine.send_test_notification(channel, "x" * 8000)
-        return kinds
+        return collector, delivered
 
-    kinds = run(qasync_loop, scenario())
-    assert kinds.count("notification") == 1
-    assert "stats" in kinds
+    collector, delivered = run(qasync_loop, scenario())
+    assert [n.payload for n in collector.of("notification")] == [BIG_UNICODE]
+    assert collector.of("stats")
+    assert len(collector.batches) == delivered  # the stop delivered the last batch

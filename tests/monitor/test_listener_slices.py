@@ -12,7 +12,8 @@ import psycopg
 
 from supalink.logs import SecretMasker
 from supalink.monitor.events import Event, Notification
-from supalink.monitor.listener import SLICE, Listener, ListenerState
+from supalink.monitor.listener import Listener, ListenerState
+from supalink.monitor.listener_reader import SLICE
 from supalink.profiles import Target
 from tests.support.monitoring import channel_name, quick_settings, run, wait_until
 from tests.support.postgres import PostgresServer

@@ -41,7 +41,7 @@ def test_wheel_ships_the_package_and_every_icon(wheel: Path) -> None:
     expected = {
         "supalink/__init__.py",
         "supalink/cli.py",
-        "supalink/app.py",
+        "supalink/app/__init__.py",
         "supalink/py.typed",
         "supalink/agent/server.py",  # `supalink mcp-serve`, what a client's entry runs
         "supalink/commands/mcp_serve.py",

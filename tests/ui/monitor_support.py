@@ -28,7 +28,7 @@ def model_payloads(window: MonitorWindow) -> list[str]:
 
 def keep_loop_running_on_close(window: MonitorWindow) -> None:
     """Closing the last window quits a QApplication, which stops the qasync loop under the
-    test; what closing the last window does is the app's policy (app.py), not the window's."""
+    test; what closing the last window does is the app's policy (supalink.app), not the window's."""
     window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
 
 

@@ -1,5 +1,6 @@
 """The app shows its main window before the keyring is probed and the profiles are loaded
-(app.run_windows): the window fills in afterwards, as if it had been built loaded."""
+(supalink.app.startup.run_windows): the window fills in afterwards, as if it had been built
+loaded."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from keyring.backends.fail import Keyring as FailKeyring
 
-from supalink.app import KEYRING_NOT_PROBED, build_context, probe_keyring_of
+from supalink.app import build_context
+from supalink.app.context import KEYRING_NOT_PROBED, probe_keyring_of
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
 from supalink.profiles.secrets import KeyringSecretStore
@@ -163,10 +165,11 @@ def noting(cls, *args, **kwargs):
 
 
 enum.EnumType._create_ = noting  # PySide makes each class's enums with the enum module
-from supalink import app, cli  # as the `supalink` command starts: its modules, then PySide
+from supalink import cli  # as the `supalink` command starts: its modules, then PySide
+from supalink.app import startup
 
 SLOW = ("Qt", "QStyle", "QMessageBox", "QKeySequence", "QAction", "QFileDialog", "QIcon")
-shown = app.show_and_wait_for_paint
+shown = startup.show_and_wait_for_paint
 
 
 def watched(window):
@@ -198,7 +201,7 @@ def watched(window):
     QTimer.singleShot(300, once_started)
 
 
-app.show_and_wait_for_paint = watched
+startup.show_and_wait_for_paint = watched
 sys.exit(cli.main([]))
 """
 

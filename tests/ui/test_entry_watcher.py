@@ -121,7 +121,7 @@ def test_an_entry_written_later_is_watched_from_then_on(qtbot: Any, tmp_path: Pa
 def test_the_app_shows_the_banner_above_its_main_window(
     qtbot: Any, tmp_path: Path, app_context: Any
 ) -> None:
-    from supalink.app import _watch_entries
+    from supalink.app.tray import watch_entries
     from supalink.ui.main_window import MainWindow
     from supalink.ui.tray import HealthTray
 
@@ -132,7 +132,7 @@ def test_the_app_shows_the_banner_above_its_main_window(
     window = MainWindow(app_context, load_profiles=False)
     qtbot.addWidget(window)
     tray = HealthTray(tray_available=False)
-    banner = _watch_entries(app_context, window, tray, host)
+    banner = watch_entries(app_context, window, tray, host)
     window.show()
     assert window.findChild(type(window.welcome)) is window.welcome  # the window is whole
     assert banner.isHidden()

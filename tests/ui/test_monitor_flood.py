@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from PySide6.QtCore import QTimer
 
-from supalink.app import freeze_loaded_objects
+from supalink.app.startup import freeze_loaded_objects
 from tests.support.monitoring import Collector, channel_name, run, wait_until
 from tests.support.postgres import PostgresServer
 from tests.ui.monitor_support import live_window, model_payloads
@@ -70,7 +70,7 @@ def test_a_flood_is_counted_exactly_while_the_loop_stays_responsive(
                 "batches": len(batches.batches),
             }
 
-    # As in the app once started (supalink.app.freeze_loaded_objects): otherwise the
+    # As in the app once started (supalink.app.startup.freeze_loaded_objects): otherwise the
     # collector's full passes walk this whole test process (270,000 objects, ~250 ms).
     freeze_loaded_objects()
     try:

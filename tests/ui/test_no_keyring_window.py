@@ -73,7 +73,7 @@ def saved(tmp_path: Path, pg: PostgresServer, secret_service: SecretService) -> 
 def down(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[AppContext]:
-    """The window's context as app.py builds it, with keyring's fail backend (no Secret
+    """The window's context as supalink.app builds it, with keyring's fail backend (no Secret
     Service when the app started) or the Secret Service backend and nobody on the bus."""
     from keyring.backends.fail import Keyring as Fail
     from keyring.backends.SecretService import Keyring

@@ -56,7 +56,9 @@ def test_a_pause_keeps_its_rows_through_a_flood_up_to_twice_the_log() -> None:
     model.set_paused(False)
     assert spy.calls[-1] == ("reset", 0, 0)
     assert payloads(model) == [f"payload {n}" for n in range(15, 25)]
-    assert (len(log), log.pinned) == (10, None)  # back to the capacity
+    assert len(log) == 10  # back to the capacity
+    log.extend([note(25)])  # and no pin is left: the oldest row goes
+    assert (len(log), log.first_seq) == (10, 16)
 
 
 def test_a_filter_changed_while_paused_reads_only_the_paused_rows() -> None:
@@ -86,12 +88,12 @@ def test_clear_empties_the_view_and_the_log_and_a_paused_clear_pins_nothing() ->
     model.refresh()
     assert (spy.calls, payloads(model)) == ([("insert", 0, 0)], ["payload 3"])
     model.set_paused(True)
-    assert log.pinned == log.first_seq
+    log.extend([note(n) for n in range(4, 14)])  # past the capacity: the paused rows are held
+    assert (log.first_seq, len(log)) == (3, 11)
     model.clear()
-    assert log.pinned is None  # nothing shown: nothing held
     log.extend([note(n) for n in range(4, 30)])
     model.refresh()
-    assert (len(model), len(log)) == (0, 10)
+    assert (len(model), len(log)) == (0, 10)  # nothing shown: nothing held
     model.set_paused(False)
     assert payloads(model) == [f"payload {n}" for n in range(20, 30)]
 

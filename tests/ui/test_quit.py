@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
-from supalink import app
+from supalink.app import launch
 
 go = Path(sys.argv[1])
 
@@ -30,7 +30,7 @@ def question(parent, title, text, *args, **kwargs):
     return QMessageBox.StandardButton.Yes
 
 QMessageBox.question = question
-run_windows = app.run_windows
+run_windows = launch.run_windows
 
 def with_quit(qt_app, context, *, after_start=None, log_file=None):
     def started(window):
@@ -47,8 +47,8 @@ def with_quit(qt_app, context, *, after_start=None, log_file=None):
 
     return run_windows(qt_app, context, after_start=started, log_file=log_file)
 
-app.run_windows = with_quit
-sys.exit(app.run_demo())
+launch.run_windows = with_quit
+sys.exit(launch.run_demo())
 """
 
 

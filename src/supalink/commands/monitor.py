@@ -1,7 +1,7 @@
 """`supalink monitor`: the monitor's events on stdout until --duration, Ctrl-C or SIGTERM.
 
 With --json, one JSON object per line with an "event" key (stats, health, server,
-notification, disconnected, reconnected, gap, error, dropped); otherwise readable lines.
+listening, notification, disconnected, reconnected, gap, error); otherwise readable lines.
 A permanent failure (wrong password, missing database, LISTEN refused by a transaction
 pooler) ends it with exit status 1: nothing would change by waiting. So does a run that
 never reached the database.
@@ -247,8 +247,6 @@ def describe_event(event: Event) -> str:
         text = f"notification on {data['channel']} from pid {data['pid']}: {data['payload']}"
     elif kind == "listening":
         text = f"listening on {', '.join(data['channels'])} (server pid {data['pid']})"
-    elif kind == "dropped":
-        text = f"{data['count']} events dropped: the output could not keep up"
     elif kind == "disconnected":
         text = f"{data['source']} disconnected: {data['error']}"
     elif kind == "reconnected":

@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from supalink.monitor.events import Event, EventsDropped
+from supalink.monitor.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -35,40 +34,12 @@ class Batch(tuple[Event, ...]):
 BatchCallback = Callable[[Batch], object]
 
 
-class _Stream:
-    """One async-iterator consumer: its own bounded backlog, so a slow reader loses its
-    oldest events (and is told how many) instead of growing memory without end."""
-
-    def __init__(self, max_pending: int) -> None:
-        self.pending: deque[Event] = deque(maxlen=max_pending)
-        self.dropped = 0
-        self.ready = asyncio.Event()
-        self.closed = False
-
-    def put(self, batch: Sequence[Event]) -> None:
-        room = (self.pending.maxlen or 0) - len(self.pending)
-        self.dropped += max(0, len(batch) - room)
-        self.pending.extend(batch)
-        self.ready.set()
-
-    def take(self) -> list[Event]:
-        batch: list[Event] = []
-        if self.dropped:
-            batch.append(EventsDropped(self.dropped))
-            self.dropped = 0
-        batch.extend(self.pending)
-        self.pending.clear()
-        self.ready.clear()
-        return batch
-
-
 class EventBus:
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self._pending: list[Event] = []
         self._singles: list[Event] = []  # of those pending, the ones published one by one
         self._callbacks: list[BatchCallback] = []
-        self._streams: list[_Stream] = []
         self._handle: asyncio.TimerHandle | None = None
         self._last_flush = float("-inf")
         self._closed = False
@@ -104,23 +75,6 @@ class EventBus:
 
         return unsubscribe
 
-    async def stream(self, max_pending: int = 100_000) -> AsyncIterator[list[Event]]:
-        """Batches as an async iterator, until the bus closes. Events published before the
-        iteration starts are not seen."""
-        stream = _Stream(max_pending)
-        self._streams.append(stream)
-        try:
-            while True:
-                if not stream.pending and not stream.dropped:
-                    if stream.closed or self._closed:
-                        return
-                    await stream.ready.wait()
-                    continue
-                yield stream.take()
-        finally:
-            if stream in self._streams:
-                self._streams.remove(stream)
-
     def flush(self) -> None:
         """Deliver what is pending now (the timer calls this; `close` does too)."""
         if self._handle is not None:
@@ -132,8 +86,6 @@ class EventBus:
         self._pending, self._singles = [], []
         with contextlib.suppress(RuntimeError):  # closing after the loop stopped
             self._last_flush = asyncio.get_running_loop().time()
-        for stream in self._streams:
-            stream.put(batch)
         for callback in list(self._callbacks):
             try:
                 callback(batch)
@@ -153,9 +105,6 @@ class EventBus:
         )
 
     def close(self) -> None:
-        """Deliver the last batch and end every stream."""
+        """Deliver the last batch; nothing is delivered after it."""
         self.flush()
         self._closed = True
-        for stream in self._streams:
-            stream.closed = True
-            stream.ready.set()

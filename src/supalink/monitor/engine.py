@@ -3,7 +3,7 @@ asyncio task, delivering their events in batches to whoever subscribes (the wind
 presenter, the CLI), and stopping together within 5 seconds.
 
     async with MonitorEngine(Target.from_profile(profile, password), channels=["jobs"]) as engine:
-        engine.subscribe(presenter.on_batch)        # or: async for batch in engine.batches()
+        engine.subscribe(presenter.on_batch)
         ...
 """
 
@@ -14,9 +14,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 
 from supalink import error_texts
@@ -144,12 +143,7 @@ class MonitorEngine:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
     @property
@@ -161,10 +155,6 @@ class MonitorEngine:
     def subscribe(self, callback: BatchCallback) -> Callable[[], None]:
         """`callback(batch)` on the loop, at most ten times a second; returns unsubscribe."""
         return self.bus.subscribe(callback)
-
-    def batches(self, max_pending: int = 100_000) -> AsyncIterator[list[Event]]:
-        """The same batches as an async iterator; ends when the engine stops."""
-        return self.bus.stream(max_pending)
 
     # Actions
 

@@ -7,14 +7,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from supalink.monitor.events import iso_time
+from supalink.monitor.events import FieldsEvent
 from supalink.monitor.pool import PoolCounters, PoolMeasures, PoolRunner
 
 
 @dataclass(frozen=True, slots=True)
-class StatsSample:
+class StatsSample(FieldsEvent):
     event: ClassVar[str] = "stats"
     at: float
     state: str
@@ -28,23 +28,6 @@ class StatsSample:
     avg_wait_ms: float  # over the requests made since the previous sample
     min_size: int
     max_size: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "at": iso_time(self.at),
-            "state": self.state,
-            "size": self.size,
-            "idle": self.idle,
-            "in_use": self.in_use,
-            "waiting": self.waiting,
-            "requests": self.requests,
-            "errors": self.errors,
-            "connections_lost": self.connections_lost,
-            "avg_wait_ms": round(self.avg_wait_ms, 3),
-            "min_size": self.min_size,
-            "max_size": self.max_size,
-        }
 
 
 def make_sample(

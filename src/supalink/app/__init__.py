@@ -1,0 +1,25 @@
+"""The composition root: where the paths, the stores, the services, the Qt application and
+its loop are put together, and the app is run and shut down.
+
+`run_gui`, `run_demo` and `self_check` are what `supalink` starts (launch.py);
+`build_context` builds the windows' services (context.py), `build_event_loop` the one loop
+(qt.py, with the application's name, icon and messages). The windows' life from the first
+paint to the quit is in startup.py and quitting.py, the tray's wiring in tray.py. Only this
+package and ui/ import Qt. Its modules import Qt and the heavy parts inside their
+functions, so importing the package costs the start nothing.
+"""
+
+from __future__ import annotations
+
+from supalink.app.context import build_context
+from supalink.app.launch import run_demo, run_gui, self_check
+from supalink.app.qt import build_event_loop, configure_application
+
+__all__ = [
+    "build_context",
+    "build_event_loop",
+    "configure_application",
+    "run_demo",
+    "run_gui",
+    "self_check",
+]

@@ -1,0 +1,48 @@
+"""The windows' services, built once: the profiles' repository over the secret store, the
+task runner, and where backups and the audit go. The keyring's probe can wait until the
+main window is up."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from supalink.paths import AppPaths
+    from supalink.profiles import SecretStore
+    from supalink.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+KEYRING_NOT_PROBED = "the keyring (checking…)"
+
+
+def build_context(
+    paths: AppPaths, secrets: SecretStore | None = None, *, probe_keyring: bool = True
+) -> AppContext:
+    """The windows' services. Without `probe_keyring` the keyring's description and
+    usability are placeholders until `probe_keyring_of(context)`: the probe imports
+    keyring and asks every backend (about 0.3 s), which the GUI does after its window
+    is up."""
+    from supalink.profiles import KeyringSecretStore, open_repository
+    from supalink.ui.context import AppContext
+    from supalink.ui.tasks import TaskRunner
+
+    store = secrets or KeyringSecretStore()
+    context = AppContext(
+        repository=open_repository(paths, store),
+        tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
+        backup_dir=paths.backup_dir,
+        keyring_description=KEYRING_NOT_PROBED,
+        keyring_usable=True,
+        audit_file=paths.audit_file,
+    )
+    if probe_keyring:
+        probe_keyring_of(context)
+    return context
+
+
+def probe_keyring_of(context: AppContext) -> None:
+    store = context.repository.secrets
+    context.keyring_description = store.description
+    context.keyring_usable = getattr(store, "is_usable", True)

@@ -1,0 +1,104 @@
+"""The Qt application and the asyncio loop on it: the app's name, icon and desktop entry,
+Qt's own messages routed to the log, and the one place the loop is built."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from supalink.app.quitting import install_quit_signals
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+DESKTOP_FILE_NAME = "io.github.supalink.Supalink"  # packaging/linux/*.desktop
+
+
+def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
+    """The one place the loop is built (ui/event_loop.py holds its parts).
+
+    qasync's default loop on Windows is the IOCP (proactor) one, which psycopg's
+    async connections refuse; the selector loop works on every OS.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from supalink.ui.event_loop import collect_garbage_on_the_main_thread, selector_loop_class
+
+    collect_garbage_on_the_main_thread(qt_app)
+    loop: asyncio.AbstractEventLoop = selector_loop_class()(qt_app)
+    # qasync's own default executor runs on QThreads; Python's threads touch no Qt object.
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="supalink-worker"))
+    return loop
+
+
+def configure_application(qt_app: QApplication, *, icon: bool = True) -> None:
+    """Name, icon and desktop entry (Wayland links windows to the .desktop file by it).
+    Without `icon` the caller sets it (`set_window_icon`) once the main window has painted:
+    QIcon's enums and the SVG plugin are some 5 ms of a start, for an icon the window
+    system draws outside the window (Wayland, Windows and macOS take the desktop file's or
+    the bundle's; an X11 title bar has it a moment after the first paint)."""
+    qt_app.setApplicationName("Supalink")
+    qt_app.setOrganizationName("Supalink")
+    qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
+    if icon:
+        set_window_icon(qt_app)
+    route_qt_messages()
+
+
+def set_window_icon(qt_app: QApplication) -> None:
+    from PySide6.QtGui import QIcon
+
+    from supalink.paths import resources_dir
+
+    qt_app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "supalink.svg")))
+
+
+def route_qt_messages() -> None:
+    """Qt's own warnings go to the log file, not the terminal the user started us from."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("supalink.qt")
+    ours = logging.getLogger("supalink")
+    if not ours.handlers:  # no log file (self-check): nowhere, rather than the terminal
+        ours.addHandler(logging.NullHandler())
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
+def qt_application(*, icon: bool = True) -> QApplication:
+    from PySide6.QtWidgets import QApplication
+
+    from supalink.ui.theme import fusion_application
+
+    existing = QApplication.instance()
+    qt_app = existing if isinstance(existing, QApplication) else fusion_application(sys.argv)
+    configure_application(qt_app, icon=icon)
+    return qt_app
+
+
+def start_loop(qt_app: QApplication) -> asyncio.AbstractEventLoop:
+    import asyncio
+
+    loop = build_event_loop(qt_app)
+    asyncio.set_event_loop(loop)
+    install_quit_signals(loop, qt_app.quit)
+    return loop
+
+
+def start_qt() -> tuple[QApplication, asyncio.AbstractEventLoop]:
+    qt_app = qt_application()
+    return qt_app, start_loop(qt_app)
