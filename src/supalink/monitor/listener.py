@@ -176,6 +176,9 @@ class Listener:
                 await close_quietly(conn)
 
     async def _connect_or_wait(self) -> Connection | None:
+        # Cleared before the attempt, not after its failure: a retry asked for while an
+        # attempt with the old settings is under way must not be forgotten.
+        self._retry.clear()
         try:
             return await self._connect()
         except ListenerRefused as error:
@@ -194,7 +197,6 @@ class Listener:
             self.state = ListenerState.FAILED
             self._report_error(failure.message, permanent=True)
         log.warning("listener waits for the person to act")
-        self._retry.clear()
         await self._retry.wait()
         self._backoff.reset()
         return None
