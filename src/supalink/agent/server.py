@@ -39,8 +39,12 @@ class ServeError(SupalinkError):
 def profile_target(profile_name: str, sslrootcert: Path | None = None) -> Target:
     """The profile's target with its password from the keyring."""
     from supalink.paths import AppPaths
-    from supalink.profiles import KeyringSecretStore, SecretStoreError, open_repository
-    from supalink.profiles.secrets import find_session_bus
+    from supalink.profiles import (
+        KeyringSecretStore,
+        SecretStoreError,
+        find_session_bus,
+        open_repository,
+    )
 
     find_session_bus(os.environ)  # MCP clients start servers without the session's bus
     try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from supalink.paths import AppPaths
     from supalink.profiles import SecretStore
-    from supalink.ui.context import AppContext
+    from supalink.ui import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,7 @@ def build_context(
     keyring and asks every backend (about 0.3 s), which the GUI does after its window
     is up."""
     from supalink.profiles import KeyringSecretStore, open_repository
-    from supalink.ui.context import AppContext
-    from supalink.ui.tasks import TaskRunner
+    from supalink.ui import AppContext, TaskRunner
 
     store = secrets or KeyringSecretStore()
     context = AppContext(

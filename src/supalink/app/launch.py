@@ -14,7 +14,7 @@ from supalink.app.startup import run_windows
 from supalink.paths import AppPaths
 
 if TYPE_CHECKING:
-    from supalink.ui.main_window import MainWindow
+    from supalink.ui import MainWindow
 
 # Qt platforms that draw without a window system.
 HEADLESS_PLATFORMS = frozenset(
@@ -113,8 +113,7 @@ def self_check(paths: AppPaths | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from supalink.monitor import MonitorEngine
     from supalink.profiles import Target
-    from supalink.ui.main_window import MainWindow
-    from supalink.ui.monitor_window import MonitorWindow
+    from supalink.ui import MainWindow, MonitorWindow
 
     with tempfile.TemporaryDirectory(prefix="supalink-self-check-") as scratch:
         context = build_context(paths or AppPaths.under(Path(scratch)))

@@ -26,7 +26,7 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from supalink.ui.event_loop import collect_garbage_on_the_main_thread, selector_loop_class
+    from supalink.ui import collect_garbage_on_the_main_thread, selector_loop_class
 
     collect_garbage_on_the_main_thread(qt_app)
     loop: asyncio.AbstractEventLoop = selector_loop_class()(qt_app)
@@ -82,7 +82,7 @@ def route_qt_messages() -> None:
 def qt_application(*, icon: bool = True) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
-    from supalink.ui.theme import fusion_application
+    from supalink.ui import fusion_application
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else fusion_application(sys.argv)

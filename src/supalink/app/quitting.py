@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication
 
-    from supalink.ui.context import AppContext
+    from supalink.ui import AppContext
 
 
 def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], object]) -> None:

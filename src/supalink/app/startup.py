@@ -22,10 +22,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from supalink.ui.context import AppContext
-    from supalink.ui.main_window import MainWindow
-    from supalink.ui.theme import Theme
-    from supalink.ui.tray import HealthTray
+    from supalink.ui import AppContext, HealthTray, MainWindow, Theme
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +45,8 @@ def run_windows(
     from PySide6.QtCore import QTimer
 
     from supalink.errors import SupalinkError
-    from supalink.ui.main_window import MainWindow
-    from supalink.ui.theme import (
+    from supalink.ui import (
+        MainWindow,
         apply_theme,
         follow_system_color_scheme,
         remember_system_dark,
@@ -142,8 +139,7 @@ def _finish_start(
     loads logging.handlers, socket and pickle: ~17 ms), the keyring, the saved profiles,
     the tray and the monitors."""
     from supalink.logs import SecretMasker, configure_logging, route_library_logs
-    from supalink.ui.monitors import Monitors
-    from supalink.ui.tray import HealthTray
+    from supalink.ui import HealthTray, Monitors
 
     if log_file is not None:
         configure_logging(log_file, SecretMasker())

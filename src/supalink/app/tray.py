@@ -10,10 +10,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from supalink.mcp import Host
-    from supalink.ui.context import AppContext
-    from supalink.ui.entry_banner import EntryBanner
-    from supalink.ui.main_window import MainWindow
-    from supalink.ui.tray import HealthTray
+    from supalink.ui import AppContext, EntryBanner, HealthTray, MainWindow
 
 
 def connect_tray(qt_app: QApplication, window: MainWindow, tray: HealthTray) -> None:
@@ -28,8 +25,7 @@ def watch_entries(
     """Notice when a client removes or changes an entry Supalink wrote: a banner in the
     main window (Write it again) and a tray message."""
     from supalink.mcp import ConfigWriter, McpClient, WatchEvent
-    from supalink.ui.entry_banner import EntryBanner, attach_banner
-    from supalink.ui.entry_watcher import EntryWatcher, described
+    from supalink.ui import EntryBanner, EntryWatcher, attach_banner, described
 
     watcher = EntryWatcher(window)
     banner = EntryBanner(watcher, ConfigWriter(context.backup_dir))

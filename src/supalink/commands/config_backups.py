@@ -51,8 +51,7 @@ def register(actions: Any) -> None:
 def _labels() -> dict[Path, str]:
     """The backup folders of the clients' own files on this machine, by the file's path."""
     from supalink.files import resolve_link
-    from supalink.mcp import CLIENTS, Host, config_path
-    from supalink.mcp.backups import backup_folder
+    from supalink.mcp import CLIENTS, Host, backup_folder, config_path
     from supalink.paths import AppPaths
 
     root = AppPaths.for_user().backup_dir

@@ -56,8 +56,7 @@ def register(actions: Any) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from supalink.mcp import EntryWatch
-    from supalink.mcp.watch import POLL_SECONDS
+    from supalink.mcp import POLL_SECONDS, EntryWatch
 
     client, path = target_of(args)
     stop = threading.Event()
@@ -129,9 +128,7 @@ def _profile_password_forms(
     """The password of the profile the entry connects for (Supalink's server or launcher
     names it), in every form a log may show it; none when the entry names no profile or
     its password is not to be had (no keyring, none saved)."""
-    from supalink.mcp import MISSING
-    from supalink.mcp.client_logs import password_forms
-    from supalink.mcp.writer import entry_owner
+    from supalink.mcp import MISSING, entry_owner, password_forms
 
     try:
         entry = document.member(client.root_key, server_name)

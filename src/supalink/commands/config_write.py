@@ -243,8 +243,7 @@ def run_write(args: argparse.Namespace) -> int:
 def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
     """Which server command the entry names, found where: a desktop client starts servers
     without the shell's PATH, so the entry names it in full."""
-    from supalink.mcp import load_document
-    from supalink.mcp.launch_env import uses_built_in_node
+    from supalink.mcp import load_document, uses_built_in_node
 
     found = planned.command
     if found is None:

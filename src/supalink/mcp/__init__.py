@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from supalink.mcp.backups import Backup, BackupFolder, Purged, list_backups, purge_backups
-    from supalink.mcp.client_logs import ClientLog, server_logs
+    from supalink.mcp.backups import (
+        Backup,
+        BackupFolder,
+        Purged,
+        backup_folder,
+        list_backups,
+        purge_backups,
+    )
+    from supalink.mcp.client_logs import ClientLog, password_forms, server_logs
     from supalink.mcp.clients import CLIENTS, Host, McpClient, get_client
     from supalink.mcp.editor import Plan, load_document, read_config
     from supalink.mcp.entries import (
@@ -33,7 +40,7 @@ if TYPE_CHECKING:
     )
     from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING, JsonDocument
-    from supalink.mcp.launch_env import Finder, client_environment
+    from supalink.mcp.launch_env import Finder, client_environment, uses_built_in_node
     from supalink.mcp.launcher import LaunchError, UriPlacement, launch
     from supalink.mcp.templates import (
         DEFAULT_LAUNCHED_SERVER,
@@ -47,13 +54,14 @@ if TYPE_CHECKING:
         check_server_name,
     )
     from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
-    from supalink.mcp.watch import EntryWatch, WatchEvent, last_backup_holding, supalink_entries
-    from supalink.mcp.writer import (
-        ConfigWriter,
-        Written,
-        config_path,
-        read_entry,
+    from supalink.mcp.watch import (
+        POLL_SECONDS,
+        EntryWatch,
+        WatchEvent,
+        last_backup_holding,
+        supalink_entries,
     )
+    from supalink.mcp.writer import ConfigWriter, Written, config_path, entry_owner, read_entry
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
@@ -62,9 +70,11 @@ __getattr__ = lazy_attributes(
         "Backup": "backups",
         "BackupFolder": "backups",
         "Purged": "backups",
+        "backup_folder": "backups",
         "list_backups": "backups",
         "purge_backups": "backups",
         "ClientLog": "client_logs",
+        "password_forms": "client_logs",
         "server_logs": "client_logs",
         "CLIENTS": "clients",
         "Host": "clients",
@@ -92,6 +102,7 @@ __getattr__ = lazy_attributes(
         "JsonDocument": "jsonedit",
         "Finder": "launch_env",
         "client_environment": "launch_env",
+        "uses_built_in_node": "launch_env",
         "LaunchError": "launcher",
         "UriPlacement": "launcher",
         "launch": "launcher",
@@ -107,6 +118,7 @@ __getattr__ = lazy_attributes(
         "GuardCheck": "verify",
         "VerifyReport": "verify",
         "verify_entry": "verify",
+        "POLL_SECONDS": "watch",
         "EntryWatch": "watch",
         "WatchEvent": "watch",
         "last_backup_holding": "watch",
@@ -114,6 +126,7 @@ __getattr__ = lazy_attributes(
         "ConfigWriter": "writer",
         "Written": "writer",
         "config_path": "writer",
+        "entry_owner": "writer",
         "read_entry": "writer",
     },
 )
@@ -124,6 +137,7 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "KEYRING_TEMPLATE",
     "MISSING",
+    "POLL_SECONDS",
     "SUPALINK_TEMPLATE",
     "TEMPLATES",
     "URI_SERVERS",
@@ -156,22 +170,26 @@ __all__ = [
     "WatchEvent",
     "WritesNeedSupalinkServer",
     "Written",
+    "backup_folder",
     "check_server_name",
     "client_environment",
     "config_path",
     "document_secrets",
     "entry_for_profile",
     "entry_for_uri",
+    "entry_owner",
     "get_client",
     "last_backup_holding",
     "launch",
     "list_backups",
     "load_document",
+    "password_forms",
     "purge_backups",
     "read_config",
     "read_entry",
     "server_logs",
     "supalink_entries",
     "uri_target",
+    "uses_built_in_node",
     "verify_entry",
 ]

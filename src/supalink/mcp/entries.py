@@ -28,9 +28,7 @@ from supalink.mcp.templates import (
     keyring_entry,
     supalink_entry,
 )
-from supalink.profiles import defaults
-from supalink.profiles.target import Target
-from supalink.profiles.uris import build_uri, check_as_written, with_tls
+from supalink.profiles import Target, build_uri, check_as_written, defaults, with_tls
 
 # Servers on node-postgres, which treats every TLS mode but disable as verify-full; the
 # others are on libpq, which verifies only in the verify-* modes.

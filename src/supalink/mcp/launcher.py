@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 from supalink.errors import FileFault, SupalinkError
 from supalink.mcp.templates import PASSWORD_ENV
-from supalink.profiles.secrets import find_session_bus
+from supalink.profiles import find_session_bus
 
 if TYPE_CHECKING:
-    from supalink.profiles.repository import ProfileRepository
-    from supalink.profiles.target import Target
+    from supalink.profiles import ProfileRepository, Target
 
 # Where Node and uv usually live when a GUI client's PATH does not say.
 EXTRA_BIN_DIRS = (
@@ -55,7 +54,7 @@ class UriPlacement:
     env_var: str | None = None  # None: the last argument
 
     def apply(self, argv: list[str], env: MutableMapping[str, str], target: Target) -> None:
-        from supalink.profiles.uris import build_uri
+        from supalink.profiles import build_uri
 
         assert target.profile is not None, "a profile's target"
         if self.env_var is not None:

@@ -26,8 +26,7 @@ from urllib.parse import unquote, urlsplit
 from supalink.errors import SupalinkError, UsageError
 from supalink.mcp.errors import BadServerName
 from supalink.paths import HOME_OVERRIDE_ENV
-from supalink.profiles import defaults
-from supalink.profiles.uris import QUERY_PASSWORD
+from supalink.profiles import QUERY_PASSWORD, defaults
 
 REFERENCE_PACKAGE: Final = "@modelcontextprotocol/server-postgres"  # unpinned: clients get fixes
 REFERENCE_BINARY: Final = "mcp-server-postgres"

@@ -43,11 +43,20 @@ if TYPE_CHECKING:
         SecretKind,
         SecretStore,
         SecretStoreError,
+        find_session_bus,
     )
     from supalink.profiles.settings import ProfileRecord, SettingsError, SettingsFile
     from supalink.profiles.snippets import Snippet, snippets_for
     from supalink.profiles.target import Target
-    from supalink.profiles.uris import ParsedUri, UriError, build_uri, parse_uri
+    from supalink.profiles.uris import (
+        QUERY_PASSWORD,
+        ParsedUri,
+        UriError,
+        build_uri,
+        check_as_written,
+        parse_uri,
+        with_tls,
+    )
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
@@ -72,16 +81,20 @@ __getattr__ = lazy_attributes(
         "SecretKind": "secrets",
         "SecretStore": "secrets",
         "SecretStoreError": "secrets",
+        "find_session_bus": "secrets",
         "ProfileRecord": "settings",
         "SettingsError": "settings",
         "SettingsFile": "settings",
         "Snippet": "snippets",
         "snippets_for": "snippets",
         "Target": "target",
+        "QUERY_PASSWORD": "uris",
         "ParsedUri": "uris",
         "UriError": "uris",
         "build_uri": "uris",
+        "check_as_written": "uris",
         "parse_uri": "uris",
+        "with_tls": "uris",
     },
 )
 __all__ = [
@@ -89,6 +102,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_SSLMODE",
     "NO_KEYRING_HINT",
+    "QUERY_PASSWORD",
     "REGIONS",
     "SSL_MODES",
     "Endpoint",
@@ -117,8 +131,10 @@ __all__ = [
     "Target",
     "UriError",
     "build_uri",
+    "check_as_written",
     "defaults",
     "find_repairs",
+    "find_session_bus",
     "leftover_entries",
     "open_repository",
     "parse_uri",
@@ -127,4 +143,5 @@ __all__ = [
     "repair",
     "snippets_for",
     "supabase",
+    "with_tls",
 ]

@@ -1,1 +1,79 @@
-"""The PySide6 user interface. Only this package and app.py import Qt."""
+"""The windows and dialogs (PySide6), driven by the composition root in `app/`: what it
+uses is named here. Each module loads on first use, as the windows are opened.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from supalink.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from supalink.ui.context import AppContext
+    from supalink.ui.entry_banner import EntryBanner, attach_banner
+    from supalink.ui.entry_watcher import EntryWatcher, described
+    from supalink.ui.event_loop import collect_garbage_on_the_main_thread, selector_loop_class
+    from supalink.ui.main_window import MainWindow
+    from supalink.ui.monitor_window import MonitorWindow
+    from supalink.ui.monitors import Monitors
+    from supalink.ui.tasks import TaskRunner
+    from supalink.ui.theme import (
+        Theme,
+        apply_theme,
+        follow_system_color_scheme,
+        fusion_application,
+        remember_system_dark,
+        remembered_system_dark,
+        settle_system_scheme,
+        theme_named,
+    )
+    from supalink.ui.tray import HealthTray
+
+# Generated from the imports above by `python -m supalink.lazy`: do not edit.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "AppContext": "context",
+        "EntryBanner": "entry_banner",
+        "attach_banner": "entry_banner",
+        "EntryWatcher": "entry_watcher",
+        "described": "entry_watcher",
+        "collect_garbage_on_the_main_thread": "event_loop",
+        "selector_loop_class": "event_loop",
+        "MainWindow": "main_window",
+        "MonitorWindow": "monitor_window",
+        "Monitors": "monitors",
+        "TaskRunner": "tasks",
+        "Theme": "theme",
+        "apply_theme": "theme",
+        "follow_system_color_scheme": "theme",
+        "fusion_application": "theme",
+        "remember_system_dark": "theme",
+        "remembered_system_dark": "theme",
+        "settle_system_scheme": "theme",
+        "theme_named": "theme",
+        "HealthTray": "tray",
+    },
+)
+__all__ = [
+    "AppContext",
+    "EntryBanner",
+    "EntryWatcher",
+    "HealthTray",
+    "MainWindow",
+    "MonitorWindow",
+    "Monitors",
+    "TaskRunner",
+    "Theme",
+    "apply_theme",
+    "attach_banner",
+    "collect_garbage_on_the_main_thread",
+    "described",
+    "follow_system_color_scheme",
+    "fusion_application",
+    "remember_system_dark",
+    "remembered_system_dark",
+    "selector_loop_class",
+    "settle_system_scheme",
+    "theme_named",
+]
