@@ -126,9 +126,18 @@ class DemoServer:
         if self._user:
             os.chown(password_file, self._user["user"], self._user["group"])
         self._run(
-            "initdb", "-D", str(data), "-U", DEMO_ROLE, "--auth=scram-sha-256",
-            f"--pwfile={password_file}", "--no-sync", "-E", "UTF8", "--locale=C",
-        )  # fmt: skip
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            DEMO_ROLE,
+            "--auth=scram-sha-256",
+            f"--pwfile={password_file}",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         password_file.unlink()
         with (data / "postgresql.conf").open("a") as conf:
             conf.write(
@@ -189,9 +198,13 @@ async def run_notifier(conninfo: dict[str, Any], interval: float = 1.0) -> None:
         while True:
             number += 1
             payload = json.dumps(
-                {"event": "order.created", "id": number, "amount": round(9.99 * number, 2),
-                 "at": time.strftime("%H:%M:%S")}
-            )  # fmt: skip
+                {
+                    "event": "order.created",
+                    "id": number,
+                    "amount": round(9.99 * number, 2),
+                    "at": time.strftime("%H:%M:%S"),
+                }
+            )
             await conn.execute("SELECT pg_notify(%s, %s)", (DEMO_CHANNEL, payload))
             await conn.execute("SELECT pg_sleep(0.05)")
             await asyncio.sleep(interval)
