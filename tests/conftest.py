@@ -118,7 +118,7 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
 
     Fails the test when a background task raised.
     """
-    from supalink.app import build_event_loop
+    from supalink.app.qt import build_event_loop
 
     loop = build_event_loop(qapp)
     failures = BackgroundTaskFailures()

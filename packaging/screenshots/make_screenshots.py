@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent.parent / "src"))
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from supalink.app import build_event_loop, configure_application  # noqa: E402
+from supalink.app.qt import build_event_loop, configure_application  # noqa: E402
 from supalink.demo import DEMO_CHANNEL, run_notifier, start_demo_server  # noqa: E402
 from supalink.mcp import Host  # noqa: E402
 from supalink.paths import AppPaths  # noqa: E402

@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from supalink.agent import AuditEntry, AuditLog, AuditTail, follow_entries, read_entries
+from supalink.agent import AuditEntry, AuditTail, follow_entries, read_entries
 from supalink.agent.audit_entry import utc_stamp
 from supalink.agent.audit_line import MAX_STATEMENT_BYTES
+from supalink.agent.audit_log import AuditLog
 from tests.support.audit import audit_entry
 
 WRITER = textwrap.dedent(

@@ -16,8 +16,9 @@ from typing import IO
 
 import pytest
 
-from supalink.agent import AuditEntry, AuditLog
+from supalink.agent import AuditEntry
 from supalink.agent.audit_entry import utc_stamp
+from supalink.agent.audit_log import AuditLog
 from supalink.paths import AppPaths
 from tests.agent.test_audit import without_root_powers
 from tests.support.audit import audit_entry

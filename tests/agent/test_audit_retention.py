@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from supalink.agent import AuditEntry, AuditLog, AuditTail, Outcome, read_entries
+from supalink.agent import AuditEntry, AuditTail, Outcome, read_entries
 from supalink.agent.audit_bursts import (
     BURST_CALLS,
     BURST_QUIET_SECONDS,
@@ -32,7 +32,12 @@ from supalink.agent.audit_line import (
     MIN_ERROR_BYTES,
     encode_line,
 )
-from supalink.agent.audit_log import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, entries_kept_at_least
+from supalink.agent.audit_log import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_FILES,
+    AuditLog,
+    entries_kept_at_least,
+)
 from tests.agent.test_audit import log_files, raw_records
 from tests.support.audit import audit_entry
 

@@ -247,8 +247,8 @@ def test_verifys_calls_are_supalinks_own_and_left_out_unless_asked_for(
 
 
 def test_the_filters_choose_by_time_tool_outcome_and_who(tmp_path: Path) -> None:
-    from supalink.agent import AuditLog
     from supalink.agent.audit_entry import utc_stamp
+    from supalink.agent.audit_log import AuditLog
     from tests.support.audit import audit_entry
 
     home = tmp_path / "home"

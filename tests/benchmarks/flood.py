@@ -89,12 +89,12 @@ async def _bare_ingest(uri: str, count: int) -> float:
 
 
 def _qt_run(coro_factory: Callable[[], Coroutine[Any, Any, T]], timeout: float = 600) -> T:
-    """Run a coroutine on a fresh app loop (supalink.app.build_event_loop), in a process set
+    """Run a coroutine on a fresh app loop (supalink.app.qt.build_event_loop), in a process set
     up as the app's is once started (modules loaded, startup.freeze_loaded_objects)."""
     from PySide6.QtWidgets import QApplication
 
     import supalink.ui.monitors  # noqa: F401 - loaded, as the app loads it when it starts
-    from supalink.app import build_event_loop
+    from supalink.app.qt import build_event_loop
     from supalink.app.startup import freeze_loaded_objects
 
     existing = QApplication.instance()

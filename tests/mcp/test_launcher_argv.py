@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.mcp import Finder, Host, ServerEntry, entry_for_profile
+from supalink.mcp import Host, ServerEntry, entry_for_profile
+from supalink.mcp.launch_env import Finder
 from supalink.mcp.templates import PASSWORD_ENV
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore

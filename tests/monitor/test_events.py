@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from supalink.errors import UsageError
-from supalink.monitor import MonitorEngine, MonitorSettings
+from supalink.monitor import MonitorEngine
 from supalink.monitor.bus import EventBus
 from supalink.monitor.events import Event, EventLog, Gap, Notification, matches
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 
 

@@ -14,9 +14,10 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings, footprint
+from supalink.monitor import MonitorEngine, footprint
 from supalink.monitor.health import Health
 from supalink.monitor.listener import ListenerState
+from supalink.monitor.settings import MonitorSettings, PoolSettings
 from supalink.profiles import Target
 from tests.support.monitoring import channel_name, run, wait_until
 from tests.support.postgres import PostgresServer

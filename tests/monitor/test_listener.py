@@ -14,10 +14,11 @@ import psycopg
 import pytest
 
 from supalink.errors import UsageError
-from supalink.monitor import MonitorEngine, MonitorSettings
+from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.listener_connection import REFUSAL
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode
 from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until

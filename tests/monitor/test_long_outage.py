@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
+from supalink.monitor import MonitorEngine
 from supalink.monitor.health import Health
+from supalink.monitor.settings import MonitorSettings, PoolSettings
 from supalink.profiles import Target
 from tests.support.monitoring import channel_name, run, wait_until
 from tests.support.postgres import PostgresServer

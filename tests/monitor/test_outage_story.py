@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from supalink.error_texts import SERVER_RESTART, short_reason
-from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
+from supalink.monitor import MonitorEngine
 from supalink.monitor.events import Disconnected, Reconnected
 from supalink.monitor.health import Health, HealthReport
 from supalink.monitor.listener import ListenerState
+from supalink.monitor.settings import MonitorSettings, PoolSettings
 from supalink.profiles import Target
 from tests.support.monitoring import Collector, channel_name, run, wait_until
 from tests.support.postgres import PostgresServer

@@ -13,9 +13,10 @@ import psycopg
 import psycopg_pool
 import pytest
 
-from supalink.monitor import MonitorEngine, MonitorSettings, PoolSettings
+from supalink.monitor import MonitorEngine
 from supalink.monitor.health import DEGRADED_RECHECK_SECONDS, Health, HealthReport
 from supalink.monitor.pool import PoolState, PoolUnavailable
+from supalink.monitor.settings import MonitorSettings, PoolSettings
 from supalink.monitor.stats import StatsSample
 from supalink.profiles import Target
 from supalink.profiles.supabase import Mode

@@ -25,13 +25,11 @@ from supalink.monitor import (
     HealthReport,
     ListenerState,
     MonitorEngine,
-    MonitorSettings,
     Notification,
-    PoolSettings,
 )
 from supalink.monitor.health import HealthChecker
 from supalink.monitor.pool import PoolRunner
-from supalink.monitor.settings import session_kwargs
+from supalink.monitor.settings import MonitorSettings, PoolSettings, session_kwargs
 from supalink.profiles import Target
 from tests.monitor.stalling import StallingProxy
 from tests.support.monitoring import Collector, channel_name, quick_settings, run, wait_until

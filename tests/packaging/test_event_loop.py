@@ -19,7 +19,7 @@ from typing import Any
 
 import qasync
 
-from supalink.app import build_event_loop
+from supalink.app.qt import build_event_loop
 
 
 def test_built_loop_is_qasyncs_selector_loop(qapp: Any) -> None:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from supalink.monitor import Event, MonitorSettings, PoolSettings
+from supalink.monitor import Event
+from supalink.monitor.settings import MonitorSettings, PoolSettings
 
 T = TypeVar("T")
 

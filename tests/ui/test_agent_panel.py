@@ -11,8 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from supalink.agent import AuditEntry, AuditLog
+from supalink.agent import AuditEntry
 from supalink.agent.audit_entry import utc_stamp
+from supalink.agent.audit_log import AuditLog
 from supalink.monitor import MonitorEngine
 from supalink.profiles import Target
 from supalink.ui.agent_calls_model import AgentCallsModel, describe_call
@@ -207,7 +208,7 @@ def test_the_monitor_window_has_an_agent_tab_on_its_profiles_calls(
 
 
 def test_the_app_gives_the_monitors_the_audit_file_of_its_folders(tmp_path: Path) -> None:
-    from supalink.app import build_context
+    from supalink.app.context import build_context
     from supalink.paths import AppPaths
     from supalink.profiles import MemorySecretStore
 

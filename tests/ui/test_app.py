@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from supalink.app import build_event_loop, configure_application
-from supalink.app.qt import DESKTOP_FILE_NAME
+from supalink.app.qt import DESKTOP_FILE_NAME, build_event_loop, configure_application
 from supalink.paths import resources_dir
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QEvent
 
-from supalink.monitor import Batch, ErrorEvent, Listening, MonitorEngine, MonitorSettings
+from supalink.monitor import Batch, ErrorEvent, Listening, MonitorEngine
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 from supalink.ui import monitor_window
 from supalink.ui.monitor_window import MonitorWindow

@@ -12,8 +12,7 @@ from typing import Any
 
 from keyring.backends.fail import Keyring as FailKeyring
 
-from supalink.app import build_context
-from supalink.app.context import KEYRING_NOT_PROBED, probe_keyring_of
+from supalink.app.context import KEYRING_NOT_PROBED, build_context, probe_keyring_of
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
 from supalink.profiles.secrets import KeyringSecretStore

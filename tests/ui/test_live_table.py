@@ -14,7 +14,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from supalink.monitor import Gap, MonitorEngine, MonitorSettings
+from supalink.monitor import Gap, MonitorEngine
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.tasks import TaskRunner

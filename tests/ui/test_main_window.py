@@ -174,7 +174,7 @@ def test_the_greeting_goes_once_a_profile_is_saved(qtbot: Any, app_context: AppC
 
 def test_a_demo_session_password_line_says_memory(qtbot: Any, tmp_path: Any) -> None:
     """The demo keeps its password in memory: never "Saved in not saved"."""
-    from supalink.app import build_context
+    from supalink.app.context import build_context
     from supalink.paths import AppPaths
     from supalink.profiles import MemorySecretStore, Profile
 

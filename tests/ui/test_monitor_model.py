@@ -9,7 +9,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from supalink.error_texts import short_reason
-from supalink.monitor import EventLog, Gap, LogRow, MonitorEngine, MonitorSettings, Notification
+from supalink.monitor import EventLog, Gap, LogRow, MonitorEngine, Notification
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 from supalink.ui.notification_model import (
     GAP_BACKGROUND,

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from supalink.monitor import EventLog, Gap, MonitorEngine, MonitorSettings, Notification
+from supalink.monitor import EventLog, Gap, MonitorEngine, Notification
+from supalink.monitor.settings import MonitorSettings
 from supalink.profiles import Target
 from supalink.ui.notification_model import NotificationModel
 from supalink.ui.notifications_panel import NotificationsPanel

@@ -20,7 +20,7 @@ CHILD = textwrap.dedent(
     import asyncio, json, sys
     from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtWidgets import QApplication
-    from supalink.app import build_event_loop
+    from supalink.app.qt import build_event_loop
 
     class Emitter(QObject):
         fired = Signal(object, bool)

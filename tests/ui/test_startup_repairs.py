@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from supalink.app import build_context
+from supalink.app.context import build_context
 from supalink.paths import AppPaths
 from supalink.profiles import (
     MemorySecretStore,

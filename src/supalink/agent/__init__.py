@@ -10,7 +10,6 @@ from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from supalink.agent.audit_entry import AuditEntry, Outcome, Selection, Who
-    from supalink.agent.audit_log import AuditLog
     from supalink.agent.audit_read import AuditTail, follow_entries, read_entries
     from supalink.agent.options import ServeOptions
     from supalink.agent.printable import visible
@@ -23,7 +22,6 @@ __getattr__ = lazy_attributes(
         "Outcome": "audit_entry",
         "Selection": "audit_entry",
         "Who": "audit_entry",
-        "AuditLog": "audit_log",
         "AuditTail": "audit_read",
         "follow_entries": "audit_read",
         "read_entries": "audit_read",
@@ -33,7 +31,6 @@ __getattr__ = lazy_attributes(
 )
 __all__ = [
     "AuditEntry",
-    "AuditLog",
     "AuditTail",
     "Outcome",
     "Selection",

@@ -11,15 +11,10 @@ functions, so importing the package costs the start nothing.
 
 from __future__ import annotations
 
-from supalink.app.context import build_context
 from supalink.app.launch import run_demo, run_gui, self_check
-from supalink.app.qt import build_event_loop, configure_application
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __all__ = [
-    "build_context",
-    "build_event_loop",
-    "configure_application",
     "run_demo",
     "run_gui",
     "self_check",

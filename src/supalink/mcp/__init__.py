@@ -9,15 +9,8 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from supalink.mcp.backups import (
-        Backup,
-        BackupFolder,
-        Purged,
-        backup_folder,
-        list_backups,
-        purge_backups,
-    )
-    from supalink.mcp.client_logs import ClientLog, password_forms, server_logs
+    from supalink.mcp.backups import BackupFolder, backup_folder, list_backups, purge_backups
+    from supalink.mcp.client_logs import password_forms, server_logs
     from supalink.mcp.clients import CLIENTS, Host, McpClient, get_client
     from supalink.mcp.editor import Plan, load_document, read_config
     from supalink.mcp.entries import (
@@ -40,8 +33,8 @@ if TYPE_CHECKING:
     )
     from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING, JsonDocument
-    from supalink.mcp.launch_env import Finder, client_environment, uses_built_in_node
-    from supalink.mcp.launcher import LaunchError, UriPlacement, launch
+    from supalink.mcp.launch_env import uses_built_in_node
+    from supalink.mcp.launcher import UriPlacement, launch
     from supalink.mcp.templates import (
         DEFAULT_LAUNCHED_SERVER,
         DEFAULT_SERVER_NAME,
@@ -53,7 +46,7 @@ if TYPE_CHECKING:
         ServerEntry,
         check_server_name,
     )
-    from supalink.mcp.verify import GuardCheck, VerifyReport, verify_entry
+    from supalink.mcp.verify import VerifyReport, verify_entry
     from supalink.mcp.watch import (
         POLL_SECONDS,
         EntryWatch,
@@ -61,19 +54,16 @@ if TYPE_CHECKING:
         last_backup_holding,
         supalink_entries,
     )
-    from supalink.mcp.writer import ConfigWriter, Written, config_path, entry_owner, read_entry
+    from supalink.mcp.writer import ConfigWriter, config_path, entry_owner, read_entry
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
     __name__,
     {
-        "Backup": "backups",
         "BackupFolder": "backups",
-        "Purged": "backups",
         "backup_folder": "backups",
         "list_backups": "backups",
         "purge_backups": "backups",
-        "ClientLog": "client_logs",
         "password_forms": "client_logs",
         "server_logs": "client_logs",
         "CLIENTS": "clients",
@@ -100,10 +90,7 @@ __getattr__ = lazy_attributes(
         "document_secrets": "file_secrets",
         "MISSING": "jsonedit",
         "JsonDocument": "jsonedit",
-        "Finder": "launch_env",
-        "client_environment": "launch_env",
         "uses_built_in_node": "launch_env",
-        "LaunchError": "launcher",
         "UriPlacement": "launcher",
         "launch": "launcher",
         "DEFAULT_LAUNCHED_SERVER": "templates",
@@ -115,7 +102,6 @@ __getattr__ = lazy_attributes(
         "URI_SERVERS": "templates",
         "ServerEntry": "templates",
         "check_server_name": "templates",
-        "GuardCheck": "verify",
         "VerifyReport": "verify",
         "verify_entry": "verify",
         "POLL_SECONDS": "watch",
@@ -124,7 +110,6 @@ __getattr__ = lazy_attributes(
         "last_backup_holding": "watch",
         "supalink_entries": "watch",
         "ConfigWriter": "writer",
-        "Written": "writer",
         "config_path": "writer",
         "entry_owner": "writer",
         "read_entry": "writer",
@@ -141,38 +126,30 @@ __all__ = [
     "SUPALINK_TEMPLATE",
     "TEMPLATES",
     "URI_SERVERS",
-    "Backup",
     "BackupFolder",
     "BadServerName",
-    "ClientLog",
     "ConfigChanged",
     "ConfigWriter",
     "ConfirmationRequired",
     "EntryMissing",
     "EntryWarning",
     "EntryWatch",
-    "Finder",
-    "GuardCheck",
     "Host",
     "JsonDocument",
     "KeyringNeedsProfile",
-    "LaunchError",
     "LauncherServerWithoutKeyring",
     "McpClient",
     "MissingCaFile",
     "PasswordNotSaved",
     "Plan",
     "PlannedEntry",
-    "Purged",
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
     "WatchEvent",
     "WritesNeedSupalinkServer",
-    "Written",
     "backup_folder",
     "check_server_name",
-    "client_environment",
     "config_path",
     "document_secrets",
     "entry_for_profile",

@@ -15,19 +15,13 @@ from supalink.monitor.events import (
     Listening,
     LogRow,
     Notification,
-    Reconnected,
     matches,
 )
 from supalink.monitor.health import Health, HealthReport, Outage, worst
 from supalink.monitor.listener import ListenerState
-from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, ServerSnapshot
-from supalink.monitor.settings import (
-    MONITOR_POOL_MAX_IDLE_SECONDS,
-    MonitorSettings,
-    PoolSettings,
-    check_channel,
-)
-from supalink.monitor.sizing import DEFAULT_BUFFER, SizingAdvice, advise, footprint
+from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
+from supalink.monitor.settings import MONITOR_POOL_MAX_IDLE_SECONDS, check_channel
+from supalink.monitor.sizing import DEFAULT_BUFFER, advise, footprint
 from supalink.monitor.stats import StatsSample
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
@@ -37,7 +31,6 @@ __all__ = [
     "MONITOR_POOL_MAX_IDLE_SECONDS",
     "STOP_TIMEOUT",
     "Batch",
-    "ComputeSize",
     "Disconnected",
     "ErrorEvent",
     "Event",
@@ -49,13 +42,9 @@ __all__ = [
     "Listening",
     "LogRow",
     "MonitorEngine",
-    "MonitorSettings",
     "Notification",
     "Outage",
-    "PoolSettings",
-    "Reconnected",
     "ServerSnapshot",
-    "SizingAdvice",
     "StatsSample",
     "advise",
     "check_channel",
