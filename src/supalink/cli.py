@@ -13,7 +13,6 @@ from supalink import __version__
 from supalink.commands import COMMAND_MODULES
 from supalink.errors import SupalinkError, UsageError
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

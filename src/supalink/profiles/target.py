@@ -154,6 +154,6 @@ class Target:
             # The connection test resolves the name itself (a seam) and connects to the
             # address it chose; libpq still checks the certificate against the host name.
             kwargs["hostaddr"] = hostaddr
-        if self.mode is Mode.TRANSACTION:
+        if self.mode is not None and not self.mode.prepares:
             kwargs["prepare_threshold"] = None
         return kwargs
