@@ -17,7 +17,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from supalink.errors import SupalinkError, UsageError
+from supalink.errors import SupalinkError, Worded
 
 if TYPE_CHECKING:
     from supalink.profiles import ProfileRepository
@@ -109,7 +109,7 @@ def worded(error: SupalinkError) -> SupalinkError:
         if hint is None:
             return error
         message = f"{error}{hint}"
-    return UsageError(message) if isinstance(error, UsageError) else SupalinkError(message)
+    return Worded(message, error.kind)
 
 
 def _led_by_flag(error: SupalinkError) -> str | None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from supalink.profiles.repository import (
         Password,
         PasswordMissingFromKeyring,
+        ProfileExists,
         ProfileLocked,
         ProfileNotFound,
         ProfileRepository,
@@ -55,6 +56,7 @@ _HOMES = {
     "repository": (
         "Password",
         "PasswordMissingFromKeyring",
+        "ProfileExists",
         "ProfileLocked",
         "ProfileNotFound",
         "ProfileRepository",
@@ -95,6 +97,7 @@ __all__ = [
     "PasswordMissingFromKeyring",
     "Profile",
     "ProfileError",
+    "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
     "ProfileRecord",

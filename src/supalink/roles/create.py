@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from supalink.logs import MASK
-from supalink.profiles import Profile, ProfileRepository, Target
+from supalink.profiles import Profile, ProfileExists, ProfileRepository, Target
 from supalink.roles import links
 from supalink.roles.connection import connected, rows
 from supalink.roles.errors import (
@@ -23,7 +23,6 @@ from supalink.roles.errors import (
     CannotGrant,
     InvalidSpec,
     NeedsSavedProfile,
-    ProfileExists,
     RoleExists,
     RoleOwnsObjects,
     UnknownObjects,
