@@ -135,21 +135,15 @@ def unverified_link(profile: str, role: str) -> str:
 
 def link_mismatch(profile: str, what: str, linked: str, now: str) -> str:
     """`what` no longer matches: "role", "place", "admin profile" or "admin's server"."""
-    if what == "role":
-        text = (
-            f"profile {profile!r} logs in as {now!r}, but its agent link names role "
-            f"{linked!r}: it is not the profile that role was made for"
-        )
-    elif what == "place":
-        text = f"profile {profile!r} logs in at {now}, but its agent role was made at {linked}"
-    elif what == "admin profile":
-        text = f"the admin profile {linked!r} that made the role of {profile!r} is gone"
-    else:
-        text = (
-            f"the admin profile of {profile!r} now reaches {now}, not the server its "
-            f"role was made on ({linked})"
-        )
-    return f"{text}; nothing was changed"
+    texts = {
+        "role": f"profile {profile!r} logs in as {now!r}, but its agent link names role "
+        f"{linked!r}: it is not the profile that role was made for",
+        "place": f"profile {profile!r} logs in at {now}, but its agent role was made at {linked}",
+        "admin profile": f"the admin profile {linked!r} that made the role of {profile!r} is gone",
+        "admin's server": f"the admin profile of {profile!r} now reaches {now}, not the server "
+        f"its role was made on ({linked})",
+    }
+    return f"{texts[what]}; nothing was changed"
 
 
 def role_not_marked(role: str, profile: str, comment: str | None) -> str:

@@ -33,11 +33,8 @@ class InvalidRef(BadInput):
 
 
 class InvalidToken(BadInput):
-    """What cannot be a personal access token (it goes in an HTTP header): never saved."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """What cannot be a personal access token (it goes in an HTTP header), never saved; its
+    message is token_problem's, which a window shows beside its field."""
 
 
 class NotSignedIn(ApiError):
