@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Commit = Callable[[], None]  # the settings write that makes a change take effect
+# The pause point after an add's or a rename's keyring writes (tests stop a change there).
+_WRITTEN = {Step.ADD: "keyring-written", Step.RENAME: "copied"}
 
 
 class Leftover(StrEnum):
@@ -74,7 +76,7 @@ class KeyringChanges:
     # ----- the changes, in order ---------------------------------------------------------
     def add(self, name: str, values: Mapping[SecretKind, str], commit: Commit) -> None:
         entry = Pending(Step.ADD, name, tuple(values))
-        self._written_then_committed(entry, name, values, commit, written="keyring-written")
+        self._start(entry, values, commit)
         self._end(entry)
 
     def save(
@@ -109,7 +111,7 @@ class KeyringChanges:
 
     def rename(self, old: str, new: str, values: Mapping[SecretKind, str], commit: Commit) -> None:
         entry = Pending(Step.RENAME, old, tuple(values), to=new)
-        self._written_then_committed(entry, new, values, commit, written="copied")
+        self._start(entry, values, commit)
         if self._done(lambda: self._delete(old, tuple(values)), entry):
             pause_point("rename:old-deleted")
             self._end(entry)
@@ -194,23 +196,17 @@ class KeyringChanges:
         return found
 
     # ----- steps -------------------------------------------------------------------------
-    def _written_then_committed(
-        self,
-        entry: Pending,
-        name: str,
-        values: Mapping[SecretKind, str],
-        commit: Commit,
-        *,
-        written: str,
-    ) -> None:
-        """An add's or a rename's first steps: journaled, `values` written under `name`,
-        then the settings (`commit`); a failure before the settings are written undoes it."""
+    def _start(self, entry: Pending, values: Mapping[SecretKind, str], commit: Commit) -> None:
+        """An add's or a rename's first steps: journaled, `values` written under the (new)
+        name, then the settings (`commit`); a failure before the settings are written undoes
+        it."""
+        name = entry.to or entry.name
         self.journal.begin(entry)
         pause_point(f"{entry.step}:journaled")
         try:
             for kind, value in values.items():
                 self.secrets.set(name, kind, value)
-            pause_point(f"{entry.step}:{written}")
+            pause_point(f"{entry.step}:{_WRITTEN[entry.step]}")
             commit()
         except BaseException:
             self._undo(entry, name, tuple(values))
