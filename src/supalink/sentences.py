@@ -19,6 +19,40 @@ def invalid_field(field: str, reason: str) -> str:
     return f"{field.replace('_', ' ')}: {reason}"
 
 
+# What to do without a keyring, after any "no usable keyring" error.
+NO_KEYRING_ADVICE = (
+    "Supalink keeps project refs and passwords only in the OS keyring "
+    "(Secret Service/GNOME Keyring or KWallet on Linux, Keychain on macOS, Credential Manager "
+    "on Windows). On a Linux desktop, install and unlock gnome-keyring or KWallet. Without a "
+    "keyring, Supabase profiles cannot be saved: give the URI to each command instead "
+    "(custom-host profiles can be saved without their password)."
+)
+
+
+def no_usable_keyring(why: str) -> str:
+    """The short form, for a list's line or the window's keyring label."""
+    return f"no usable keyring: {why}"
+
+
+def keyring_unusable(why: str, detail: str | None = None) -> str:
+    said = no_usable_keyring(why) if detail is None else f"{no_usable_keyring(why)}: {detail}"
+    return f"{said}. {NO_KEYRING_ADVICE}"
+
+
+def keyring_refused(store: str, action: str, kind: str, error: str) -> str:
+    return f"{store} could not {action} the {kind}: {error}"
+
+
+def keyring_refused_whole(reason: str, *, locked: bool) -> str:
+    """`keyring_refused`'s reason, and what to do when the keyring is locked."""
+    if locked:
+        return (
+            f"{reason}. The keyring is locked: unlock it (log in to your desktop session) "
+            "and retry."
+        )
+    return f"{reason}."
+
+
 def profile_not_found(profile: str) -> str:
     return f"no profile named {profile!r}"
 

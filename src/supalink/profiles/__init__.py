@@ -38,7 +38,6 @@ if TYPE_CHECKING:
         open_repository,
     )
     from supalink.profiles.secrets import (
-        NO_KEYRING_HINT,
         KeyringSecretStore,
         MemorySecretStore,
         SecretKind,
@@ -64,7 +63,6 @@ _HOMES = {
         "open_repository",
     ),
     "secrets": (
-        "NO_KEYRING_HINT",
         "KeyringSecretStore",
         "MemorySecretStore",
         "SecretKind",
@@ -83,7 +81,6 @@ __all__ = [
     "DEFAULT_APPLICATION_NAME",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_SSLMODE",
-    "NO_KEYRING_HINT",
     "REGIONS",
     "SSL_MODES",
     "Endpoint",
