@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from supalink import __version__
 
@@ -76,3 +80,44 @@ def test_self_check_opens_the_windows_and_prints_versions(tmp_path: Path) -> Non
     assert lines["qt platform"] == "offscreen"
     assert lines["windows"] == "main, monitor"
     assert not (tmp_path / "config" / "settings.json").exists()
+
+
+def test_every_kind_of_error_has_an_exit_code() -> None:
+    from supalink.cli import EXIT_CODES
+    from supalink.errors import Kind
+
+    assert set(EXIT_CODES) == set(Kind)
+    assert {kind for kind, code in EXIT_CODES.items() if code == 2} == {
+        Kind.BAD_INPUT,
+        Kind.NOT_FOUND,
+        Kind.CONFLICT,
+    }
+
+
+@pytest.fixture
+def logger_kept() -> Iterator[None]:
+    """The subcommand's log handler (main adds it) removed again after the test."""
+    logger = logging.getLogger("supalink")
+    before = list(logger.handlers)
+    yield
+    for handler in set(logger.handlers) - set(before):
+        logger.removeHandler(handler)
+        handler.close()
+
+
+@pytest.mark.usefixtures("logger_kept")
+def test_an_error_of_a_capability_package_exits_by_its_kind_with_the_cli_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supalink.cli import main
+
+    monkeypatch.setenv("SUPALINK_HOME", str(tmp_path))
+    assert main(["profile", "show", "nowhere"]) == 2
+    assert capsys.readouterr().err == (
+        "supalink profile: error: no profile named 'nowhere' (see `supalink profile list`)\n"
+    )
+    assert main(["profile", "add", "here", "--host", "localhost"]) == 0
+    assert main(["profile", "add", "here", "--host", "localhost"]) == 2
+    assert capsys.readouterr().err == (
+        "supalink profile: error: a profile named 'here' already exists\n"
+    )

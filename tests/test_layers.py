@@ -12,7 +12,9 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "supalink"
 # Each unit may import only units of a lower layer (and itself).
 LAYERS = {
-    **dict.fromkeys(("__init__", "errors", "files", "logs", "paths", "lazy", "error_texts"), 0),
+    **dict.fromkeys(
+        ("__init__", "errors", "files", "logs", "paths", "lazy", "error_texts", "sentences"), 0
+    ),
     "profiles": 1,
     **dict.fromkeys(("probe", "mcp", "monitor", "demo", "roles", "supabase_api"), 2),
     "agent": 3,  # reads what its login may do (roles.powers) before serving it
@@ -166,6 +168,7 @@ def definitions(name: str) -> list[str]:
         "DEFAULT_SERVER_NAME",
         "APPLICATION_NAME",
         "matches",
+        "ProfileExists",
     ],
 )
 def test_one_home_for_each_decision(name: str) -> None:
@@ -196,15 +199,48 @@ def messages(tree: ast.Module) -> Iterator[tuple[str, int]]:
 
 
 def test_no_capability_package_words_a_cli_flag() -> None:
-    """Errors and warnings carry data; commands/ words them as flags, ui/ as its fields."""
+    """Errors and warnings carry data; commands/ words them as flags, ui/ as its fields
+    (sentences.py, where the errors' sentences are, serves both)."""
     offenders = []
     for path, tree in modules():
-        if unit_of(path) not in CAPABILITIES:
+        if unit_of(path) not in (*CAPABILITIES, "sentences"):
             continue
         for text, line in messages(tree):
             where = f"{path.relative_to(SRC)}:{line}"
             offenders += [f"{where}: {text!r}" for flag in CLI_FLAGS if flag in text]
     assert offenders == []
+
+
+# Modules whose errors still choose the CLI's exit code by being (or raising) a UsageError;
+# the rest give their errors a kind (errors.Kind) and cli.EXIT_CODES maps it.
+STILL_USAGE_ERRORS = (
+    "mcp/clients.py",
+    "mcp/errors.py",
+    "mcp/templates.py",
+    "monitor/engine.py",
+    "monitor/settings.py",
+)
+# Error modules that hold no words of their own: their sentences are in sentences.py.
+SPEECHLESS_ERRORS = ("profiles/repository_errors.py", "roles/errors.py", "supabase_api/errors.py")
+
+
+def test_no_capability_package_chooses_the_cli_exit_code() -> None:
+    """UsageError is commands/' own: a capability package's error says what sort it is."""
+    using = set()
+    for path, tree in modules():
+        if unit_of(path) in CAPABILITIES:
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Name) and node.id == "UsageError") or (
+                    isinstance(node, ast.alias) and node.name == "UsageError"
+                ):
+                    using.add(str(path.relative_to(SRC)))
+    assert sorted(using) == sorted(STILL_USAGE_ERRORS)
+
+
+@pytest.mark.parametrize("module", SPEECHLESS_ERRORS)
+def test_an_error_module_says_nothing_of_its_own(module: str) -> None:
+    tree = ast.parse((SRC / module).read_text(encoding="utf-8"))
+    assert list(messages(tree)) == []
 
 
 def test_no_module_passes_500_lines() -> None:

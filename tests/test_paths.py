@@ -12,7 +12,7 @@ def test_override_puts_every_folder_under_one_root(
 ) -> None:
     monkeypatch.setenv(HOME_OVERRIDE_ENV, str(tmp_path))
     paths = AppPaths.for_user()
-    for folder in (paths.config_dir, paths.data_dir, paths.cache_dir, paths.log_dir):
+    for folder in (paths.config_dir, paths.data_dir, paths.log_dir):
         assert folder.is_relative_to(tmp_path)
     assert paths.settings_file.parent == paths.config_dir
     assert paths.log_file.parent == paths.log_dir

@@ -11,12 +11,19 @@ from typing import NoReturn
 
 from supalink import __version__
 from supalink.commands import COMMAND_MODULES
-from supalink.errors import SupalinkError, UsageError
+from supalink.errors import Kind, SupalinkError
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# The exit code of a command stopped by an error, by the error's kind: 2 when what was given
+# cannot be used as it is (nothing was tried), 1 when what was tried failed or was refused.
+EXIT_CODES = {
+    Kind.BAD_INPUT: EXIT_USAGE,
+    Kind.NOT_FOUND: EXIT_USAGE,
+    Kind.CONFLICT: EXIT_USAGE,
+    Kind.FAILED: EXIT_FAILED,
+}
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -73,14 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log_to_file()
     try:
         code: int = args.run(args)
-    except UsageError as error:
-        print(f"supalink {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except SupalinkError as error:
-        print(f"supalink {args.command}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return _stopped(args.command, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    return code
+
+
+def _stopped(command: str, error: SupalinkError) -> int:
+    """Say the error on stderr, as argparse says a usage error when it is one."""
+    from supalink.commands.failures import said
+
+    code = EXIT_CODES[error.kind]
+    lead = "error: " if code == EXIT_USAGE else ""
+    print(f"supalink {command}: {lead}{said(error)}", file=sys.stderr)
     return code
 
 

@@ -1,20 +1,58 @@
-"""Errors whose message is meant for the person at the keyboard."""
+"""Errors whose message is meant for the person at the keyboard, and the kinds they come in.
+
+An error carries its facts and a kind; the CLI chooses its exit code from the kind
+(cli.py), and the sentence an error says is written in sentences.py."""
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 
+class Kind(enum.Enum):
+    """What sort of failure an error is, whoever raised it."""
+
+    BAD_INPUT = "bad input"  # a value given cannot be used as it is: a name, a setting, a URI
+    NOT_FOUND = "not found"  # a saved profile (or what it keeps in the keyring) is not there
+    CONFLICT = "conflict"  # a saved profile has that name already
+    FAILED = "failed"  # tried, and a server, the keyring or a file refused or failed
+
+
 class SupalinkError(Exception):
-    """A failure to report as one clear line; the CLI exits 1."""
+    """A failure to report as one clear line."""
+
+    kind: Kind = Kind.FAILED
 
 
-class UsageError(SupalinkError):
-    """Bad input from the user; the CLI exits 2."""
+# An error of another kind than FAILED derives from the base of its kind.
+class BadInput(SupalinkError):
+    kind = Kind.BAD_INPUT
+
+
+class NotFound(SupalinkError):
+    kind = Kind.NOT_FOUND
+
+
+class Conflict(SupalinkError):
+    kind = Kind.CONFLICT
+
+
+class UsageError(BadInput):
+    """Bad input a command found in its own arguments (commands/ raise it; a capability
+    package raises a BadInput of its own)."""
+
+
+class Worded(SupalinkError):
+    """An error put in a front end's own words (its flags, what to do next), of the kind
+    of the error it words."""
+
+    def __init__(self, message: str, kind: Kind) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class FileFault(SupalinkError):

@@ -16,7 +16,6 @@ HOME_OVERRIDE_ENV = "SUPALINK_HOME"
 class AppPaths:
     config_dir: Path
     data_dir: Path
-    cache_dir: Path
     log_dir: Path
 
     @classmethod
@@ -31,7 +30,6 @@ class AppPaths:
         return cls(
             config_dir=Path(dirs.user_config_dir),
             data_dir=Path(dirs.user_data_dir),
-            cache_dir=Path(dirs.user_cache_dir),
             log_dir=Path(dirs.user_log_dir),
         )
 
@@ -40,7 +38,6 @@ class AppPaths:
         return cls(
             config_dir=root / "config",
             data_dir=root / "data",
-            cache_dir=root / "cache",
             log_dir=root / "log",
         )
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.errors import SupalinkError, UsageError
+from supalink.errors import Kind, SupalinkError, UsageError
 from supalink.mcp import EntryWarning, PlannedEntry, ServerEntry, entry_for_uri, uri_target
 from supalink.mcp.templates import (
     PasswordInseparable,
@@ -17,6 +17,7 @@ from supalink.mcp.templates import (
     entry_secrets,
     split_password,
 )
+from supalink.profiles import UriError
 from tests.support.postgres import SPECIAL_PASSWORD
 
 USERINFO = f"supalink_app:{quote(SPECIAL_PASSWORD, safe='')}"
@@ -79,8 +80,9 @@ def test_without_a_ca_it_warns_that_verify_full_will_fail() -> None:
     ],
 )
 def test_bad_uris_are_bad_input(uri: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UriError, match=message) as caught:
         uri_target(uri)
+    assert caught.value.kind is Kind.BAD_INPUT
 
 
 def test_a_missing_ca_file_is_bad_input(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from supalink.errors import UsageError
+from supalink.errors import Kind, UsageError
 from supalink.logs import SecretMasker
 from supalink.monitor.failures import FailureKind, classify, describe
 from supalink.monitor.server_view import compute_sizes_for
@@ -17,7 +17,7 @@ from supalink.monitor.settings import (
     check_channel,
     session_kwargs,
 )
-from supalink.profiles import Mode, Target
+from supalink.profiles import Mode, Target, UriError
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.ports import free_port
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
@@ -89,8 +89,9 @@ def test_impossible_pool_settings_are_refused(changes: dict[str, object]) -> Non
 
 
 def test_an_unreadable_uri_is_refused_without_quoting_the_password() -> None:
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(UriError) as caught:
         Target.from_conninfo("postgresql://user:se%cret@host/db")
+    assert caught.value.kind is Kind.BAD_INPUT
     message = str(caught.value)
     assert "invalid percent-encoded token" in message
     assert "%25" in message

@@ -12,11 +12,11 @@ from urllib.parse import quote
 
 import pytest
 
-from supalink.errors import FileFault, UsageError
+from supalink.errors import FileFault, Kind
 from supalink.logs import SecretMasker, configure_logging
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
-from supalink.profiles.repository import Password, ProfileNotFound, ProfileRepository
+from supalink.profiles.repository import Password, ProfileExists, ProfileNotFound, ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, MemorySecretStore, SecretKind
 from supalink.profiles.settings import SettingsError, SettingsFile
 from supalink.profiles.supabase import Mode
@@ -100,8 +100,9 @@ def test_rename_and_duplicate_carry_secrets(repository: ProfileRepository) -> No
 def test_duplicate_names_are_refused(tmp_path: Path) -> None:
     repository = ProfileRepository(SettingsFile(tmp_path / "s.json"), MemorySecretStore())
     repository.save(Profile("local", host="localhost"))
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(ProfileExists, match="already exists") as refused:
         repository.save(Profile("local", host="localhost"))
+    assert (refused.value.profile, refused.value.kind) == ("local", Kind.CONFLICT)
 
 
 def test_custom_host_profile_without_password_needs_no_keyring(tmp_path: Path) -> None:

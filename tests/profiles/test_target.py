@@ -5,8 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from supalink.errors import UsageError
-from supalink.profiles import Mode, Profile, Target, build_uri, parse_uri
+from supalink.profiles import Mode, Profile, Target, UriError, build_uri, parse_uri
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import PostgresServer, local_profile
 
@@ -97,5 +96,5 @@ def test_a_client_librarys_parameters_are_set_aside_and_named(pg: PostgresServer
     assert "pgbouncer" not in target.params
     with psycopg.connect(**target.connection_kwargs()) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
-    with pytest.raises(UsageError, match="cannot be read"):
+    with pytest.raises(UriError, match="cannot be read"):
         Target.from_conninfo(pg.uri() + "&sslmod=require")  # a typo of libpq's is refused

@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from supalink.errors import UsageError
 from supalink.logs import SecretMasker, configure_logging
 from supalink.profiles import Mode
 from supalink.supabase_api import (
     ApiError,
     ApiUnreachable,
     ApiUrlRefused,
+    InvalidRef,
     ManagementApi,
     MissingPermissions,
     NoDedicatedPooler,
@@ -192,7 +192,7 @@ def test_a_paused_or_unhealthy_project_is_said_and_its_pooler_not_asked(
 def test_an_unknown_project(stand_in: StandIn) -> None:
     with pytest.raises(ProjectNotFound, match="no project 'abcdefghijklmnopqrst'"):
         call(stand_in, lambda api: api.project("abcdefghijklmnopqrst"))
-    with pytest.raises(UsageError, match="20 lowercase letters"):
+    with pytest.raises(InvalidRef, match="20 lowercase letters"):
         call(stand_in, lambda api: api.pooler("../../v1/other"))
 
 

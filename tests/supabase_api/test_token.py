@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from supalink.errors import UsageError
 from supalink.profiles import KeyringSecretStore, Profile, ProfileRepository, SettingsFile
 from supalink.profiles.secrets import SERVICE
-from supalink.supabase_api import NotSignedIn, forget_token, save_token, saved_token
+from supalink.supabase_api import InvalidToken, NotSignedIn, forget_token, save_token, saved_token
 from tests.support.secret_service import SecretService
 from tests.support.supabase_api import TOKEN
 
@@ -53,7 +52,7 @@ def test_removing_a_profile_named_supabase_keeps_the_token(
 def test_what_cannot_be_a_token_is_refused_before_saving(
     store: KeyringSecretStore, token: str
 ) -> None:
-    with pytest.raises(UsageError, match="the access token"):
+    with pytest.raises(InvalidToken, match="the access token"):
         save_token(store, token)
     with pytest.raises(NotSignedIn):
         saved_token(store)

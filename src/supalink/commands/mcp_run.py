@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
             sslrootcert=args.sslrootcert,
         )
     except SupalinkError as error:
+        from supalink.commands.failures import said
+
         # Claude Desktop shows the server's stderr in its MCP log: one line, the fix in it.
-        print(f"supalink mcp-run: {error}", file=sys.stderr)
+        print(f"supalink mcp-run: {said(error)}", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from supalink.errors import SupalinkError, UsageError
+from supalink.errors import SupalinkError, Worded
 
 if TYPE_CHECKING:
     from supalink.profiles import ProfileRepository
@@ -109,7 +109,7 @@ def worded(error: SupalinkError) -> SupalinkError:
         if hint is None:
             return error
         message = f"{error}{hint}"
-    return UsageError(message) if isinstance(error, UsageError) else SupalinkError(message)
+    return Worded(message, error.kind)
 
 
 def _led_by_flag(error: SupalinkError) -> str | None:
@@ -209,17 +209,21 @@ def settled_line(result: Settled | Unsettled) -> str:
     return line
 
 
-def _settle_pending(repository: ProfileRepository) -> None:
-    """Settle what an earlier command left half-done, each on a line of stderr."""
+def _settled_repository() -> ProfileRepository:
+    """The user's profiles, once what an earlier command left half-done is settled (each
+    on a line of stderr)."""
     from supalink import roles
+    from supalink.commands.saved import user_repository
 
+    repository = user_repository()
     for result in _run(roles.recover(repository)):
         print(f"supalink role: {settled_line(result)}", file=sys.stderr)
+    return repository
 
 
 def run_create(args: argparse.Namespace) -> int:
     from supalink import roles
-    from supalink.commands.saved import saved_target, user_repository
+    from supalink.commands.saved import saved_target
 
     try:
         spec = roles.RoleSpec(
@@ -233,8 +237,7 @@ def run_create(args: argparse.Namespace) -> int:
         )
     except SupalinkError as error:
         raise worded(error) from None
-    repository = user_repository()
-    _settle_pending(repository)
+    repository = _settled_repository()
     if repository.password_value(args.profile) is None:
         raise worded(roles.PasswordMissing(args.profile))
     admin = saved_target(repository, args.profile)
@@ -262,10 +265,9 @@ def run_create(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     from supalink import roles
-    from supalink.commands.saved import saved_target, user_repository
+    from supalink.commands.saved import saved_target
 
-    repository = user_repository()
-    _settle_pending(repository)
+    repository = _settled_repository()
     report: RoleReport = _run(roles.describe(saved_target(repository, args.profile)))
     if args.json:
         print(json.dumps({"profile": args.profile, **report.as_dict()}))
@@ -344,10 +346,8 @@ def report_lines(report: RoleReport) -> list[str]:
 
 def run_rotate(args: argparse.Namespace) -> int:
     from supalink import roles
-    from supalink.commands.saved import user_repository
 
-    repository = user_repository()
-    _settle_pending(repository)
+    repository = _settled_repository()
     rotated = _run(roles.rotate(repository, args.profile))
     tries = "" if rotated.attempts == 1 else f" after {rotated.attempts} tries"
     print(
@@ -359,10 +359,8 @@ def run_rotate(args: argparse.Namespace) -> int:
 
 def run_drop(args: argparse.Namespace) -> int:
     from supalink import roles
-    from supalink.commands.saved import user_repository
 
-    repository = user_repository()
-    _settle_pending(repository)
+    repository = _settled_repository()
     plan = _run(roles.plan_drop(repository, args.profile))
     if plan.statements:
         print(plan.preview())
@@ -380,10 +378,8 @@ def run_drop(args: argparse.Namespace) -> int:
 
 def run_adopt(args: argparse.Namespace) -> int:
     from supalink import roles
-    from supalink.commands.saved import user_repository
 
-    repository = user_repository()
-    _settle_pending(repository)
+    repository = _settled_repository()
     link = _run(roles.adopt(repository, args.profile, args.role, args.admin))
     print(
         f"role {link.role!r} is the agent role of profile {args.profile!r} now, through "

@@ -20,7 +20,6 @@ from psycopg.conninfo import make_conninfo
 from psycopg.pq.abc import PGconn
 
 from supalink.error_texts import first_line
-from supalink.errors import UsageError
 from supalink.logs import SecretMasker
 from supalink.probe import diagnosis as diagnose
 from supalink.probe import libpq
@@ -86,7 +85,7 @@ class Probe:
         on_step: StepCallback | None = None,
     ) -> None:
         if target.profile is None:
-            raise UsageError("the connection test reads a profile: parse the URI into one first")
+            raise ValueError("the connection test reads a profile: parse the URI into one first")
         self.target = target
         self.profile = target.profile
         self._password = target.password

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Commit = Callable[[], None]  # the settings write that makes a change take effect
+# The pause point after an add's or a rename's keyring writes (tests stop a change there).
+_WRITTEN = {Step.ADD: "keyring-written", Step.RENAME: "copied"}
 
 
 class Leftover(StrEnum):
@@ -74,17 +76,7 @@ class KeyringChanges:
     # ----- the changes, in order ---------------------------------------------------------
     def add(self, name: str, values: Mapping[SecretKind, str], commit: Commit) -> None:
         entry = Pending(Step.ADD, name, tuple(values))
-        self.journal.begin(entry)
-        pause_point("add:journaled")
-        try:
-            for kind, value in values.items():
-                self.secrets.set(name, kind, value)
-            pause_point("add:keyring-written")
-            commit()
-        except BaseException:
-            self._undo(entry, name, tuple(values))
-            raise
-        pause_point("add:settings-written")
+        self._start(entry, values, commit)
         self._end(entry)
 
     def save(
@@ -119,17 +111,7 @@ class KeyringChanges:
 
     def rename(self, old: str, new: str, values: Mapping[SecretKind, str], commit: Commit) -> None:
         entry = Pending(Step.RENAME, old, tuple(values), to=new)
-        self.journal.begin(entry)
-        pause_point("rename:journaled")
-        try:
-            for kind, value in values.items():
-                self.secrets.set(new, kind, value)
-            pause_point("rename:copied")
-            commit()
-        except BaseException:
-            self._undo(entry, new, tuple(values))
-            raise
-        pause_point("rename:settings-written")
+        self._start(entry, values, commit)
         if self._done(lambda: self._delete(old, tuple(values)), entry):
             pause_point("rename:old-deleted")
             self._end(entry)
@@ -214,6 +196,23 @@ class KeyringChanges:
         return found
 
     # ----- steps -------------------------------------------------------------------------
+    def _start(self, entry: Pending, values: Mapping[SecretKind, str], commit: Commit) -> None:
+        """An add's or a rename's first steps: journaled, `values` written under the (new)
+        name, then the settings (`commit`); a failure before the settings are written undoes
+        it."""
+        name = entry.to or entry.name
+        self.journal.begin(entry)
+        pause_point(f"{entry.step}:journaled")
+        try:
+            for kind, value in values.items():
+                self.secrets.set(name, kind, value)
+            pause_point(f"{entry.step}:{_WRITTEN[entry.step]}")
+            commit()
+        except BaseException:
+            self._undo(entry, name, tuple(values))
+            raise
+        pause_point(f"{entry.step}:settings-written")
+
     def _finish_save(self, entry: Pending) -> None:
         for kind in entry.kinds:
             value = self.secrets.get(entry.name, BEING_SAVED[kind])

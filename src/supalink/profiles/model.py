@@ -7,7 +7,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Final
 
-from supalink.errors import UsageError
+from supalink import sentences
+from supalink.errors import BadInput
 from supalink.profiles import defaults, supabase
 from supalink.profiles.supabase import Mode
 
@@ -38,11 +39,11 @@ _FIELD_KINDS: Final[dict[str, tuple[type, bool, str]]] = {
 }
 
 
-class ProfileError(UsageError):
+class ProfileError(BadInput):
     """A field is invalid; `field` names it so a form can show the message beside it."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field.replace('_', ' ')}: {message}")
+        super().__init__(sentences.invalid_field(field, message))
         self.field = field
         self.reason = message
 

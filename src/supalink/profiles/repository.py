@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from supalink import sentences
 from supalink.paths import AppPaths
 from supalink.profiles.changes import Commit, KeyringChanges
 from supalink.profiles.journal import Journal, fingerprint
@@ -20,8 +21,8 @@ from supalink.profiles.repository_errors import (
     ProfileExists,
     ProfileLocked,
     ProfileNotFound,
+    ProfileNotSaved,
     ProjectRefMissing,
-    locked_because,
 )
 from supalink.profiles.secrets import (
     PROFILE_KINDS,
@@ -51,10 +52,10 @@ __all__ = [
     "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
+    "ProfileNotSaved",
     "ProfileRepository",
     "ProjectRefMissing",
     "SavedProfile",
-    "locked_because",
     "open_repository",
 ]
 
@@ -202,7 +203,7 @@ class ProfileRepository:
         not answer), each with why; listed, never hidden."""
         supabase = [record.profile.name for record in self.records() if record.is_supabase]
         problem = self.keyring_problem() if supabase else None
-        return {name: locked_because(problem) for name in supabase} if problem else {}
+        return {name: sentences.locked(problem) for name in supabase} if problem else {}
 
     def keyring_target(self, name: str, sslrootcert: str | None = None) -> Target:
         """What a server an MCP client starts connects with (the keyring launcher, the
@@ -312,13 +313,7 @@ class ProfileRepository:
         try:
             return {kind: self.secrets.get(name, kind) for kind in kinds}
         except SecretStoreError as error:
-            raise SecretStoreError(
-                f"profile {name!r} was not saved: its {' and '.join(kinds)} "
-                f"{'is' if len(kinds) == 1 else 'are'} kept only in the keyring, which did "
-                f"not answer: {error.reason}. A custom-host profile saves without its "
-                "password.",
-                error.reason,
-            ) from None
+            raise ProfileNotSaved(name, kinds, error.reason) from None
 
     def remove(self, name: str, *, also: PreferencesChange | None = None) -> bool:
         """Remove the profile, then its keyring entries; whether those went too (False: the

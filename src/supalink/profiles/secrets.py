@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from supalink import sentences
 from supalink.errors import SupalinkError
 
 if TYPE_CHECKING:
@@ -71,6 +72,25 @@ class SecretStoreError(SupalinkError):
     def __init__(self, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason or message
+
+
+class NoUsableKeyring(SecretStoreError):
+    """No OS keyring to keep secrets in: none is available, or its backend did not start
+    (`detail`: the backend's own error)."""
+
+    def __init__(self, why: str, detail: str | None = None) -> None:
+        super().__init__(sentences.keyring_unusable(why, detail), sentences.no_usable_keyring(why))
+        self.why = why
+
+
+class KeyringRefused(SecretStoreError):
+    """The keyring (`store`, as a person knows it) failed to `action` an entry: `error` is
+    its error's type and text (never the secret), `locked` whether it is a locked keyring."""
+
+    def __init__(self, store: str, action: str, kind: str, error: str, *, locked: bool) -> None:
+        reason = sentences.keyring_refused(store, action, kind, error)
+        super().__init__(sentences.keyring_refused_whole(reason, locked=locked), reason)
+        self.locked = locked
 
 
 def account_name(profile: str, kind: SecretKind) -> str:
@@ -135,15 +155,6 @@ def unusable_reason(backend: KeyringBackend) -> str | None:
     return None
 
 
-NO_KEYRING_HINT = (
-    "Supalink keeps project refs and passwords only in the OS keyring "
-    "(Secret Service/GNOME Keyring or KWallet on Linux, Keychain on macOS, Credential Manager "
-    "on Windows). On a Linux desktop, install and unlock gnome-keyring or KWallet. Without a "
-    "keyring, Supabase profiles cannot be saved: give the URI to each command instead "
-    "(custom-host profiles can be saved without their password)."
-)
-
-
 class KeyringSecretStore:
     """Secrets in the OS keyring under the service name `supalink`.
 
@@ -164,8 +175,8 @@ class KeyringSecretStore:
             try:
                 self._backend = keyring.get_keyring()
             except Exception as error:  # a backend named in PYTHON_KEYRING_BACKEND failed to start
-                failed = f"no usable keyring: its backend did not start: {type(error).__name__}"
-                raise SecretStoreError(f"{failed}: {error}. {NO_KEYRING_HINT}", failed) from None
+                why = f"its backend did not start: {type(error).__name__}"
+                raise NoUsableKeyring(why, str(error)) from None
         chained = getattr(self._backend, "backends", None)
         if chained:
             # keyring's chainer reads through every backend it found: a missing entry would
@@ -175,9 +186,7 @@ class KeyringSecretStore:
                 self._backend = safe[0]  # the chainer lists them by priority, highest first
         reason = unusable_reason(self._backend)
         if reason:
-            raise SecretStoreError(
-                f"no usable keyring: {reason}. {NO_KEYRING_HINT}", f"no usable keyring: {reason}"
-            )
+            raise NoUsableKeyring(reason)
         return self._backend
 
     @property
@@ -263,11 +272,9 @@ def _refused(
 ) -> SecretStoreError:
     # Keyring errors never carry the secret; the type says locked/dismissed/unreachable.
     name = type(error).__name__
-    hint = ""
-    if "Locked" in name or "Dismissed" in name or "Prompt dismissed" in str(error):
-        hint = " The keyring is locked: unlock it (log in to your desktop session) and retry."
-    reason = f"{describe_backend(backend)} could not {action} the {kind}: {name}: {error}"
-    return SecretStoreError(f"{reason}.{hint}", reason)
+    locked = "Locked" in name or "Dismissed" in name or "Prompt dismissed" in str(error)
+    store = describe_backend(backend)
+    return KeyringRefused(store, action, kind, f"{name}: {error}", locked=locked)
 
 
 class MemorySecretStore:

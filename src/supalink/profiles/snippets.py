@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from supalink.profiles import defaults
 from supalink.profiles.model import Profile
-from supalink.profiles.supabase import Mode
 from supalink.profiles.target import Target
 from supalink.profiles.uris import build_uri
 
@@ -88,7 +87,7 @@ def python_psycopg_pool(profile: Profile) -> str:
             f"        # (ALTER ROLE ... SET statement_timeout = {STATEMENT_TIMEOUT_MS}).\n"
         )
     body += f'        password=os.environ["{PASSWORD_ENV}"],\n'
-    if profile.mode is Mode.TRANSACTION:
+    if not profile.mode.prepares:
         body += "        prepare_threshold=None,  # the transaction pooler cannot prepare\n"
     return (
         "import os\n\nfrom psycopg_pool import ConnectionPool\n\n"

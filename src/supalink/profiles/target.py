@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from supalink.errors import UsageError
 from supalink.profiles import defaults
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
-from supalink.profiles.uris import mask_candidates, password_candidates, without_client_parameters
+from supalink.profiles.uris import (
+    UriError,
+    mask_candidates,
+    password_candidates,
+    without_client_parameters,
+)
 
 # Find a silently dead connection (NAT timeouts, sleeping laptops) in about a minute.
 TCP_KEEPALIVES: dict[str, int] = {
@@ -83,7 +87,7 @@ class Target:
             if "percent" in reason:
                 reason += " (a '%' in a password is written %25)"
             message = f"the connection string cannot be read: {reason}"
-            raise UsageError(mask_candidates(message, text)) from None
+            raise UriError(mask_candidates(message, text)) from None
         params: dict[str, str | int] = {k: v for k, v in parsed.items() if v is not None}
         if sslrootcert is not None:
             params["sslrootcert"] = os.path.abspath(sslrootcert)
@@ -154,6 +158,6 @@ class Target:
             # The connection test resolves the name itself (a seam) and connects to the
             # address it chose; libpq still checks the certificate against the host name.
             kwargs["hostaddr"] = hostaddr
-        if self.mode is Mode.TRANSACTION:
+        if self.mode is not None and not self.mode.prepares:
             kwargs["prepare_threshold"] = None
         return kwargs

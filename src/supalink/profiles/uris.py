@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from supalink.errors import UsageError
+from supalink.errors import BadInput
 from supalink.logs import MASK, SecretMasker
 from supalink.profiles import supabase
 from supalink.profiles.model import SSL_MODES, Profile
@@ -36,7 +36,7 @@ _PERCENT_RUN = r"(?:%[0-9A-Fa-f]{2})+"
 QUERY_PASSWORD = re.compile(r"[?&]password=([^&#]*)")
 
 
-class UriError(UsageError):
+class UriError(BadInput):
     """A URI that cannot be used; the message says what to change."""
 
 

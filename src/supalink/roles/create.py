@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from supalink.logs import MASK
-from supalink.profiles import Profile, ProfileRepository, Target
+from supalink.profiles import Profile, ProfileExists, ProfileRepository, Target
 from supalink.roles import links
 from supalink.roles.connection import connected, rows
 from supalink.roles.errors import (
@@ -23,16 +23,15 @@ from supalink.roles.errors import (
     CannotGrant,
     InvalidSpec,
     NeedsSavedProfile,
-    ProfileExists,
     RoleExists,
     RoleOwnsObjects,
     UnknownObjects,
 )
-from supalink.roles.journal import CREATE, Journal, checkpoint, keep_pending
+from supalink.roles.journal import CREATE, Journal
 from supalink.roles.marks import made_by_supalink, mark
 from supalink.roles.ownership import owned_objects
 from supalink.roles.scram import new_password, scram_secret
-from supalink.roles.settle import finish_committed, undo_quietly
+from supalink.roles.settle import carry_out
 from supalink.roles.spec import RoleSpec, TableName
 
 log = logging.getLogger(__name__)
@@ -65,10 +64,6 @@ class RolePlan:
         """The SQL, one statement a line, as it will run (the password's secret masked)."""
         statements = self.masked_statements if masked else self.statements
         return "\n".join(f"{statement.as_string(None)};" for statement in statements)
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(secret for secret in (self.password, self.secret) if secret)
 
 
 async def plan_create(
@@ -276,23 +271,13 @@ async def apply(plan: RolePlan, repository: ProfileRepository) -> links.AgentLin
         if not plan.spec.replace and link.profile in repository.names():
             raise ProfileExists(link.profile)  # added since it was planned
         entry = journal.begin(CREATE, link, agent=plan.profile, replace=plan.spec.replace)
-        checkpoint("create:journaled")
-        committing = False
-        try:
-            keep_pending(repository.secrets, entry, plan.password, plan.profile.ref)
-            checkpoint("create:pending")
-            secrets = plan.secrets
-            async with connected(plan.admin, "creating the role", extra_secrets=secrets) as conn:
-                for statement in plan.statements:
-                    await conn.execute(statement)
-                checkpoint("create:executed")
-                committing = True
-                await conn.commit()
-        except BaseException:
-            if not committing:
-                undo_quietly(repository, journal, entry)
-            raise
-        checkpoint("create:committed")
-        finish_committed(repository, journal, entry, plan.password)
+
+        async def statements(conn: psycopg.AsyncConnection[Any]) -> bool:
+            for statement in plan.statements:
+                await conn.execute(statement)
+            return True
+
+        secrets = (plan.password, plan.secret)
+        await carry_out(repository, journal, entry, plan.admin, statements, secrets)
     log.info("created role %r for profile %r", plan.spec.name, link.profile)
     return link

@@ -1,62 +1,66 @@
 """What can stop a role from being planned, created, shown, rotated or dropped. Each error
-carries its facts; the CLI words them as its flags, the window in its own words."""
+carries its facts and its kind; its sentence is in sentences.py, the CLI adds its flags and
+the window its own fields. A profile name taken is profiles' ProfileExists."""
 
 from __future__ import annotations
 
-from supalink.errors import SupalinkError, UsageError
+from supalink import sentences
+from supalink.errors import BadInput, SupalinkError
 
 
-class InvalidRoleName(UsageError):
+class InvalidRoleName(BadInput):
     """Not a plain identifier, or a name PostgreSQL keeps for itself: refused before any SQL."""
 
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name!r} is not a role name Supalink creates: {reason}")
+        super().__init__(sentences.invalid_role_name(name, reason))
         self.name = name
         self.reason = reason
 
 
-class InvalidTableName(UsageError):
+class InvalidTableName(BadInput):
     def __init__(self, text: str) -> None:
-        super().__init__(f"{text!r} is not a table written as SCHEMA.TABLE")
+        super().__init__(sentences.invalid_table_name(text))
         self.text = text
 
 
-class InvalidSpec(UsageError):
+class InvalidSpec(BadInput):
     """A setting of the role out of its range (`field` names it)."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field.replace('_', ' ')}: {reason}")
+        super().__init__(sentences.invalid_field(field, reason))
         self.field = field
         self.reason = reason
 
 
-class UnknownObjects(UsageError):
+class UnknownObjects(BadInput):
     """Schemas or tables asked for that the database does not have (or the admin cannot see)."""
 
-    def __init__(self, kind: str, names: tuple[str, ...]) -> None:
-        super().__init__(f"no such {kind} in the database: {', '.join(names)}")
-        self.kind = kind
+    def __init__(self, what: str, names: tuple[str, ...]) -> None:
+        super().__init__(sentences.unknown_objects(what, names))
+        self.what = what  # "schema" or "table"
         self.names = names
 
 
-class NeedsSavedProfile(UsageError):
+class NeedsSavedProfile(BadInput):
     """A role is made for a saved profile: the new profile copies its connection."""
 
     def __init__(self) -> None:
-        super().__init__("an agent role is made from a saved profile, not a bare URI")
+        super().__init__(sentences.needs_saved_profile())
 
 
-class ProfileExists(UsageError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"a profile named {name!r} already exists")
-        self.name = name
+class NotAnAgentProfile(BadInput):
+    """The profile was not made by Supalink for an agent, so no admin login is remembered."""
+
+    def __init__(self, profile: str) -> None:
+        super().__init__(sentences.not_an_agent_profile(profile))
+        self.profile = profile
 
 
 class CannotCreateRoles(SupalinkError):
     """The admin login has neither CREATEROLE nor superuser."""
 
     def __init__(self, login: str) -> None:
-        super().__init__(f"the login {login!r} cannot create roles (it has no CREATEROLE)")
+        super().__init__(sentences.cannot_create_roles(login))
         self.login = login
 
 
@@ -65,7 +69,7 @@ class CannotGrant(SupalinkError):
     with the grant option)."""
 
     def __init__(self, login: str, names: tuple[str, ...]) -> None:
-        super().__init__(f"the login {login!r} cannot grant access to: {', '.join(names)}")
+        super().__init__(sentences.cannot_grant(login, names))
         self.login = login
         self.names = names
 
@@ -74,14 +78,14 @@ class RoleExists(SupalinkError):
     """A role of that name is there already: Supalink never changes a role silently."""
 
     def __init__(self, role: str, *, made_by_supalink: bool) -> None:
-        super().__init__(f"a role named {role!r} already exists")
+        super().__init__(sentences.role_exists(role))
         self.role = role
         self.made_by_supalink = made_by_supalink  # only such a role may be replaced
 
 
 class RoleMissing(SupalinkError):
     def __init__(self, role: str) -> None:
-        super().__init__(f"there is no role named {role!r} in the database")
+        super().__init__(sentences.role_missing(role))
         self.role = role
 
 
@@ -89,23 +93,14 @@ class RoleOwnsObjects(SupalinkError):
     """Dropping (or replacing) a role that owns something would take it with it."""
 
     def __init__(self, role: str, objects: tuple[str, ...]) -> None:
-        shown = ", ".join(objects[:10]) + (f" and {len(objects) - 10} more" if objects[10:] else "")
-        super().__init__(f"the role {role!r} owns objects: {shown}")
+        super().__init__(sentences.role_owns_objects(role, objects))
         self.role = role
         self.objects = objects
 
 
-class NotAnAgentProfile(UsageError):
-    """The profile was not made by Supalink for an agent, so no admin login is remembered."""
-
-    def __init__(self, profile: str) -> None:
-        super().__init__(f"profile {profile!r} is not an agent profile Supalink made")
-        self.profile = profile
-
-
 class PasswordMissing(SupalinkError):
     def __init__(self, profile: str) -> None:
-        super().__init__(f"profile {profile!r} has no saved password")
+        super().__init__(sentences.password_missing(profile))
         self.profile = profile
 
 
@@ -114,7 +109,7 @@ class ServerRefused(SupalinkError):
     `text` is the server's first line, already masked."""
 
     def __init__(self, action: str, text: str) -> None:
-        super().__init__(f"{action} failed, nothing was changed: {text}")
+        super().__init__(sentences.server_refused(action, text))
         self.action = action
         self.text = text
 
@@ -124,10 +119,7 @@ class LoginNotAccepted(SupalinkError):
     the retries (a pooler's credential cache can lag behind a change)."""
 
     def __init__(self, profile: str, text: str, attempts: int) -> None:
-        super().__init__(
-            f"the new password of profile {profile!r} is saved, but the login still fails "
-            f"after {attempts} tries: {text}"
-        )
+        super().__init__(sentences.login_not_accepted(profile, text, attempts))
         self.profile = profile
         self.text = text
         self.attempts = attempts
@@ -137,10 +129,7 @@ class UnverifiedLink(SupalinkError):
     """A link an earlier version kept: no id, so no mark in the database to check it by."""
 
     def __init__(self, profile: str, role: str) -> None:
-        super().__init__(
-            f"the agent link of profile {profile!r} (role {role!r}) was made by an earlier "
-            "Supalink, without an id, and cannot be verified"
-        )
+        super().__init__(sentences.unverified_link(profile, role))
         self.profile = profile
         self.role = role
 
@@ -150,21 +139,7 @@ class LinkMismatch(SupalinkError):
     "admin profile" or "admin's server"); `linked` is what the link holds, `now` what is."""
 
     def __init__(self, profile: str, what: str, linked: str, now: str, role: str = "") -> None:
-        if what == "role":
-            text = (
-                f"profile {profile!r} logs in as {now!r}, but its agent link names role "
-                f"{linked!r}: it is not the profile that role was made for"
-            )
-        elif what == "place":
-            text = f"profile {profile!r} logs in at {now}, but its agent role was made at {linked}"
-        elif what == "admin profile":
-            text = f"the admin profile {linked!r} that made the role of {profile!r} is gone"
-        else:
-            text = (
-                f"the admin profile of {profile!r} now reaches {now}, not the server its "
-                f"role was made on ({linked})"
-            )
-        super().__init__(f"{text}; nothing was changed")
+        super().__init__(sentences.link_mismatch(profile, what, linked, now))
         self.profile = profile
         self.what = what
         self.linked = linked
@@ -177,11 +152,7 @@ class RoleNotMarked(SupalinkError):
     for this profile: another role of that name, or one Supalink never made."""
 
     def __init__(self, role: str, profile: str, comment: str | None) -> None:
-        shown = "none" if not comment else repr(comment[:80] + ("…" if comment[80:] else ""))
-        super().__init__(
-            f"the role {role!r} in the database does not carry the mark Supalink wrote on the "
-            f"role it made for profile {profile!r} (its comment: {shown}); nothing was changed"
-        )
+        super().__init__(sentences.role_not_marked(role, profile, comment))
         self.role = role
         self.profile = profile
         self.comment = comment
@@ -191,10 +162,7 @@ class AgentProfileHasRole(SupalinkError):
     """Removing an agent profile alone would leave its role in the database."""
 
     def __init__(self, profile: str, role: str, admin_profile: str) -> None:
-        super().__init__(
-            f"profile {profile!r} is the login of role {role!r}, which Supalink made through "
-            f"{admin_profile!r}: removed alone, it would leave the role in the database"
-        )
+        super().__init__(sentences.agent_profile_has_role(profile, role, admin_profile))
         self.profile = profile
         self.role = role
         self.admin_profile = admin_profile
@@ -205,10 +173,7 @@ class PendingChange(SupalinkError):
     database did not answer): nothing more is changed until it is."""
 
     def __init__(self, action: str, profile: str, role: str, started: str) -> None:
-        super().__init__(
-            f"the {action} of role {role!r} (profile {profile!r}) interrupted at {started} "
-            "is not settled yet; nothing was changed"
-        )
+        super().__init__(sentences.pending_change(action, profile, role, started))
         self.action = action
         self.profile = profile
         self.role = role
@@ -220,10 +185,7 @@ class ChangeUnfinished(SupalinkError):
     failed: the journal keeps it, and it is finished when the journal is next read."""
 
     def __init__(self, action: str, profile: str, role: str, cause: str) -> None:
-        super().__init__(
-            f"the {action} of role {role!r} is in the database, and updating profile "
-            f"{profile!r} failed: {cause}; it is kept in the journal and finished next time"
-        )
+        super().__init__(sentences.change_unfinished(action, profile, role, cause))
         self.action = action
         self.profile = profile
         self.role = role
@@ -235,7 +197,7 @@ class CannotAdopt(SupalinkError):
     agent's own role would not have."""
 
     def __init__(self, profile: str, role: str, reason: str, *, field: str | None = None) -> None:
-        super().__init__(f"role {role!r} cannot become the agent role of {profile!r}: {reason}")
+        super().__init__(sentences.cannot_adopt(profile, role, reason))
         self.profile = profile
         self.role = role
         self.reason = reason

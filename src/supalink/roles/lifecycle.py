@@ -34,11 +34,11 @@ from supalink.roles.errors import (
     RoleOwnsObjects,
     ServerRefused,
 )
-from supalink.roles.journal import DROP, ROTATE, Journal, checkpoint, keep_pending
+from supalink.roles.journal import DROP, ROTATE, Journal
 from supalink.roles.marks import check_mark, mark, role_comment
 from supalink.roles.ownership import owned_objects
 from supalink.roles.scram import new_password, scram_secret
-from supalink.roles.settle import finish_committed, undo_quietly
+from supalink.roles.settle import carry_out
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +71,18 @@ async def rotate(
         admin = saved_target(repository, link.admin_profile)
         agent = repository.load(profile).profile
         entry = journal.begin(ROTATE, link)
-        checkpoint("rotate:journaled")
-        committing = False
-        try:
-            keep_pending(repository.secrets, entry, password)
-            checkpoint("rotate:pending")
-            extra = (password, secret)
-            async with connected(admin, "rotating the password", extra_secrets=extra) as conn:
-                await check_mark(conn, link)
-                role = sql.Identifier(link.role)
-                await conn.execute(
-                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(secret))
-                )
-                comment = sql.Literal(mark(link.id, entry.id))
-                await conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, comment))
-                checkpoint("rotate:executed")
-                committing = True
-                await conn.commit()
-        except BaseException:
-            if not committing:
-                undo_quietly(repository, journal, entry)
-            raise
-        checkpoint("rotate:committed")
-        finish_committed(repository, journal, entry, password)
+        role = sql.Identifier(link.role)
+        comment = sql.Literal(mark(link.id, entry.id))
+
+        async def statements(conn: psycopg.AsyncConnection[Any]) -> bool:
+            await check_mark(conn, link)
+            await conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(secret))
+            )
+            await conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, comment))
+            return True
+
+        await carry_out(repository, journal, entry, admin, statements, (password, secret))
     log.info("rotated the password of role %r (profile %r)", link.role, profile)
     tried = await wait_for_login(
         Target.from_profile(agent, password), attempts=attempts, sleep=sleep
@@ -172,21 +161,14 @@ async def drop(plan: DropPlan, repository: ProfileRepository) -> None:
             raise NotAnAgentProfile(link.profile)  # linked anew since it was planned
         journal.refuse_pending(link.profile, link.role)
         entry = journal.begin(DROP, link)
-        checkpoint("drop:journaled")
-        committing = False
-        try:
-            async with connected(plan.admin, "dropping the role") as conn:
-                if await role_comment(conn, link.role) is not None:
-                    await check_mark(conn, link)
-                    for statement in plan.statements:
-                        await conn.execute(statement)
-                    checkpoint("drop:executed")
-                    committing = True
-                    await conn.commit()
-        except BaseException:
-            if not committing:
-                undo_quietly(repository, journal, entry)
-            raise
-        checkpoint("drop:committed")
-        finish_committed(repository, journal, entry, None)
+
+        async def statements(conn: psycopg.AsyncConnection[Any]) -> bool:
+            if await role_comment(conn, link.role) is None:
+                return False  # gone already: only the profile is left to remove
+            await check_mark(conn, link)
+            for statement in plan.statements:
+                await conn.execute(statement)
+            return True
+
+        await carry_out(repository, journal, entry, plan.admin, statements)
     log.info("dropped role %r and removed profile %r", link.role, link.profile)

@@ -28,7 +28,6 @@ class RoleReport:
     can_create_roles: bool
     can_create_databases: bool
     can_replicate: bool
-    inherits: bool
     connection_limit: int  # -1: none
     memberships: tuple[str, ...]
     settings: tuple[str, ...]  # `name=value`, from ALTER ROLE ... SET
@@ -81,10 +80,10 @@ async def describe(target: Target) -> RoleReport:
 
 
 async def _read(conn: psycopg.AsyncConnection[Any]) -> RoleReport:
-    ((login, database, is_super, bypass, createrole, createdb, repl, inherit, limit),) = await rows(
+    ((login, database, is_super, bypass, createrole, createdb, repl, limit),) = await rows(
         conn,
         "SELECT rolname, current_database(), rolsuper, rolbypassrls, rolcreaterole,"
-        " rolcreatedb, rolreplication, rolinherit, rolconnlimit"
+        " rolcreatedb, rolreplication, rolconnlimit"
         " FROM pg_roles WHERE rolname = current_user",
     )
     memberships = await rows(
@@ -137,7 +136,6 @@ async def _read(conn: psycopg.AsyncConnection[Any]) -> RoleReport:
         can_create_roles=bool(createrole),
         can_create_databases=bool(createdb),
         can_replicate=bool(repl),
-        inherits=bool(inherit),
         connection_limit=int(limit),
         memberships=tuple(name for (name,) in memberships),
         settings=tuple(setting for (setting,) in settings),

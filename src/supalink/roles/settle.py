@@ -16,10 +16,14 @@ transaction committed: the role's mark says so. One at `committed` is finished w
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 
 from supalink.errors import SupalinkError
-from supalink.profiles import ProfileRepository, SecretKind
+from supalink.profiles import ProfileRepository, SecretKind, Target
 from supalink.roles import links
 from supalink.roles.connection import connected, saved_target
 from supalink.roles.errors import ChangeUnfinished
@@ -32,6 +36,7 @@ from supalink.roles.journal import (
     Journal,
     checkpoint,
     forget_pending,
+    keep_pending,
     pending,
 )
 from supalink.roles.marks import carries_mark, role_comment
@@ -134,6 +139,48 @@ def finish_committed(
     except SupalinkError as error:
         link = entry.link
         raise ChangeUnfinished(entry.action, link.profile, link.role, str(error)) from None
+
+
+# A change's statements, run on a connection inside its one transaction; False: there is
+# nothing to commit (a role to drop that is gone already).
+Statements = Callable[[psycopg.AsyncConnection[Any]], Awaitable[bool]]
+# What each change is doing while it is connected (what failed, in its error).
+DOING = {CREATE: "creating the role", ROTATE: "rotating the password", DROP: "dropping the role"}
+
+
+async def carry_out(
+    repository: ProfileRepository,
+    journal: Journal,
+    entry: Entry,
+    admin: Target,
+    statements: Statements,
+    secrets: tuple[str, str] | None = None,
+) -> None:
+    """The change the journal has just begun as `entry`, in the order above: its new
+    password kept pending (`secrets`: the password and its SCRAM secret, masked in any
+    error; a new profile's ref with it), its statements run through `admin` and committed,
+    then the profile's side finished. A failure before the commit undoes it; after the
+    commit, the entry finishes it."""
+    action = entry.action
+    password = secrets[0] if secrets is not None else None
+    checkpoint(f"{action}:journaled")
+    committing = False
+    try:
+        if password is not None:
+            ref = entry.agent.ref if entry.agent is not None else None
+            keep_pending(repository.secrets, entry, password, ref)
+            checkpoint(f"{action}:pending")
+        async with connected(admin, DOING[action], extra_secrets=secrets or ()) as conn:
+            if await statements(conn):
+                checkpoint(f"{action}:executed")
+                committing = True
+                await conn.commit()
+    except BaseException:
+        if not committing:
+            undo_quietly(repository, journal, entry)
+        raise
+    checkpoint(f"{action}:committed")
+    finish_committed(repository, journal, entry, password)
 
 
 def finish(

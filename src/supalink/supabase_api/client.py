@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from supalink import __version__
-from supalink.errors import UsageError
 from supalink.logs import mask_in_log_file
 from supalink.profiles.supabase import ref_problem
 from supalink.supabase_api.errors import (
     ApiUnreachable,
     ApiUrlRefused,
+    InvalidRef,
     MissingPermissions,
     NoDedicatedPooler,
     ProjectNotFound,
@@ -220,7 +220,7 @@ class ManagementApi:
 
 def _check_ref(ref: str) -> None:
     if problem := ref_problem(ref):
-        raise UsageError(f"{ref!r}: {problem}")
+        raise InvalidRef(ref, problem)
 
 
 def _cause(error: Exception) -> str:

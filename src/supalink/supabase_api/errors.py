@@ -1,51 +1,63 @@
-"""What can go wrong talking to the Management API: one line each, carrying its data.
+"""What can go wrong talking to the Management API: one class each, carrying its data; the
+sentences are in sentences.py.
 
 No message holds the token, nor a header or a request that carried it; commands/ adds
 what to type, ui/ what to press."""
 
 from __future__ import annotations
 
-from supalink.errors import SupalinkError, UsageError
+from supalink import sentences
+from supalink.errors import BadInput, SupalinkError
 
 
 class ApiError(SupalinkError):
     """The Management API could not give what was asked; nothing was saved."""
 
 
-class ApiUrlRefused(UsageError):
+class ApiUrlRefused(BadInput):
     """SUPALINK_SUPABASE_API names a base URL the token must not be sent to."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"SUPALINK_SUPABASE_API={url!r} is refused: {reason}")
+        super().__init__(sentences.api_url_refused(url, reason))
         self.url = url
         self.reason = reason
 
 
+class InvalidRef(BadInput):
+    """A project ref that cannot be one: refused before it goes into a request's path."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        super().__init__(sentences.invalid_ref(ref, reason))
+        self.ref = ref
+        self.reason = reason
+
+
+class InvalidToken(BadInput):
+    """What cannot be a personal access token (it goes in an HTTP header), never saved; its
+    message is token_problem's, which a window shows beside its field."""
+
+
 class NotSignedIn(ApiError):
     def __init__(self, store: str) -> None:
-        super().__init__(f"not signed in to Supabase: no access token in {store}")
+        super().__init__(sentences.not_signed_in(store))
         self.store = store
 
 
 class TokenRejected(ApiError):
     def __init__(self) -> None:
-        super().__init__(
-            "Supabase rejected the access token (401): it is wrong, expired or revoked"
-        )
+        super().__init__(sentences.token_rejected())
 
 
 class MissingPermissions(ApiError):
     def __init__(self, what: str, permissions: tuple[str, ...], message: str | None) -> None:
-        named = ", ".join(permissions) if permissions else None
-        lacks = f"lacks {named}" if named else f"lacks a permission ({message or 'no detail'})"
-        super().__init__(f"the access token may not read {what} (403): it {lacks}")
+        super().__init__(sentences.missing_permissions(what, permissions, message))
         self.what = what
         self.permissions = permissions
 
 
 class ProjectNotFound(ApiError):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"no project {ref!r} among those the access token can see")
+        super().__init__(sentences.project_not_found(ref))
         self.ref = ref
 
 
@@ -53,11 +65,7 @@ class ProjectNotReady(ApiError):
     """The project is paused, coming up, failed or otherwise not ACTIVE_HEALTHY."""
 
     def __init__(self, ref: str, name: str, status: str) -> None:
-        state = "paused" if status in PAUSED else "not healthy"
-        super().__init__(
-            f"project {name!r} ({ref}) is {state} (status {status}): "
-            "restore or wait for it in the Supabase dashboard, then try again"
-        )
+        super().__init__(sentences.project_not_ready(ref, name, status, paused=status in PAUSED))
         self.ref = ref
         self.status = status
 
@@ -67,25 +75,20 @@ PAUSED = frozenset(("INACTIVE", "PAUSING", "GOING_DOWN"))
 
 class NoDedicatedPooler(ApiError):
     def __init__(self, ref: str) -> None:
-        super().__init__(
-            f"project {ref!r} has no dedicated pooler (it comes with Micro compute and up)"
-        )
+        super().__init__(sentences.no_dedicated_pooler(ref))
         self.ref = ref
 
 
 class ApiUnreachable(ApiError):
     def __init__(self, url: str, cause: str) -> None:
-        super().__init__(f"cannot reach the Supabase Management API at {url}: {cause}")
+        super().__init__(sentences.api_unreachable(url, cause))
         self.url = url
         self.cause = cause
 
 
 class RateLimited(ApiError):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"the Supabase Management API is rate limiting this token (429): "
-            f"try again in {retry_after} s"
-        )
+        super().__init__(sentences.rate_limited(retry_after))
         self.retry_after = retry_after
 
 
@@ -93,6 +96,6 @@ class UnexpectedAnswer(ApiError):
     """A status or a body the published description does not give."""
 
     def __init__(self, path: str, detail: str) -> None:
-        super().__init__(f"the Supabase Management API answered {path} unexpectedly: {detail}")
+        super().__init__(sentences.unexpected_answer(path, detail))
         self.path = path
         self.detail = detail

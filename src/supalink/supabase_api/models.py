@@ -18,7 +18,6 @@ class Project:
     region: str
     status: str
     postgres_version: str | None
-    database_host: str | None
 
     @property
     def is_healthy(self) -> bool:
@@ -86,7 +85,6 @@ def projects_from(body: Any, path: str) -> list[Project]:
                 region=_text(item, "region", path),
                 status=_text(item, "status", path),
                 postgres_version=_text(database, "version", path, optional=True),
-                database_host=_text(database, "host", path, optional=True),
             )
         )
     return found

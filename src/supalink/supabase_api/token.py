@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from supalink.errors import UsageError
 from supalink.profiles.secrets import SecretKind, SecretStore
-from supalink.supabase_api.errors import NotSignedIn
+from supalink.supabase_api.errors import InvalidToken, NotSignedIn
 
 # The keyring account the token is kept under; SecretKind.ACCESS_TOKEN is no profile's.
 TOKEN_ACCOUNT = "supabase"  # noqa: S105 (an account name)
@@ -24,7 +23,7 @@ def token_problem(token: str) -> str | None:
 
 def checked_token(token: str) -> str:
     if problem := token_problem(token):
-        raise UsageError(problem)
+        raise InvalidToken(problem)
     return token
 
 

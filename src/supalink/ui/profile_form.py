@@ -13,7 +13,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 
 from supalink import profiles  # its URIs load on first use, after the first frame
-from supalink.errors import UsageError
 from supalink.profiles import (
     DEFAULT_APPLICATION_NAME,
     DEFAULT_CONNECT_TIMEOUT,
@@ -287,7 +286,7 @@ class ProfileForm(QWidget):
             return
         try:
             parsed = profiles.parse_uri(text, name=self.name.text().strip() or "imported")
-        except UsageError as error:
+        except (profiles.UriError, profiles.ProfileError) as error:
             self.rows["paste"].show_message(str(error))
             return
         name = self.name.text()

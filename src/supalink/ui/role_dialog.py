@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from supalink import roles
 from supalink.errors import SupalinkError
-from supalink.profiles import ProfileRepository, Target
+from supalink.profiles import ProfileExists, ProfileRepository, Target
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
 
@@ -46,7 +46,7 @@ def role_error_text(error: SupalinkError) -> str:
         message = f"Role name: {error.reason}"
     elif isinstance(error, roles.InvalidSpec) and error.field == "profile_name":
         message = f"New profile: {error.reason}"
-    elif isinstance(error, roles.ProfileExists):
+    elif isinstance(error, ProfileExists):
         message += ": choose another name for the new profile"
     elif isinstance(error, roles.RoleExists) and error.made_by_supalink:
         message += ": choose another role name, or drop that one first"
