@@ -16,7 +16,8 @@ import pytest
 
 from supalink.files import atomic_write_bytes
 from supalink.paths import AppPaths
-from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, SettingsFile
+from supalink.profiles import MemorySecretStore, Profile, ProfileRepository
+from supalink.profiles.settings import SettingsFile
 from tests.support.file_faults import (
     FAULTS,
     READ_FAULTS,

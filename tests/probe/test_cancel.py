@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from supalink.probe import DiagnosisKind, Probe, Step, StepName
+from supalink.probe import Probe, Step, StepName
+from supalink.probe.results import DiagnosisKind
 from supalink.profiles import Target
 from tests.support.monitoring import wait_for
 from tests.support.postgres import PostgresServer, integer, local_profile

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from supalink.error_texts import server_text
-from supalink.probe import DiagnosisKind, psql_command
+from supalink.probe import psql_command
 from supalink.probe.diagnosis import Attempt, from_connect_error
 from supalink.probe.network import SystemResolver, udp_route_check
-from supalink.probe.results import StepName
+from supalink.probe.results import DiagnosisKind, StepName
 from supalink.probe.tlsinfo import name_matches
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode

@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from supalink.probe import DiagnosisKind, ProbeResult, Remedy
+from supalink.probe import ProbeResult, Remedy
+from supalink.probe.results import DiagnosisKind
 from supalink.probe.runner import KNOWN_HOST
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode

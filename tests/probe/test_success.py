@@ -6,12 +6,13 @@ import socket
 
 import pytest
 
-from supalink.probe import DiagnosisKind, StepName
+from supalink.probe import StepName
 from supalink.probe.facts import (
     DEDICATED_MODE_WARNING,
     TRANSACTION_MODE_WARNING,
     UNKNOWN_MODE_WARNING,
 )
+from supalink.probe.results import DiagnosisKind
 from supalink.profiles.model import Profile
 from supalink.profiles.supabase import Mode
 from tests.probe.fakes import ALL_STEPS, FakeResolver, names, route_checker, run

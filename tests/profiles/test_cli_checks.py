@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from supalink.paths import AppPaths
-from supalink.profiles import MemorySecretStore, Profile, ProfileError, SettingsFile
+from supalink.profiles import MemorySecretStore, Profile, ProfileError
 from supalink.profiles.repository import ProfileRepository
+from supalink.profiles.settings import SettingsFile
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 # No keyring at all: none of these needs one.

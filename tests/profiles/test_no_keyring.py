@@ -22,9 +22,9 @@ from supalink.profiles import (
     ProfileLocked,
     ProfileRepository,
     SecretKind,
-    SettingsFile,
     parse_uri,
 )
+from supalink.profiles.settings import SettingsFile
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import SUPALINK, save_profile
 from tests.support.secret_service import SecretService

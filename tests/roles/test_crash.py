@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from supalink import roles
 from supalink.profiles import KeyringSecretStore, SecretKind
+from supalink.roles.journal import pending_login_password
 from tests.roles.agents import comment_of, create_agent, journal_files, logs_in, stored_links
 from tests.roles.conftest import Supabase, repository_under
 from tests.roles.test_role_cli import assert_no_profile, role
@@ -127,7 +127,7 @@ def test_rotate_killed_at_each_step(step: str, home: Path, admin: str, supabase:
     old = repository_under(home).password_value("agent")
     killed_at(step, "rotate", "agent", home=home)
     assert len(journal_files(home)) == 1
-    new = roles.pending_login_password(repository_under(home), "agent")
+    new = pending_login_password(repository_under(home), "agent")
     saved = repository_under(home).password_value("agent")
     if step == "rotate:journaled":
         assert new is None
@@ -156,7 +156,7 @@ def test_rotate_killed_at_each_step(step: str, home: Path, admin: str, supabase:
         assert "the database had the new password; the keyring has it now" in said
         assert now == new
     assert logs_in(home, "agent")
-    assert roles.pending_login_password(repository_under(home), "agent") is None
+    assert pending_login_password(repository_under(home), "agent") is None
     assert pending_secrets() == []
     assert role("rotate", "agent", home=home).returncode == 0
 

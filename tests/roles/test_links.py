@@ -17,6 +17,7 @@ from psycopg import sql
 from supalink import roles
 from supalink.commands.role import worded
 from supalink.profiles import KeyringSecretStore, SecretKind
+from supalink.roles.links import forget, link_of, link_renamed, removed_in, renamed_in
 from tests.roles.agents import comment_of, create_agent, edit_links, logs_in, stored_links
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, repository_under
 from tests.roles.test_role_cli import role
@@ -184,11 +185,11 @@ def test_a_rename_carries_the_link_of_the_agent_and_of_its_admin(
     name = create_agent(home, admin, supabase, "before")
     repository = repository_under(home)
     repository.rename("before", "after")
-    roles.link_renamed(repository, "before", "after")
+    link_renamed(repository, "before", "after")
     repository.rename(admin, "admin-renamed")
-    roles.link_renamed(repository, admin, "admin-renamed")
+    link_renamed(repository, admin, "admin-renamed")
     assert stored_links(home).keys() == {"after"}
-    link = roles.link_of(repository_under(home), "after")
+    link = link_of(repository_under(home), "after")
     assert (link.role, link.admin_profile) == (name, "admin-renamed")
     asyncio.run(roles.rotate(repository_under(home), "after"))
     assert logs_in(home, "after")
@@ -196,15 +197,15 @@ def test_a_rename_carries_the_link_of_the_agent_and_of_its_admin(
 
 def test_the_changes_a_repository_makes_in_the_same_write_as_a_rename_or_removal() -> None:
     preferences: dict[str, Any] = {"agent_roles": {"a": {"admin": "x", "role": "r"}}}
-    assert roles.renamed_in(preferences, "x", "y")
-    assert roles.renamed_in(preferences, "a", "b")
+    assert renamed_in(preferences, "x", "y")
+    assert renamed_in(preferences, "a", "b")
     assert preferences == {"agent_roles": {"b": {"admin": "y", "role": "r"}}}
-    assert not roles.renamed_in(preferences, "nobody", "z")
+    assert not renamed_in(preferences, "nobody", "z")
     roles.with_links_renamed("b", "c")(preferences)
     assert preferences == {"agent_roles": {"c": {"admin": "y", "role": "r"}}}
     roles.with_link_removed("c")(preferences)
     assert preferences == {"agent_roles": {}}
-    assert not roles.removed_in(preferences, "c")
+    assert not removed_in(preferences, "c")
     other = {"theme": "dark"}
     roles.with_links_renamed("b", "c")(other)
     roles.with_link_removed("c")(other)
@@ -228,7 +229,7 @@ def test_removing_an_agent_profile_alone_is_refused_unless_its_role_is_kept(
     assert link is not None
     assert link.role == name
     repository.remove("kept")
-    roles.forget(repository, "kept")
+    forget(repository, "kept")
     assert stored_links(home) == {}
     assert supabase.role_exists(name)
     # A link an earlier version left behind does not hold up an unrelated profile's removal.

@@ -26,9 +26,11 @@ from supalink.profiles import (
     ProfileRepository,
     SecretKind,
     SecretStoreError,
-    SettingsFile,
     Target,
 )
+from supalink.profiles.settings import SettingsFile
+from supalink.roles.errors import LoginNotAccepted, ServerRefused
+from supalink.roles.spec import role_name_problem
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, repository_under
 from tests.roles.test_role_cli import assert_no_profile, count
 from tests.support.monitoring import wait_for
@@ -45,7 +47,7 @@ def admin_target(home: Path, admin: str) -> Target:
     "name", ["Agent", "1agent", "agent-x", "pg_reader", "public", "a" * 64, "é", ""]
 )
 def test_names_are_refused_before_any_sql(name: str) -> None:
-    assert roles.role_name_problem(name) is not None
+    assert role_name_problem(name) is not None
     with pytest.raises(roles.InvalidRoleName):
         roles.RoleSpec(name, "p")
 
@@ -53,7 +55,7 @@ def test_names_are_refused_before_any_sql(name: str) -> None:
 def test_default_names_are_plain_identifiers() -> None:
     assert roles.default_role_name("Prod DB") == "prod_db_agent"
     assert roles.default_role_name("1st") == "agent_1st_agent"
-    assert roles.role_name_problem(roles.default_role_name("x" * 80)) is None
+    assert role_name_problem(roles.default_role_name("x" * 80)) is None
 
 
 def test_a_connection_lost_half_way_leaves_no_role_and_no_profile(
@@ -65,7 +67,7 @@ def test_a_connection_lost_half_way_leaves_no_role_and_no_profile(
     # The admin's own backend ends between two statements of the transaction.
     cut = sql.SQL("SELECT pg_terminate_backend(pg_backend_pid())").format()
     statements = (*plan.statements[:3], cut, *plan.statements[3:])
-    with pytest.raises(roles.ServerRefused) as refused:
+    with pytest.raises(ServerRefused) as refused:
         asyncio.run(roles.apply(dataclasses.replace(plan, statements=statements), repository))
     assert "nothing was changed" in str(refused.value)
     assert plan.password not in str(refused.value)
@@ -192,7 +194,7 @@ def test_through_pgbouncer_the_role_is_made_used_rotated_with_retries_and_droppe
     async def never_reloads(seconds: float) -> None:
         waits.append(seconds)
 
-    with pytest.raises(roles.LoginNotAccepted) as failed:
+    with pytest.raises(LoginNotAccepted) as failed:
         asyncio.run(roles.rotate(repository, "pooled-agent", attempts=3, sleep=never_reloads))
     assert failed.value.attempts == 3
     assert waits == [0.5, 1.0]

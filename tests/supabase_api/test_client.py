@@ -14,23 +14,20 @@ import pytest
 
 from supalink.logs import SecretMasker, configure_logging
 from supalink.profiles import Mode
-from supalink.supabase_api import (
+from supalink.supabase_api import ManagementApi, TokenRejected, base_url, profile_from_project
+from supalink.supabase_api.client import retry_after_seconds
+from supalink.supabase_api.errors import (
     ApiError,
     ApiUnreachable,
     ApiUrlRefused,
     InvalidRef,
-    ManagementApi,
     MissingPermissions,
     NoDedicatedPooler,
     ProjectNotFound,
     ProjectNotReady,
     RateLimited,
-    TokenRejected,
     UnexpectedAnswer,
-    base_url,
-    profile_from_project,
 )
-from supalink.supabase_api.client import retry_after_seconds
 from tests.support.supabase_api import (
     HEALTHY_HOST,
     HEALTHY_REF,

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from supalink.profiles import KeyringSecretStore, Profile, ProfileRepository, SettingsFile
+from supalink.profiles import KeyringSecretStore, Profile, ProfileRepository
 from supalink.profiles.secrets import SERVICE
-from supalink.supabase_api import InvalidToken, NotSignedIn, forget_token, save_token, saved_token
+from supalink.profiles.settings import SettingsFile
+from supalink.supabase_api import NotSignedIn, forget_token, save_token, saved_token
+from supalink.supabase_api.errors import InvalidToken
 from tests.support.secret_service import SecretService
 from tests.support.supabase_api import TOKEN
 

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
-from supalink.profiles import Password, SecretKind
+from supalink.profiles import SecretKind
+from supalink.profiles.repository import Password
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
 from supalink.ui.theme import TONE_PROPERTY

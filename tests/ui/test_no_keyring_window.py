@@ -17,15 +17,9 @@ from unittest.mock import patch
 import pytest
 
 from supalink.paths import AppPaths
-from supalink.profiles import (
-    KeyringSecretStore,
-    Profile,
-    ProfileRepository,
-    SecretKind,
-    SettingsFile,
-    parse_uri,
-)
+from supalink.profiles import KeyringSecretStore, Profile, ProfileRepository, SecretKind, parse_uri
 from supalink.profiles.secrets import SERVICE, account_name
+from supalink.profiles.settings import SettingsFile
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import PROBE_TASK, MainWindow
 from tests.support.postgres import PostgresServer

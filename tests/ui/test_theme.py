@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.profiles import MemorySecretStore, ProfileRepository, SettingsFile
+from supalink.profiles import MemorySecretStore, ProfileRepository
+from supalink.profiles.settings import SettingsFile
 from supalink.ui.context import AppContext
 from supalink.ui.main_window import MainWindow
 from supalink.ui.theme import (

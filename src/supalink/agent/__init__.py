@@ -11,8 +11,9 @@ from supalink.lazy import lazy_attributes
 if TYPE_CHECKING:
     from supalink.agent.audit_entry import AuditEntry, Outcome, Selection, Who
     from supalink.agent.audit_read import AuditTail, follow_entries, read_entries
-    from supalink.agent.options import ServeOptions
+    from supalink.agent.options import DEFAULT_MAX_ROWS, ServeOptions
     from supalink.agent.printable import visible
+    from supalink.agent.server import environment_target, profile_target, run_server
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
@@ -25,18 +26,26 @@ __getattr__ = lazy_attributes(
         "AuditTail": "audit_read",
         "follow_entries": "audit_read",
         "read_entries": "audit_read",
+        "DEFAULT_MAX_ROWS": "options",
         "ServeOptions": "options",
         "visible": "printable",
+        "environment_target": "server",
+        "profile_target": "server",
+        "run_server": "server",
     },
 )
 __all__ = [
+    "DEFAULT_MAX_ROWS",
     "AuditEntry",
     "AuditTail",
     "Outcome",
     "Selection",
     "ServeOptions",
     "Who",
+    "environment_target",
     "follow_entries",
+    "profile_target",
     "read_entries",
+    "run_server",
     "visible",
 ]

@@ -30,7 +30,7 @@ def _seconds(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
-    from supalink.agent.options import DEFAULT_MAX_ROWS
+    from supalink.agent import DEFAULT_MAX_ROWS
     from supalink.profiles import defaults
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -72,8 +72,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from supalink.agent.options import ServeOptions
-    from supalink.agent.server import environment_target, profile_target, run_server
+    from supalink.agent import ServeOptions, environment_target, profile_target, run_server
     from supalink.paths import AppPaths
 
     if args.sslrootcert is not None and args.profile is None:

@@ -79,7 +79,7 @@ def _masker(target: Target, uri: str | None) -> SecretMasker:
     """libpq's messages quote the host it read, which from a malformed URI can be a piece of
     the password (it splits at the first '@'): every piece that may be one is masked."""
     from supalink.logs import SecretMasker, mask_in_log_file
-    from supalink.profiles.uris import password_candidates
+    from supalink.profiles import password_candidates
 
     secrets = [*target.secrets, *(password_candidates(uri) if uri is not None else ())]
     masker = SecretMasker()
@@ -94,8 +94,7 @@ def _target(args: argparse.Namespace) -> Target:
     from supalink.commands.profile_options import warn_password_on_command_line
     from supalink.commands.saved import saved_target, user_repository
     from supalink.commands.secret_input import read_password_stdin
-    from supalink.profiles import Target
-    from supalink.profiles.uris import is_placeholder
+    from supalink.profiles import Target, is_placeholder
 
     if args.uri is not None:
         ca = args.sslrootcert.resolve() if args.sslrootcert else None

@@ -9,8 +9,7 @@ import sys
 
 from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import UsageError
-from supalink.profiles import SSL_MODES, Mode, Profile, region_problem
-from supalink.profiles.model import SYSTEM_TRUST_STORE
+from supalink.profiles import SSL_MODES, SYSTEM_TRUST_STORE, Mode, Profile, region_problem
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: bool) -> None:

@@ -9,9 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from supalink.profiles import ProfileRepository
-    from supalink.profiles.changes import Finding
-    from supalink.profiles.secrets import SecretKind
+    from supalink.profiles import Finding, ProfileRepository, SecretKind
 
 
 def register_repair(actions: Any) -> None:
@@ -29,7 +27,7 @@ def register_repair(actions: Any) -> None:
 
 def run_repair(args: argparse.Namespace) -> int:
     from supalink.commands.saved import user_repository
-    from supalink.profiles.repairs import find_repairs, repair
+    from supalink.profiles import find_repairs, repair
 
     repository = user_repository()
     store = repository.secrets.description
@@ -55,7 +53,7 @@ def run_repair(args: argparse.Namespace) -> int:
 def note_leftovers(repository: ProfileRepository) -> None:
     """One line on stderr when an interrupted change left keyring entries (cheap: no
     keyring read unless the journal holds a change)."""
-    from supalink.profiles.repairs import leftover_entries
+    from supalink.profiles import leftover_entries
 
     if count := leftover_entries(repository):
         entries = "entry" if count == 1 else "entries"
@@ -66,7 +64,7 @@ def note_leftovers(repository: ProfileRepository) -> None:
 
 
 def _kinds(kinds: tuple[SecretKind, ...]) -> str:
-    from supalink.profiles.secrets import BEING_SAVED
+    from supalink.profiles import BEING_SAVED
 
     final = {staged: kind for kind, staged in BEING_SAVED.items()}
     named = " and ".join(str(final.get(kind, kind)) for kind in kinds)
@@ -74,7 +72,7 @@ def _kinds(kinds: tuple[SecretKind, ...]) -> str:
 
 
 def _what(finding: Finding, store: str) -> str:
-    from supalink.profiles.changes import Leftover
+    from supalink.profiles import Leftover
 
     name, kinds = repr(finding.profile), _kinds(finding.entries)
     if finding.leftover is Leftover.REF_MISSING:
@@ -93,7 +91,7 @@ def _what(finding: Finding, store: str) -> str:
 
 
 def _remedy(finding: Finding) -> str:
-    from supalink.profiles.changes import Leftover
+    from supalink.profiles import Leftover
 
     if finding.leftover is Leftover.REF_MISSING:
         return "it cannot open; --yes removes it (add it again from the dashboard's URI)"
@@ -103,7 +101,7 @@ def _remedy(finding: Finding) -> str:
 
 
 def _done(finding: Finding) -> str:
-    from supalink.profiles.changes import Leftover
+    from supalink.profiles import Leftover
 
     if finding.leftover is Leftover.REF_MISSING:
         return "removed the profile"

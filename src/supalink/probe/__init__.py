@@ -14,11 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from supalink.lazy import lazy_attributes
-from supalink.probe.psql import PsqlCommand, psql_command
+from supalink.probe.psql import psql_command
 from supalink.probe.results import (
     STEP_ORDER,
     Diagnosis,
-    DiagnosisKind,
     ProbeResult,
     Remedy,
     ServerFacts,
@@ -27,46 +26,23 @@ from supalink.probe.results import (
 )
 
 if TYPE_CHECKING:
-    from supalink.probe.network import (
-        LookupFailed,
-        Resolver,
-        RouteChecker,
-        SystemResolver,
-        udp_route_check,
-    )
-    from supalink.probe.runner import Probe, StepCallback, run_probe
+    from supalink.probe.runner import Probe
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
     __name__,
     {
-        "LookupFailed": "network",
-        "Resolver": "network",
-        "RouteChecker": "network",
-        "SystemResolver": "network",
-        "udp_route_check": "network",
         "Probe": "runner",
-        "StepCallback": "runner",
-        "run_probe": "runner",
     },
 )
 __all__ = [
     "STEP_ORDER",
     "Diagnosis",
-    "DiagnosisKind",
-    "LookupFailed",
     "Probe",
     "ProbeResult",
-    "PsqlCommand",
     "Remedy",
-    "Resolver",
-    "RouteChecker",
     "ServerFacts",
     "Step",
-    "StepCallback",
     "StepName",
-    "SystemResolver",
     "psql_command",
-    "run_probe",
-    "udp_route_check",
 ]

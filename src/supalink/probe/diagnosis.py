@@ -16,7 +16,7 @@ from supalink.errors import os_error_cause
 from supalink.probe.network import TcpOutcome
 from supalink.probe.results import Diagnosis, DiagnosisKind, Remedy, StepName
 from supalink.probe.tlsinfo import TlsFinding, TlsVerdict
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile
 from supalink.profiles.supabase import Mode
 
 Kind = DiagnosisKind

@@ -13,7 +13,7 @@ from psycopg.pq.abc import PGresult
 
 from supalink.probe.libpq import QueryFailed, result_error, text_value
 from supalink.probe.results import ServerFacts
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile
 from supalink.profiles.supabase import Mode
 
 BASIC_QUERY = "SELECT now(), current_user, version()"

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from supalink.logs import MASK
-from supalink.profiles.model import Profile
-from supalink.profiles.uris import build_uri
+from supalink.profiles import Profile, build_uri
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,8 @@ from supalink.probe.network import (
 )
 from supalink.probe.results import Diagnosis, ProbeResult, ServerFacts, Step, StepName
 from supalink.probe.tlsinfo import default_root_cert, inspect_tls
-from supalink.profiles.model import Profile
+from supalink.profiles import Profile, Target, build_uri
 from supalink.profiles.supabase import Mode
-from supalink.profiles.target import Target
-from supalink.profiles.uris import build_uri
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from supalink.profiles.model import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_SSLMODE,
     SSL_MODES,
-    Endpoint,
+    SYSTEM_TRUST_STORE,
     Profile,
     ProfileError,
     profile_name_problem,
@@ -26,9 +26,8 @@ from supalink.profiles.supabase import REGIONS, Mode, region_problem
 
 if TYPE_CHECKING:
     from supalink.profiles.changes import Finding, Leftover
-    from supalink.profiles.repairs import Repairs, find_repairs, leftover_entries, repair
+    from supalink.profiles.repairs import find_repairs, leftover_entries, repair
     from supalink.profiles.repository import (
-        Password,
         PasswordMissingFromKeyring,
         ProfileExists,
         ProfileLocked,
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
         open_repository,
     )
     from supalink.profiles.secrets import (
+        BEING_SAVED,
         KeyringSecretStore,
         MemorySecretStore,
         SecretKind,
@@ -45,16 +45,17 @@ if TYPE_CHECKING:
         SecretStoreError,
         find_session_bus,
     )
-    from supalink.profiles.settings import ProfileRecord, SettingsError, SettingsFile
-    from supalink.profiles.snippets import Snippet, snippets_for
+    from supalink.profiles.settings import ProfileRecord
+    from supalink.profiles.snippets import snippets_for
     from supalink.profiles.target import Target
     from supalink.profiles.uris import (
         QUERY_PASSWORD,
-        ParsedUri,
         UriError,
         build_uri,
         check_as_written,
+        is_placeholder,
         parse_uri,
+        password_candidates,
         with_tls,
     )
 
@@ -64,11 +65,9 @@ __getattr__ = lazy_attributes(
     {
         "Finding": "changes",
         "Leftover": "changes",
-        "Repairs": "repairs",
         "find_repairs": "repairs",
         "leftover_entries": "repairs",
         "repair": "repairs",
-        "Password": "repository",
         "PasswordMissingFromKeyring": "repository",
         "ProfileExists": "repository",
         "ProfileLocked": "repository",
@@ -76,6 +75,7 @@ __getattr__ = lazy_attributes(
         "ProfileRepository": "repository",
         "SavedProfile": "repository",
         "open_repository": "repository",
+        "BEING_SAVED": "secrets",
         "KeyringSecretStore": "secrets",
         "MemorySecretStore": "secrets",
         "SecretKind": "secrets",
@@ -83,35 +83,32 @@ __getattr__ = lazy_attributes(
         "SecretStoreError": "secrets",
         "find_session_bus": "secrets",
         "ProfileRecord": "settings",
-        "SettingsError": "settings",
-        "SettingsFile": "settings",
-        "Snippet": "snippets",
         "snippets_for": "snippets",
         "Target": "target",
         "QUERY_PASSWORD": "uris",
-        "ParsedUri": "uris",
         "UriError": "uris",
         "build_uri": "uris",
         "check_as_written": "uris",
+        "is_placeholder": "uris",
         "parse_uri": "uris",
+        "password_candidates": "uris",
         "with_tls": "uris",
     },
 )
 __all__ = [
+    "BEING_SAVED",
     "DEFAULT_APPLICATION_NAME",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_SSLMODE",
     "QUERY_PASSWORD",
     "REGIONS",
     "SSL_MODES",
-    "Endpoint",
+    "SYSTEM_TRUST_STORE",
     "Finding",
     "KeyringSecretStore",
     "Leftover",
     "MemorySecretStore",
     "Mode",
-    "ParsedUri",
-    "Password",
     "PasswordMissingFromKeyring",
     "Profile",
     "ProfileError",
@@ -120,14 +117,10 @@ __all__ = [
     "ProfileNotFound",
     "ProfileRecord",
     "ProfileRepository",
-    "Repairs",
     "SavedProfile",
     "SecretKind",
     "SecretStore",
     "SecretStoreError",
-    "SettingsError",
-    "SettingsFile",
-    "Snippet",
     "Target",
     "UriError",
     "build_uri",
@@ -135,9 +128,11 @@ __all__ = [
     "defaults",
     "find_repairs",
     "find_session_bus",
+    "is_placeholder",
     "leftover_entries",
     "open_repository",
     "parse_uri",
+    "password_candidates",
     "profile_name_problem",
     "region_problem",
     "repair",

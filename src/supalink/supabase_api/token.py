@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supalink.profiles.secrets import SecretKind, SecretStore
+from supalink.profiles import SecretKind, SecretStore
 from supalink.supabase_api.errors import InvalidToken, NotSignedIn
 
 # The keyring account the token is kept under; SecretKind.ACCESS_TOKEN is no profile's.
