@@ -1,0 +1,279 @@
+"""The command line as the tests run it: in this process (`run_cli`), or as a real process
+(`spawn_cli`) for the tests that are about the process itself.
+
+`run_cli` calls `supalink.cli.main(argv)` with the streams, environment, working folder and
+argv a process would have had, and gives what a process would have given: the exit code and
+the bytes written on stdout and stderr (encoded as Python encodes its own streams). Around the
+call it puts back what the CLI may change in the process it runs in: the environment, the
+working folder, the signal handlers, the handlers and levels of every logger, and keyring's
+chosen backend (keyring picks one once per process, from the environment it sees then).
+
+`spawn_cli` starts the `supalink` console script of this interpreter: for what only a
+process shows (its argv and environ, signals, a pipe closed under it, a terminal, the real
+bytes of its exit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, TextIO, overload
+
+from supalink.paths import HOME_OVERRIDE_ENV
+
+# The console script installed next to this interpreter (the venv's bin folder).
+SUPALINK = str(Path(sys.executable).with_name("supalink"))
+RUN_TIMEOUT = 60.0
+_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE]
+
+Environment = Mapping[str, str | None]
+
+
+def environment_for(
+    home: Path | None, env: Environment | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The whole environment of a run: `environ` (else this process's), `env`'s changes on top
+    (None removes a variable), and SUPALINK_HOME=`home` when given."""
+    result = dict(os.environ if environ is None else environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    if home is not None:
+        result[HOME_OVERRIDE_ENV] = str(home)
+    return result
+
+
+def _as_bytes(stdin: str | bytes | None) -> bytes | None:
+    return stdin.encode() if isinstance(stdin, str) else stdin
+
+
+def _decoded(result: subprocess.CompletedProcess[bytes]) -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
+
+
+# ----- in this process -------------------------------------------------------------------
+
+
+@overload
+def run_cli(
+    *argv: str,
+    home: Path | None = ...,
+    env: Environment | None = ...,
+    environ: Mapping[str, str] | None = ...,
+    stdin: str | bytes | None = ...,
+    cwd: Path | None = ...,
+    text: Literal[False] = ...,
+) -> subprocess.CompletedProcess[bytes]: ...
+@overload
+def run_cli(
+    *argv: str,
+    home: Path | None = ...,
+    env: Environment | None = ...,
+    environ: Mapping[str, str] | None = ...,
+    stdin: str | bytes | None = ...,
+    cwd: Path | None = ...,
+    text: Literal[True],
+) -> subprocess.CompletedProcess[str]: ...
+def run_cli(
+    *argv: str,
+    home: Path | None = None,
+    env: Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdin: str | bytes | None = None,
+    cwd: Path | None = None,
+    text: bool = False,
+) -> subprocess.CompletedProcess[bytes] | subprocess.CompletedProcess[str]:
+    """`supalink ARGV…` in this process: SUPALINK_HOME=`home`, the environment as
+    `environment_for` makes it, `stdin` (else an empty, non-terminal stdin, as a process
+    started with DEVNULL has), in `cwd`. stdout and stderr as bytes, or decoded with `text`."""
+    result = _run_in_process(
+        list(argv), environment_for(home, env, environ), _as_bytes(stdin) or b"", cwd
+    )
+    return _decoded(result) if text else result
+
+
+def _run_in_process(
+    argv: list[str], environ: dict[str, str], stdin: bytes, cwd: Path | None
+) -> subprocess.CompletedProcess[bytes]:
+    from supalink import cli
+
+    out, err = io.BytesIO(), io.BytesIO()
+    # As Python sets up a process's streams on pipes under a UTF-8 locale.
+    streams = {
+        "stdin": io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
+        "stdout": io.TextIOWrapper(out, encoding="utf-8", errors="strict", write_through=True),
+        "stderr": io.TextIOWrapper(
+            err, encoding="utf-8", errors="backslashreplace", write_through=True
+        ),
+    }
+    with _process_state_restored(environ, cwd), _streams(streams):
+        sys.argv = [SUPALINK, *argv]
+        try:
+            code: Any = cli.main(argv)
+        except SystemExit as exit_:  # argparse's usage errors, --version, --help
+            code = exit_.code
+        except Exception:  # as the interpreter would say it, and its exit code
+            traceback.print_exc()
+            code = 1
+        if code is None:
+            code = 0
+        elif not isinstance(code, int):  # sys.exit("words"): printed, exit 1
+            print(code, file=sys.stderr)
+            code = 1
+        for stream in streams.values():
+            stream.flush()
+    return subprocess.CompletedProcess(["supalink", *argv], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _streams(streams: Mapping[str, TextIO]) -> Iterator[None]:
+    saved = {name: getattr(sys, name) for name in streams}
+    try:
+        for name, stream in streams.items():
+            setattr(sys, name, stream)
+        yield
+    finally:
+        for name, stream in saved.items():
+            setattr(sys, name, stream)
+
+
+@contextlib.contextmanager
+def _process_state_restored(environ: dict[str, str], cwd: Path | None) -> Iterator[None]:
+    """What a run of the CLI may change in the process, as it was before it."""
+    saved_environ = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_argv = sys.argv
+    saved_signals = {number: signal.getsignal(number) for number in _SIGNALS}
+    saved_loggers = _logger_state()
+    saved_keyring = _keyring_backend()
+    try:
+        os.environ.clear()
+        os.environ.update(environ)
+        if cwd is not None:
+            os.chdir(cwd)
+        _set_keyring_backend(None)  # chosen afresh, from this run's environment
+        yield
+    finally:
+        _set_keyring_backend(saved_keyring)
+        _restore_loggers(saved_loggers)
+        for number, handler in saved_signals.items():
+            if handler is not None:
+                signal.signal(number, handler)
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
+def _keyring_backend() -> object:
+    core = sys.modules.get("keyring.core")
+    return getattr(core, "_keyring_backend", None) if core is not None else None
+
+
+def _set_keyring_backend(backend: object) -> None:
+    core = sys.modules.get("keyring.core")
+    if core is not None:
+        core._keyring_backend = backend  # type: ignore[attr-defined]
+
+
+_LoggerState = dict[str, tuple[list[logging.Handler], int, bool, bool]]
+
+
+def _loggers() -> dict[str, logging.Logger]:
+    found = {
+        name: logger
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    found[""] = logging.getLogger()
+    return found
+
+
+def _logger_state() -> _LoggerState:
+    return {
+        name: (list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+        for name, logger in _loggers().items()
+    }
+
+
+def _restore_loggers(saved: _LoggerState) -> None:
+    """Handlers the run added are removed and closed (its log file among them)."""
+    for name, logger in _loggers().items():
+        handlers, level, propagate, disabled = saved.get(name, ([], logging.NOTSET, True, False))
+        for handler in list(logger.handlers):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+                handler.close()
+        for handler in handlers:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
+
+
+# ----- as a process ----------------------------------------------------------------------
+
+
+@overload
+def spawn_cli(
+    *argv: str,
+    home: Path | None = ...,
+    env: Environment | None = ...,
+    environ: Mapping[str, str] | None = ...,
+    stdin: str | bytes | None = ...,
+    cwd: Path | None = ...,
+    timeout: float = ...,
+    text: Literal[False] = ...,
+) -> subprocess.CompletedProcess[bytes]: ...
+@overload
+def spawn_cli(
+    *argv: str,
+    home: Path | None = ...,
+    env: Environment | None = ...,
+    environ: Mapping[str, str] | None = ...,
+    stdin: str | bytes | None = ...,
+    cwd: Path | None = ...,
+    timeout: float = ...,
+    text: Literal[True],
+) -> subprocess.CompletedProcess[str]: ...
+def spawn_cli(
+    *argv: str,
+    home: Path | None = None,
+    env: Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdin: str | bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = RUN_TIMEOUT,
+    text: bool = False,
+) -> subprocess.CompletedProcess[bytes] | subprocess.CompletedProcess[str]:
+    """The `supalink` console script as a process, with the same arguments as `run_cli`;
+    stdin is DEVNULL unless given."""
+    result = subprocess.run(
+        spawn_argv(*argv),
+        input=_as_bytes(stdin),
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=environment_for(home, env, environ),
+        check=False,
+    )
+    return _decoded(result) if text else result
+
+
+def spawn_argv(*argv: str) -> list[str]:
+    """The command line of the console script: for tests that start it themselves (Popen)."""
+    return [SUPALINK, *argv]

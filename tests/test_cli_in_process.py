@@ -1,0 +1,131 @@
+"""`run_cli`, the CLI in this process: it gives what the process gives, and leaves this
+process as it found it (the tests that use it must stay independent of each other)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from supalink import cli
+from tests.support.cli import run_cli, spawn_cli
+from tests.support.secret_service import SecretService
+
+REF = "abcdefghijklmnopqrst"
+URI = "postgresql://someone:Sekr3t-Pw-4711@db.example.com:5432/postgres"
+
+SAME_AS_A_PROCESS = {
+    "version": ["--version"],
+    "usage error": ["--no-such-flag"],
+    "subcommand usage error": ["parse"],
+    "parse": ["parse", URI, "--json"],
+    "malformed uri": ["parse", "postgresql://u:Sekr3t-Pw-4711@[::1x]/db"],
+    "url": ["url", "--ref", "abcdefghijklmnopqrst", "--mode", "session", "--region", "eu-west-2"],
+    "no profiles": ["profile", "list", "--json"],
+    "unknown profile": ["profile", "show", "nobody"],
+}
+
+
+@pytest.mark.parametrize("argv", SAME_AS_A_PROCESS.values(), ids=list(SAME_AS_A_PROCESS))
+def test_in_process_the_cli_gives_the_bytes_and_exit_code_of_a_process(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    ours = run_cli(*argv, home=tmp_path / "in-process")
+    theirs = spawn_cli(*argv, home=tmp_path / "process")
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr.replace(b"process", b"in-process"),
+    )
+
+
+def test_stdin_is_given_and_text_is_decoded(tmp_path: Path) -> None:
+    result = run_cli(
+        "url",
+        "--ref",
+        "abcdefghijklmnopqrst",
+        "--mode",
+        "direct",
+        "--password-stdin",
+        home=tmp_path,
+        stdin="Sekr3t-Pw-4711\n",
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("postgresql://postgres:")
+    assert "Sekr3t" not in result.stdout
+
+
+def test_a_run_leaves_environment_folder_logging_signals_and_keyring_as_they_were(
+    tmp_path: Path, secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    import keyring.core
+
+    monkeypatch.chdir(tmp_path)
+    chosen = keyring.get_keyring()
+    environ = dict(os.environ)
+    handlers = {name: list(logging.getLogger(name).handlers) for name in ("supalink", "psycopg")}
+    level = logging.getLogger("supalink").level
+    signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    # Logs to its file, picks keyring's fail backend from its environment, changes folder.
+    result = run_cli(
+        "profile",
+        "add",
+        "p",
+        "--ref",
+        REF,
+        "--mode",
+        "direct",
+        "--password-stdin",
+        home=tmp_path / "home",
+        stdin="pw\n",
+        cwd=elsewhere,
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "SOMETHING": "new"},
+    )
+    assert result.returncode == 1
+    assert b"no usable keyring" in result.stderr
+    assert (tmp_path / "home" / "log" / "supalink.log").exists()
+
+    assert dict(os.environ) == environ
+    assert Path.cwd() == tmp_path
+    assert {name: logging.getLogger(name).handlers for name in handlers} == handlers
+    assert logging.getLogger("supalink").level == level
+    assert {number: signal.getsignal(number) for number in signals} == signals
+    assert keyring.core._keyring_backend is chosen
+
+    # The next run chooses its backend afresh: the Secret Service of this process's bus.
+    saved = run_cli(
+        "profile",
+        "add",
+        "p",
+        "--ref",
+        REF,
+        "--mode",
+        "direct",
+        "--password-stdin",
+        home=tmp_path / "home",
+        stdin="pw\n",
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert run_cli("profile", "remove", "p", home=tmp_path / "home").returncode == 0
+
+
+def test_an_exception_is_a_traceback_on_stderr_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(argv: list[str]) -> int:
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(cli, "main", broken)
+    result = run_cli("--version", home=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert result.stderr.startswith(b"Traceback (most recent call last):\n")
+    assert result.stderr.endswith(b"RuntimeError: broken on purpose\n")
