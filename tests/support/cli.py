@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TextIO, overload
 
@@ -209,13 +209,16 @@ def _logger_state() -> _LoggerState:
 
 
 def _restore_loggers(saved: _LoggerState) -> None:
-    """Handlers the run added are removed and closed (its log file among them)."""
+    """Handlers the run added are removed and closed (its log file among them), as a process
+    closes them at its exit."""
     for name, logger in _loggers().items():
         handlers, level, propagate, disabled = saved.get(name, ([], logging.NOTSET, True, False))
         for handler in list(logger.handlers):
             if handler not in handlers:
                 logger.removeHandler(handler)
-                handler.close()
+                with contextlib.suppress(OSError, ValueError):  # as logging.shutdown at exit
+                    handler.flush()
+                    handler.close()
         for handler in handlers:
             if handler not in logger.handlers:
                 logger.addHandler(handler)
@@ -236,6 +239,7 @@ def spawn_cli(
     stdin: str | bytes | None = ...,
     cwd: Path | None = ...,
     timeout: float = ...,
+    through: Callable[[list[str]], list[str]] | None = ...,
     text: Literal[False] = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 @overload
@@ -247,6 +251,7 @@ def spawn_cli(
     stdin: str | bytes | None = ...,
     cwd: Path | None = ...,
     timeout: float = ...,
+    through: Callable[[list[str]], list[str]] | None = ...,
     text: Literal[True],
 ) -> subprocess.CompletedProcess[str]: ...
 def spawn_cli(
@@ -257,12 +262,15 @@ def spawn_cli(
     stdin: str | bytes | None = None,
     cwd: Path | None = None,
     timeout: float = RUN_TIMEOUT,
+    through: Callable[[list[str]], list[str]] | None = None,
     text: bool = False,
 ) -> subprocess.CompletedProcess[bytes] | subprocess.CompletedProcess[str]:
     """The `supalink` console script as a process, with the same arguments as `run_cli`;
-    stdin is DEVNULL unless given."""
+    stdin is DEVNULL unless given. `through` makes the command line that starts it (e.g.
+    `without_root_powers`)."""
+    command = spawn_argv(*argv)
     result = subprocess.run(
-        spawn_argv(*argv),
+        command if through is None else through(command),
         input=_as_bytes(stdin),
         stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
