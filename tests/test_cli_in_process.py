@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,28 @@ def test_an_exception_is_a_traceback_on_stderr_and_exit_1(
     assert result.stdout == b""
     assert result.stderr.startswith(b"Traceback (most recent call last):\n")
     assert result.stderr.endswith(b"RuntimeError: broken on purpose\n")
+
+
+def test_a_run_that_hangs_is_stopped_at_its_timeout_as_subprocess_run_stops_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def hangs(argv: list[str]) -> int:
+        print("before")
+        with fifo.open("rb"):  # waits for a writer for good
+            return 0
+
+    monkeypatch.setattr(cli, "main", hangs)
+    alarm = signal.getsignal(signal.SIGALRM)
+    outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's, if it has one
+    stdout = sys.stdout
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired) as expired:
+        run_cli("profile", "list", home=tmp_path, timeout=0.5)
+    assert 0.5 <= time.monotonic() - started < 5
+    assert expired.value.cmd == ["supalink", "profile", "list"]
+    assert (signal.getsignal(signal.SIGALRM), sys.stdout) == (alarm, stdout)
+    if outer_delay:  # set again for what it had left
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] < outer_delay

@@ -22,6 +22,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -74,6 +76,7 @@ def run_cli(
     environ: Mapping[str, str] | None = ...,
     stdin: str | bytes | None = ...,
     cwd: Path | None = ...,
+    timeout: float = ...,
     text: Literal[False] = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 @overload
@@ -84,6 +87,7 @@ def run_cli(
     environ: Mapping[str, str] | None = ...,
     stdin: str | bytes | None = ...,
     cwd: Path | None = ...,
+    timeout: float = ...,
     text: Literal[True],
 ) -> subprocess.CompletedProcess[str]: ...
 def run_cli(
@@ -93,19 +97,22 @@ def run_cli(
     environ: Mapping[str, str] | None = None,
     stdin: str | bytes | None = None,
     cwd: Path | None = None,
+    timeout: float = RUN_TIMEOUT,
     text: bool = False,
 ) -> subprocess.CompletedProcess[bytes] | subprocess.CompletedProcess[str]:
     """`supalink ARGV…` in this process: SUPALINK_HOME=`home`, the environment as
     `environment_for` makes it, `stdin` (else an empty, non-terminal stdin, as a process
-    started with DEVNULL has), in `cwd`. stdout and stderr as bytes, or decoded with `text`."""
+    started with DEVNULL has), in `cwd`. stdout and stderr as bytes, or decoded with `text`.
+    A run past `timeout` is stopped and raises `subprocess.TimeoutExpired`, as
+    `subprocess.run` does."""
     result = _run_in_process(
-        list(argv), environment_for(home, env, environ), _as_bytes(stdin) or b"", cwd
+        list(argv), environment_for(home, env, environ), _as_bytes(stdin) or b"", cwd, timeout
     )
     return _decoded(result) if text else result
 
 
 def _run_in_process(
-    argv: list[str], environ: dict[str, str], stdin: bytes, cwd: Path | None
+    argv: list[str], environ: dict[str, str], stdin: bytes, cwd: Path | None, timeout: float
 ) -> subprocess.CompletedProcess[bytes]:
     from supalink import cli
 
@@ -118,7 +125,7 @@ def _run_in_process(
             err, encoding="utf-8", errors="backslashreplace", write_through=True
         ),
     }
-    with _process_state_restored(environ, cwd), _streams(streams):
+    with _process_state_restored(environ, cwd), _streams(streams), _bounded(timeout, argv):
         sys.argv = [SUPALINK, *argv]
         try:
             code: Any = cli.main(argv)
@@ -135,6 +142,42 @@ def _run_in_process(
         for stream in streams.values():
             stream.flush()
     return subprocess.CompletedProcess(["supalink", *argv], code, out.getvalue(), err.getvalue())
+
+
+class _Expired(BaseException):
+    """Raised in the main thread when a run's time is up: not an Exception, so that the
+    CLI's own handlers let it through, as a process would be killed."""
+
+
+@contextlib.contextmanager
+def _bounded(seconds: float, argv: list[str]) -> Iterator[None]:
+    """SIGALRM after `seconds` stops the run (a blocking open or read is interrupted too).
+    pytest-timeout's own alarm, when it is due first, is left to fire; when it is due later
+    it is set again for the time it had left."""
+    outer_handler = signal.getsignal(signal.SIGALRM)
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if threading.current_thread() is not threading.main_thread() or (
+        outer_delay and outer_delay <= seconds
+    ):
+        yield
+        return
+    started = time.monotonic()
+
+    def expired(signum: int, frame: object) -> None:
+        raise _Expired
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise subprocess.TimeoutExpired(["supalink", *argv], seconds) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if outer_handler is None else outer_handler)
+        if outer_delay:
+            left = max(outer_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 @contextlib.contextmanager
