@@ -66,10 +66,12 @@ def test_a_run_leaves_environment_folder_logging_signals_and_keyring_as_they_wer
     tmp_path: Path, secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import keyring
+    import keyring.backend
     import keyring.core
 
     monkeypatch.chdir(tmp_path)
     chosen = keyring.get_keyring()
+    viable = keyring.backend.get_all_keyring()
     environ = dict(os.environ)
     handlers = {name: list(logging.getLogger(name).handlers) for name in ("supalink", "psycopg")}
     level = logging.getLogger("supalink").level
@@ -77,7 +79,7 @@ def test_a_run_leaves_environment_folder_logging_signals_and_keyring_as_they_wer
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    # Logs to its file, picks keyring's fail backend from its environment, changes folder.
+    # Logs to its file, finds no keyring on the bus its environment names, changes folder.
     result = run_cli(
         "profile",
         "add",
@@ -90,7 +92,7 @@ def test_a_run_leaves_environment_folder_logging_signals_and_keyring_as_they_wer
         home=tmp_path / "home",
         stdin="pw\n",
         cwd=elsewhere,
-        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "SOMETHING": "new"},
+        env={"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'nobody'}", "SOMETHING": "new"},
     )
     assert result.returncode == 1
     assert b"no usable keyring" in result.stderr
@@ -102,8 +104,9 @@ def test_a_run_leaves_environment_folder_logging_signals_and_keyring_as_they_wer
     assert logging.getLogger("supalink").level == level
     assert {number: signal.getsignal(number) for number in signals} == signals
     assert keyring.core._keyring_backend is chosen
+    assert keyring.backend.get_all_keyring() is viable
 
-    # The next run chooses its backend afresh: the Secret Service of this process's bus.
+    # The next run chooses afresh: the Secret Service of this process's bus.
     saved = run_cli(
         "profile",
         "add",

@@ -16,6 +16,7 @@ bytes of its exit).
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TextIO, overload
@@ -125,7 +127,12 @@ def _run_in_process(
             err, encoding="utf-8", errors="backslashreplace", write_through=True
         ),
     }
-    with _process_state_restored(environ, cwd), _streams(streams), _bounded(timeout, argv):
+    with (
+        _process_state_restored(environ, cwd),
+        _streams(streams),
+        _resources_as_a_process_leaves_them(),
+        _bounded(timeout, argv),
+    ):
         sys.argv = [SUPALINK, *argv]
         try:
             code: Any = cli.main(argv)
@@ -142,6 +149,20 @@ def _run_in_process(
         for stream in streams.values():
             stream.flush()
     return subprocess.CompletedProcess(["supalink", *argv], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _resources_as_a_process_leaves_them() -> Iterator[None]:
+    """A process ignores ResourceWarning (Python's default filters) and its exit closes what
+    it left open: keyring's Secret Service backend, for one, leaves its D-Bus connection
+    open when it raises KeyringLocked. Here the warning is ignored for the run, and what the
+    run left in cycles is collected at its end, not in some later test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            yield
+        finally:
+            gc.collect()
 
 
 class _Expired(BaseException):
@@ -194,41 +215,58 @@ def _streams(streams: Mapping[str, TextIO]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _process_state_restored(environ: dict[str, str], cwd: Path | None) -> Iterator[None]:
-    """What a run of the CLI may change in the process, as it was before it."""
-    saved_environ = dict(os.environ)
-    saved_cwd = os.getcwd()
-    saved_argv = sys.argv
-    saved_signals = {number: signal.getsignal(number) for number in _SIGNALS}
-    saved_loggers = _logger_state()
-    saved_keyring = _keyring_backend()
-    try:
-        os.environ.clear()
-        os.environ.update(environ)
+    """What a run of the CLI may change in the process, as it was before it: each put back
+    even when another could not be."""
+    with contextlib.ExitStack() as restore:  # callbacks run last first, every one of them
+        saved_environ = dict(os.environ)
+        restore.callback(_set_environ, saved_environ)
+        restore.callback(os.chdir, os.getcwd())
+        restore.callback(setattr, sys, "argv", sys.argv)
+        for number in _SIGNALS:
+            handler = signal.getsignal(number)
+            if handler is not None:
+                restore.callback(signal.signal, number, handler)
+        restore.callback(_restore_loggers, _logger_state())
+        restore.callback(_set_keyring_choice, _keyring_choice())
+        _set_environ(environ)
         if cwd is not None:
             os.chdir(cwd)
-        _set_keyring_backend(None)  # chosen afresh, from this run's environment
+        _set_keyring_choice(_NO_CHOICE)  # made afresh, from this run's environment
         yield
-    finally:
-        _set_keyring_backend(saved_keyring)
-        _restore_loggers(saved_loggers)
-        for number, handler in saved_signals.items():
-            if handler is not None:
-                signal.signal(number, handler)
-        sys.argv = saved_argv
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_environ)
 
 
-def _keyring_backend() -> object:
-    core = sys.modules.get("keyring.core")
-    return getattr(core, "_keyring_backend", None) if core is not None else None
+def _set_environ(environ: Mapping[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(environ)
 
 
-def _set_keyring_backend(backend: object) -> None:
-    core = sys.modules.get("keyring.core")
-    if core is not None:
-        core._keyring_backend = backend  # type: ignore[attr-defined]
+# keyring chooses once per process: the backend (keyring.core), and before it the list of
+# backends that can work here, each asked once (keyring.backend.get_all_keyring, a `once`).
+_KeyringChoice = tuple[object, object, object]
+_NOT_LISTED = object()
+_NO_CHOICE: _KeyringChoice = (None, _NOT_LISTED, None)
+
+
+def _keyring_choice() -> _KeyringChoice:
+    core, backend = sys.modules.get("keyring.core"), sys.modules.get("keyring.backend")
+    if core is None or backend is None:
+        return _NO_CHOICE
+    listed = getattr(backend.get_all_keyring, "saved_result", _NOT_LISTED)
+    return (getattr(core, "_keyring_backend", None), listed, getattr(backend, "_limit", None))
+
+
+def _set_keyring_choice(choice: _KeyringChoice) -> None:
+    core, backend = sys.modules.get("keyring.core"), sys.modules.get("keyring.backend")
+    if core is None or backend is None:
+        return
+    chosen, listed, limit = choice
+    core._keyring_backend = chosen  # type: ignore[attr-defined]
+    backend._limit = limit  # type: ignore[attr-defined]
+    if listed is _NOT_LISTED:
+        if hasattr(backend.get_all_keyring, "saved_result"):
+            backend.get_all_keyring.reset()
+    else:
+        backend.get_all_keyring.saved_result = listed
 
 
 _LoggerState = dict[str, tuple[list[logging.Handler], int, bool, bool]]
