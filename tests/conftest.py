@@ -84,8 +84,9 @@ def reference_server() -> ReferenceServer:
 
 
 @pytest.fixture(scope="session")
-def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[SecretService]:
-    """gnome-keyring on a private bus; this process and its children are pointed at it."""
+def _session_secret_service(
+    system_tools: SystemTools, services_root: Path
+) -> Iterator[SecretService]:
     service = SecretService(
         system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, services_root / "secrets"
     )
@@ -99,6 +100,17 @@ def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[S
         else:
             os.environ[key] = value
     service.stop()
+
+
+@pytest.fixture
+def secret_service(_session_secret_service: SecretService) -> SecretService:
+    """gnome-keyring on a private bus, one per worker; this process and its children are
+    pointed at it. Each test that uses it first checks that it still serves an unlocked
+    default collection: a test that broke it fails the next ones with the reason."""
+    problem = _session_secret_service.problem()
+    if problem is not None:
+        pytest.fail(f"the Secret Service of this worker cannot serve: {problem}")
+    return _session_secret_service
 
 
 @pytest.fixture(autouse=True)
