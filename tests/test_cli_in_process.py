@@ -160,3 +160,21 @@ def test_a_run_that_hangs_is_stopped_at_its_timeout_as_subprocess_run_stops_one(
     assert (signal.getsignal(signal.SIGALRM), sys.stdout) == (alarm, stdout)
     if outer_delay:  # set again for what it had left
         assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] < outer_delay
+
+
+def test_a_run_that_freezes_or_stops_the_collector_leaves_it_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config verify` freezes it before its process ends; here nothing of the test process
+    may stay frozen out of collection."""
+    import gc
+
+    def freezes(argv: list[str]) -> int:
+        gc.freeze()
+        gc.disable()
+        return 0
+
+    monkeypatch.setattr(cli, "main", freezes)
+    assert (gc.get_freeze_count(), gc.isenabled()) == (0, True)
+    assert run_cli("--version", home=tmp_path).returncode == 0
+    assert (gc.get_freeze_count(), gc.isenabled()) == (0, True)

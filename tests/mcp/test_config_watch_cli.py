@@ -19,7 +19,7 @@ from typing import IO, Any
 import pytest
 
 from supalink.mcp.watch import POLL_SECONDS
-from tests.support.profiles import SUPALINK
+from tests.support.cli import SUPALINK, run_cli
 
 ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
 DETECTION_BOUND = 2.0  # the issue's: a rewrite is reported within 2 s
@@ -122,22 +122,16 @@ def test_watch_in_words_and_a_bad_server_name(tmp_path: Path) -> None:
         assert line.rstrip().endswith(f"removed: the supabase entry is gone from {path}")
         watch.send_signal(signal.SIGINT)
         assert watch.wait(timeout=10) == 0
-    bad = subprocess.run(
-        [
-            SUPALINK,
-            "config",
-            "watch",
-            "--client",
-            "claude",
-            "--config",
-            str(path),
-            "--server-name",
-            " ",
-        ],
-        capture_output=True,
+    bad = run_cli(
+        "config",
+        "watch",
+        "--client",
+        "claude",
+        "--config",
+        str(path),
+        "--server-name",
+        " ",
         text=True,
-        timeout=60,
-        check=False,
     )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
@@ -154,13 +148,8 @@ def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_pa
     (logs / "mcp.log").write_text("[info] [other] x\n[error] [supabase] Server disconnected.\n")
     env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
     env["HOME"] = str(home)
-    shown = subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
-        check=False,
+    shown = run_cli(
+        "config", "logs", "--client", "claude", home=tmp_path / "sl", environ=env, text=True
     )
     assert (shown.returncode, shown.stderr) == (0, "")
     assert password not in shown.stdout
@@ -171,14 +160,8 @@ def test_logs_prints_the_servers_lines_masked_and_says_when_there_is_none(tmp_pa
         f"== {logs / 'mcp.log'} ==",
         "[error] [supabase] Server disconnected.",
     ]
-    none = subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude", "--server-name", "other-one"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SUPALINK_HOME": str(tmp_path / "sl")},
-        check=False,
-    )
+    argv = ["config", "logs", "--client", "claude", "--server-name", "other-one"]
+    none = run_cli(*argv, home=tmp_path / "sl", environ=env, text=True)
     assert none.returncode == 0
     assert none.stdout.splitlines() == [
         f"{logs / 'mcp-server-other-one.log'}: no log yet (Claude Desktop has not started a "

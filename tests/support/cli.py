@@ -226,6 +226,7 @@ def _process_state_restored(environ: dict[str, str], cwd: Path | None) -> Iterat
             handler = signal.getsignal(number)
             if handler is not None:
                 restore.callback(signal.signal, number, handler)
+        restore.callback(_restore_collector, gc.isenabled(), gc.get_freeze_count())
         restore.callback(_restore_loggers, _logger_state())
         restore.callback(_set_keyring_choice, _keyring_choice())
         _set_environ(environ)
@@ -233,6 +234,14 @@ def _process_state_restored(environ: dict[str, str], cwd: Path | None) -> Iterat
             os.chdir(cwd)
         _set_keyring_choice(_NO_CHOICE)  # made afresh, from this run's environment
         yield
+
+
+def _restore_collector(enabled: bool, frozen: int) -> None:
+    """`config verify` freezes the collector before its exit (the SDK's objects would cost
+    the interpreter time to collect): here that froze every object of the test process."""
+    if gc.get_freeze_count() and not frozen:
+        gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()
 
 
 def _set_environ(environ: Mapping[str, str]) -> None:
