@@ -21,9 +21,14 @@ from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.qt_loop import BackgroundTaskFailures
 from tests.support.reference_server import ReferenceServer, install_reference_server
+from tests.support.scratch import scratch_root
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools, ensure_system_tools
 from tests.support.tls import TlsFiles, make_tls_files
+
+# pytest's own temporary folders (tmp_path; the workers' are under the controller's) on a
+# memory file system too, before its tmpdir plugin is configured (tests/support/scratch.py).
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(scratch_root()))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,7 +52,7 @@ def system_tools() -> SystemTools:
 @pytest.fixture(scope="session")
 def services_root() -> Iterator[Path]:
     # Not under pytest's tmp folder: that is 0700 root, and the servers run unprivileged.
-    root = Path(tempfile.mkdtemp(prefix="supalink-services-"))
+    root = Path(tempfile.mkdtemp(prefix="supalink-services-", dir=scratch_root()))
     root.chmod(0o755)
     yield root
     shutil.rmtree(root, ignore_errors=True)
