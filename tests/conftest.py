@@ -26,6 +26,12 @@ from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools, ensure_system_tools
 from tests.support.tls import TlsFiles, make_tls_files
 
+# This machine forbids writing bytecode (PYTHONDONTWRITEBYTECODE=1): every worker then
+# compiled all of src/ and rewrote every test module at each run (about 5 s of its 7 s of
+# collection), and every CLI process a test starts compiled what it imports. Written where
+# Python writes it (__pycache__, git-ignored, atomic), as an installed app has it.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # pytest's own temporary folders (tmp_path; the workers' are under the controller's) on a
 # memory file system too, before its tmpdir plugin is configured (tests/support/scratch.py).
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(scratch_root()))
