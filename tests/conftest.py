@@ -21,9 +21,20 @@ from tests.support.pgbouncer import Pgbouncer, running_pgbouncer
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.qt_loop import BackgroundTaskFailures
 from tests.support.reference_server import ReferenceServer, install_reference_server
+from tests.support.scratch import scratch_root
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools, ensure_system_tools
 from tests.support.tls import TlsFiles, make_tls_files
+
+# This machine forbids writing bytecode (PYTHONDONTWRITEBYTECODE=1): every worker then
+# compiled all of src/ and rewrote every test module at each run (about 5 s of its 7 s of
+# collection), and every CLI process a test starts compiled what it imports. Written where
+# Python writes it (__pycache__, git-ignored, atomic), as an installed app has it.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# pytest's own temporary folders (tmp_path; the workers' are under the controller's) on a
+# memory file system too, before its tmpdir plugin is configured (tests/support/scratch.py).
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(scratch_root()))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,7 +58,7 @@ def system_tools() -> SystemTools:
 @pytest.fixture(scope="session")
 def services_root() -> Iterator[Path]:
     # Not under pytest's tmp folder: that is 0700 root, and the servers run unprivileged.
-    root = Path(tempfile.mkdtemp(prefix="supalink-services-"))
+    root = Path(tempfile.mkdtemp(prefix="supalink-services-", dir=scratch_root()))
     root.chmod(0o755)
     yield root
     shutil.rmtree(root, ignore_errors=True)
@@ -84,8 +95,9 @@ def reference_server() -> ReferenceServer:
 
 
 @pytest.fixture(scope="session")
-def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[SecretService]:
-    """gnome-keyring on a private bus; this process and its children are pointed at it."""
+def _session_secret_service(
+    system_tools: SystemTools, services_root: Path
+) -> Iterator[SecretService]:
     service = SecretService(
         system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, services_root / "secrets"
     )
@@ -99,6 +111,17 @@ def secret_service(system_tools: SystemTools, services_root: Path) -> Iterator[S
         else:
             os.environ[key] = value
     service.stop()
+
+
+@pytest.fixture
+def secret_service(_session_secret_service: SecretService) -> SecretService:
+    """gnome-keyring on a private bus, one per worker; this process and its children are
+    pointed at it. Each test that uses it first checks that it still serves an unlocked
+    default collection: a test that broke it fails the next ones with the reason."""
+    problem = _session_secret_service.problem()
+    if problem is not None:
+        pytest.fail(f"the Secret Service of this worker cannot serve: {problem}")
+    return _session_secret_service
 
 
 @pytest.fixture(autouse=True)

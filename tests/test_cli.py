@@ -1,4 +1,5 @@
-"""The entry points as a user runs them."""
+"""The entry points as a user runs them: the console script and `python -m supalink` as
+processes of their own."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from supalink import __version__
-
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
+from tests.support.cli import SUPALINK
 
 
 def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import pytest
 
 from supalink import demo
 from supalink.profiles import Target
-
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
+from tests.support.cli import SUPALINK
 
 
 def test_the_demo_server_takes_its_password_and_leaves_nothing(system_tools: object) -> None:

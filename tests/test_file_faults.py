@@ -1,7 +1,7 @@
 """File-system faults met by every command that reads or writes a file Supalink owns or edits:
 one line on stderr naming the file and the cause, exit 1, nothing changed, no temporary file
-left; and a log file on a full disk costs no `--- Logging error ---` on stderr. Real processes,
-real files, real mounts."""
+left; and a log file on a full disk costs no `--- Logging error ---` on stderr. Real files and
+mounts; the commands in this process, but where only a process shows the fault."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from supalink.files import atomic_write_bytes
 from supalink.paths import AppPaths
 from supalink.profiles import MemorySecretStore, Profile, ProfileRepository
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import SUPALINK, run_cli, spawn_cli
 from tests.support.file_faults import (
     FAULTS,
     READ_FAULTS,
@@ -33,7 +34,6 @@ from tests.support.postgres import PostgresServer
 from tests.support.profiles import save_profile
 from tests.support.secret_service import SecretService
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 ORIGINAL = (
     b'{\n  "globalShortcut": "Ctrl+Space",\n'
     b'  "mcpServers": {\n    "supabase": {"command": "npx", "args": ["-y", "old"]}\n  }\n}\n'
@@ -56,14 +56,16 @@ PROFILE_CHANGES = {
 def supalink(
     *argv: str, home: Path, unprivileged: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
-    command = [SUPALINK, *argv]
-    return subprocess.run(
-        without_root_powers(command) if unprivileged else command,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    """In this process; as a process of its own without root's powers for the permission
+    faults (root ignores permission bits, and this process runs as root)."""
+    if unprivileged:
+        return spawn_cli(*argv, home=home, through=without_root_powers)
+    return run_cli(*argv, home=home)
+
+
+def launcher(*argv: str, home: Path) -> subprocess.CompletedProcess[bytes]:
+    """`mcp-run` as a process: it replaces itself with the server it starts."""
+    return spawn_cli("mcp-run", *argv, home=home)
 
 
 def one_line(command: str, fault: Fault, path: Path) -> bytes:
@@ -220,7 +222,7 @@ def test_mcp_run_names_a_server_command_that_is_no_program(tmp_path: Path) -> No
     }
     for command, cause in cases.items():
         # No such profile either: the program is checked first, without the keyring.
-        result = supalink("mcp-run", "--profile", "nobody", "--", str(command), home=tmp_path)
+        result = launcher("--profile", "nobody", "--", str(command), home=tmp_path)
         expected = f"supalink mcp-run: cannot start {command}: {cause}\n"
         assert (result.returncode, result.stderr.decode()) == (1, expected)
         assert result.stdout == b""
@@ -233,7 +235,7 @@ def test_mcp_run_names_a_file_that_is_no_program_once_it_has_the_password(
     junk = tmp_path / "server"
     junk.write_bytes(b"\x00\x01 no interpreter line, no binary header\n")
     junk.chmod(0o755)
-    result = supalink("mcp-run", "--profile", name, "--", str(junk), home=tmp_path)
+    result = launcher("--profile", name, "--", str(junk), home=tmp_path)
     assert result.returncode == 1
     assert result.stderr.decode() == (
         f"supalink mcp-run: cannot start {junk}: it is not a program this system can run\n"
@@ -242,7 +244,7 @@ def test_mcp_run_names_a_file_that_is_no_program_once_it_has_the_password(
 
 
 def test_mcp_run_names_a_missing_program_on_the_path(tmp_path: Path) -> None:
-    result = supalink("mcp-run", "--profile", "nobody", "--", "no-such-server", home=tmp_path)
+    result = launcher("--profile", "nobody", "--", "no-such-server", home=tmp_path)
     assert result.returncode == 1
     assert result.stderr.decode() == (
         "supalink mcp-run: cannot find 'no-such-server' on PATH or in the usual places; "
@@ -263,7 +265,8 @@ def test_a_log_file_that_cannot_be_written_costs_nothing_on_stderr(
             make_read_only(log_dir)
         else:
             fill(log_dir)
-        result = supalink(*["profile", *PROFILE_CHANGES["add"]], home=home)
+        # A process: what it says includes the last flush of the log at its exit.
+        result = spawn_cli("profile", *PROFILE_CHANGES["add"], home=home)
     assert result.stderr == b""
     assert (result.returncode, result.stdout) == (0, b"saved profile 'p2' (password not saved)\n")
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.secret_service import SecretService
+from tests.support.system_tools import SystemTools
 
 
 def _whoami(uri: str) -> tuple[str, bool]:
@@ -104,6 +106,49 @@ def test_default_keyring_backend_is_the_secret_service(secret_service: SecretSer
         check=True,
     ).stdout
     assert json.loads(out) == "keyring.backends.SecretService"
+
+
+def test_a_secret_service_starts_serving_an_unlocked_default_collection(
+    system_tools: SystemTools, tmp_path: Path
+) -> None:
+    service = SecretService(
+        system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, tmp_path / "secrets"
+    )
+    service.start()
+    try:
+        assert service.problem() is None  # at once: no call may race its start
+    finally:
+        service.stop()
+    assert service.problem() == "not started"
+
+
+def test_a_bus_without_its_secret_service_says_so_and_starts_no_other(
+    system_tools: SystemTools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the system's session config the bus started another gnome-keyring on demand
+    (the real HOME, no password, no login keyring), and every call was 'Prompt dismissed'."""
+    from contextlib import closing
+
+    import secretstorage
+
+    service = SecretService(
+        system_tools.dbus_daemon, system_tools.gnome_keyring_daemon, tmp_path / "secrets"
+    )
+    service.start()
+    try:
+        keyring_daemon = service.processes[1]
+        keyring_daemon.terminate()
+        keyring_daemon.wait(timeout=10)
+        assert service.problem() == "gnome-keyring-daemon exited 0"
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.bus_address)
+        with (
+            closing(secretstorage.dbus_init()) as connection,
+            pytest.raises(secretstorage.SecretServiceNotAvailableException) as raised,
+        ):
+            secretstorage.get_default_collection(connection)
+        assert "was not provided by any .service files" in str(raised.value)
+    finally:
+        service.stop()
 
 
 def test_qasync_loop_fixture_runs_coroutines(qasync_loop: asyncio.AbstractEventLoop) -> None:

@@ -4,6 +4,7 @@ each decision, and no capability package spelling a CLI flag in what it says."""
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +30,15 @@ CLI_FLAGS = ("--sslrootcert", "--yes", "--force")
 
 
 def modules() -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(SRC.rglob("*.py")):
-        yield path, ast.parse(path.read_text(), str(path))
+    yield from _parsed()
+
+
+@functools.cache
+def _parsed() -> tuple[tuple[Path, ast.Module], ...]:
+    """Each module parsed once per test process (the trees are only read)."""
+    return tuple(
+        (path, ast.parse(path.read_text(), str(path))) for path in sorted(SRC.rglob("*.py"))
+    )
 
 
 def unit_of(path: Path) -> str:

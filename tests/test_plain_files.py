@@ -2,7 +2,8 @@
 writer for good), a device (/dev/urandom through a symlink: endless), a file past the size
 Supalink reads, JSON nested 10,000 deep (Python's parser raises RecursionError), two profiles
 of one name. Each is one line and an exit code, at once, with nothing changed; the app opens
-with a FIFO for its settings. Real processes, real FIFOs, real devices."""
+with a FIFO for its settings. Real FIFOs and devices; the commands in this process (bounded
+in time as a process would be), the app as a process."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import pytest
 
 from supalink.files import MAX_READ_BYTES
 from supalink.paths import AppPaths
-from tests.support.profiles import SUPALINK
+from tests.support.cli import SUPALINK, run_cli
 
 # Bounds on a command that must not wait on the file at all: a hang is what they catch, and
-# they are far past what a loaded machine takes to start Python.
+# they are far past what a loaded machine takes to run one.
 RUN_BOUND = 60.0
 URI = "postgresql://u@127.0.0.1:1/db?sslmode=require"
 DEEP = 10_000
@@ -78,14 +79,8 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, int, int]]:
 
 
 def supalink(*argv: str, home: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [SUPALINK, *argv],
-        capture_output=True,
-        timeout=RUN_BOUND,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    """In this process, bounded as the process was: a wait on the file fails the test."""
+    return run_cli(*argv, home=home, timeout=RUN_BOUND)
 
 
 def test_the_read_bound_is_well_above_any_config_file() -> None:

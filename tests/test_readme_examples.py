@@ -3,16 +3,14 @@ need no database, keyring or network run as shown."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from supalink.cli import build_parser
-from tests.support.profiles import SUPALINK
+from tests.support.cli import run_cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -38,9 +36,6 @@ def test_each_example_is_a_command_line_supalink_accepts(argv: list[str]) -> Non
 @pytest.mark.parametrize("command", ["url", "parse"])
 def test_the_examples_that_need_nothing_else_run_as_shown(tmp_path: Path, command: str) -> None:
     [argv] = [argv for argv in examples() if argv[1] == command]
-    result = subprocess.run(
-        [SUPALINK, *argv[1:]], capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-    )  # fmt: skip
+    result = run_cli(*argv[1:], home=tmp_path, text=True)
     assert result.returncode == 0, result.stderr
     assert "abcdefghijklmnopqrst" in result.stdout

@@ -3,19 +3,16 @@ any message, on stdout, on stderr or in the log file."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from supalink.paths import AppPaths
+from tests.support.cli import run_cli, spawn_cli
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.secret_service import SecretService
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 PASSWORD = "Sekr3t-Pw-4711"
 AT_PASSWORD = "Pa@ss-w0rd-99"  # unencoded '@': a parser may split at it
 ENCODED = quote(SPECIAL_PASSWORD, safe="")
@@ -59,38 +56,41 @@ def _leaked(data: bytes) -> list[str]:
     return [piece for piece in pieces if piece.encode() in data]
 
 
+def _assert_quotes_no_password(home: Path, stdout: bytes, stderr: bytes) -> None:
+    output = stdout + stderr
+    assert b"Traceback" not in output, output.decode(errors="replace")
+    assert _leaked(output) == [], output.decode(errors="replace")
+    log_file = AppPaths.under(home).log_file
+    if log_file.exists():
+        assert _leaked(log_file.read_bytes()) == []
+    config = home / "mcp.json"
+    if config.exists():  # the password is in it as asked: then it is the owner's alone
+        assert config.stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.parametrize("command", list(_commands(Path())))
 @pytest.mark.parametrize("uri", MALFORMED)
 def test_no_message_quotes_the_password_of_a_malformed_uri(
     command: str, uri: str, tmp_path: Path, secret_service: SecretService
 ) -> None:
-    result = subprocess.run(
-        [SUPALINK, *_commands(tmp_path)[command], uri],
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert b"Traceback" not in output, output.decode(errors="replace")
-    assert _leaked(output) == [], output.decode(errors="replace")
-    log_file = AppPaths.under(tmp_path).log_file
-    if log_file.exists():
-        assert _leaked(log_file.read_bytes()) == []
-    config = tmp_path / "mcp.json"
-    if config.exists():  # the password is in it as asked: then it is the owner's alone
-        assert config.stat().st_mode & 0o777 == 0o600
+    """In this process: every byte the command writes on its stdout and stderr, and its log."""
+    result = run_cli(*_commands(tmp_path)[command], uri, home=tmp_path)
+    _assert_quotes_no_password(tmp_path, result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("command", list(_commands(Path())))
+def test_the_process_quotes_no_password_of_a_malformed_uri(
+    command: str, tmp_path: Path, secret_service: SecretService
+) -> None:
+    """The same as a real process: what reaches its file descriptors, up to its exit."""
+    uri = MALFORMED[5]  # an unencoded '@' in the password and no closing bracket
+    result = spawn_cli(*_commands(tmp_path)[command], uri, home=tmp_path)
+    _assert_quotes_no_password(tmp_path, result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize("uri", MALFORMED)
 def test_parse_says_what_is_wrong_and_exits_2(uri: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [SUPALINK, "parse", uri],
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path)},
-        check=False,
-    )
+    result = run_cli("parse", uri, home=tmp_path)
     assert result.returncode == 2
     assert result.stdout == b""
     assert result.stderr.startswith(b"supalink parse: error: ")

@@ -40,9 +40,9 @@ from supalink.profiles import (  # noqa: E402
     Mode,
     Profile,
     ProfileRepository,
-    SettingsFile,
     Target,
 )
+from supalink.profiles.settings import SettingsFile  # noqa: E402
 from supalink.ui.config_dialog import ConfigDialog  # noqa: E402
 from supalink.ui.context import AppContext  # noqa: E402
 from supalink.ui.main_window import PROBE_TASK, MainWindow  # noqa: E402

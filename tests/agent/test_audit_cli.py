@@ -8,7 +8,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,8 +21,8 @@ from supalink.agent.audit_log import AuditLog
 from supalink.paths import AppPaths
 from tests.agent.test_audit import without_root_powers
 from tests.support.audit import audit_entry
+from tests.support.cli import run_cli, spawn_argv, spawn_cli
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 AT = 1_796_124_600.25  # 2026-12-01T11:30:00.250Z
 
 
@@ -42,14 +41,7 @@ def audit_file(home: Path) -> Path:
 
 
 def supalink(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, "audit", *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    return run_cli("audit", *argv, home=home, text=True)
 
 
 @pytest.fixture
@@ -142,14 +134,8 @@ def test_a_folder_in_the_files_place_is_one_sentence_and_exit_1(tmp_path: Path) 
 
 def test_a_file_it_may_not_read_is_one_sentence_and_exit_1(home: Path) -> None:
     audit_file(home).chmod(0o000)
-    result = subprocess.run(
-        without_root_powers([SUPALINK, "audit"]),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    # A process without root's powers: root reads it whatever its mode.
+    result = spawn_cli("audit", home=home, through=without_root_powers, text=True)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
         f"supalink audit: cannot read the audit log {audit_file(home)}: permission denied\n"
@@ -164,7 +150,7 @@ def read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
 def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> None:
     log = AuditLog(audit_file(home))
     process = subprocess.Popen(
-        [SUPALINK, "audit", "--follow", "--json", "--limit", "1", "--profile", "prod"],
+        spawn_argv("audit", "--follow", "--json", "--limit", "1", "--profile", "prod"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

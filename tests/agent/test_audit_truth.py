@@ -18,7 +18,7 @@ from supalink.agent import AuditEntry, Outcome, Who, read_entries
 from supalink.paths import AppPaths
 from tests.agent.conftest import LoginFactory, Victim
 from tests.agent.test_cancel import Served, wait_for
-from tests.support.profiles import SUPALINK
+from tests.support.cli import SUPALINK, run_cli
 
 
 def entries(home: Path) -> list[AuditEntry]:
@@ -33,14 +33,7 @@ def entries_for(home: Path, count: int) -> list[AuditEntry]:
 
 
 def audit_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, "audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )
+    return run_cli("audit", *args, home=home, text=True)
 
 
 def test_every_call_is_one_entry_whatever_became_of_it(

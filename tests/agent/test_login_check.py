@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +22,8 @@ from supalink.profiles import Profile
 from tests.agent.conftest import Login, LoginFactory, Victim
 from tests.agent.test_cancel import Served
 from tests.agent.test_session import with_database
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer
-from tests.support.profiles import SUPALINK
 from tests.support.secret_service import SecretService
 
 
@@ -87,14 +85,7 @@ def role_show(home: Path, login: Login) -> dict[str, Any]:
         sslrootcert=str(login.pg.ca_cert),
     )
     repository.save(profile, login.password, save_password=True)
-    shown = subprocess.run(
-        [SUPALINK, "role", "show", name, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )
+    shown = run_cli("role", "show", name, "--json", home=home, text=True)
     assert shown.returncode == 0, shown.stderr
     found: dict[str, Any] = json.loads(shown.stdout)
     return found

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,8 +21,9 @@ import pytest
 from supalink.agent import read_entries
 from supalink.paths import AppPaths
 from tests.agent.conftest import ROWS, Victim
+from tests.support.cli import SUPALINK, run_cli
 from tests.support.postgres import PostgresServer, start_postgres
-from tests.support.profiles import SUPALINK, save_profile
+from tests.support.profiles import save_profile
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
@@ -238,10 +238,7 @@ def test_a_server_that_cannot_start_says_why_in_one_line(
     elif case == "no keyring reachable":
         args[-1] = save_profile(tmp_path, pg)
         env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={tmp_path / 'no-bus'}"
-    result = subprocess.run(
-        [SUPALINK, *args], env=env, capture_output=True, text=True, timeout=60,
-        stdin=subprocess.DEVNULL, check=False,
-    )  # fmt: skip
+    result = run_cli(*args, environ=env, text=True)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -258,10 +255,7 @@ def test_mcp_serve_flags_are_checked_before_anything_starts(tmp_path: Path) -> N
         ["mcp-serve", "--profile", "x", "--statement-timeout", "soon"],
         ["mcp-serve", "--uri-env", "X", "--sslrootcert", "ca.pem"],
     ):
-        result = subprocess.run(
-            [SUPALINK, *args], env=environment(tmp_path), capture_output=True, text=True,
-            timeout=60, check=False,
-        )  # fmt: skip
+        result = run_cli(*args, environ=environment(tmp_path), text=True)
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 

@@ -18,7 +18,7 @@ from supalink.mcp.backups import BACKUPS_KEPT, LOCKS_FOLDER, backup_folder, writ
 from supalink.mcp.clients import CLIENTS
 from supalink.mcp.editor import apply, plan_write
 from supalink.mcp.watch import last_backup_holding
-from tests.support.profiles import SUPALINK
+from tests.support.cli import run_cli
 
 CLAUDE = CLIENTS["claude"]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -150,15 +150,7 @@ def test_a_fifo_among_the_backups_is_neither_read_nor_removed(tmp_path: Path) ->
 
 
 def supalink(*argv: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *argv],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    return run_cli(*argv, home=home, stdin=stdin, text=True)
 
 
 def test_config_write_says_a_backup_that_exists_and_keeps_no_lock_in_the_clients_folder(

@@ -13,16 +13,14 @@ import pytest
 from supalink.mcp.clients import Host
 from supalink.mcp.launch_env import Finder, absolute_entry
 from supalink.mcp.templates import ServerEntry
+from tests.support.cli import spawn_cli
 from tests.support.postgres import PostgresServer
-from tests.support.profiles import SUPALINK
 from tests.support.reference_server import ReferenceServer
 
 
 def supalink(*args: str, home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *args], capture_output=True, text=True, timeout=120, check=False,
-        env={**env, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    # A process: config verify's --timeout counts from its process's start.
+    return spawn_cli(*args, home=home, environ=env, timeout=120, text=True)
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
@@ -19,8 +18,8 @@ from supalink.profiles import Profile
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import run_cli
 from tests.support.postgres import SPECIAL_PASSWORD
-from tests.support.profiles import SUPALINK
 from tests.support.secret_service import SecretService
 
 CLAUDE = CLIENTS["claude"]
@@ -192,13 +191,7 @@ def test_config_logs_masks_the_saved_profiles_password_from_the_keyring(
         f"error: {password}\nuri ?user=u&pw={quote(password, safe='')}\nfine\n",
     )
     env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
-    shown = subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "HOME": str(home), "SUPALINK_HOME": str(sl_home)},
-        check=False,
-    )
+    argv = ["config", "logs", "--client", "claude", "--config", str(config)]
+    shown = run_cli(*argv, home=sl_home, environ={**env, "HOME": str(home)}, text=True)
     assert (shown.returncode, shown.stderr) == (0, "")
     assert shown.stdout.splitlines()[1:4] == [f"error: {MASK}", f"uri ?user=u&pw={MASK}", "fine"]

@@ -6,19 +6,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from tests.support.cli import SUPALINK, run_cli, spawn_cli
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.profiles import add_profile_with_cli
 from tests.support.reference_server import ReferenceServer
 from tests.support.secret_service import SecretService
 from tests.support.tls import TlsFiles
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 ENCODED = quote(SPECIAL_PASSWORD, safe="")
 URI = f"postgresql://supalink_app:{ENCODED}@127.0.0.1:5432/postgres"
 URI_ENV = "SUPALINK_DATABASE_URI"
@@ -29,15 +28,10 @@ OTHER = '{\n  "globalShortcut": "Ctrl+Space"\n}\n'
 def config(
     *args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, "config", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**(env if env is not None else os.environ), "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    """In this process but `verify`, whose --timeout counts from its process's start;
+    `env` is the whole environment when given."""
+    run = spawn_cli if args[:1] == ("verify",) else run_cli
+    return run("config", *args, home=home, stdin=stdin, environ=env, timeout=120, text=True)
 
 
 def assert_no_password(*texts: str) -> None:

@@ -6,7 +6,6 @@ is not warned about, and a database that cannot be reached does not hold the wri
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -19,20 +18,16 @@ from psycopg import sql
 
 from supalink.profiles import Profile
 from tests.roles.conftest import ADMIN_PASSWORD, admin, home, repository_under, supabase
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer
-from tests.support.profiles import SUPALINK
 
 __all__ = ["admin", "home", "supabase"]  # the Supabase-like project's fixtures, used here
 BYPASS_PASSWORD = "bypass-p@ss é"
 
 
 def write(home: Path, cfg: Path, profile: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, "config", "write", "--client", "claude", "--config", str(cfg),
-         "--profile", profile],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    argv = ["config", "write", "--client", "claude", "--config", str(cfg), "--profile", profile]
+    return run_cli(*argv, home=home, timeout=120, text=True)
 
 
 def assert_written(result: subprocess.CompletedProcess[str], cfg: Path, profile: str) -> None:

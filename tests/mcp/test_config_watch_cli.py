@@ -19,7 +19,7 @@ from typing import IO, Any
 import pytest
 
 from supalink.mcp.watch import POLL_SECONDS
-from tests.support.profiles import SUPALINK
+from tests.support.cli import SUPALINK, run_cli
 
 ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "prod"]}
 DETECTION_BOUND = 2.0  # the issue's: a rewrite is reported within 2 s
@@ -122,22 +122,16 @@ def test_watch_in_words_and_a_bad_server_name(tmp_path: Path) -> None:
         assert line.rstrip().endswith(f"removed: the supabase entry is gone from {path}")
         watch.send_signal(signal.SIGINT)
         assert watch.wait(timeout=10) == 0
-    bad = subprocess.run(
-        [
-            SUPALINK,
-            "config",
-            "watch",
-            "--client",
-            "claude",
-            "--config",
-            str(path),
-            "--server-name",
-            " ",
-        ],
-        capture_output=True,
+    bad = run_cli(
+        "config",
+        "watch",
+        "--client",
+        "claude",
+        "--config",
+        str(path),
+        "--server-name",
+        " ",
         text=True,
-        timeout=60,
-        check=False,
     )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
@@ -146,13 +140,15 @@ def test_watch_in_words_and_a_bad_server_name(tmp_path: Path) -> None:
 def config_logs(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`supalink config logs --client claude` for a user whose home folder is `home`."""
     env = {key: value for key, value in os.environ.items() if key != "XDG_CONFIG_HOME"}
-    return subprocess.run(
-        [SUPALINK, "config", "logs", "--client", "claude", *args],
-        capture_output=True,
+    return run_cli(
+        "config",
+        "logs",
+        "--client",
+        "claude",
+        *args,
+        home=home / "supalink",
+        environ={**env, "HOME": str(home)},
         text=True,
-        timeout=60,
-        env={**env, "HOME": str(home), "SUPALINK_HOME": str(home / "supalink")},
-        check=False,
     )
 
 

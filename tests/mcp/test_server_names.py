@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from supalink.mcp import DEFAULT_SERVER_NAME, BadServerName, check_server_name
+from tests.support.cli import run_cli
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 URI = "postgresql://supalink_app:secret-pw@127.0.0.1:5432/postgres"
 OTHER = '{\n  "globalShortcut": "Ctrl+Space"\n}\n'
 BAD_NAMES = {
@@ -46,12 +43,8 @@ def test_the_cli_says_so_in_one_line_exits_2_and_writes_nothing(
     cfg = tmp_path / "claude_desktop_config.json"
     cfg.write_text(OTHER)
     extra = ["--uri", "-"] if action == "write" else ["--yes"] if action == "remove" else []
-    result = subprocess.run(
-        [SUPALINK, "config", action, "--client", "claude", "--config", str(cfg),
-         "--server-name", name, *extra],
-        input=URI + "\n", capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path / "home")},
-    )  # fmt: skip
+    argv = ["config", action, "--client", "claude", "--config", str(cfg), "--server-name", name]
+    result = run_cli(*argv, *extra, home=tmp_path / "home", stdin=URI + "\n", text=True)
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"supalink config: error: --server-name {name!r} {problem}\n"
     assert result.stdout == ""

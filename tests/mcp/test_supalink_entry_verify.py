@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcp.test_config_cli import SUPALINK, assert_no_password, config
+from tests.mcp.test_config_cli import assert_no_password, config
+from tests.support.cli import SUPALINK
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import add_profile_with_cli
 from tests.support.secret_service import SecretService

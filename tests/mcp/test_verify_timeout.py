@@ -15,6 +15,7 @@ import pytest
 
 from supalink.mcp import ServerEntry
 from supalink.mcp.verify import verify_entry
+from tests.support.cli import run_cli
 
 SUPALINK = str(Path(sys.executable).with_name("supalink"))
 TIMEOUT = 2.0
@@ -118,12 +119,8 @@ def test_config_verify_returns_within_its_timeout_plus_one_second(tmp_path: Path
 
 @pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf"])
 def test_a_timeout_that_is_no_bound_is_bad_input(tmp_path: Path, timeout: str) -> None:
-    result = subprocess.run(
-        [SUPALINK, "config", "verify", "--client", "claude", "--config", str(tmp_path / "c.json"),
-         "--timeout", timeout],
-        capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(tmp_path / "home")},
-    )  # fmt: skip
+    argv = ["config", "verify", "--client", "claude", "--config", str(tmp_path / "c.json")]
+    result = run_cli(*argv, "--timeout", timeout, home=tmp_path / "home", text=True)
     assert result.returncode == 2
     assert result.stderr == (
         "supalink config: error: --timeout must be a positive number of seconds\n"

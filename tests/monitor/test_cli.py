@@ -1,4 +1,5 @@
-"""`supalink monitor` as a person runs it: a real process, real signals, real server."""
+"""`supalink monitor` as a person runs it: a real process for the signals, real server; the
+runs that end by themselves in this process."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,12 +17,12 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
+from tests.support.cli import run_cli, spawn_argv
 from tests.support.monitoring import channel_name
 from tests.support.pgbouncer import Pgbouncer
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.secret_service import SecretService
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 SECRET_BYTES = (SPECIAL_PASSWORD.encode(), quote(SPECIAL_PASSWORD, safe="").encode())
 # Said first whenever the URI given holds its password, as these tests' URIs do.
 ARGV_WARNING = b"warning: the password in --uri is on the command line, where other programs"
@@ -40,7 +40,7 @@ class Monitor:
 
     def __init__(self, *args: str, home: Path, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [SUPALINK, "monitor", *args],
+            spawn_argv("monitor", *args),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "SUPALINK_HOME": str(home), **(env or {})},
@@ -86,13 +86,8 @@ class Monitor:
 
 
 def run_monitor(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [SUPALINK, "monitor", *args],
-        capture_output=True,
-        timeout=30,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    """A run to its end, in this process."""
+    return run_cli("monitor", *args, home=home, timeout=30)
 
 
 def notify(uri: str, *notes: tuple[str, str]) -> None:

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from tests.support.cli import run_cli
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.secret_service import SecretService
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 STEPS = ["parse", "dns", "route", "tcp", "tls", "auth", "query"]
 
 
 def supalink(
     *args: str, home: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    result = subprocess.run(
-        [SUPALINK, *args],
-        input=stdin.encode() if stdin is not None else None,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "SUPALINK_HOME": str(home), "PGPASSFILE": "/nonexistent"},
-        check=False,
-    )
+    result = run_cli(*args, home=home, env={"PGPASSFILE": "/nonexistent"}, stdin=stdin)
     log = home / "log" / "supalink.log"
     written = log.read_bytes() if log.exists() else b""
     assert leaks(result.stdout + result.stderr + written) == []

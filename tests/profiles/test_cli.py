@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from tests.support.cli import run_cli
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.secret_service import SecretService
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 REF = "zyxwvutsrqponmlkjihg"
 SESSION_URI = (
     f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@aws-0-eu-west-2.pooler.supabase.com:5432/postgres"
@@ -25,14 +24,8 @@ SESSION_URI = (
 def supalink(
     *args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [SUPALINK, *args],
-        input=stdin.encode() if stdin is not None else None,
-        capture_output=True,
-        timeout=60,
-        env={**(env if env is not None else os.environ), "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    """In this process; `env` is the whole environment when given."""
+    return run_cli(*args, home=home, stdin=stdin, environ=env)
 
 
 def leaks(data: bytes, *secrets: str) -> list[str]:

@@ -4,9 +4,7 @@ written into a URI on the command line."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,8 @@ from supalink.paths import AppPaths
 from supalink.profiles import MemorySecretStore, Profile, ProfileError
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import run_cli
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 # No keyring at all: none of these needs one.
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 WARNING = (
@@ -28,15 +26,7 @@ SECRET = "s3cret-on-argv"
 
 
 def supalink(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, **NO_KEYRING, "SUPALINK_HOME": str(home)},
-        check=False,
-    )
+    return run_cli(*args, home=home, env=NO_KEYRING, cwd=cwd, text=True)
 
 
 def saved_names(home: Path) -> list[str]:

@@ -21,7 +21,7 @@ from supalink.profiles.pause import PAUSE_ENV, PAUSED
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore, SecretKind
 from supalink.profiles.settings import SettingsFile
-from tests.support.profiles import SUPALINK
+from tests.support.cli import SUPALINK, run_cli
 from tests.support.secret_service import SecretService
 
 OLD_REF, NEW_REF = "oldrefoldrefoldrefol", "newrefnewrefnewrefne"
@@ -59,15 +59,8 @@ class Home:
         return AppPaths.under(self.root).config_dir / JOURNAL_NAME
 
     def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [SUPALINK, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "SUPALINK_HOME": str(self.root)},
-            check=False,
-        )
+        """A run to its end, in this process."""
+        return run_cli(*args, home=self.root, stdin=stdin, text=True)
 
     def kill_at(self, point: str, *args: str, stdin: str = "") -> None:
         """Run `supalink ARGS` until it stops at `point`, then SIGKILL it there."""

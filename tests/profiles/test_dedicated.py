@@ -3,9 +3,7 @@ on port 6543, the plain role, transaction pooling with prepared statements, no L
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,11 +11,11 @@ import pytest
 from supalink.probe.diagnosis import Attempt, from_connect_error
 from supalink.probe.results import StepName
 from supalink.profiles import Mode, Profile, build_uri, parse_uri
+from tests.support.cli import run_cli
 
 REF = "mnbvcxzlkjhgfdsapoiu"
 HOST = f"db.{REF}.supabase.co"
 DASHBOARD_URI = f"postgresql://postgres:[YOUR-PASSWORD]@{HOST}:6543/postgres"
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 
 
 def test_what_each_mode_supports() -> None:
@@ -53,10 +51,7 @@ def test_the_dashboards_dedicated_uri_parses_as_dedicated() -> None:
 
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *args], capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    return run_cli(*args, home=home, text=True)
 
 
 def test_url_and_parse_know_the_dedicated_mode(tmp_path: Path) -> None:

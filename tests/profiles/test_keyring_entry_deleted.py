@@ -1,26 +1,24 @@
 """A password saved in the keyring whose entry was deleted behind Supalink's back: every
-command that needs it says the keyring entry is missing. Real Secret Service, real CLI."""
+command that needs it says the keyring entry is missing. Real Secret Service, the CLI
+in this process."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from supalink.profiles.secrets import SERVICE, SecretKind, account_name
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer
-from tests.support.profiles import SUPALINK, save_profile
+from tests.support.profiles import save_profile
 from tests.support.secret_service import SecretService
 
 
 def supalink(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *args], input=stdin, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "SUPALINK_HOME": str(home)}, check=False,
-    )  # fmt: skip
+    return run_cli(*args, home=home, stdin=stdin, timeout=120, text=True)
 
 
 @pytest.fixture

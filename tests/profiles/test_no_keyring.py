@@ -7,7 +7,6 @@ and nobody answering it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -25,8 +24,9 @@ from supalink.profiles import (
     parse_uri,
 )
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer
-from tests.support.profiles import SUPALINK, save_profile
+from tests.support.profiles import save_profile
 from tests.support.secret_service import SecretService
 from tests.support.system_tools import SystemTools
 
@@ -79,10 +79,7 @@ VARIANTS = {
 def run(
     home: Path, env: dict[str, str], *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, *args], input=stdin, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **env, "SUPALINK_HOME": str(home)}, check=False,
-    )  # fmt: skip
+    return run_cli(*args, home=home, env=env, stdin=stdin, text=True)
 
 
 @pytest.mark.slow

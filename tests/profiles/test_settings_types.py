@@ -4,8 +4,6 @@ aside, named, and kept in a file of its own; the others load, and nothing crashe
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -14,8 +12,8 @@ import pytest
 from supalink.paths import AppPaths
 from supalink.profiles.model import Profile, ProfileError
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import run_cli
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
 GOOD = {"name": "good", "mode": "direct", "host": "127.0.0.1", "port": 5432, "user": "u"}
 NOON = datetime(2026, 12, 1, 12, 0, 0)
 
@@ -92,20 +90,14 @@ def test_supalink_test_and_profile_list_with_a_string_port(tmp_path: Path) -> No
     path = AppPaths.under(home).settings_file
     path.parent.mkdir(parents=True)
     path.write_text(settings_with({**GOOD, "name": "broken", "port": "5432"}))
-    env = {"SUPALINK_HOME": str(home), "PATH": "/usr/bin:/bin"}
-    tested = subprocess.run(
-        [SUPALINK, "test", "broken"],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin"}
+    tested = run_cli("test", "broken", home=home, environ=env, text=True)
     assert "Traceback" not in tested.stderr
     assert "TypeError" not in tested.stderr
     assert "'broken'" in tested.stderr
     assert "port: must be a whole number" in tested.stderr
     assert tested.returncode != 0
-    listed = subprocess.run(
-        [SUPALINK, "profile", "list"],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
+    listed = run_cli("profile", "list", home=home, environ=env, text=True)
     assert listed.returncode == 0, listed.stderr
     assert "good" in listed.stdout
     assert "broken" not in listed.stdout

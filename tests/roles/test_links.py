@@ -239,19 +239,9 @@ def test_removing_an_agent_profile_alone_is_refused_unless_its_role_is_kept(
 
 
 def profile_cli(*args: str, home: Path) -> Any:
-    import os
-    import subprocess
+    from tests.support.cli import run_cli
 
-    from tests.support.profiles import SUPALINK
-
-    return subprocess.run(
-        [SUPALINK, "profile", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )
+    return run_cli("profile", *args, home=home, text=True)
 
 
 @pytest.mark.slow

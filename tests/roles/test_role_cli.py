@@ -6,7 +6,6 @@ and no password anywhere on the screen or on disk."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,11 @@ import pytest
 from supalink.paths import AppPaths
 from supalink.profiles import KeyringSecretStore, SecretKind, Target
 from tests.roles.conftest import ADMIN_PASSWORD, Supabase, repository_under
-from tests.support.profiles import SUPALINK
+from tests.support.cli import run_cli
 
 
 def role(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SUPALINK, "role", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )
+    return run_cli("role", *args, home=home, timeout=120, text=True)
 
 
 def agent_connect(home: Path, profile: str) -> psycopg.Connection[tuple[Any, ...]]:

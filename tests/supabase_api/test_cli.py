@@ -1,11 +1,10 @@
 """`supalink supabase login|logout|projects` and `profile add --from-project` as a person runs
-them: real CLI processes, the real Secret Service, the API's loopback stand-in. The token is
+them: the CLI in this process, the real Secret Service, the API's loopback stand-in. The token is
 in no output and in no file under SUPALINK_HOME (settings, log), as bytes."""
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from supalink.paths import AppPaths
 from supalink.profiles import KeyringSecretStore, SecretKind
 from supalink.supabase_api import save_token, saved_token
-from tests.support.profiles import SUPALINK
+from tests.support.cli import run_cli
 from tests.support.supabase_api import (
     HEALTHY_HOST,
     HEALTHY_REF,
@@ -39,15 +38,7 @@ def signed_in(keyring: KeyringSecretStore) -> KeyringSecretStore:
 def run(
     *args: str, home: Path, api: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [SUPALINK, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home), "SUPALINK_SUPABASE_API": api},
-    )
+    result = run_cli(*args, home=home, env={"SUPALINK_SUPABASE_API": api}, stdin=stdin, text=True)
     assert TOKEN not in result.stdout + result.stderr
     return result
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from psycopg import sql
 from supalink.profiles import Profile
 from tests.support.accounts import ServiceAccount, service_account
 from tests.support.ports import free_port
+from tests.support.scratch import scratch_root
 from tests.support.system_tools import SystemTools
 from tests.support.tls import TlsFiles
 
@@ -22,6 +26,10 @@ from tests.support.tls import TlsFiles
 SPECIAL_PASSWORD = "p@ss:w/rd%#?& é\"'"
 APP_ROLE = "supalink_app"
 SUPERUSER = "postgres"
+INITDB_ARGS = (
+    "-U", SUPERUSER, "--no-sync", "-E", "UTF8", "--locale=C",
+    "--auth-local=trust", "--auth-host=scram-sha-256",
+)  # fmt: skip
 
 
 @dataclass
@@ -73,10 +81,7 @@ class PostgresServer:
             shutil.copy(source, certs / source.name)
         (certs / self.tls.server_key.name).chmod(0o600)
         self.account.give(self.root)
-        self._run(
-            "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "--no-sync", "-E", "UTF8",
-            "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
-        )  # fmt: skip
+        shutil.copytree(initdb_template(self.bindir, self.account), self.datadir, symlinks=True)
         with (self.datadir / "postgresql.conf").open("a") as conf:
             conf.write(
                 "\n# supalink test cluster\n"
@@ -163,6 +168,41 @@ class PostgresServer:
             if sslmode in ("verify-ca", "verify-full"):
                 params.append(f"sslrootcert={quote(str(sslrootcert or self.ca_cert), safe='/')}")
         return uri + ("?" + "&".join(params) if params else "")
+
+
+def initdb_template(bindir: Path, account: ServiceAccount) -> Path:
+    """A data folder as `initdb INITDB_ARGS` leaves it, made once for this PostgreSQL and
+    these arguments and shared by every worker and run: initdb takes about a second (several
+    on a loaded machine) and every test server needs one; a copy takes a few milliseconds.
+    Made in a folder of its own, then renamed into place: a worker never sees half of one."""
+    version = subprocess.run(
+        [str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    made_by = repr((version, str(bindir), INITDB_ARGS, account.uid, account.gid))
+    key = hashlib.sha256(made_by.encode()).hexdigest()[:16]
+    cache = scratch_root() / f"supalink-test-initdb-{key}"
+    if (cache / "made-by").exists():
+        return cache / "data"
+    build = Path(tempfile.mkdtemp(prefix=f"{cache.name}.", dir=cache.parent))
+    try:
+        build.chmod(0o755)
+        account.give(build)
+        subprocess.run(
+            [str(bindir / "initdb"), "-D", str(build / "data"), *INITDB_ARGS],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=build,
+            **account.popen_kwargs(),
+        )
+        (build / "made-by").write_text(made_by + "\n")
+        os.rename(build, cache)  # refused when another worker's is there already: use it
+    except OSError:
+        if not (cache / "made-by").exists():
+            raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return cache / "data"
 
 
 def integer(value: object) -> int:

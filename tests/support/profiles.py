@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,9 +10,10 @@ from supalink.profiles import Profile
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import KeyringSecretStore
 from supalink.profiles.settings import SettingsFile
+from tests.support.cli import SUPALINK, run_cli
 from tests.support.postgres import PostgresServer
 
-SUPALINK = str(Path(sys.executable).with_name("supalink"))
+__all__ = ["SUPALINK", "add_profile_with_cli", "save_profile", "save_profile_to"]
 
 
 def save_profile(
@@ -44,13 +42,22 @@ def save_profile_to(
 def add_profile_with_cli(home: Path, pg: PostgresServer, *, prefix: str = "agent") -> str:
     """A profile for `pg` added as a person would: `supalink profile add … --password-stdin`."""
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    added = subprocess.run(
-        [
-            SUPALINK, "profile", "add", name, "--host", "127.0.0.1", "--port", str(pg.port),
-            "--user", pg.role, "--sslrootcert", str(pg.ca_cert), "--password-stdin",
-        ],
-        input=pg.password, capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
-    )  # fmt: skip
+    added = run_cli(
+        "profile",
+        "add",
+        name,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(pg.port),
+        "--user",
+        pg.role,
+        "--sslrootcert",
+        str(pg.ca_cert),
+        "--password-stdin",
+        home=home,
+        stdin=pg.password,
+        text=True,
+    )
     assert added.returncode == 0, added.stderr
     return name
