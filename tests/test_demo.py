@@ -100,9 +100,12 @@ def test_supalink_demo_killed_leaves_no_server_and_no_folder(
     """SIGKILL gives the app no chance to clean up: its watchdog does."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SUPALINK_HOME": str(tmp_path)}
     process = subprocess.Popen(
-        [SUPALINK, "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [SUPALINK, "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-    )  # fmt: skip
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

@@ -24,7 +24,7 @@ LAYERS = {
     "cli": 6,  # opens the app when given no command
     "__main__": 7,
 }
-FACES = ("profiles", "probe", "mcp", "monitor", "agent", "roles", "supabase_api")
+FACES = ("profiles", "probe", "mcp", "monitor", "agent", "roles", "supabase_api", "ui", "app")
 CAPABILITIES = ("profiles", "probe", "mcp", "monitor", "agent", "roles", "supabase_api", "ui")
 CLI_FLAGS = ("--sslrootcert", "--yes", "--force")
 
@@ -75,17 +75,54 @@ def test_no_unit_imports_a_unit_of_its_own_layer_or_above() -> None:
     assert offenders == []
 
 
-def test_the_windows_import_capabilities_through_their_faces_and_never_the_paths() -> None:
-    """ui/ gets the folders it needs from the app package, and what profiles/, probe/, mcp/ and
-    monitor/ name in their `__all__`."""
+def test_every_import_from_another_package_goes_through_its_face() -> None:
+    """A package is used by what its `__init__.py` gives: a name, or one of its modules
+    given whole (profiles.defaults). ui/ gets the folders it needs from app/, never from
+    paths.py."""
+    from supalink.lazy import face_names
+
+    given = {
+        face: set(face_names((SRC / face / "__init__.py").read_text(), f"supalink.{face}")[1])
+        for face in FACES
+    }
     offenders = []
     for path, tree in modules():
-        if unit_of(path) != "ui":
-            continue
+        unit = unit_of(path)
         for name, line in imported(tree):
             parts = name.split(".")
-            if parts[1] == "paths" or (parts[1] in FACES and len(parts) > 2):
+            deep = parts[1] in FACES and len(parts) > 2 and parts[2] not in given[parts[1]]
+            if parts[1] != unit and (deep or (unit == "ui" and parts[1] == "paths")):
                 offenders.append(f"{path.relative_to(SRC)}:{line} imports {name}")
+    assert offenders == []
+
+
+def test_each_name_taken_from_a_face_is_one_it_gives() -> None:
+    """mypy takes any name from a lazy face (its `__getattr__` answers for all), so a name a
+    face no longer gives is found here, in src/, tests/ and packaging/, before it fails."""
+    from supalink.lazy import face_names
+
+    repo = SRC.parent.parent
+    given = {
+        face: set(face_names((SRC / face / "__init__.py").read_text(), f"supalink.{face}")[1])
+        for face in FACES
+    }
+    offenders = []
+    for tree_root in (SRC, repo / "tests", repo / "packaging"):
+        for path in sorted(tree_root.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                    continue
+                face = node.module.removeprefix("supalink.")
+                if face == node.module:  # the SDK's `mcp` is not ours
+                    continue
+                if face not in given:
+                    continue
+                for alias in node.names:
+                    module = SRC / face / alias.name
+                    if alias.name not in given[face] and not (
+                        module.with_suffix(".py").is_file() or module.is_dir()
+                    ):
+                        offenders.append(f"{path.relative_to(repo)}:{node.lineno} {alias.name}")
     assert offenders == []
 
 
@@ -251,13 +288,129 @@ def test_an_error_module_says_nothing_of_its_own(module: str) -> None:
     assert list(messages(tree)) == []
 
 
-def test_no_module_passes_500_lines() -> None:
-    long = [
-        f"{path.relative_to(SRC)}: {count}"
-        for path, _ in modules()
-        if (count := len(path.read_text().splitlines())) > 500
+TREES = (SRC, SRC.parent.parent / "tests")
+
+
+def is_data(node: ast.AST) -> bool:
+    """A table of data: constants, and lists, tuples, sets and dicts of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return is_data(node.operand)
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return all(is_data(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(key is not None and is_data(key) for key in node.keys) and all(
+            is_data(value) for value in node.values
+        )
+    return False
+
+
+def unformatted(source: str) -> list[int]:
+    """The lines of `source` whose `# fmt: skip` keeps a statement that is not a table of
+    data out of the formatter (laid out by hand to save lines)."""
+    skipped = [
+        number
+        for number, line in enumerate(source.splitlines(), start=1)
+        if line.rstrip().endswith("# fmt: skip")
     ]
-    assert long == []
+    tables = {
+        node.end_lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        and node.value is not None
+        and is_data(node.value)
+    }
+    return [number for number in skipped if number not in tables]
+
+
+def test_fmt_skip_is_kept_for_tables_of_data() -> None:
+    offenders = [
+        f"{path.relative_to(SRC.parent.parent)}:{line}"
+        for tree in TREES
+        for path in sorted(tree.rglob("*.py"))
+        for line in unformatted(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_a_table_of_data_may_keep_its_layout_and_code_may_not() -> None:
+    table = "REGIONS = (\n    'a', 'b',\n    'c',\n)  # fmt: skip\n"
+    call = "run(\n    'a', 'b',\n    check=True,\n)  # fmt: skip\n"
+    assert unformatted(table) == []
+    assert unformatted(call) == [4]
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Each module of src/ and the modules it imports, at run time or for typing alone: a
+    name taken from a lazy face counts as an import of the module that gives it."""
+    from supalink.lazy import face_names
+
+    def dotted(path: Path) -> str:
+        parts = path.relative_to(SRC.parent).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    paths = {dotted(path): path for path, _ in modules()}
+    homes = {
+        name: {
+            lazy: f"{name}.{home}" for lazy, home in face_names(path.read_text(), name)[0].items()
+        }
+        for name, path in paths.items()
+        if path.name == "__init__.py"
+    }
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    whole = f"{node.module}.{alias.name}"
+                    lazy = homes.get(node.module, {}).get(alias.name)
+                    targets.append(whole if whole in paths else lazy or node.module)
+            graph[name] |= {target for target in targets if target in paths and target != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, directly or around a loop (Tarjan)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in sorted(graph[module]):
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            group: list[str] = []
+            while not group or group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return found
+
+
+def test_no_modules_import_each_other() -> None:
+    """Not even lazily inside a function or for typing alone: two modules that need each
+    other are one seam cut in the wrong place."""
+    assert cycles(module_imports()) == []
+
+
+def test_a_loop_of_imports_is_found() -> None:
+    loop = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(loop) == [["a", "b", "c"]]
 
 
 @pytest.mark.parametrize("init", lazy_faces(), ids=lambda path: path.parent.name)

@@ -116,8 +116,11 @@ def test_log_file_and_its_rotated_files_are_private(tmp_path: Path) -> None:
         handler.close()
     files = sorted(log_file.parent.iterdir())
     assert [path.name for path in files] == [
-        "supalink.log", "supalink.log.1", "supalink.log.2", "supalink.log.3",
-    ]  # fmt: skip
+        "supalink.log",
+        "supalink.log.1",
+        "supalink.log.2",
+        "supalink.log.3",
+    ]
     assert {path.name: path.stat().st_mode & 0o777 for path in files} == {
         path.name: 0o600 for path in files
     }

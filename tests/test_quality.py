@@ -70,8 +70,11 @@ def test_readme_images_exist_and_the_metainfo_shows_the_same_screenshots() -> No
     readme = (REPO / "README.md").read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
     assert {Path(image).name for image in images} >= {
-        "main-window.png", "failed-test.png", "config-diff.png", "monitor.png"
-    }  # fmt: skip
+        "main-window.png",
+        "failed-test.png",
+        "config-diff.png",
+        "monitor.png",
+    }
     for image in images:
         assert (REPO / image).is_file(), image
     metainfo = (REPO / "packaging/linux/io.github.supalink.Supalink.metainfo.xml").read_text()

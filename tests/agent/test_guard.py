@@ -371,9 +371,15 @@ def test_a_query_stays_inside_the_servers_wrapper(tail: str) -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["select 1", "with x as (select 1) select 1", "explain select 1", "show search_path",
-     "values (1)", "table t"],
-)  # fmt: skip
+    [
+        "select 1",
+        "with x as (select 1) select 1",
+        "explain select 1",
+        "show search_path",
+        "values (1)",
+        "table t",
+    ],
+)
 def test_plain_sql_passes_both_checks(sql: str) -> None:
     assert guarded(sql).text == sql
 

@@ -30,8 +30,9 @@ def test_verify_says_a_command_found_only_in_the_shell_and_passes_once_it_is_abs
     cfg = tmp_path / "claude_desktop_config.json"
     shell = reference_server.environment()  # its bin folder on this shell's PATH only
     found = reference_server.bin_dir / "mcp-server-postgres"
-    cfg.write_text(json.dumps({"mcpServers": {"pg": {"command": "mcp-server-postgres",
-                                                      "args": [pg.uri()]}}}))  # fmt: skip
+    cfg.write_text(
+        json.dumps({"mcpServers": {"pg": {"command": "mcp-server-postgres", "args": [pg.uri()]}}})
+    )
     target = ("config", "verify", "--client", "claude", "--config", str(cfg), "--server-name", "pg")
     refused = supalink(*target, home=tmp_path / "home", env=shell)
     assert refused.returncode == 1
@@ -44,8 +45,7 @@ def test_verify_says_a_command_found_only_in_the_shell_and_passes_once_it_is_abs
     )
     # In this shell's own environment it starts.
     assert supalink(*target, "--env", "shell", home=tmp_path / "home", env=shell).returncode == 0
-    cfg.write_text(json.dumps({"mcpServers": {"pg": {"command": str(found),
-                                                      "args": [pg.uri()]}}}))  # fmt: skip
+    cfg.write_text(json.dumps({"mcpServers": {"pg": {"command": str(found), "args": [pg.uri()]}}}))
     passed = supalink(*target, home=tmp_path / "home", env=shell)
     assert passed.returncode == 0, passed.stderr
     assert passed.stdout.startswith("pg: the server answered query 'select 1' in ")
@@ -70,10 +70,19 @@ def test_config_write_names_every_servers_command_by_the_path_where_it_was_found
     env = {**os.environ, "PATH": f"{installed.parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
     cfg = tmp_path / "c.json"
     written = supalink(
-        "config", "write", "--client", "claude", "--config", str(cfg), "--uri",
-        "postgresql://u:p@db.example.com/postgres", "--template", template,
-        home=home, env=env,
-    )  # fmt: skip
+        "config",
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(cfg),
+        "--uri",
+        "postgresql://u:p@db.example.com/postgres",
+        "--template",
+        template,
+        home=home,
+        env=env,
+    )
     assert written.returncode == 0, written.stderr
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
     assert entry["command"] == str(installed)
@@ -91,10 +100,19 @@ def test_config_write_warns_when_the_command_is_nowhere_and_of_claudes_built_in_
     cfg.write_text(json.dumps({"isUsingBuiltInNodeForMcp": True}))
     env = {**os.environ, "PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}
     written = supalink(
-        "config", "write", "--client", "claude", "--config", str(cfg), "--uri",
-        "postgresql://u:p@db.example.com/postgres", "--template", "guide",
-        home=tmp_path / "home", env=env,
-    )  # fmt: skip
+        "config",
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(cfg),
+        "--uri",
+        "postgresql://u:p@db.example.com/postgres",
+        "--template",
+        "guide",
+        home=tmp_path / "home",
+        env=env,
+    )
     assert written.returncode == 0, written.stderr
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["command"] == (
         "mcp-server-postgres"
@@ -110,9 +128,17 @@ def test_supalinks_own_server_is_already_absolute_and_needs_no_node(tmp_path: Pa
     cfg = tmp_path / "c.json"
     env = {**os.environ, "PATH": str(tmp_path / "empty")}
     written = supalink(
-        "config", "write", "--client", "claude", "--config", str(cfg), "--uri",
-        "postgresql://u:p@db.example.com/postgres", home=tmp_path / "home", env=env,
-    )  # fmt: skip
+        "config",
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(cfg),
+        "--uri",
+        "postgresql://u:p@db.example.com/postgres",
+        home=tmp_path / "home",
+        env=env,
+    )
     assert written.returncode == 0, written.stderr
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
     assert Path(entry["command"]).is_absolute()

@@ -54,9 +54,17 @@ def cfg(tmp_path: Path) -> Path:
 
 def write(cfg: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return config(
-        "write", "--client", "claude", "--config", str(cfg), "--uri", "-", *extra,
-        home=home, stdin=URI + "\n",
-    )  # fmt: skip
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(cfg),
+        "--uri",
+        "-",
+        *extra,
+        home=home,
+        stdin=URI + "\n",
+    )
 
 
 def test_clients_lists_every_client_and_its_file(tmp_path: Path) -> None:
@@ -65,8 +73,12 @@ def test_clients_lists_every_client_and_its_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [
-        "claude", "claude-code", "cursor", "windsurf", "vscode",
-    ]  # fmt: skip
+        "claude",
+        "claude-code",
+        "cursor",
+        "windsurf",
+        "vscode",
+    ]
     assert f"{tmp_path}/Claude/claude_desktop_config.json  (no file yet)" in lines[0]
     assert f"servers     {tmp_path}/Code/User/mcp.json" in lines[4]
 
@@ -274,9 +286,16 @@ def test_profile_write_then_verify_end_to_end(
     target = ("--client", "claude", "--config", str(cfg))
     # The keyring launcher reads the password and starts the reference server with it.
     written = config(
-        "write", *target, "--profile", name, "--template", "keyring", "--server", "reference",
+        "write",
+        *target,
+        "--profile",
+        name,
+        "--template",
+        "keyring",
+        "--server",
+        "reference",
         home=home,
-    )  # fmt: skip
+    )
     assert written.returncode == 0, written.stderr
     # The profile's CA is used: the only warning is about the server chosen.
     assert written.stderr.startswith("warning: the reference server is archived")
@@ -324,9 +343,17 @@ def test_verify_failures_exit_1_with_the_reason(
     uri = pg.uri(sslmode=None)
     args = ("--client", "cursor", "--config", str(cfg))
     written = config(
-        "write", *args, "--uri", "-", "--sslrootcert", str(tls_files.other_ca_cert),
-        "--template", "reference", home=home, stdin=uri,
-    )  # fmt: skip
+        "write",
+        *args,
+        "--uri",
+        "-",
+        "--sslrootcert",
+        str(tls_files.other_ca_cert),
+        "--template",
+        "reference",
+        home=home,
+        stdin=uri,
+    )
     assert written.returncode == 0, written.stderr
     failed = config("verify", *args, "--env", "shell", home=home, env=env)
     assert failed.returncode == 1

@@ -35,8 +35,10 @@ def test_good_names_pass(name: str) -> None:
 
 
 @pytest.mark.parametrize("action", ["write", "remove", "verify", "show"])
-@pytest.mark.parametrize(("name", "problem"), [("", "is empty"), (" ", "is blank"),
-                                               ("a\x01b", "holds control characters")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("", "is empty"), (" ", "is blank"), ("a\x01b", "holds control characters")],
+)
 def test_the_cli_says_so_in_one_line_exits_2_and_writes_nothing(
     tmp_path: Path, action: str, name: str, problem: str
 ) -> None:

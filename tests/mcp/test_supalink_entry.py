@@ -45,9 +45,12 @@ def ca(tmp_path: Path) -> Path:
 
 def profile_target(ca: Path | None, password: str | None = SPECIAL_PASSWORD) -> Target:
     profile = Profile(
-        "Prod agent", host="127.0.0.1", port=5432, user="supalink_app",
+        "Prod agent",
+        host="127.0.0.1",
+        port=5432,
+        user="supalink_app",
         sslrootcert=str(ca) if ca else None,
-    )  # fmt: skip
+    )
     return Target.from_profile(profile, password)
 
 

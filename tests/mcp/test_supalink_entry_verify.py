@@ -88,9 +88,15 @@ def test_a_uri_entry_carries_the_uri_in_env_and_verify_proves_it_read_only(
     home, cfg = tmp_path / "home", tmp_path / "c.json"
     target = ("--client", "cursor", "--config", str(cfg))
     written = config(
-        "write", *target, "--uri", "-", "--sslrootcert", str(pg.ca_cert),
-        home=home, stdin=pg.uri(sslmode=None),
-    )  # fmt: skip
+        "write",
+        *target,
+        "--uri",
+        "-",
+        "--sslrootcert",
+        str(pg.ca_cert),
+        home=home,
+        stdin=pg.uri(sslmode=None),
+    )
     assert written.returncode == 0, written.stderr
     assert "warning: the database password is written into the config file" in written.stderr
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
@@ -105,9 +111,16 @@ def test_a_uri_entry_carries_the_uri_in_env_and_verify_proves_it_read_only(
 
     # The same entry with the wrong CA: verify fails, says why, and shows no password.
     rewritten = config(
-        "write", *target, "--uri", "-", "--sslrootcert", str(tls_files.other_ca_cert), "--yes",
-        home=home, stdin=pg.uri(sslmode=None),
-    )  # fmt: skip
+        "write",
+        *target,
+        "--uri",
+        "-",
+        "--sslrootcert",
+        str(tls_files.other_ca_cert),
+        "--yes",
+        home=home,
+        stdin=pg.uri(sslmode=None),
+    )
     assert rewritten.returncode == 0, rewritten.stderr
     failed = config("verify", *target, home=home)
     assert failed.returncode == 1

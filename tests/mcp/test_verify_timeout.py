@@ -105,11 +105,25 @@ def test_config_verify_returns_within_its_timeout_plus_one_second(tmp_path: Path
     config.write_text(json.dumps({"mcpServers": {"hang": entry.as_json()}}))
     started = time.monotonic()
     result = subprocess.run(
-        [SUPALINK, "config", "verify", "--client", "claude", "--config", str(config),
-         "--server-name", "hang", "--timeout", str(timeout)],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            SUPALINK,
+            "config",
+            "verify",
+            "--client",
+            "claude",
+            "--config",
+            str(config),
+            "--server-name",
+            "hang",
+            "--timeout",
+            str(timeout),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "SUPALINK_HOME": str(tmp_path / "home")},
-    )  # fmt: skip
+    )
     elapsed = time.monotonic() - started
     assert elapsed < timeout + 1, elapsed
     assert result.returncode == 1

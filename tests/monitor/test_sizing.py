@@ -19,10 +19,20 @@ def test_max_is_ceil_of_one_and_a_half_times_concurrency_plus_buffer(
 
 @pytest.mark.parametrize(
     ("name", "direct", "pooled"),
-    [("Nano", 60, 200), ("Micro", 60, 200), ("Small", 90, 400), ("Medium", 120, 600),
-     ("Large", 160, 800), ("XL", 240, 1000), ("2XL", 380, 1500), ("4XL", 480, 3000),
-     ("8XL", 490, 6000), ("12XL", 500, 9000), ("16XL", 500, 12000)],
-)  # fmt: skip
+    [
+        ("Nano", 60, 200),
+        ("Micro", 60, 200),
+        ("Small", 90, 400),
+        ("Medium", 120, 600),
+        ("Large", 160, 800),
+        ("XL", 240, 1000),
+        ("2XL", 380, 1500),
+        ("4XL", 480, 3000),
+        ("8XL", 490, 6000),
+        ("12XL", 500, 9000),
+        ("16XL", 500, 12000),
+    ],
+)
 def test_limits_by_compute_size(name: str, direct: int, pooled: int) -> None:
     size = compute_size(name)
     assert (size.max_connections, size.pooler_clients) == (direct, pooled)

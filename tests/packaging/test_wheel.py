@@ -76,10 +76,22 @@ def test_installed_wheel_puts_supalink_on_path_and_its_self_check_opens_the_wind
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-         "-q", "--no-deps", "--no-index", str(wheel)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     # Dependencies from the test venv, after the fresh venv's own site-packages on sys.path.
     (site / "borrowed_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
@@ -93,16 +105,28 @@ def test_installed_wheel_puts_supalink_on_path_and_its_self_check_opens_the_wind
     env.pop("PYTHONPATH", None)
 
     check = subprocess.run(
-        ["supalink", "--self-check"], env=env, capture_output=True, text=True, timeout=120,
-        check=False, cwd=tmp_path,
-    )  # fmt: skip
+        ["supalink", "--self-check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
     where = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
-         "import importlib.resources, supalink; print(supalink.__file__); "
-         "print(importlib.resources.files('supalink').joinpath('resources/icons/supalink.svg')"
-         ".is_file())"],
-        env=env, capture_output=True, text=True, check=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import importlib.resources, supalink; print(supalink.__file__); "
+            "print(importlib.resources.files('supalink').joinpath('resources/icons/supalink.svg')"
+            ".is_file())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
 
     assert check.returncode == 0, check.stdout + check.stderr
     report = dict(line.split(": ", 1) for line in check.stdout.splitlines())

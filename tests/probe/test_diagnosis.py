@@ -139,14 +139,18 @@ def test_psql_command_takes_the_password_from_the_environment(
     assert command.shell().startswith("PGPASSWORD=**** psql 'postgresql://supalink_app@[::1]:")
     psql = Path(system_tools.pg_bindir) / "psql"
     result = subprocess.run(
-        [str(psql), *command.argv[1:], "-XAtc", "SELECT current_user, ssl FROM pg_stat_ssl "
-         "WHERE pid = pg_backend_pid()"],
+        [
+            str(psql),
+            *command.argv[1:],
+            "-XAtc",
+            "SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ],
         env={**os.environ, **command.env, "PGPASSFILE": "/nonexistent"},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{pg.role}|t"
 

@@ -39,9 +39,19 @@ def leaks(data: bytes, *secrets: str) -> list[str]:
 
 def test_url_prints_the_uri_alone_with_the_password_masked(tmp_path: Path) -> None:
     result = supalink(
-        "url", "--ref", REF, "--mode", "transaction", "--region", "eu-west-2",
-        "--pooler-index", "1", "--password-stdin", home=tmp_path, stdin=SPECIAL_PASSWORD + "\n",
-    )  # fmt: skip
+        "url",
+        "--ref",
+        REF,
+        "--mode",
+        "transaction",
+        "--region",
+        "eu-west-2",
+        "--pooler-index",
+        "1",
+        "--password-stdin",
+        home=tmp_path,
+        stdin=SPECIAL_PASSWORD + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == (
         f"postgresql://postgres.{REF}:****@aws-1-eu-west-2.pooler.supabase.com:6543/postgres"
@@ -52,9 +62,16 @@ def test_url_prints_the_uri_alone_with_the_password_masked(tmp_path: Path) -> No
 
 def test_url_reveal_and_no_password(tmp_path: Path) -> None:
     revealed = supalink(
-        "url", "--ref", REF, "--mode", "direct", "--password-stdin", "--reveal",
-        home=tmp_path, stdin=SPECIAL_PASSWORD,
-    )  # fmt: skip
+        "url",
+        "--ref",
+        REF,
+        "--mode",
+        "direct",
+        "--password-stdin",
+        "--reveal",
+        home=tmp_path,
+        stdin=SPECIAL_PASSWORD,
+    )
     assert quote(SPECIAL_PASSWORD, safe="").encode() in revealed.stdout
     bare = supalink("url", "--ref", REF, "--mode", "direct", home=tmp_path)
     assert bare.stdout.decode() == (
@@ -104,17 +121,29 @@ def test_profile_lifecycle_keeps_secrets_in_the_keyring(
 ) -> None:
     name = f"prod-{uuid.uuid4().hex[:6]}"
     added = supalink(
-        "profile", "add", name, "--uri", SESSION_URI, "--password-stdin",
-        home=tmp_path, stdin=SPECIAL_PASSWORD,
-    )  # fmt: skip
+        "profile",
+        "add",
+        name,
+        "--uri",
+        SESSION_URI,
+        "--password-stdin",
+        home=tmp_path,
+        stdin=SPECIAL_PASSWORD,
+    )
     assert added.returncode == 0, added.stderr
     assert b"password saved in Secret Service" in added.stdout
 
     listed = supalink("profile", "list", "--json", home=tmp_path)
     assert json.loads(listed.stdout) == [
-        {"name": name, "kind": "supabase", "mode": "session", "region": "eu-west-2",
-         "password_saved": True, "locked": None}
-    ]  # fmt: skip
+        {
+            "name": name,
+            "kind": "supabase",
+            "mode": "session",
+            "region": "eu-west-2",
+            "password_saved": True,
+            "locked": None,
+        }
+    ]
     shown = supalink("profile", "show", name, "--json", home=tmp_path)
     summary = json.loads(shown.stdout)
     assert summary["ref"] == "****"
@@ -139,9 +168,16 @@ def test_profile_lifecycle_keeps_secrets_in_the_keyring(
 def test_without_a_keyring_nothing_is_saved_and_the_message_is_plain(tmp_path: Path) -> None:
     bare_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home")}
     result = supalink(
-        "profile", "add", "prod", "--uri", SESSION_URI, "--password-stdin",
-        home=tmp_path / "supalink", stdin="pw-nowhere", env=bare_env,
-    )  # fmt: skip
+        "profile",
+        "add",
+        "prod",
+        "--uri",
+        SESSION_URI,
+        "--password-stdin",
+        home=tmp_path / "supalink",
+        stdin="pw-nowhere",
+        env=bare_env,
+    )
     assert result.returncode == 1
     assert b"no usable keyring" in result.stderr
     assert result.stderr.count(b"\n") == 1

@@ -43,8 +43,10 @@ def test_the_dashboards_dedicated_uri_parses_as_dedicated() -> None:
     parsed = parse_uri(DASHBOARD_URI)
     assert parsed.password is None
     assert (parsed.profile.mode, parsed.profile.ref, parsed.profile.port) == (
-        Mode.DEDICATED, REF, None,
-    )  # fmt: skip
+        Mode.DEDICATED,
+        REF,
+        None,
+    )
     assert parsed.summary()["user"] == "postgres"
     assert parse_uri(f"postgresql://postgres@{HOST}:5432/postgres").profile.mode is Mode.DIRECT
     assert parse_uri(f"postgresql://postgres@{HOST}/postgres").profile.mode is Mode.DIRECT

@@ -91,8 +91,9 @@ def test_the_cli_opens_and_saves_what_it_can_and_lists_the_rest_as_locked(
     env = {"DBUS_SESSION_BUS_ADDRESS": dead_bus(tmp_path), **VARIANTS[variant]}
     new = f"new-{uuid.uuid4().hex[:6]}"
 
-    added = run(tmp_path, env, "profile", "add", new, "--host", "db.example.com",
-                "--no-save-password")  # fmt: skip
+    added = run(
+        tmp_path, env, "profile", "add", new, "--host", "db.example.com", "--no-save-password"
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout == f"saved profile {new!r} (password not saved)\n"
 
@@ -121,8 +122,9 @@ def test_the_cli_opens_and_saves_what_it_can_and_lists_the_rest_as_locked(
     [line] = locked.stderr.splitlines()
     assert f"profile {prod!r} is {LOCKED}" in line
 
-    refused = run(tmp_path, env, "profile", "add", "other", "--uri", URI, "--password-stdin",
-                  stdin=PASSWORD)  # fmt: skip
+    refused = run(
+        tmp_path, env, "profile", "add", "other", "--uri", URI, "--password-stdin", stdin=PASSWORD
+    )
     assert refused.returncode == 1
     assert "keyring" in refused.stderr
 
@@ -213,8 +215,9 @@ def test_a_locked_keyring_locks_the_supabase_profiles_and_says_so(
         "Failed to unlock the collection!"
     )
     assert local["locked"] is None
-    added = run(tmp_path, {}, "profile", "add", "here", "--host", "db.example.com",
-                "--no-save-password")  # fmt: skip
+    added = run(
+        tmp_path, {}, "profile", "add", "here", "--host", "db.example.com", "--no-save-password"
+    )
     assert added.returncode == 0, added.stderr
     shown = run(tmp_path, {}, "profile", "show", prod["name"])
     assert shown.returncode == 1

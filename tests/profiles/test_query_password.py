@@ -75,9 +75,17 @@ def test_config_write_with_a_query_password_makes_the_file_private(tmp_path: Pat
     password = "Qu3ry-Pass-w0rd"
     uri = f"postgresql://u@db.example.com:5432/postgres?password={password}&sslmode=require"
     written = supalink(
-        "config", "write", "--client", "cursor", "--config", str(config), "--yes",
-        "--uri", uri, home=tmp_path,
-    )  # fmt: skip
+        "config",
+        "write",
+        "--client",
+        "cursor",
+        "--config",
+        str(config),
+        "--yes",
+        "--uri",
+        uri,
+        home=tmp_path,
+    )
     assert written.returncode == 0, written.stderr
     assert config.stat().st_mode & 0o777 == 0o600
     assert password.encode() in config.read_bytes()  # asked for: the warning says so

@@ -65,8 +65,9 @@ def profile_names(home: Path, api: str) -> list[str]:
 def test_login_projects_logout(
     keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path
 ) -> None:
-    login = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url,
-                stdin=TOKEN + "\n")  # fmt: skip
+    login = run(
+        "supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url, stdin=TOKEN + "\n"
+    )
     assert login.returncode == 0, login.stderr
     assert login.stdout.startswith("signed in to Supabase: the token sees 3 projects; it is kept")
     assert saved_token(keyring) == TOKEN
@@ -105,8 +106,7 @@ def test_a_rejected_token_is_not_saved(
     keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path
 ) -> None:
     wrong = "sbp_" + "e" * 40
-    result = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url,
-                 stdin=wrong)  # fmt: skip
+    result = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url, stdin=wrong)
     assert one_line(result) == (
         "supalink supabase: Supabase rejected the access token (401): it is wrong, expired or "
         "revoked\n"
@@ -116,8 +116,9 @@ def test_a_rejected_token_is_not_saved(
 
 
 def test_login_needs_the_token_on_stdin(keyring: KeyringSecretStore, tmp_path: Path) -> None:
-    empty = run("supabase", "login", "--token-stdin", home=tmp_path, api="http://127.0.0.1:9",
-                stdin="")  # fmt: skip
+    empty = run(
+        "supabase", "login", "--token-stdin", home=tmp_path, api="http://127.0.0.1:9", stdin=""
+    )
     assert empty.returncode == 2
     assert "standard input was empty" in empty.stderr
     bare = run("supabase", "login", home=tmp_path, api="http://127.0.0.1:9")
@@ -131,18 +132,32 @@ def test_login_needs_the_token_on_stdin(keyring: KeyringSecretStore, tmp_path: P
 def test_profile_add_from_project_holds_the_apis_host_port_and_user(
     signed_in: KeyringSecretStore, stand_in: StandIn, tmp_path: Path, mode: str, port: int
 ) -> None:
-    added = run("profile", "add", "shop", "--from-project", HEALTHY_REF, "--mode", mode,
-                "--password-stdin", home=tmp_path, api=stand_in.url, stdin=PASSWORD)  # fmt: skip
+    added = run(
+        "profile",
+        "add",
+        "shop",
+        "--from-project",
+        HEALTHY_REF,
+        "--mode",
+        mode,
+        "--password-stdin",
+        home=tmp_path,
+        api=stand_in.url,
+        stdin=PASSWORD,
+    )
     assert added.returncode == 0, added.stderr
-    shown = json.loads(run("profile", "show", "shop", "--json", "--reveal",
-                           home=tmp_path, api=stand_in.url).stdout)  # fmt: skip
+    shown = json.loads(
+        run("profile", "show", "shop", "--json", "--reveal", home=tmp_path, api=stand_in.url).stdout
+    )
     on_direct_host = mode in ("direct", "dedicated")
     host = f"db.{HEALTHY_REF}.supabase.co" if on_direct_host else HEALTHY_HOST
     user = "postgres" if on_direct_host else f"postgres.{HEALTHY_REF}"
     assert (shown["mode"], shown["host"], shown["port"], shown["user"]) == (mode, host, port, user)
     assert (shown["ref"], shown["region"], shown["password_saved"]) == (
-        HEALTHY_REF, "ap-southeast-2", True,
-    )  # fmt: skip
+        HEALTHY_REF,
+        "ap-southeast-2",
+        True,
+    )
     assert_no_token_on_disk(tmp_path)
     # The ref lives in the keyring: the settings file holds it only inside the API's host.
     settings = AppPaths.under(tmp_path).settings_file.read_bytes()
@@ -157,8 +172,9 @@ def test_profile_add_from_project_holds_the_apis_host_port_and_user(
 def test_profile_add_from_project_without_a_mode_takes_the_session_pooler(
     signed_in: KeyringSecretStore, stand_in: StandIn, tmp_path: Path
 ) -> None:
-    added = run("profile", "add", "shop", "--from-project", HEALTHY_REF,
-                home=tmp_path, api=stand_in.url)  # fmt: skip
+    added = run(
+        "profile", "add", "shop", "--from-project", HEALTHY_REF, home=tmp_path, api=stand_in.url
+    )
     assert added.returncode == 0, added.stderr
     shown = json.loads(
         run("profile", "show", "shop", "--json", home=tmp_path, api=stand_in.url).stdout
@@ -211,8 +227,19 @@ def test_each_api_error_is_one_line_and_saves_nothing(
     elif case == "no dedicated pooler":
         del stand_in.pgbouncers[HEALTHY_REF]
     mode = "dedicated" if case == "no dedicated pooler" else "session"
-    result = run("profile", "add", "shop", "--from-project", ref, "--mode", mode,
-                 "--password-stdin", home=tmp_path, api=api, stdin=PASSWORD)  # fmt: skip
+    result = run(
+        "profile",
+        "add",
+        "shop",
+        "--from-project",
+        ref,
+        "--mode",
+        mode,
+        "--password-stdin",
+        home=tmp_path,
+        api=api,
+        stdin=PASSWORD,
+    )
     message = one_line(result)
     assert message.startswith("supalink profile: ")
     assert words in message
@@ -241,8 +268,17 @@ def test_a_plain_http_api_elsewhere_is_refused_before_the_token_is_read(
 def test_from_project_takes_no_other_connection_fields(
     signed_in: KeyringSecretStore, stand_in: StandIn, tmp_path: Path
 ) -> None:
-    result = run("profile", "add", "shop", "--from-project", HEALTHY_REF, "--pooler-index", "0",
-                 home=tmp_path, api=stand_in.url)  # fmt: skip
+    result = run(
+        "profile",
+        "add",
+        "shop",
+        "--from-project",
+        HEALTHY_REF,
+        "--pooler-index",
+        "0",
+        home=tmp_path,
+        api=stand_in.url,
+    )
     assert result.returncode == 2
     assert "leave out --pooler-index" in result.stderr
     assert stand_in.requests == []
@@ -253,16 +289,36 @@ def test_from_project_takes_no_other_connection_fields(
 def test_an_mcp_config_written_for_a_filled_profile_holds_no_token(
     keyring: KeyringSecretStore, stand_in: StandIn, tmp_path: Path, template: str
 ) -> None:
-    login = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url,
-                stdin=TOKEN)  # fmt: skip
+    login = run("supabase", "login", "--token-stdin", home=tmp_path, api=stand_in.url, stdin=TOKEN)
     assert login.returncode == 0, login.stderr
-    added = run("profile", "add", "shop", "--from-project", HEALTHY_REF, "--password-stdin",
-                home=tmp_path, api=stand_in.url, stdin=PASSWORD)  # fmt: skip
+    added = run(
+        "profile",
+        "add",
+        "shop",
+        "--from-project",
+        HEALTHY_REF,
+        "--password-stdin",
+        home=tmp_path,
+        api=stand_in.url,
+        stdin=PASSWORD,
+    )
     assert added.returncode == 0, added.stderr
     config = tmp_path / "claude_desktop_config.json"
-    written = run("config", "write", "--client", "claude", "--config", str(config),
-                  "--profile", "shop", "--template", template, "--yes",
-                  home=tmp_path, api=stand_in.url)  # fmt: skip
+    written = run(
+        "config",
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(config),
+        "--profile",
+        "shop",
+        "--template",
+        template,
+        "--yes",
+        home=tmp_path,
+        api=stand_in.url,
+    )
     assert written.returncode == 0, written.stderr
     entry = json.loads(config.read_text())["mcpServers"]["supabase"]
     assert entry  # written, and below: no token in it nor anywhere under SUPALINK_HOME

@@ -118,8 +118,12 @@ def test_projects_are_read_with_the_bearer_token(stand_in: StandIn) -> None:
 def test_the_pooler_is_the_primary_entry_never_the_first(stand_in: StandIn) -> None:
     pooler = call(stand_in, lambda api: api.pooler(HEALTHY_REF))
     assert (pooler.host, pooler.port, pooler.user, pooler.database, pooler.pool_mode) == (
-        HEALTHY_HOST, 6543, f"postgres.{HEALTHY_REF}", "postgres", "transaction",
-    )  # fmt: skip
+        HEALTHY_HOST,
+        6543,
+        f"postgres.{HEALTHY_REF}",
+        "postgres",
+        "transaction",
+    )
 
 
 def test_a_pooler_answer_without_a_primary_entry_is_unexpected(stand_in: StandIn) -> None:
@@ -138,8 +142,11 @@ def test_a_profile_is_filled_with_the_apis_exact_host(
     profile = call(stand_in, lambda api: profile_from_project(api, "shop", HEALTHY_REF, mode))
     endpoint = profile.endpoint()
     assert (endpoint.host, endpoint.port, endpoint.user, endpoint.database) == (
-        HEALTHY_HOST, port, f"postgres.{HEALTHY_REF}", "postgres",
-    )  # fmt: skip
+        HEALTHY_HOST,
+        port,
+        f"postgres.{HEALTHY_REF}",
+        "postgres",
+    )
     assert (profile.mode, profile.ref, profile.region) == (mode, HEALTHY_REF, "ap-southeast-2")
 
 

@@ -71,14 +71,18 @@ class Fault:
 
 
 FAULTS = (
-    Fault("read-only folder", "write", "its folder is read-only (permission denied)",
-          unprivileged=True),
+    Fault(
+        "read-only folder",
+        "write",
+        "its folder is read-only (permission denied)",
+        unprivileged=True,
+    ),
     Fault("read-only file system", "write", "the file system is read-only", mounted=True),
     Fault("full disk", "write", "no space left on the device", mounted=True),
     Fault("symlink loop", "read", "too many levels of symbolic links (a symlink loop)"),
     Fault("folder", "read", "it is a folder, not a file"),
     Fault("unreadable file", "read", "permission denied", unprivileged=True),
-)  # fmt: skip
+)
 READ_FAULTS = tuple(fault for fault in FAULTS if fault.action == "read")
 
 

@@ -27,9 +27,15 @@ SPECIAL_PASSWORD = "p@ss:w/rd%#?& é\"'"
 APP_ROLE = "supalink_app"
 SUPERUSER = "postgres"
 INITDB_ARGS = (
-    "-U", SUPERUSER, "--no-sync", "-E", "UTF8", "--locale=C",
-    "--auth-local=trust", "--auth-host=scram-sha-256",
-)  # fmt: skip
+    "-U",
+    SUPERUSER,
+    "--no-sync",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+)
 
 
 @dataclass
@@ -132,9 +138,12 @@ class PostgresServer:
     def admin_connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """The superuser over the Unix socket (trust): for fixtures, never for code under test."""
         return psycopg.connect(
-            host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname="postgres",
+            host=str(self.socket_dir),
+            port=self.port,
+            user=SUPERUSER,
+            dbname="postgres",
             autocommit=True,
-        )  # fmt: skip
+        )
 
     def scram_secret(self) -> str:
         with self.admin_connect() as conn:

@@ -129,12 +129,18 @@ def default_stand_in() -> StandIn:
     stand_in.poolers = {
         HEALTHY_REF: [
             # The replica first: its entry must never be the one taken.
-            pooler_entry(HEALTHY_REF, "aws-0-ap-southeast-2.pooler.supabase.com",
-                         database_type="READ_REPLICA", port=6543, mode="transaction"),
-            pooler_entry(HEALTHY_REF, HEALTHY_HOST, database_type="PRIMARY", port=6543,
-                         mode="transaction"),
+            pooler_entry(
+                HEALTHY_REF,
+                "aws-0-ap-southeast-2.pooler.supabase.com",
+                database_type="READ_REPLICA",
+                port=6543,
+                mode="transaction",
+            ),
+            pooler_entry(
+                HEALTHY_REF, HEALTHY_HOST, database_type="PRIMARY", port=6543, mode="transaction"
+            ),
         ],
-    }  # fmt: skip
+    }
     stand_in.pgbouncers = {HEALTHY_REF: pgbouncer(HEALTHY_REF)}
     return stand_in
 

@@ -23,13 +23,28 @@ def _openssl(openssl: Path, *args: str, cwd: Path) -> None:
 
 def _make_ca(openssl: Path, folder: Path, stem: str, common_name: str) -> None:
     _openssl(
-        openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-keyout", f"{stem}.key", "-out", f"{stem}.crt", "-days", "3",
-        "-subj", f"/CN={common_name}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        f"{stem}.key",
+        "-out",
+        f"{stem}.crt",
+        "-days",
+        "3",
+        "-subj",
+        f"/CN={common_name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
         cwd=folder,
-    )  # fmt: skip
+    )
 
 
 def make_tls_files(openssl: Path, folder: Path) -> TlsFiles:
@@ -43,15 +58,40 @@ def make_tls_files(openssl: Path, folder: Path) -> TlsFiles:
         "extendedKeyUsage = serverAuth\n"
     )
     _openssl(
-        openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+        openssl,
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
         cwd=folder,
-    )  # fmt: skip
+    )
     _openssl(
-        openssl, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.crt", "-days", "3", "-extfile", "server.ext",
+        openssl,
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "3",
+        "-extfile",
+        "server.ext",
         cwd=folder,
-    )  # fmt: skip
+    )
     (folder / "server.key").chmod(0o600)
     return TlsFiles(
         ca_cert=folder / "ca.crt",
