@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,6 +97,24 @@ def test_every_import_from_another_package_goes_through_its_face() -> None:
     assert offenders == []
 
 
+def imports_in(tree: ast.AST) -> Iterator[ast.ImportFrom]:
+    """The `from … import …` statements of a module, and of the code it holds as text for a
+    child process to run."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            yield node
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "from supalink." in node.value
+        ):
+            try:
+                code = ast.parse(textwrap.dedent(node.value))
+            except SyntaxError:
+                continue
+            yield from imports_in(code)
+
+
 def test_each_name_taken_from_a_face_is_one_it_gives() -> None:
     """mypy takes any name from a lazy face (its `__getattr__` answers for all), so a name a
     face no longer gives is found here, in src/, tests/ and packaging/, before it fails."""
@@ -109,8 +128,8 @@ def test_each_name_taken_from_a_face_is_one_it_gives() -> None:
     offenders = []
     for tree_root in (SRC, repo / "tests", repo / "packaging"):
         for path in sorted(tree_root.rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+            for node in imports_in(ast.parse(path.read_text(encoding="utf-8"))):
+                if node.level or not node.module:
                     continue
                 face = node.module.removeprefix("supalink.")
                 if face == node.module:  # the SDK's `mcp` is not ours

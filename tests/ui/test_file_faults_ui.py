@@ -145,9 +145,8 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from PySide6.QtWidgets import QApplication, QMessageBox
     from supalink.mcp import Host
-    from supalink.profiles import (
-        MemorySecretStore, Profile, ProfileRepository, SettingsFile, Target,
-    )
+    from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, Target
+    from supalink.profiles.settings import SettingsFile
     from supalink.ui.config_dialog import ConfigDialog
     from supalink.ui.context import AppContext
     from supalink.ui.main_window import MainWindow
