@@ -36,6 +36,7 @@ def default_timings() -> MonitorSettings:
     return MonitorSettings(pool=PoolSettings(), server_view_interval=30.0)
 
 
+@pytest.mark.slow
 def test_health_leaves_healthy_at_the_first_sign_says_the_cause_and_sums_up_the_outage(
     scratch_pg: PostgresServer, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
