@@ -36,6 +36,7 @@ def audit_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("audit", *args, home=home, text=True)
 
 
+@pytest.mark.slow
 def test_every_call_is_one_entry_whatever_became_of_it(
     tmp_path: Path, make_login: LoginFactory, victim: Victim
 ) -> None:
@@ -152,6 +153,7 @@ def test_the_statement_behind_padding_is_kept_and_no_guess_is_confirmed(
     assert login.password.encode() not in raw
 
 
+@pytest.mark.slow
 def test_a_flood_of_refused_calls_cannot_erase_what_came_before(
     tmp_path: Path, make_login: LoginFactory
 ) -> None:
@@ -207,6 +209,7 @@ def test_the_cli_prints_escapes_not_what_a_terminal_would_obey(
     assert "\u202e" in records[1]["statement"]
 
 
+@pytest.mark.slow
 def test_verifys_calls_are_supalinks_own_and_left_out_unless_asked_for(
     tmp_path: Path, make_login: LoginFactory
 ) -> None:

@@ -182,7 +182,9 @@ def test_many_cancelled_calls_leave_no_backend_and_others_can_connect(
     assert "result" in server.answer(60, timeout=10)
 
 
-@pytest.mark.parametrize("end", ["stdin closed", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    "end", ["stdin closed", "SIGTERM", pytest.param("SIGKILL", marks=pytest.mark.slow)]
+)
 def test_when_the_client_or_the_server_goes_its_statement_and_locks_go_too(
     make_login: LoginFactory,
     served: Callable[[Login], Served],

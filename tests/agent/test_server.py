@@ -67,6 +67,7 @@ def environment(home: Path) -> dict[str, str]:
     return {**os.environ, "SUPALINK_HOME": str(home)}
 
 
+@pytest.mark.slow
 def test_every_tool_answers_through_the_real_server_and_no_password_is_in_its_process(
     tmp_path: Path, secret_service: SecretService, pg: PostgresServer, victim: Victim
 ) -> None:
@@ -146,6 +147,7 @@ def test_every_tool_answers_through_the_real_server_and_no_password_is_in_its_pr
     assert "items" in calls[0].statement
 
 
+@pytest.mark.slow
 def test_rows_stop_at_the_limit_and_a_slow_statement_at_the_timeout(
     tmp_path: Path, secret_service: SecretService, pg: PostgresServer
 ) -> None:

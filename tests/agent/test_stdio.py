@@ -180,7 +180,11 @@ def _text(answer: dict[str, Any]) -> str:
     return "\n".join(block["text"] for block in result["content"])
 
 
-@pytest.mark.parametrize("start", [_on_pipes, _on_socket_pairs], ids=["pipes", "socket pairs"])
+@pytest.mark.parametrize(
+    "start",
+    [pytest.param(_on_pipes, marks=pytest.mark.slow), _on_socket_pairs],
+    ids=["pipes", "socket pairs"],
+)
 def test_the_server_talks_on_the_loop_with_its_standard_descriptors_diverted(
     tmp_path: Path, pg: PostgresServer, victim: Victim, start: Any
 ) -> None:
@@ -299,7 +303,11 @@ NO_MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize("start", [_on_pipes, _on_socket_pairs], ids=["pipes", "socket pairs"])
+@pytest.mark.parametrize(
+    "start",
+    [pytest.param(_on_pipes, marks=pytest.mark.slow), _on_socket_pairs],
+    ids=["pipes", "socket pairs"],
+)
 def test_each_line_that_is_no_message_is_answered_with_an_error_and_serving_goes_on(
     tmp_path: Path, pg: PostgresServer, start: Any
 ) -> None:

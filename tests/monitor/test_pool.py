@@ -95,6 +95,7 @@ def test_the_pool_can_be_resized_while_running(
     run(qasync_loop, scenario())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("uri_changes", "expected"),
     [

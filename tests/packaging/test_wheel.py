@@ -35,6 +35,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.slow
 def test_wheel_ships_the_package_and_every_icon(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     icons = "supalink/resources/icons"
@@ -54,6 +55,7 @@ def test_wheel_ships_the_package_and_every_icon(wheel: Path) -> None:
     assert not [name for name in names if name.startswith(("tests/", "packaging/"))]
 
 
+@pytest.mark.slow
 def test_wheel_declares_the_console_script_and_no_build_tool_at_run_time(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     info = f"supalink-{__version__}.dist-info"
