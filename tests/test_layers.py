@@ -76,16 +76,22 @@ def test_no_unit_imports_a_unit_of_its_own_layer_or_above() -> None:
     assert offenders == []
 
 
+@functools.cache
+def faces_give() -> dict[str, set[str]]:
+    """Each face and the names it gives (its `__all__`, as generated from its imports)."""
+    from supalink.lazy import face_names
+
+    return {
+        face: set(face_names((SRC / face / "__init__.py").read_text(), f"supalink.{face}")[1])
+        for face in FACES
+    }
+
+
 def test_every_import_from_another_package_goes_through_its_face() -> None:
     """A package is used by what its `__init__.py` gives: a name, or one of its modules
     given whole (profiles.defaults). ui/ gets the folders it needs from app/, never from
     paths.py."""
-    from supalink.lazy import face_names
-
-    given = {
-        face: set(face_names((SRC / face / "__init__.py").read_text(), f"supalink.{face}")[1])
-        for face in FACES
-    }
+    given = faces_give()
     offenders = []
     for path, tree in modules():
         unit = unit_of(path)
@@ -118,13 +124,9 @@ def imports_in(tree: ast.AST) -> Iterator[ast.ImportFrom]:
 def test_each_name_taken_from_a_face_is_one_it_gives() -> None:
     """mypy takes any name from a lazy face (its `__getattr__` answers for all), so a name a
     face no longer gives is found here, in src/, tests/ and packaging/, before it fails."""
-    from supalink.lazy import face_names
 
     repo = SRC.parent.parent
-    given = {
-        face: set(face_names((SRC / face / "__init__.py").read_text(), f"supalink.{face}")[1])
-        for face in FACES
-    }
+    given = faces_give()
     offenders = []
     for tree_root in (SRC, repo / "tests", repo / "packaging"):
         for path in sorted(tree_root.rglob("*.py")):
