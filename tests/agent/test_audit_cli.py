@@ -154,7 +154,9 @@ def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "SUPALINK_HOME": str(home)},
+        # Should it ever hang, SIGABRT then prints each thread's stack (once seen at -n 4,
+        # not reproduced since).
+        env={**os.environ, "SUPALINK_HOME": str(home), "PYTHONFAULTHANDLER": "1"},
     )
     assert process.stdout is not None
     assert process.stderr is not None
@@ -175,7 +177,12 @@ def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> N
             n += 1
             time.sleep(0.05)  # pacing the calls, not a timing assertion
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=10)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=10)
+            raise AssertionError(f"no exit 20 s after Ctrl-C: {process.stderr.read()}") from None
         stderr = process.stderr.read()
     finally:
         if process.poll() is None:
