@@ -28,12 +28,12 @@ from supalink.ui.theme import Tone
 from supalink.ui.tls_fields import TlsFields
 
 LABELS = {
-    "paste": "&Paste URI",
+    "paste": "Paste UR&I",
     "name": "&Name",
     **server_fields.LABELS,
     "user": "&User",
-    "database": "&Database",
-    "password": "Pass&word",
+    "database": "Data&base",
+    "password": "Passwor&d",
     **tls_fields.LABELS,
     "connect_timeout": "Connect timeout",
     "application_name": "Application name",

@@ -19,12 +19,12 @@ MODE_LABELS = {
 NO_INDEX = -1
 LABELS = {
     "kind": "Kind",
-    "ref": "Project &ref",
-    "mode": "&Mode",
+    "ref": "Pro&ject ref",
+    "mode": "Mod&e",
     "region": "Re&gion",
     "pooler_index": "Pooler",
-    "host": "&Host",
-    "port": "P&ort",
+    "host": "H&ost",
+    "port": "Po&rt",
 }
 DEFAULT_PORT = 5432
 
