@@ -6,7 +6,9 @@ belongs to one thing, the menus' to the menus."""
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from unittest.mock import patch
@@ -18,7 +20,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from supalink.app.quitting import quit_signals_through
 from supalink.app.tray import connect_tray
+from supalink.errors import SupalinkError
 from supalink.mcp import ConfigWriter
 from supalink.profiles import Profile
 from supalink.roles import AgentLink
@@ -132,6 +136,24 @@ def test_delete_is_the_shown_profiles_and_no_is_its_default(
     assert app_context.repository.names() == ["Local SSL"]
 
 
+def test_a_profile_that_cannot_open_leaves_the_list_on_the_one_shown(
+    qtbot: QtBot, app_context: AppContext
+) -> None:
+    window = window_on(qtbot, app_context, "Local SSL", "Other")
+    repository = app_context.repository
+    opened = repository.load
+
+    def load(name: str) -> object:
+        if name == "Other":
+            raise SupalinkError("the settings file changed under the app")
+        return opened(name)
+
+    with patch.object(repository, "load", load):
+        click_row(qtbot, window, 1)
+    assert window.current_name == "Local SSL"
+    assert window.profiles.current() == "Local SSL"  # what Delete and Rename act on
+
+
 # ----- point 6: one quit path ----------------------------------------------------------------
 
 
@@ -186,13 +208,26 @@ def test_ctrl_q_is_file_quit(qtbot: QtBot, app_context: AppContext) -> None:
     assert answers.asked == ["Unsaved changes"]  # Cancel there: the monitors are not asked
 
 
+class SignalLoop:
+    """The event loop's side of signals: the handlers it would call."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[int, Callable[[], object]] = {}
+
+    def add_signal_handler(self, signum: int, callback: Callable[[], object]) -> None:
+        self.handlers[signum] = callback
+
+
 def test_a_signal_quits_without_a_question(qtbot: QtBot, app_context: AppContext) -> None:
     window, _ = dirty_window_with_a_monitor(qtbot, app_context)
+    loop = SignalLoop()
+    quit_signals_through(loop, window)  # type: ignore[arg-type]
+    assert set(loop.handlers) == {signal.SIGINT, signal.SIGTERM}
     answers = Answers()
     quits: list[bool] = []
     with patch(QUESTION, answers), patch(QUIT, lambda: quits.append(True)):
-        window.quit_without_questions()  # what SIGINT and SIGTERM call (app/quitting.py)
-        window.close()
+        loop.handlers[signal.SIGTERM]()
+        window.close()  # Qt 6's quit closes every window
     assert (answers.asked, quits) == ([], [True])
     assert not window.isVisible()
 
@@ -215,7 +250,7 @@ def window_with_everything(qtbot: QtBot, app_context: AppContext, tmp_path: Path
     return window
 
 
-def test_each_alt_letter_of_the_main_window_is_one_things_and_no_menus(
+def test_each_alt_letter_of_the_main_window_belongs_to_one_thing_never_to_a_menu(
     qtbot: QtBot, app_context: AppContext, tmp_path: Path
 ) -> None:
     window = window_with_everything(qtbot, app_context, tmp_path)

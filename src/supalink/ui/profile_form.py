@@ -27,6 +27,8 @@ from supalink.ui.server_fields import ServerFields
 from supalink.ui.theme import Tone
 from supalink.ui.tls_fields import TlsFields
 
+# Each Alt letter is one field's in the main window, never a menu's (File, Profile, View, Help)
+# or a button's (Save, Test, Write config, Monitor): tests/ui/test_lists_quit_keys.py.
 LABELS = {
     "paste": "Paste UR&I",
     "name": "&Name",

@@ -17,6 +17,7 @@ MODE_LABELS = {
     Mode.DEDICATED: "Dedicated pooler",
 }
 NO_INDEX = -1
+# Their Alt letters are chosen with the form's (profile_form.LABELS).
 LABELS = {
     "kind": "Kind",
     "ref": "Pro&ject ref",
