@@ -1,5 +1,6 @@
-"""How the app quits: a signal quits it as File ▸ Quit does, and on quitting every window
-closes and every monitor and task stops, each bounded, before the loop closes."""
+"""How the app quits: a signal quits it as File ▸ Quit does, without its questions (there
+may be no one to answer), and on quitting every window closes and every monitor and task
+stops, each bounded, before the loop closes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication
 
-    from supalink.ui import AppContext
+    from supalink.ui import AppContext, MainWindow
 
 
 def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], object]) -> None:
@@ -23,6 +24,11 @@ def install_quit_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[],
             loop.add_signal_handler(signum, quit_app)
         except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on loops
             signal.signal(signum, lambda *_: quit_app())
+
+
+def quit_signals_through(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    """Once the main window is up, a signal quits through it: its close asks nothing then."""
+    install_quit_signals(loop, window.quit_without_questions)
 
 
 async def shut_down(qt_app: QApplication, context: AppContext) -> None:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from supalink.app.context import probe_keyring_of
 from supalink.app.qt import set_window_icon, start_loop
-from supalink.app.quitting import shut_down
+from supalink.app.quitting import quit_signals_through, shut_down
 from supalink.app.tray import connect_tray, watch_entries
 
 if TYPE_CHECKING:
+    import asyncio
     from pathlib import Path
 
     from PySide6.QtWidgets import QApplication, QWidget
@@ -84,7 +85,7 @@ def run_windows(
     loop = start_loop(qt_app)
     trays: list[HealthTray] = []
     QTimer.singleShot(
-        0, lambda: trays.append(_finish_start(qt_app, context, window, after_start, log_file))
+        0, lambda: trays.append(_finish_start(loop, context, window, after_start, log_file))
     )
     quit_requested = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_requested.set)
@@ -129,7 +130,7 @@ def show_and_wait_for_paint(window: QWidget) -> None:
 
 
 def _finish_start(
-    qt_app: QApplication,
+    loop: asyncio.AbstractEventLoop,
     context: AppContext,
     window: MainWindow,
     after_start: Callable[[MainWindow], None] | None,
@@ -148,7 +149,8 @@ def _finish_start(
     tray = HealthTray()
     context.monitors = Monitors(tray, audit_file=context.audit_file)
     window.load_profiles()
-    connect_tray(qt_app, window, tray)
+    connect_tray(window, tray)
+    quit_signals_through(loop, window)
     watch_entries(context, window, tray)
     if after_start is not None:
         after_start(window)

@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QWidget
 
     from supalink.mcp import Host
     from supalink.ui import AppContext, EntryBanner, HealthTray, MainWindow
 
 
-def connect_tray(qt_app: QApplication, window: MainWindow, tray: HealthTray) -> None:
+def connect_tray(window: MainWindow, tray: HealthTray) -> None:
     tray.show_main_requested.connect(lambda: _bring_up(window))
     tray.show_monitor_requested.connect(window.open_monitor)
-    tray.quit_requested.connect(qt_app.quit)
+    tray.quit_requested.connect(window.quit_app)  # File ▸ Quit's questions, in its order
 
 
 def watch_entries(

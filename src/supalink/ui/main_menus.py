@@ -59,10 +59,11 @@ class MainMenus:
         file_menu.addSeparator()
         self._action(file_menu, "Sign in to Supa&base…", None, commands.sign_in_to_supabase)
         file_menu.addSeparator()
-        self.quit_action = self._action(file_menu, "&Quit", keys.Quit, commands.quit_app)
+        # Ctrl+Q (Cmd+Q on macOS) everywhere: the standard key has none on Windows.
+        self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", commands.quit_app)
         self.test_action = self._action(profile_menu, "&Test connection", "Ctrl+T", commands.test)
         self.config_action = self._action(
-            profile_menu, "Write MCP client &config…", "Ctrl+Shift+C", commands.write_config
+            profile_menu, "&Write MCP client config…", "Ctrl+Shift+C", commands.write_config
         )
         self.monitor_action = self._action(
             profile_menu, "Open &monitor", "Ctrl+M", commands.open_monitor

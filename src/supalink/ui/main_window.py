@@ -22,6 +22,7 @@ from supalink import profiles, roles  # their modules load on first use, after t
 from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
+from supalink.ui.leaving import Unsaved, agrees_to_stop_monitors, ask_unsaved
 from supalink.ui.main_menus import MainMenus
 from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_form import ProfileForm
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.current_name: str | None = None  # the saved profile the form shows
         self.dirty = False
+        self.quitting = False  # every answer given (or a signal): closing asks nothing more
         self.keyring_problem: str | None = None  # why the keyring does not answer, if not
         self.setWindowTitle("Supalink")
         self.resize(1100, 760)
@@ -89,7 +91,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.form)
         self.save_button = QPushButton("&Save")
         self.test_button = QPushButton("&Test")
-        self.config_button = QPushButton("Write &config…")
+        self.config_button = QPushButton("&Write config…")
         self.monitor_button = QPushButton("&Monitor")
         self.save_button.setAccessibleName("Save profile")
         self.test_button.setAccessibleName("Test connection")
@@ -120,7 +122,10 @@ class MainWindow(QMainWindow):
         self.profile_actions = ProfileActions(self.context.repository, self)
         self.profiles.duplicate_requested.connect(self.profile_actions.duplicate)
         self.profiles.rename_requested.connect(self.profile_actions.rename)
-        self.profiles.delete_requested.connect(self.profile_actions.delete)
+        # The profile the form shows, which the list shows selected (none for a new one).
+        self.profiles.delete_requested.connect(
+            lambda _: self.profile_actions.delete(self.current_name)
+        )
         self.profile_actions.duplicated.connect(lambda name: self.reload_profiles(select=name))
         self.profile_actions.renamed.connect(self._renamed)
         self.profile_actions.deleted.connect(self._deleted)
@@ -191,6 +196,7 @@ class MainWindow(QMainWindow):
             )
             return
         except SupalinkError as error:
+            self.profiles.select(self.current_name)  # the list shows what the form shows
             self._error("Could not open the profile", error)
             return
         self.current_name = name
@@ -227,7 +233,7 @@ class MainWindow(QMainWindow):
             return
         self.current_name = None
         self._forget_test()
-        self.profiles.list.clearSelection()
+        self.profiles.select(None)  # no current row: clicking a saved profile goes back to it
         self.form.set_profile(None)
         self.form.name.setText(self.profile_actions.unique_name("New profile"))
         self.form.name.setFocus()
@@ -368,6 +374,8 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         dialog.password_choice.saved.connect(lambda: self._show_saved(profile))  # the form too
+        # The role step's new agent profile is listed at once; the form keeps its profile.
+        dialog.role_row.made.connect(lambda _: self.reload_profiles(select=self.current_name))
         dialog.exec()
 
     def open_monitor(self) -> None:
@@ -419,24 +427,14 @@ class MainWindow(QMainWindow):
 
     def _settle_unsaved(self) -> bool:
         """Ask what to do with unsaved edits; False means stay where we are."""
-        if not self.dirty:
-            return True
-        from PySide6.QtWidgets import QMessageBox
+        return not self.dirty or self._settle(ask_unsaved(self))
 
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "Save the changes to this profile?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Save:
+    def _settle(self, answer: Unsaved) -> bool:
+        if answer is Unsaved.SAVE:
             return self.save_profile()
-        if answer == QMessageBox.StandardButton.Discard:
+        if answer is Unsaved.DISCARD:
             self._set_dirty(False)
-            return True
-        return False
+        return answer is not Unsaved.STAY
 
     def _error(self, title: str, error: BaseException | str) -> None:
         from PySide6.QtWidgets import QMessageBox
@@ -444,28 +442,25 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, str(error))
 
     def quit_app(self) -> None:
-        """File ▸ Quit: the whole app, its monitors (and a demo's server) with it, where
-        closing this window leaves the monitors running. Asks first when one is open."""
+        """File ▸ Quit, Ctrl+Q and the tray's Quit: the whole app, its monitors (and a demo's
+        server) with it, where closing this window leaves the monitors running. The edits are
+        asked about first, then the monitors; only then is anything saved or stopped."""
+        unsaved = ask_unsaved(self) if self.dirty else None
         monitors = self.context.monitors
         open_count = monitors.open_count if monitors is not None else 0
-        if open_count:
-            from PySide6.QtWidgets import QMessageBox
-
-            which = "a monitor is" if open_count == 1 else f"{open_count} monitors are"
-            answer = QMessageBox.question(
-                self,
-                "Quit Supalink",
-                f"{which.capitalize()} open. Quit Supalink and stop monitoring?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        if not self._settle_unsaved():
+        if unsaved is Unsaved.STAY or not agrees_to_stop_monitors(self, open_count):
             return
+        if unsaved is None or self._settle(unsaved):  # a failed save says why, and stays
+            self.quit_without_questions()
+
+    def quit_without_questions(self) -> None:
+        """Quit now (every answer given, or SIGINT/SIGTERM): Qt 6 closes every window on quit,
+        and a window that refuses (this one, asking) would stop it half done."""
+        self.quitting = True
         QApplication.quit()  # the app's quit path (app.run_windows): windows, monitors, tasks
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._settle_unsaved():
+        if self.quitting or self._settle_unsaved():
             event.accept()
         else:
             event.ignore()

@@ -51,8 +51,10 @@ class ProfileActions(QObject):
             return
         self.renamed.emit(name, new_name.strip())
 
-    def delete(self, name: str) -> None:
-
+    def delete(self, name: str | None) -> None:
+        """Delete `name`, the profile the form shows; None, a new one, has nothing saved."""
+        if name is None:
+            return
         question = f"Delete {name!r}? Its project ref and password are removed from the keyring."
         try:
             roles.check_removal(self.repository, name, keep_role=False)
@@ -60,7 +62,7 @@ class ProfileActions(QObject):
             # The role stays in the database unless dropped first (Write config's role step
             # made it; `supalink role drop` drops both).
             question = f"{error}. Delete the profile and keep the role?"
-        if not said_yes(self.window, "Delete profile", question):
+        if not said_yes(self.window, "Delete profile", question, no_by_default=True):
             return
         try:
             self.repository.remove(name, also=roles.with_link_removed(name))

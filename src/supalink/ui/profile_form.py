@@ -27,13 +27,15 @@ from supalink.ui.server_fields import ServerFields
 from supalink.ui.theme import Tone
 from supalink.ui.tls_fields import TlsFields
 
+# Each Alt letter is one field's in the main window, never a menu's (File, Profile, View, Help)
+# or a button's (Save, Test, Write config, Monitor): tests/ui/test_lists_quit_keys.py.
 LABELS = {
-    "paste": "&Paste URI",
+    "paste": "Paste UR&I",
     "name": "&Name",
     **server_fields.LABELS,
     "user": "&User",
-    "database": "&Database",
-    "password": "Pass&word",
+    "database": "Data&base",
+    "password": "Passwor&d",
     **tls_fields.LABELS,
     "connect_timeout": "Connect timeout",
     "application_name": "Application name",

@@ -6,10 +6,17 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 
-def said_yes(parent: QWidget, title: str, question: str) -> bool:
+def said_yes(parent: QWidget, title: str, question: str, *, no_by_default: bool = False) -> bool:
+    """`no_by_default`: No is the default button, for a question Enter must not answer (the
+    deletion of a profile); else Qt's default, Yes."""
     from PySide6.QtWidgets import QMessageBox  # its enums: not before the first paint
 
-    return QMessageBox.question(parent, title, question) == QMessageBox.StandardButton.Yes
+    buttons = QMessageBox.StandardButton
+    if no_by_default:
+        answer = QMessageBox.question(parent, title, question, buttons.Yes | buttons.No, buttons.No)
+    else:
+        answer = QMessageBox.question(parent, title, question)
+    return answer == buttons.Yes
 
 
 __all__ = ["said_yes"]

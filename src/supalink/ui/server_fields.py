@@ -17,14 +17,15 @@ MODE_LABELS = {
     Mode.DEDICATED: "Dedicated pooler",
 }
 NO_INDEX = -1
+# Their Alt letters are chosen with the form's (profile_form.LABELS).
 LABELS = {
     "kind": "Kind",
-    "ref": "Project &ref",
-    "mode": "&Mode",
+    "ref": "Pro&ject ref",
+    "mode": "Mod&e",
     "region": "Re&gion",
     "pooler_index": "Pooler",
-    "host": "&Host",
-    "port": "P&ort",
+    "host": "H&ost",
+    "port": "Po&rt",
 }
 DEFAULT_PORT = 5432
 
