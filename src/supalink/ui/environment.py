@@ -10,10 +10,15 @@ someone who cannot tell red from green."""
 from __future__ import annotations
 
 import functools
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QWidget
+
+if TYPE_CHECKING:
+    # Imported where used: importing QIcon builds its enums, and the form (which loads this
+    # module) is in the first frame, which needs no icon (tests/ui/test_deferred_start.py).
+    from PySide6.QtGui import QIcon
 
 # The environment's fill, and the text on it (red, amber and green, as traffic lights).
 COLORS: Final = {
@@ -33,6 +38,8 @@ def environment_word(environment: str) -> str:
 def environment_icon(environment: str | None) -> QIcon:
     """A dot in the environment's colour (made once per environment, on first use); None, a
     blank of the same size, which keeps a row without one in line with those that have one."""
+    from PySide6.QtGui import QIcon, QPainter, QPixmap
+
     pixmap = QPixmap(MARK_SIZE, MARK_SIZE)
     pixmap.fill(QColor(0, 0, 0, 0))  # transparent, without loading the Qt namespace's enums
     if environment is None:

@@ -31,7 +31,7 @@ from supalink.profiles import (
     Profile,
 )
 from supalink.ui import server_fields, tls_fields
-from supalink.ui.environment import EnvironmentBand, environment_icon, environment_word
+from supalink.ui.environment import EnvironmentBand, environment_word
 from supalink.ui.form_fields import FieldRow, UriPasteBox, line_edit, notify_changes
 from supalink.ui.password_field import PasswordField
 from supalink.ui.server_fields import ServerFields
@@ -89,10 +89,11 @@ class ProfileForm(QWidget):
             "Shown in its colour wherever this profile is; letting an agent write to a "
             "production profile is asked twice"
         )
+        # Words only: the band above shows the colour, and an icon here would build QIcon's
+        # enums before the first paint (tests/ui/test_deferred_start.py).
         self.environment.addItem("None", "")
         for environment in ENVIRONMENTS:
-            word = environment_word(environment)
-            self.environment.addItem(environment_icon(environment), word, environment)
+            self.environment.addItem(environment_word(environment), environment)
         self.user = line_edit("User", "postgres")
         self.database = line_edit("Database", "postgres")
         field = self.password_field
