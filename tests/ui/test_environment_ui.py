@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QFormLayout, QMessageBox
+from PySide6.QtWidgets import QApplication, QFormLayout, QListWidgetItem, QMessageBox
 
 from supalink.app.context import build_context
 from supalink.mcp import Host
@@ -109,11 +109,15 @@ def test_the_list_marks_each_profile_with_its_colour_and_word_and_saves_a_change
     qtbot.addWidget(window)
     window.show()
 
+    def item(name: str) -> QListWidgetItem:
+        found = window.profiles.list.findItems(name, Qt.MatchFlag.MatchStartsWith)
+        [named] = [each for each in found if each.data(Qt.ItemDataRole.UserRole) == name]
+        return named
+
     def row(name: str) -> tuple[str, str, QColor]:
-        items = window.profiles.list.findItems(name, Qt.MatchFlag.MatchStartsWith)
-        [item] = [item for item in items if item.data(Qt.ItemDataRole.UserRole) == name]
-        spoken = item.data(Qt.ItemDataRole.AccessibleTextRole)
-        return item.text(), spoken, center_color(item.icon())
+        shown = item(name)
+        spoken = shown.data(Qt.ItemDataRole.AccessibleTextRole)
+        return shown.text(), spoken, center_color(shown.icon())
 
     text, spoken, mark = row("Shop")
     assert text == "Shop\nProduction · custom host"
@@ -123,8 +127,8 @@ def test_the_list_marks_each_profile_with_its_colour_and_word_and_saves_a_change
     assert text == "Plain\ncustom host"  # in line with the others, no colour
     assert mark.alpha() == 0
 
-    window.profiles.select("Plain")
-    window.profiles.selected.emit("Plain")
+    window.profiles.list.setCurrentItem(item("Plain"))  # as a click on it
+    assert window.form.name.text() == "Plain"
     window.form.environment.setCurrentIndex(window.form.environment.findData("development"))
     assert window.form.header.text() == "Development"
     assert window.save_profile()
