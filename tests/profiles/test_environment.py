@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from supalink.profiles import ENVIRONMENTS, PRODUCTION, Profile, ProfileError
+from supalink.profiles.journal import fingerprint
 from supalink.profiles.settings import ProfileRecord, Settings, SettingsFile
 
 
@@ -84,3 +85,12 @@ def test_an_unknown_environment_in_a_hand_edited_file_sets_that_profile_aside(
     assert said in loaded.notice
     kept = tmp_path / "settings.corrupt-20261208-010000.json"
     assert json.loads(kept.read_text())["profiles"] == [bad]
+
+
+def test_an_unlabelled_profiles_fingerprint_is_the_one_supalink_wrote_before_labels() -> None:
+    """The keyring journal names a save under way by the fingerprint of its settings: one
+    left by the previous version still matches after an upgrade."""
+    record = ProfileRecord(Profile("p", host="h"), is_supabase=False, password_saved=True)
+    assert fingerprint(record) == "7ee05db8ea87b2eb53717fcce80c4bde"  # as that version made it
+    labelled = ProfileRecord(record.profile.replace(environment="staging"), False, True)
+    assert fingerprint(labelled) != fingerprint(record)
