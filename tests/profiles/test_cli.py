@@ -137,6 +137,7 @@ def test_profile_lifecycle_keeps_secrets_in_the_keyring(
     assert json.loads(listed.stdout) == [
         {
             "name": name,
+            "environment": None,
             "kind": "supabase",
             "mode": "session",
             "region": "eu-west-2",

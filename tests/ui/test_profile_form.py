@@ -112,11 +112,12 @@ def test_tab_moves_through_the_form_in_reading_order(qtbot: Any) -> None:
     form.paste.setFocus()
     qtbot.waitUntil(form.paste.hasFocus)
     seen = []
-    for _ in range(5):
+    for _ in range(6):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         seen.append(QApplication.focusWidget())
     assert seen == [
         form.name,
+        form.environment,
         form.server.supabase_kind,
         form.server.ref,
         form.server.mode,
@@ -127,7 +128,15 @@ def test_tab_moves_through_the_form_in_reading_order(qtbot: Any) -> None:
 def test_every_input_has_an_accessible_name(qtbot: Any) -> None:
     form = make_form(qtbot)
     server, tls = form.server, form.tls
-    fields = [form.paste, form.name, server.ref, server.mode, server.region, server.pooler_index]
+    fields = [
+        form.paste,
+        form.name,
+        form.environment,
+        server.ref,
+        server.mode,
+        server.region,
+        server.pooler_index,
+    ]
     fields += [server.pooler_host, server.host, server.port, form.user, form.database]
     fields += [form.password, tls.sslmode, tls.sslrootcert, form.connect_timeout]
     fields += [form.application_name, form.uri]

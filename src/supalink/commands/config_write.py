@@ -1,6 +1,7 @@
 """`supalink config write` and `supalink config remove`: the entry planned from a profile or
 a URI, what to warn about (a login too powerful for an agent, a server command not found,
-a password in the file), the masked diff, the confirmation, and the write with its backup."""
+a password in the file), the masked diff, the confirmation, and the write with its backup.
+Writes allowed to a profile marked production are confirmed once more, by its name."""
 
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ def register(actions: Any) -> None:
         "--allow-writes",
         action="store_true",
         help="with --template supalink: let the agent change data (read-only otherwise)",
+    )
+    write.add_argument(
+        "--confirm-production",
+        metavar="NAME",
+        help="with --allow-writes for a profile marked production: its name, confirming the "
+        "agent may change that database (on a terminal it is asked for)",
     )
     write.add_argument("--sslrootcert", type=Path, metavar="PATH", help="the CA certificate")
     write.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
@@ -189,13 +196,51 @@ def _confirm(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _apply(plan: Plan, *, yes: bool, force: bool, dry_run: bool = False) -> int:
+def _confirm_production(name: str, given: str | None) -> None:
+    """An agent allowed to change a database marked production: the person names the profile
+    (the flag, or typed on a terminal), as a second thought a bare --yes would skip."""
+    import shlex
+
+    if given is not None:
+        if given != name:
+            raise UsageError(f"--confirm-production {given!r} is not the profile's name {name!r}")
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"profile {name!r} is marked production: to let its agent change data, confirm "
+            f"with --confirm-production {shlex.quote(name)} (on a terminal it is asked for)"
+        )
+    print(
+        f"Profile {name!r} is marked production: its agent will be allowed to change and "
+        "delete data. Type the profile's name to confirm: ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    typed = sys.stdin.readline().strip()
+    if typed != name:
+        raise SupalinkError(f"not written: {typed!r} is not the profile's name {name!r}")
+
+
+def _apply(
+    plan: Plan,
+    *,
+    yes: bool,
+    force: bool,
+    dry_run: bool = False,
+    production: str | None = None,
+    confirm_production: str | None = None,
+) -> int:
+    """`production`: the name of a production profile whose agent is allowed writes, confirmed
+    after the preview (with `confirm_production`, else on a terminal)."""
     preview = plan.preview()
     if preview:
         print(preview)
     if dry_run:
         _say("dry run: nothing written")
         return 0
+    if production is not None:
+        _confirm_production(production, confirm_production)
     confirmed = yes
     if plan.needs_confirmation and not yes:
         verb = "Replace the existing" if plan.action == "replace" else "Remove the"
@@ -237,7 +282,18 @@ def run_write(args: argparse.Namespace) -> int:
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
-    return _apply(plan, yes=args.yes, force=args.force, dry_run=args.dry_run)
+    profile = target.profile if target is not None else None
+    production = profile.name if profile and profile.is_production and args.allow_writes else None
+    if args.confirm_production is not None and production is None:
+        raise UsageError("--confirm-production goes with --allow-writes for a production profile")
+    return _apply(
+        plan,
+        yes=args.yes,
+        force=args.force,
+        dry_run=args.dry_run,
+        production=production,
+        confirm_production=args.confirm_production,
+    )
 
 
 def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:

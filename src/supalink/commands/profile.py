@@ -12,6 +12,7 @@ from supalink.commands.output import print_record
 from supalink.commands.profile_options import (
     absolute_cafile,
     add_connection_options,
+    add_environment_option,
     profile_from_options,
     warn_password_on_command_line,
 )
@@ -43,6 +44,7 @@ def register(subparsers: Any) -> None:
     add_connection_options(add, ref_required=False)
     add.add_argument("--host", help="a custom (non-Supabase) host")
     add.add_argument("--port", type=int, help="a custom port")
+    add_environment_option(add)
     add.add_argument(
         "--no-save-password", action="store_true", help="keep no password; ask each time"
     )
@@ -107,7 +109,9 @@ def run_add(args: argparse.Namespace) -> int:
         profile = profile_from_options(args.name, args)
     if args.password_stdin:
         password = read_password_stdin()
-    profile = profile.replace(sslrootcert=absolute_cafile(profile.sslrootcert))
+    profile = profile.replace(
+        sslrootcert=absolute_cafile(profile.sslrootcert), environment=args.environment
+    )
     repository = user_repository()
     record = repository.save(
         profile.validated(), password, save_password=not args.no_save_password, replace=args.replace
@@ -127,6 +131,7 @@ def _summary(saved: SavedProfile, *, reveal: bool, password_missing: bool) -> di
 
     return {
         "name": profile.name,
+        "environment": profile.environment,
         "kind": "supabase" if profile.is_supabase else "custom",
         "ref": (profile.ref if reveal else MASK) if profile.ref else None,
         "mode": str(profile.mode) if profile.is_supabase else None,
@@ -154,6 +159,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [
         {
             "name": record.profile.name,
+            "environment": record.profile.environment,
             "kind": "supabase" if record.is_supabase else "custom",
             "mode": str(record.profile.mode) if record.is_supabase else None,
             "region": record.profile.region,
@@ -172,7 +178,8 @@ def run_list(args: argparse.Namespace) -> int:
         password = "password saved" if row["password_saved"] else "password not saved"
         details = ", ".join(str(v) for v in (row["kind"], row["mode"], row["region"]) if v)
         state = row["locked"] or password
-        print(f"{row['name']}  ({details}; {state})")
+        label = f"[{row['environment']}] " if row["environment"] else ""
+        print(f"{row['name']}  {label}({details}; {state})")
     return 0
 
 

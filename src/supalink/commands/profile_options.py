@@ -1,5 +1,6 @@
 """The connection options shared by `url`, `profile add` and friends, and what is said
-about them: a password given on the command line, a CA file's path."""
+about them: a password given on the command line, a CA file's path; the environment label
+of a saved profile."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import sys
 
 from supalink.commands.secret_input import add_password_stdin
 from supalink.errors import UsageError
-from supalink.profiles import SSL_MODES, SYSTEM_TRUST_STORE, Mode, Profile, region_problem
+from supalink.profiles import (
+    ENVIRONMENTS,
+    SSL_MODES,
+    SYSTEM_TRUST_STORE,
+    Mode,
+    Profile,
+    region_problem,
+)
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: bool) -> None:
@@ -28,6 +36,16 @@ def add_connection_options(parser: argparse.ArgumentParser, *, ref_required: boo
     parser.add_argument("--sslmode", choices=SSL_MODES, help="default verify-full")
     parser.add_argument("--sslrootcert", metavar="PATH", help="Supabase's CA certificate file")
     add_password_stdin(parser)
+
+
+def add_environment_option(parser: argparse.ArgumentParser) -> None:
+    """A saved profile's label (not `url`'s: a URI is not kept)."""
+    parser.add_argument(
+        "--environment",
+        choices=ENVIRONMENTS,
+        help="label the profile (shown in its colour in the app); writes allowed to a "
+        "production profile's agent are confirmed by typing its name",
+    )
 
 
 def profile_from_options(name: str, args: argparse.Namespace) -> Profile:

@@ -100,6 +100,10 @@ def fingerprint(record: ProfileRecord) -> str:
     """What a profile's settings hold, as a short digest: the same for a record written and
     the one read back from the file, different for any change to it."""
     values = dataclasses.asdict(record.profile)
+    # A field newer than the journal, left out while unset: a save under way when Supalink
+    # was upgraded still matches the settings it wrote.
+    if values["environment"] is None:
+        del values["environment"]
     values["supabase"], values["password_saved"] = record.is_supabase, record.password_saved
     text = json.dumps(values, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -17,6 +17,11 @@ DEFAULT_SSLMODE = defaults.SSLMODE
 DEFAULT_CONNECT_TIMEOUT = defaults.CONNECT_TIMEOUT_SECONDS
 DEFAULT_APPLICATION_NAME = defaults.APPLICATION_NAME
 MAX_NAME_LENGTH = 64
+# What a profile can be marked, to tell a production database from the others at a glance
+# (DBeaver's connection types, TablePlus's colour tags); None: not marked. The UI gives each
+# its colour (ui/environment.py); writes allowed to a production database are asked twice.
+PRODUCTION = "production"
+ENVIRONMENTS = (PRODUCTION, "staging", "development")
 
 
 # What each field holds: the form and the CLI give these types, a hand-edited settings file
@@ -36,6 +41,7 @@ _FIELD_KINDS: Final[dict[str, tuple[type, bool, str]]] = {
     "sslrootcert": (str, True, "text"),
     "connect_timeout": (int, False, "a whole number"),
     "application_name": (str, False, "text"),
+    "environment": (str, True, "text"),
 }
 
 
@@ -76,10 +82,15 @@ class Profile:
     sslrootcert: str | None = None
     connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
     application_name: str = DEFAULT_APPLICATION_NAME
+    environment: str | None = None  # one of ENVIRONMENTS
 
     @property
     def is_supabase(self) -> bool:
         return self.ref is not None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == PRODUCTION
 
     def replace(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -107,12 +118,23 @@ class Profile:
             found["user"] = "the user name cannot hold control characters"
         if not self.database:
             found["database"] = "a database name is needed"
+        found.update(self._option_problems())
+        return found
+
+    def _option_problems(self) -> dict[str, str]:
+        """The connection's options and the profile's label."""
+        found: dict[str, str] = {}
         if self.sslmode not in SSL_MODES:
             found["sslmode"] = f"SSL mode is one of: {', '.join(SSL_MODES)}"
         if not 1 <= self.connect_timeout <= 600:
             found["connect_timeout"] = "the connect timeout is 1 to 600 seconds"
         if len(self.application_name.encode()) > 63:
             found["application_name"] = "PostgreSQL keeps only 63 bytes of an application name"
+        if self.environment is not None and self.environment not in ENVIRONMENTS:
+            found["environment"] = (
+                f"the environment is one of {', '.join(ENVIRONMENTS)} (or none), "
+                f"not {_shown(self.environment)}"
+            )
         return found
 
     def _type_problems(self) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Write config: the choices (config_choices), the preview of the change (config_preview),
 then Write, then Verify (config_verify). Where the entry's password goes is entry_password's
-to say; the login's check and the offer of a role of the agent's own are role_offer's."""
+to say; the login's check and the offer of a role of the agent's own are role_offer's. A band
+on top names the profile's environment; writes allowed to a production one are asked twice."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from supalink.ui.config_choices import EntryChoices
 from supalink.ui.config_preview import DiffView, RepointRow, error_text, warnings_text
 from supalink.ui.config_verify import LogPlace, VerifyStep
 from supalink.ui.entry_password import PasswordChoice, confirm_password_in_file, label_templates
+from supalink.ui.environment import EnvironmentBand, environment_word
 from supalink.ui.questions import said_yes
 from supalink.ui.role_dialog import RoleDialog
 from supalink.ui.role_offer import RoleOffer
@@ -80,6 +82,8 @@ class ConfigDialog(QDialog):
             self.role_row.check(self.target)
 
     def _build(self, backup_dir: Path) -> None:
+        self.environment_band = EnvironmentBand()
+        self._show_environment()
         self.choices = EntryChoices(self.host, backup_dir)
         self._label_templates()
         self.role_row = RoleOffer(self.tasks, self.repository)
@@ -107,6 +111,7 @@ class ConfigDialog(QDialog):
             buttons.addWidget(button)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.environment_band)
         for widget in (self.choices, self.role_row, self.password_choice, self.repoint):
             layout.addWidget(widget)
         layout.addWidget(self.notes)
@@ -199,6 +204,7 @@ class ConfigDialog(QDialog):
         self.profile = profile
         self.password_in_keyring = password is not None and password.in_keyring
         self.setWindowTitle(f"Write MCP client config for {name}")
+        self._show_environment()
         self.role_row.settle()
         self._label_templates()
         self.replan()
@@ -212,11 +218,45 @@ class ConfigDialog(QDialog):
         self.role_row.stop()
         super().done(result)
 
+    def _show_environment(self) -> None:
+        environment = self.profile.environment
+        if environment is not None:
+            text = f"{environment_word(environment)}: the profile {self.profile.name!r} is "
+            text += f"marked {environment}"
+            self.environment_band.show_environment(environment, text)
+        else:
+            self.environment_band.show_environment(None)
+
     # ----- writing --------------------------------------------------------------------
-    def write(self) -> bool:
-        if self.plan is None:
+    def _confirm_production_writes(self) -> bool:
+        """Writes allowed to a production database: asked twice, the second time by the
+        profile's name and with No as the default, so that a reflex Enter does not say yes."""
+        name = self.profile.name
+        if not said_yes(
+            self,
+            "Allow writes to production",
+            f"The profile {name!r} is marked production. With writes allowed, its agent can "
+            "change and delete data in that database. Write this entry?",
+        ):
             return False
-        plan = self.plan
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        answer = QMessageBox.question(
+            self,
+            "Allow writes to production",
+            f"Are you sure? The agent will be able to change the production database of {name!r}.",
+            yes | no,
+            no,
+        )
+        return answer == yes
+
+    def _confirmed(self, plan: Plan) -> bool:
+        """What the write needs asked first: writes to production, an entry replaced, a
+        password in the file. False, the status saying why when a question does not, as
+        soon as one is not answered Yes."""
+        production = self.profile.is_production and self.choices.writes_allowed()
+        if production and not self._confirm_production_writes():
+            self.status.setText("Not written: writes to production were not confirmed.")
+            return False
         if plan.needs_confirmation:
             replaced = self.repoint.replaced
             now = f", which connects {replaced}" if replaced else ""
@@ -229,6 +269,14 @@ class ConfigDialog(QDialog):
         secret = self.planned is not None and bool(self.planned.secrets)
         if secret and not confirm_password_in_file(self, plan.path, self.profile.name):
             self.status.setText("Not written: the password stays out of the file.")
+            return False
+        return True
+
+    def write(self) -> bool:
+        if self.plan is None:
+            return False
+        plan = self.plan
+        if not self._confirmed(plan):
             return False
         try:
             written = self.writer.apply(plan, confirmed=True)  # asked above if need be

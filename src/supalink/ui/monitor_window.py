@@ -55,6 +55,7 @@ from supalink.monitor import (
 )
 from supalink.profiles import Target
 from supalink.ui.agent_panel import AgentPanel
+from supalink.ui.environment import EnvironmentBand
 from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
 from supalink.ui.panel_parts import clock
@@ -100,6 +101,8 @@ class MonitorWindow(QMainWindow):
         route_library_logs()
         self.engine = engine if isinstance(engine, MonitorEngine) else engine()
         self.display_name = display_name
+        profile = self.engine.target.profile
+        self.environment = profile.environment if profile is not None else None
         self.health_status = Health.UNKNOWN
         self.health_detail = ""
         self.tasks = TaskRunner(self._task_failed)
@@ -112,12 +115,17 @@ class MonitorWindow(QMainWindow):
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.timeout.connect(self._show_held)
-        self.setWindowTitle(f"{display_name} — Supalink monitor")
+        self.setWindowTitle(self._title())
         self.setAccessibleName(f"Monitor for {display_name}")
         self.resize(1240, 880)
         self._build()
         self._build_menus()
         self._unsubscribe = self.engine.subscribe(self._on_batch)
+
+    def _title(self) -> str:
+        """The window's title: the environment first, where a glance at the taskbar sees it."""
+        label = f"[{self.environment}] " if self.environment else ""
+        return f"{label}{self.display_name} — Supalink monitor"
 
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -154,6 +162,9 @@ class MonitorWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(10, 10, 10, 6)
+        self.environment_band = EnvironmentBand()
+        self.environment_band.show_environment(self.environment)
+        layout.addWidget(self.environment_band)
         layout.addWidget(self.banner)
         layout.addWidget(self.health_bar)
         layout.addWidget(split, 1)

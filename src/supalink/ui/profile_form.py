@@ -1,6 +1,7 @@
 """The connection form: each field validates as you type, its message beside it once the
 field was touched (or the window asks, on Test or Save): a blank form shows no errors.
-Its sections: the profile (paste a URI, name it), where the database is (server_fields), the
+Its sections: the profile (paste a URI, name it, mark its environment: the band on top
+shows it), where the database is (server_fields), the
 login (user, database, and the password's row: password_field), how the certificate is
 checked (tls_fields), the connection's options, and the URI they make."""
 
@@ -10,17 +11,27 @@ import itertools
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from supalink import profiles  # its URIs load on first use, after the first frame
 from supalink.profiles import (
     DEFAULT_APPLICATION_NAME,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_SSLMODE,
+    ENVIRONMENTS,
     Mode,
     Profile,
 )
 from supalink.ui import server_fields, tls_fields
+from supalink.ui.environment import EnvironmentBand, environment_word
 from supalink.ui.form_fields import FieldRow, UriPasteBox, line_edit, notify_changes
 from supalink.ui.password_field import PasswordField
 from supalink.ui.server_fields import ServerFields
@@ -32,6 +43,7 @@ from supalink.ui.tls_fields import TlsFields
 LABELS = {
     "paste": "Paste UR&I",
     "name": "&Name",
+    "environment": "&Environment",
     **server_fields.LABELS,
     "user": "&User",
     "database": "Data&base",
@@ -72,6 +84,18 @@ class ProfileForm(QWidget):
             "Paste a connection string from the Supabase dashboard (postgresql://…)"
         )
         self.name = line_edit("Profile name", "e.g. Production")
+        self.header = EnvironmentBand()
+        self.environment = QComboBox()
+        self.environment.setAccessibleName("Environment")
+        self.environment.setToolTip(
+            "Shown in its colour wherever this profile is; letting an agent write to a "
+            "production profile is asked twice"
+        )
+        # Words only: the band above shows the colour, and an icon here would build QIcon's
+        # enums before the first paint (tests/ui/test_deferred_start.py).
+        self.environment.addItem("None", "")
+        for environment in ENVIRONMENTS:
+            self.environment.addItem(environment_word(environment), environment)
         self.user = line_edit("User", "postgres")
         self.database = line_edit("Database", "postgres")
         field = self.password_field
@@ -95,6 +119,7 @@ class ProfileForm(QWidget):
         return {
             "paste": (self.paste,),
             "name": (self.name,),
+            "environment": (self.environment,),
             **self.server.rows,
             "user": (self.user,),
             "database": (self.database,),
@@ -115,6 +140,7 @@ class ProfileForm(QWidget):
         self.rows["sslrootcert"].add_below(self.tls.ca_hint)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.header)
         self.labels: dict[str, QLabel] = {}
         for key, caption in LABELS.items():
             label = QLabel(caption)
@@ -129,6 +155,7 @@ class ProfileForm(QWidget):
     def _connect_signals(self) -> None:
         watched = {
             "name": self.name,
+            "environment": self.environment,
             **self.server.watched,
             "user": self.user,
             "database": self.database,
@@ -162,6 +189,7 @@ class ProfileForm(QWidget):
             self.paste.clear()
             self.rows["paste"].show_message(None)
             self.name.setText(profile.name)
+            self.environment.setCurrentIndex(self.environment.findData(profile.environment or ""))
             self.server.show(profile)
             self.user.setText("" if profile.user == "postgres" else profile.user)
             self.database.setText("" if profile.database == "postgres" else profile.database)
@@ -184,6 +212,7 @@ class ProfileForm(QWidget):
             database=self.database.text().strip() or "postgres",
             connect_timeout=self.connect_timeout.value(),
             application_name=self.application_name.text().strip() or DEFAULT_APPLICATION_NAME,
+            environment=self.environment.currentData() or None,
         )
         return self.tls.checked_with(self.server.placed(profile))
 
@@ -193,7 +222,9 @@ class ProfileForm(QWidget):
         new profile, ticked unless they unticked it."""
         field = self.password_field
         keep_saving, was_saved = field.save.isChecked(), field.saved
-        self.set_profile(profile)
+        # The environment as marked, unless what was found says one.
+        chosen = profile.environment or self.environment.currentData() or None
+        self.set_profile(profile.replace(environment=chosen))
         field.save.setChecked(keep_saving and field.keyring_usable)
         field.saved = was_saved
         field.refresh()
@@ -257,6 +288,7 @@ class ProfileForm(QWidget):
             self.rows[key].setVisible(visible)
             self.labels[key].setVisible(visible)
         profile = self.profile()
+        self.header.show_environment(profile.environment)
         problems = profile.problems()
         shown = {
             key: message

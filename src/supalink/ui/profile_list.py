@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.profiles import ProfileRecord
+from supalink.ui.environment import environment_icon, environment_word
 from supalink.ui.theme import RoomyRows
 
 
@@ -65,13 +66,18 @@ class ProfileList(QWidget):
         from PySide6.QtCore import Qt
 
         locked = locked or {}
+        marked = any(record.profile.environment for record in records)
         self.list.blockSignals(True)
         self.list.clear()
         for record in records:
             profile = record.profile
             detail = str(profile.mode).title() if record.is_supabase else "custom host"
+            if profile.environment:  # the word with the colour's mark: never colour alone
+                detail = f"{environment_word(profile.environment)} · {detail}"
             why = locked.get(profile.name)
             item = QListWidgetItem(f"{profile.name}\n{detail}" + (" · locked" if why else ""))
+            if marked:
+                item.setIcon(environment_icon(profile.environment))
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             if why:
                 item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))

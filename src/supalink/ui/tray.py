@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from supalink.monitor import Health, worst
+from supalink.ui.environment import environment_icon, environment_word
 from supalink.ui.status_light import HEALTH_LABELS, light_icon
 
 if TYPE_CHECKING:
@@ -83,10 +84,12 @@ class HealthTray(QObject):
             if window in self._windows:
                 self._windows.remove(window)
             self.forget(name)
+            self._label_show_monitor()
 
         window.health_changed.connect(changed)
         window.stopped.connect(stopped)
         self.update_source(name, window.health_status, window.health_detail)
+        self._label_show_monitor()
 
     def show_monitor(self) -> None:
         if not self._windows:
@@ -96,6 +99,19 @@ class HealthTray(QObject):
         window.showNormal()
         window.raise_()
         window.activateWindow()
+
+    def _label_show_monitor(self) -> None:
+        """The entry names the monitor it shows (the last opened) and its environment."""
+        if not self._windows:
+            self.show_monitor_action.setText("Show &monitor")
+            self.show_monitor_action.setIcon(QIcon())
+            return
+        window = self._windows[-1]
+        environment = window.environment
+        label = f" ({environment_word(environment)})" if environment else ""
+        name = window.display_name.replace("&", "&&")  # a name's & is not a shortcut
+        self.show_monitor_action.setText(f"Show &monitor: {name}{label}")
+        self.show_monitor_action.setIcon(environment_icon(environment) if environment else QIcon())
 
     def close(self) -> None:
         if self.icon is not None:
