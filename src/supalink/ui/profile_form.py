@@ -43,7 +43,7 @@ from supalink.ui.tls_fields import TlsFields
 LABELS = {
     "paste": "Paste UR&I",
     "name": "&Name",
-    "environment": "&Environment",
+    "environment": "Environment",  # E, the first choice, is Mode's
     **server_fields.LABELS,
     "user": "&User",
     "database": "Data&base",
