@@ -265,7 +265,7 @@ def _settings_from_document(document: Any) -> _Parsed:
         name = item.get("name") if isinstance(item, dict) else None
         label = name if isinstance(name, str) and name.strip() else f"number {position + 1}"
         try:
-            record = _record_from_item(item)
+            record = record_from_item(item)
         except ProfileError as error:
             bad.append(_BadProfile(position, item, label, str(error)))
             continue
@@ -291,7 +291,7 @@ def _refuse_duplicates(items: list[Any]) -> None:
         raise DuplicateProfiles(twice)
 
 
-def _record_from_item(item: Any) -> ProfileRecord:
+def record_from_item(item: Any) -> ProfileRecord:
     """One stored profile, checked as the Profile model checks one typed into the form (types
     first: `"port": "5432"` by hand must not reach a connection); ProfileError if not valid."""
     if not isinstance(item, dict):
@@ -311,18 +311,19 @@ def _record_from_item(item: Any) -> ProfileRecord:
     return ProfileRecord(profile, flags["supabase"], flags["password_saved"])
 
 
+def record_item(record: ProfileRecord) -> dict[str, Any]:
+    """One profile as the settings file holds it (`record_from_item` reads it back): every
+    field of the model but the ref, so a new field is stored (and exported) with no code."""
+    values = dataclasses.asdict(record.profile)
+    for secret_field in _SECRET_FIELDS:
+        values.pop(secret_field)
+    values["mode"] = str(record.profile.mode)
+    return {**values, "supabase": record.is_supabase, "password_saved": record.password_saved}
+
+
 def _document_from_settings(settings: Settings) -> dict[str, Any]:
-    profiles = []
-    for record in settings.profiles.values():
-        values = dataclasses.asdict(record.profile)
-        for secret_field in _SECRET_FIELDS:
-            values.pop(secret_field)
-        values["mode"] = str(record.profile.mode)
-        profiles.append(
-            {**values, "supabase": record.is_supabase, "password_saved": record.password_saved}
-        )
     return {
         "schema_version": SCHEMA_VERSION,
-        "profiles": profiles,
+        "profiles": [record_item(record) for record in settings.profiles.values()],
         "preferences": settings.preferences,
     }
