@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def document(*profiles: object, version: object = 1) -> bytes:
 
 
 @pytest.fixture
-def team(tmp_path: Path, secret_service: SecretService) -> ProfileRepository:
+def team(tmp_path: Path, secret_service: SecretService) -> Iterator[ProfileRepository]:
     """A Supabase and a custom-host profile with their passwords in the keyring, and a
     Supabase token saved there too; all removed at the end."""
     repository = keyring_repository(tmp_path / "alice")
