@@ -90,6 +90,36 @@ def test_export_to_stdout_then_import_from_stdin(
         remove_all(bob)
 
 
+# keyring's own choice with no bus (its fail backend), or the Secret Service backend with
+# nobody answering: either way the Supabase profile is locked.
+LOCKED_KEYRINGS = {
+    "no-keyring": {},
+    "not-answering": {"PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring"},
+}
+
+
+@pytest.mark.parametrize("variant", list(LOCKED_KEYRINGS))
+def test_a_locked_profile_is_exported_without_its_ref(
+    alice: tuple[Path, str, str], tmp_path: Path, variant: str
+) -> None:
+    home, prod, local = alice
+    env = {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'nobody'}"}
+    exported = run_cli("profile", "export", home=home, env={**env, **LOCKED_KEYRINGS[variant]})
+    assert exported.returncode == 0, exported.stderr
+    logged = AppPaths.under(home).log_file.read_bytes()
+    for secret in (REF, PASSWORD):
+        assert secret.encode() not in exported.stdout + exported.stderr + logged
+    [prod_item, local_item] = json.loads(exported.stdout)["profiles"]
+    assert (prod_item["name"], prod_item["supabase"], "ref" in prod_item) == (prod, True, False)
+    assert local_item["name"] == local
+    warning, summary = exported.stderr.decode().splitlines()
+    assert warning.startswith(
+        f"warning: profile {prod!r} was exported without its project ref (locked: "
+    )
+    assert warning.endswith("whoever imports it is asked for it")
+    assert summary == "exported 2 profiles (no passwords)"
+
+
 def test_export_named_profiles_to_a_file(alice: tuple[Path, str, str], tmp_path: Path) -> None:
     home, _, local = alice
     target = tmp_path / "shared.json"
