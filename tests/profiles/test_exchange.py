@@ -202,6 +202,7 @@ def test_every_problem_of_a_file_is_said_at_once_and_nothing_written(tmp_path: P
         {"name": "pooled", "mode": "direct", "supabase": True, "ref": "short"},
         {"name": "ca", "host": "db.example.com", "sslrootcert": str(tmp_path / "gone.pem")},
         "not an object",
+        {"name": "many", "host": "db.example.com", "sslmode": "bogus", "connect_timeout": 0},
     )
     with pytest.raises(ImportRefused) as refused:
         read_import(data, "shared.json", repository)
@@ -216,9 +217,12 @@ def test_every_problem_of_a_file_is_said_at_once_and_nothing_written(tmp_path: P
         f"profile 7 ('ca'): sslrootcert: the CA certificate file {tmp_path / 'gone.pem'} "
         "does not exist",
         "profile 8: profile: must be an object",
+        "profile 9 ('many'): sslmode: SSL mode is one of: disable, allow, prefer, require, "
+        "verify-ca, verify-full",
+        "profile 9 ('many'): connect timeout: the connect timeout is 1 to 600 seconds",
     )
     message = str(refused.value)
-    assert message.startswith("shared.json has 7 problems, nothing was imported: ")
+    assert message.startswith("shared.json has 9 problems, nothing was imported: ")
     assert "\n" not in message
     assert refused.value.kind is Kind.BAD_INPUT
     assert repository.settings_file.path.read_bytes() == settings

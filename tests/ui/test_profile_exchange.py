@@ -148,8 +148,9 @@ def test_a_bad_file_is_said_and_nothing_is_imported(
     file_action(window, "&Import profiles…").trigger()
     assert message_boxes[-1] == (
         "Could not import the profiles",
-        f"{shared} has a problem, nothing was imported: profile 1 ('x'): host: a host is "
-        "needed (or a Supabase project ref)",
+        f"{shared} has 2 problems, nothing was imported: profile 1 ('x'): host: a host is "
+        "needed (or a Supabase project ref); profile 1 ('x'): port: a port is between 1 and "
+        "65535",
     )
     assert window.context.repository.names() == []
     assert prompts.asked == []

@@ -22,7 +22,7 @@ from supalink.files import parse_json, read_plain_file
 from supalink.profiles.model import Profile, ProfileError, ca_file_problem
 from supalink.profiles.repository import ProfileRepository, SavedProfile
 from supalink.profiles.repository_errors import ProfileLocked, ProjectRefMissing
-from supalink.profiles.settings import record_from_item, record_item
+from supalink.profiles.settings import item_problems, record_from_item, record_item
 from supalink.profiles.supabase import ref_problem
 
 log = logging.getLogger(__name__)
@@ -192,11 +192,10 @@ def read_import(
     for position, item in enumerate(items, start=1):
         name = item.get("name") if isinstance(item, dict) else None
         label = name if isinstance(name, str) else None
-        try:
-            checked = _incoming(item, replaces=label in saved and replace)
-        except ProfileError as error:
-            problems.append(sentences.import_problem(position, label, str(error)))
+        if found := _item_problems(item):
+            problems += [sentences.import_problem(position, label, each) for each in found]
             continue
+        checked = _incoming(item, replaces=label in saved and replace)
         if checked.name in seen:
             problems.append(
                 sentences.import_problem(position, label, sentences.name_twice_in_file())
@@ -253,19 +252,27 @@ def _items(data: bytes, source: str) -> list[Any]:
     return items
 
 
-def _incoming(item: Any, *, replaces: bool) -> Incoming:
-    """One profile of the file, checked as the settings file checks its own; ProfileError."""
+def _item_problems(item: Any) -> list[str]:
+    """Every problem of one profile of the file, as the settings file checks its own, and
+    of its ref."""
     if not isinstance(item, dict):
-        raise ProfileError("profile", "must be an object")
-    ref = item.get("ref")
+        return [str(ProfileError("profile", "must be an object"))]
     values = {key: value for key, value in item.items() if key not in _NOT_IMPORTED}
-    record = record_from_item(values)
+    found = item_problems(values)
+    ref = item.get("ref")
     if ref is not None and not isinstance(ref, str):
-        raise ProfileError("ref", "must be text or nothing")
-    if ref is not None and not record.is_supabase:
-        raise ProfileError("ref", sentences.ref_of_custom_host())
-    if ref is not None and (problem := ref_problem(ref)):
-        raise ProfileError("ref", problem)
+        found["ref"] = "must be text or nothing"
+    elif ref is not None and item.get("supabase") is not True:
+        found["ref"] = sentences.ref_of_custom_host()
+    elif ref is not None and (problem := ref_problem(ref)):
+        found["ref"] = problem
+    return [sentences.invalid_field(field, problem) for field, problem in found.items()]
+
+
+def _incoming(item: dict[str, Any], *, replaces: bool) -> Incoming:
+    """One profile of the file, `_item_problems` found none in."""
+    record = record_from_item({key: v for key, v in item.items() if key not in _NOT_IMPORTED})
+    ref = item.get("ref")
     return Incoming(record.profile.replace(ref=ref), record.is_supabase, replaces)
 
 

@@ -294,6 +294,24 @@ def _refuse_duplicates(items: list[Any]) -> None:
 def record_from_item(item: Any) -> ProfileRecord:
     """One stored profile, checked as the Profile model checks one typed into the form (types
     first: `"port": "5432"` by hand must not reach a connection); ProfileError if not valid."""
+    record, checked = _unchecked_record(item)
+    checked.validated()
+    return record
+
+
+def item_problems(item: Any) -> dict[str, str]:
+    """Every problem of one stored profile, by field, where `record_from_item` stops at the
+    first (an import file says them all at once); empty when it is valid."""
+    try:
+        _, checked = _unchecked_record(item)
+    except ProfileError as error:
+        return {error.field: error.reason}
+    return checked.problems()
+
+
+def _unchecked_record(item: Any) -> tuple[ProfileRecord, Profile]:
+    """The record of one stored profile, and the profile to check for it; ProfileError when
+    it cannot even be built."""
     if not isinstance(item, dict):
         raise ProfileError("profile", "must be an object")
     if "name" not in item:
@@ -307,8 +325,8 @@ def record_from_item(item: Any) -> ProfileRecord:
             raise ProfileError(key, f"must be true or false, not {json.dumps(flag)[:40]}")
     profile = Profile(**values)
     # The ref is in the keyring, not here: a stand-in lets the rest be checked as a whole.
-    profile.replace(ref=_STAND_IN_REF if flags["supabase"] else None).validated()
-    return ProfileRecord(profile, flags["supabase"], flags["password_saved"])
+    checked = profile.replace(ref=_STAND_IN_REF if flags["supabase"] else None)
+    return ProfileRecord(profile, flags["supabase"], flags["password_saved"]), checked
 
 
 def record_item(record: ProfileRecord) -> dict[str, Any]:
