@@ -255,8 +255,8 @@ def _items(data: bytes, source: str) -> list[Any]:
 def _item_problems(item: Any) -> list[str]:
     """Every problem of one profile of the file, as the settings file checks its own, and
     of its ref."""
-    if not isinstance(item, dict):
-        return [str(ProfileError("profile", "must be an object"))]
+    if not isinstance(item, dict):  # the settings file's words for it
+        return [sentences.invalid_field(*each) for each in item_problems(item).items()]
     values = {key: value for key, value in item.items() if key not in _NOT_IMPORTED}
     found = item_problems(values)
     ref = item.get("ref")
