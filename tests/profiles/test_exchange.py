@@ -4,6 +4,7 @@ anything is written; all or nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -95,6 +96,10 @@ def test_an_export_holds_the_profiles_and_refs_but_no_password_or_token(
     assert (first["region"], first["pooler_index"], first["mode"]) == ("eu-central-1", 1, "session")
     assert (second["host"], second["port"], second["supabase"]) == ("db.example.com", 6432, False)
     assert "ref" not in second
+    # Every field of the model travels, a new one too, with no code in the exchange.
+    fields = {field.name for field in dataclasses.fields(Profile)}
+    assert set(first) == fields | {"supabase"}
+    assert set(second) == fields - {"ref"} | {"supabase"}
     for item in parsed["profiles"]:
         assert "password_saved" not in item
         assert "password" not in item
