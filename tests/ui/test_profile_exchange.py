@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from supalink.profiles import Profile, SecretKind
 from supalink.profiles.supabase import Mode
@@ -50,10 +50,12 @@ def window(qtbot: Any, app_context: AppContext) -> Iterator[MainWindow]:
         repository.remove(name)
 
 
-def file_action(window: MainWindow, text: str) -> Any:
-    menu = window.menuBar().actions()[0].menu()
-    assert isinstance(menu, QMenu)
-    return next(action for action in menu.actions() if action.text() == text)
+def file_action(window: MainWindow, which: str) -> Any:
+    """File ▸ Export profiles… or Import profiles… (found by what it is, not its text: the
+    menus' mnemonics may change)."""
+    action = getattr(window.menus, f"{which}_action")
+    assert action in window.menus.file_menu.actions()
+    return action
 
 
 def choose(monkeypatch: pytest.MonkeyPatch, method: str, path: Path | str) -> None:
@@ -75,8 +77,10 @@ def test_export_then_import_into_a_fresh_window(
     window.reload_profiles()
 
     shared = tmp_path / "shared.json"
+    texts = [file_action(window, which).text().replace("&", "") for which in ("export", "import")]
+    assert texts == ["Export profiles…", "Import profiles…"]
     choose(monkeypatch, "getSaveFileName", shared)
-    file_action(window, "&Export profiles…").trigger()
+    file_action(window, "export").trigger()
     data = shared.read_bytes()
     assert PASSWORD.encode() not in data
     assert [item["name"] for item in json.loads(data)["profiles"]] == [prod, local]
@@ -88,7 +92,7 @@ def test_export_then_import_into_a_fresh_window(
     window.reload_profiles()
     choose(monkeypatch, "getOpenFileName", shared)
     prompts.answers = [("bobs-password", True), ("", False)]  # Cancel: left unsaved
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert prompts.asked == [
         f"Password for {prod}, saved in the keyring (Cancel: leave it unsaved):",
         f"Password for {local}, saved in the keyring (Cancel: leave it unsaved):",
@@ -121,13 +125,13 @@ def test_names_saved_already_are_replaced_only_when_the_person_says_so(
     choose(monkeypatch, "getOpenFileName", shared)
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Cancel)
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert repository.record(name).profile.host == "db.example.com"
     assert prompts.asked == []
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     prompts.answers = [("", False)]  # Cancel: the saved password stays
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert repository.record(name).profile.host == "moved.example.com"
     assert repository.password_value(name) == PASSWORD
     assert prompts.asked == [
@@ -145,7 +149,7 @@ def test_a_bad_file_is_said_and_nothing_is_imported(
     shared = tmp_path / "shared.json"
     shared.write_text('{"supalink_profiles": 1, "profiles": [{"name": "x", "port": 0}]}')
     choose(monkeypatch, "getOpenFileName", shared)
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert message_boxes[-1] == (
         "Could not import the profiles",
         f"{shared} has 2 problems, nothing was imported: profile 1 ('x'): host: a host is "
@@ -156,7 +160,7 @@ def test_a_bad_file_is_said_and_nothing_is_imported(
     assert prompts.asked == []
 
     choose(monkeypatch, "getOpenFileName", tmp_path)  # a folder
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert message_boxes[-1][1] == f"cannot read {tmp_path}: it is a folder, not a file"
 
 
@@ -174,11 +178,11 @@ def test_a_missing_ref_is_asked_and_cancel_imports_nothing(
     choose(monkeypatch, "getOpenFileName", shared)
 
     prompts.answers = [("", False)]
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert repository.names() == []
 
     prompts.answers = [("not-a-ref", True), (REF, True), ("", False)]
-    file_action(window, "&Import profiles…").trigger()
+    file_action(window, "import").trigger()
     assert prompts.asked[1].startswith(f"The project ref of {name} is not in the file")
     assert repository.load(name).profile.ref == REF
     assert not repository.record(name).password_saved
