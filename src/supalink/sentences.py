@@ -267,3 +267,67 @@ def rate_limited(retry_after: int) -> str:
 
 def unexpected_answer(path: str, detail: str) -> str:
     return f"the Supabase Management API answered {path} unexpectedly: {detail}"
+
+
+# --- profiles: export and import ----------------------------------------------------------
+
+
+def exported_without_ref(profile: str, reason: str) -> str:
+    """A Supabase profile whose ref could not be read: it goes out without it."""
+    return (
+        f"profile {profile!r} was exported without its project ref ({reason}); whoever "
+        "imports it is asked for it"
+    )
+
+
+def ref_not_in_keyring() -> str:
+    return "it is not in the keyring"
+
+
+def not_a_profiles_file(source: str, why: str) -> str:
+    return f"{source} is not a file of exported Supalink profiles: {why}; nothing was imported"
+
+
+def newer_profiles_file(source: str, version: int, reads: int) -> str:
+    return (
+        f"{source} holds profiles in format {version}, written by a newer Supalink (this one "
+        f"reads format {reads}): update Supalink; nothing was imported"
+    )
+
+
+def import_problem(position: int, name: str | None, problem: str) -> str:
+    """One profile of an import file that cannot be imported: by its place, and its name."""
+    named = f" ({name!r})" if name else ""
+    return f"profile {position}{named}: {problem}"
+
+
+def ref_of_custom_host() -> str:
+    return "a custom-host profile has no project ref"
+
+
+def name_twice_in_file() -> str:
+    return "the file holds this name more than once"
+
+
+def import_refused(source: str, problems: Sequence[str]) -> str:
+    """Every problem of an import file, said at once."""
+    count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
+    return f"{source} has {count}, nothing was imported: {'; '.join(problems)}"
+
+
+def import_clashes(names: Sequence[str]) -> str:
+    listed = ", ".join(repr(name) for name in names)
+    many = len(names) > 1
+    return (
+        f"{'profiles' if many else 'a profile'} named {listed} {'are' if many else 'is'} "
+        "saved here already; nothing was imported"
+    )
+
+
+def refs_needed(names: Sequence[str]) -> str:
+    listed = ", ".join(repr(name) for name in names)
+    which = "profiles" if len(names) > 1 else "profile"
+    return (
+        f"the project ref of {which} {listed} is not in the file (the keyring that held it "
+        "was locked when it was exported) and must be entered; nothing was imported"
+    )

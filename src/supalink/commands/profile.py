@@ -1,5 +1,5 @@
-"""`supalink profile add|list|show|remove|rename|repair`: saved profiles (secrets in the
-keyring)."""
+"""`supalink profile add|list|show|remove|rename|repair|export|import`: saved profiles
+(secrets in the keyring)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from supalink.commands.output import print_record
+from supalink.commands.profile_exchange import register as register_exchange
 from supalink.commands.profile_options import (
     absolute_cafile,
     add_connection_options,
@@ -76,6 +77,7 @@ def register(subparsers: Any) -> None:
     rename.set_defaults(run=run_rename)
 
     register_repair(actions)
+    register_exchange(actions)
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -265,7 +265,7 @@ def _settings_from_document(document: Any) -> _Parsed:
         name = item.get("name") if isinstance(item, dict) else None
         label = name if isinstance(name, str) and name.strip() else f"number {position + 1}"
         try:
-            record = _record_from_item(item)
+            record = record_from_item(item)
         except ProfileError as error:
             bad.append(_BadProfile(position, item, label, str(error)))
             continue
@@ -291,9 +291,27 @@ def _refuse_duplicates(items: list[Any]) -> None:
         raise DuplicateProfiles(twice)
 
 
-def _record_from_item(item: Any) -> ProfileRecord:
+def record_from_item(item: Any) -> ProfileRecord:
     """One stored profile, checked as the Profile model checks one typed into the form (types
     first: `"port": "5432"` by hand must not reach a connection); ProfileError if not valid."""
+    record, checked = _unchecked_record(item)
+    checked.validated()
+    return record
+
+
+def item_problems(item: Any) -> dict[str, str]:
+    """Every problem of one stored profile, by field, where `record_from_item` stops at the
+    first (an import file says them all at once); empty when it is valid."""
+    try:
+        _, checked = _unchecked_record(item)
+    except ProfileError as error:
+        return {error.field: error.reason}
+    return checked.problems()
+
+
+def _unchecked_record(item: Any) -> tuple[ProfileRecord, Profile]:
+    """The record of one stored profile, and the profile to check for it; ProfileError when
+    it cannot even be built."""
     if not isinstance(item, dict):
         raise ProfileError("profile", "must be an object")
     if "name" not in item:
@@ -307,22 +325,23 @@ def _record_from_item(item: Any) -> ProfileRecord:
             raise ProfileError(key, f"must be true or false, not {json.dumps(flag)[:40]}")
     profile = Profile(**values)
     # The ref is in the keyring, not here: a stand-in lets the rest be checked as a whole.
-    profile.replace(ref=_STAND_IN_REF if flags["supabase"] else None).validated()
-    return ProfileRecord(profile, flags["supabase"], flags["password_saved"])
+    checked = profile.replace(ref=_STAND_IN_REF if flags["supabase"] else None)
+    return ProfileRecord(profile, flags["supabase"], flags["password_saved"]), checked
+
+
+def record_item(record: ProfileRecord) -> dict[str, Any]:
+    """One profile as the settings file holds it (`record_from_item` reads it back): every
+    field of the model but the ref, so a new field is stored (and exported) with no code."""
+    values = dataclasses.asdict(record.profile)
+    for secret_field in _SECRET_FIELDS:
+        values.pop(secret_field)
+    values["mode"] = str(record.profile.mode)
+    return {**values, "supabase": record.is_supabase, "password_saved": record.password_saved}
 
 
 def _document_from_settings(settings: Settings) -> dict[str, Any]:
-    profiles = []
-    for record in settings.profiles.values():
-        values = dataclasses.asdict(record.profile)
-        for secret_field in _SECRET_FIELDS:
-            values.pop(secret_field)
-        values["mode"] = str(record.profile.mode)
-        profiles.append(
-            {**values, "supabase": record.is_supabase, "password_saved": record.password_saved}
-        )
     return {
         "schema_version": SCHEMA_VERSION,
-        "profiles": profiles,
+        "profiles": [record_item(record) for record in settings.profiles.values()],
         "preferences": settings.preferences,
     }

@@ -17,6 +17,8 @@ from supalink.ui.welcome import show_about
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+    from supalink.ui.context import AppContext
+
 
 class MenuCommands(Protocol):
     """What the menus' actions call: the main window's commands."""
@@ -31,6 +33,9 @@ class MenuCommands(Protocol):
     def show_snippets(self) -> None: ...
     def show_pool_sizing(self) -> None: ...
     def set_theme(self, theme: Theme) -> None: ...
+    def reload_profiles(self, select: str | None = None) -> None: ...
+    @property
+    def context(self) -> AppContext: ...
 
 
 class MainMenus:
@@ -59,6 +64,14 @@ class MainMenus:
         file_menu.addSeparator()
         self._action(file_menu, "Sign in to Supa&base…", None, commands.sign_in_to_supabase)
         file_menu.addSeparator()
+        self._commands = commands
+        self.export_action = self._action(
+            file_menu, "&Export profiles…", None, self.export_profiles
+        )
+        self.import_action = self._action(
+            file_menu, "&Import profiles…", None, self.import_profiles
+        )
+        file_menu.addSeparator()
         # Ctrl+Q (Cmd+Q on macOS) everywhere: the standard key has none on Windows.
         self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", commands.quit_app)
         self.test_action = self._action(profile_menu, "&Test connection", "Ctrl+T", commands.test)
@@ -73,6 +86,21 @@ class MainMenus:
         self._action(profile_menu, "&Pool sizing…", "Ctrl+Shift+P", commands.show_pool_sizing)
         self.theme_group = self._themes(commands, theme)
         self._action(self.help_menu, "&About Supalink", None, lambda: show_about(self.window))
+
+    def export_profiles(self) -> None:
+        """File ▸ Export profiles…: every profile, to a file the person picks."""
+        from supalink.ui.profile_exchange import export_all
+
+        export_all(self.window, self._commands.context.repository)
+
+    def import_profiles(self) -> None:
+        """File ▸ Import profiles…: the list shows them, the first one imported selected."""
+        from supalink.ui.profile_exchange import import_file
+
+        context = self._commands.context
+        names = import_file(self.window, context.repository, ask_passwords=context.keyring_usable)
+        if names:
+            self._commands.reload_profiles(select=names[0])
 
     def _themes(self, commands: MenuCommands, current: Theme) -> QActionGroup:
         from PySide6.QtGui import QAction, QActionGroup
