@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMainWindow
 
+from supalink.app.context import build_context
 from supalink.app.quitting import shut_down
 from supalink.app.session import SESSION_KEY, MonitorState, Place, Session, fitted, session_from
 from supalink.app.session_keeper import SessionKeeper, place_of, place_window
 from supalink.cli import build_parser
 from supalink.monitor.listener import ListenerState
+from supalink.paths import AppPaths
 from supalink.profiles import Profile, Target
 from supalink.profiles.repository import ProfileRepository
 from supalink.profiles.secrets import MemorySecretStore
@@ -30,6 +32,7 @@ from supalink.ui.context import AppContext
 from supalink.ui.monitor_window import MonitorWindow
 from supalink.ui.monitors import Monitors
 from supalink.ui.tray import HealthTray
+from tests.support.file_faults import make_read_only, tmpfs
 from tests.support.monitoring import channel_name, run, wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import save_profile
@@ -344,6 +347,29 @@ def test_an_unchanged_session_is_not_written(
     running.keeper.settle()
     run(qasync_loop, running.stop())
     assert running.saved() == earlier
+
+
+def test_a_session_that_cannot_be_written_is_said_once_in_the_log(
+    qtbot: Any,
+    qasync_loop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with tmpfs(tmp_path / "settings") as folder:
+        context = build_context(AppPaths.under(folder), MemorySecretStore())
+        context.repository.set_preference("theme", "dark")  # the settings file is there
+        make_read_only(folder)
+        running = Running(qtbot, context)
+        running.keeper.settle()
+        with caplog.at_level(logging.WARNING, "supalink.app.session_keeper"):
+            for left in (10, 20):
+                running.main.move(left, 30)
+                running.keeper.save()
+        run(qasync_loop, running.stop())
+    (said,) = caplog.records
+    assert said.getMessage().startswith("session not saved: ")
+    assert "read-only" in said.getMessage()
+    assert said.exc_info is None
 
 
 @pytest.mark.slow
