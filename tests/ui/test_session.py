@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,7 @@ def test_the_monitors_come_back_listening_on_their_channels_with_their_tab(
         app_context.repository.remove(name)
 
 
-def test_a_monitor_whose_profile_or_password_is_gone_is_left_closed_with_a_log_line(
+def test_a_monitor_whose_profile_or_password_is_gone_is_left_closed_and_leaves_the_session(
     qtbot: Any,
     qasync_loop: asyncio.AbstractEventLoop,
     app_context: AppContext,
@@ -310,10 +311,14 @@ def test_a_monitor_whose_profile_or_password_is_gone_is_left_closed_with_a_log_l
     local_profile(app_context, pg, "No password", password=False)
     try:
         running = Running(qtbot, app_context)
+        remembered = Session(
+            Place("", (300, 80, 500, 400)),
+            (MonitorState("Deleted since", ("jobs",)), MonitorState("No password")),
+        )
+        app_context.repository.set_preference(SESSION_KEY, remembered.to_preference())
         with caplog.at_level(logging.WARNING, "supalink.app.session_keeper"):
-            running.keeper.reopen(
-                [MonitorState("Deleted since", ("jobs",)), MonitorState("No password")]
-            )
+            running.keeper.reopen(remembered.monitors)
+        running.keeper.settle(remembered)
         assert running.monitors.windows == {}
         assert message_boxes == []
         assert [record.getMessage() for record in caplog.records] == [
@@ -322,6 +327,7 @@ def test_a_monitor_whose_profile_or_password_is_gone_is_left_closed_with_a_log_l
             "its password is not at hand (open it from the window)",
         ]
         run(qasync_loop, running.stop())
+        assert running.saved() == Session(remembered.main)  # not asked about at every start
     finally:
         app_context.repository.remove("No password")
 
@@ -393,10 +399,11 @@ def test_a_monitor_closed_by_the_person_leaves_the_session_and_quitting_keeps_th
             "Kept", ("jobs",), "Notifications", place_of(running.monitors.windows["Kept"])
         )
         run(qasync_loop, wait_until(lambda: running.saved().monitors == (kept,), WAIT))
-        # Quitting closes every window, after the session is saved: Kept stays in it.
+        # Quitting saves what changed a moment before, then closes every window: Kept stays.
+        assert running.monitors.windows["Kept"].show_tab("Agent")
         run(qasync_loop, shut_down(qapp, app_context, running.keeper))
         assert running.monitors.open_count == 0
-        assert running.saved().monitors == (kept,)
+        assert running.saved().monitors == (replace(kept, tab="Agent"),)
     finally:
         for name in ("Kept", "Closed"):
             app_context.repository.remove(name)

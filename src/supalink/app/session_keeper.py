@@ -137,10 +137,12 @@ class SessionKeeper(QObject):
                 del self.windows[name]
                 window.removeEventFilter(self)
 
-    def settle(self) -> None:
-        """Take the session as it is now as the one saved (after the start): it is written
-        once it differs."""
-        self._written = self.current().to_preference()
+    def settle(self, written: Session | None = None) -> None:
+        """Take `written` as what the settings file holds, or the session as it is now: it
+        is written once the session differs. After a restore, the session read (a monitor
+        that was not reopened then leaves it); after a clean start, the session as it is,
+        so the last one stays in the file until this run changes something."""
+        self._written = (written or self.current()).to_preference()
 
     def save(self) -> None:
         """Write the session if it changed; the monitors closed since the last save leave

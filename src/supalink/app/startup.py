@@ -97,7 +97,7 @@ def run_windows(
     QTimer.singleShot(
         0,
         lambda: started.append(
-            _finish_start(qt_app, context, window, after_start, log_file, session)
+            _finish_start(qt_app, context, window, after_start, log_file, session, restore)
         ),
     )
     quit_requested = asyncio.Event()
@@ -154,6 +154,7 @@ def _finish_start(
     after_start: Callable[[MainWindow], None] | None,
     log_file: Path | None,
     session: Session,
+    restore: bool,
 ) -> tuple[HealthTray, SessionKeeper]:
     """The second half of the start, on the loop's first turn: the log file (its handler
     loads logging.handlers, socket and pickle: ~17 ms), the keyring, the saved profiles,
@@ -173,7 +174,7 @@ def _finish_start(
     watch_entries(context, window, tray)
     keeper = SessionKeeper(context.repository, window, context.monitors)
     keeper.reopen(session.monitors)
-    keeper.settle()
+    keeper.settle(session if restore else None)
     if after_start is not None:
         after_start(window)
     freeze_loaded_objects()
