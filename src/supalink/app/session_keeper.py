@@ -133,7 +133,7 @@ class SessionKeeper(QObject):
 
     def _let_closed_ones_go(self) -> None:
         for name, window in list(self.windows.items()):
-            if not window.isVisible():
+            if window.stopping:  # closed (a hidden or minimized one is still open)
                 del self.windows[name]
                 window.removeEventFilter(self)
 
