@@ -51,6 +51,12 @@ def build_parser(only: Sequence[str] | None = None) -> OneLineErrorParser:
         action="store_true",
         help="start a throwaway local PostgreSQL and open the app on a demo profile",
     )
+    parser.add_argument(
+        "--no-restore",
+        action="store_true",
+        help="open the app clean: its windows at their default places and no monitor "
+        "reopened (the last session is kept until this run changes it)",
+    )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
     )
@@ -69,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv:
         args = build_parser(only=fast).parse_args(argv)
     else:  # the app: no parser to build (argparse's translations load locale; ~5 ms of a start)
-        args = argparse.Namespace(command=None, self_check=False, demo=False)
+        args = argparse.Namespace(command=None, self_check=False, demo=False, no_restore=False)
     if args.command is None:
         try:
             return _open_app(args)
@@ -104,7 +110,7 @@ def _open_app(args: argparse.Namespace) -> int:
         return app.self_check()
     if args.demo:
         return app.run_demo()
-    return app.run_gui()
+    return app.run_gui(restore=not args.no_restore)
 
 
 def _log_to_file() -> None:

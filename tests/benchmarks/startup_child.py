@@ -64,10 +64,10 @@ def app() -> int:
     shown = startup.show_and_wait_for_paint
     markers = []
 
-    def watched_show(window: Any) -> None:  # the main window, just before it is first shown
+    def watched_show(window: Any, **options: Any) -> None:  # the main window, before its show
         markers.append(first_paint_marker())
         window.installEventFilter(markers[-1])
-        shown(window)
+        shown(window, **options)
 
     startup.show_and_wait_for_paint = watched_show
     return cli.main([])

@@ -171,7 +171,7 @@ SLOW = ("Qt", "QStyle", "QMessageBox", "QKeySequence", "QAction", "QFileDialog",
 shown = startup.show_and_wait_for_paint
 
 
-def watched(window):
+def watched(window, **options):
     from PySide6.QtCore import QEvent, QObject
 
     class FirstPaint(QObject):
@@ -187,7 +187,7 @@ def watched(window):
 
     spotter = FirstPaint()
     window.installEventFilter(spotter)
-    shown(window)
+    shown(window, **options)
     window.removeEventFilter(spotter)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

@@ -53,7 +53,9 @@ def refuse_without_display() -> bool:
     return problem is not None
 
 
-def run_gui(paths: AppPaths | None = None) -> int:
+def run_gui(paths: AppPaths | None = None, *, restore: bool = True) -> int:
+    """The app's windows. Without `restore` (`--no-restore`) they start clean: no monitor
+    reopens, the main window at its default size."""
     if refuse_without_display():
         return 1
     paths = paths or AppPaths.for_user()
@@ -61,7 +63,9 @@ def run_gui(paths: AppPaths | None = None) -> int:
     # imported, PySide reads the source file of every module imported after it (for its
     # `__feature__` imports), some 0.2 ms a module.
     context = build_context(paths, probe_keyring=False)
-    return run_windows(qt_application(icon=False), context, log_file=paths.log_file)
+    return run_windows(
+        qt_application(icon=False), context, log_file=paths.log_file, restore=restore
+    )
 
 
 def run_demo() -> int:

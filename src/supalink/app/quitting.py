@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication
 
+    from supalink.app.session_keeper import SessionKeeper
     from supalink.ui import AppContext, MainWindow
 
 
@@ -31,9 +32,13 @@ def quit_signals_through(loop: asyncio.AbstractEventLoop, window: MainWindow) ->
     install_quit_signals(loop, window.quit_without_questions)
 
 
-async def shut_down(qt_app: QApplication, context: AppContext) -> None:
-    """Close every window, stop every monitor and task (each bounded): nothing is left
-    holding a connection when the process ends."""
+async def shut_down(
+    qt_app: QApplication, context: AppContext, session: SessionKeeper | None = None
+) -> None:
+    """Save the session, then close every window, stop every monitor and task (each
+    bounded): nothing is left holding a connection when the process ends."""
+    if session is not None:  # first: a monitor closed now stays in the session
+        session.finish()
     # Closing the last window must not quit (and stop the loop) a second time.
     qt_app.setQuitOnLastWindowClosed(False)
     for widget in qt_app.topLevelWidgets():

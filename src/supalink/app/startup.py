@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from supalink.app.session import Session
+    from supalink.app.session_keeper import SessionKeeper
     from supalink.ui import AppContext, HealthTray, MainWindow, Theme
 
 log = logging.getLogger(__name__)
@@ -34,10 +36,13 @@ def run_windows(
     *,
     after_start: Callable[[MainWindow], None] | None = None,
     log_file: Path | None = None,
+    restore: bool = True,
 ) -> int:
     """Show the main window, then start the loop, the log file, the tray and the rest; run
     until the app quits, then stop every monitor and every task (bounded) before the loop
-    closes."""
+    closes. With `restore` the windows come back as the last run left them (the session:
+    app/session.py); without, the app starts clean, and the session is written again only
+    once this run changes something."""
     import gc
 
     # No collector passes over the first frame's new objects (a dozen, ~3 ms of a start);
@@ -45,6 +50,8 @@ def run_windows(
     gc.disable()
     from PySide6.QtCore import QTimer
 
+    from supalink.app.session import Session
+    from supalink.app.session_keeper import place_window, remembered_session
     from supalink.errors import SupalinkError
     from supalink.ui import (
         MainWindow,
@@ -65,12 +72,16 @@ def run_windows(
     # The desktop's scheme as last seen: asking Qt builds the Qt namespace's enums (about a
     # fifth of a bare window's start), which the first paint then need not wait for.
     remembered = remembered_system_dark(context.repository)
+    session = remembered_session(context.repository) if restore else Session()
     try:
         apply_theme(qt_app, chosen_theme(), system_dark=remembered)
         window = MainWindow(context, load_profiles=False, fill_menus=False)
+        place_window(window, session.main)
         # Painted first: what follows (asyncio and qasync here, then the keyring probe, the
         # saved profiles and the monitors with psycopg) takes a good part of a second.
-        show_and_wait_for_paint(window)
+        show_and_wait_for_paint(
+            window, maximized=session.main is not None and session.main.maximized
+        )
     finally:
         gc.enable()
     window.fill_menus()
@@ -83,18 +94,22 @@ def run_windows(
     import asyncio
 
     loop = start_loop(qt_app)
-    trays: list[HealthTray] = []
+    started: list[tuple[HealthTray, SessionKeeper]] = []
     QTimer.singleShot(
-        0, lambda: trays.append(_finish_start(loop, context, window, after_start, log_file))
+        0,
+        lambda: started.append(
+            _finish_start(loop, context, window, after_start, log_file, session, restore)
+        ),
     )
     quit_requested = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_requested.set)
     try:
         loop.run_until_complete(quit_requested.wait())
-        loop.run_until_complete(shut_down(qt_app, context))
+        keeper = started[0][1] if started else None
+        loop.run_until_complete(shut_down(qt_app, context, keeper))
     finally:
         stop_following()
-        for tray in trays:
+        for tray, _ in started:
             tray.close()
         loop.close()
     log.info("app stopped")
@@ -104,9 +119,10 @@ def run_windows(
 FIRST_PAINT_WAIT_MS = 500
 
 
-def show_and_wait_for_paint(window: QWidget) -> None:
-    """Show the window and run Qt's own loop until it has painted once (at most 0.5 s): on
-    a desktop the window system's expose event comes a moment after show()."""
+def show_and_wait_for_paint(window: QWidget, *, maximized: bool = False) -> None:
+    """Show the window (maximized, when it was) and run Qt's own loop until it has painted
+    once (at most 0.5 s): on a desktop the window system's expose event comes a moment
+    after show()."""
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
     waiting = QEventLoop()
@@ -122,7 +138,10 @@ def show_and_wait_for_paint(window: QWidget) -> None:
 
     spotter = FirstPaint()
     window.installEventFilter(spotter)
-    window.show()
+    if maximized:
+        window.showMaximized()
+    else:
+        window.show()
     if not spotter.painted:
         QTimer.singleShot(FIRST_PAINT_WAIT_MS, waiting.quit)
         waiting.exec()
@@ -135,10 +154,13 @@ def _finish_start(
     window: MainWindow,
     after_start: Callable[[MainWindow], None] | None,
     log_file: Path | None,
-) -> HealthTray:
+    session: Session,
+    restore: bool,
+) -> tuple[HealthTray, SessionKeeper]:
     """The second half of the start, on the loop's first turn: the log file (its handler
     loads logging.handlers, socket and pickle: ~17 ms), the keyring, the saved profiles,
-    the tray and the monitors."""
+    the tray, and the monitors (those of the session reopened)."""
+    from supalink.app.session_keeper import SessionKeeper
     from supalink.logs import SecretMasker, configure_logging, route_library_logs
     from supalink.ui import HealthTray, Monitors
 
@@ -152,11 +174,14 @@ def _finish_start(
     connect_tray(window, tray)
     quit_signals_through(loop, window)
     watch_entries(context, window, tray)
+    keeper = SessionKeeper(context.repository, window, context.monitors)
+    keeper.reopen(session.monitors)
+    keeper.settle(session if restore else None)
     if after_start is not None:
         after_start(window)
     freeze_loaded_objects()
     log.info("app started")
-    return tray
+    return tray, keeper
 
 
 def freeze_loaded_objects() -> None:

@@ -240,6 +240,23 @@ class MonitorWindow(QMainWindow):
             log.warning("monitor window for %s closed after the event loop", self.display_name)
         super().closeEvent(event)
 
+    # ----- what the app's session remembers (app/session_keeper.py) ----------------------
+    def channels(self) -> tuple[str, ...]:
+        """The channels listened on, or to be once the listener is back."""
+        return self.engine.listener.channels
+
+    def current_tab_name(self) -> str:
+        return _tab_name(self.tabs.tabText(self.tabs.currentIndex()))
+
+    def show_tab(self, name: str) -> bool:
+        """Show the tab called `name`; False when there is none (a session from another
+        version)."""
+        for index in range(self.tabs.count()):
+            if _tab_name(self.tabs.tabText(index)) == name:
+                self.tabs.setCurrentIndex(index)
+                return True
+        return False
+
     # ----- actions ------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_SECONDS)
@@ -381,3 +398,8 @@ class MonitorWindow(QMainWindow):
         self.health_status = report.status
         self.health_detail = detail
         self.health_changed.emit(str(report.status), detail)
+
+
+def _tab_name(text: str) -> str:
+    """A tab's name without its shortcut's marker: "&Agent" and "Agent" are one tab."""
+    return text.replace("&", "")

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from supalink.monitor import STOP_TIMEOUT, MonitorEngine
 from supalink.profiles import Target
@@ -19,6 +19,10 @@ from supalink.ui.tray import HealthTray
 
 
 class Monitors(QObject):
+    # A new window (the profile's name, the MonitorWindow), just before it is first shown:
+    # the app's session places it and follows it.
+    opened = Signal(str, object)
+
     def __init__(
         self,
         tray: HealthTray | None = None,
@@ -61,6 +65,7 @@ class Monitors(QObject):
         window.stopped.connect(lambda: self._forget(name, window))
         if self.tray is not None:
             self.tray.watch(window)
+        self.opened.emit(name, window)
         window.show()
         window.start_soon()
         return window

@@ -56,6 +56,7 @@ COUNTS_SHRINK = 0.7  # the counts' label narrows once its text needs less than t
 
 class NotificationsPanel(QWidget):
     message = Signal(str)  # one line for the window's status bar
+    channels_changed = Signal()  # the person added or removed a channel (the app's session)
 
     def __init__(
         self, engine: MonitorEngine, tasks: TaskRunner, parent: QWidget | None = None
@@ -281,6 +282,7 @@ class NotificationsPanel(QWidget):
         if name not in self.engine.listener.channels:
             self.engine.add_channel(name)
             self._add_item(name)
+            self.channels_changed.emit()
         self.channel_name.clear()
         self.refresh_counts()
 
@@ -291,6 +293,7 @@ class NotificationsPanel(QWidget):
         name = str(item.data(Qt.ItemDataRole.UserRole))
         self.engine.remove_channel(name)
         self.channels.takeItem(self.channels.row(item))
+        self.channels_changed.emit()
 
     def focus_filter(self) -> None:
         self.filter.setFocus()
