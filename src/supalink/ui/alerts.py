@@ -194,11 +194,10 @@ class AlertRule:
         hold = self.timings.hold
         while watch.downs and watch.downs[0] < now - hold:
             watch.downs.popleft()
-        if watch.down and not watch.told_down:
-            wanted = watch.down_at + self.timings.down_grace
-        elif (watch.told_down and not watch.down) or (
-            watch.changes and len(watch.downs) >= FLAP_DOWNS
-        ):
+        flapping = watch.changes > 0 and len(watch.downs) >= FLAP_DOWNS
+        if watch.down and (flapping or not watch.told_down):
+            wanted = watch.down_at + self.timings.down_grace  # a blip is not "now down"
+        elif not watch.down and (flapping or watch.told_down):
             wanted = now
         else:
             return None
