@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +70,26 @@ def outage(start: float, seconds: float, cause: str = "server restart") -> Outag
     return Outage(start, start + seconds, cause)
 
 
-def idle_window(qtbot: Any, name: str, audit_file: Path | None = None) -> MonitorWindow:
-    """A window on an engine that is never started (nothing listens on port 1)."""
-    engine = MonitorEngine(Target.from_conninfo("postgresql://u@127.0.0.1:1/db"))
-    window = MonitorWindow(engine, name, audit_file=audit_file)
-    keep_loop_running_on_close(window)
-    qtbot.addWidget(window)
-    return window
+IdleWindow = Callable[..., MonitorWindow]
 
 
-def close_all(loop: asyncio.AbstractEventLoop, *windows: MonitorWindow) -> None:
-    for window in windows:
+@pytest.fixture
+def idle_window(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[IdleWindow]:
+    """Windows on engines that are never started (nothing listens on port 1), closed and
+    stopped after the test, whatever it asserted."""
+    made: list[MonitorWindow] = []
+
+    def make(name: str, audit_file: Path | None = None) -> MonitorWindow:
+        engine = MonitorEngine(Target.from_conninfo("postgresql://u@127.0.0.1:1/db"))
+        window = MonitorWindow(engine, name, audit_file=audit_file)
+        keep_loop_running_on_close(window)
+        made.append(window)  # not qtbot's: its teardown would close them without the loop
+        return window
+
+    yield make
+    for window in made:
         window.close()
-        run(loop, window.stop(), timeout=10)
+        run(qasync_loop, window.stop(), timeout=10)
 
 
 def advance(rule: AlertRule, clock: FakeClock, seconds: float) -> None:
@@ -236,7 +243,7 @@ def test_a_profile_turned_off_is_followed_but_not_shown() -> None:
 
 # ----- each profile's choice --------------------------------------------------------------
 def test_the_menu_action_keeps_a_profiles_choice_which_follows_a_rename_and_goes_on_removal(
-    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path
+    idle_window: IdleWindow, tmp_path: Path
 ) -> None:
     settings = tmp_path / "settings.json"
     repository = ProfileRepository(SettingsFile(settings), MemorySecretStore())
@@ -245,12 +252,10 @@ def test_the_menu_action_keeps_a_profiles_choice_which_follows_a_rename_and_goes
     sink = RecordingSink()
     alerts = MonitorAlerts(sink, repository, clock=clock)
 
-    windows: list[MonitorWindow] = []
-
     def window_for(name: str) -> MonitorWindow:
-        windows.append(idle_window(qtbot, name))
-        alerts.watch(windows[-1])
-        return windows[-1]
+        window = idle_window(name)
+        alerts.watch(window)
+        return window
 
     window = window_for("Production")
     action = window.alerts_action
@@ -278,7 +283,6 @@ def test_the_menu_action_keeps_a_profiles_choice_which_follows_a_rename_and_goes
     repository.save(Profile("Prod", host="127.0.0.1", port=1, user="u"))  # new, same name
     assert window_for("Prod").alerts_action.isChecked()
     assert "Prod" not in str(repository.preference("per_profile"))
-    close_all(qasync_loop, *windows)
 
 
 # ----- the sinks --------------------------------------------------------------------------
@@ -375,12 +379,12 @@ def burst_call(burst: str | None, **changes: Any) -> AuditEntry:
 
 
 def test_a_burst_of_refused_calls_read_by_the_agent_tab_is_alerted_once(
-    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path
+    qtbot: Any, idle_window: IdleWindow, tmp_path: Path
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
     log.record(burst_call("old"))  # the backlog: from before the window opened
-    window = idle_window(qtbot, "Production", path)
+    window = idle_window("Production", path)
     sink = RecordingSink()
     MonitorAlerts(sink).watch(window)
     log.record(burst_call(None))  # refused, not (yet) a burst
@@ -396,7 +400,6 @@ def test_a_burst_of_refused_calls_read_by_the_agent_tab_is_alerted_once(
             Urgency.NORMAL,
         )
     ]
-    close_all(qasync_loop, window)
 
 
 @pytest.fixture(scope="module")
