@@ -30,6 +30,7 @@ from supalink.ui.alert_sinks import DBusSink, LogSink, TraySink, desktop_sink
 from supalink.ui.alerts import Alert, AlertRule, Timings, Urgency, down_since_text
 from supalink.ui.monitor_alerts import MonitorAlerts
 from supalink.ui.monitor_window import MonitorWindow
+from supalink.ui.monitors import Monitors
 from supalink.ui.panel_parts import clock as hms
 from supalink.ui.tray import HealthTray
 from tests.support.audit import audit_entry
@@ -283,6 +284,22 @@ def test_the_menu_action_keeps_a_profiles_choice_which_follows_a_rename_and_goes
     repository.save(Profile("Prod", host="127.0.0.1", port=1, user="u"))  # new, same name
     assert window_for("Prod").alerts_action.isChecked()
     assert "Prod" not in str(repository.preference("per_profile"))
+
+
+def test_the_monitors_give_the_alerts_each_window_they_open(
+    qasync_loop: asyncio.AbstractEventLoop,
+) -> None:
+    alerts = MonitorAlerts(RecordingSink())
+    alerts.set_enabled("Production", False)  # no repository: kept for this session
+    monitors = Monitors(alerts=alerts)
+    window = monitors.open("Production", Target.from_conninfo("postgresql://u@127.0.0.1:1/db"))
+    keep_loop_running_on_close(window)
+    try:
+        assert not window.alerts_action.isChecked()
+        window.alerts_action.setChecked(True)
+        assert alerts.enabled("Production")
+    finally:
+        run(qasync_loop, monitors.stop_all(), timeout=10)
 
 
 # ----- the sinks --------------------------------------------------------------------------
