@@ -192,6 +192,17 @@ def test_a_link_that_went_down_and_flapped_before_it_came_back_is_summed_up() ->
     assert shown[1].body.startswith("Went down 4 times in the last minute; now up")
 
 
+def test_healthy_again_without_an_outage_is_back_too() -> None:
+    clock = FakeClock()
+    rule, shown = rule_on(clock)
+    rule.down("prod", T0, "password authentication failed")
+    advance(rule, clock, 120)
+    rule.up("prod")  # Retry began the checks afresh: no outage to tell
+    rule.up("prod")
+    advance(rule, clock, 120)
+    assert [(a.title, a.body) for a in shown[1:]] == [("prod is back", "Back")]
+
+
 def test_profiles_are_coalesced_each_on_its_own() -> None:
     clock = FakeClock()
     rule, shown = rule_on(clock)
@@ -319,6 +330,20 @@ def test_the_sink_is_the_tray_when_there_is_one_else_the_log_here(
         caplog.text
     )
     without.close()
+
+
+def test_the_tray_tooltip_says_since_when_a_monitor_is_down(qapp: Any) -> None:
+    tray = HealthTray(tray_available=False)
+    tray.update_source("prod", Health.DOWN, "connection refused", T0)
+    tray.update_source("staging", Health.HEALTHY, "SELECT 1 in 1.0 ms")
+    since = down_since_text(T0)
+    assert re.fullmatch(r"Down since \d\d:\d\d", since)
+    assert tray.tool_tip() == (
+        f"Supalink\nprod: {since} (connection refused)\nstaging: Healthy (SELECT 1 in 1.0 ms)"
+    )
+    tray.update_source("prod", Health.HEALTHY, "SELECT 1 in 2.0 ms")
+    assert "Down since" not in tray.tool_tip()
+    tray.close()
 
 
 NOTIFICATION_SERVICE = """

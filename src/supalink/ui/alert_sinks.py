@@ -101,8 +101,9 @@ def session_bus() -> Any:
 
 
 def desktop_sink(tray: HealthTray | None) -> AlertSink:
-    """The tray when there is one, else the notification service, else the log."""
-    if tray is not None and tray.icon is not None:
+    """The tray when there is one that shows messages, else the notification service, else
+    the log."""
+    if tray is not None and tray.icon is not None and QSystemTrayIcon.supportsMessages():
         return TraySink(tray.icon)
     bus = session_bus()
     if bus is not None:

@@ -150,6 +150,15 @@ class AlertRule:
         watch.changes += 1
         self.tick()
 
+    def up(self, profile: str) -> None:
+        """Health says healthy with no outage to tell (a retry started its checks afresh):
+        back, if it was down."""
+        watch = self._watch(profile)
+        if watch.down:
+            watch.down, watch.outage = False, None
+            watch.changes += 1
+            self.tick()
+
     def refused_burst(self, profile: str, burst: str, rule: str) -> None:
         """Calls of `profile`'s agent are refused in a burst (`burst`: its id in the audit;
         `rule`: what refused them, "" when not named)."""

@@ -100,6 +100,8 @@ class MonitorAlerts(QObject):
         """A health report of `profile`'s monitor, as its window showed it."""
         if recovered is not None:
             self.rule.back(profile, recovered)
+        elif report.status is Health.HEALTHY:
+            self.rule.up(profile)
         if report.status is Health.DOWN:
             since = report.since if report.since is not None else report.at
             self.rule.down(profile, since, short_reason(report.error or "no answer"))
