@@ -7,8 +7,9 @@ The rule, per profile: one alert per change, never a storm while a link flaps.
 
 - A down is told once it has lasted DOWN_GRACE_SECONDS (5 s). One that ends sooner is a
   blip: not told on its own.
-- Coming back is told at once, with the outage ("back after 39 s (16:37:50 to 16:38:28,
-  with an en dash): server restart"), when the down was told.
+- Coming back is told at once, with the outage's length, times and cause ("Back after
+  39 s (16:37:50-16:38:28): server restart", an en dash in the text), when the down was
+  told.
 - At most one alert per HOLD_SECONDS (60 s). What changes within that minute waits for its
   end and is then told in one alert: plainly when it went down or came back once, else as
   a summary ("went down 5 times in the last minute; now up"). Nothing is told when, at the

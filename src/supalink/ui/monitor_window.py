@@ -171,7 +171,10 @@ class MonitorWindow(QMainWindow):
         self.retry_action.setEnabled(False)
         # Checked from the profile's preference by whoever raises the alerts (ui/monitors.py).
         self.alerts_action = QAction("Desktop &alerts", self, checkable=True, checked=True)
-        self.alerts_action.setToolTip("Notify the desktop when this database goes down or back")
+        self.alerts_action.setToolTip(
+            "Tell the desktop when this database goes down or comes back, "
+            "or its agent's calls are refused in a burst"
+        )
         monitor.addAction(self.alerts_action)
         monitor.addSeparator()
         self._action(monitor, "&Close", QKeySequence.StandardKey.Close, self.close)
