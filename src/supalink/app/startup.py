@@ -162,14 +162,15 @@ def _finish_start(
     the tray, and the monitors (those of the session reopened)."""
     from supalink.app.session_keeper import SessionKeeper
     from supalink.logs import SecretMasker, configure_logging, route_library_logs
-    from supalink.ui import HealthTray, Monitors
+    from supalink.ui import HealthTray, MonitorAlerts, Monitors, desktop_sink
 
     if log_file is not None:
         configure_logging(log_file, SecretMasker())
     route_library_logs()
     probe_keyring_of(context)
     tray = HealthTray()
-    context.monitors = Monitors(tray, audit_file=context.audit_file)
+    alerts = MonitorAlerts(desktop_sink(tray), context.repository)
+    context.monitors = Monitors(tray, audit_file=context.audit_file, alerts=alerts)
     window.load_profiles()
     connect_tray(window, tray)
     quit_signals_through(loop, window)

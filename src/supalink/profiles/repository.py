@@ -15,6 +15,7 @@ from supalink.paths import AppPaths
 from supalink.profiles.changes import Commit, KeyringChanges
 from supalink.profiles.journal import Journal, fingerprint
 from supalink.profiles.model import Profile, ProfileError, ca_file_problem, profile_name_problem
+from supalink.profiles.profile_preferences import read_in, removed_in, renamed_in, set_in
 from supalink.profiles.repository_errors import (
     PasswordMissingFromKeyring,
     PasswordNotInKeyring,
@@ -119,6 +120,15 @@ class ProfileRepository:
         """App preferences (theme, window state) live in the same settings file."""
         with self._editing() as settings:
             settings.preferences[key] = value
+            self._write(settings, None)
+
+    def profile_preference(self, name: str, key: str, default: object = None) -> object:
+        """A preference of profile `name`'s own: it follows a rename and goes with a removal."""
+        return read_in(self._settings.preferences, name, key, default)
+
+    def set_profile_preference(self, name: str, key: str, value: object) -> None:
+        with self._editing() as settings:
+            set_in(settings.preferences, name, key, value)
             self._write(settings, None)
 
     def records(self) -> list[ProfileRecord]:
@@ -324,6 +334,7 @@ class ProfileRepository:
             if record is None:
                 raise ProfileNotFound(name)
             del settings.profiles[name]
+            removed_in(settings.preferences, name)
             if also is not None:
                 also(settings.preferences)
             commit = functools.partial(self._write, settings, None)
@@ -359,6 +370,7 @@ class ProfileRepository:
                 new if key == old else key: moved if key == old else value
                 for key, value in settings.profiles.items()
             }
+            renamed_in(settings.preferences, old, new)
             if also is not None:
                 also(settings.preferences)
             commit = functools.partial(self._write, settings, values.get(SecretKind.PROJECT_REF))

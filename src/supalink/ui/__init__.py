@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 from supalink.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from supalink.ui.alert_sinks import desktop_sink
     from supalink.ui.context import AppContext
     from supalink.ui.entry_banner import EntryBanner, attach_banner
     from supalink.ui.entry_watcher import EntryWatcher, described
     from supalink.ui.event_loop import collect_garbage_on_the_main_thread, selector_loop_class
     from supalink.ui.main_window import MainWindow
+    from supalink.ui.monitor_alerts import MonitorAlerts
     from supalink.ui.monitor_window import MonitorWindow
     from supalink.ui.monitors import Monitors
     from supalink.ui.tasks import TaskRunner
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __getattr__ = lazy_attributes(
     __name__,
     {
+        "desktop_sink": "alert_sinks",
         "AppContext": "context",
         "EntryBanner": "entry_banner",
         "attach_banner": "entry_banner",
@@ -41,6 +44,7 @@ __getattr__ = lazy_attributes(
         "collect_garbage_on_the_main_thread": "event_loop",
         "selector_loop_class": "event_loop",
         "MainWindow": "main_window",
+        "MonitorAlerts": "monitor_alerts",
         "MonitorWindow": "monitor_window",
         "Monitors": "monitors",
         "TaskRunner": "tasks",
@@ -61,6 +65,7 @@ __all__ = [
     "EntryWatcher",
     "HealthTray",
     "MainWindow",
+    "MonitorAlerts",
     "MonitorWindow",
     "Monitors",
     "TaskRunner",
@@ -69,6 +74,7 @@ __all__ = [
     "attach_banner",
     "collect_garbage_on_the_main_thread",
     "described",
+    "desktop_sink",
     "follow_system_color_scheme",
     "fusion_application",
     "remember_system_dark",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QItemSelection, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from supalink.agent import AuditEntry, AuditTail, Outcome, Selection, Who, visible
@@ -57,6 +57,11 @@ def outcome_counts(counts: Counter[Outcome]) -> str:
 
 
 class AgentPanel(QWidget):
+    # A burst of refused calls read since the window opened (not from the backlog): its id
+    # in the audit and the rule that refused them ("" when none is named), once per read
+    # that brings some of it.
+    refused_burst = Signal(str, str)
+
     def __init__(
         self, audit_file: Path | None, profile: str | None, parent: QWidget | None = None
     ) -> None:
@@ -164,6 +169,9 @@ class AgentPanel(QWidget):
         if self._opened:
             for entry in shown:
                 self.since_opened[entry.outcome] += entry.count
+            bursts = {entry.burst: entry.rule for entry in shown if entry.burst and entry.refused}
+            for burst, rule in bursts.items():
+                self.refused_burst.emit(burst, visible(rule or ""))
         if shown:
             bar = self.table.verticalScrollBar()
             following = bar.value() >= bar.maximum() - 2

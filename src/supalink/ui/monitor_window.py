@@ -55,6 +55,7 @@ from supalink.monitor import (
 )
 from supalink.profiles import Target
 from supalink.ui.agent_panel import AgentPanel
+from supalink.ui.alerts import down_since_text
 from supalink.ui.environment import EnvironmentBand
 from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
@@ -82,6 +83,7 @@ ROUTINE = (StatsSample, ServerSnapshot)
 
 class MonitorWindow(QMainWindow):
     health_changed = Signal(str, str)  # Health value, one line of detail (the tray's tooltip)
+    health_reported = Signal(object, object)  # HealthReport, Outage | None: desktop alerts
     stopped = Signal()  # the engine stopped: every connection is closed
 
     def __init__(
@@ -105,6 +107,7 @@ class MonitorWindow(QMainWindow):
         self.environment = profile.environment if profile is not None else None
         self.health_status = Health.UNKNOWN
         self.health_detail = ""
+        self.down_since: float | None = None  # while health says down: since when
         self.tasks = TaskRunner(self._task_failed)
         self._retry_target = retry_target
         self._audit_file = audit_file
@@ -115,17 +118,12 @@ class MonitorWindow(QMainWindow):
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.timeout.connect(self._show_held)
-        self.setWindowTitle(self._title())
+        self._show_title()
         self.setAccessibleName(f"Monitor for {display_name}")
         self.resize(1240, 880)
         self._build()
         self._build_menus()
         self._unsubscribe = self.engine.subscribe(self._on_batch)
-
-    def _title(self) -> str:
-        """The window's title: the environment first, where a glance at the taskbar sees it."""
-        label = f"[{self.environment}] " if self.environment else ""
-        return f"{label}{self.display_name} — Supalink monitor"
 
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -177,6 +175,13 @@ class MonitorWindow(QMainWindow):
         self.check_action = self._action(monitor, "&Check health now", "F5", self.check_now)
         self.retry_action = self._action(monitor, "&Retry", "Ctrl+R", self.retry)
         self.retry_action.setEnabled(False)
+        # Checked from the profile's preference by whoever raises the alerts (ui/monitors.py).
+        self.alerts_action = QAction("Desktop &alerts", self, checkable=True, checked=True)
+        self.alerts_action.setToolTip(
+            "Tell the desktop when this database goes down or comes back, "
+            "or its agent's calls are refused in a burst"
+        )
+        monitor.addAction(self.alerts_action)
         monitor.addSeparator()
         self._action(monitor, "&Close", QKeySequence.StandardKey.Close, self.close)
         notifications = self.menuBar().addMenu("&Notifications")
@@ -194,6 +199,13 @@ class MonitorWindow(QMainWindow):
         made.triggered.connect(slot)
         menu.addAction(made)
         return made
+
+    def _show_title(self) -> None:
+        """The one place the title is composed: the taskbar shows it, so an outage leads,
+        then the environment, where a glance sees it."""
+        down = "" if self.down_since is None else f"{down_since_text(self.down_since)} — "
+        label = f"[{self.environment}] " if self.environment else ""
+        self.setWindowTitle(f"{down}{label}{self.display_name} — Supalink monitor")
 
     # ----- lifecycle ----------------------------------------------------------------------
     def start_soon(self) -> asyncio.Task[None]:
@@ -397,7 +409,12 @@ class MonitorWindow(QMainWindow):
             self.retry_action.setEnabled(False)
         self.health_status = report.status
         self.health_detail = detail
+        down_since = report.since if report.status is Health.DOWN else None
+        if down_since != self.down_since:
+            self.down_since = down_since
+            self._show_title()
         self.health_changed.emit(str(report.status), detail)
+        self.health_reported.emit(report, recovered)
 
 
 def _tab_name(text: str) -> str:

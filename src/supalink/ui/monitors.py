@@ -1,7 +1,8 @@
 """The open monitor windows, one per profile, and the tray light over all of them.
 
 The app owns one of these: the main window asks it to open a monitor, the tray follows
-the monitors' health, and before the app quits every engine is stopped (within 5 s).
+the monitors' health, the desktop alerts tell their downs and comings back, and before the
+app quits every engine is stopped (within 5 s).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from supalink.monitor import STOP_TIMEOUT, MonitorEngine
 from supalink.profiles import Target
+from supalink.ui.monitor_alerts import MonitorAlerts
 from supalink.ui.monitor_window import MonitorWindow
 from supalink.ui.tray import HealthTray
 
@@ -29,11 +31,13 @@ class Monitors(QObject):
         parent: QObject | None = None,
         *,
         audit_file: Path | None = None,
+        alerts: MonitorAlerts | None = None,
     ) -> None:
         """`audit_file`: where the agents' servers record their calls, for each window's
-        Agent tab."""
+        Agent tab; `alerts`: the desktop alerts, told of each window (None: none)."""
         super().__init__(parent)
         self.tray = tray
+        self.alerts = alerts
         self.audit_file = audit_file
         self.windows: dict[str, MonitorWindow] = {}
         self._stopping: set[MonitorWindow] = set()
@@ -65,6 +69,8 @@ class Monitors(QObject):
         window.stopped.connect(lambda: self._forget(name, window))
         if self.tray is not None:
             self.tray.watch(window)
+        if self.alerts is not None:
+            self.alerts.watch(window)
         self.opened.emit(name, window)
         window.show()
         window.start_soon()

@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from supalink.monitor import Health, worst
+from supalink.ui.alerts import down_since_text
 from supalink.ui.environment import environment_icon, environment_word
 from supalink.ui.status_light import HEALTH_LABELS, light_icon
 
@@ -30,8 +31,10 @@ class HealthTray(QObject):
         if tray_available is None:
             tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.available = tray_available
-        self._sources: dict[str, tuple[Health, str]] = {}  # display name -> status, detail
+        # display name -> status, detail, since when down (None: not down)
+        self._sources: dict[str, tuple[Health, str, float | None]] = {}
         self._windows: list[MonitorWindow] = []
+        self._closed = False
         self.menu = QMenu()
         self.show_monitor_action = self.menu.addAction("Show &monitor")
         self.show_main_action = self.menu.addAction("Show main &window")
@@ -51,7 +54,7 @@ class HealthTray(QObject):
 
     @property
     def status(self) -> Health:
-        return worst(status for status, _ in self._sources.values())
+        return worst(status for status, _, _ in self._sources.values())
 
     def current_icon(self) -> QIcon:
         return light_icon(self.status)
@@ -60,12 +63,15 @@ class HealthTray(QObject):
         if not self._sources:
             return "Supalink: no monitor open"
         lines = ["Supalink"]
-        for name, (status, detail) in sorted(self._sources.items()):
-            lines.append(f"{name}: {HEALTH_LABELS[status]}" + (f" ({detail})" if detail else ""))
+        for name, (status, detail, down_since) in sorted(self._sources.items()):
+            label = HEALTH_LABELS[status] if down_since is None else down_since_text(down_since)
+            lines.append(f"{name}: {label}" + (f" ({detail})" if detail else ""))
         return "\n".join(lines)
 
-    def update_source(self, name: str, status: Health, detail: str = "") -> None:
-        self._sources[name] = (status, detail)
+    def update_source(
+        self, name: str, status: Health, detail: str = "", down_since: float | None = None
+    ) -> None:
+        self._sources[name] = (status, detail, down_since)
         self._refresh()
 
     def forget(self, name: str) -> None:
@@ -78,7 +84,7 @@ class HealthTray(QObject):
         self._windows.append(window)
 
         def changed(status: str, detail: str) -> None:
-            self.update_source(name, Health(status), detail)
+            self.update_source(name, Health(status), detail, window.down_since)
 
         def stopped() -> None:
             if window in self._windows:
@@ -88,7 +94,7 @@ class HealthTray(QObject):
 
         window.health_changed.connect(changed)
         window.stopped.connect(stopped)
-        self.update_source(name, window.health_status, window.health_detail)
+        self.update_source(name, window.health_status, window.health_detail, window.down_since)
         self._label_show_monitor()
 
     def show_monitor(self) -> None:
@@ -102,6 +108,8 @@ class HealthTray(QObject):
 
     def _label_show_monitor(self) -> None:
         """The entry names the monitor it shows (the last opened) and its environment."""
+        if self._closed:  # monitors still stopping after the app closed the tray
+            return
         if not self._windows:
             self.show_monitor_action.setText("Show &monitor")
             self.show_monitor_action.setIcon(QIcon())
@@ -114,6 +122,7 @@ class HealthTray(QObject):
         self.show_monitor_action.setIcon(environment_icon(environment) if environment else QIcon())
 
     def close(self) -> None:
+        self._closed = True
         if self.icon is not None:
             self.icon.hide()
         self.menu.deleteLater()
