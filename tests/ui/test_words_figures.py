@@ -3,10 +3,15 @@ list, the sizing and snippets and the chart say."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from supalink import profiles
+from supalink.probe import Probe, Step, StepName
+from supalink.profiles import Target
 from supalink.ui.profile_form import PASTE_PROMPT, ProfileForm
+from tests.support.postgres import PostgresServer, local_profile
 
 REF = "abcdefghijklmnopqrst"
 DASHBOARD = f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@aws-1-eu-central-1.pooler.supabase.com:6543/postgres"
@@ -43,3 +48,26 @@ def test_a_saved_postgres_user_shows_as_text(qtbot: Any) -> None:
     form.set_profile(saved("postgresql://postgres@localhost:5432/postgres", "Local"))
     assert form.user.text() == "postgres"
     assert form.profile().user == "postgres"
+
+
+def test_a_cancelled_test_names_its_step_in_words(pg: PostgresServer) -> None:
+    """Cancelled once TCP is through: the step in flight is TLS, said as a person would."""
+    profile = local_profile(pg, sslmode="require")
+
+    async def scenario() -> Probe:
+        task: asyncio.Task[object] | None = None
+
+        def on_step(step: Step) -> None:
+            if step.name is StepName.TCP and task is not None:
+                task.cancel()
+
+        probe = Probe(Target.from_profile(profile, pg.password), on_step=on_step)
+        task = asyncio.create_task(probe.run())
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return probe
+
+    result = asyncio.run(scenario()).result
+    assert result is not None
+    assert result.diagnosis is not None
+    assert result.diagnosis.message == "the test was cancelled while checking TLS"
