@@ -7,11 +7,19 @@ import asyncio
 import contextlib
 from typing import Any
 
+import psycopg
+
 from supalink import profiles
 from supalink.probe import Probe, Step, StepName
-from supalink.profiles import Target
+from supalink.profiles import Mode, Target, snippets_for
+from supalink.ui.context import AppContext
+from supalink.ui.main_window import MainWindow
+from supalink.ui.monitors import Monitors
 from supalink.ui.profile_form import PASTE_PROMPT, ProfileForm
+from supalink.ui.sizing_dialog import SizingDialog
+from tests.support.monitoring import wait_until
 from tests.support.postgres import PostgresServer, local_profile
+from tests.ui.monitor_support import live_window
 
 REF = "abcdefghijklmnopqrst"
 DASHBOARD = f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@aws-1-eu-central-1.pooler.supabase.com:6543/postgres"
@@ -71,3 +79,54 @@ def test_a_cancelled_test_names_its_step_in_words(pg: PostgresServer) -> None:
     assert result is not None
     assert result.diagnosis is not None
     assert result.diagnosis.message == "the test was cancelled while checking TLS"
+
+
+def test_sizing_uses_the_max_connections_the_monitor_read(qtbot: Any) -> None:
+    lowered = SizingDialog(Mode.SESSION, max_connections=40)
+    qtbot.addWidget(lowered)
+    assert lowered.advice.limit == 40
+    assert "this server" in lowered.advice.message
+    assert "max_connections (40), read by its monitor" in lowered.source.text()
+    nano = SizingDialog(Mode.SESSION, max_connections=60)
+    qtbot.addWidget(nano)
+    assert nano.compute.currentData().name == "Nano"
+    assert nano.advice.limit == 60
+    unknown = SizingDialog(Mode.SESSION)
+    qtbot.addWidget(unknown)
+    assert unknown.source.text() == ""
+
+
+def test_the_snippets_max_is_the_sizing_dialog_s_suggestion(qtbot: Any) -> None:
+    dialog = SizingDialog(Mode.SESSION)
+    qtbot.addWidget(dialog)
+    suggested = dialog.advice.suggested_max
+    texts = {s.key: s.text for s in snippets_for(saved("postgresql://app@localhost/shop", "S"))}
+    assert f"  max: {suggested}," in texts["node"]
+    assert f"    max_size={suggested}," in texts["python"]
+
+
+def test_the_main_window_sizes_against_the_open_monitor_s_reading(
+    qtbot: Any,
+    qasync_loop: asyncio.AbstractEventLoop,
+    app_context: AppContext,
+    pg: PostgresServer,
+) -> None:
+    app_context.monitors = Monitors()
+    main = MainWindow(app_context)
+    qtbot.addWidget(main)
+    assert main._read_max_connections("Test project") is None  # no monitor open
+
+    async def scenario() -> tuple[int | None, int]:
+        async with live_window(qtbot, pg.uri()) as monitor:
+            await wait_until(lambda: monitor.engine.server is not None, 30, "a server view")
+            assert app_context.monitors is not None
+            app_context.monitors.windows["Test project"] = monitor
+            read = main._read_max_connections("Test project")
+            async with await psycopg.AsyncConnection.connect(pg.uri()) as conn:
+                cursor = await conn.execute("SHOW max_connections")
+                row = await cursor.fetchone()
+            assert row is not None
+            return read, int(row[0])
+
+    read, actual = qasync_loop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert read == actual
