@@ -8,8 +8,12 @@ import contextlib
 from typing import Any
 
 import psycopg
+import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFontMetricsF
 
 from supalink import profiles
+from supalink.monitor import StatsSample
 from supalink.probe import Probe, Step, StepName
 from supalink.profiles import Mode, Target, snippets_for
 from supalink.ui.context import AppContext
@@ -17,6 +21,7 @@ from supalink.ui.main_window import MainWindow
 from supalink.ui.monitors import Monitors
 from supalink.ui.profile_form import PASTE_PROMPT, ProfileForm
 from supalink.ui.sizing_dialog import SizingDialog
+from supalink.ui.stats_chart import StatsChart
 from tests.support.monitoring import wait_until
 from tests.support.postgres import PostgresServer, local_profile
 from tests.ui.monitor_support import live_window
@@ -130,3 +135,39 @@ def test_the_main_window_sizes_against_the_open_monitor_s_reading(
 
     read, actual = qasync_loop.run_until_complete(asyncio.wait_for(scenario(), 60))
     assert read == actual
+
+
+@pytest.mark.parametrize("width", [500, 260, 160])
+def test_the_chart_legend_lies_outside_the_plot(qtbot: Any, width: int) -> None:
+    chart = StatsChart()
+    qtbot.addWidget(chart)
+    chart.resize(width, 220)
+    chart.show()
+    qtbot.waitExposed(chart)
+    at_max = [
+        StatsSample(
+            at=1_700_000_000.0 + second,
+            state="open",
+            size=4,
+            idle=0,
+            in_use=4,
+            waiting=0,
+            requests=second,
+            errors=0,
+            connections_lost=0,
+            avg_wait_ms=0.0,
+            min_size=1,
+            max_size=4,
+        )
+        for second in range(60)
+    ]
+    chart.show_history(at_max)
+    metrics = QFontMetricsF(chart.font())
+    plot = chart.plot_rect
+    assert plot.height() > 50
+    for _, stroke, at, label in chart.legend:
+        text = QRectF(
+            at.x(), at.y() - metrics.ascent(), metrics.horizontalAdvance(label), metrics.height()
+        )
+        assert not text.intersects(plot), (label, text, plot)
+        assert not QRectF(stroke.p1(), stroke.p2()).adjusted(0, -1, 0, 1).intersects(plot)
