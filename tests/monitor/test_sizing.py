@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supalink.monitor.sizing import advise, compute_size, suggested_max
+from supalink.monitor.sizing import advise, compute_size
+from supalink.profiles.defaults import pool_max
 from supalink.profiles.supabase import Mode
 
 
@@ -14,7 +15,7 @@ from supalink.profiles.supabase import Mode
 def test_max_is_ceil_of_one_and_a_half_times_concurrency_plus_buffer(
     concurrent: int, buffer: int, expected: int
 ) -> None:
-    assert suggested_max(concurrent, buffer) == expected
+    assert pool_max(concurrent, buffer) == expected
 
 
 @pytest.mark.parametrize(
@@ -52,4 +53,4 @@ def test_sum_of_pools_is_checked_against_the_right_limit() -> None:
 
 def test_negative_input_is_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
-        suggested_max(-1)
+        pool_max(-1, 2)

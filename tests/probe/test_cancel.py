@@ -85,4 +85,4 @@ def test_cancel_while_the_server_is_silent_returns_at_once(
     assert probe.result.diagnosis is not None
     assert probe.result.diagnosis.kind is DiagnosisKind.CANCELLED
     assert probe.result.steps[-1].name is StepName.TLS
-    assert "tls" in probe.result.diagnosis.message
+    assert "while checking TLS" in probe.result.diagnosis.message

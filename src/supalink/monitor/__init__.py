@@ -21,13 +21,12 @@ from supalink.monitor.health import Health, HealthReport, Outage, worst
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.server_view import COMPUTE_SIZES, ServerSnapshot
 from supalink.monitor.settings import MONITOR_POOL_MAX_IDLE_SECONDS, check_channel
-from supalink.monitor.sizing import DEFAULT_BUFFER, advise, footprint
+from supalink.monitor.sizing import advise, footprint, server_limits
 from supalink.monitor.stats import StatsSample
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __all__ = [
     "COMPUTE_SIZES",
-    "DEFAULT_BUFFER",
     "MONITOR_POOL_MAX_IDLE_SECONDS",
     "STOP_TIMEOUT",
     "Batch",
@@ -50,5 +49,6 @@ __all__ = [
     "check_channel",
     "footprint",
     "matches",
+    "server_limits",
     "worst",
 ]

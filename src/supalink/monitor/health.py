@@ -16,12 +16,13 @@ since when (`since`), and the first answer after a time down carries the `Outage
 ("down 27 s (08:29:21 to 08:29:48): connection refused", with an en dash).
 
 Until healthy again, checks come sooner than the interval: while down, a second after each
-other (`DOWN_RECHECK_SECONDS`): psycopg_pool gives up reconnecting after the connect
-timeout, and then nothing but a request makes it try again, so the check is what notices
-the server is back; while degraded, `DEGRADED_RECHECK_SECONDS` apart: the first answer
-after an outage may be slow (it waits for a new connection), and the light must not stay
-amber for the minute to the next tick. The requests that failed while down are the
-outage's own: they do not degrade its first answer.
+failed check (`DOWN_RECHECK_SECONDS`), and a check that finds the pool empty waits the
+timeout for it, so one every timeout + 1 s (11 s by default): psycopg_pool gives up
+reconnecting after the connect timeout, and then nothing but a request makes it try again,
+so the check is what notices the server is back; while degraded, `DEGRADED_RECHECK_SECONDS`
+apart: the first answer after an outage may be slow (it waits for a new connection), and
+the light must not stay amber for the minute to the next tick. The requests that failed
+while down are the outage's own: they do not degrade its first answer.
 """
 
 from __future__ import annotations

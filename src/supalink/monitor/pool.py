@@ -173,7 +173,11 @@ class PoolRunner:
             connection_class=_observed_connection_class(self._connected, self._connect_failed),
             min_size=self.settings.min_size,
             max_size=self.settings.max_size,
-            max_idle=self.settings.max_idle,
+            # psycopg_pool closes a spare connection only when one stayed unused for a
+            # whole window of `max_idle`, its windows fixed from the pool's opening: a
+            # spare last needed early in one closed nearly twice max_idle later. Windows of
+            # half make it "within max_idle of the last time both were in use".
+            max_idle=self.settings.max_idle / 2,
             timeout=self.settings.connect_timeout,
             # psycopg_pool's own retries double from 1 s for this long (300 s by default),
             # so after a long outage its next try could come minutes after the server is

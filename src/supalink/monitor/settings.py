@@ -15,8 +15,9 @@ MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names are silently truncate
 # (profiles.defaults) fit a busy app; a monitor runs one SELECT 1 a minute and a server
 # view every 10 s, and on a Nano session pooler with a pool of 15 the guide's pool and a
 # listener would take half of it. One connection is kept; a second opens only while two
-# reads overlap (a check during a slow server view or a test NOTIFY) and closes after
-# MONITOR_POOL_MAX_IDLE_SECONDS unused, so the pool is back to one soon after an outage.
+# reads overlap (a check during a slow server view or a test NOTIFY) and closes within
+# MONITOR_POOL_MAX_IDLE_SECONDS of the last overlap (see pool.py), so the pool is back to
+# one soon after an outage.
 MONITOR_POOL_MIN_SIZE = 1
 MONITOR_POOL_MAX_SIZE = 2
 MONITOR_POOL_MAX_IDLE_SECONDS = 60.0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from supalink.monitor.server_view import COMPUTE_SIZES, ComputeSize, compute_sizes_for
 from supalink.monitor.settings import LISTENER_CONNECTIONS, PoolSettings
+from supalink.profiles import defaults
 from supalink.profiles.supabase import Mode
 
-DEFAULT_BUFFER = 2
 # Supabase's own services (Auth, Storage, Realtime, the dashboard) hold some connections.
 SHARE_WARNING = 0.8
 
@@ -24,11 +23,15 @@ class SizingAdvice:
     message: str
 
 
-def suggested_max(concurrent: int, buffer: int = DEFAULT_BUFFER) -> int:
-    """max = ceil(concurrent * 1.5) + buffer."""
-    if concurrent < 0 or buffer < 0:
-        raise ValueError("concurrent operations and buffer cannot be negative")
-    return math.ceil(concurrent * 1.5) + buffer
+def server_limits(max_connections: int) -> ComputeSize:
+    """The limits of a server whose max_connections the monitor read: its compute size when
+    the figure names one, else a size of its own ("this server"), whose pooler clients are
+    those of the smallest compute size that holds it (Supavisor's limit follows the compute)."""
+    if sizes := compute_sizes_for(max_connections):
+        return sizes[0]
+    holds = next((s for s in COMPUTE_SIZES if s.max_connections >= max_connections), None)
+    pooler_clients = (holds or COMPUTE_SIZES[-1]).pooler_clients
+    return ComputeSize("this server", max_connections, pooler_clients)
 
 
 def compute_size(name: str) -> ComputeSize:
@@ -43,14 +46,14 @@ def advise(
     size: ComputeSize,
     mode: Mode,
     other_pools: tuple[int, ...] = (),
-    buffer: int = DEFAULT_BUFFER,
+    buffer: int = defaults.POOL_BUFFER,
 ) -> SizingAdvice:
     """Suggest a max and say whether all declared pools fit under the relevant limit.
 
     Through the transaction pooler clients count against Supavisor's client limit;
     direct and session connections each hold a Postgres backend.
     """
-    suggested = suggested_max(concurrent, buffer)
+    suggested = defaults.pool_max(concurrent, buffer)
     total = suggested + sum(other_pools)
     if mode is not None and mode.pools_transactions:
         limit, limit_name = size.pooler_clients, "pooler client"

@@ -347,7 +347,7 @@ def ipv6_unreachable(attempt: Attempt) -> Diagnosis:
 def cancelled(step: StepName) -> Diagnosis:
     return Diagnosis(
         Kind.CANCELLED,
-        f"the test was cancelled during the {step} step",
+        f"the test was cancelled while {step.doing}",
         "run the test again when ready",
     )
 

@@ -20,6 +20,27 @@ class StepName(StrEnum):
     AUTH = "auth"
     QUERY = "query"
 
+    @property
+    def label(self) -> str:
+        """The step's row in the window: "TLS", "Login"."""
+        return _STEP_WORDS[self][0]
+
+    @property
+    def doing(self) -> str:
+        """What the test does in it, for a sentence: "checking TLS"."""
+        return _STEP_WORDS[self][1]
+
+
+# Each step's words for a person, in one place: its label, and what the test is doing in it.
+_STEP_WORDS: dict[StepName, tuple[str, str]] = {
+    StepName.PARSE: ("Profile", "reading the profile"),
+    StepName.DNS: ("DNS", "looking up the host name"),
+    StepName.ROUTE: ("Route", "finding a route to the server"),
+    StepName.TCP: ("TCP", "opening the TCP connection"),
+    StepName.TLS: ("TLS", "checking TLS"),
+    StepName.AUTH: ("Login", "logging in"),
+    StepName.QUERY: ("Query", "running the test query"),
+}
 
 STEP_ORDER: tuple[StepName, ...] = tuple(StepName)
 

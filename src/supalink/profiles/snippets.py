@@ -15,6 +15,11 @@ from supalink.profiles.uris import build_uri
 
 PASSWORD_ENV = "PGPASSWORD"  # noqa: S105 (the variable's name, not a password)
 STATEMENT_TIMEOUT_MS = defaults.STATEMENT_TIMEOUT_SECONDS * 1000
+# Where the pool's max comes from, said beside it: the figure Pool sizing starts from.
+POOL_MAX_WHY = (
+    f"ceil({defaults.POOL_CONCURRENT_OPERATIONS} at once * 1.5) + {defaults.POOL_BUFFER}; "
+    "Pool sizing fits it to your load"
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def node_pg_pool(profile: Profile) -> str:
         f"  password: process.env.{PASSWORD_ENV},\n"
         f"  ssl: {ssl},\n"
         f"  min: {defaults.POOL_MIN_SIZE},\n"
-        f"  max: {defaults.POOL_MAX_SIZE},\n"
+        f"  max: {defaults.POOL_MAX_SIZE}, // {POOL_MAX_WHY}\n"
         f"  idleTimeoutMillis: {defaults.POOL_MAX_IDLE_SECONDS * 1000},\n"
         f"  connectionTimeoutMillis: {profile.connect_timeout * 1000},\n"
         f"  statement_timeout: {STATEMENT_TIMEOUT_MS},\n"
@@ -96,7 +101,7 @@ def python_psycopg_pool(profile: Profile) -> str:
         f"{body}"
         "    ),\n"
         f"    min_size={defaults.POOL_MIN_SIZE},\n"
-        f"    max_size={defaults.POOL_MAX_SIZE},\n"
+        f"    max_size={defaults.POOL_MAX_SIZE},  # {POOL_MAX_WHY}\n"
         f"    max_idle={defaults.POOL_MAX_IDLE_SECONDS},\n"
         f"    timeout={profile.connect_timeout},\n"
         "    check=ConnectionPool.check_connection,\n"

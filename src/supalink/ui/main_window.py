@@ -336,7 +336,17 @@ class MainWindow(QMainWindow):
     def show_pool_sizing(self) -> None:
         from supalink.ui.sizing_dialog import SizingDialog
 
-        SizingDialog(self.form.profile().mode, self).exec()
+        profile = self.form.profile()
+        SizingDialog(
+            profile.mode, self, max_connections=self._read_max_connections(profile.name)
+        ).exec()
+
+    def _read_max_connections(self, name: str) -> int | None:
+        """The server's max_connections as this profile's open monitor last read it."""
+        monitors = self.context.monitors
+        window = monitors.windows.get(name) if monitors is not None and name else None
+        snapshot = window.engine.server if window is not None else None
+        return snapshot.max_connections if snapshot is not None else None
 
     def _forget_test(self) -> None:
         """A test's result belongs to its profile: another profile or a new form starts

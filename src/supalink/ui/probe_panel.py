@@ -19,15 +19,6 @@ from supalink.probe import STEP_ORDER, ProbeResult, Remedy, Step, StepName, psql
 from supalink.profiles import Target
 from supalink.ui.theme import Tone, toned
 
-STEP_LABELS = {
-    StepName.PARSE: "Profile",
-    StepName.DNS: "DNS",
-    StepName.ROUTE: "Route",
-    StepName.TCP: "TCP",
-    StepName.TLS: "TLS",
-    StepName.AUTH: "Login",
-    StepName.QUERY: "Query",
-}
 PENDING, RUNNING, PASSED, FAILED = "·", "…", "✓", "✗"
 COLORS = {PASSED: "#2f9e6f", FAILED: "#d9534f", RUNNING: "#d9822b", PENDING: "#8a8f98"}
 # Where each remedy of a diagnosis is given in the window: its fields, by their labels.
@@ -58,7 +49,7 @@ class ProbePanel(QFrame):
         self.details: dict[StepName, QLabel] = {}
         self.times: dict[StepName, QLabel] = {}
         for row, step in enumerate(STEP_ORDER):
-            mark, name, ms, detail = QLabel(PENDING), QLabel(STEP_LABELS[step]), QLabel(), QLabel()
+            mark, name, ms, detail = QLabel(PENDING), QLabel(step.label), QLabel(), QLabel()
             detail.setWordWrap(True)
             detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             ms.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)

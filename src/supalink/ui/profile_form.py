@@ -38,6 +38,7 @@ from supalink.ui.server_fields import ServerFields
 from supalink.ui.theme import Tone
 from supalink.ui.tls_fields import TlsFields
 
+PASTE_PROMPT = "Paste a connection string from the Supabase dashboard (postgresql://…)"
 # Each Alt letter is one field's in the main window, never a menu's (File, Profile, View, Help)
 # or a button's (Save, Test, Write config, Monitor): tests/ui/test_lists_quit_keys.py.
 LABELS = {
@@ -80,9 +81,7 @@ class ProfileForm(QWidget):
     def _build(self) -> None:
         self.paste = UriPasteBox()
         self.paste.setAccessibleName("Paste a connection string")
-        self.paste.setPlaceholderText(
-            "Paste a connection string from the Supabase dashboard (postgresql://…)"
-        )
+        self.paste.setPlaceholderText(PASTE_PROMPT)
         self.name = line_edit("Profile name", "e.g. Production")
         self.header = EnvironmentBand()
         self.environment = QComboBox()
@@ -182,16 +181,20 @@ class ProfileForm(QWidget):
         field is touched or `reveal_problems()`); `password_problem` says why the password
         saved in the keyring is not at hand."""
         self._touched.clear()
-        self._reveal_all = profile is not None
+        self._reveal_all = opened = profile is not None
         profile = profile or Profile("", Mode.SESSION, ref="")
         self._loading = True
         try:
             self.paste.clear()
+            # The last paste's "Form filled from the URI..." was about the form it filled.
+            self.paste.setPlaceholderText(PASTE_PROMPT)
             self.rows["paste"].show_message(None)
             self.name.setText(profile.name)
             self.environment.setCurrentIndex(self.environment.findData(profile.environment or ""))
             self.server.show(profile)
-            self.user.setText("" if profile.user == "postgres" else profile.user)
+            # A blank new profile shows the default user greyed as a placeholder; a
+            # profile's own user is shown as text, `postgres` too: it is who logs in.
+            self.user.setText(profile.user if opened else "")
             self.database.setText("" if profile.database == "postgres" else profile.database)
             self.password_field.set(
                 password, saved=password_saved, problem=password_problem, new=not profile.name

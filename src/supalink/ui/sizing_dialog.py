@@ -1,4 +1,5 @@
-"""Pool sizing helper: expected concurrency in, a suggested max and a limit check out."""
+"""Pool sizing helper: expected concurrency in, a suggested max and a limit check out.
+Against the server's own max_connections when its monitor has read it, else a compute size."""
 
 from __future__ import annotations
 
@@ -17,25 +18,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.monitor import COMPUTE_SIZES, DEFAULT_BUFFER, advise
-from supalink.profiles import Mode
+from supalink.monitor import COMPUTE_SIZES, advise, server_limits
+from supalink.profiles import Mode, defaults
 from supalink.ui.server_fields import MODE_LABELS
 
 VERDICT_COLORS = {"ok": "#2f9e6f", "tight": "#d9822b", "over": "#d9534f"}
 
 
 class SizingDialog(QDialog):
-    def __init__(self, mode: Mode = Mode.SESSION, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        mode: Mode = Mode.SESSION,
+        parent: QWidget | None = None,
+        *,
+        max_connections: int | None = None,
+    ) -> None:
+        """`max_connections`: the server's, when a monitor of this profile has read it."""
         super().__init__(parent)
         self.setWindowTitle("Pool sizing")
         self.resize(520, 480)
         self.concurrent = QSpinBox()
         self.concurrent.setRange(0, 100_000)
-        self.concurrent.setValue(10)
+        self.concurrent.setValue(defaults.POOL_CONCURRENT_OPERATIONS)
         self.concurrent.setAccessibleName("Expected concurrent operations")
         self.buffer = QSpinBox()
         self.buffer.setRange(0, 1000)
-        self.buffer.setValue(DEFAULT_BUFFER)
+        self.buffer.setValue(defaults.POOL_BUFFER)
         self.buffer.setAccessibleName("Buffer")
         self.compute = QComboBox()
         self.compute.setAccessibleName("Compute size")
@@ -45,6 +53,10 @@ class SizingDialog(QDialog):
                 "pooler clients)",
                 size,
             )
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        if max_connections is not None:
+            self._use_server(max_connections)
         self.mode = QComboBox()
         self.mode.setAccessibleName("Connection mode")
         for each, label in MODE_LABELS.items():
@@ -65,6 +77,7 @@ class SizingDialog(QDialog):
         form.addRow("Expected concurrent operations", self.concurrent)
         form.addRow("Buffer", self.buffer)
         form.addRow("Compute size", self.compute)
+        form.addRow("", self.source)
         form.addRow("Mode", self.mode)
         buttons_row = QHBoxLayout()
         buttons_row.addWidget(add)
@@ -89,6 +102,20 @@ class SizingDialog(QDialog):
         add.clicked.connect(self.add_pool)
         remove.clicked.connect(self._remove_pool)
         self.recompute()
+
+    def _use_server(self, max_connections: int) -> None:
+        """Size against what the server says (a Nano's limit may have been lowered)."""
+        limits = server_limits(max_connections)
+        index = self.compute.findData(limits)
+        if index < 0:
+            self.compute.insertItem(
+                0, f"This server ({max_connections} connections, read by its monitor)", limits
+            )
+            index = 0
+        self.compute.setCurrentIndex(index)
+        self.source.setText(
+            f"Sized against this server's max_connections ({max_connections}), read by its monitor."
+        )
 
     def add_pool(self, name: str = "another app", size: int = 20) -> None:
         row = self.others.rowCount()

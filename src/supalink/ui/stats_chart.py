@@ -225,7 +225,20 @@ class StatsChart(QWidget):
         label_width = metrics.horizontalAdvance(str(math.floor(self._y_top)))
         # Whole pixels, so the 1 px grid and axes are crisp without antialiasing.
         left = math.ceil(4 + line + 4 + label_width + 2 + TICK_LENGTH)
-        top = math.ceil(line / 2 + 2)  # room for the top count label's upper half
+        # The legend, in rows above the plot (wrapped when the window is narrow): inside the
+        # plot it lay over the curves whenever the pool stood at its max.
+        self.legend = []
+        x, row_y = left + 8.0, 2 + round(line / 2) + 0.5
+        for key, label, *_ in SERIES:
+            advance = 25 + metrics.horizontalAdvance(label)
+            if x + advance > width - 10 and x > left + 8.0:
+                x, row_y = left + 8.0, row_y + line + 2
+            baseline = row_y + (metrics.ascent() - metrics.descent()) / 2
+            stroke = QLineF(x, row_y, x + 20, row_y)
+            self.legend.append((key, stroke, QPointF(x + 25, baseline), label))
+            x += advance + 14
+        # Room for the legend's rows, then for the top count label's upper half.
+        top = math.ceil(row_y + line / 2 + 2 + line / 2 + 2)
         bottom = math.floor(height - (TICK_LENGTH + 2 + line + 2))
         right = width - 10
         plot = QRectF(left, top, max(1, right - left), max(1, bottom - top))
@@ -269,15 +282,6 @@ class StatsChart(QWidget):
         # The axis title, rotated, centred on the plot's height.
         title_width = metrics.horizontalAdvance(AXIS_TITLE)
         self._title_at = QPointF(4 + metrics.ascent(), plot.center().y() + title_width / 2)
-        # The legend, one row at the top left: inside the plot, over the grid, as pyqtgraph's
-        # was (the y range's 10 % headroom keeps it clear of the curves at their highest).
-        self.legend = []
-        x = left + 8.0
-        y = top + 4 + round(line / 2) + 0.5
-        baseline = y + (metrics.ascent() - metrics.descent()) / 2
-        for key, label, *_ in SERIES:
-            self.legend.append((key, QLineF(x, y, x + 20, y), QPointF(x + 25, baseline), label))
-            x += 25 + metrics.horizontalAdvance(label) + 14
         # The curves: one polyline per series, points joined by straight lines.
         to_widget = QTransform(
             x_scale, 0, 0, -y_scale, left + (self._origin - x0) * x_scale, bottom + 0.5

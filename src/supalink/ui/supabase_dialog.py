@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,29 @@ LIST_TASK = "supabase-projects"
 FILL_TASK = "supabase-fill-profile"
 # The pooler first: it works on every network (the form lists the modes in its own order).
 MODE_ORDER = (Mode.SESSION, Mode.TRANSACTION, Mode.DIRECT, Mode.DEDICATED)
+# The Management API's project statuses (SUPABASE-API.md) in the dashboard's kind of words.
+STATUS_WORDS = {
+    "ACTIVE_HEALTHY": "Active",
+    "ACTIVE_UNHEALTHY": "Active, unhealthy",
+    "INACTIVE": "Paused",
+    "PAUSING": "Pausing",
+    "GOING_DOWN": "Pausing",
+    "PAUSE_FAILED": "Pause failed",
+    "COMING_UP": "Coming up",
+    "RESTARTING": "Restarting",
+    "RESTORING": "Restoring",
+    "RESTORE_FAILED": "Restore failed",
+    "UPGRADING": "Upgrading",
+    "RESIZING": "Resizing",
+    "INIT_FAILED": "Failed to start",
+    "REMOVED": "Removed",
+    "UNKNOWN": "Status unknown",
+}
+
+
+def status_words(status: str) -> str:
+    """A status for a person; one the table does not know yet, made readable as it is."""
+    return STATUS_WORDS.get(status) or status.replace("_", " ").capitalize()
 
 
 def error_text(error: SupalinkError, *, saved_token: bool) -> str:
@@ -50,11 +74,14 @@ class SupabaseDialog(QDialog):
         parent: QWidget | None = None,
         *,
         api_url: str | None = None,
+        api_timeout: float | None = None,
     ) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.keyring = keyring  # the OS keyring only: a token is never held in memory alone
         self.api_url = api_url
+        self.api_timeout = api_timeout  # None: ManagementApi's own
+        self._retry_new_token = False  # what Retry asks again: the typed token or the saved
         self.profile: Profile | None = None
         self.setWindowTitle("Sign in to Supabase")
         self.resize(640, 480)
@@ -70,10 +97,21 @@ class SupabaseDialog(QDialog):
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setAccessibleName("Access token")
+        self.token_label = QLabel("Access &token")
+        self.token_label.setBuddy(self.token)
         self.sign_in_button = QPushButton("Sign &in")
         self.sign_out_button = QPushButton("Sign &out")
         self.projects = QListWidget()
         self.projects.setAccessibleName("Projects")
+        # Shown from the moment the list is asked for: the API may take its whole timeout.
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # no known end: Qt draws it moving
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.setAccessibleName("Loading projects")
+        self.loading = QLabel("Loading projects…")
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setAccessibleName("Retry loading projects")
         self.mode = QComboBox()
         self.mode.setAccessibleName("Connection mode")
         for mode in MODE_ORDER:
@@ -89,6 +127,7 @@ class SupabaseDialog(QDialog):
         cancel = QPushButton("Cancel")
 
         token_row = QHBoxLayout()
+        token_row.addWidget(self.token_label)
         token_row.addWidget(self.token, 1)
         token_row.addWidget(self.sign_in_button)
         token_row.addWidget(self.sign_out_button)
@@ -103,7 +142,12 @@ class SupabaseDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.about)
         layout.addLayout(token_row)
-        layout.addWidget(QLabel("Projects the token sees:"))
+        list_row = QHBoxLayout()
+        list_row.addWidget(QLabel("Projects the token sees:"), 1)
+        list_row.addWidget(self.loading)
+        list_row.addWidget(self.busy)
+        list_row.addWidget(self.retry_button)
+        layout.addLayout(list_row)
         layout.addWidget(self.projects, 1)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -111,10 +155,13 @@ class SupabaseDialog(QDialog):
         self.sign_in_button.clicked.connect(self.sign_in)
         self.token.returnPressed.connect(self.sign_in)
         self.sign_out_button.clicked.connect(self.sign_out)
+        self.retry_button.clicked.connect(self.retry)
         self.projects.currentItemChanged.connect(self._picked)
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.fill_button.clicked.connect(self.fill)
         cancel.clicked.connect(self.reject)
+        self._show_loading(False)
+        self.retry_button.hide()
         self._show_signed_in(self._saved_token() is not None)
         if self._saved_token() is not None:
             self._list(None)
@@ -128,6 +175,7 @@ class SupabaseDialog(QDialog):
 
     def _show_signed_in(self, signed_in: bool) -> None:
         self.token.setVisible(not signed_in)
+        self.token_label.setVisible(not signed_in)
         self.sign_in_button.setVisible(not signed_in)
         self.sign_out_button.setVisible(signed_in)
 
@@ -147,11 +195,26 @@ class SupabaseDialog(QDialog):
             return
         self.projects.clear()
         self.status.setText("")
+        self.retry_button.hide()
         self._show_signed_in(False)
+
+    def retry(self) -> None:
+        """Ask for the list again, with the token the failed try used."""
+        if self._retry_new_token:
+            self.sign_in()
+        else:
+            self._list(None)
+
+    def _show_loading(self, loading: bool) -> None:
+        self.busy.setVisible(loading)
+        self.loading.setVisible(loading)
 
     def _list(self, new_token: str | None) -> None:
         self.status.setText("")
         self.sign_in_button.setEnabled(False)
+        self.retry_button.hide()
+        self._retry_new_token = new_token is not None
+        self._show_loading(True)
         self.tasks.run(LIST_TASK, self._load_projects(new_token))
 
     async def _load_projects(self, new_token: str | None) -> None:
@@ -159,20 +222,25 @@ class SupabaseDialog(QDialog):
         try:
             if token is None:
                 return
-            async with supabase_api.ManagementApi(token, self.api_url) as api:
+            async with self._api(token) as api:
                 projects = await api.projects()
             if new_token is not None:
                 supabase_api.save_token(self.keyring, new_token)
         except SupalinkError as error:
             self.status.setText(error_text(error, saved_token=new_token is None))
+            # A stall, a refusal or an odd answer may pass; a rejected token will not.
+            self.retry_button.setVisible(not isinstance(error, supabase_api.TokenRejected))
             return
         finally:
             self.sign_in_button.setEnabled(True)
+            self._show_loading(False)
         self.token.clear()
         self._show_signed_in(True)
         self.projects.clear()
         for project in projects:
-            text = f"{project.name} — {project.ref} ({project.region}, {project.status})"
+            text = (
+                f"{project.name} — {project.ref} ({project.region}, {status_words(project.status)})"
+            )
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, project)
             self.projects.addItem(item)
@@ -202,7 +270,7 @@ class SupabaseDialog(QDialog):
 
     async def _fill(self, token: str, ref: str, name: str, mode: Mode) -> None:
         try:
-            async with supabase_api.ManagementApi(token, self.api_url) as api:
+            async with self._api(token) as api:
                 profile = await supabase_api.profile_from_project(api, name, ref, mode)
         except SupalinkError as error:
             self.status.setText(error_text(error, saved_token=True))
@@ -210,6 +278,11 @@ class SupabaseDialog(QDialog):
             return
         self.profile = profile
         self.accept()
+
+    def _api(self, token: str) -> supabase_api.ManagementApi:
+        if self.api_timeout is None:
+            return supabase_api.ManagementApi(token, self.api_url)
+        return supabase_api.ManagementApi(token, self.api_url, timeout=self.api_timeout)
 
     def done(self, result: int) -> None:
         if self.profile is None:  # closed while asking: nothing more is asked
