@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
+from supalink.ui.form_area import FORM_LEAST
 from supalink.ui.main_window import PROBE_TASK, MainWindow
 from tests.support.postgres import PostgresServer
 
@@ -137,6 +138,7 @@ def test_a_diagnosis_that_names_a_field_scrolls_the_form_to_it(
     password = pg.password if password_given else ""
     window = after_a_test(qtbot, qasync_loop, app_context, profile, password, (683, 330))
     assert words in window.test_panel.diagnosis.text()
+    assert form_scroll(window).height() >= FORM_LEAST  # the form keeps its room here too
     widget = window.form.tls.sslrootcert if field == "CA" else window.form.password
     assert in_view(form_scroll(window), widget)
     assert window.focusWidget() is widget
