@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from supalink.ui.profile_form import ProfileForm
 
@@ -49,7 +49,6 @@ class FormArea(QSplitter):
 
     def add_panel(self, panel: ProbePanel) -> None:
         self.panel = panel
-        panel.setFrameShape(QFrame.Shape.StyledPanel)
         self.addWidget(panel)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 0)
@@ -63,7 +62,7 @@ class FormArea(QSplitter):
         assert panel is self.panel, "add_panel first"
         panel.show()
         self.fit_panel()
-        QTimer.singleShot(0, self.fit_panel)  # again once the window's layout has settled
+        QTimer.singleShot(0, self, self.fit_panel)  # again once the window's layout settled
 
     def fit_panel(self) -> None:
         panel = self.panel
@@ -83,7 +82,7 @@ class FormArea(QSplitter):
         row = self.form.rows[key]
         self.form_scroll.ensureWidgetVisible(row)
         # Again once the panel has its height for the whole result: the form's is then known.
-        QTimer.singleShot(0, lambda: self.form_scroll.ensureWidgetVisible(row))
+        QTimer.singleShot(0, self, lambda: self.form_scroll.ensureWidgetVisible(row))
         for field in row.findChildren(QWidget):  # the row's first field, in its order
             if field.focusPolicy() & Qt.FocusPolicy.TabFocus and field.isVisibleTo(row):
                 field.setFocus()

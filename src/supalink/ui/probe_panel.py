@@ -128,7 +128,7 @@ class ProbePanel(QFrame):
     def show_details(self, shown: bool) -> None:
         """Show or hide the steps and the psql line; the title and the diagnosis stay."""
         self.details_button.setChecked(shown)
-        self.details_button.setText("Hide &details" if shown else "Show &details")
+        self.details_button.setText("Hide details" if shown else "Show details")
         self.details_button.setAccessibleName(
             "Hide the test's steps" if shown else "Show the test's steps"
         )
