@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from supalink.profiles.model import Profile
 from supalink.ui.context import AppContext
-from supalink.ui.form_area import FORM_LEAST
+from supalink.ui.form_area import FORM_LEAST, PANEL_PREFERENCE
 from supalink.ui.main_window import PROBE_TASK, MainWindow
 from tests.support.postgres import PostgresServer
 
@@ -111,6 +111,29 @@ def test_the_details_fold_away_and_the_panel_keeps_the_height_it_was_given(
     finish(qtbot, qasync_loop, window)
     assert panel.isVisible()
     assert panel.height() == dragged
+
+
+def test_the_panel_s_height_and_folded_details_are_remembered_for_the_next_window(
+    qtbot: Any, qasync_loop: asyncio.AbstractEventLoop, app_context: AppContext, pg: PostgresServer
+) -> None:
+    first = after_a_test(qtbot, qasync_loop, app_context, local(pg), pg.password, (1100, 760))
+    area = first.form_area
+    area.moveSplitter(area.height() - first.test_panel.height() - 80, 1)
+    dragged = first.test_panel.height()
+    qtbot.waitUntil(lambda: saved(app_context).get("height") == dragged, timeout=5000)
+    second = after_a_test(qtbot, qasync_loop, app_context, local(pg), pg.password, (1100, 760))
+    assert second.test_panel.height() == dragged
+    second.test_panel.details_button.click()
+    qtbot.waitUntil(lambda: saved(app_context).get("details") is False, timeout=5000)
+    third = after_a_test(qtbot, qasync_loop, app_context, local(pg), pg.password, (1100, 760))
+    assert not third.test_panel.details_shown
+    assert not third.test_panel.steps.isVisible()
+
+
+def saved(context: AppContext) -> dict[str, object]:
+    stored = context.repository.preference(PANEL_PREFERENCE, {})
+    assert isinstance(stored, dict)
+    return stored
 
 
 @pytest.mark.parametrize(

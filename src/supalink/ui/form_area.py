@@ -2,34 +2,45 @@
 welcome above it, on a first launch) in a scroll area, and the test panel under it once a
 test ran, split so that the form keeps its room: a test result takes at most a share of
 the height the first time, then the height the person dragged it to, and its details may be
-hidden. A diagnosis that names a field (CA file, Password, Connect timeout) scrolls the form
-to it and puts the cursor there."""
+hidden; both are remembered in the settings file's preferences. A diagnosis that names a
+field (CA file, Password, Connect timeout) scrolls the form to it and puts the cursor
+there."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from supalink.errors import SupalinkError
 from supalink.ui.profile_form import ProfileForm
 
-if TYPE_CHECKING:  # built on the first test: the probe loads after the first paint
-    from supalink.ui.probe_panel import ProbePanel
+if TYPE_CHECKING:
+    from supalink.profiles import ProfileRepository
+    from supalink.ui.probe_panel import ProbePanel  # built on the first test, after the paint
+
+log = logging.getLogger(__name__)
 
 # The least height of the form's scroll area beside a test result: a few fields with their
 # labels. Small enough for the window to fit 1366x768 at 200 % (683x364 px).
 FORM_LEAST = 120
 VERTICAL = 2  # Qt.Orientation.Vertical
 PANEL_SHARE = 0.4  # of the height, at most, for a test result the first time it shows
+# The preference that keeps the test panel as the person left it: its height (details
+# shown) and whether the details show.
+PANEL_PREFERENCE = "test_panel"
+SAVE_DELAY_MS = 500  # a drag moves the splitter many times: the file is written once
 
 
 class FormArea(QSplitter):
-    def __init__(self, form: ProfileForm) -> None:
+    def __init__(self, form: ProfileForm, repository: ProfileRepository) -> None:
         # Neither a parent nor Qt.Orientation.Vertical given here: either builds the Qt
         # namespace's enums before the first paint (tests/ui/test_deferred_start.py).
         super().__init__()
         self.setProperty("orientation", VERTICAL)
         self.form = form
+        self.repository = repository
         self.column = QWidget()  # the welcome goes on top of the form, when there is one
         self.column_layout = QVBoxLayout(self.column)
         self.column_layout.setContentsMargins(0, 0, 0, 0)
@@ -48,8 +59,19 @@ class FormArea(QSplitter):
         self.column_layout.insertWidget(0, welcome)
 
     def add_panel(self, panel: ProbePanel) -> None:
+        from PySide6.QtCore import QTimer
+
         self.panel = panel
         self.addWidget(panel)
+        remembered = self._remembered()
+        height = remembered.get("height")
+        self.panel_height = height if isinstance(height, int) and height > 0 else None
+        panel.show_details(remembered.get("details") is not False)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._remember)
+        panel.details_toggled.connect(lambda _: self._save_timer.start())
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 0)
         panel.grown.connect(self.fit_panel)
@@ -91,6 +113,22 @@ class FormArea(QSplitter):
     def _moved(self, *_: int) -> None:
         if self.panel is not None and self.panel.isVisible() and self.panel.details_shown:
             self.panel_height = self.sizes()[1]
+            self._save_timer.start()
+
+    def _remembered(self) -> dict[str, object]:
+        try:
+            stored = self.repository.preference(PANEL_PREFERENCE, {})
+        except SupalinkError:  # settings it cannot read: the window says why elsewhere
+            return {}
+        return stored if isinstance(stored, dict) else {}
+
+    def _remember(self) -> None:
+        assert self.panel is not None
+        shown = {"height": self.panel_height, "details": self.panel.details_shown}
+        try:
+            self.repository.set_preference(PANEL_PREFERENCE, shown)
+        except SupalinkError as error:  # a read-only settings file: as it was, next time
+            log.warning("could not remember the test panel's height: %s", error)
 
 
 __all__ = ["FORM_LEAST", "FormArea"]

@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.profiles = ProfileList()
         self.form = ProfileForm(self.context.keyring_description, self.context.keyring_usable)
-        self.form_area = FormArea(self.form)  # the test panel goes under it, once there is one
+        self.form_area = FormArea(self.form, self.context.repository)  # the test panel below
         self.save_button = QPushButton("&Save")
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("Write &config…")

@@ -55,6 +55,7 @@ class ProbePanel(QFrame):
     field_pointed = Signal(str)  # the form's key of the field a diagnosis says to fix
     # What it shows took another height: the details folded or unfolded, a result came.
     grown = Signal()
+    details_toggled = Signal(bool)  # by the person: the steps and the psql line shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +70,7 @@ class ProbePanel(QFrame):
         self.details_button.setCheckable(True)
         self.details_button.setChecked(True)
         self.details_button.toggled.connect(self.show_details)
+        self.details_button.clicked.connect(self.details_toggled)
         self.steps = QWidget()  # the details: hidden with the psql line
         self.grid = QGridLayout(self.steps)
         self.grid.setContentsMargins(0, 0, 0, 0)
