@@ -22,7 +22,7 @@ from supalink.agent import AuditEntry, AuditTail, Outcome, Selection, Who, visib
 from supalink.errors import os_error_cause
 from supalink.ui.agent_calls_model import MAX_ROWS, AgentCallsModel, describe_row
 from supalink.ui.log_table import beside_detail, log_table
-from supalink.ui.panel_parts import hint_label
+from supalink.ui.panel_parts import hint_label, scrolled
 from supalink.ui.theme import Tone, toned
 
 BACKLOG_BYTES = 256_000  # what an opening window shows from before: a few hundred calls
@@ -112,7 +112,7 @@ class AgentPanel(QWidget):
         )
 
         self.pages = QStackedWidget()
-        self.pages.addWidget(empty)
+        self.pages.addWidget(scrolled(empty))  # the tab may be lower than its words
         self.pages.addWidget(split)
         self.counts = hint_label()
         self.counts.setAccessibleName("Agent calls shown")

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -110,14 +112,24 @@ class ConfigDialog(QDialog):
         for button in (self.write_button, self.verify_button, self.cancel_verify):
             buttons.addWidget(button)
         buttons.addWidget(self.close_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.environment_band)
+        # Everything above the buttons scrolls: with every row showing it is higher than a
+        # small screen (1366x768 at 200 %: 683x364 px); the buttons stay in sight.
+        steps = QWidget()
+        steps_layout = QVBoxLayout(steps)
+        steps_layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.choices, self.role_row, self.password_choice, self.repoint):
-            layout.addWidget(widget)
-        layout.addWidget(self.notes)
-        layout.addWidget(QLabel("Changes (passwords masked):"))
-        layout.addWidget(self.diff, 1)
-        layout.addWidget(self.client_log)
+            steps_layout.addWidget(widget)
+        steps_layout.addWidget(self.notes)
+        steps_layout.addWidget(QLabel("Changes (passwords masked):"))
+        steps_layout.addWidget(self.diff, 1)
+        steps_layout.addWidget(self.client_log)
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(steps)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.environment_band)  # in sight, however far the steps scroll
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
 
     def _connect(self) -> None:

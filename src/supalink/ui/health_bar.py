@@ -9,7 +9,14 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from supalink.monitor import Health, HealthReport
-from supalink.ui.panel_parts import FAILURE_BORDER, FAILURE_FILL, Card, clock, hint_label
+from supalink.ui.panel_parts import (
+    FAILURE_BORDER,
+    FAILURE_FILL,
+    NARROW_TEXT,
+    Card,
+    clock,
+    hint_label,
+)
 from supalink.ui.status_light import HEALTH_COLORS, HEALTH_LABELS, light_pixmap
 from supalink.ui.theme import color_text, palette_is_dark
 
@@ -30,8 +37,11 @@ class HealthBar(Card):
         font.setBold(True)
         self.status.setFont(font)
         self.detail = hint_label()
+        self.detail.setWordWrap(True)  # two lines rather than a window wider than the screen
+        self.detail.setMinimumWidth(NARROW_TEXT)
         self.last_error = QLabel()
         self.last_error.setWordWrap(True)
+        self.last_error.setMinimumWidth(NARROW_TEXT)
         self.last_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.last_error.setAccessibleName("Last error")
         self.check_button = QPushButton("Check &now")
@@ -43,7 +53,7 @@ class HealthBar(Card):
         words.addWidget(self.status)
         words.addWidget(self.detail)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(12, 5, 12, 5)
         layout.addWidget(self.light)
         layout.addLayout(words)
         layout.addSpacing(16)
@@ -112,18 +122,22 @@ class FailureBanner(Card):
         self.title = QLabel("<b>Stopped: not retrying until you act</b>")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setMinimumWidth(NARROW_TEXT)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.retry_button = QPushButton("&Retry")
         self.retry_button.setAccessibleName("Retry after a permanent failure")
         self.retry_button.setToolTip("Fix the cause (password, database, pooler), then retry")
         self.retry_button.clicked.connect(self.retry_requested)
-        words = QVBoxLayout()
-        words.addWidget(self.title)
-        words.addWidget(self.message)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addLayout(words, 1)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        # The title beside Retry, the message below both: the message has the whole width,
+        # and the banner fewer lines (the window fits 1366x768 at 200 %).
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 5, 12, 5)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
         self.hide()
 
     def show_failure(self, source: str, message: str) -> None:

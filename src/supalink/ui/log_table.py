@@ -9,6 +9,8 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QSplitter, QTableView
 
+from supalink.ui.panel_parts import SCROLLED_HEIGHT
+
 
 def log_table(
     model: QAbstractItemModel,
@@ -34,6 +36,7 @@ def log_table(
     table.horizontalHeader().setStretchLastSection(True)
     for column, width in enumerate(widths):
         table.setColumnWidth(column, width)
+    table.setMinimumHeight(SCROLLED_HEIGHT)  # a header and a row or two on a small screen
     return table
 
 
@@ -46,6 +49,7 @@ def beside_detail(
     detail.setAccessibleName(name)
     detail.setPlaceholderText(placeholder)
     detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    detail.setMinimumHeight(SCROLLED_HEIGHT)
     split = QSplitter(Qt.Orientation.Horizontal)
     split.addWidget(table)
     split.addWidget(detail)

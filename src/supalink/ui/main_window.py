@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from supalink import profiles, roles  # their modules load on first use, after t
 from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
+from supalink.ui.form_area import FormArea
 from supalink.ui.leaving import Unsaved, agrees_to_stop_monitors, ask_unsaved
 from supalink.ui.main_menus import MainMenus
 from supalink.ui.profile_actions import ProfileActions
@@ -86,9 +86,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.profiles = ProfileList()
         self.form = ProfileForm(self.context.keyring_description, self.context.keyring_usable)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
+        self.form_area = FormArea(self.form, self.context.repository)  # the test panel below
         self.save_button = QPushButton("&Save")
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("&Write config…")
@@ -102,12 +100,10 @@ class MainWindow(QMainWindow):
         actions.addStretch(1)
         for button in (self.test_button, self.config_button, self.monitor_button):
             actions.addWidget(button)
-        self.results = QVBoxLayout()  # the test panel's place, once there is one
         right = QWidget()
-        self.right_layout = QVBoxLayout(right)  # the welcome goes on top, when there is one
-        self.right_layout.addWidget(scroll, 3)
-        self.right_layout.addLayout(self.results)
-        self.right_layout.addLayout(actions)
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.form_area, 1)
+        right_layout.addLayout(actions)
         splitter = QSplitter()  # horizontal: Qt.Orientation would load the Qt namespace
         splitter.addWidget(self.profiles)
         splitter.addWidget(right)
@@ -137,7 +133,7 @@ class MainWindow(QMainWindow):
 
     @cached_property
     def welcome(self) -> Welcome:  # built once there are no profiles to show
-        self.right_layout.insertWidget(0, welcome := Welcome())
+        self.form_area.add_welcome(welcome := Welcome())
         return welcome
 
     @cached_property
@@ -149,7 +145,7 @@ class MainWindow(QMainWindow):
         panel = ProbePanel()
         panel.hide()
         panel.cancel_requested.connect(lambda: self.context.tasks.cancel(PROBE_TASK))
-        self.results.addWidget(panel)
+        self.form_area.add_panel(panel)
         return panel
 
     def fill_menus(self) -> None:
@@ -322,7 +318,7 @@ class MainWindow(QMainWindow):
             if (password := ask_password(self, repository, name)) is None:
                 return
             self.form.show_held_password(password)  # asked once: held for this session
-        self.test_panel.show()
+        self.form_area.show_panel(self.test_panel)
         target = profiles.Target.from_profile(profile, password)
         self.context.tasks.run(PROBE_TASK, self.test_panel.run(target))
 

@@ -24,7 +24,6 @@ import psycopg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
@@ -59,7 +58,7 @@ from supalink.ui.alerts import down_since_text
 from supalink.ui.environment import EnvironmentBand
 from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
-from supalink.ui.panel_parts import clock
+from supalink.ui.panel_parts import clock, scrolled
 from supalink.ui.pool_panel import PoolPanel
 from supalink.ui.server_panel import ServerPanel
 from supalink.ui.tasks import TaskRunner
@@ -146,20 +145,25 @@ class MonitorWindow(QMainWindow):
         self.tabs.setTabToolTip(
             1, "The calls this profile's agent made through its supalink server"
         )
-        upper = QWidget()
-        upper_layout = QHBoxLayout(upper)
-        upper_layout.setContentsMargins(0, 0, 0, 0)
-        upper_layout.addWidget(self.pool_panel, 3)
-        upper_layout.addWidget(self.server_panel, 2)
+        # Side by side, each in its own scroll area, and the tabs below them: on a small
+        # screen (1366x768 at 200 %: 683x364 px) the panels scroll, the window fits.
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(scrolled(self.pool_panel))
+        upper.addWidget(scrolled(self.server_panel))
+        upper.setChildrenCollapsible(False)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        upper.setSizes([700, 480])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
         split.addWidget(self.tabs)
+        split.setChildrenCollapsible(False)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 420])
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(10, 10, 10, 6)
+        layout.setContentsMargins(8, 6, 8, 4)  # a small screen's window has no pixel to spare
         self.environment_band = EnvironmentBand()
         self.environment_band.show_environment(self.environment)
         layout.addWidget(self.environment_band)

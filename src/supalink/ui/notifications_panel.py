@@ -45,7 +45,7 @@ from supalink.ui.notification_model import (
     NotificationModel,
     describe_row,
 )
-from supalink.ui.panel_parts import hint_label
+from supalink.ui.panel_parts import NARROW_TEXT, hint_label, scrolled
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import RoomyRows, Tone, toned
 
@@ -91,6 +91,7 @@ class NotificationsPanel(QWidget):
         self.remove_button = QToolButton()
         self.listening = hint_label("Not listening: add a channel")
         self.listening.setWordWrap(True)
+        self.listening.setMinimumWidth(NARROW_TEXT)  # more lines, not a wider column
         channel_buttons = QHBoxLayout()
         channel_buttons.addWidget(self.add_button)
         channel_buttons.addWidget(self.remove_button)
@@ -154,7 +155,8 @@ class NotificationsPanel(QWidget):
         main_layout.addWidget(split, 1)
 
         outer = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(side)
+        outer.addWidget(scrolled(side))  # a small screen's window is lower than the column
+        outer.setChildrenCollapsible(False)
         outer.addWidget(main)
         outer.setStretchFactor(1, 1)
         outer.setSizes([210, 900])

@@ -1,6 +1,7 @@
 """What the monitor window's panels are made of: the rounded, outlined card each is drawn on,
 the failure colours of the banner and of a failed call, a label in the hint tone for their
-small print, and the wall-clock time in which they say when something happened."""
+small print, the scroll area a panel sits in on a small screen, and the wall-clock time in
+which they say when something happened."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ import time
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
 
 from supalink.ui.theme import Tone, toned
 
 CARD_RADIUS = 6.0
 FAILURE_BORDER = QColor("#e5484d")
 FAILURE_FILL = QColor(229, 72, 77, 36)  # the border's red, faint enough to read text on
+# The least width of a wrapped label whose column may narrow (Qt's own guess is some 230 px):
+# it takes more lines instead, and the window fits a small screen.
+NARROW_TEXT = 120
+# The least height of a scrolled panel: its scroll bar's arrows and a thumb, some lines.
+SCROLLED_HEIGHT = 44
 
 
 class Card(QFrame):
@@ -48,8 +54,29 @@ def hint_label(text: str = "") -> QLabel:
     return toned(QLabel(text), Tone.HINT)
 
 
+def scrolled(widget: QWidget) -> QScrollArea:
+    """`widget` in a frameless scroll area: on a small screen (1366x768 at 200 %) the window
+    may be smaller than the panel, which then scrolls rather than pushing the window's
+    minimum size past the screen."""
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    area.setMinimumHeight(SCROLLED_HEIGHT)
+    return area
+
+
 def clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-__all__ = ["FAILURE_BORDER", "FAILURE_FILL", "Card", "clock", "hint_label"]
+__all__ = [
+    "FAILURE_BORDER",
+    "FAILURE_FILL",
+    "NARROW_TEXT",
+    "SCROLLED_HEIGHT",
+    "Card",
+    "clock",
+    "hint_label",
+    "scrolled",
+]

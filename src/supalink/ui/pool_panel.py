@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.monitor import MONITOR_POOL_MAX_IDLE_SECONDS, StatsSample
-from supalink.ui.panel_parts import Card, hint_label
+from supalink.ui.panel_parts import NARROW_TEXT, Card, hint_label
 from supalink.ui.stats_chart import StatsChart
 
 
@@ -101,10 +101,10 @@ class PoolPanel(QGroupBox):
         for widget in (min_label, self.min_size, max_label, self.max_size, self.apply_button):
             sizes.addWidget(widget)
         sizes.addStretch(1)
-        sizes.addWidget(self.state)
         self.cost = hint_label()
         self.cost.setAccessibleName("What this monitor costs the server")
         self.cost.setWordWrap(True)
+        self.cost.setMinimumWidth(NARROW_TEXT)
         self.cost.setToolTip(
             "Each connection holds a server backend, directly or through the session "
             "pooler (where it also takes one of the pooler's pool size). Every client of "
@@ -114,6 +114,7 @@ class PoolPanel(QGroupBox):
         layout.addLayout(grid)
         layout.addWidget(self.chart, 1)
         layout.addLayout(sizes)
+        layout.addWidget(self.state)  # a line of its own: the panel may be narrow
         layout.addWidget(self.cost)
 
     def show_cost(self, line: str) -> None:

@@ -1,5 +1,7 @@
 """The connection test, live: each step with a tick or a cross and its time, then the
-diagnosis and its hint, or the server's facts."""
+diagnosis and its hint, or the server's facts. The steps and the psql line are details the
+person may hide; the diagnosis stays. What it shows scrolls: the panel sits under the form
+(ui/form_area.py), which keeps its room."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,12 +30,23 @@ REMEDY_FIELDS = {
     Remedy.PASSWORD: ": type it in Password",
     Remedy.LONGER_TIMEOUT: ": set it in Connect timeout",
 }
+# The same fields by the form's keys (ui/profile_form.py): the window scrolls to the one a
+# diagnosis names and puts the cursor there.
+REMEDY_KEYS = {
+    Remedy.CA_FILE: "sslrootcert",
+    Remedy.PASSWORD: "password",
+    Remedy.LONGER_TIMEOUT: "connect_timeout",
+}
 
 
 class ProbePanel(QFrame):
     """Shows one test at a time; `run()` is the coroutine the window's task runner runs."""
 
     cancel_requested = Signal()
+    field_pointed = Signal(str)  # the form's key of the field a diagnosis says to fix
+    # What it shows took another height: the details folded or unfolded, a result came.
+    grown = Signal()
+    details_toggled = Signal(bool)  # by the person: the steps and the psql line shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +57,14 @@ class ProbePanel(QFrame):
         self.cancel.setAccessibleName("Cancel connection test")
         self.cancel.hide()
         self.cancel.clicked.connect(self.cancel_requested)
-        self.grid = QGridLayout()
+        self.details_button = QPushButton()
+        self.details_button.setCheckable(True)
+        self.details_button.setChecked(True)
+        self.details_button.toggled.connect(self.show_details)
+        self.details_button.clicked.connect(self.details_toggled)
+        self.steps = QWidget()  # the details: hidden with the psql line
+        self.grid = QGridLayout(self.steps)
+        self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(10)
         self.marks: dict[StepName, QLabel] = {}
         self.details: dict[StepName, QLabel] = {}
@@ -66,22 +87,61 @@ class ProbePanel(QFrame):
         self.psql.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_psql = QPushButton("Copy psql command")
         self.copy_psql.hide()
+        self.psql_row = QWidget()
         self.copy_psql.clicked.connect(self._copy_psql)
         self._psql_line = ""
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.details_button)
         header.addWidget(self.cancel)
-        layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addLayout(self.grid)
-        layout.addWidget(self.diagnosis)
-        psql_row = QHBoxLayout()
+        psql_row = QHBoxLayout(self.psql_row)
+        psql_row.setContentsMargins(0, 0, 0, 0)
         psql_row.addWidget(self.psql, 1)
         psql_row.addWidget(self.copy_psql)
-        layout.addLayout(psql_row)
+        self.shown = shown = QWidget()  # what the scroll area holds
+        shown_layout = QVBoxLayout(shown)
+        shown_layout.setContentsMargins(0, 0, 0, 0)
+        shown_layout.addWidget(self.steps)
+        shown_layout.addWidget(self.diagnosis)
+        shown_layout.addWidget(self.psql_row)
+        shown_layout.addStretch(1)
+        self.result_scroll = QScrollArea()
+        self.result_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.result_scroll.setWidgetResizable(True)
+        self.result_scroll.setWidget(shown)
+        self.title.setWordWrap(True)  # a long profile name: two lines, not a wider window
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.result_scroll, 1)
         self.result: ProbeResult | None = None
         self._run = 0  # which run() the panel shows: a cancelled one's ending must not show
         self.reset()
+        self.show_details(True)
+
+    def show_details(self, shown: bool) -> None:
+        """Show or hide the steps and the psql line; the title and the diagnosis stay."""
+        self.details_button.setChecked(shown)
+        self.details_button.setText("Hide details" if shown else "Show details")
+        self.details_button.setAccessibleName(
+            "Hide the test's steps" if shown else "Show the test's steps"
+        )
+        self.steps.setVisible(shown)
+        self.psql_row.setVisible(shown)
+        self.grown.emit()
+
+    @property
+    def details_shown(self) -> bool:
+        return self.details_button.isChecked()
+
+    def whole_height(self) -> int:
+        """The height that shows all it holds at its width (the scroll area's own size hint
+        keeps the height from before the details folded)."""
+        content = self.shown
+        inner = content.heightForWidth(self.result_scroll.viewport().width())
+        if inner < 0:
+            inner = content.sizeHint().height()
+        outside = self.sizeHint().height() - self.result_scroll.sizeHint().height()
+        return outside + inner + 2 * self.result_scroll.frameWidth()
 
     def clear(self) -> None:
         """Forget the shown test (its profile is no longer the form's) and hide."""
@@ -159,11 +219,18 @@ class ProbePanel(QFrame):
         self._psql_line = command.shell()
         self.psql.setText(f"The same with psql (password from PGPASSWORD): {self._psql_line}")
         self.copy_psql.show()
+        self.grown.emit()
         return self.result
 
     def _show_result(self, result: ProbeResult | None) -> None:
         if result is None:
             return
+        self._show_facts(result)
+        self.grown.emit()
+        if result.diagnosis is not None and result.diagnosis.remedy is not None:
+            self.field_pointed.emit(REMEDY_KEYS[result.diagnosis.remedy])
+
+    def _show_facts(self, result: ProbeResult) -> None:
         for step in STEP_ORDER:
             if self.marks[step].accessibleName() == "running":
                 self._mark(step, PENDING)

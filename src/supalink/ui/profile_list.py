@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -44,9 +44,10 @@ class ProfileList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list, 1)
-        buttons = QHBoxLayout()
-        for button in (self.add, self.duplicate, self.rename, self.delete):
-            buttons.addWidget(button)
+        # Two by two: in a row they made the window wider than 1366x768 at 200 % (683 px).
+        buttons = QGridLayout()
+        for index, button in enumerate((self.add, self.duplicate, self.rename, self.delete)):
+            buttons.addWidget(button, index // 2, index % 2)
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._current_changed)
         self.add.clicked.connect(self.add_requested)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from supalink.monitor import COMPUTE_SIZES, ServerSnapshot
-from supalink.ui.panel_parts import clock, hint_label
+from supalink.ui.panel_parts import NARROW_TEXT, clock, hint_label
 from supalink.ui.theme import Tone, toned
 
 
@@ -52,6 +52,7 @@ class ServerPanel(QGroupBox):
         self.connections.setTextVisible(True)
         self.compute = hint_label("Waiting for the first server view…")
         self.compute.setWordWrap(True)
+        self.compute.setMinimumWidth(NARROW_TEXT)
         self.queue = QProgressBar()
         self.queue.setAccessibleName("NOTIFY queue usage")
         self.queue.setRange(0, 1000)
@@ -70,10 +71,14 @@ class ServerPanel(QGroupBox):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.updated = hint_label()
         self.updated.setWordWrap(True)
+        self.updated.setMinimumWidth(NARROW_TEXT)
         self.old = False
         self._snapshot_at: float | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Connections (of those ordinary roles may open)"))
+        connections = QLabel("Connections (of those ordinary roles may open)")
+        connections.setWordWrap(True)  # the panel may be narrow: two lines, not wider
+        connections.setMinimumWidth(NARROW_TEXT)
+        layout.addWidget(connections)
         layout.addWidget(self.connections)
         layout.addWidget(self.compute)
         layout.addSpacing(4)

@@ -55,6 +55,9 @@ TICK_LENGTH = 4
 TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
 LABEL_GAP = 12.0  # pixels between two time labels, at least
 AXIS_TITLE = "connections"
+# Low enough for the monitor to fit 1366x768 at 200 % (its panel scrolls), high enough for
+# the curves and the time labels to read.
+MINIMUM_HEIGHT = 90
 
 
 def plotted_figures(sample: StatsSample) -> tuple[int, ...]:
@@ -98,7 +101,7 @@ class StatsChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Pool connections over time")
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(MINIMUM_HEIGHT)
         # The paint covers every pixel: Qt need not clear the background first.
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._pending: Sequence[StatsSample] = ()
