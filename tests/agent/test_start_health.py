@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ import pytest
 
 from supalink.agent.server import INSTRUCTIONS
 from tests.support.cli import SUPALINK
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, start_postgres
+from tests.support.system_tools import SystemTools
+from tests.support.tls import TlsFiles
 
 WRONG_PASSWORD = "wrong-pw-7Qz"
 FAILING = "Every tool call fails until this is fixed: "
@@ -108,3 +112,43 @@ def test_a_good_start_says_the_usual_instructions_and_answers(
     assert not found["is_error"], found["text"]
     assert '"rows": [[1]]' in found["text"] or "[[1]]" in found["text"], found["text"]
     assert found["stderr"] == b""
+
+
+@pytest.mark.slow
+def test_a_database_that_comes_up_after_the_start_is_served(
+    tmp_path: Path, system_tools: SystemTools, services_root: Path, tls_files: TlsFiles
+) -> None:
+    """A refused port is said, and tried again: once the server answers, calls are served."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    server = start_postgres(system_tools, services_root / f"late-{uuid.uuid4().hex[:8]}", tls_files)
+    try:
+        server.stop("fast")
+        env = {**os.environ, "SUPALINK_HOME": str(tmp_path), "AGENT_DATABASE_URI": server.uri()}
+        params = StdioServerParameters(
+            command=SUPALINK, args=["mcp-serve", "--uri-env", "AGENT_DATABASE_URI"], env=env
+        )
+
+        async def scenario() -> tuple[str, bool, bool]:
+            with open(os.devnull, "w") as errlog:
+                async with (
+                    stdio_client(params, errlog=errlog) as (read, write),
+                    ClientSession(read, write) as session,
+                ):
+                    hello = await session.initialize()
+                    down = await session.call_tool("query", {"sql": "select 1"})
+                    await asyncio.to_thread(server.start)
+                    deadline = time.monotonic() + 20  # backoff is 2 s at most
+                    up = await session.call_tool("query", {"sql": "select 1"})
+                    while up.is_error and time.monotonic() < deadline:
+                        up = await session.call_tool("query", {"sql": "select 1"})
+                    return hello.instructions or "", bool(down.is_error), bool(up.is_error)
+
+        told, down_failed, up_failed = asyncio.run(scenario())
+        assert told.startswith(FAILING + UNREACHABLE), told
+        assert down_failed
+        assert not up_failed
+    finally:
+        if server.is_running():
+            server.stop("immediate")

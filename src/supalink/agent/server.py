@@ -146,9 +146,10 @@ def instructions(failure: str | None) -> str:
 def _load_sdk() -> None:
     """The SDK's server side, imported in a worker thread (~0.45 s here) while the event loop
     makes the first connection to the database."""
-    import mcp.server.lowlevel
-    import mcp.shared.exceptions
-    import mcp.types  # noqa: F401
+    import importlib
+
+    for name in ("mcp.server.lowlevel", "mcp.shared.exceptions", "mcp.types"):
+        importlib.import_module(name)
 
 
 async def serve(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
