@@ -143,13 +143,19 @@ def instructions(failure: str | None) -> str:
     return f"Every tool call fails until this is fixed: {failure.rstrip('.')}. {INSTRUCTIONS}"
 
 
-def _load_sdk() -> None:
-    """The SDK's server side, imported in a worker thread (~0.45 s here) while the event loop
-    makes the first connection to the database."""
+async def _load_sdk() -> None:
+    """The SDK's server side, imported in a thread (~0.45 s here) while the event loop makes
+    the first connection to the database. The thread ends with the import: while serving, no
+    thread but the main one is left (agent/stdio.py)."""
     import importlib
+    from concurrent.futures import ThreadPoolExecutor
 
-    for name in ("mcp.server.lowlevel", "mcp.shared.exceptions", "mcp.types"):
-        importlib.import_module(name)
+    def load() -> None:
+        for name in ("mcp.server.lowlevel", "mcp.shared.exceptions", "mcp.types"):
+            importlib.import_module(name)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="supalink-sdk-import") as thread:
+        await asyncio.get_running_loop().run_in_executor(thread, load)
 
 
 async def serve(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
@@ -177,7 +183,7 @@ async def serve(target: Target, options: ServeOptions, audit_file: Path | None) 
     listener: AgentListener | None = None
     await database.open()
     try:
-        await asyncio.to_thread(_load_sdk)
+        await _load_sdk()
         from supalink.agent.call_record import refused_line
         from supalink.agent.connections import LoginRefused
         from supalink.agent.listen import AgentListener
