@@ -24,6 +24,13 @@ class BadArguments(SupalinkError):
     """The call's arguments do not fit the tool's schema."""
 
 
+class UnknownName(SupalinkError):
+    """The call names a tool, or an argument, that the listing does not have: answered with
+    JSON-RPC's invalid params (-32602), as the MCP spec says for an unknown tool, rather
+    than as a tool's answer. An argument the server would ignore must not pass silently:
+    the caller meant it to change something."""
+
+
 def text(arguments: Mapping[str, Any], name: str, *, default: str | None = None) -> str:
     """The argument `name`: a string with more than blanks in it; `default` when it is
     missing or null."""
@@ -66,13 +73,16 @@ def params(arguments: Mapping[str, Any]) -> list[Any] | None:
 
 
 def seconds(arguments: Mapping[str, Any], name: str, *, default: float, maximum: float) -> float:
-    """The argument `name` as seconds from 0 to `maximum`; `default` when it is missing or
-    null. A value outside is refused, not clamped: the caller meant something else."""
-    value = arguments.get(name)
-    if value is None:
+    """The argument `name` as seconds from 0 to `maximum`; `default` when it is missing. A
+    value outside is refused, not clamped: the caller meant something else. So is null: the
+    schema says a number, and a client that checks arguments against it refuses null too,
+    so the server must not make it mean something (leaving the argument out is the way to
+    ask for the default)."""
+    if name not in arguments:
         return default
+    value = arguments[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadArguments(f"{name} must be a number of seconds")
+        raise BadArguments(f"{name} must be a number of seconds (leave it out for {default:g})")
     # An int is compared as it is: float() of a huge one overflows.
     if isinstance(value, float) and not math.isfinite(value):
         raise BadArguments(f"{name} must be a finite number of seconds")

@@ -6,7 +6,11 @@ call, and the pool started from the plan made from it (agent/plan.py).
   one is served read-only. The connection that read it becomes the pool's first.
 - While the server cannot be reached, calls wait for it, at most CONNECTION_WAIT_SECONDS;
   a connection refused for a full connection limit is said at once instead, since waiting
-  does not free a slot that another client holds.
+  does not free a slot that another client holds. Once UNREACHABLE_AFTER attempts in a row
+  have failed before the login was ever read, each call is answered after the next attempt
+  rather than the whole wait; the attempts go on, so a database that comes up is served.
+- What went wrong at the start (`start_failure`) is what `initialize`'s instructions say:
+  a client that only starts the server and reads its answer is told the truth.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 # How long a call waits for a connection, in all, while the server is away (a restart).
 CONNECTION_WAIT_SECONDS: Final = 15.0
 BACKOFF: Final = (0.1, 0.25, 0.5, 1.0, 2.0)
+# Failed attempts in a row, before the login was ever read, after which the database is
+# said to be out of reach: three refusals take about 0.4 s, less than the SDK's import.
+UNREACHABLE_AFTER: Final = 3
 
 
 class Unavailable(SupalinkError):
@@ -105,6 +112,7 @@ class Connections:
         self._ready: asyncio.Future[CallPlan] | None = None
         self._attempted: asyncio.Future[None] | None = None  # done at each failed attempt
         self._crowded = False  # the last attempt met a connection limit
+        self._failures = 0  # attempts in a row that failed before the login was read
         self._last_failure = ""
         self._parked: list[psycopg.AsyncConnection[Any]] = []
         # After the pool timed out, the next call first tries a connection of its own: a
@@ -112,7 +120,16 @@ class Connections:
         self.probe = False
 
     async def open(self) -> None:
-        """Start connecting in the background: the server answers `initialize` at once."""
+        """Start connecting in the background, while the server loads the SDK.
+
+        What the login's reading imports is imported here, before anything runs beside it:
+        the server imports the SDK in a thread meanwhile, and two threads importing at once
+        may each hold a module the other waits for."""
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+
+        from supalink.roles import read_powers  # noqa: F401
+
         kwargs = self.target.connection_kwargs()
         kwargs["autocommit"] = True  # the calls' transactions are this module's own
         kwargs["prepare_threshold"] = None  # nothing named is left on any server connection
@@ -181,6 +198,7 @@ class Connections:
         """Calls waiting for the login hear of each failed attempt: one that met a full
         connection limit is answered at once rather than after the whole wait."""
         self._crowded = says(str(error), TOO_MANY_CLIENTS)
+        self._failures += 1
         self._last_failure = first_line(str(error))
         attempted, self._attempted = self._attempted, asyncio.get_running_loop().create_future()
         if attempted is not None:
@@ -223,16 +241,48 @@ class Connections:
         or the end of the wait raise."""
         assert self._ready is not None, "open() first"
         ready = self._ready
+        tried = False  # an attempt failed since this call began
         while not ready.done():
             if self._crowded:
                 raise crowded(None)
+            if tried and self._failures >= UNREACHABLE_AFTER:
+                raise self.unreachable()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._unavailable()
-            assert self._attempted is not None
-            either: set[asyncio.Future[Any]] = {ready, self._attempted}
-            await asyncio.wait(either, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            tried = await self._next_attempt(remaining)
         return ready.result()
+
+    async def _next_attempt(self, timeout: float) -> bool:
+        """Wait for the login to be read or for the next attempt to fail: whether one did."""
+        assert self._ready is not None
+        assert self._attempted is not None
+        attempted = self._attempted
+        either: set[asyncio.Future[Any]] = {self._ready, attempted}
+        await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        return attempted.done()
+
+    def unreachable(self) -> Unavailable:
+        return Unavailable(
+            f"the database cannot be reached ({self._last_failure}) after {self._failures} "
+            "attempts; the server keeps trying"
+        )
+
+    async def start_failure(self, deadline: float) -> SupalinkError | None:
+        """Why calls fail, once the start has settled (the login read or refused, a
+        connection limit met, or UNREACHABLE_AFTER attempts failed), waiting for that at
+        most until `deadline`; None: nothing is known to be wrong."""
+        assert self._ready is not None, "open() first"
+        ready = self._ready
+        while not (ready.done() or self._crowded or self._failures >= UNREACHABLE_AFTER):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await self._next_attempt(remaining)
+        if ready.done():
+            error = None if ready.cancelled() else ready.exception()
+            return error if isinstance(error, SupalinkError) else None
+        return crowded(None) if self._crowded else self.unreachable()
 
     def _unavailable(self) -> Unavailable:
         why = f": {self._last_failure}" if self._last_failure else ""

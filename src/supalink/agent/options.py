@@ -11,7 +11,10 @@ from typing import Final
 from supalink.profiles import defaults
 
 DEFAULT_MAX_ROWS: Final = 1000
-MAX_WAIT_SECONDS: Final = 60.0  # the longest `notifications` waits for its first arrival
+# The longest `notifications` waits for its first arrival: under the Node SDK's default
+# request timeout (60 s, which Claude Desktop, Claude Code and Cursor keep), with room for
+# the answer's way back, so that no client gives up on a wait it was allowed to ask for.
+MAX_WAIT_SECONDS: Final = 50.0
 
 
 @dataclass(frozen=True)

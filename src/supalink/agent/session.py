@@ -120,7 +120,7 @@ class AgentDatabase:
         return self.connections.plan
 
     async def open(self) -> None:
-        """Start connecting in the background: the server answers `initialize` at once."""
+        """Start connecting in the background (agent/connections.py)."""
         await self.connections.open()
 
     async def close(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from supalink.agent import catalog
-from supalink.agent.arguments import BadArguments
+from supalink.agent.arguments import BadArguments, UnknownName
 from supalink.agent.arguments import params as _params
 from supalink.agent.arguments import seconds as _seconds
 from supalink.agent.arguments import text as _text
@@ -39,6 +39,19 @@ _PARAMS: Final = {
 }
 _SCHEMA_NAME: Final = {"type": "string", "description": "a schema, e.g. public"}
 MAX_NAME_BYTES: Final = 63  # NAMEDATALEN - 1
+_UNKNOWN_SHOWN: Final = 5  # unknown arguments named in a refusal, at most
+
+
+def _arguments(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
+    """A tool's input schema: these arguments and no other (agent/tools.py refuses others)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": dict(properties),
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = list(required)
+    return schema
 
 
 @dataclass(frozen=True)
@@ -66,46 +79,37 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
             f"{access} One statement per call, of these kinds only: {kinds}. Functions whose "
             "effect outlives the call (signals to other sessions, advisory locks held past "
             "the call, server files, dblink, replication) are refused.",
-            {
-                "type": "object",
-                "properties": {"sql": _SQL, "params": _PARAMS},
-                "required": ["sql"],
-            },
+            _arguments({"sql": _SQL, "params": _PARAMS}, "sql"),
             read_only=not options.allow_writes,
         ),
         ToolSpec(
             "list_schemas",
             "List the schemas this login may use.",
-            {"type": "object", "properties": {}},
+            _arguments({}),
         ),
         ToolSpec(
             "list_tables",
             "List a schema's tables and views: kind, estimated rows, whether row level "
             "security is on, whether this login may select from it.",
-            {"type": "object", "properties": {"schema": _SCHEMA_NAME}, "required": ["schema"]},
+            _arguments({"schema": _SCHEMA_NAME}, "schema"),
         ),
         ToolSpec(
             "describe_table",
             "Describe one table: columns and types, keys and constraints, indexes, whether "
             "row level security is on, estimated rows.",
-            {
-                "type": "object",
-                "properties": {
+            _arguments(
+                {
                     "schema": {**_SCHEMA_NAME, "default": "public"},
                     "table": {"type": "string", "description": "the table's name"},
                 },
-                "required": ["table"],
-            },
+                "table",
+            ),
         ),
         ToolSpec(
             "explain",
             "Show the plan PostgreSQL would use for one statement, without running it "
             "(no ANALYZE).",
-            {
-                "type": "object",
-                "properties": {"sql": _SQL, "params": _PARAMS},
-                "required": ["sql"],
-            },
+            _arguments({"sql": _SQL, "params": _PARAMS}, "sql"),
         ),
         ToolSpec(
             "notifications",
@@ -114,19 +118,20 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
             f"calls each channel keeps the newest {KEPT_PER_CHANNEL} (at most "
             f"{options.max_answer_bytes // 1000} kB; `dropped` counts the rest); a channel "
             "not asked about for 10 minutes is no longer listened to.",
-            {
-                "type": "object",
-                "properties": {
+            _arguments(
+                {
                     "channel": {"type": "string", "description": "the channel's name"},
                     "wait_seconds": {
                         "type": "number",
                         "minimum": 0,
                         "maximum": MAX_WAIT_SECONDS,
                         "default": 0,
+                        "description": f"at most {MAX_WAIT_SECONDS:g}: a client gives up on "
+                        "a call after 60 s",
                     },
                 },
-                "required": ["channel"],
-            },
+                "channel",
+            ),
         ),
     )
 
@@ -191,8 +196,11 @@ class AgentTools:
             client,
         )
         try:
-            if name not in self.specs:
-                raise BadArguments(f"no tool named {name[:MAX_NAME_BYTES]!r}")
+            self._known(name, arguments)
+        except UnknownName as error:
+            record.bad_input(str(error))
+            raise
+        try:
             answer, rows = await self._dispatch(name, arguments, record)
         except SupalinkError as error:
             answer = Answer(self.masker.mask(str(error)), is_error=True)
@@ -203,6 +211,23 @@ class AgentTools:
             raise
         record.answered(rows)
         return answer
+
+    def _known(self, name: str, arguments: Mapping[str, Any]) -> None:
+        """The tool and every argument are in the listing (the client's names, bounded)."""
+        spec = self.specs.get(name)
+        if spec is None:
+            raise UnknownName(f"Unknown tool: {name[:MAX_NAME_BYTES]!r}")
+        taken = spec.input_schema["properties"]
+        unknown = [key for key in arguments if key not in taken]
+        if not unknown:
+            return
+        named = ", ".join(repr(key[:MAX_NAME_BYTES]) for key in unknown[:_UNKNOWN_SHOWN])
+        more = f" and {len(unknown) - _UNKNOWN_SHOWN} more" if len(unknown) > _UNKNOWN_SHOWN else ""
+        takes = ", ".join(taken) or "none"
+        plural = "s" if len(unknown) > 1 else ""
+        raise UnknownName(
+            f"Unknown argument{plural} for tool {name!r}: {named}{more} (it takes: {takes})"
+        )
 
     def excerpt(self, sql: str) -> Excerpt:
         """The statement as the audit keeps it (agent/audit_text.py)."""
