@@ -3,6 +3,7 @@ private SUPALINK_HOME."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -147,17 +149,41 @@ def read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
         into.put(line)
 
 
+def signal_masks(pid: int) -> str:
+    """The kernel's view of a process's signals (hex masks; SIGINT is bit 1, 0x2)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as error:
+        return f"no /proc status: {error}"
+    return ", ".join(line for line in status if line.startswith(("Sig", "ShdPnd")))
+
+
+@contextlib.contextmanager
+def ctrl_c_reaching_children() -> Iterator[None]:
+    """A shell starts a background job (`.ci/run &`) with SIGINT ignored, and every process
+    started from it inherits that: a Ctrl-C sent to the child would be lost. While this
+    holds, a child starts with SIGINT as a terminal's foreground job has it."""
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # SIG_DFL after exec
+    try:
+        yield
+    finally:
+        if before is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> None:
     log = AuditLog(audit_file(home))
-    process = subprocess.Popen(
-        spawn_argv("audit", "--follow", "--json", "--limit", "1", "--profile", "prod"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Should it ever hang, SIGABRT then prints each thread's stack (once seen at -n 4,
-        # not reproduced since).
-        env={**os.environ, "SUPALINK_HOME": str(home), "PYTHONFAULTHANDLER": "1"},
-    )
+    with ctrl_c_reaching_children():
+        process = subprocess.Popen(
+            spawn_argv("audit", "--follow", "--json", "--limit", "1", "--profile", "prod"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # Should it ever hang, SIGABRT then prints each thread's stack.
+            env={**os.environ, "SUPALINK_HOME": str(home), "PYTHONFAULTHANDLER": "1"},
+        )
     assert process.stdout is not None
     assert process.stderr is not None
     lines: queue.Queue[str] = queue.Queue()
@@ -180,9 +206,12 @@ def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> N
         try:
             code = process.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            masks = signal_masks(process.pid)  # SIGINT ignored, blocked or pending?
             process.send_signal(signal.SIGABRT)
             process.wait(timeout=10)
-            raise AssertionError(f"no exit 20 s after Ctrl-C: {process.stderr.read()}") from None
+            raise AssertionError(
+                f"no exit 20 s after Ctrl-C ({masks}): {process.stderr.read()}"
+            ) from None
         stderr = process.stderr.read()
     finally:
         if process.poll() is None:
