@@ -129,7 +129,7 @@ class NotificationsPanel(QWidget):
         self.counts.setAutoFillBackground(True)
         tools = (self.pause_button, self.clear_button, self.export_button, self.send_button)
         # The counts go under the filter when both do not fit (1024x768 at 200 %).
-        bar = WrappingRow([self.filter, *tools], [self.counts], stretch=self.filter)
+        bar = WrappingRow([self.filter, *tools], [self.counts], stretch=self.filter, gap=8)
 
         self.table = LiveTable()
         log_table(

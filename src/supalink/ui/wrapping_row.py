@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 class WrappingRow(QWidget):
     """`left` at the left and `right` at the right of one line, or `right` on a line of its
-    own under `left` when one line does not fit. Its least size is the two lines': a window
-    may be as narrow as that, and as low as that wherever it is. `stretch`, one of `left`,
-    takes the room left over (a filter's line edit) instead of the gap between the sides."""
+    own under `left` when one line does not fit: a window may be as narrow as the wider
+    side. `stretch`, one of `left`, takes the room left over (a filter's line edit) instead
+    of the gap between the sides; `gap`: more room between the sides in one line."""
 
     def __init__(
         self,
@@ -25,11 +25,13 @@ class WrappingRow(QWidget):
         parent: QWidget | None = None,
         *,
         stretch: QWidget | None = None,
+        gap: int = 0,
     ) -> None:
         super().__init__(parent)
         self._left = list(left)
         self._right = list(right)
         self._stretch = stretch
+        self._gap = gap
         lines = QVBoxLayout(self)
         lines.setContentsMargins(0, 0, 0, 0)
         self._top = QHBoxLayout()
@@ -53,8 +55,12 @@ class WrappingRow(QWidget):
         line = self._bottom if wrapped else self._top
         if wrapped and self._stretch is None:
             line.addStretch(1)
+        elif not wrapped:
+            line.addSpacing(self._gap)
         for widget in self._right:
             line.addWidget(widget)
+        if wrapped and self._stretch is not None:
+            line.addStretch(1)  # the second line starts at the left, as the filter does
         self.updateGeometry()
 
     def _spacing(self) -> int:
@@ -62,19 +68,26 @@ class WrappingRow(QWidget):
 
     def _width(self, widgets: Sequence[QWidget]) -> int:
         shown = [widget for widget in widgets if not widget.isHidden()]
-        return sum(widget.sizeHint().width() for widget in shown) + self._spacing() * max(
-            len(shown) - 1, 0
-        )
+        widths = (self._least_width(widget) for widget in shown)
+        return sum(widths) + self._spacing() * max(len(shown) - 1, 0)
+
+    def _least_width(self, widget: QWidget) -> int:
+        """A button's whole text; the stretching widget's least (it was so in one line)."""
+        if widget is self._stretch:
+            return widget.minimumSizeHint().expandedTo(widget.minimumSize()).width()
+        return widget.sizeHint().width()
 
     def _one_line_width(self) -> int:
-        return self._width(self._left) + self._spacing() + self._width(self._right)
+        return self._width(self._left) + self._spacing() + self._gap + self._width(self._right)
 
     def _line_height(self) -> int:
         return max((widget.sizeHint().height() for widget in self._left + self._right), default=0)
 
     def minimumSizeHint(self) -> QSize:
+        # As narrow as the wider side; as low as the lines it takes at its width now (the
+        # window's least height grows by a line once it is narrow enough for two).
         width = max(self._width(self._left), self._width(self._right))
-        return QSize(width, 2 * self._line_height() + self._spacing())
+        return QSize(width, self.sizeHint().height())
 
     def sizeHint(self) -> QSize:
         lines = 2 if self.wrapped else 1
