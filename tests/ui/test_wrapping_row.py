@@ -1,7 +1,7 @@
 """Issue 31, point 4: what lets a window fit 1024x768 at 200 % (512 px wide) and look as it
 did on a laptop at 100 %. A row of buttons takes a second line only when one does not fit;
 the monitor's band (banner and health bar) is as high as its wrapped lines and scrolls only
-when the window is lower than that."""
+when the window is lower than that; the pool's tiles go two across in a narrow panel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from supalink.ui.panel_parts import Band
+from supalink.ui.panel_parts import Band, scrolled
+from supalink.ui.pool_panel import NARROW_COLUMNS, WIDE_COLUMNS, PoolPanel
 from supalink.ui.wrapping_row import WrappingRow
 
 LONG = "A long error, in words that wrap to more lines the narrower the label is. " * 4
@@ -86,3 +87,18 @@ def test_the_band_is_as_high_as_its_lines_and_scrolls_only_when_lower(qtbot: Any
     window.resize(300, 160)  # lower than the lines and the filler: the band scrolls
     qtbot.waitUntil(band.verticalScrollBar().isVisible)
     assert not band.horizontalScrollBar().isVisible()
+
+
+def test_the_pool_tiles_go_two_across_rather_than_scroll_sideways(qtbot: Any) -> None:
+    panel = PoolPanel(1, 2)
+    area = scrolled(panel)
+    qtbot.addWidget(area)
+    area.show()
+    area.resize(900, 600)
+    qtbot.waitUntil(lambda: panel.columns == WIDE_COLUMNS)
+    area.resize(panel.minimumSizeHint().width() + 30, 600)  # two tiles wide, and a bit
+    qtbot.waitUntil(lambda: panel.columns == NARROW_COLUMNS)
+    qtbot.waitUntil(lambda: panel.width() <= area.viewport().width())
+    assert not area.horizontalScrollBar().isVisible()
+    area.resize(900, 600)
+    qtbot.waitUntil(lambda: panel.columns == WIDE_COLUMNS)

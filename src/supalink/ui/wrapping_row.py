@@ -16,7 +16,8 @@ class WrappingRow(QWidget):
     """`left` at the left and `right` at the right of one line, or `right` on a line of its
     own under `left` when one line does not fit: a window may be as narrow as the wider
     side. `stretch`, one of `left`, takes the room left over (a filter's line edit) instead
-    of the gap between the sides; `gap`: more room between the sides in one line."""
+    of the gap between the sides; `gap`: more room between the sides in one line; without
+    `at_right`, `right` follows `left` and the room left over is after both."""
 
     def __init__(
         self,
@@ -26,12 +27,14 @@ class WrappingRow(QWidget):
         *,
         stretch: QWidget | None = None,
         gap: int = 0,
+        at_right: bool = True,
     ) -> None:
         super().__init__(parent)
         self._left = list(left)
         self._right = list(right)
         self._stretch = stretch
         self._gap = gap
+        self._at_right = at_right
         lines = QVBoxLayout(self)
         lines.setContentsMargins(0, 0, 0, 0)
         self._top = QHBoxLayout()
@@ -50,17 +53,18 @@ class WrappingRow(QWidget):
                 line.takeAt(0)  # the widgets stay this row's children
         for widget in self._left:
             self._top.addWidget(widget, 1 if widget is self._stretch else 0)
-        if self._stretch is None:
-            self._top.addStretch(1)
         line = self._bottom if wrapped else self._top
-        if wrapped and self._stretch is None:
-            line.addStretch(1)
+        spring = self._stretch is None  # no widget takes the room left over: a spacer does
+        if wrapped and spring:
+            self._top.addStretch(1)
         elif not wrapped:
             line.addSpacing(self._gap)
+        if spring and self._at_right:
+            line.addStretch(1)
         for widget in self._right:
             line.addWidget(widget)
-        if wrapped and self._stretch is not None:
-            line.addStretch(1)  # the second line starts at the left, as the filter does
+        if (spring and not self._at_right) or (wrapped and not spring):
+            line.addStretch(1)  # a line that starts at the left
         self.updateGeometry()
 
     def _spacing(self) -> int:
