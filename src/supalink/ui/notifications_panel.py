@@ -113,6 +113,8 @@ class NotificationsPanel(QWidget):
         self.filter.setPlaceholderText("Filter by channel or payload  (Ctrl+F)")
         self.filter.setAccessibleName("Filter notifications")
         self.filter.setClearButtonEnabled(True)
+        # Room to type a word: in a narrow window the counts take a line of their own instead.
+        self.filter.setMinimumWidth(self.fontMetrics().horizontalAdvance("Filter by channel"))
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DELAY_MS)
