@@ -1,6 +1,6 @@
 """Every top-level window at its minimum size, checked in a child process: QT_SCALE_FACTOR
 is read once, before the QApplication exists (tests/ui/test_window_sizes.py starts one
-child per scale factor, on an offscreen screen of a laptop's size).
+child per screen: 1024x768 and 1366x768, each at 100 % and at 200 %, offscreen).
 
     QT_SCALE_FACTOR=2 QT_QPA_PLATFORM=offscreen:configfile=screen.json \\
         python -m tests.support.window_sizes
