@@ -1,6 +1,6 @@
 """Every top-level window at its minimum size, checked in a child process: QT_SCALE_FACTOR
 is read once, before the QApplication exists (tests/ui/test_window_sizes.py starts one
-child per scale factor, on an offscreen screen of a laptop's size).
+child per screen: 1024x768 and 1366x768, each at 100 % and at 200 %, offscreen).
 
     QT_SCALE_FACTOR=2 QT_QPA_PLATFORM=offscreen:configfile=screen.json \\
         python -m tests.support.window_sizes
@@ -52,7 +52,11 @@ WINDOW_CLASSES = (
 )
 # The dialogs Qt makes for a static call (QInputDialog.getText), by the ui module that
 # makes the call: the test fails when another module makes one this does not name.
-PROMPTS = {"password_prompt": "password prompt", "profile_actions": "rename prompt"}
+PROMPTS = {
+    "password_prompt": "password prompt",
+    "profile_actions": "rename prompt",
+    "profile_exchange": "project ref prompt",
+}
 TASKBAR = 40  # device pixels a desktop's panel takes off the screen's height
 TALLEST = 4000  # logical pixels: a window cut even this tall is cut for good
 # Widgets a person reads or uses: each must be whole on screen or in a scroll area.
@@ -158,6 +162,10 @@ def check(
     window.show()
     app.processEvents()
     width, height = minimum_size(window)
+    window.resize(width, height)
+    app.processEvents()
+    # Again at that width: a row of buttons that takes two lines when narrow is higher there.
+    width, height = minimum_size(window)
     problems = [p for p in problems_at(window, app, width, height) if "text cut" in p]
     wide = max(width, screen.width())
     least = height
@@ -208,7 +216,7 @@ def windows(app: QApplication, folder: Path) -> Iterator[State]:
     """Each window in the states worth checking, the fullest first built."""
     from supalink.mcp import Host
     from supalink.paths import AppPaths
-    from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, Target
+    from supalink.profiles import MemorySecretStore, Mode, Profile, ProfileRepository, Target
     from supalink.profiles.settings import SettingsFile
     from supalink.ui.context import AppContext
     from supalink.ui.tasks import TaskRunner
@@ -270,7 +278,8 @@ def windows(app: QApplication, folder: Path) -> Iterator[State]:
 
     from supalink.ui.sizing_dialog import SizingDialog
 
-    yield "SizingDialog", SizingDialog()
+    # The server's own limit, one no compute size has: its entry and its line show.
+    yield "SizingDialog", SizingDialog(max_connections=41)
 
     from supalink.ui.snippets_dialog import SnippetsDialog
 
@@ -284,6 +293,14 @@ def windows(app: QApplication, folder: Path) -> Iterator[State]:
 
     yield PROMPTS["password_prompt"], lambda: ask_password(main, repository, profile.name)
     yield PROMPTS["profile_actions"], lambda: main.profile_actions.rename(profile.name)
+
+    from supalink.profiles import ImportPlan, Incoming
+    from supalink.ui import profile_exchange
+
+    # An imported Supabase profile without its ref: the longest question an import asks.
+    locked = Incoming(Profile(profile.name, Mode.SESSION, ref=None), True, False)
+    plan = ImportPlan("profiles.json", (locked,))
+    yield PROMPTS["profile_exchange"], lambda: profile_exchange._ask_refs(main, plan)
 
 
 def monitor_window(target: object) -> Iterator[State]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from supalink.errors import SupalinkError
@@ -54,6 +55,14 @@ class FormArea(QSplitter):
         self.panel: ProbePanel | None = None
         self.panel_height: int | None = None  # as the person left it, details shown
         self.splitterMoved.connect(self._moved)
+
+    def minimumSizeHint(self) -> QSize:
+        """As wide as the form's least width, its scroll bar beside it: narrowed further, the
+        form would scroll sideways; the profile list gives up its room first."""
+        hint = super().minimumSizeHint()
+        scroll = self.form_scroll
+        beside = scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+        return hint.expandedTo(QSize(self.column.minimumSizeHint().width() + beside, 0))
 
     def add_welcome(self, welcome: QWidget) -> None:
         self.column_layout.insertWidget(0, welcome)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -30,6 +29,7 @@ from supalink.ui.profile_list import ProfileList
 from supalink.ui.startup_repairs import offer_repairs
 from supalink.ui.theme import Theme, apply_theme, theme_named
 from supalink.ui.welcome import Welcome
+from supalink.ui.wrapping_row import WrappingRow
 
 # QMessageBox, the password prompt (QInputDialog) and the Qt namespace are imported where
 # used: PySide builds a class's enums as it is first imported; the first paint need not wait
@@ -95,15 +95,11 @@ class MainWindow(QMainWindow):
         self.test_button.setAccessibleName("Test connection")
         self.config_button.setAccessibleName("Write MCP client config")
         self.monitor_button.setAccessibleName("Open monitor")
-        actions = QHBoxLayout()
-        actions.addWidget(self.save_button)
-        actions.addStretch(1)
-        for button in (self.test_button, self.config_button, self.monitor_button):
-            actions.addWidget(button)
+        actions = (self.test_button, self.config_button, self.monitor_button)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.form_area, 1)
-        right_layout.addLayout(actions)
+        right_layout.addWidget(WrappingRow([self.save_button], actions))  # 2 lines if narrow
         splitter = QSplitter()  # horizontal: Qt.Orientation would load the Qt namespace
         splitter.addWidget(self.profiles)
         splitter.addWidget(right)

@@ -58,7 +58,7 @@ from supalink.ui.alerts import down_since_text
 from supalink.ui.environment import EnvironmentBand
 from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
-from supalink.ui.panel_parts import clock, scrolled
+from supalink.ui.panel_parts import Band, clock, scrolled
 from supalink.ui.pool_panel import PoolPanel
 from supalink.ui.server_panel import ServerPanel
 from supalink.ui.tasks import TaskRunner
@@ -167,8 +167,7 @@ class MonitorWindow(QMainWindow):
         self.environment_band = EnvironmentBand()
         self.environment_band.show_environment(self.environment)
         layout.addWidget(self.environment_band)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.health_bar)
+        layout.addWidget(Band(self.banner, self.health_bar))  # scrolls when the window is low
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
         self.target = toned(QLabel(self.display_name), Tone.HINT)

@@ -48,6 +48,7 @@ from supalink.ui.notification_model import (
 from supalink.ui.panel_parts import NARROW_TEXT, hint_label, scrolled
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import RoomyRows, Tone, toned
+from supalink.ui.wrapping_row import WrappingRow
 
 FILTER_DELAY_MS = 150  # typing a word refilters once, not once per letter
 EXPORT_FILTERS = "JSON Lines (*.jsonl);;CSV (*.csv)"
@@ -112,6 +113,8 @@ class NotificationsPanel(QWidget):
         self.filter.setPlaceholderText("Filter by channel or payload  (Ctrl+F)")
         self.filter.setAccessibleName("Filter notifications")
         self.filter.setClearButtonEnabled(True)
+        # Room to type a word: in a narrow window the counts take a line of their own instead.
+        self.filter.setMinimumWidth(self.fontMetrics().horizontalAdvance("Filter by channel"))
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DELAY_MS)
@@ -126,12 +129,9 @@ class NotificationsPanel(QWidget):
         # Opaque, so that its repaint on every batch does not repaint the five widgets
         # under it as well (it is drawn on the same Window colour they fill with).
         self.counts.setAutoFillBackground(True)
-        bar = QHBoxLayout()
-        bar.addWidget(self.filter, 1)
-        for button in (self.pause_button, self.clear_button, self.export_button, self.send_button):
-            bar.addWidget(button)
-        bar.addSpacing(8)
-        bar.addWidget(self.counts)
+        tools = (self.pause_button, self.clear_button, self.export_button, self.send_button)
+        # The counts go under the filter when both do not fit (1024x768 at 200 %).
+        bar = WrappingRow([self.filter, *tools], [self.counts], stretch=self.filter, gap=8)
 
         self.table = LiveTable()
         log_table(
@@ -151,7 +151,7 @@ class NotificationsPanel(QWidget):
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
-        main_layout.addLayout(bar)
+        main_layout.addWidget(bar)
         main_layout.addWidget(split, 1)
 
         outer = QSplitter(Qt.Orientation.Horizontal)

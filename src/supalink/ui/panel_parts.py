@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from supalink.ui.theme import Tone, toned
 
@@ -66,6 +66,46 @@ def scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
+class Band(QScrollArea):
+    """Widgets stacked in a frameless scroll area as high as they need at its width (their
+    wrapped lines counted), which scrolls only when the window is lower than that: the
+    monitor's health bar and failure banner on 1024x768 at 200 %, where their long errors
+    take more lines than the window has room for beside the panels and the tabs."""
+
+    def __init__(self, *widgets: QWidget) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in widgets:
+            layout.addWidget(widget)
+        self.setWidget(column)
+        self._column = column
+        self.setMinimumHeight(SCROLLED_HEIGHT)
+        self._width = -1
+
+    def sizeHint(self) -> QSize:
+        column = self._column
+        width = self.viewport().width()
+        if width <= 0 or not column.hasHeightForWidth():
+            return column.sizeHint()
+        return QSize(column.sizeHint().width(), column.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        # As wide as its widgets need: never cut, never scrolled sideways.
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(self._column.minimumSizeHint().width() + bar, SCROLLED_HEIGHT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._width:  # the lines it needs changed with the width
+            self._width = event.size().width()
+            self.updateGeometry()
+
+
 def clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
@@ -75,6 +115,7 @@ __all__ = [
     "FAILURE_FILL",
     "NARROW_TEXT",
     "SCROLLED_HEIGHT",
+    "Band",
     "Card",
     "clock",
     "hint_label",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from supalink.monitor import MONITOR_POOL_MAX_IDLE_SECONDS, StatsSample
 from supalink.ui.panel_parts import NARROW_TEXT, Card, hint_label
 from supalink.ui.stats_chart import StatsChart
+from supalink.ui.wrapping_row import WrappingRow
 
 
 class StatTile(Card):
@@ -57,16 +57,22 @@ TILES = (
 )
 
 
+# The tiles four across, or two across when the panel is narrower than four (1024x768 at
+# 200 %): more rows in the panel's scroll area rather than a sideways scroll.
+WIDE_COLUMNS = 4
+NARROW_COLUMNS = 2
+
+
 class PoolPanel(QGroupBox):
     resize_requested = Signal(int, int)
 
     def __init__(self, min_size: int, max_size: int, parent: QWidget | None = None) -> None:
         super().__init__("Pool", parent)
         self.tiles = {key: StatTile(caption, tip) for key, caption, tip in TILES}
-        grid = QGridLayout()
+        self.grid = grid = QGridLayout()
         grid.setSpacing(6)
-        for position, tile in enumerate(self.tiles.values()):
-            grid.addWidget(tile, position // 4, position % 4)
+        self.columns = 0
+        self._place_tiles(WIDE_COLUMNS)
         self.chart = StatsChart()
         self.min_size = QSpinBox()
         self.max_size = QSpinBox()
@@ -93,14 +99,13 @@ class PoolPanel(QGroupBox):
         self.apply_button.setAccessibleName("Apply pool sizes")
         self.apply_button.clicked.connect(self._apply)
         self.state = hint_label()
-        sizes = QHBoxLayout()
         min_label = QLabel("Mi&n")
         min_label.setBuddy(self.min_size)
         max_label = QLabel("Ma&x")
         max_label.setBuddy(self.max_size)
-        for widget in (min_label, self.min_size, max_label, self.max_size, self.apply_button):
-            sizes.addWidget(widget)
-        sizes.addStretch(1)
+        fields = (min_label, self.min_size, max_label, self.max_size)
+        # Apply under the fields when the panel is narrow (1024x768 at 200 %).
+        sizes = WrappingRow(fields, [self.apply_button], at_right=False)
         self.cost = hint_label()
         self.cost.setAccessibleName("What this monitor costs the server")
         self.cost.setWordWrap(True)
@@ -110,12 +115,50 @@ class PoolPanel(QGroupBox):
             "pooler (where it also takes one of the pooler's pool size). Every client of "
             "this database shares the compute size's limit."
         )
-        layout = QVBoxLayout(self)
+        self.column = layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.chart, 1)
-        layout.addLayout(sizes)
+        layout.addWidget(sizes)
         layout.addWidget(self.state)  # a line of its own: the panel may be narrow
         layout.addWidget(self.cost)
+
+    def _place_tiles(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for position, tile in enumerate(self.tiles.values()):
+            self.grid.addWidget(tile, position // columns, position % columns)
+        self.updateGeometry()
+
+    def _tiles_width(self, columns: int) -> int:
+        tiles = list(self.tiles.values())
+        widest = [
+            max(tile.minimumSizeHint().width() for tile in tiles[column::columns])
+            for column in range(columns)
+        ]
+        return sum(widest) + self.grid.spacing() * (columns - 1)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the tiles in two columns: a scroll area then narrows the panel to the
+        width it has, which fits two columns rather than scrolling sideways."""
+        hint = super().minimumSizeHint()
+        spare = self._tiles_width(self.columns) - self._tiles_width(NARROW_COLUMNS)
+        return QSize(hint.width() - spare, hint.height())
+
+    def _fit_tiles(self) -> None:
+        margins = self.column.contentsMargins()
+        room = self.contentsRect().width() - margins.left() - margins.right()
+        wide = self._tiles_width(WIDE_COLUMNS) <= room
+        self._place_tiles(WIDE_COLUMNS if wide else NARROW_COLUMNS)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_tiles()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a figure grew wider: still 4 across?
+            self._fit_tiles()
+        return super().event(event)
 
     def show_cost(self, line: str) -> None:
         self.cost.setText(line)

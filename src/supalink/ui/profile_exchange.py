@@ -107,9 +107,11 @@ def _ask_refs(parent: QWidget, plan: ImportPlan) -> dict[str, str] | None:
             ref, accepted = QInputDialog.getText(
                 parent,
                 "Project ref",
-                f"The project ref of {name} is not in the file (its keyring was locked when it "
-                "was exported). Type it (Project Settings, General), or Cancel to import "
-                "nothing:",
+                # Lines of their own: Qt's prompt does not wrap, and in one line it was
+                # wider than a 1366x768 screen at 200 %.
+                f"The project ref of {name} is not in the file:\n"
+                "its keyring was locked when it was exported.\n"
+                "Type it (Project Settings, General), or Cancel to import nothing:",
                 QLineEdit.EchoMode.Password,
             )
             if not accepted or not ref.strip():

@@ -139,6 +139,9 @@ class ProfileForm(QWidget):
         self.rows["sslrootcert"].add_below(self.tls.ca_hint)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A label above its field only when both do not fit side by side (1024x768 at 200 %):
+        # the form then needs no horizontal scrolling.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.header)
         self.labels: dict[str, QLabel] = {}
         for key, caption in LABELS.items():

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -74,6 +75,8 @@ class SizingDialog(QDialog):
         self.verdict.setWordWrap(True)
 
         form = QFormLayout()
+        # A label above its field when both do not fit side by side (1024x768 at 200 %).
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Expected concurrent operations", self.concurrent)
         form.addRow("Buffer", self.buffer)
         form.addRow("Compute size", self.compute)
@@ -85,13 +88,25 @@ class SizingDialog(QDialog):
         buttons_row.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
+        others_label = QLabel("Other pools on the same database (their max sizes):")
+        others_label.setWordWrap(True)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(form)
+        body_layout.addWidget(others_label)
+        body_layout.addWidget(self.others, 1)
+        body_layout.addLayout(buttons_row)
+        body_layout.addWidget(self.suggested)
+        body_layout.addWidget(self.verdict)
+        # The body scrolls, Close stays: on a small screen at 200 % the dialog is lower
+        # than its figures.
+        scroll = QScrollArea()
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Other pools on the same database (their max sizes):"))
-        layout.addWidget(self.others, 1)
-        layout.addLayout(buttons_row)
-        layout.addWidget(self.suggested)
-        layout.addWidget(self.verdict)
+        layout.addWidget(scroll, 1)
         layout.addWidget(close)
 
         for spin in (self.concurrent, self.buffer):
