@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QFileDialog,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QWidget,
@@ -426,3 +427,23 @@ def test_the_compute_size_line_shows_for_supabase_hosts_only(qtbot: Any) -> None
     assert shown[True][0] is True
     assert shown[True][1].startswith("Supabase compute size Nano or Micro")
     assert shown[False][0] is False
+
+
+def test_on_a_768_px_screen_the_panels_show_whole_above_the_tabs(qtbot: Any) -> None:
+    """The panels scroll only on a small screen: at 1240x700 (what a 1366x768 desktop gives a
+    window) the pool panel, chart and sizing line included, needs no scrolling, and the
+    health line keeps its one line."""
+    engine = MonitorEngine(Target.from_conninfo("postgresql://u@127.0.0.1:1/db"))
+    window = MonitorWindow(engine, "Shop")
+    qtbot.addWidget(window)
+    window.resize(1240, 700)
+    window.show()
+    qtbot.waitUntil(lambda: window.split.sizes()[0] > window.split.sizes()[1], timeout=5000)
+    window.health_bar.detail.setText("SELECT 1 in 38.9 ms · checked 01:23:11")
+    qtbot.wait(10)  # laid out again
+    pool_area = window.pool_panel.parentWidget().parentWidget()
+    assert isinstance(pool_area, QScrollArea)
+    assert pool_area.verticalScrollBar().maximum() == 0
+    assert window.split.sizes()[1] >= 220  # the tabs keep room for some rows
+    detail = window.health_bar.detail
+    assert detail.height() < 2 * detail.fontMetrics().lineSpacing()

@@ -55,7 +55,9 @@ class HealthBar(Card):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 5, 12, 5)
         layout.addWidget(self.light)
-        layout.addLayout(words)
+        # The words and the last error share the width: the detail ("SELECT 1 in 45.4 ms ·
+        # checked 01:21:27") keeps one line on a normal screen, both wrap on a small one.
+        layout.addLayout(words, 1)
         layout.addSpacing(16)
         layout.addWidget(self.last_error, 1)
         layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignVCenter)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -58,7 +58,7 @@ from supalink.ui.alerts import down_since_text
 from supalink.ui.environment import EnvironmentBand
 from supalink.ui.health_bar import FailureBanner, HealthBar
 from supalink.ui.notifications_panel import NotificationsPanel
-from supalink.ui.panel_parts import Band, clock, scrolled
+from supalink.ui.panel_parts import Band, clock, favour_first, scrolled
 from supalink.ui.pool_panel import PoolPanel
 from supalink.ui.server_panel import ServerPanel
 from supalink.ui.tasks import TaskRunner
@@ -75,6 +75,7 @@ TASKS_STOP_TIMEOUT = 0.5  # of the 5 s: the window's own actions (a test NOTIFY,
 # The first after a quiet spell shows at once, and so does anything the person may be
 # waiting on (a health check, a failure, the listener going or back).
 CATCH_UP_SECONDS = 1.0
+LEAST_TABS = 220  # px the tabs keep below the panels when the screen has room for both
 # What may wait for the next catch-up: the rows (read from the engine's log, not from the
 # batch) and the figures that come on their own clock.
 ROUTINE = (StatsSample, ServerSnapshot)
@@ -114,6 +115,7 @@ class MonitorWindow(QMainWindow):
         self._listener_away_since: float | None = None
         self._held: list[Event] = []  # singles of batches that wait for the catch-up
         self._caught_up_at = -math.inf
+        self._panels_sized = False
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.timeout.connect(self._show_held)
@@ -161,6 +163,7 @@ class MonitorWindow(QMainWindow):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 420])
+        self.split = split
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 4)  # a small screen's window has no pixel to spare
@@ -172,6 +175,12 @@ class MonitorWindow(QMainWindow):
         self.setCentralWidget(central)
         self.target = toned(QLabel(self.display_name), Tone.HINT)
         self.statusBar().addPermanentWidget(self.target)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._panels_sized:  # once laid out at its first size: the panels whole
+            self._panels_sized = True
+            QTimer.singleShot(0, lambda: favour_first(self.split, self.pool_panel, LEAST_TABS))
 
     def _build_menus(self) -> None:
         monitor = self.menuBar().addMenu("&Monitor")

@@ -9,7 +9,7 @@ import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from supalink.ui.theme import Tone, toned
 
@@ -121,3 +121,15 @@ __all__ = [
     "hint_label",
     "scrolled",
 ]
+
+
+def favour_first(split: QSplitter, first: QWidget, least_second: int) -> None:
+    """Give `split`'s first pane the height its content asks for (`first`'s size hint), as
+    long as the second keeps `least_second` px: on a normal screen the monitor's panels show
+    whole above the tabs; on a small one both share what there is, the panels scrolling."""
+    total = sum(split.sizes())
+    # A wrapped label's lines count at the width the pane has now.
+    content = first.heightForWidth(first.width()) if first.hasHeightForWidth() else -1
+    wanted = max(content, first.sizeHint().height()) + split.handleWidth()
+    top = min(wanted, max(total - least_second, total // 2))
+    split.setSizes([top, total - top])

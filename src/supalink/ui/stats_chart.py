@@ -127,7 +127,9 @@ class StatsChart(QWidget):
         self._layout()
 
     def sizeHint(self) -> QSize:
-        return QSize(480, 220)
+        # What a 768 px screen leaves it with the panels whole above the tabs; it grows with
+        # the window (the scrolled panel asks its preferred height, this one included).
+        return QSize(480, 150)
 
     def show_history(self, samples: Sequence[StatsSample]) -> None:
         """Draw `samples` now if that shows something new, else keep them for later."""
