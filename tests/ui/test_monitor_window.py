@@ -441,7 +441,9 @@ def test_on_a_768_px_screen_the_panels_show_whole_above_the_tabs(qtbot: Any) -> 
     qtbot.waitUntil(lambda: window.split.sizes()[0] > window.split.sizes()[1], timeout=5000)
     window.health_bar.detail.setText("SELECT 1 in 38.9 ms · checked 01:23:11")
     qtbot.wait(10)  # laid out again
-    pool_area = window.pool_panel.parentWidget().parentWidget()
+    viewport = window.pool_panel.parentWidget()
+    assert viewport is not None
+    pool_area = viewport.parentWidget()
     assert isinstance(pool_area, QScrollArea)
     assert pool_area.verticalScrollBar().maximum() == 0
     assert window.split.sizes()[1] >= 220  # the tabs keep room for some rows
