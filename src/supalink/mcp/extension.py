@@ -16,8 +16,10 @@ reads it, so no `user_config` field is `sensitive`.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
 import sys
 import zipfile
@@ -122,7 +124,10 @@ def extension_manifest(
         "required": True,
     }
     if profile is not None:
-        setting["default"] = profile
+        # Not required then: the reference host (@anthropic-ai/mcpb's getMcpConfigForManifest)
+        # skips a server whose required setting is missing from what the person saved, even
+        # when it has a default; an optional one falls back to the default.
+        setting.update(required=False, default=profile)
     name = "supalink" if profile is None else f"supalink-{_slug(profile).lower()}"
     shown = "Supalink" if profile is None else f"Supalink ({profile})"
     return {
@@ -188,4 +193,11 @@ def write_extension(path: Path, data: bytes) -> Path:
     """Write the bundle atomically, readable by all (it holds no secret: Claude Desktop
     copies it); FileFault names the file and the cause."""
     with file_faults("write", path):
+        # A file where a folder of the path should be: said as such, not as the "file
+        # exists" that creating the missing folders would answer.
+        for folder in path.parents:
+            if folder.exists():
+                if not folder.is_dir():
+                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+                break
         return atomic_write_bytes(path, data, mode=0o644)
