@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from supalink.errors import UsageError
-
-if TYPE_CHECKING:
-    from supalink.mcp import ExtensionTool
 
 
 def register(actions: Any) -> None:
@@ -54,6 +51,7 @@ def register(actions: Any) -> None:
 
 
 def run_extension(args: argparse.Namespace) -> int:
+    from supalink.agent import ServeOptions, tool_specs
     from supalink.mcp import (
         extension_bundle,
         extension_file_name,
@@ -66,7 +64,8 @@ def run_extension(args: argparse.Namespace) -> int:
     if args.profile is not None:
         _check_profile(args.profile)
     output = args.output or Path(extension_file_name(args.profile))
-    manifest = extension_manifest(_tools(), profile=args.profile, release=args.release)
+    tools = tool_specs(ServeOptions())  # as a read-only server lists them
+    manifest = extension_manifest(tools, profile=args.profile, release=args.release)
     written = write_extension(output, extension_bundle(manifest))
     print(f"wrote {written}")
     command = manifest["server"]["mcp_config"]["command"]
@@ -88,15 +87,3 @@ def _check_profile(name: str) -> None:
     password = user_repository().password(name, missing_is_error=True)
     if password is None or not password.in_keyring:
         raise ExtensionNeedsKeyring(name)
-
-
-def _tools() -> list[ExtensionTool]:
-    """The tools as the server lists them to a read-only agent (the only kind a bundle
-    starts: it has no setting that allows writes)."""
-    from supalink.agent import ServeOptions, tool_specs
-    from supalink.mcp import ExtensionTool
-
-    return [
-        ExtensionTool(spec.name, spec.title, spec.description, spec.annotations)
-        for spec in tool_specs(ServeOptions())
-    ]

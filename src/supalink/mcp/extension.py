@@ -24,9 +24,8 @@ import re
 import sys
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from supalink import __version__
 from supalink.errors import SupalinkError, file_faults
@@ -61,14 +60,18 @@ class ExtensionNeedsKeyring(SupalinkError):
         self.profile = profile
 
 
-@dataclass(frozen=True)
-class ExtensionTool:
-    """A tool as the manifest lists it: what the server's tools/list says of it."""
+class ListedTool(Protocol):
+    """A tool as the server's tools/list gives it (agent's ToolSpec): the manifest lists
+    what the server will."""
 
-    name: str
-    title: str
-    description: str
-    annotations: Mapping[str, bool]
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def annotations(self) -> Mapping[str, bool]: ...
 
 
 def extension_file_name(profile: str | None) -> str:
@@ -84,13 +87,14 @@ def _slug(text: str) -> str:
 
 
 def extension_manifest(
-    tools: Sequence[ExtensionTool],
+    tools: Sequence[ListedTool],
     *,
     profile: str | None = None,
     release: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a bundle that runs `supalink mcp-serve --profile <the setting>`.
+    """The manifest of a bundle that runs `supalink mcp-serve --profile <the setting>`,
+    read-only (no setting allows writes): `tools` are the tools it lists then.
 
     `profile`: the setting's default, and the extension's name, so that each profile's
     extension installs beside the others (None: the person names it at install). `release`:
