@@ -299,3 +299,17 @@ def test_usage_errors_exit_2_and_a_file_that_cannot_be_written_is_one_sentence(
     folder = run_cli("config", "extension", "--release", "--output", str(tmp_path), text=True)
     assert folder.returncode == 1
     assert folder.stderr.strip().endswith("it is a folder, not a file"), folder.stderr
+
+
+@pytest.mark.parametrize("allow_writes", [False, True])
+def test_every_tool_has_what_the_extension_directory_asks(allow_writes: bool) -> None:
+    """A title, and readOnlyHint or destructiveHint, on every tool (the server lists these;
+    the slow test above reads them back through the SDK client)."""
+    specs = tool_specs(ServeOptions(allow_writes=allow_writes))
+    assert all(spec.title.strip() for spec in specs)
+    assert len({spec.title for spec in specs}) == len(specs)
+    for spec in specs:
+        hints = spec.annotations
+        assert hints["readOnlyHint"] is not hints["destructiveHint"], spec.name
+    query = next(spec for spec in specs if spec.name == "query")
+    assert query.annotations["destructiveHint"] is allow_writes

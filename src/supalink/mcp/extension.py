@@ -3,9 +3,9 @@ schema in anthropics/mcpb `src/schemas/0.3.ts`) that starts Supalink's own read-
 for a saved profile, whose name is the extension's only setting (`user_config.profile`).
 
 The server type is `binary`, pointing at the installed Supalink rather than at a copy in the
-bundle: the bundle stays a few kB, the server is the very program that saved the profile (on
-macOS the Keychain lets that program read its own entries without asking), and nothing needs
-Node or a Python of the system. `uv` (manifest 0.4) is experimental and would install a
+bundle: the bundle stays a few kB, the server is the very program that saved the profile (a
+macOS Keychain entry's access list names the program that made it), and nothing needs Node
+or a Python of the system. `uv` (manifest 0.4) is experimental and would install a
 second Supalink from a package index at install time. The cost: the bundle is only as good as
 the path it names, so a bundle for this machine names this install, and the release bundle
 names where each OS's package installs the app.
@@ -42,8 +42,9 @@ ICON: Final = "icon.png"
 # `tools` entries may hold a name and a description only, so the titles and annotations
 # that the server's tools/list carries are repeated here for a reader of the bundle.
 META_KEY: Final = "io.github.supalink"
-# Where each OS's package puts the frozen app (packaging/*.md). Claude Desktop replaces
-# ${HOME}; it appends nothing to a command that already ends in .exe.
+# Where each OS's package puts the frozen app (packaging/*.md). The host replaces ${HOME}.
+# The Windows command names its .exe, as the spec's own platform_overrides example does
+# (hosts add .exe to a binary's command only where it has none).
 RELEASE_PROGRAMS: Final = {
     "darwin": "/Applications/Supalink.app/Contents/MacOS/supalink",
     "win32": "${HOME}\\AppData\\Local\\Programs\\Supalink\\supalink-cli.exe",
