@@ -46,3 +46,6 @@ awk -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "build: PyInstaller to
 # The smoke test: the frozen app must open its main window offscreen, find a keyring
 # backend through the entry points it carries, and report its size and start time.
 "$venv/bin/python" packaging/smoke_test.py dist/supalink/supalink
+
+# The Claude Desktop Extension beside the app, made by the frozen app just tested.
+packaging/build-extension.sh dist/supalink/supalink dist/supalink.mcpb

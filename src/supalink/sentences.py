@@ -331,3 +331,15 @@ def refs_needed(names: Sequence[str]) -> str:
         f"the project ref of {which} {listed} is not in the file (the keyring that held it "
         "was locked when it was exported) and must be entered; nothing was imported"
     )
+
+
+# --- mcp: Claude Desktop Extensions -------------------------------------------------------
+
+
+def extension_needs_keyring(profile: str) -> str:
+    """A bundle's server reads the password from the keyring when Claude starts it: a
+    profile whose password is kept nowhere, or in this session only, would never connect."""
+    return (
+        f"profile {profile!r} has no password in the keyring, so the extension's server "
+        "would have nothing to connect with: save the profile's password in the keyring first"
+    )

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from supalink.agent.options import DEFAULT_MAX_ROWS, ServeOptions
     from supalink.agent.printable import visible
     from supalink.agent.server import environment_target, profile_target, run_server
+    from supalink.agent.tools import ToolSpec, tool_specs
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
 __getattr__ = lazy_attributes(
@@ -32,6 +33,8 @@ __getattr__ = lazy_attributes(
         "environment_target": "server",
         "profile_target": "server",
         "run_server": "server",
+        "ToolSpec": "tools",
+        "tool_specs": "tools",
     },
 )
 __all__ = [
@@ -41,11 +44,13 @@ __all__ = [
     "Outcome",
     "Selection",
     "ServeOptions",
+    "ToolSpec",
     "Who",
     "environment_target",
     "follow_entries",
     "profile_target",
     "read_entries",
     "run_server",
+    "tool_specs",
     "visible",
 ]

@@ -234,13 +234,10 @@ def mcp_server(tools: AgentTools, audit: AuditLog | None, told: str) -> Server[A
         tools=[
             Tool(
                 name=spec.name,
+                title=spec.title,
                 description=spec.description,
                 input_schema=dict(spec.input_schema),
-                annotations=ToolAnnotations(
-                    read_only_hint=spec.read_only,
-                    destructive_hint=not spec.read_only,
-                    open_world_hint=False,
-                ),
+                annotations=ToolAnnotations.model_validate(spec.annotations),
             )
             for spec in tools.specs.values()
         ]

@@ -57,9 +57,22 @@ def _arguments(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
+    # What a client shows for the tool; Anthropic's extension directory asks for one on every
+    # tool, with readOnlyHint or destructiveHint (`annotations`).
+    title: str
     description: str
     input_schema: Mapping[str, Any]
     read_only: bool = True
+
+    @property
+    def annotations(self) -> dict[str, bool]:
+        """The MCP tool annotations, as the protocol spells them. Every tool is closed-world:
+        it reaches this one database and nothing else."""
+        return {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": not self.read_only,
+            "openWorldHint": False,
+        }
 
 
 def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
@@ -75,6 +88,7 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
     return (
         ToolSpec(
             "query",
+            "Run SQL" if options.allow_writes else "Run a read-only SQL query",
             f"Run one SQL statement and return its rows (at most {options.max_rows}). "
             f"{access} One statement per call, of these kinds only: {kinds}. Functions whose "
             "effect outlives the call (signals to other sessions, advisory locks held past "
@@ -84,17 +98,20 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
         ),
         ToolSpec(
             "list_schemas",
+            "List schemas",
             "List the schemas this login may use.",
             _arguments({}),
         ),
         ToolSpec(
             "list_tables",
+            "List tables",
             "List a schema's tables and views: kind, estimated rows, whether row level "
             "security is on, whether this login may select from it.",
             _arguments({"schema": _SCHEMA_NAME}, "schema"),
         ),
         ToolSpec(
             "describe_table",
+            "Describe a table",
             "Describe one table: columns and types, keys and constraints, indexes, whether "
             "row level security is on, estimated rows.",
             _arguments(
@@ -107,12 +124,14 @@ def tool_specs(options: ServeOptions) -> tuple[ToolSpec, ...]:
         ),
         ToolSpec(
             "explain",
+            "Explain a statement's plan",
             "Show the plan PostgreSQL would use for one statement, without running it "
             "(no ANALYZE).",
             _arguments({"sql": _SQL, "params": _PARAMS}, "sql"),
         ),
         ToolSpec(
             "notifications",
+            "Read notifications (LISTEN)",
             "LISTEN on a channel (from the first call on) and return the notifications that "
             "arrived since the last call, waiting up to wait_seconds for the first. Between "
             f"calls each channel keeps the newest {KEPT_PER_CHANNEL} (at most "

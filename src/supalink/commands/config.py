@@ -17,7 +17,7 @@ from supalink.errors import SupalinkError, UsageError
 
 
 def register(subparsers: Any) -> None:
-    from supalink.commands import config_backups, config_watch, config_write
+    from supalink.commands import config_backups, config_extension, config_watch, config_write
 
     parser = subparsers.add_parser(
         "config",
@@ -62,6 +62,7 @@ def register(subparsers: Any) -> None:
 
     config_watch.register(actions)
     config_backups.register(actions)
+    config_extension.register(actions)
 
 
 def run_clients(args: argparse.Namespace) -> int:

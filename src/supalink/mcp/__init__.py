@@ -31,6 +31,14 @@ if TYPE_CHECKING:
         PasswordNotSaved,
         WritesNeedSupalinkServer,
     )
+    from supalink.mcp.extension import (
+        ExtensionNeedsKeyring,
+        ListedTool,
+        extension_bundle,
+        extension_file_name,
+        extension_manifest,
+        write_extension,
+    )
     from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING, JsonDocument
     from supalink.mcp.launch_env import uses_built_in_node
@@ -87,6 +95,12 @@ __getattr__ = lazy_attributes(
         "MissingCaFile": "errors",
         "PasswordNotSaved": "errors",
         "WritesNeedSupalinkServer": "errors",
+        "ExtensionNeedsKeyring": "extension",
+        "ListedTool": "extension",
+        "extension_bundle": "extension",
+        "extension_file_name": "extension",
+        "extension_manifest": "extension",
+        "write_extension": "extension",
         "document_secrets": "file_secrets",
         "MISSING": "jsonedit",
         "JsonDocument": "jsonedit",
@@ -134,10 +148,12 @@ __all__ = [
     "EntryMissing",
     "EntryWarning",
     "EntryWatch",
+    "ExtensionNeedsKeyring",
     "Host",
     "JsonDocument",
     "KeyringNeedsProfile",
     "LauncherServerWithoutKeyring",
+    "ListedTool",
     "McpClient",
     "MissingCaFile",
     "PasswordNotSaved",
@@ -155,6 +171,9 @@ __all__ = [
     "entry_for_profile",
     "entry_for_uri",
     "entry_owner",
+    "extension_bundle",
+    "extension_file_name",
+    "extension_manifest",
     "get_client",
     "last_backup_holding",
     "launch",
@@ -169,4 +188,5 @@ __all__ = [
     "uri_target",
     "uses_built_in_node",
     "verify_entry",
+    "write_extension",
 ]

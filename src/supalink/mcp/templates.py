@@ -277,7 +277,7 @@ def launcher_command() -> tuple[str, tuple[str, ...]]:
     return command, (*prefix, LAUNCH_COMMAND)
 
 
-def _home_override(environ: Mapping[str, str] | None) -> dict[str, str]:
+def home_override(environ: Mapping[str, str] | None) -> dict[str, str]:
     """A portable install keeps its settings elsewhere: what Supalink starts must look there
     too, and a client starts it without the app's environment."""
     environ = os.environ if environ is None else environ
@@ -311,7 +311,7 @@ def supalink_entry(
         env[SUPALINK_URI_ENV] = uri
     if allow_writes:
         args.append(ALLOW_WRITES_ARG)
-    return ServerEntry(command, tuple(args), {**env, **_home_override(environ)})
+    return ServerEntry(command, tuple(args), {**env, **home_override(environ)})
 
 
 def serve_args(entry: ServerEntry) -> tuple[str, ...] | None:
@@ -340,4 +340,4 @@ def keyring_entry(
     if sslrootcert is not None:
         args += ["--sslrootcert", os.path.abspath(sslrootcert)]
     args += ["--", spec.command, *spec.args]
-    return ServerEntry(command, tuple(args), {**spec.env, **_home_override(environ)})
+    return ServerEntry(command, tuple(args), {**spec.env, **home_override(environ)})

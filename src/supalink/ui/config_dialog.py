@@ -36,6 +36,7 @@ from supalink.mcp import (
 )
 from supalink.profiles import ProfileRepository, Target
 from supalink.ui.config_choices import EntryChoices
+from supalink.ui.config_extension import ExtensionSave
 from supalink.ui.config_preview import DiffView, RepointRow, error_text, warnings_text
 from supalink.ui.config_verify import LogPlace, VerifyStep
 from supalink.ui.entry_password import PasswordChoice, confirm_password_in_file, label_templates
@@ -100,6 +101,7 @@ class ConfigDialog(QDialog):
         self.verifier = VerifyStep(self.tasks, self.status)
         self.client_log = self.verifier.client_log
         self.write_button = QPushButton("&Write")
+        self.extension = ExtensionSave(self, self.status)  # Claude Desktop's other way in
         self.verify_button, self.cancel_verify = self.verifier.button, self.verifier.cancel
         self.close_button = QPushButton("Close")
         self._lay_out()
@@ -109,7 +111,12 @@ class ConfigDialog(QDialog):
         the status line with the buttons."""
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.write_button, self.verify_button, self.cancel_verify):
+        for button in (
+            self.write_button,
+            self.extension.button,
+            self.verify_button,
+            self.cancel_verify,
+        ):
             buttons.addWidget(button)
         buttons.addWidget(self.close_button)
         # Everything above the buttons scrolls: with every row showing it is higher than a
@@ -150,6 +157,7 @@ class ConfigDialog(QDialog):
         self.repoint.clear()
         self.write_button.setEnabled(False)
         self.planned = None
+        self.extension.show_for(self.profile.name, password_in_keyring=self.password_in_keyring)
         try:
             self.planned = entry_for_profile(
                 self.target,
