@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -46,6 +45,7 @@ from supalink.ui.role_dialog import RoleDialog
 from supalink.ui.role_offer import RoleOffer
 from supalink.ui.tasks import TaskRunner
 from supalink.ui.theme import Tone, toned
+from supalink.ui.wrapping_row import WrappingRow
 
 
 class ConfigDialog(QDialog):
@@ -109,16 +109,18 @@ class ConfigDialog(QDialog):
     def _lay_out(self) -> None:
         """The steps top to bottom: the choices, what the preview has to say, the diff, then
         the status line with the buttons."""
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
-        for button in (
-            self.write_button,
-            self.extension.button,
-            self.verify_button,
-            self.cancel_verify,
-        ):
-            buttons.addWidget(button)
-        buttons.addWidget(self.close_button)
+        # The buttons go under the status line when one line would be wider than the screen.
+        buttons = WrappingRow(
+            [self.status],
+            [
+                self.write_button,
+                self.extension.button,
+                self.verify_button,
+                self.cancel_verify,
+                self.close_button,
+            ],
+            stretch=self.status,
+        )
         # Everything above the buttons scrolls: with every row showing it is higher than a
         # small screen (1366x768 at 200 %: 683x364 px); the buttons stay in sight.
         steps = QWidget()
@@ -137,7 +139,7 @@ class ConfigDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.environment_band)  # in sight, however far the steps scroll
         layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(buttons)
 
     def _connect(self) -> None:
         self.choices.changed.connect(self.replan)
