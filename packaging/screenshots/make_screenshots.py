@@ -131,16 +131,17 @@ def shoot(
     production = Profile(
         "Production", Mode.SESSION, ref=REF, region="eu-central-1", pooler_index=0,
         sslrootcert=example_ca(scratch), application_name="claude-agent",
+        environment="production",
     )  # fmt: skip
     # Made up here, like the demo server's: the screenshots show them masked only.
     example_password = secrets.token_urlsafe(15)
     repository.save(production, example_password)
     repository.save(
         Profile("Staging", Mode.TRANSACTION, ref="zyxwvutsrqponmlkjihg", region="us-east-1",
-                pooler_index=1),
+                pooler_index=1, environment="staging"),
         None, save_password=False,
     )  # fmt: skip
-    demo = server.profile().replace(name="Local demo")
+    demo = server.profile().replace(name="Local demo", environment="development")
     repository.save(demo, server.password)
     context = AppContext(repository, TaskRunner(), paths.backup_dir, keyring.description, True)
     context.monitors = Monitors(HealthTray(tray_available=False))
