@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sys
 import tempfile
@@ -78,6 +79,10 @@ LONG_ERROR = (
 
 # A window, or a call that opens one and waits on it (a QInputDialog's static call).
 State = tuple[str, QWidget | Callable[[], object]]
+
+
+# A folder to grab each window into, at its minimum size (for a person to look at).
+SHOTS = "SUPALINK_WINDOW_SHOTS"
 
 
 def problems_of(window: QWidget) -> list[str]:
@@ -178,6 +183,10 @@ def check(
             else:
                 least = middle
     problems += problems_at(window, app, wide, max(screen.height(), height))
+    if shots := os.environ.get(SHOTS):  # to look at each window as the test left it
+        window.resize(width, height)
+        app.processEvents()
+        window.grab().save(str(Path(shots) / f"{name}-minimum.png"))
     ratio = window.devicePixelRatioF()
     report[name] = {
         "minimum": [round(width * ratio), round(height * ratio)],
