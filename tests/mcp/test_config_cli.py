@@ -78,6 +78,8 @@ def test_clients_lists_every_client_and_its_file(tmp_path: Path) -> None:
         "cursor",
         "windsurf",
         "vscode",
+        "copilot",
+        "zed",
     ]
     assert f"{tmp_path}/Claude/claude_desktop_config.json  (no file yet)" in lines[0]
     assert f"servers     {tmp_path}/Code/User/mcp.json" in lines[4]
@@ -238,7 +240,8 @@ def test_nothing_of_a_file_that_cannot_be_parsed_is_shown(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     "args",
     [
-        ["write", "--client", "zed", "--uri", URI],
+        ["write", "--client", "emacs", "--uri", URI],
+        ["write", "--client", "cursor", "--uri", URI, "--workspace", "."],
         ["write", "--client", "claude", "--uri", "mysql://u@h/db"],
         ["write", "--client", "claude", "--uri", URI, "--sslrootcert", "/nonexistent.crt"],
         ["write", "--client", "claude", "--uri", URI, "--profile", "p"],

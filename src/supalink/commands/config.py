@@ -85,7 +85,7 @@ def run_show(args: argparse.Namespace) -> int:
     data = read_config(path)
     if data is None:
         raise EntryMissing(path, args.server_name, no_file=True)
-    document = load_document(path, data)
+    document = load_document(path, data, jsonc=client.jsonc)
     shown: Any = document.servers(client.root_key)
     if args.server_name is not None:
         shown = document.member(client.root_key, args.server_name)

@@ -1,7 +1,8 @@
 """`supalink config write` and `supalink config remove`: the entry planned from a profile or
-a URI, what to warn about (a login too powerful for an agent, a server command not found,
-a password in the file), the masked diff, the confirmation, and the write with its backup.
-Writes allowed to a profile marked production are confirmed once more, by its name."""
+a URI, what to warn about (a login too powerful for an agent, a server command not found or
+unable to start, a password in the file and the client commands that print it), the masked
+diff, the confirmation, and the write with its backup. Writes allowed to a profile marked
+production are confirmed once more, by its name."""
 
 from __future__ import annotations
 
@@ -161,6 +162,11 @@ def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
     from supalink.mcp import EntryWarning
 
     from_uri = args.profile is None
+    keep_out = (
+        "a saved profile (--profile) with its password in the keyring keeps it out"
+        if from_uri
+        else "--template supalink reads it from the keyring instead"
+    )
     texts = {
         EntryWarning.NO_CA: (
             "no CA certificate given (--sslrootcert): the server will fail to verify the "
@@ -172,12 +178,8 @@ def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
         ),
         EntryWarning.ESCAPABLE_READ_ONLY: f"{warning}; --template supalink is read-only in depth",
         EntryWarning.WRITES_ALLOWED: f"--allow-writes: {warning}",
-        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); "
-        + (
-            "a saved profile (--profile) with its password in the keyring keeps it out"
-            if from_uri
-            else "--template supalink reads it from the keyring instead"
-        ),
+        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); " + keep_out,
+        EntryWarning.NO_INPUTS: f"{warning}; " + keep_out,
     }
     return texts.get(warning, str(warning))
 
@@ -272,13 +274,16 @@ def run_write(args: argparse.Namespace) -> int:
         planned, target = _planned_entry(args)
     except SupalinkError as error:
         raise worded(error) from None
+    planned = _for_client(planned, client, args.server_name)
     plan = _writer().plan_write(client, path, planned, args.server_name)
     # A warning, not a refusal: the entry may be meant for a trusted agent.
     if target is not None and (found := _too_powerful(target)) is not None:
         _say(_role_warning(args.profile, found.login, found.changes_everything))
     for warning in planned.warnings:
-        _say(f"warning: {_warning_text(args, warning)}")
+        _say(f"{_warning_kind(warning)}: {_warning_text(args, warning)}")
+    _say_shown(args, client, planned)
     _say_command(client, planned, plan)
+    _say_python(client, planned)
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
@@ -294,6 +299,67 @@ def run_write(args: argparse.Namespace) -> int:
         production=production,
         confirm_production=args.confirm_production,
     )
+
+
+def _for_client(planned: PlannedEntry, client: McpClient, server_name: str) -> PlannedEntry:
+    from supalink.mcp import for_client
+
+    try:
+        return for_client(planned, client, server_name)
+    except SupalinkError as error:
+        raise worded(error) from None
+
+
+def _warning_kind(warning: EntryWarning) -> str:
+    from supalink.mcp import EntryWarning
+
+    return "note" if warning is EntryWarning.ASKED_BY_CLIENT else "warning"
+
+
+def _say_shown(args: argparse.Namespace, client: McpClient, planned: PlannedEntry) -> None:
+    """Where else a password in the entry is shown: the client's own commands that print an
+    entry as the file holds it, and a project folder's file, which version control shares."""
+    import shlex
+
+    if not planned.secrets:
+        return
+    for command in client.shows_entry:
+        shown = command.format(name=shlex.quote(args.server_name))
+        _say(f"warning: `{shown}` prints this entry with the password in clear")
+    if getattr(args, "workspace", None) is not None:
+        _say(
+            "warning: the file is in a project folder: keep it out of version control, or "
+            "keep the password out of it (a saved profile, --template supalink)"
+        )
+
+
+def _say_python(client: McpClient, planned: PlannedEntry) -> None:
+    """Whether the Python the server needs is there for uvx where the client starts it."""
+    import os
+    import shlex
+
+    from supalink.mcp import Finder, Host, check_python
+
+    checked = check_python(planned.entry, Finder(Host.current()), os.environ)
+    if checked is None:
+        return
+    needs = f"{checked.package} needs Python {checked.spec}"
+    install = f"`uv python install {checked.install_version}`"
+    if checked.ok:
+        print(f"python: {checked.found} ({needs}; found by uv)")
+        return
+    if checked.uv is None:
+        said = "uv, which would say whether uvx has one, was not found beside uvx"
+    elif checked.timed_out:
+        said = "uv did not answer in time whether it has one"
+    else:
+        found = f" ({checked.detail})" if checked.detail else ""
+        said = (
+            f"uv finds none where {client.name} starts it "
+            f"(`uv python find {shlex.quote(checked.spec)}`{found}); uvx will try to download "
+            "one at the server's first start, which fails offline or with downloads turned off"
+        )
+    _say(f"warning: {needs}: {said}; install one now with {install}")
 
 
 def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
@@ -317,7 +383,7 @@ def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
             "servers with your shell's PATH)"
         )
     try:
-        root = load_document(plan.path, plan.old).value
+        root = load_document(plan.path, plan.old, jsonc=client.jsonc).value
     except SupalinkError:
         root = None
     if found.node and uses_built_in_node(root):

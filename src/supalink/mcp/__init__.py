@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         PlannedEntry,
         entry_for_profile,
         entry_for_uri,
+        for_client,
         uri_target,
     )
     from supalink.mcp.errors import (
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     )
     from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING, JsonDocument
-    from supalink.mcp.launch_env import uses_built_in_node
+    from supalink.mcp.launch_env import Finder, uses_built_in_node
     from supalink.mcp.launcher import UriPlacement, launch
+    from supalink.mcp.runnable import PythonCheck, check_python
     from supalink.mcp.templates import (
         DEFAULT_LAUNCHED_SERVER,
         DEFAULT_SERVER_NAME,
@@ -77,6 +79,7 @@ __getattr__ = lazy_attributes(
         "PlannedEntry": "entries",
         "entry_for_profile": "entries",
         "entry_for_uri": "entries",
+        "for_client": "entries",
         "uri_target": "entries",
         "BadServerName": "errors",
         "ConfigChanged": "errors",
@@ -90,9 +93,12 @@ __getattr__ = lazy_attributes(
         "document_secrets": "file_secrets",
         "MISSING": "jsonedit",
         "JsonDocument": "jsonedit",
+        "Finder": "launch_env",
         "uses_built_in_node": "launch_env",
         "UriPlacement": "launcher",
         "launch": "launcher",
+        "PythonCheck": "runnable",
+        "check_python": "runnable",
         "DEFAULT_LAUNCHED_SERVER": "templates",
         "DEFAULT_SERVER_NAME": "templates",
         "DEFAULT_TEMPLATE": "templates",
@@ -134,6 +140,7 @@ __all__ = [
     "EntryMissing",
     "EntryWarning",
     "EntryWatch",
+    "Finder",
     "Host",
     "JsonDocument",
     "KeyringNeedsProfile",
@@ -143,18 +150,21 @@ __all__ = [
     "PasswordNotSaved",
     "Plan",
     "PlannedEntry",
+    "PythonCheck",
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
     "WatchEvent",
     "WritesNeedSupalinkServer",
     "backup_folder",
+    "check_python",
     "check_server_name",
     "config_path",
     "document_secrets",
     "entry_for_profile",
     "entry_for_uri",
     "entry_owner",
+    "for_client",
     "get_client",
     "last_backup_holding",
     "launch",

@@ -52,6 +52,10 @@ SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
 ALLOW_WRITES_ARG: Final = "--allow-writes"
 # Where a server that takes its URI as an argument finds the password left out of it.
 PASSWORD_ENV: Final = "PGPASSWORD"  # noqa: S105 (a variable's name, not a password)
+# What a template's server needs of the Python that uvx runs it with (postgres-mcp's
+# `requires-python`: with 3.11, "the current Python version (3.11.7) does not satisfy
+# Python>=3.12"), by the package uvx starts.
+PYTHON_REQUIRES: Final = {"postgres-mcp": ">=3.12"}
 # The entry's name in the client's file, unless the person gives another.
 DEFAULT_SERVER_NAME: Final = "supabase"
 # Line breaks and terminal controls: a client shows the name in its menus and logs (Claude
@@ -93,6 +97,9 @@ class ServerEntry:
         """Read an entry as a client would, or say why it cannot be started over stdio."""
         if not isinstance(data, dict):
             raise SupalinkError(f"{where} is not an object")
+        nested = data.get("command")
+        if isinstance(nested, dict):  # Zed's older shape: {"command": {path, args, env}}
+            data = {**nested, "command": nested.get("path"), "type": data.get("type", "stdio")}
         kind = data.get("type", "stdio")
         if kind != "stdio" or "url" in data:
             raise SupalinkError(f"{where} is a {kind!r} server, not one started over stdio")
