@@ -152,13 +152,14 @@ class UnclosedComment(ValueError):
         self.position = position
 
 
-def jsonc_as_json(text: str) -> str:
+def jsonc_as_json(text: str, *, commas: bool = True) -> str:
     """JSONC as the JSON it means, of the same length, every character where it was: each
     comment (`//` to the line's end, `/* */`) becomes spaces (its line breaks kept), and a
     comma whose next token closes an object or array a space. What reads the result finds
     positions, lines and columns that are the original's, so an editor can cut the original
-    text at them and keep every comment outside what it replaces. UnclosedComment for a
-    `/*` never closed; anything else that is not JSON is left for the JSON parser to name."""
+    text at them and keep every comment outside what it replaces. Without `commas`, trailing
+    commas stay (where an editor looks for them). UnclosedComment for a `/*` never closed;
+    anything else that is not JSON is left for the JSON parser to name."""
     if "/" not in text and "," not in text:
         return text
     out = list(text)
@@ -186,7 +187,7 @@ def jsonc_as_json(text: str) -> str:
             out[index : end + 2] = _blank(text[index : end + 2])
             index = end + 2
             continue
-        if char in "}]" and comma is not None:
+        if char in "}]" and comma is not None and commas:
             out[comma] = " "
         if char not in " \t\r\n":
             comma = index if char == "," else None

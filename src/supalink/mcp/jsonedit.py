@@ -230,6 +230,8 @@ class JsonDocument:
     ) -> None:
         self.text = text
         self.plain = text if plain is None else plain
+        # The text with its comments blanked but its trailing commas kept: where they are.
+        self.commas = text if self.plain == text else jsonc_as_json(text, commas=False)
         self.bom = bom
         self.source = source
         self.value: dict[str, Any] = {} if value is None else value
@@ -384,8 +386,8 @@ class JsonDocument:
         text, plain = self.text, self.plain
         members = servers.members
         position = members.index(member)
-        after = _skip(plain, member.value_end)
-        comma = after if plain[after] == "," else None
+        after = _skip(self.commas, member.value_end)
+        comma = after if self.commas[after] == "," else None
         end = member.value_end if comma is None else comma + 1
         blank = text[servers.open + 1 : member.key_start] + text[end : servers.close]
         cuts: list[tuple[int, int]]
@@ -472,7 +474,7 @@ class JsonDocument:
             indent = _line_indent(self.text, last.key_start) or indent
         member_text = "" if key is None else json.dumps(key, ensure_ascii=False) + style.colon
         member_text += _render(value, object_style, indent)
-        text, plain = self.text, self.plain
+        text = self.text
         if last is None:
             if text[span.open + 1 : span.close].strip(_WHITESPACE):  # comments: they stay
                 inner = style.newline + indent + member_text
@@ -483,8 +485,8 @@ class JsonDocument:
                 else member_text
             )
             return self.encode(text[: span.open + 1] + inner + text[span.close :])
-        after = _skip(plain, last.value_end)
-        trailing = plain[after] == ","
+        after = _skip(self.commas, last.value_end)
+        trailing = self.commas[after] == ","
         if not object_style.multiline:
             if trailing:
                 at, added = after + 1, object_style.comma[1:] + member_text + ","
