@@ -19,10 +19,33 @@ from typing import Any, Final
 
 from supalink.errors import SupalinkError
 from supalink.files import JsonTooDeep, UnclosedComment, jsonc_as_json, parse_json
+from supalink.mcp.jsonspans import (
+    WHITESPACE,
+    Member,
+    ObjectSpan,
+    UneditableConfig,
+    line_column,
+    line_end,
+    line_indent,
+    past_line_end,
+    reject_constant,
+    scan_array,
+    scan_object,
+    skip,
+)
+
+__all__ = [
+    "MISSING",
+    "UTF8_BOM",
+    "JsonDocument",
+    "MalformedConfig",
+    "NestedTooDeep",
+    # Raised where a span names a key twice: the editor's error, as its callers know it.
+    "UneditableConfig",
+]
 
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 DEFAULT_UNIT: Final = "  "
-_WHITESPACE: Final = " \t\n\r"
 
 
 class MalformedConfig(SupalinkError):
@@ -51,57 +74,18 @@ class NestedTooDeep(SupalinkError):
         self.limit = limit
 
 
-class UneditableConfig(SupalinkError):
-    """Valid JSON that we refuse to guess about (a duplicate key, a non-object server list)."""
-
-
-def _reject_constant(name: str) -> Any:
-    # Python accepts NaN and Infinity; JSON does not, and neither do the clients.
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 class _Reader(json.JSONDecoder):
     """The decoder of a whole file: NaN and Infinity refused, and an object that holds a
     key twice noted (its last value is the one kept, as json and the clients keep it)."""
 
     def __init__(self) -> None:
-        super().__init__(parse_constant=_reject_constant, object_pairs_hook=self._object)
+        super().__init__(parse_constant=reject_constant, object_pairs_hook=self._object)
         self.repeats_a_key = False
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         value = dict(pairs)
         self.repeats_a_key = self.repeats_a_key or len(value) < len(pairs)
         return value
-
-
-@dataclass(frozen=True)
-class Member:
-    key: str
-    key_start: int
-    key_end: int
-    value_start: int
-    value_end: int
-    value: Any
-
-
-@dataclass(frozen=True)
-class ObjectSpan:
-    open: int  # index of '{' (or '[' for an array, whose members have no key: "")
-    close: int  # index of '}' (or ']')
-    members: tuple[Member, ...]
-
-    def find(self, key: str, source: str, text: str) -> Member | None:
-        found = [member for member in self.members if member.key == key]
-        if len(found) > 1:
-            line, column = _line_column(text, found[1].key_start)
-            raise UneditableConfig(
-                f"{source} has the key {key!r} twice (again at line {line}, column {column});"
-                " fix the file by hand"
-            )
-        return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -113,23 +97,6 @@ class _Style:
     newline: str
 
 
-def _skip(text: str, index: int) -> int:
-    while index < len(text) and text[index] in _WHITESPACE:
-        index += 1
-    return index
-
-
-def _line_column(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _line_indent(text: str, index: int) -> str | None:
-    """The whitespace before `index` on its line, or None when other text precedes it."""
-    prefix = text[text.rfind("\n", 0, index) + 1 : index]
-    return prefix if prefix.strip(" \t") == "" else None
-
-
 _STRING_OR_CONSTANT: Final = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)')
 
 
@@ -139,67 +106,6 @@ def _constant_position(text: str) -> int:
         if match[1]:
             return match.start(1)
     return 0
-
-
-def _scan_object(text: str, start: int) -> ObjectSpan:
-    """Member positions of the (already validated) object that opens at `start`."""
-    members: list[Member] = []
-    index = _skip(text, start + 1)
-    if text[index] == "}":
-        return ObjectSpan(start, index, ())
-    while True:
-        key, key_end = _DECODER.raw_decode(text, index)
-        value_start = _skip(text, _skip(text, key_end) + 1)  # past the ':'
-        value, value_end = _DECODER.raw_decode(text, value_start)
-        members.append(Member(key, index, key_end, value_start, value_end, value))
-        after = _skip(text, value_end)
-        if text[after] == "}":
-            return ObjectSpan(start, after, tuple(members))
-        index = _skip(text, after + 1)  # past the ','
-
-
-def _scan_array(text: str, start: int) -> ObjectSpan:
-    """Element positions of the (already validated) array that opens at `start`."""
-    members: list[Member] = []
-    index = _skip(text, start + 1)
-    if text[index] == "]":
-        return ObjectSpan(start, index, ())
-    while True:
-        value, value_end = _DECODER.raw_decode(text, index)
-        members.append(Member("", index, index, index, value_end, value))
-        after = _skip(text, value_end)
-        if text[after] == "]":
-            return ObjectSpan(start, after, tuple(members))
-        index = _skip(text, after + 1)
-
-
-def _line_end(text: str, index: int) -> int | None:
-    """From `index` (outside any comment), past blanks and comments that end on this line:
-    where the line ends (its CR or LF), or None when something else comes first."""
-    while index < len(text):
-        char = text[index]
-        if char in " \t":
-            index += 1
-        elif char in "\r\n":
-            return index
-        elif text.startswith("//", index):
-            end = text.find("\n", index)
-            return len(text) if end == -1 else (end - 1 if text[end - 1] == "\r" else end)
-        elif text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            if end == -1 or "\n" in text[index:end]:
-                return None
-            index = end + 2
-        else:
-            return None
-    return index
-
-
-def _past_line_end(text: str, index: int) -> int:
-    """Past the line break at `index` (CRLF, LF or CR)."""
-    if text.startswith("\r\n", index):
-        return index + 2
-    return index + 1 if index < len(text) else index
 
 
 class _Missing:
@@ -237,9 +143,9 @@ class JsonDocument:
         self.value: dict[str, Any] = {} if value is None else value
         self.repeats_a_key = repeats_a_key
         self.newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
-        start = _skip(self.plain, 0)
+        start = skip(self.plain, 0)
         self.root: ObjectSpan | None = (
-            None if start == len(self.plain) else _scan_object(self.plain, start)
+            None if start == len(self.plain) else scan_object(self.plain, start)
         )
 
     @property
@@ -267,9 +173,9 @@ class JsonDocument:
         try:
             plain = jsonc_as_json(text) if jsonc else text
         except UnclosedComment as error:
-            line, column = _line_column(text, error.position)
+            line, column = line_column(text, error.position)
             raise MalformedConfig(source, line, column, str(error), language) from None
-        if plain.strip(_WHITESPACE) == "":
+        if plain.strip(WHITESPACE) == "":
             # An empty file (or one of comments only) holds nothing to break: read as `{}`.
             return cls(text, bom=bom, source=source, plain=plain)
         reader = _Reader()
@@ -279,11 +185,11 @@ class JsonDocument:
             raise NestedTooDeep(source, error.limit) from None
         except json.JSONDecodeError as error:
             raise MalformedConfig(source, error.lineno, error.colno, error.msg, language) from None
-        except ValueError as error:  # NaN or Infinity, from _reject_constant
-            line, column = _line_column(text, _constant_position(plain))
+        except ValueError as error:  # NaN or Infinity, from reject_constant
+            line, column = line_column(text, _constant_position(plain))
             raise MalformedConfig(source, line, column, str(error), language) from None
         if not isinstance(data, dict):
-            line, column = _line_column(text, _skip(plain, 0))
+            line, column = line_column(text, skip(plain, 0))
             raise MalformedConfig(source, line, column, "the top level is not an object", language)
         return cls(
             text,
@@ -304,13 +210,13 @@ class JsonDocument:
         if holder is None:
             return None
         if not isinstance(holder.value, kind):
-            line, column = _line_column(self.text, holder.value_start)
+            line, column = line_column(self.text, holder.value_start)
             what = "an object" if kind is dict else "a list"
             raise UneditableConfig(
                 f"{self.source}: {root_key!r} at line {line}, column {column} is not {what};"
                 " fix the file by hand"
             )
-        scan = _scan_object if kind is dict else _scan_array
+        scan = scan_object if kind is dict else scan_array
         return holder, scan(self.plain, holder.value_start)
 
     def _servers(self, root_key: str) -> tuple[Member, ObjectSpan] | None:
@@ -363,12 +269,12 @@ class JsonDocument:
     def _fresh(self, value: dict[str, Any], style: _Style) -> str:
         """A whole document after what the text holds (nothing, or only comments)."""
         kept = self.text
-        if kept.strip(_WHITESPACE) and not kept.endswith(("\n", "\r")):
+        if kept.strip(WHITESPACE) and not kept.endswith(("\n", "\r")):
             kept += style.newline
         return kept + _render(value, style, "") + style.newline
 
     def _replace(self, existing: Member, span: ObjectSpan, value: Any, style: _Style) -> bytes:
-        indent = _line_indent(self.text, existing.key_start)
+        indent = line_indent(self.text, existing.key_start)
         rendered = _render(value, self._object_style(span, style), indent or "")
         text = self.text[: existing.value_start] + rendered + self.text[existing.value_end :]
         return self.encode(text)
@@ -386,24 +292,24 @@ class JsonDocument:
         text, plain = self.text, self.plain
         members = servers.members
         position = members.index(member)
-        after = _skip(self.commas, member.value_end)
+        after = skip(self.commas, member.value_end)
         comma = after if self.commas[after] == "," else None
         end = member.value_end if comma is None else comma + 1
         blank = text[servers.open + 1 : member.key_start] + text[end : servers.close]
         cuts: list[tuple[int, int]]
-        if len(members) == 1 and blank.strip(_WHITESPACE) == "":
+        if len(members) == 1 and blank.strip(WHITESPACE) == "":
             cuts = [(servers.open + 1, servers.close)]
         elif comma is None and position > 0:
             previous = members[position - 1]
-            separator = _skip(plain, previous.value_end)  # its ','
-            if text[previous.value_end : member.key_start].strip(_WHITESPACE) == ",":
+            separator = skip(plain, previous.value_end)  # its ','
+            if text[previous.value_end : member.key_start].strip(WHITESPACE) == ",":
                 cuts = [(previous.value_end, member.value_end)]
             else:  # a comment in between: it stays, the comma goes
                 cuts = [(separator, separator + 1), self._lines_of(member.key_start, end)]
         elif (
             comma is not None
             and position < len(members) - 1
-            and text[member.value_end : members[position + 1].key_start].strip(_WHITESPACE) == ","
+            and text[member.value_end : members[position + 1].key_start].strip(WHITESPACE) == ","
         ):
             # Up to the next key: its indentation is the same as ours, which stays.
             cuts = [(member.key_start, members[position + 1].key_start)]
@@ -417,9 +323,9 @@ class JsonDocument:
         """The span from `start` to `end`: whole lines (with a comment that ends the last)
         when nothing else is on them, else the span and the blanks after it."""
         text = self.text
-        line_end = _line_end(text, end)
-        if _line_indent(text, start) is not None and line_end is not None:
-            return text.rfind("\n", 0, start) + 1, _past_line_end(text, line_end)
+        ends = line_end(text, end)
+        if line_indent(text, start) is not None and ends is not None:
+            return text.rfind("\n", 0, start) + 1, past_line_end(text, ends)
         while end < len(text) and text[end] in " \t":
             end += 1
         return start, end
@@ -432,12 +338,12 @@ class JsonDocument:
             return style
         first = root.members[0]
         between = self.plain[first.key_end : first.value_start]
-        colon = ": " if between[-1:] in tuple(_WHITESPACE) else ":"
+        colon = ": " if between[-1:] in tuple(WHITESPACE) else ":"
         # A minified file (no space after ':') has none after ',' either.
         comma = ", " if colon == ": " else ","
         style = self._object_style(root, _Style(True, DEFAULT_UNIT, colon, comma, self.newline))
-        indent = _line_indent(self.text, first.key_start)
-        outer = _line_indent(self.text, root.open) or ""
+        indent = line_indent(self.text, first.key_start)
+        outer = line_indent(self.text, root.open) or ""
         if style.multiline and indent is not None:
             unit = indent[len(outer) :] if indent.startswith(outer) else indent
             style = _Style(True, unit, colon, style.comma, self.newline)
@@ -466,17 +372,17 @@ class JsonDocument:
         """Add `key: value` as the last member of the object `span` (`value` as the last
         item of the array `span` when `key` is None). A comment on the last member's line
         stays on it; a trailing comma stays the file's habit."""
-        outer = _line_indent(self.text, holder.key_start if holder else span.open) or ""
+        outer = line_indent(self.text, holder.key_start if holder else span.open) or ""
         object_style = self._object_style(span, style)
         last = span.members[-1] if span.members else None
         indent = outer + style.unit
         if last is not None:
-            indent = _line_indent(self.text, last.key_start) or indent
+            indent = line_indent(self.text, last.key_start) or indent
         member_text = "" if key is None else json.dumps(key, ensure_ascii=False) + style.colon
         member_text += _render(value, object_style, indent)
         text = self.text
         if last is None:
-            if text[span.open + 1 : span.close].strip(_WHITESPACE):  # comments: they stay
+            if text[span.open + 1 : span.close].strip(WHITESPACE):  # comments: they stay
                 inner = style.newline + indent + member_text
                 return self.encode(text[: span.open + 1] + inner + text[span.open + 1 :])
             inner = (
@@ -485,7 +391,7 @@ class JsonDocument:
                 else member_text
             )
             return self.encode(text[: span.open + 1] + inner + text[span.close :])
-        after = _skip(self.commas, last.value_end)
+        after = skip(self.commas, last.value_end)
         trailing = self.commas[after] == ","
         if not object_style.multiline:
             if trailing:
@@ -493,13 +399,13 @@ class JsonDocument:
             else:
                 at, added = last.value_end, object_style.comma + member_text
             return self.encode(text[:at] + added + text[at:])
-        line_end = _line_end(text, after + 1 if trailing else last.value_end)
-        if line_end is None:  # more on the line: the new member goes right after the last
+        ends = line_end(text, after + 1 if trailing else last.value_end)
+        if ends is None:  # more on the line: the new member goes right after the last
             at = after + 1 if trailing else last.value_end
             added = ("" if trailing else ",") + style.newline + indent + member_text
             return self.encode(text[:at] + added + ("," if trailing else "") + text[at:])
         added = style.newline + indent + member_text + ("," if trailing else "")
-        text = text[:line_end] + added + text[line_end:]
+        text = text[:ends] + added + text[ends:]
         if not trailing:
             text = text[: last.value_end] + "," + text[last.value_end :]
         return self.encode(text)
