@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands import config_notes
 from supalink.commands.config_target import add_target, target_of
 from supalink.errors import SupalinkError, UsageError
 
@@ -281,9 +282,9 @@ def run_write(args: argparse.Namespace) -> int:
         _say(_role_warning(args.profile, found.login, found.changes_everything))
     for warning in planned.warnings:
         _say(f"{_warning_kind(warning)}: {_warning_text(args, warning)}")
-    _say_shown(args, client, planned)
-    _say_command(client, planned, plan)
-    _say_python(client, planned)
+    config_notes.say_shown(args, client, planned)
+    config_notes.say_command(client, planned, plan)
+    config_notes.say_python(client, planned)
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
@@ -314,85 +315,6 @@ def _warning_kind(warning: EntryWarning) -> str:
     from supalink.mcp import EntryWarning
 
     return "note" if warning is EntryWarning.ASKED_BY_CLIENT else "warning"
-
-
-def _say_shown(args: argparse.Namespace, client: McpClient, planned: PlannedEntry) -> None:
-    """Where else a password in the entry is shown: the client's own commands that print an
-    entry as the file holds it, and a project folder's file, which version control shares."""
-    import shlex
-
-    if not planned.secrets:
-        return
-    for command in client.shows_entry:
-        shown = command.format(name=shlex.quote(args.server_name))
-        _say(f"warning: `{shown}` prints this entry with the password in clear")
-    if getattr(args, "workspace", None) is not None:
-        _say(
-            "warning: the file is in a project folder: keep it out of version control, or "
-            "keep the password out of it (a saved profile, --template supalink)"
-        )
-
-
-def _say_python(client: McpClient, planned: PlannedEntry) -> None:
-    """Whether the Python the server needs is there for uvx where the client starts it."""
-    import os
-    import shlex
-
-    from supalink.mcp import Finder, Host, check_python
-
-    checked = check_python(planned.entry, Finder(Host.current()), os.environ)
-    if checked is None:
-        return
-    needs = f"{checked.package} needs Python {checked.spec}"
-    install = f"`uv python install {checked.install_version}`"
-    if checked.ok:
-        print(f"python: {checked.found} ({needs}; found by uv)")
-        return
-    if checked.uv is None:
-        said = "uv, which would say whether uvx has one, was not found beside uvx"
-    elif checked.timed_out:
-        said = "uv did not answer in time whether it has one"
-    else:
-        found = f" ({checked.detail})" if checked.detail else ""
-        said = (
-            f"uv finds none where {client.name} starts it "
-            f"(`uv python find {shlex.quote(checked.spec)}`{found}); uvx will try to download "
-            "one at the server's first start, which fails offline or with downloads turned off"
-        )
-    _say(f"warning: {needs}: {said}; install one now with {install}")
-
-
-def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
-    """Which server command the entry names, found where: a desktop client starts servers
-    without the shell's PATH, so the entry names it in full."""
-    from supalink.mcp import load_document, uses_built_in_node
-
-    found = planned.command
-    if found is None:
-        return
-    if found.found is None:
-        needs = "Node.js" if found.node else "uv" if found.name.startswith("uv") else found.name
-        _say(
-            f"warning: {found.name} was not found on this machine (PATH, uv, nvm, fnm, "
-            f"Volta, mise, asdf, Homebrew): install {needs}; the entry names it as "
-            f"{found.name}, which {client.name} may not find"
-        )
-    else:
-        print(
-            f"server command: {found.found} (written in full: {client.name} does not start "
-            "servers with your shell's PATH)"
-        )
-    try:
-        root = load_document(plan.path, plan.old, jsonc=client.jsonc).value
-    except SupalinkError:
-        root = None
-    if found.node and uses_built_in_node(root):
-        _say(
-            f"warning: {client.name} runs MCP servers with its built-in Node.js "
-            "(isUsingBuiltInNodeForMcp in the file), which sees no globally installed "
-            f"packages: set it to false for {found.name} to be found, or use --template "
-            "supalink, which needs no Node.js"
-        )
 
 
 def run_remove(args: argparse.Namespace) -> int:
