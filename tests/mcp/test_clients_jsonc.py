@@ -14,6 +14,7 @@ import pytest
 from supalink.files import parse_json
 from supalink.mcp.clients import CLIENTS
 from tests.mcp.test_clients import LINUX_HOME, MAC_HOME, WIN_ENV, WIN_HOME, host
+from tests.support.claude_code import claude, install_claude_code
 from tests.support.cli import run_cli, spawn_cli
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
 from tests.support.tls import TlsFiles
@@ -321,3 +322,46 @@ def test_claude_code_says_which_of_its_commands_prints_the_password(tmp_path: Pa
         "write", "--client", "vscode", "--config", str(tmp_path / "m.json"), "--uri", URI, home=home
     )
     assert "prints this entry" not in quiet.stderr
+
+
+# ----- Claude Code itself -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def claude_program() -> Path:
+    return install_claude_code()
+
+
+@pytest.mark.slow
+def test_claude_code_reads_what_supalink_wrote_and_get_prints_the_password(
+    tmp_path: Path, claude_program: Path
+) -> None:
+    """The note is true: `claude mcp get` prints the entry's Environment as the file holds
+    it, `claude mcp list` its command and args only (which never hold the password)."""
+    home, project, state = tmp_path / "home", tmp_path / "app", tmp_path / "supalink"
+    home.mkdir()
+    project.mkdir()
+    user = ("--client", "claude-code", "--config", str(home / ".claude.json"))
+    written = config("write", *user, "--uri", URI, "--template", "postgres-mcp", home=state)
+    assert written.returncode == 0, written.stderr
+    assert "`claude mcp get supabase` prints this entry with the password in clear" in (
+        written.stderr
+    )
+    got = claude(claude_program, "mcp", "get", "supabase", home=home, cwd=project)
+    assert got.returncode == 0, got.stderr
+    assert "Scope: User config" in got.stdout
+    assert "Type: stdio" in got.stdout
+    assert f"DATABASE_URI=postgresql://supalink_app:{ENCODED}@127.0.0.1" in got.stdout
+    listed = claude(claude_program, "mcp", "list", home=home, cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    assert "supabase: " in listed.stdout
+    assert_no_password(listed.stdout)
+    # A project's .mcp.json (--workspace), which Claude Code says is shared.
+    shared = ("--client", "claude-code", "--workspace", str(project), "--server-name", "proj")
+    written = config("write", *shared, "--uri", URI, "--template", "reference", home=state)
+    assert written.returncode == 0, written.stderr
+    assert "warning: the file is in a project folder" in written.stderr
+    got = claude(claude_program, "mcp", "get", "proj", home=home, cwd=project)
+    assert got.returncode == 0, got.stderr
+    assert "Scope: Project config (shared via .mcp.json)" in got.stdout
+    assert "PGPASSWORD=" in got.stdout
