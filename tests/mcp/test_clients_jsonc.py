@@ -230,6 +230,13 @@ def test_vscode_asks_for_the_password_instead_of_holding_it(tmp_path: Path) -> N
     assert again.returncode == 0, again.stderr
     assert "is already up to date" in again.stdout
     assert mcp.read_bytes() == raw
+    # Only VS Code can fill the input in: verify says so rather than failing to log in.
+    verified = config("verify", *target, home=home)
+    assert (verified.returncode, verified.stderr) == (
+        1,
+        "supalink config: 'supabase' takes ${input:supalink-supabase-password} from VS Code, "
+        "which asks for it when it starts the server: start it there (MCP: List Servers)\n",
+    )
 
 
 def test_a_vscode_workspace_file_is_made_in_the_project(tmp_path: Path) -> None:

@@ -45,8 +45,10 @@ if TYPE_CHECKING:
         SUPALINK_TEMPLATE,
         TEMPLATES,
         URI_SERVERS,
+        NeedsClientInput,
         ServerEntry,
         check_server_name,
+        entry_inputs,
     )
     from supalink.mcp.verify import VerifyReport, verify_entry
     from supalink.mcp.watch import (
@@ -106,8 +108,10 @@ __getattr__ = lazy_attributes(
         "SUPALINK_TEMPLATE": "templates",
         "TEMPLATES": "templates",
         "URI_SERVERS": "templates",
+        "NeedsClientInput": "templates",
         "ServerEntry": "templates",
         "check_server_name": "templates",
+        "entry_inputs": "templates",
         "VerifyReport": "verify",
         "verify_entry": "verify",
         "POLL_SECONDS": "watch",
@@ -147,6 +151,7 @@ __all__ = [
     "LauncherServerWithoutKeyring",
     "McpClient",
     "MissingCaFile",
+    "NeedsClientInput",
     "PasswordNotSaved",
     "Plan",
     "PlannedEntry",
@@ -163,6 +168,7 @@ __all__ = [
     "document_secrets",
     "entry_for_profile",
     "entry_for_uri",
+    "entry_inputs",
     "entry_owner",
     "for_client",
     "get_client",

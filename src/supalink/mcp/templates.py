@@ -16,6 +16,7 @@ read when the URI has none.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,6 +112,28 @@ class ServerEntry:
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             raise SupalinkError(f"{where}: env must map names to strings")
         return cls(command, tuple(args), dict(env))
+
+
+_INPUT: Final = re.compile(r"\$\{input:([^}]*)\}")
+
+
+class NeedsClientInput(SupalinkError):
+    """An entry naming VS Code's `${input:ID}`: only VS Code fills it in (it asks, and keeps
+    the answer in its secret storage), so nothing else can start the entry as written."""
+
+    def __init__(self, server_name: str, inputs: list[str]) -> None:
+        named = ", ".join(f"${{input:{name}}}" for name in inputs)
+        super().__init__(
+            f"{server_name!r} takes {named} from VS Code, which asks for it when it starts "
+            "the server: start it there (MCP: List Servers)"
+        )
+        self.inputs = inputs
+
+
+def entry_inputs(entry: ServerEntry) -> list[str]:
+    """The ids of VS Code's `inputs` the entry names (`${input:ID}`), in order, once each."""
+    values = [entry.command, *entry.args, *entry.env.values()]
+    return list(dict.fromkeys(name for value in values for name in _INPUT.findall(value)))
 
 
 def entry_secrets(entry: ServerEntry) -> list[str]:
