@@ -195,7 +195,8 @@ def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr == (
         f"supalink config: {cfg} is not valid JSON: "
-        "Expecting property name enclosed in double quotes at line 4, column 3\n"
+        "Expecting property name enclosed in double quotes (a comment or a trailing comma: "
+        "JSONC, which this client does not read) at line 4, column 3\n"
     )
     assert cfg.read_bytes() == b'{\n  "mcpServers": {\n    "a": 1,\n  }\n}\n'
     assert sorted(tmp_path.iterdir()) == [cfg, tmp_path / "home"]
@@ -222,7 +223,8 @@ def test_nothing_of_a_file_that_cannot_be_parsed_is_shown(tmp_path: Path) -> Non
         assert result.returncode == 1
         assert result.stderr == (
             f"supalink config: {cfg} is not valid JSON: "
-            "Expecting property name enclosed in double quotes at line 4, column 3\n"
+            "Expecting property name enclosed in double quotes (a comment or a trailing comma: "
+            "JSONC, which this client does not read) at line 4, column 3\n"
         )
         assert OTHERS_PASSWORD not in result.stdout + result.stderr
     cfg.write_text(f'{{"mcpServers": {{{OTHERS}, "other": {{"command": "uvx"}}}}}}\n')

@@ -184,7 +184,10 @@ class JsonDocument:
         except JsonTooDeep as error:
             raise NestedTooDeep(source, error.limit) from None
         except json.JSONDecodeError as error:
-            raise MalformedConfig(source, error.lineno, error.colno, error.msg, language) from None
+            reason = error.msg
+            if not jsonc and _reads_as_jsonc(text):
+                reason += " (a comment or a trailing comma: JSONC, which this client does not read)"
+            raise MalformedConfig(source, error.lineno, error.colno, reason, language) from None
         except ValueError as error:  # NaN or Infinity, from reject_constant
             line, column = line_column(text, _constant_position(plain))
             raise MalformedConfig(source, line, column, str(error), language) from None
@@ -409,6 +412,15 @@ class JsonDocument:
         if not trailing:
             text = text[: last.value_end] + "," + text[last.value_end :]
         return self.encode(text)
+
+
+def _reads_as_jsonc(text: str) -> bool:
+    """Whether `text`, not JSON, would be JSONC: what to tell of a strict client's file."""
+    try:
+        parse_json(text, jsonc=True)
+    except (ValueError, JsonTooDeep):  # JSONDecodeError and UnclosedComment are ValueErrors
+        return False
+    return True
 
 
 def _render(value: Any, style: _Style, indent: str) -> str:
