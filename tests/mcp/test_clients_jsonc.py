@@ -237,6 +237,10 @@ def test_vscode_asks_for_the_password_instead_of_holding_it(tmp_path: Path) -> N
         "supalink config: 'supabase' takes ${input:supalink-supabase-password} from VS Code, "
         "which asks for it when it starts the server: start it there (MCP: List Servers)\n",
     )
+    # Removed, its prompt goes with it: the file is as it was, byte for byte.
+    removed = config("remove", *target, "--yes", home=home)
+    assert removed.returncode == 0, removed.stderr
+    assert mcp.read_text() == VSCODE_MCP
 
 
 def test_a_vscode_workspace_file_is_made_in_the_project(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ from supalink.mcp.jsonedit import UTF8_BOM, JsonDocument, MalformedConfig
 ROOT = "context_servers"
 NAME = "supabase"
 ENTRY = {"command": "/usr/bin/supalink", "args": ["mcp-serve", "--profile", "p"]}
-COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+# A string (skipped: it may hold `//` or `/*`) or a comment (kept).
+COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|(//[^\n]*|/\*.*?\*/)', re.DOTALL)
 
 # Zed's settings.json as Zed writes it for a new user, with a user's additions.
 ZED = """\
@@ -51,8 +52,8 @@ def edit(text: str) -> JsonDocument:
 
 
 def comments(text: str) -> list[str]:
-    """The comments of a JSONC text (none of these tests' strings holds `//` or `/*`)."""
-    return COMMENT.findall(text)
+    """The comments of a JSONC text, in order."""
+    return [found for found in COMMENT.findall(text) if found]
 
 
 # ----- the parser ---------------------------------------------------------------------------
@@ -222,6 +223,9 @@ def test_an_inputs_item_is_added_then_replaced_by_its_id() -> None:
     assert [item["description"] for item in parse_json(again, jsonc=True)["inputs"][1:]] == ["e"]
     fresh = edit("{}").with_item("inputs", prompt).decode()
     assert json.loads(fresh) == {"inputs": [prompt]}
+    assert edit(added).without_item("inputs", prompt) == text.encode()
+    assert edit(text).without_item("inputs", prompt) is None
+    assert edit("{}").without_item("inputs", prompt) is None
 
 
 # ----- the editor: any document, comments and trailing commas anywhere between tokens -------

@@ -176,12 +176,19 @@ def plan_remove(
     client: McpClient,
     server_name: str,
     *,
+    inputs: Sequence[Mapping[str, Any]] = (),
     current: bytes | Literal[False] | None = False,
 ) -> Plan:
+    """Plan removing `<root key>.<server_name>`, and the `inputs` items that only it named
+    (matched by id)."""
     old = read_config(path) if current is False else current
     document = load_document(path, old, jsonc=client.jsonc)
     existing = document.member(client.root_key, server_name)
     new = None if existing is MISSING else document.without_member(client.root_key, server_name)
+    for item in inputs if new is not None else ():
+        new = (
+            load_document(path, new, jsonc=client.jsonc).without_item(INPUTS_KEY, dict(item)) or new
+        )
     return Plan(
         path,
         client,
@@ -192,7 +199,7 @@ def plan_remove(
         existing,
         None,
         (),
-        lambda data: plan_remove(path, client, server_name, current=data),
+        lambda data: plan_remove(path, client, server_name, inputs=inputs, current=data),
     )
 
 

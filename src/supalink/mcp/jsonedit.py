@@ -290,8 +290,24 @@ class JsonDocument:
             return None
         servers = found[1]
         member = servers.find(name, self.source, self.text)
-        if member is None:
+        return None if member is None else self._without(servers, member)
+
+    def without_item(self, root_key: str, value: dict[str, Any], match: str = "id") -> bytes | None:
+        """The file's bytes without the item of the list at `root_key` whose `match` key is
+        `value`'s (VS Code's `inputs`), or None when there is none."""
+        found = self._held(root_key, list)
+        if found is None:
             return None
+        items = found[1]
+        same = [
+            item
+            for item in items.members
+            if isinstance(item.value, dict) and item.value.get(match) == value.get(match)
+        ]
+        return self._without(items, same[-1]) if same else None
+
+    def _without(self, servers: ObjectSpan, member: Member) -> bytes:
+        """The file's bytes without `member` of the object or list `servers`."""
         text, plain = self.text, self.plain
         members = servers.members
         position = members.index(member)

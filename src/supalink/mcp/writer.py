@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from supalink.errors import SupalinkError
 from supalink.mcp.clients import Host, McpClient
 from supalink.mcp.editor import Plan, apply, load_document, plan_remove, plan_write, read_config
-from supalink.mcp.entries import PlannedEntry, for_client
+from supalink.mcp.entries import PlannedEntry, for_client, input_id
 from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
@@ -176,7 +176,9 @@ class ConfigWriter:
         self, client: McpClient, path: Path, server_name: str = DEFAULT_SERVER_NAME
     ) -> Plan:
         check_server_name(server_name)
-        return plan_remove(path, client, server_name)
+        # VS Code's prompt for the entry's password goes with it: its id is the entry's own.
+        inputs = [{"id": input_id(server_name)}] if client.secret_inputs else []
+        return plan_remove(path, client, server_name, inputs=inputs)
 
     def apply(self, plan: Plan, *, confirmed: bool = False, force: bool = False) -> Written:
         """Write the plan under the file's lock (see `editor.apply`): ConfigChanged when the
