@@ -17,6 +17,7 @@ from tests.mcp.test_clients import LINUX_HOME, MAC_HOME, WIN_ENV, WIN_HOME, host
 from tests.support.claude_code import claude, install_claude_code
 from tests.support.cli import run_cli, spawn_cli
 from tests.support.postgres import SPECIAL_PASSWORD, PostgresServer
+from tests.support.reference_server import ReferenceServer
 from tests.support.tls import TlsFiles
 
 ENCODED = quote(SPECIAL_PASSWORD, safe="")
@@ -376,3 +377,35 @@ def test_claude_code_reads_what_supalink_wrote_and_get_prints_the_password(
     assert got.returncode == 0, got.stderr
     assert "Scope: Project config (shared via .mcp.json)" in got.stdout
     assert "PGPASSWORD=" in got.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", ["supalink", "reference"])
+def test_a_vscode_entry_connects_once_vscode_fills_in_the_password(
+    tmp_path: Path,
+    pg: PostgresServer,
+    tls_files: TlsFiles,
+    reference_server: ReferenceServer,
+    template: str,
+) -> None:
+    """What VS Code does at the server's first start, done here: `${input:…}` replaced by
+    the password typed. The URI without its password and PGPASSWORD then log in."""
+    import asyncio
+
+    from supalink.mcp import ServerEntry, verify_entry
+
+    home, mcp = tmp_path / "home", tmp_path / "mcp.json"
+    uri = pg.uri(sslmode=None)
+    target = ("--client", "vscode", "--config", str(mcp))
+    ca = ("--sslrootcert", str(tls_files.ca_cert))
+    written = config("write", *target, "--uri", uri, *ca, "--template", template, home=home)
+    assert written.returncode == 0, written.stderr
+    assert pg.password not in mcp.read_text()
+    entry = ServerEntry.from_json(json.loads(mcp.read_text())["servers"]["supabase"], "entry")
+    filled = {
+        name: pg.password if value == "${input:supalink-supabase-password}" else value
+        for name, value in entry.env.items()
+    }
+    started = ServerEntry(entry.command, entry.args, filled)
+    report = asyncio.run(verify_entry(started, base_env=reference_server.environment(), timeout=60))
+    assert report.ok, report.describe()
