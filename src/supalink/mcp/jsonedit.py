@@ -306,18 +306,18 @@ class JsonDocument:
         ]
         return self._without(items, same[-1]) if same else None
 
-    def _without(self, servers: ObjectSpan, member: Member) -> bytes:
-        """The file's bytes without `member` of the object or list `servers`."""
+    def _without(self, span: ObjectSpan, member: Member) -> bytes:
+        """The file's bytes without `member` of the object or list `span`."""
         text, plain = self.text, self.plain
-        members = servers.members
+        members = span.members
         position = members.index(member)
         after = skip(self.commas, member.value_end)
         comma = after if self.commas[after] == "," else None
         end = member.value_end if comma is None else comma + 1
-        blank = text[servers.open + 1 : member.key_start] + text[end : servers.close]
+        blank = text[span.open + 1 : member.key_start] + text[end : span.close]
         cuts: list[tuple[int, int]]
         if len(members) == 1 and blank.strip(WHITESPACE) == "":
-            cuts = [(servers.open + 1, servers.close)]
+            cuts = [(span.open + 1, span.close)]
         elif comma is None and position > 0:
             previous = members[position - 1]
             separator = skip(plain, previous.value_end)  # its ','
