@@ -125,12 +125,16 @@ class JsonTooDeep(ValueError):
         self.limit = limit
 
 
-def parse_json(text: str, decoder: json.JSONDecoder | None = None) -> Any:
+def parse_json(text: str, decoder: json.JSONDecoder | None = None, *, jsonc: bool = False) -> Any:
     """`text` decoded (by `decoder`, or json's own), its nesting bounded: JsonTooDeep past
     MAX_JSON_NESTING levels, where the parser would raise RecursionError or what reads the
-    value next (a comparison, a printer) could; json.JSONDecodeError as usual."""
+    value next (a comparison, a printer) could; json.JSONDecodeError as usual. With `jsonc`,
+    the comments and trailing commas of JSONC (VS Code's and Zed's settings) are read as the
+    whitespace they stand for (`jsonc_as_json`), so an error's line and column are the file's."""
     import json
 
+    if jsonc:
+        text = jsonc_as_json(text)
     try:
         value = json.loads(text) if decoder is None else decoder.decode(text)
     except RecursionError:
@@ -138,6 +142,62 @@ def parse_json(text: str, decoder: json.JSONDecoder | None = None) -> Any:
     if _nesting_exceeds(value, MAX_JSON_NESTING):
         raise JsonTooDeep(MAX_JSON_NESTING)
     return value
+
+
+class UnclosedComment(ValueError):
+    """A `/*` with no `*/` after it: where the comment starts."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__("a comment that is never closed (/* without */)")
+        self.position = position
+
+
+def jsonc_as_json(text: str, *, commas: bool = True) -> str:
+    """JSONC as the JSON it means, of the same length, every character where it was: each
+    comment (`//` to the line's end, `/* */`) becomes spaces (its line breaks kept), and a
+    comma whose next token closes an object or array a space. What reads the result finds
+    positions, lines and columns that are the original's, so an editor can cut the original
+    text at them and keep every comment outside what it replaces. Without `commas`, trailing
+    commas stay (where an editor looks for them). UnclosedComment for a `/*` never closed;
+    anything else that is not JSON is left for the JSON parser to name."""
+    if "/" not in text and "," not in text:
+        return text
+    out = list(text)
+    index, length = 0, len(text)
+    comma: int | None = None  # the last comma outside strings, while only blanks follow it
+    while index < length:
+        char = text[index]
+        if char == '"':
+            comma = None
+            index += 1
+            while index < length and text[index] != '"':
+                index += 2 if text[index] == "\\" else 1
+            index += 1
+            continue
+        if char == "/" and text.startswith("//", index):
+            end = text.find("\n", index)
+            end = length if end == -1 else end
+            out[index:end] = _blank(text[index:end])
+            index = end
+            continue
+        if char == "/" and text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            if end == -1:
+                raise UnclosedComment(index)
+            out[index : end + 2] = _blank(text[index : end + 2])
+            index = end + 2
+            continue
+        if char in "}]" and comma is not None and commas:
+            out[comma] = " "
+        if char not in " \t\r\n":
+            comma = index if char == "," else None
+        index += 1
+    return "".join(out)
+
+
+def _blank(comment: str) -> list[str]:
+    """A comment's characters as spaces, its line breaks (CR and LF) kept."""
+    return [char if char in "\r\n" else " " for char in comment]
 
 
 def _nesting_exceeds(value: Any, limit: int) -> bool:

@@ -123,16 +123,20 @@ def test_backups_holding_a_password_are_told_and_purged(tmp_path: Path) -> None:
 def test_a_backup_whose_entries_cannot_be_read_is_never_said_to_hold_no_password(
     tmp_path: Path,
 ) -> None:
-    """A trailing comma: a password in a variable is found only by reading the entry, so
-    whether it holds one cannot be told; one the masker sees anyway (a URI's) is told."""
+    """Two commas: a password in a variable is found only by reading the entry, so whether
+    it holds one cannot be told; one the masker sees anyway (a URI's) is told. A trailing
+    comma alone is read (as JSONC), and its password found."""
     path = tmp_path / "claude_desktop_config.json"
     root = tmp_path / "backups"
-    for index, entry in enumerate((WITH_ENV, WITH_URI)):
-        broken = config(supabase=entry).removesuffix(b"}") + b",}"
+    for index, (entry, end) in enumerate(
+        ((WITH_ENV, b",,}"), (WITH_URI, b",,}"), (WITH_ENV, b",}"))
+    ):
+        broken = config(supabase=entry).removesuffix(b"}") + end
         write_backup(path, broken, root, NOW + timedelta(seconds=index))
     (group,) = list_backups(root, path)
-    assert [backup.holds_password() for backup in group.backups] == [None, True]
-    assert [item.path for item in purge_backups(root, path)] == [group.backups[1].path]
+    assert [backup.holds_password() for backup in group.backups] == [None, True, True]
+    purged = [item.path for item in purge_backups(root, path)]
+    assert purged == [group.backups[1].path, group.backups[2].path]
     assert group.backups[0].path.exists()
 
 

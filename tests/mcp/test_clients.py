@@ -118,6 +118,8 @@ def test_root_keys_and_entry_types() -> None:
         "cursor": ("mcpServers", None),
         "windsurf": ("mcpServers", None),
         "vscode": ("servers", "stdio"),
+        "copilot": ("mcpServers", "stdio"),
+        "zed": ("context_servers", None),
     }
 
 
@@ -129,6 +131,6 @@ def test_the_current_host_is_this_machine(tmp_path: Path) -> None:
 
 
 def test_unknown_client_is_bad_input() -> None:
-    with pytest.raises(UsageError, match="unknown MCP client 'zed' \\(known: claude, claude-code"):
-        get_client("zed")
+    with pytest.raises(UsageError, match="unknown MCP client 'vim' \\(known: claude, claude-code"):
+        get_client("vim")
     assert get_client("cursor").name == "Cursor"

@@ -78,6 +78,8 @@ def test_clients_lists_every_client_and_its_file(tmp_path: Path) -> None:
         "cursor",
         "windsurf",
         "vscode",
+        "copilot",
+        "zed",
     ]
     assert f"{tmp_path}/Claude/claude_desktop_config.json  (no file yet)" in lines[0]
     assert f"servers     {tmp_path}/Code/User/mcp.json" in lines[4]
@@ -193,7 +195,8 @@ def test_a_malformed_file_is_refused_with_line_and_column(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr == (
         f"supalink config: {cfg} is not valid JSON: "
-        "Expecting property name enclosed in double quotes at line 4, column 3\n"
+        "Expecting property name enclosed in double quotes (a comment or a trailing comma: "
+        "JSONC, which this client does not read) at line 4, column 3\n"
     )
     assert cfg.read_bytes() == b'{\n  "mcpServers": {\n    "a": 1,\n  }\n}\n'
     assert sorted(tmp_path.iterdir()) == [cfg, tmp_path / "home"]
@@ -220,7 +223,8 @@ def test_nothing_of_a_file_that_cannot_be_parsed_is_shown(tmp_path: Path) -> Non
         assert result.returncode == 1
         assert result.stderr == (
             f"supalink config: {cfg} is not valid JSON: "
-            "Expecting property name enclosed in double quotes at line 4, column 3\n"
+            "Expecting property name enclosed in double quotes (a comment or a trailing comma: "
+            "JSONC, which this client does not read) at line 4, column 3\n"
         )
         assert OTHERS_PASSWORD not in result.stdout + result.stderr
     cfg.write_text(f'{{"mcpServers": {{{OTHERS}, "other": {{"command": "uvx"}}}}}}\n')
@@ -238,7 +242,8 @@ def test_nothing_of_a_file_that_cannot_be_parsed_is_shown(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     "args",
     [
-        ["write", "--client", "zed", "--uri", URI],
+        ["write", "--client", "emacs", "--uri", URI],
+        ["write", "--client", "cursor", "--uri", URI, "--workspace", "."],
         ["write", "--client", "claude", "--uri", "mysql://u@h/db"],
         ["write", "--client", "claude", "--uri", URI, "--sslrootcert", "/nonexistent.crt"],
         ["write", "--client", "claude", "--uri", URI, "--profile", "p"],

@@ -195,8 +195,9 @@ def test_logs_are_not_shown_while_the_configs_passwords_cannot_be_found(tmp_path
     assert (shown.returncode, shown.stdout) == (1, "")
     assert shown.stderr == (
         f"supalink config: {cfg} is not valid JSON: Expecting property name enclosed in "
-        "double quotes at line 11, column 2; no log is shown while the passwords in it "
-        "cannot be found to mask them\n"
+        "double quotes (a comment or a trailing comma: JSONC, which this client does not "
+        "read) at line 11, column 2; no log is shown while the passwords in it cannot be "
+        "found to mask them\n"
     )
     cfg.write_text(config_text(supabase=entry))  # whole again: the log is shown, masked
     whole = config_logs(home, "--config", str(cfg))

@@ -239,8 +239,8 @@ def test_the_preview_is_a_diff_with_every_password_masked(tmp_path: Path) -> Non
 OTHERS_PASSWORD = "plain-Secret-9"
 OTHERS = '"other": {"command": "uvx", "env": {"PGPASSWORD": "plain-Secret-9"}}'
 UNPARSEABLE = {
-    "a trailing comma": f'{{\n  "mcpServers": {{\n    {OTHERS},\n  }}\n}}\n',
-    "a comment": f'{{\n  // mine\n  "mcpServers": {{\n    {OTHERS}\n  }}\n}}\n',
+    "two commas": f'{{\n  "mcpServers": {{\n    {OTHERS},,\n  }}\n}}\n',
+    "a comment never closed": f'{{\n  /* mine\n  "mcpServers": {{\n    {OTHERS}\n  }}\n}}\n',
     "NaN": f'{{\n  "n": NaN,\n  "mcpServers": {{\n    {OTHERS}\n  }}\n}}\n',
 }
 
@@ -290,7 +290,7 @@ def test_a_key_held_twice_hides_the_file_from_the_diff(tmp_path: Path) -> None:
 
 def test_file_secrets_fail_closed() -> None:
     with pytest.raises(MalformedConfig):
-        file_secrets(UNPARSEABLE["a trailing comma"].encode())
+        file_secrets(UNPARSEABLE["two commas"].encode())
     assert file_secrets(None) == file_secrets(b"  \n") == []
     assert OTHERS_PASSWORD in file_secrets(f'{{"mcpServers": {{{OTHERS}}}}}'.encode())
 

@@ -214,7 +214,7 @@ def test_no_entry_of_a_uri_puts_the_password_in_argv(ca: Path) -> None:
         assert SPECIAL_PASSWORD in entry_secrets(planned.entry)
 
 
-@pytest.mark.parametrize("client", ["claude", "vscode"])
+@pytest.mark.parametrize("client", ["claude", "claude-code"])
 def test_a_password_in_an_entrys_env_is_masked_as_the_file_writes_it(
     tmp_path: Path, client: str
 ) -> None:

@@ -86,7 +86,7 @@ def run_show(args: argparse.Namespace) -> int:
     data = read_config(path)
     if data is None:
         raise EntryMissing(path, args.server_name, no_file=True)
-    document = load_document(path, data)
+    document = load_document(path, data, jsonc=client.jsonc)
     shown: Any = document.servers(client.root_key)
     if args.server_name is not None:
         shown = document.member(client.root_key, args.server_name)
@@ -104,12 +104,14 @@ def run_verify(args: argparse.Namespace) -> int:
     import math
     import time
 
-    from supalink.mcp import read_entry, verify_entry
+    from supalink.mcp import NeedsClientInput, entry_inputs, read_entry, verify_entry
 
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise UsageError("--timeout must be a positive number of seconds")
     client, path = target_of(args)
     entry = read_entry(client, path, args.server_name)
+    if inputs := entry_inputs(entry):
+        raise NeedsClientInput(args.server_name, inputs)
     started = time.monotonic() - _process_age()
     report = asyncio.run(
         verify_entry(entry, environment=args.env, timeout=args.timeout, started=started)

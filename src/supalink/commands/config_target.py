@@ -1,6 +1,6 @@
 """The options that name an MCP client's config file and the server entry in it (`--client`,
-`--config`, `--server-name`), shared by every `supalink config` action, and the client and
-file they name."""
+`--config`, `--workspace`, `--server-name`), shared by every `supalink config` action, and
+the client and file they name."""
 
 from __future__ import annotations
 
@@ -18,8 +18,16 @@ def add_target(parser: argparse.ArgumentParser, *, every_entry_by_default: bool 
     from supalink.mcp import CLIENTS, DEFAULT_SERVER_NAME
 
     parser.add_argument("--client", required=True, choices=list(CLIENTS), help="the MCP client")
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--config", type=Path, metavar="PATH", help="the config file (default: the client's)"
+    )
+    where.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="the client's file in this project folder: .vscode/mcp.json (vscode), "
+        ".mcp.json (copilot, claude-code), .zed/settings.json (zed)",
     )
     if every_entry_by_default:
         parser.add_argument("--server-name", metavar="NAME", help="only this entry")
@@ -44,4 +52,13 @@ def target_of(args: argparse.Namespace) -> tuple[McpClient, Path]:
     client = get_client(args.client)
     if args.config is not None:
         return client, args.config.expanduser()
+    workspace = getattr(args, "workspace", None)
+    if workspace is not None:
+        folder = workspace.expanduser()
+        path = client.workspace_path(folder)
+        if path is None:
+            raise UsageError(f"--workspace: {client.name} reads no file in a project folder")
+        if not folder.is_dir():
+            raise UsageError(f"--workspace {str(workspace)!r} is not a folder")
+        return client, Path(path)
     return client, config_path(client)

@@ -93,7 +93,7 @@ def run_logs(args: argparse.Namespace) -> int:
     client, path = target_of(args)
     config = read_config(path)
     try:
-        document = load_document(path, config)
+        document = load_document(path, config, jsonc=client.jsonc)
     except SupalinkError as error:  # its passwords unknown, a log may show them unmasked
         raise SupalinkError(
             f"{error}; no log is shown while the passwords in it cannot be found to mask them"

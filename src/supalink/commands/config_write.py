@@ -1,7 +1,8 @@
 """`supalink config write` and `supalink config remove`: the entry planned from a profile or
-a URI, what to warn about (a login too powerful for an agent, a server command not found,
-a password in the file), the masked diff, the confirmation, and the write with its backup.
-Writes allowed to a profile marked production are confirmed once more, by its name."""
+a URI, what to warn about (a login too powerful for an agent, a server command not found or
+unable to start, a password in the file and the client commands that print it), the masked
+diff, the confirmation, and the write with its backup. Writes allowed to a profile marked
+production are confirmed once more, by its name."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supalink.commands import config_notes
 from supalink.commands.config_target import add_target, target_of
 from supalink.errors import SupalinkError, UsageError
 
@@ -161,6 +163,11 @@ def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
     from supalink.mcp import EntryWarning
 
     from_uri = args.profile is None
+    keep_out = (
+        "a saved profile (--profile) with its password in the keyring keeps it out"
+        if from_uri
+        else "--template supalink reads it from the keyring instead"
+    )
     texts = {
         EntryWarning.NO_CA: (
             "no CA certificate given (--sslrootcert): the server will fail to verify the "
@@ -172,12 +179,8 @@ def _warning_text(args: argparse.Namespace, warning: EntryWarning) -> str:
         ),
         EntryWarning.ESCAPABLE_READ_ONLY: f"{warning}; --template supalink is read-only in depth",
         EntryWarning.WRITES_ALLOWED: f"--allow-writes: {warning}",
-        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); "
-        + (
-            "a saved profile (--profile) with its password in the keyring keeps it out"
-            if from_uri
-            else "--template supalink reads it from the keyring instead"
-        ),
+        EntryWarning.CREDENTIALS_IN_FILE: f"{warning} (readable only by you); " + keep_out,
+        EntryWarning.NO_INPUTS: f"{warning}; " + keep_out,
     }
     return texts.get(warning, str(warning))
 
@@ -272,13 +275,16 @@ def run_write(args: argparse.Namespace) -> int:
         planned, target = _planned_entry(args)
     except SupalinkError as error:
         raise worded(error) from None
+    planned = _for_client(planned, client, args.server_name)
     plan = _writer().plan_write(client, path, planned, args.server_name)
     # A warning, not a refusal: the entry may be meant for a trusted agent.
     if target is not None and (found := _too_powerful(target)) is not None:
         _say(_role_warning(args.profile, found.login, found.changes_everything))
     for warning in planned.warnings:
-        _say(f"warning: {_warning_text(args, warning)}")
-    _say_command(client, planned, plan)
+        _say(f"{_warning_kind(warning)}: {_warning_text(args, warning)}")
+    config_notes.say_shown(args, client, planned)
+    config_notes.say_command(client, planned, plan)
+    config_notes.say_python(client, planned)
     if plan.action == "unchanged":
         print(f"{path}: {args.server_name!r} is already up to date")
         return 0
@@ -296,37 +302,19 @@ def run_write(args: argparse.Namespace) -> int:
     )
 
 
-def _say_command(client: McpClient, planned: PlannedEntry, plan: Plan) -> None:
-    """Which server command the entry names, found where: a desktop client starts servers
-    without the shell's PATH, so the entry names it in full."""
-    from supalink.mcp import load_document, uses_built_in_node
+def _for_client(planned: PlannedEntry, client: McpClient, server_name: str) -> PlannedEntry:
+    from supalink.mcp import for_client
 
-    found = planned.command
-    if found is None:
-        return
-    if found.found is None:
-        needs = "Node.js" if found.node else "uv" if found.name.startswith("uv") else found.name
-        _say(
-            f"warning: {found.name} was not found on this machine (PATH, uv, nvm, fnm, "
-            f"Volta, mise, asdf, Homebrew): install {needs}; the entry names it as "
-            f"{found.name}, which {client.name} may not find"
-        )
-    else:
-        print(
-            f"server command: {found.found} (written in full: {client.name} does not start "
-            "servers with your shell's PATH)"
-        )
     try:
-        root = load_document(plan.path, plan.old).value
-    except SupalinkError:
-        root = None
-    if found.node and uses_built_in_node(root):
-        _say(
-            f"warning: {client.name} runs MCP servers with its built-in Node.js "
-            "(isUsingBuiltInNodeForMcp in the file), which sees no globally installed "
-            f"packages: set it to false for {found.name} to be found, or use --template "
-            "supalink, which needs no Node.js"
-        )
+        return for_client(planned, client, server_name)
+    except SupalinkError as error:
+        raise worded(error) from None
+
+
+def _warning_kind(warning: EntryWarning) -> str:
+    from supalink.mcp import EntryWarning
+
+    return "note" if warning is EntryWarning.ASKED_BY_CLIENT else "warning"
 
 
 def run_remove(args: argparse.Namespace) -> int:

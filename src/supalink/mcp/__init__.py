@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         PlannedEntry,
         entry_for_profile,
         entry_for_uri,
+        for_client,
         uri_target,
     )
     from supalink.mcp.errors import (
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
     )
     from supalink.mcp.file_secrets import document_secrets
     from supalink.mcp.jsonedit import MISSING, JsonDocument
-    from supalink.mcp.launch_env import uses_built_in_node
+    from supalink.mcp.launch_env import Finder, uses_built_in_node
     from supalink.mcp.launcher import UriPlacement, launch
+    from supalink.mcp.runnable import PythonCheck, check_python
     from supalink.mcp.templates import (
         DEFAULT_LAUNCHED_SERVER,
         DEFAULT_SERVER_NAME,
@@ -51,8 +53,10 @@ if TYPE_CHECKING:
         SUPALINK_TEMPLATE,
         TEMPLATES,
         URI_SERVERS,
+        NeedsClientInput,
         ServerEntry,
         check_server_name,
+        entry_inputs,
     )
     from supalink.mcp.verify import VerifyReport, verify_entry
     from supalink.mcp.watch import (
@@ -85,6 +89,7 @@ __getattr__ = lazy_attributes(
         "PlannedEntry": "entries",
         "entry_for_profile": "entries",
         "entry_for_uri": "entries",
+        "for_client": "entries",
         "uri_target": "entries",
         "BadServerName": "errors",
         "ConfigChanged": "errors",
@@ -104,9 +109,12 @@ __getattr__ = lazy_attributes(
         "document_secrets": "file_secrets",
         "MISSING": "jsonedit",
         "JsonDocument": "jsonedit",
+        "Finder": "launch_env",
         "uses_built_in_node": "launch_env",
         "UriPlacement": "launcher",
         "launch": "launcher",
+        "PythonCheck": "runnable",
+        "check_python": "runnable",
         "DEFAULT_LAUNCHED_SERVER": "templates",
         "DEFAULT_SERVER_NAME": "templates",
         "DEFAULT_TEMPLATE": "templates",
@@ -114,8 +122,10 @@ __getattr__ = lazy_attributes(
         "SUPALINK_TEMPLATE": "templates",
         "TEMPLATES": "templates",
         "URI_SERVERS": "templates",
+        "NeedsClientInput": "templates",
         "ServerEntry": "templates",
         "check_server_name": "templates",
+        "entry_inputs": "templates",
         "VerifyReport": "verify",
         "verify_entry": "verify",
         "POLL_SECONDS": "watch",
@@ -149,6 +159,7 @@ __all__ = [
     "EntryWarning",
     "EntryWatch",
     "ExtensionNeedsKeyring",
+    "Finder",
     "Host",
     "JsonDocument",
     "KeyringNeedsProfile",
@@ -156,24 +167,29 @@ __all__ = [
     "ListedTool",
     "McpClient",
     "MissingCaFile",
+    "NeedsClientInput",
     "PasswordNotSaved",
     "Plan",
     "PlannedEntry",
+    "PythonCheck",
     "ServerEntry",
     "UriPlacement",
     "VerifyReport",
     "WatchEvent",
     "WritesNeedSupalinkServer",
     "backup_folder",
+    "check_python",
     "check_server_name",
     "config_path",
     "document_secrets",
     "entry_for_profile",
     "entry_for_uri",
+    "entry_inputs",
     "entry_owner",
     "extension_bundle",
     "extension_file_name",
     "extension_manifest",
+    "for_client",
     "get_client",
     "last_backup_holding",
     "launch",

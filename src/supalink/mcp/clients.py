@@ -18,6 +18,8 @@ from supalink.errors import UsageError
 # LocalCache. Another publisher id (a test build, a re-signed package) is found by its prefix.
 CLAUDE_MSIX_FAMILY = "Claude_pzs8sxrjxfjjc"
 CLAUDE_MSIX_PREFIX = "Claude_"
+# VS Code's list of prompted values at its file's root, beside `servers`.
+INPUTS_KEY = "inputs"
 
 
 def _path_exists(path: PurePath) -> bool:
@@ -91,9 +93,27 @@ class McpClient:
     entry_type: str | None = None
     # Executable names (basename of argv[0] or the process name) when the client runs.
     process_names: tuple[str, ...] = ()
+    # The client reads its file as JSONC (comments, trailing commas): VS Code, Zed. A strict
+    # client's file with a comment is refused, as the client itself would fail on it.
+    jsonc: bool = False
+    # The file in a project folder that the client also reads (`--workspace DIR`).
+    workspace_file: tuple[str, ...] = ()
+    # VS Code: a password goes in an `inputs` promptString (`password: true`), which VS Code
+    # asks for once and keeps in its secret storage; the entry names it `${input:id}`.
+    secret_inputs: bool = False
+    # Copilot's portable format: sessions skip an entry that names `${input:...}`, so a
+    # password cannot be kept out of this file.
+    skips_inputs: bool = False
+    # Commands of the client that print an entry's env and args as the file holds them
+    # (`{name}`: the entry's name): where a password in the entry is shown in clear.
+    shows_entry: tuple[str, ...] = ()
 
     def config_path(self, host: Host) -> PurePath:
         return self.locate(host)
+
+    def workspace_path(self, folder: PurePath) -> PurePath | None:
+        """The client's file in the project `folder`; None when it reads none there."""
+        return folder.joinpath(*self.workspace_file) if self.workspace_file else None
 
 
 def _claude_desktop(host: Host) -> PurePath:
@@ -129,6 +149,23 @@ def _vscode(host: Host) -> PurePath:
     return host.xdg_config_home() / "Code" / "User" / "mcp.json"
 
 
+def _zed(host: Host) -> PurePath:
+    # Zed keeps ~/.config/zed on macOS too (not Application Support), and honours
+    # XDG_CONFIG_HOME on Linux; on Windows its folder is %APPDATA%\Zed.
+    if host.is_windows:
+        return host.appdata() / "Zed" / "settings.json"
+    if host.is_macos:
+        return host.under_home(".config", "zed", "settings.json")
+    return host.xdg_config_home() / "zed" / "settings.json"
+
+
+def _copilot(host: Host) -> PurePath:
+    # $COPILOT_HOME when set, else ~/.copilot (VS Code's MCP configuration reference).
+    value = host.environ.get("COPILOT_HOME", "")
+    folder = host.path(value) if value and host.path(value).is_absolute() else None
+    return (folder or host.under_home(".copilot")) / "mcp-config.json"
+
+
 CLIENTS: dict[str, McpClient] = {
     client.id: client
     for client in (
@@ -146,6 +183,9 @@ CLIENTS: dict[str, McpClient] = {
             lambda host: host.under_home(".claude.json"),
             entry_type="stdio",
             process_names=("claude",),
+            workspace_file=(".mcp.json",),
+            # `claude mcp get` prints the entry's args and Environment as they are.
+            shows_entry=("claude mcp get {name}",),
         ),
         McpClient(
             "cursor",
@@ -168,6 +208,28 @@ CLIENTS: dict[str, McpClient] = {
             _vscode,
             entry_type="stdio",
             process_names=("code", "Code", "Code.exe"),
+            jsonc=True,
+            workspace_file=(".vscode", "mcp.json"),
+            secret_inputs=True,
+        ),
+        McpClient(
+            "copilot",
+            "Copilot (portable format)",
+            "mcpServers",
+            _copilot,
+            entry_type="stdio",
+            process_names=("copilot",),
+            workspace_file=(".mcp.json",),
+            skips_inputs=True,
+        ),
+        McpClient(
+            "zed",
+            "Zed",
+            "context_servers",
+            _zed,
+            process_names=("zed", "zed-editor", "Zed", "zed.exe", "Zed.exe"),
+            jsonc=True,
+            workspace_file=(".zed", "settings.json"),
         ),
     )
 }

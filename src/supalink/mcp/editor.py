@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from supalink.files import (
 )
 from supalink.logs import SecretMasker
 from supalink.mcp.backups import LOCKS_FOLDER, write_backup
-from supalink.mcp.clients import McpClient
+from supalink.mcp.clients import INPUTS_KEY, McpClient
 from supalink.mcp.errors import ConfigChanged, ConfirmationRequired
 from supalink.mcp.file_secrets import config_text, file_secrets
 from supalink.mcp.jsonedit import MISSING, JsonDocument
@@ -59,8 +59,9 @@ def fingerprint(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def load_document(path: Path, data: bytes | None) -> JsonDocument:
-    return JsonDocument.parse(data or b"", source=str(path))
+def load_document(path: Path, data: bytes | None, *, jsonc: bool = False) -> JsonDocument:
+    """The file's parse; `jsonc` for a client that reads comments and trailing commas."""
+    return JsonDocument.parse(data or b"", source=str(path), jsonc=jsonc)
 
 
 @dataclass(frozen=True)
@@ -132,11 +133,13 @@ def plan_write(
     entry: Mapping[str, Any],
     *,
     secrets: Iterable[str] = (),
+    inputs: Sequence[Mapping[str, Any]] = (),
     current: bytes | Literal[False] | None = False,
 ) -> Plan:
-    """Plan setting `<root key>.<server_name>` to `entry` (read the file unless `current`)."""
+    """Plan setting `<root key>.<server_name>` to `entry` (read the file unless `current`),
+    and VS Code's `inputs` items it names into the root list beside it."""
     old = read_config(path) if current is False else current
-    document = load_document(path, old)
+    document = load_document(path, old, jsonc=client.jsonc)
     existing = document.member(client.root_key, server_name)
     new_entry = dict(entry)
     secrets = tuple(secrets)
@@ -146,6 +149,12 @@ def plan_write(
     else:
         action = "add" if existing is MISSING else "replace"
         new = document.with_member(client.root_key, server_name, new_entry)
+    for item in inputs:
+        edited = load_document(path, new, jsonc=client.jsonc)
+        held = edited.value.get(INPUTS_KEY)
+        if not (isinstance(held, list) and dict(item) in held):
+            new = edited.with_item(INPUTS_KEY, dict(item))
+            action = "add" if action == "unchanged" else action
     return Plan(
         path,
         client,
@@ -156,7 +165,9 @@ def plan_write(
         existing,
         new_entry,
         secrets,
-        lambda data: plan_write(path, client, server_name, entry, secrets=secrets, current=data),
+        lambda data: plan_write(
+            path, client, server_name, entry, secrets=secrets, inputs=inputs, current=data
+        ),
     )
 
 
@@ -165,12 +176,19 @@ def plan_remove(
     client: McpClient,
     server_name: str,
     *,
+    inputs: Sequence[Mapping[str, Any]] = (),
     current: bytes | Literal[False] | None = False,
 ) -> Plan:
+    """Plan removing `<root key>.<server_name>`, and the `inputs` items that only it named
+    (matched by id)."""
     old = read_config(path) if current is False else current
-    document = load_document(path, old)
+    document = load_document(path, old, jsonc=client.jsonc)
     existing = document.member(client.root_key, server_name)
     new = None if existing is MISSING else document.without_member(client.root_key, server_name)
+    for item in inputs if new is not None else ():
+        new = (
+            load_document(path, new, jsonc=client.jsonc).without_item(INPUTS_KEY, dict(item)) or new
+        )
     return Plan(
         path,
         client,
@@ -181,7 +199,7 @@ def plan_remove(
         existing,
         None,
         (),
-        lambda data: plan_remove(path, client, server_name, current=data),
+        lambda data: plan_remove(path, client, server_name, inputs=inputs, current=data),
     )
 
 
@@ -261,7 +279,7 @@ def _only_other_entries_changed(plan: Plan, current: bytes | None) -> bool:
 
 
 def _without_other_entries(plan: Plan, data: bytes | None) -> tuple[Any, Any]:
-    document = dict(load_document(plan.path, data).value)
+    document = dict(load_document(plan.path, data, jsonc=plan.client.jsonc).value)
     # No server list and one that holds only the other writers' entries are the same here.
     servers = document.pop(plan.client.root_key, {})
     own = servers.get(plan.server_name, MISSING) if isinstance(servers, dict) else servers

@@ -3,12 +3,15 @@ the Write config dialog."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from supalink.mcp.clients import Host
+from supalink.mcp.clients import Host, McpClient
 from supalink.mcp.errors import (
     KeyringNeedsProfile,
     LauncherServerWithoutKeyring,
@@ -22,10 +25,14 @@ from supalink.mcp.templates import (
     DEFAULT_TEMPLATE,
     ESCAPABLE_SERVERS,
     KEYRING_TEMPLATE,
+    PASSWORD_ENV,
     SUPALINK_TEMPLATE,
+    PasswordInseparable,
     ServerEntry,
     build_entry,
+    entry_secrets,
     keyring_entry,
+    split_password,
     supalink_entry,
 )
 from supalink.profiles import Target, build_uri, check_as_written, defaults, with_tls
@@ -49,6 +56,18 @@ class EntryWarning(StrEnum):
     # The file is made readable by its owner only, but backups, sync tools and support
     # bundles copy it.
     CREDENTIALS_IN_FILE = "the database password is written into the config file"
+    # VS Code asks for an `inputs` promptString with `password: true` at the server's first
+    # start and keeps the answer in its secret storage: the file names it, never holds it.
+    ASKED_BY_CLIENT = (
+        "the file holds no password: VS Code asks for it the first time it starts the server "
+        "and keeps it in its secret storage"
+    )
+    # Copilot sessions skip an entry that names `${input:...}`, so in the portable format the
+    # password can only be in the file.
+    NO_INPUTS = (
+        "this format cannot ask for the password (Copilot skips entries that use "
+        "${input:...}): it is in the file"
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,61 @@ class PlannedEntry:
     warnings: tuple[EntryWarning, ...]
     # The server's command looked up for its absolute path (None: Supalink's own, absolute).
     command: CommandFound | None = None
+    # VS Code's `inputs` items the entry names (`${input:id}`): written into the file's
+    # root `inputs` list beside it.
+    inputs: tuple[Mapping[str, Any], ...] = ()
+
+
+def input_id(server_name: str) -> str:
+    """The `inputs` id of an entry's password: one per entry, so two entries' prompts differ."""
+    return f"supalink-{server_name}-password"
+
+
+def for_client(planned: PlannedEntry, client: McpClient, server_name: str) -> PlannedEntry:
+    """The entry as `client` should hold it. VS Code: each password out of the entry, an
+    `inputs` promptString (`password: true`) in its place, so VS Code asks for it once and
+    keeps it in its secret storage; a URI stays, without its password, and the password goes
+    in PGPASSWORD, which libpq and node-postgres read when the URI has none. Copilot's
+    portable format: the password stays, with a warning that it cannot be asked for."""
+    if not planned.secrets:
+        return planned
+    if client.skips_inputs:
+        return replace(planned, warnings=(*planned.warnings, EntryWarning.NO_INPUTS))
+    if not client.secret_inputs:
+        return planned
+    ident = input_id(server_name)
+    reference = f"${{input:{ident}}}"
+    env: dict[str, str] = {}
+    where = None
+    for name, value in planned.entry.env.items():
+        if name == PASSWORD_ENV:
+            env[name] = reference
+            continue
+        kept, password = split_password(value) if "://" in value else (value, None)
+        if password is not None:
+            env[PASSWORD_ENV] = reference
+            where = kept.partition("://")[2].partition("/")[0]
+        env[name] = kept
+    entry = ServerEntry(planned.entry.command, planned.entry.args, env)
+    written = json.dumps(entry.as_json(client.entry_type), ensure_ascii=False)
+    if any(secret in written for secret in entry_secrets(planned.entry)):
+        # Fail closed: a password somewhere no rule above took it out of.
+        raise PasswordInseparable
+    shown = f" ({where})" if where else ""
+    prompt = {
+        "type": "promptString",
+        "id": ident,
+        "description": f"Database password for the MCP server {server_name!r}{shown}",
+        "password": True,
+    }
+    warnings = tuple(w for w in planned.warnings if w is not EntryWarning.CREDENTIALS_IN_FILE)
+    return replace(
+        planned,
+        entry=entry,
+        secrets=(),
+        warnings=(*warnings, EntryWarning.ASKED_BY_CLIENT),
+        inputs=(*planned.inputs, prompt),
+    )
 
 
 def _absolute(

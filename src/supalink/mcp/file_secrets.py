@@ -12,7 +12,7 @@ from typing import Any
 
 from supalink.errors import SupalinkError
 from supalink.logs import SecretMasker
-from supalink.mcp.jsonedit import JsonDocument, UneditableConfig
+from supalink.mcp.jsonedit import JsonDocument, MalformedConfig, UneditableConfig
 from supalink.mcp.templates import ServerEntry, entry_secrets
 
 
@@ -43,7 +43,14 @@ def file_secrets(data: bytes | None, source: str = "the config file") -> list[st
     an empty one). MalformedConfig or NestedTooDeep when the bytes cannot be parsed, and
     UneditableConfig when an object in them holds a key twice: what is under the earlier key
     is in the text but not in the parse, so its passwords could not be found."""
-    document = JsonDocument.parse(data or b"", source)
+    # Read as JSONC whatever the client: strict JSON is JSONC too, and a comment must not
+    # leave a file's passwords unfound. Bytes that are neither are told as JSON's error.
+    try:
+        document = JsonDocument.parse(data or b"", source, jsonc=True)
+    except MalformedConfig:
+        JsonDocument.parse(data or b"", source)
+        raise
+
     if document.repeats_a_key:  # no key named: a key is the file's text too
         raise UneditableConfig(f"{source} holds a key twice in one object")
     return document_secrets(document)

@@ -4,6 +4,10 @@ MCP clients' files hold the user's other settings, written in the client's own
 style. Re-serialising the whole document would reorder nothing but could still
 change indentation, escapes and number spellings, so only the text of
 `<root key>.<name>` is touched: every other byte stays where it was.
+
+A JSONC file (VS Code's and Zed's: comments, trailing commas) is read through its JSON
+twin of the same length (`files.jsonc_as_json`): positions are found in the twin and the
+cuts made in the file's own text, so every comment outside the replaced entry stays.
 """
 
 from __future__ import annotations
@@ -14,18 +18,46 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from supalink.errors import SupalinkError
-from supalink.files import JsonTooDeep, parse_json
+from supalink.files import JsonTooDeep, UnclosedComment, jsonc_as_json, parse_json
+from supalink.mcp.jsonspans import (
+    WHITESPACE,
+    Member,
+    ObjectSpan,
+    UneditableConfig,
+    line_column,
+    line_end,
+    line_indent,
+    past_line_end,
+    reject_constant,
+    scan_array,
+    scan_object,
+    skip,
+)
+
+__all__ = [
+    "MISSING",
+    "UTF8_BOM",
+    "JsonDocument",
+    "MalformedConfig",
+    "NestedTooDeep",
+    # Raised where a span names a key twice: the editor's error, as its callers know it.
+    "UneditableConfig",
+]
 
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 DEFAULT_UNIT: Final = "  "
-_WHITESPACE: Final = " \t\n\r"
 
 
 class MalformedConfig(SupalinkError):
-    """The file is not a JSON object; it is left alone and the message says where it breaks."""
+    """The file is not a JSON object; it is left alone and the message says where it breaks.
+    `language`: "JSON", or "JSONC" for a client whose file may hold comments."""
 
-    def __init__(self, source: str, line: int, column: int, reason: str) -> None:
-        super().__init__(f"{source} is not valid JSON: {reason} at line {line}, column {column}")
+    def __init__(
+        self, source: str, line: int, column: int, reason: str, language: str = "JSON"
+    ) -> None:
+        super().__init__(
+            f"{source} is not valid {language}: {reason} at line {line}, column {column}"
+        )
         self.line = line
         self.column = column
 
@@ -42,57 +74,18 @@ class NestedTooDeep(SupalinkError):
         self.limit = limit
 
 
-class UneditableConfig(SupalinkError):
-    """Valid JSON that we refuse to guess about (a duplicate key, a non-object server list)."""
-
-
-def _reject_constant(name: str) -> Any:
-    # Python accepts NaN and Infinity; JSON does not, and neither do the clients.
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 class _Reader(json.JSONDecoder):
     """The decoder of a whole file: NaN and Infinity refused, and an object that holds a
     key twice noted (its last value is the one kept, as json and the clients keep it)."""
 
     def __init__(self) -> None:
-        super().__init__(parse_constant=_reject_constant, object_pairs_hook=self._object)
+        super().__init__(parse_constant=reject_constant, object_pairs_hook=self._object)
         self.repeats_a_key = False
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         value = dict(pairs)
         self.repeats_a_key = self.repeats_a_key or len(value) < len(pairs)
         return value
-
-
-@dataclass(frozen=True)
-class Member:
-    key: str
-    key_start: int
-    key_end: int
-    value_start: int
-    value_end: int
-    value: Any
-
-
-@dataclass(frozen=True)
-class ObjectSpan:
-    open: int  # index of '{'
-    close: int  # index of '}'
-    members: tuple[Member, ...]
-
-    def find(self, key: str, source: str, text: str) -> Member | None:
-        found = [member for member in self.members if member.key == key]
-        if len(found) > 1:
-            line, column = _line_column(text, found[1].key_start)
-            raise UneditableConfig(
-                f"{source} has the key {key!r} twice (again at line {line}, column {column});"
-                " fix the file by hand"
-            )
-        return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -104,23 +97,6 @@ class _Style:
     newline: str
 
 
-def _skip(text: str, index: int) -> int:
-    while index < len(text) and text[index] in _WHITESPACE:
-        index += 1
-    return index
-
-
-def _line_column(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _line_indent(text: str, index: int) -> str | None:
-    """The whitespace before `index` on its line, or None when other text precedes it."""
-    prefix = text[text.rfind("\n", 0, index) + 1 : index]
-    return prefix if prefix.strip(" \t") == "" else None
-
-
 _STRING_OR_CONSTANT: Final = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)')
 
 
@@ -130,23 +106,6 @@ def _constant_position(text: str) -> int:
         if match[1]:
             return match.start(1)
     return 0
-
-
-def _scan_object(text: str, start: int) -> ObjectSpan:
-    """Member positions of the (already validated) object that opens at `start`."""
-    members: list[Member] = []
-    index = _skip(text, start + 1)
-    if text[index] == "}":
-        return ObjectSpan(start, index, ())
-    while True:
-        key, key_end = _DECODER.raw_decode(text, index)
-        value_start = _skip(text, _skip(text, key_end) + 1)  # past the ':'
-        value, value_end = _DECODER.raw_decode(text, value_start)
-        members.append(Member(key, index, key_end, value_start, value_end, value))
-        after = _skip(text, value_end)
-        if text[after] == "}":
-            return ObjectSpan(start, after, tuple(members))
-        index = _skip(text, after + 1)  # past the ','
 
 
 class _Missing:
@@ -162,7 +121,8 @@ class JsonDocument:
     parse of a client's config file (`parse`), for reading it as well as for editing it.
     `value` is the whole document as Python values (`{}` for an empty file); `repeats_a_key`
     says that an object in it holds a key twice, whose earlier value is in the text but not
-    in `value`."""
+    in `value`. `plain` is the text's JSON twin (the text itself unless it is JSONC), where
+    positions are found; `text` is where they are cut."""
 
     def __init__(
         self,
@@ -172,61 +132,98 @@ class JsonDocument:
         source: str,
         value: dict[str, Any] | None = None,
         repeats_a_key: bool = False,
+        plain: str | None = None,
     ) -> None:
         self.text = text
+        self.plain = text if plain is None else plain
+        # The text with its comments blanked but its trailing commas kept: where they are.
+        self.commas = text if self.plain == text else jsonc_as_json(text, commas=False)
         self.bom = bom
         self.source = source
         self.value: dict[str, Any] = {} if value is None else value
         self.repeats_a_key = repeats_a_key
         self.newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
-        start = _skip(text, 0)
-        self.root: ObjectSpan | None = None if start == len(text) else _scan_object(text, start)
+        start = skip(self.plain, 0)
+        self.root: ObjectSpan | None = (
+            None if start == len(self.plain) else scan_object(self.plain, start)
+        )
+
+    @property
+    def has_jsonc(self) -> bool:
+        """Whether the text holds comments or trailing commas (what only JSONC allows)."""
+        return self.plain != self.text
 
     @classmethod
-    def parse(cls, raw: bytes, source: str = "the config file") -> JsonDocument:
-        """Parse bytes, or raise MalformedConfig naming the line and column."""
+    def parse(
+        cls, raw: bytes, source: str = "the config file", *, jsonc: bool = False
+    ) -> JsonDocument:
+        """Parse bytes, or raise MalformedConfig naming the line and column. With `jsonc`,
+        comments and trailing commas are read as the whitespace they stand for."""
         bom = raw.startswith(UTF8_BOM)
         body = raw[len(UTF8_BOM) :] if bom else raw
+        language = "JSONC" if jsonc else "JSON"
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
             line = body.count(b"\n", 0, error.start) + 1
             column = error.start - (body.rfind(b"\n", 0, error.start) + 1) + 1
-            raise MalformedConfig(source, line, column, "bytes that are not UTF-8") from None
-        if text.strip(_WHITESPACE) == "":
-            # An empty file holds nothing to break: it is treated as `{}`.
-            return cls(text, bom=bom, source=source)
+            raise MalformedConfig(
+                source, line, column, "bytes that are not UTF-8", language
+            ) from None
+        try:
+            plain = jsonc_as_json(text) if jsonc else text
+        except UnclosedComment as error:
+            line, column = line_column(text, error.position)
+            raise MalformedConfig(source, line, column, str(error), language) from None
+        if plain.strip(WHITESPACE) == "":
+            # An empty file (or one of comments only) holds nothing to break: read as `{}`.
+            return cls(text, bom=bom, source=source, plain=plain)
         reader = _Reader()
         try:
-            data = parse_json(text, reader)
+            data = parse_json(plain, reader)
         except JsonTooDeep as error:
             raise NestedTooDeep(source, error.limit) from None
         except json.JSONDecodeError as error:
-            raise MalformedConfig(source, error.lineno, error.colno, error.msg) from None
-        except ValueError as error:  # NaN or Infinity, from _reject_constant
-            line, column = _line_column(text, _constant_position(text))
-            raise MalformedConfig(source, line, column, str(error)) from None
+            reason = error.msg
+            if not jsonc and _reads_as_jsonc(text):
+                reason += " (a comment or a trailing comma: JSONC, which this client does not read)"
+            raise MalformedConfig(source, error.lineno, error.colno, reason, language) from None
+        except ValueError as error:  # NaN or Infinity, from reject_constant
+            line, column = line_column(text, _constant_position(plain))
+            raise MalformedConfig(source, line, column, str(error), language) from None
         if not isinstance(data, dict):
-            line, column = _line_column(text, _skip(text, 0))
-            raise MalformedConfig(source, line, column, "the top level is not an object")
-        return cls(text, bom=bom, source=source, value=data, repeats_a_key=reader.repeats_a_key)
+            line, column = line_column(text, skip(plain, 0))
+            raise MalformedConfig(source, line, column, "the top level is not an object", language)
+        return cls(
+            text,
+            bom=bom,
+            source=source,
+            value=data,
+            repeats_a_key=reader.repeats_a_key,
+            plain=plain,
+        )
 
     def encode(self, text: str) -> bytes:
         return (UTF8_BOM if self.bom else b"") + text.encode("utf-8")
 
-    def _servers(self, root_key: str) -> tuple[Member, ObjectSpan] | None:
+    def _held(self, root_key: str, kind: type) -> tuple[Member, ObjectSpan] | None:
         if self.root is None:
             return None
         holder = self.root.find(root_key, self.source, self.text)
         if holder is None:
             return None
-        if not isinstance(holder.value, dict):
-            line, column = _line_column(self.text, holder.value_start)
+        if not isinstance(holder.value, kind):
+            line, column = line_column(self.text, holder.value_start)
+            what = "an object" if kind is dict else "a list"
             raise UneditableConfig(
-                f"{self.source}: {root_key!r} at line {line}, column {column} is not an object;"
+                f"{self.source}: {root_key!r} at line {line}, column {column} is not {what};"
                 " fix the file by hand"
             )
-        return holder, _scan_object(self.text, holder.value_start)
+        scan = scan_object if kind is dict else scan_array
+        return holder, scan(self.plain, holder.value_start)
+
+    def _servers(self, root_key: str) -> tuple[Member, ObjectSpan] | None:
+        return self._held(root_key, dict)
 
     def servers(self, root_key: str) -> dict[str, Any]:
         """The server entries under `root_key` (empty when there are none)."""
@@ -243,8 +240,7 @@ class JsonDocument:
         """The file's bytes with `root_key.name` set to `value`, nothing else changed."""
         style = self._style()
         if self.root is None:
-            fresh = {root_key: {name: value}}
-            return self.encode(_render(fresh, style, "") + style.newline)
+            return self.encode(self._fresh({root_key: {name: value}}, style))
         found = self._servers(root_key)
         if found is None:
             return self._insert(self.root, root_key, {name: value}, style)
@@ -252,31 +248,106 @@ class JsonDocument:
         existing = servers.find(name, self.source, self.text)
         if existing is None:
             return self._insert(servers, name, value, style, holder)
-        indent = _line_indent(self.text, existing.key_start)
-        object_style = self._object_style(servers, style)
-        rendered = _render(value, object_style, indent or "")
+        return self._replace(existing, servers, value, style)
+
+    def with_item(self, root_key: str, value: dict[str, Any], match: str = "id") -> bytes:
+        """The file's bytes with `value` in the list at `root_key` (VS Code's `inputs`): in
+        place of the item whose `match` key is the same, else added last."""
+        style = self._style()
+        if self.root is None:
+            return self.encode(self._fresh({root_key: [value]}, style))
+        found = self._held(root_key, list)
+        if found is None:
+            return self._insert(self.root, root_key, [value], style)
+        holder, items = found
+        same = [
+            item
+            for item in items.members
+            if isinstance(item.value, dict) and item.value.get(match) == value.get(match)
+        ]
+        if same:
+            return self._replace(same[-1], items, value, style)
+        return self._insert(items, None, value, style, holder)
+
+    def _fresh(self, value: dict[str, Any], style: _Style) -> str:
+        """A whole document after what the text holds (nothing, or only comments)."""
+        kept = self.text
+        if kept.strip(WHITESPACE) and not kept.endswith(("\n", "\r")):
+            kept += style.newline
+        return kept + _render(value, style, "") + style.newline
+
+    def _replace(self, existing: Member, span: ObjectSpan, value: Any, style: _Style) -> bytes:
+        indent = line_indent(self.text, existing.key_start)
+        rendered = _render(value, self._object_style(span, style), indent or "")
         text = self.text[: existing.value_start] + rendered + self.text[existing.value_end :]
         return self.encode(text)
 
     def without_member(self, root_key: str, name: str) -> bytes | None:
-        """The file's bytes without `root_key.name`, or None when it is not there."""
+        """The file's bytes without `root_key.name`, or None when it is not there. A comment
+        on the entry's own lines goes with it; every other comment stays."""
         found = self._servers(root_key)
         if found is None:
             return None
         servers = found[1]
         member = servers.find(name, self.source, self.text)
-        if member is None:
+        return None if member is None else self._without(servers, member)
+
+    def without_item(self, root_key: str, value: dict[str, Any], match: str = "id") -> bytes | None:
+        """The file's bytes without the item of the list at `root_key` whose `match` key is
+        `value`'s (VS Code's `inputs`), or None when there is none."""
+        found = self._held(root_key, list)
+        if found is None:
             return None
-        members = servers.members
+        items = found[1]
+        same = [
+            item
+            for item in items.members
+            if isinstance(item.value, dict) and item.value.get(match) == value.get(match)
+        ]
+        return self._without(items, same[-1]) if same else None
+
+    def _without(self, span: ObjectSpan, member: Member) -> bytes:
+        """The file's bytes without `member` of the object or list `span`."""
+        text, plain = self.text, self.plain
+        members = span.members
         position = members.index(member)
-        if len(members) == 1:
-            start, end = servers.open + 1, servers.close
-        elif position < len(members) - 1:
+        after = skip(self.commas, member.value_end)
+        comma = after if self.commas[after] == "," else None
+        end = member.value_end if comma is None else comma + 1
+        blank = text[span.open + 1 : member.key_start] + text[end : span.close]
+        cuts: list[tuple[int, int]]
+        if len(members) == 1 and blank.strip(WHITESPACE) == "":
+            cuts = [(span.open + 1, span.close)]
+        elif comma is None and position > 0:
+            previous = members[position - 1]
+            separator = skip(plain, previous.value_end)  # its ','
+            if text[previous.value_end : member.key_start].strip(WHITESPACE) == ",":
+                cuts = [(previous.value_end, member.value_end)]
+            else:  # a comment in between: it stays, the comma goes
+                cuts = [(separator, separator + 1), self._lines_of(member.key_start, end)]
+        elif (
+            comma is not None
+            and position < len(members) - 1
+            and text[member.value_end : members[position + 1].key_start].strip(WHITESPACE) == ","
+        ):
             # Up to the next key: its indentation is the same as ours, which stays.
-            start, end = member.key_start, members[position + 1].key_start
+            cuts = [(member.key_start, members[position + 1].key_start)]
         else:
-            start, end = members[position - 1].value_end, member.value_end
-        return self.encode(self.text[:start] + self.text[end:])
+            cuts = [self._lines_of(member.key_start, end)]
+        for start, stop in sorted(cuts, reverse=True):
+            text = text[:start] + text[stop:]
+        return self.encode(text)
+
+    def _lines_of(self, start: int, end: int) -> tuple[int, int]:
+        """The span from `start` to `end`: whole lines (with a comment that ends the last)
+        when nothing else is on them, else the span and the blanks after it."""
+        text = self.text
+        ends = line_end(text, end)
+        if line_indent(text, start) is not None and ends is not None:
+            return text.rfind("\n", 0, start) + 1, past_line_end(text, ends)
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        return start, end
 
     def _style(self) -> _Style:
         """The document's indentation unit and separators, read from its root members."""
@@ -285,13 +356,13 @@ class JsonDocument:
         if root is None or not root.members:
             return style
         first = root.members[0]
-        between = self.text[first.key_end : first.value_start]
-        colon = ": " if between[-1:] in tuple(_WHITESPACE) else ":"
+        between = self.plain[first.key_end : first.value_start]
+        colon = ": " if between[-1:] in tuple(WHITESPACE) else ":"
         # A minified file (no space after ':') has none after ',' either.
         comma = ", " if colon == ": " else ","
         style = self._object_style(root, _Style(True, DEFAULT_UNIT, colon, comma, self.newline))
-        indent = _line_indent(self.text, first.key_start)
-        outer = _line_indent(self.text, root.open) or ""
+        indent = line_indent(self.text, first.key_start)
+        outer = line_indent(self.text, root.open) or ""
         if style.multiline and indent is not None:
             unit = indent[len(outer) :] if indent.startswith(outer) else indent
             style = _Style(True, unit, colon, style.comma, self.newline)
@@ -301,10 +372,10 @@ class JsonDocument:
         """`style`, adjusted to how this object lays out its own members."""
         if not span.members:
             return style
-        multiline = "\n" in self.text[span.open : span.members[0].key_start]
+        multiline = "\n" in self.plain[span.open : span.members[0].key_start]
         comma = style.comma
         if len(span.members) > 1:
-            between = self.text[span.members[0].value_end : span.members[1].key_start]
+            between = self.plain[span.members[0].value_end : span.members[1].key_start]
             if "\n" not in between:
                 comma = ", " if between.endswith((" ", "\t")) else ","
         return _Style(multiline, style.unit, style.colon, comma, style.newline)
@@ -312,34 +383,60 @@ class JsonDocument:
     def _insert(
         self,
         span: ObjectSpan,
-        key: str,
+        key: str | None,
         value: Any,
         style: _Style,
         holder: Member | None = None,
     ) -> bytes:
-        """Add `key: value` as the last member of the object `span`."""
-        outer = _line_indent(self.text, holder.key_start if holder else span.open) or ""
+        """Add `key: value` as the last member of the object `span` (`value` as the last
+        item of the array `span` when `key` is None). A comment on the last member's line
+        stays on it; a trailing comma stays the file's habit."""
+        outer = line_indent(self.text, holder.key_start if holder else span.open) or ""
         object_style = self._object_style(span, style)
         last = span.members[-1] if span.members else None
         indent = outer + style.unit
         if last is not None:
-            indent = _line_indent(self.text, last.key_start) or indent
-        member_text = json.dumps(key, ensure_ascii=False) + style.colon
+            indent = line_indent(self.text, last.key_start) or indent
+        member_text = "" if key is None else json.dumps(key, ensure_ascii=False) + style.colon
         member_text += _render(value, object_style, indent)
+        text = self.text
         if last is None:
+            if text[span.open + 1 : span.close].strip(WHITESPACE):  # comments: they stay
+                inner = style.newline + indent + member_text
+                return self.encode(text[: span.open + 1] + inner + text[span.open + 1 :])
             inner = (
                 style.newline + indent + member_text + style.newline + outer
                 if object_style.multiline
                 else member_text
             )
-            text = self.text[: span.open + 1] + inner + self.text[span.close :]
-        else:
-            separator = (
-                "," + style.newline + indent if object_style.multiline else object_style.comma
-            )
-            at = last.value_end
-            text = self.text[:at] + separator + member_text + self.text[at:]
+            return self.encode(text[: span.open + 1] + inner + text[span.close :])
+        after = skip(self.commas, last.value_end)
+        trailing = self.commas[after] == ","
+        if not object_style.multiline:
+            if trailing:
+                at, added = after + 1, object_style.comma[1:] + member_text + ","
+            else:
+                at, added = last.value_end, object_style.comma + member_text
+            return self.encode(text[:at] + added + text[at:])
+        ends = line_end(text, after + 1 if trailing else last.value_end)
+        if ends is None:  # more on the line: the new member goes right after the last
+            at = after + 1 if trailing else last.value_end
+            added = ("" if trailing else ",") + style.newline + indent + member_text
+            return self.encode(text[:at] + added + ("," if trailing else "") + text[at:])
+        added = style.newline + indent + member_text + ("," if trailing else "")
+        text = text[:ends] + added + text[ends:]
+        if not trailing:
+            text = text[: last.value_end] + "," + text[last.value_end :]
         return self.encode(text)
+
+
+def _reads_as_jsonc(text: str) -> bool:
+    """Whether `text`, not JSON, would be JSONC: what to tell of a strict client's file."""
+    try:
+        parse_json(text, jsonc=True)
+    except (ValueError, JsonTooDeep):  # JSONDecodeError and UnclosedComment are ValueErrors
+        return False
+    return True
 
 
 def _render(value: Any, style: _Style, indent: str) -> str:

@@ -16,6 +16,7 @@ read when the URI has none.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ SUPALINK_URI_ENV: Final = "SUPALINK_DATABASE_URI"
 ALLOW_WRITES_ARG: Final = "--allow-writes"
 # Where a server that takes its URI as an argument finds the password left out of it.
 PASSWORD_ENV: Final = "PGPASSWORD"  # noqa: S105 (a variable's name, not a password)
+# What a template's server needs of the Python that uvx runs it with (postgres-mcp's
+# `requires-python`: with 3.11, "the current Python version (3.11.7) does not satisfy
+# Python>=3.12"), by the package uvx starts.
+PYTHON_REQUIRES: Final = {"postgres-mcp": ">=3.12"}
 # The entry's name in the client's file, unless the person gives another.
 DEFAULT_SERVER_NAME: Final = "supabase"
 # Line breaks and terminal controls: a client shows the name in its menus and logs (Claude
@@ -93,6 +98,9 @@ class ServerEntry:
         """Read an entry as a client would, or say why it cannot be started over stdio."""
         if not isinstance(data, dict):
             raise SupalinkError(f"{where} is not an object")
+        nested = data.get("command")
+        if isinstance(nested, dict):  # Zed's older shape: {"command": {path, args, env}}
+            data = {**nested, "command": nested.get("path"), "type": data.get("type", "stdio")}
         kind = data.get("type", "stdio")
         if kind != "stdio" or "url" in data:
             raise SupalinkError(f"{where} is a {kind!r} server, not one started over stdio")
@@ -104,6 +112,28 @@ class ServerEntry:
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             raise SupalinkError(f"{where}: env must map names to strings")
         return cls(command, tuple(args), dict(env))
+
+
+_INPUT: Final = re.compile(r"\$\{input:([^}]*)\}")
+
+
+class NeedsClientInput(SupalinkError):
+    """An entry naming VS Code's `${input:ID}`: only VS Code fills it in (it asks, and keeps
+    the answer in its secret storage), so nothing else can start the entry as written."""
+
+    def __init__(self, server_name: str, inputs: list[str]) -> None:
+        named = ", ".join(f"${{input:{name}}}" for name in inputs)
+        super().__init__(
+            f"{server_name!r} takes {named} from VS Code, which asks for it when it starts "
+            "the server: start it there (MCP: List Servers)"
+        )
+        self.inputs = inputs
+
+
+def entry_inputs(entry: ServerEntry) -> list[str]:
+    """The ids of VS Code's `inputs` the entry names (`${input:ID}`), in order, once each."""
+    values = [entry.command, *entry.args, *entry.env.values()]
+    return list(dict.fromkeys(name for value in values for name in _INPUT.findall(value)))
 
 
 def entry_secrets(entry: ServerEntry) -> list[str]:

@@ -176,7 +176,7 @@ class EntryWatch:
         except OSError as error:
             return _Look(key, None, known, "unreadable", self._fault(error))
         try:
-            document = load_document(self.path, data)
+            document = load_document(self.path, data, jsonc=self.client.jsonc)
             entry = document.member(self.client.root_key, self.server_name)
         except UneditableConfig as error:
             return _Look(key, identity, known, "wrong-shape", str(error))
@@ -195,7 +195,8 @@ def supalink_entries(client: McpClient, path: Path) -> list[str]:
 
     try:
         data = read_config(path)
-        servers = load_document(path, data).servers(client.root_key) if data else {}
+        document = load_document(path, data, jsonc=client.jsonc)
+        servers = document.servers(client.root_key) if data else {}
     except SupalinkError:
         return []
     names = []
@@ -217,7 +218,8 @@ def last_backup_holding(
     for backup in reversed(backups_in(backup_folder(backup_root, target), target.name)):
         try:
             data = read_plain_file(backup.path)
-            entry = load_document(backup.path, data).member(client.root_key, server_name)
+            document = load_document(backup.path, data, jsonc=client.jsonc)
+            entry = document.member(client.root_key, server_name)
         except (OSError, SupalinkError):
             continue
         if entry is not MISSING:

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from supalink.errors import SupalinkError
 from supalink.mcp.clients import Host, McpClient
 from supalink.mcp.editor import Plan, apply, load_document, plan_remove, plan_write, read_config
-from supalink.mcp.entries import PlannedEntry
+from supalink.mcp.entries import PlannedEntry, for_client, input_id
 from supalink.mcp.errors import EntryMissing
 from supalink.mcp.jsonedit import MISSING
 from supalink.mcp.processes import RunningProcess, running_processes
@@ -134,8 +134,11 @@ class ConfigWriter:
         server_name: str = DEFAULT_SERVER_NAME,
     ) -> Plan:
         check_server_name(server_name)  # the dialog's names as much as the command's
+        planned = for_client(planned, client, server_name)
         entry = planned.entry.as_json(client.entry_type)
-        return plan_write(path, client, server_name, entry, secrets=planned.secrets)
+        return plan_write(
+            path, client, server_name, entry, secrets=planned.secrets, inputs=planned.inputs
+        )
 
     def plan_entry(
         self,
@@ -153,7 +156,7 @@ class ConfigWriter:
         ours = target_owner(target)
         if owner is None or _same(owner, ours):
             return EntryPlan(plan, None, None)
-        servers = load_document(path, plan.old).servers(client.root_key)
+        servers = load_document(path, plan.old, jsonc=client.jsonc).servers(client.root_key)
         for name, value in servers.items():
             if name != server_name and (found := entry_owner(value)) and _same(found, ours):
                 return EntryPlan(plan, owner, name)
@@ -173,7 +176,9 @@ class ConfigWriter:
         self, client: McpClient, path: Path, server_name: str = DEFAULT_SERVER_NAME
     ) -> Plan:
         check_server_name(server_name)
-        return plan_remove(path, client, server_name)
+        # VS Code's prompt for the entry's password goes with it: its id is the entry's own.
+        inputs = [{"id": input_id(server_name)}] if client.secret_inputs else []
+        return plan_remove(path, client, server_name, inputs=inputs)
 
     def apply(self, plan: Plan, *, confirmed: bool = False, force: bool = False) -> Written:
         """Write the plan under the file's lock (see `editor.apply`): ConfigChanged when the
@@ -191,7 +196,7 @@ def read_entry(client: McpClient, path: Path, server_name: str) -> ServerEntry:
     data = read_config(path)
     if data is None:
         raise EntryMissing(path, server_name, no_file=True)
-    value = load_document(path, data).member(client.root_key, server_name)
+    value = load_document(path, data, jsonc=client.jsonc).member(client.root_key, server_name)
     if value is MISSING:
         raise EntryMissing(path, server_name, no_file=False)
     return ServerEntry.from_json(value, f"{server_name!r} in {path}")
