@@ -14,6 +14,7 @@ import pytest
 from supalink import demo
 from supalink.profiles import Target
 from tests.support.cli import SUPALINK
+from tests.support.signals import wait_until_caught
 
 
 def test_the_demo_server_takes_its_password_and_leaves_nothing(system_tools: object) -> None:
@@ -51,7 +52,10 @@ def test_supalink_demo_opens_the_app_and_quits_cleanly(
     line = process.stdout.readline()
     assert "PostgreSQL on 127.0.0.1:" in line
     port = int(line.split("127.0.0.1:")[1].split(",")[0])
-    time.sleep(3)  # the monitor opens and the notifier runs
+    # Its SIGTERM handler in place (a loaded machine may take seconds), then the monitor
+    # opens and the notifier runs.
+    assert wait_until_caught(process, signal.SIGTERM), "SIGTERM never handled"
+    time.sleep(3)
     assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=15)

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from tests.support.file_faults import (
 from tests.support.postgres import PostgresServer
 from tests.support.profiles import save_profile
 from tests.support.secret_service import SecretService
+from tests.support.signals import wait_until_caught
 
 ORIGINAL = (
     b'{\n  "globalShortcut": "Ctrl+Space",\n'
@@ -305,16 +305,6 @@ def test_logging_to_a_file_that_cannot_be_written_neither_raises_nor_prints(
     assert (result.returncode, result.stdout, result.stderr) == (0, b"still running\n", b"")
 
 
-def wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> bool:
-    """Whether `path` came to be while `process` ran, within a minute."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if path.exists():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", READ_FAULTS, ids=lambda fault: fault.name)
 def test_the_app_that_cannot_read_its_settings_opens_and_says_why(
@@ -334,10 +324,9 @@ def test_the_app_that_cannot_read_its_settings_opens_and_says_why(
             env={**os.environ, "SUPALINK_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
         ) as app:
             try:
-                # Up (its log file made, on the loop's first turn, its signals handled: a
-                # loaded machine may take seconds to get there), then still running.
-                started = wait_for_file(AppPaths.under(home).log_file, app)
-                assert started, "the app never got to its loop's first turn"
+                # Its SIGTERM handler in place (a loaded machine may take seconds to get
+                # there), then still running.
+                assert wait_until_caught(app, signal.SIGTERM), "SIGTERM never handled"
                 with pytest.raises(subprocess.TimeoutExpired):
                     app.wait(timeout=1)  # still running: the window is open
                 app.send_signal(signal.SIGTERM)

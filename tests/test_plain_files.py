@@ -19,6 +19,7 @@ import pytest
 from supalink.files import MAX_READ_BYTES
 from supalink.paths import AppPaths
 from tests.support.cli import SUPALINK, run_cli
+from tests.support.signals import wait_until_caught
 
 # Bounds on a command that must not wait on the file at all: a hang is what they catch, and
 # they are far past what a loaded machine takes to run one.
@@ -214,8 +215,10 @@ def test_the_app_with_a_fifo_for_its_settings_or_log_opens_and_quits_on_sigterm(
         env={**os.environ, "SUPALINK_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
     ) as app:
         try:
+            # Its SIGTERM handler in place (a loaded machine may take seconds), then running.
+            assert wait_until_caught(app, signal.SIGTERM), "SIGTERM never handled"
             with pytest.raises(subprocess.TimeoutExpired):
-                app.wait(timeout=4)  # still running: the window is open
+                app.wait(timeout=1)  # still running: the window is open
             app.send_signal(signal.SIGTERM)
             _, stderr = app.communicate(timeout=30)
         finally:

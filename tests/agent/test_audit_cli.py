@@ -3,7 +3,6 @@ private SUPALINK_HOME."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -11,7 +10,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +22,7 @@ from supalink.paths import AppPaths
 from tests.agent.test_audit import without_root_powers
 from tests.support.audit import audit_entry
 from tests.support.cli import run_cli, spawn_argv, spawn_cli
+from tests.support.signals import ctrl_c_reaching_children, signal_masks
 
 AT = 1_796_124_600.25  # 2026-12-01T11:30:00.250Z
 
@@ -147,30 +146,6 @@ def test_a_file_it_may_not_read_is_one_sentence_and_exit_1(home: Path) -> None:
 def read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
     for line in stream:
         into.put(line)
-
-
-def signal_masks(pid: int) -> str:
-    """The kernel's view of a process's signals (hex masks; SIGINT is bit 1, 0x2)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError as error:
-        return f"no /proc status: {error}"
-    return ", ".join(line for line in status if line.startswith(("Sig", "ShdPnd")))
-
-
-@contextlib.contextmanager
-def ctrl_c_reaching_children() -> Iterator[None]:
-    """A shell starts a background job (`.ci/run &`) with SIGINT ignored, and every process
-    started from it inherits that: a Ctrl-C sent to the child would be lost. While this
-    holds, a child starts with SIGINT as a terminal's foreground job has it."""
-    before = signal.getsignal(signal.SIGINT)
-    if before is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # SIG_DFL after exec
-    try:
-        yield
-    finally:
-        if before is signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def test_follow_prints_calls_made_after_it_started_until_ctrl_c(home: Path) -> None:
