@@ -123,7 +123,8 @@ class SecretService:
         run, `org.freedesktop.secrets` is owned by this gnome-keyring, its default collection
         is there and unlocked."""
         exited = [
-            f"{name} exited {process.returncode}"
+            # Its own last words: an abort (-6) says why only on its stderr.
+            f"{name} exited {process.returncode}: {self._said(process)[-600:]!r}"
             for name, process in zip(DAEMONS, self.processes, strict=False)
             if process.poll() is not None
         ]
