@@ -325,3 +325,38 @@ def test_a_failed_verify_shows_the_clients_own_log_of_the_server_masked(
     assert f"{logs / 'mcp.log'}: no log yet" in shown
     dialog.show_report(VerifyReport(True, "the server answered", (), "1", "", 0.1, (), False))
     assert dialog.client_log.isHidden()
+
+
+def test_for_vs_code_a_session_password_is_asked_by_vs_code_and_the_dialog_says_no_file(
+    qtbot: Any,
+    app_context: AppContext,
+    pg: PostgresServer,
+    tmp_path: Path,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    """VS Code's entry names an `inputs` promptString instead of the password: the dialog
+    plans what the client will hold, so it neither warns of a password in the file nor asks
+    before writing one."""
+    dialog = session_dialog(qtbot, app_context, pg, tmp_path)
+    dialog.show()
+    assert dialog.password_choice.isVisible()  # Claude Desktop's entry would hold it
+    combo = dialog.choices.client
+    combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemData(i)[0] == "vscode"))
+    assert dialog.choices.selected_client().id == "vscode"
+    # Shown as it is written: a name of what VS Code asks for, not a masked secret.
+    qtbot.waitUntil(lambda: "${input:supalink-supabase-password}" in dialog.diff.toPlainText())
+    assert not dialog.password_choice.isVisible()
+    assert dialog.write()
+    assert message_boxes == []  # nothing asked: no password goes into the file
+    path = dialog.choices.config_path()
+    text = path.read_text()
+    for secret in (SPECIAL_PASSWORD, quote(SPECIAL_PASSWORD, safe="")):
+        assert secret not in text
+    assert json.loads(text)["inputs"][0]["password"] is True
+
+
+def test_every_warning_of_an_entry_has_the_dialogs_words() -> None:
+    from supalink.mcp import EntryWarning
+    from supalink.ui.config_preview import WARNINGS
+
+    assert set(WARNINGS) | {EntryWarning.CREDENTIALS_IN_FILE} == set(EntryWarning)

@@ -166,6 +166,9 @@ def _entry_passwords(entry: ServerEntry) -> list[str]:
             for written in QUERY_PASSWORD.findall(value):
                 found += [written, unquote(written)]
     for name, value in entry.env.items():
+        # `${input:ID}` names what VS Code asks for and keeps: shown, it says so; not a secret.
+        if _INPUT.fullmatch(value):
+            continue
         if any(word in name.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "KEY")):
             found.append(value)
     return found

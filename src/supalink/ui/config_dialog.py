@@ -31,6 +31,7 @@ from supalink.mcp import (
     VerifyReport,
     check_server_name,
     entry_for_profile,
+    for_client,
     read_entry,
 )
 from supalink.profiles import ProfileRepository, Target
@@ -168,6 +169,9 @@ class ConfigDialog(QDialog):
                 server=choices.launched_server(),
                 allow_writes=choices.writes_allowed(),
             )
+            # As the client will hold it: VS Code asks for the password (`inputs`), so its
+            # entry holds none, and the password row and question say so.
+            self.planned = for_client(self.planned, choices.selected_client(), choices.entry_name())
             planned_entry = self.writer.plan_entry(
                 choices.selected_client(),
                 choices.config_path(),

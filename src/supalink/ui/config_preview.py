@@ -25,6 +25,10 @@ WARNINGS = {
     "login may. Supalink's own server is read-only in depth.",
     EntryWarning.WRITES_ALLOWED: "writes are allowed: the agent can change and delete data. "
     "Untick Allow writes for a read-only agent.",
+    EntryWarning.ASKED_BY_CLIENT: "the file holds no password: VS Code asks for it the first "
+    "time it starts the server and keeps it in its secret storage.",
+    EntryWarning.NO_INPUTS: "this format cannot ask for the password (Copilot skips entries "
+    "that use ${input:…}), so it goes into the file.",
 }
 
 
