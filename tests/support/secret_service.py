@@ -123,8 +123,7 @@ class SecretService:
         run, `org.freedesktop.secrets` is owned by this gnome-keyring, its default collection
         is there and unlocked."""
         exited = [
-            # Its own last words: an abort (-6) says why only on its stderr.
-            f"{name} exited {process.returncode}: {self._said(process)[-600:]!r}"
+            f"{name} exited {process.returncode}{self._last_words(process)}"
             for name, process in zip(DAEMONS, self.processes, strict=False)
             if process.poll() is not None
         ]
@@ -202,6 +201,11 @@ class SecretService:
         fd = os.open(self.root / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._logs.append(fd)
         return fd
+
+    def _last_words(self, process: subprocess.Popen[bytes]) -> str:
+        """What an exited daemon said last, if anything: an abort (-6) says why only there."""
+        said = self._said(process).strip()[-600:]
+        return f": {said!r}" if said else ""
 
     def _said(self, process: subprocess.Popen[bytes]) -> str:
         log = self.root / f"{DAEMONS[self.processes.index(process)]}.log"
