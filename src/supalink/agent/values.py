@@ -35,6 +35,27 @@ def json_value(value: Any) -> Any:  # noqa: PLR0911 (one answer per kind of valu
     return str(value)
 
 
+# Values of exactly these types are JSON as they come (`json_value` gives them back as they
+# are): what most columns hold, text, integers, booleans and NULL.
+_AS_THEY_ARE: Final = frozenset((type(None), bool, int, str))
+
+
+def json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as JSON can carry them, `json_value` for each value, decided a column at a time:
+    a column that holds only values JSON takes as they are is left alone, found by the
+    types it holds (a set of them, built in C) rather than by a call for each value. The
+    types of the values decide, not the column's: a loader gives the text for a value
+    Python cannot hold, and an SQL_ASCII database gives bytes for text."""
+    columns = list(zip(*rows, strict=True))
+    converted = [
+        column if set(map(type, column)) <= _AS_THEY_ARE else list(map(json_value, column))
+        for column in columns
+    ]
+    if all(new is old for new, old in zip(converted, columns, strict=True)):
+        return list(map(list, rows))
+    return list(map(list, zip(*converted, strict=True)))
+
+
 # One encoder for every call: json.dumps with options builds a new one each time, which
 # cost more than encoding a row.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -44,9 +65,14 @@ def dumps(data: Any) -> str:
     return _ENCODER.encode(data)
 
 
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
 @dataclass
 class RowBudget:
-    """Rows kept until the count or the byte budget runs out; then only counted."""
+    """Rows kept until the count or the byte budget runs out; then only counted. A row
+    costs its JSON's UTF-8 bytes and one for the comma after it."""
 
     max_rows: int
     max_bytes: int
@@ -60,8 +86,37 @@ class RowBudget:
         self.seen += 1
         if self.truncated:
             return False
-        values = [json_value(value) for value in row]
-        size = len(dumps(values).encode()) + 1
+        return self._keep([json_value(value) for value in row])
+
+    def add_many(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """Keep the rows while they fit, as `add` one after the other would, up to and
+        counting the first that does not fit; False once the answer is full.
+
+        The rows are measured together, one encoding for all (a list's JSON is its rows',
+        a comma between each two and its brackets), and one by one only where the budget
+        runs out among them: encoding each row cost more than everything else a row costs."""
+        if self.truncated:
+            self.seen += len(rows)
+            return False
+        values = json_rows(rows)
+        if values and len(self.rows) + len(values) <= self.max_rows:
+            try:
+                size = _utf8_size(dumps(values)) - 1  # one bracket fewer than commas
+            except UnicodeEncodeError:
+                size = self.max_bytes + 1  # the row that cannot be encoded raises below
+            if self.used_bytes + size <= self.max_bytes:
+                self.seen += len(values)
+                self.rows.extend(values)
+                self.used_bytes += size
+                return True
+        for row in values:
+            self.seen += 1
+            if not self._keep(row):
+                return False
+        return True
+
+    def _keep(self, values: list[Any]) -> bool:
+        size = _utf8_size(dumps(values)) + 1
         if len(self.rows) >= self.max_rows or self.used_bytes + size > self.max_bytes:
             self.truncated = True
             return False
@@ -75,7 +130,7 @@ class Rows:
     """What one statement returned."""
 
     columns: tuple[str, ...]
-    rows: list[list[Any]]
+    rows: list[list[Any]]  # each as JSON carries it (`json_rows`)
     truncated: bool
     status: str  # the server's command tag: SELECT 3, UPDATE 2, ...
     rowcount: int | None  # rows returned or affected, when the server says
