@@ -1,8 +1,10 @@
 """Rows measured a chunk at a time keep exactly what measuring them one by one kept: the same
-rows, as the same JSON, cut at the same row, counted the same (agent/values.py)."""
+rows, as the same JSON, cut at the same row, counted the same; and an answer made with the
+rows' JSON as it was measured reads as one made by encoding them again (agent/values.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import random
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from supalink.agent.values import RowBudget, dumps, json_rows, json_value
+from supalink.agent.values import RowBudget, Rows, dumps, json_rows, json_value
 
 
 class Level(enum.IntEnum):
@@ -46,6 +48,7 @@ def chunk_by_chunk(
         if not budget.add_many(chunk):
             break
     assert all(type(row) is list for row in budget.rows)
+    assert budget.rows_json() == dumps(budget.rows)
     return dumps(budget.rows), budget.seen, budget.used_bytes, budget.truncated
 
 
@@ -137,3 +140,15 @@ def test_after_the_budget_ran_out_rows_are_only_counted() -> None:
     assert (len(budget.rows), budget.seen, budget.truncated) == (1, 2, True)
     assert not budget.add_many([(4,), (5,)])
     assert budget.seen == 4
+
+
+@pytest.mark.parametrize(
+    "columns", [(), ("id", "status"), ('"rows":[]', "rows", '],"rows":[]'), ("é", "\\")]
+)
+def test_an_answer_reuses_the_rows_json_and_reads_as_it_did(columns: tuple[str, ...]) -> None:
+    budget = RowBudget(3, 10_000)
+    budget.add_many([tuple(range(len(columns))), tuple("x" * len(columns))])
+    budget.add_many([tuple([None] * len(columns))] * 2)
+    plain = Rows(columns, budget.rows, budget.truncated, "SELECT 4", budget.seen)
+    reused = dataclasses.replace(plain, rows_json=budget.rows_json())
+    assert reused.json_text() == plain.json_text() == dumps(plain.as_json())

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+# The rows' key and an empty list, as `dumps` writes them.
+_NO_ROWS: Final = '"rows":[]'
 # What the server says when a row is larger than an answer may be (see `capped_rows`).
 ROW_TOO_LARGE: Final = "supalink: row larger than the answer"
 _ROW_BYTES: Final = re.compile(re.escape(ROW_TOO_LARGE) + r" \((\d+) bytes\)")
@@ -77,6 +79,9 @@ class RowBudget:
     max_rows: int
     max_bytes: int
     rows: list[list[Any]] = field(default_factory=list)
+    # The kept rows' JSON as it was measured, in pieces that commas join into the inside of
+    # their list: the answer reuses it rather than encoding the rows again.
+    pieces: list[str] = field(default_factory=list)
     seen: int = 0
     used_bytes: int = 0
     truncated: bool = False
@@ -100,13 +105,15 @@ class RowBudget:
             return False
         values = json_rows(rows)
         if values and len(self.rows) + len(values) <= self.max_rows:
+            text = dumps(values)
             try:
-                size = _utf8_size(dumps(values)) - 1  # one bracket fewer than commas
+                size = _utf8_size(text) - 1  # one bracket fewer than commas
             except UnicodeEncodeError:
                 size = self.max_bytes + 1  # the row that cannot be encoded raises below
             if self.used_bytes + size <= self.max_bytes:
                 self.seen += len(values)
                 self.rows.extend(values)
+                self.pieces.append(text[1:-1])
                 self.used_bytes += size
                 return True
         for row in values:
@@ -116,13 +123,19 @@ class RowBudget:
         return True
 
     def _keep(self, values: list[Any]) -> bool:
-        size = _utf8_size(dumps(values)) + 1
+        text = dumps(values)
+        size = _utf8_size(text) + 1
         if len(self.rows) >= self.max_rows or self.used_bytes + size > self.max_bytes:
             self.truncated = True
             return False
         self.rows.append(values)
+        self.pieces.append(text)
         self.used_bytes += size
         return True
+
+    def rows_json(self) -> str:
+        """`dumps(self.rows)`, from the pieces."""
+        return f"[{','.join(self.pieces)}]"
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ class Rows:
     truncated: bool
     status: str  # the server's command tag: SELECT 3, UPDATE 2, ...
     rowcount: int | None  # rows returned or affected, when the server says
+    rows_json: str | None = None  # `dumps(rows)`, when the budget has it (RowBudget.rows_json)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -144,6 +158,19 @@ class Rows:
             "status": self.status,
         }
         return data
+
+    def json_text(self) -> str:
+        """`dumps(self.as_json())`, with the rows' JSON as the budget measured it: encoding
+        10,000 rows again cost as much as a sixth of such an answer's time. The rows' place
+        is the one `"rows":[]` of the text without them: inside a JSON string every quote is
+        escaped, so no column's name can hold it."""
+        data = self.as_json()
+        if self.rows_json is None:
+            return dumps(data)
+        data["rows"] = []
+        text = dumps(data)
+        at = text.index(_NO_ROWS) + len(_NO_ROWS) - 2
+        return text[:at] + self.rows_json + text[at + 2 :]
 
 
 def capped_rows(sql: str, max_bytes: int) -> str:
