@@ -144,18 +144,15 @@ def instructions(failure: str | None) -> str:
 
 
 async def _load_sdk() -> None:
-    """The SDK's server side, imported in a thread (~0.45 s here) while the event loop makes
-    the first connection to the database. The thread ends with the import: while serving, no
-    thread but the main one is left (agent/stdio.py)."""
-    import importlib
+    """The SDK's server side (agent/sdk.py), imported in a thread (~0.4 s here) while the
+    event loop makes the first connection to the database. The thread ends with the import:
+    while serving, no thread but the main one is left (agent/stdio.py)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def load() -> None:
-        for name in ("mcp.server.lowlevel", "mcp.shared.exceptions", "mcp.types"):
-            importlib.import_module(name)
+    from supalink.agent.sdk import load_server_side
 
     with ThreadPoolExecutor(1, thread_name_prefix="supalink-sdk-import") as thread:
-        await asyncio.get_running_loop().run_in_executor(thread, load)
+        await asyncio.get_running_loop().run_in_executor(thread, load_server_side)
 
 
 async def serve(target: Target, options: ServeOptions, audit_file: Path | None) -> None:
