@@ -1,6 +1,7 @@
-"""The SDK's server side loads without the SDK's front doors, and the ordinary way wherever
-that cannot be (agent/sdk.py). Each case in a fresh interpreter: what it imports is the
-point."""
+"""What the server's start costs: the SDK's server side loads without the SDK's front doors,
+and the ordinary way wherever that cannot be (agent/sdk.py); the collector waits for the
+start to be over (agent/server.py). Each case in a fresh interpreter: what it imports and
+what it leaves to the collector are the point."""
 
 from __future__ import annotations
 
@@ -65,3 +66,25 @@ def test_a_front_door_that_is_needed_means_the_ordinary_way() -> None:
     found = _loaded(prelude)
     assert found["unopened"] is False
     assert found["client"] is True  # the front door ran
+
+
+def test_the_collector_waits_for_the_start_then_leaves_what_it_made_alone() -> None:
+    code = textwrap.dedent(
+        """
+        import gc, json
+        from supalink.agent import collect_later
+        from supalink.agent.server import _collect_from_here
+        collect_later()
+        held = not gc.isenabled()
+        kept = [[n] for n in range(1000)]  # what a start makes and keeps
+        _collect_from_here()
+        print(json.dumps({"held": held, "on": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["held"] is True
+    assert found["on"] is True
+    assert found["frozen"] >= 1000
