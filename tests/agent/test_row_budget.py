@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import enum
 import random
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -84,6 +85,18 @@ SAMPLES: tuple[Any, ...] = (
 )
 
 
+# Columns of one kind of value and NULL, which are converted as that kind.
+ONE_KIND_COLUMNS: tuple[tuple[Any, ...], ...] = (
+    (0.5, -1e300, float("nan"), float("inf"), None),
+    (dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC), dt.datetime(1, 1, 1), None),
+    (dt.date(2026, 12, 1), dt.date(9999, 12, 31)),
+    (dt.time(10, 30), dt.time(0, 0, 0, 1), None),
+    (Decimal("12345678901234567890.5"), Decimal("NaN"), Decimal("-0"), None),
+    (uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), None),
+    (Level.LOW, None),  # an int's subclass: no kind of its own
+)
+
+
 def _table(rng: random.Random, rows: int, kinds: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     return [tuple(rng.choice(kind) for kind in kinds) for _ in range(rows)]
 
@@ -96,7 +109,8 @@ def _chunks(rows: list[tuple[Any, ...]], size: int) -> list[list[tuple[Any, ...]
 def test_chunks_keep_what_rows_one_by_one_kept(seed: int) -> None:
     rng = random.Random(seed)
     plain = (None, 1, 42, -3, 10**12, True, "active", "pending", "é", "🐘")
-    columns = [rng.choice((plain, SAMPLES, (1, 2, 3), ("a", "bb", None))) for _ in range(3)]
+    kinds = (plain, SAMPLES, (1, 2, 3), ("a", "bb", None), *ONE_KIND_COLUMNS)
+    columns = [rng.choice(kinds) for _ in range(3)]
     rows = _table(rng, rng.randint(0, 700), columns[: rng.randint(0, 3)])
     chunk_size = rng.choice((1, 7, 200))
     full = len(dumps([list(map(json_value, row)) for row in rows]).encode())

@@ -6,9 +6,12 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import chain
 from typing import Any, Final
+from uuid import UUID
 
 # The rows' key and an empty list, as `dumps` writes them.
 _NO_ROWS: Final = '"rows":[]'
@@ -40,22 +43,47 @@ def json_value(value: Any) -> Any:  # noqa: PLR0911 (one answer per kind of valu
 # Values of exactly these types are JSON as they come (`json_value` gives them back as they
 # are): what most columns hold, text, integers, booleans and NULL.
 _AS_THEY_ARE: Final = frozenset((type(None), bool, int, str))
+_NULL: Final = type(None)
+
+
+def _finite(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+# What `json_value` does to a value of exactly one of these types, for a column that holds
+# only that type and NULL: found once for the column rather than for each value.
+_ONE_KIND: Final[dict[type, Callable[[Any], Any]]] = {
+    float: _finite,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    Decimal: str,
+    UUID: str,
+}
 
 
 def json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    """Rows as JSON can carry them, `json_value` for each value, decided a column at a time:
-    a column that holds only values JSON takes as they are is left alone, found by the
-    types it holds (a set of them, built in C) rather than by a call for each value. The
-    types of the values decide, not the column's: a loader gives the text for a value
-    Python cannot hold, and an SQL_ASCII database gives bytes for text."""
-    columns = list(zip(*rows, strict=True))
-    converted = [
-        column if set(map(type, column)) <= _AS_THEY_ARE else list(map(json_value, column))
-        for column in columns
-    ]
-    if all(new is old for new, old in zip(converted, columns, strict=True)):
+    """Rows as JSON can carry them, `json_value` for each value, but decided by the types the
+    values have (a set of them, built in C) rather than value by value: rows that hold only
+    values JSON takes as they are are only made lists; otherwise each column is looked at
+    alone, and one that holds a single kind of value (and NULL) is converted as that kind.
+    The values' types decide, not the columns': a loader gives the text for a value Python
+    cannot hold, and an SQL_ASCII database gives bytes for text."""
+    if set(map(type, chain.from_iterable(rows))) <= _AS_THEY_ARE:
         return list(map(list, rows))
-    return list(map(list, zip(*converted, strict=True)))
+    columns = [_json_column(column) for column in zip(*rows, strict=True)]
+    return list(map(list, zip(*columns, strict=True)))
+
+
+def _json_column(column: Sequence[Any]) -> Sequence[Any]:
+    kinds = set(map(type, column))
+    if kinds <= _AS_THEY_ARE:
+        return column
+    kinds.discard(_NULL)
+    convert = _ONE_KIND.get(kinds.pop()) if len(kinds) == 1 else None
+    if convert is None:
+        return list(map(json_value, column))
+    return [None if value is None else convert(value) for value in column]
 
 
 # One encoder for every call: json.dumps with options builds a new one each time, which
