@@ -135,7 +135,7 @@ class RowBudget:
         if values and len(self.rows) + len(values) <= self.max_rows:
             text = dumps(values)
             try:
-                size = _utf8_size(text) - 1  # one bracket fewer than commas
+                size = _utf8_size(text) - 1  # each row and a comma: the list less a bracket
             except UnicodeEncodeError:
                 size = self.max_bytes + 1  # the row that cannot be encoded raises below
             if self.used_bytes + size <= self.max_bytes:
