@@ -62,6 +62,11 @@ TARGETS = (
     Target("launcher_overhead_ms", "Keyring launcher's added start time", " ms", None),
     Target("mcp_first_answer_ratio", "mcp-serve --profile, spawn to 1st query / bare SDK", "", 1.2),
     Target("mcp_query_ratio", "mcp-serve query select 1 latency / bare SDK server", "", 1.1),
+    Target("mcp_rows_ratio", "mcp-serve --max-rows 10000, 10,000 rows / bare SDK", "", 1.3),
+    Target("mcp_rss_ratio", "mcp-serve RSS after the 1st answer / bare SDK", "", 1.05),
+    Target(
+        "mcp_first_answer_vs_reference_ratio", "mcp-serve spawn to 1st query / reference", "", 2.5
+    ),
 )
 
 
@@ -79,6 +84,7 @@ class Settings:
     soak_count: int = 10_000_000
     mcp_first_answer_runs: int = 11
     mcp_queries: int = 500
+    mcp_rows_runs: int = 31
 
 
 NAMES = (
@@ -91,9 +97,10 @@ NAMES = (
     "soak",
     "mcp_first_answer",
     "mcp_query",
+    "mcp_rows",
 )
 # What saves a profile with its password in the Secret Service.
-NEEDS_SECRET_SERVICE = {"startup", "launcher", "mcp_first_answer", "mcp_query"}
+NEEDS_SECRET_SERVICE = {"startup", "launcher", "mcp_first_answer", "mcp_query", "mcp_rows"}
 QUICK = Settings(
     startup_runs=5,
     launcher_runs=5,
@@ -106,6 +113,7 @@ QUICK = Settings(
     soak_count=100_000,
     mcp_first_answer_runs=3,  # each run starts three servers and waits for their exits
     mcp_queries=50,
+    mcp_rows_runs=7,
 )
 
 
@@ -153,6 +161,7 @@ def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[],
             services, settings.mcp_first_answer_runs
         ),
         "mcp_query": lambda: mcp_bench.query(services, settings.mcp_queries),
+        "mcp_rows": lambda: mcp_bench.rows(services, settings.mcp_rows_runs),
     }
 
 
@@ -195,6 +204,9 @@ def table(figures: dict[str, Any]) -> str:
         ),
         "mcp_first_answer_ratio": mcp_bench.first_answer_detail,
         "mcp_query_ratio": mcp_bench.query_detail,
+        "mcp_rows_ratio": mcp_bench.rows_detail,
+        "mcp_rss_ratio": mcp_bench.rss_detail,
+        "mcp_first_answer_vs_reference_ratio": mcp_bench.first_answer_vs_reference_detail,
     }
     for target in TARGETS:
         value = figures.get(target.key)

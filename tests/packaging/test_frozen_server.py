@@ -52,9 +52,12 @@ def spec_hidden_imports() -> set[str]:
 
 
 def sdk_modules_the_server_imports() -> set[str]:
-    """Every `mcp…` module that the agent package and its command import, at any depth."""
+    """Every `mcp…` module that the agent package and its command import, at any depth, and
+    those agent/sdk.py imports by name."""
+    from supalink.agent.sdk import SERVER_MODULES as LOADED_BY_NAME
+
     files = [*(SOURCE / "agent").glob("*.py"), SOURCE / "commands" / "mcp_serve.py"]
-    found: set[str] = set()
+    found: set[str] = set(LOADED_BY_NAME)
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
     from supalink.agent.audit_read import AuditTail, follow_entries, read_entries
     from supalink.agent.options import DEFAULT_MAX_ROWS, ServeOptions
     from supalink.agent.printable import visible
-    from supalink.agent.server import environment_target, profile_target, run_server
+    from supalink.agent.server import (
+        collect_later,
+        environment_target,
+        profile_target,
+        run_server,
+    )
     from supalink.agent.tools import ToolSpec, tool_specs
 
 # Generated from the imports above by `python -m supalink.lazy`: do not edit.
@@ -30,6 +35,7 @@ __getattr__ = lazy_attributes(
         "DEFAULT_MAX_ROWS": "options",
         "ServeOptions": "options",
         "visible": "printable",
+        "collect_later": "server",
         "environment_target": "server",
         "profile_target": "server",
         "run_server": "server",
@@ -46,6 +52,7 @@ __all__ = [
     "ServeOptions",
     "ToolSpec",
     "Who",
+    "collect_later",
     "environment_target",
     "follow_entries",
     "profile_target",

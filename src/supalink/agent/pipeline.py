@@ -203,10 +203,9 @@ class _Reader:
                 rows = self.transformer.load_rows(0, result.ntuples, tuple)
             except _UNLOADABLE:
                 rows = [self._leniently(result, index) for index in range(result.ntuples)]
-            for row in rows:
-                if not self.budget.add(row):
-                    outcome.stopped = True
-                    return  # the caller cancels, then reads the rest
+            if not self.budget.add_many(rows):
+                outcome.stopped = True
+                return  # the caller cancels, then reads the rest
 
     def _leniently(self, result: PGresult, index: int) -> tuple[Any, ...]:
         """A row with a value Python cannot hold ('infinity'::date, a year past 9999): that

@@ -324,7 +324,14 @@ class AgentDatabase:
         if outcome.error is not None and not outcome.stopped:
             raise outcome.error
         rowcount = budget.seen if outcome.columns else _affected(outcome.status)
-        return Rows(outcome.columns, budget.rows, budget.truncated, outcome.status, rowcount)
+        return Rows(
+            outcome.columns,
+            budget.rows,
+            budget.truncated,
+            outcome.status,
+            rowcount,
+            budget.rows_json(),
+        )
 
     async def _write_statement(
         self,
@@ -349,7 +356,7 @@ class AgentDatabase:
             columns = tuple(column.name for column in cursor.description or ())
             status = cursor.statusmessage or ""
         rowcount = budget.seen if columns else _affected(status)
-        return Rows(columns, budget.rows, budget.truncated, status, rowcount)
+        return Rows(columns, budget.rows, budget.truncated, status, rowcount, budget.rows_json())
 
     async def _end(
         self, plan: CallPlan, conn: psycopg.AsyncConnection[Any], *, commit: bool

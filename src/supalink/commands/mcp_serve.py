@@ -72,8 +72,16 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from supalink.agent import ServeOptions, environment_target, profile_target, run_server
+    from supalink.agent import (
+        ServeOptions,
+        collect_later,
+        environment_target,
+        profile_target,
+        run_server,
+    )
     from supalink.paths import AppPaths
+
+    collect_later()  # every client start waits for this command's first answer
 
     if args.sslrootcert is not None and args.profile is None:
         raise UsageError("--sslrootcert goes with --profile (a URI names its own CA)")
