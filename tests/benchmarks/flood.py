@@ -99,6 +99,11 @@ def _qt_run(coro_factory: Callable[[], Coroutine[Any, Any, T]], timeout: float =
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else QApplication([])
+    # As the app (app/quitting.py): closing a scenario's last window must not quit Qt. It
+    # did, now and then: the window's close posts a Quit that Qt could take before
+    # wait_for's task had finished, and qasync then raised "Event loop stopped before
+    # Future completed" (the bare idle worker, about one run in a hundred or two).
+    qt_app.setQuitOnLastWindowClosed(False)
     loop = build_event_loop(qt_app)
     asyncio.set_event_loop(loop)
     freeze_loaded_objects()  # what the app does once started, before a monitor opens
