@@ -24,6 +24,7 @@ import psycopg
 
 from supalink.profiles import Target
 from tests.benchmarks.figures import median, percentile, rss_mb
+from tests.benchmarks.worker import side
 
 T = TypeVar("T")
 TICK_MS = 10
@@ -140,12 +141,20 @@ async def _engine_ingest(uri: str, count: int) -> float:
 
 
 def ingest(uri: str, count: int, runs: int) -> dict[str, Any]:
-    asyncio.run(_bare_ingest(uri, min(count, 10_000)))  # warm both paths once
-    _qt_run(lambda: _engine_ingest(uri, min(count, 10_000)))
+    def bare_run(count: int) -> float:
+        with side("bare"):
+            return asyncio.run(_bare_ingest(uri, count))
+
+    def engine_run(count: int) -> float:
+        with side("app"):
+            return _qt_run(lambda: _engine_ingest(uri, count))
+
+    bare_run(min(count, 10_000))  # warm both paths once
+    engine_run(min(count, 10_000))
     bare, engine = [], []
     for _ in range(runs):
-        bare.append(asyncio.run(_bare_ingest(uri, count)))
-        engine.append(_qt_run(lambda: _engine_ingest(uri, count)))
+        bare.append(bare_run(count))
+        engine.append(engine_run(count))
     return {
         "ingest_ratio": median(engine) / median(bare),
         "ingest_engine_per_s": median(engine),
