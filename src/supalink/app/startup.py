@@ -191,6 +191,11 @@ def freeze_loaded_objects() -> None:
     the collector run full passes, and each one walked all of it: a 70-90 ms stall of the
     loop, twice per 200,000 notifications. What stays is what a monitor adds."""
     import gc
+    import linecache
 
+    # PySide reads the source of every module imported after it (shiboken's feature check,
+    # through inspect.getsource) and linecache keeps it: some 10 MB of lines for the app's
+    # modules, held for good. A traceback that needs a line reads the file again.
+    linecache.clearcache()
     gc.collect()
     gc.freeze()
