@@ -94,8 +94,10 @@ def _qt_run(coro_factory: Callable[[], Coroutine[Any, Any, T]], timeout: float =
     up as the app's is once started (modules loaded, startup.freeze_loaded_objects)."""
     from PySide6.QtWidgets import QApplication
 
+    from supalink.app.qt import build_event_loop, read_sources_without_keeping
+
+    read_sources_without_keeping()  # as qt_application() does, before the app's modules load
     import supalink.ui.monitors  # noqa: F401 - loaded, as the app loads it when it starts
-    from supalink.app.qt import build_event_loop
     from supalink.app.startup import freeze_loaded_objects
 
     existing = QApplication.instance()
