@@ -111,7 +111,7 @@ def read_sources_without_keeping() -> None:
         except OSError:
             return False
 
-    feature._mod_uses_pyside = uses_pyside
+    setattr(feature, "_mod_uses_pyside", uses_pyside)  # noqa: B010 - mypy knows no such name on a module
 
 
 def start_loop(qt_app: QApplication) -> asyncio.AbstractEventLoop:
