@@ -124,13 +124,14 @@ def _pair(uri: str, warmup: float, window: float, rate: float) -> dict[str, floa
         percent: dict[str, float] = {}
         failures: list[SideFailed] = []
         for kind, process in processes.items():
-            if not all(ready.values()) and process.poll() is None:
+            stopped = not all(ready.values()) and process.poll() is None
+            if stopped:
                 process.kill()  # the other side never listened: no pair to measure
             out, err = process.communicate(timeout=warmup + window + 180)
             try:
                 percent[kind] = result_of(kind, process.returncode, out, err)["percent"]
             except SideFailed as failure:
-                if ready[kind]:  # one killed because the other failed did not fail itself
+                if not stopped:  # one killed because the other failed did not fail itself
                     failures.append(failure)
         if failures:
             sides = " and ".join(failure.side for failure in failures)

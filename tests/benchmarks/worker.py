@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -28,9 +29,15 @@ class SideFailed(RuntimeError):
         self.detail = detail.strip()[-STDERR_TAIL:]
 
     def summary(self) -> str:
-        """One line for the table: the side and the last line it wrote."""
-        last = self.detail.splitlines()[-1] if self.detail else "no output"
-        return f"{self.side} side failed: {last[:160]}"
+        """One line for the table: the side and its error (a traceback's last line, not
+        Qt's chatter after it), else the last line it wrote."""
+        lines = self.detail.splitlines() or ["no output"]
+        errors = [line for line in lines if ERROR_LINE.match(line)]
+        return f"{self.side} side failed: {(errors or lines)[-1][:160]}"
+
+
+# A traceback's last line: the exception's (dotted) name and its message.
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b")
 
 
 @contextlib.contextmanager
