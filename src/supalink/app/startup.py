@@ -193,9 +193,9 @@ def freeze_loaded_objects() -> None:
     import gc
     import linecache
 
-    # PySide reads the source of every module imported after it (shiboken's feature check,
-    # through inspect.getsource) and linecache keeps it: some 10 MB of lines for the app's
-    # modules, held for good. A traceback that needs a line reads the file again.
+    # The lines linecache kept of sources PySide's check read before the app replaced it
+    # (app/qt.py, read_sources_without_keeping), and any traceback's: a traceback that
+    # needs a line reads the file again.
     linecache.clearcache()
     gc.collect()
     gc.freeze()
