@@ -263,13 +263,14 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
                 "last": last.payload,
                 "elapsed": elapsed,
                 "worst_lag": worst_lag,
-                # The time before each batch that is not full: a full one goes at once.
+                # Between the batches that are not full (a full one goes at once).
                 "gaps": [
                     b - a
-                    for (a, b), size in zip(
-                        itertools.pairwise(batch_times), batch_sizes[1:], strict=True
+                    for a, b in itertools.pairwise(
+                        when
+                        for when, size in zip(batch_times, batch_sizes, strict=True)
+                        if size < MAX_PENDING
                     )
-                    if size < MAX_PENDING
                 ],
                 "batches": len(batch_times),
             }

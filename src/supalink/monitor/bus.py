@@ -48,8 +48,8 @@ class EventBus:
         self._pending: list[Event] = []
         self._singles: list[Event] = []  # of those pending, the ones published one by one
         self._callbacks: list[BatchCallback] = []
-        self._handle: asyncio.Handle | None = None
-        self._soon = False  # the flush is on the next loop turn (max_pending reached)
+        self._handle: asyncio.TimerHandle | None = None  # the interval's flush
+        self._full: asyncio.Handle | None = None  # a full batch's, on the next loop turn
         self._last_flush = float("-inf")
         self._closed = False
 
@@ -68,17 +68,18 @@ class EventBus:
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._soon:
-            return
         loop = asyncio.get_running_loop()
-        if len(self._pending) >= self.max_pending:
-            if self._handle is not None:
-                self._handle.cancel()
-            self._soon = True
-            self._handle = loop.call_soon(self.flush)
-        elif self._handle is None:
+        if self._handle is None:
             delay = max(0.0, self._last_flush + self.interval - loop.time())
             self._handle = loop.call_later(delay, self.flush)
+        # The interval's timer keeps its time: a flood's last batch comes as soon as
+        # without the bound (restarting the interval added up to 0.1 s to a flood's end).
+        if self._full is None and len(self._pending) >= self.max_pending:
+            self._full = loop.call_soon(self._flush_full)
+
+    def _flush_full(self) -> None:
+        self._full = None
+        self._deliver()
 
     def subscribe(self, callback: BatchCallback) -> Callable[[], None]:
         """Call `callback(batch)` on the loop for every batch; returns the unsubscribe."""
@@ -91,17 +92,22 @@ class EventBus:
         return unsubscribe
 
     def flush(self) -> None:
-        """Deliver what is pending now (the timer calls this; `close` does too)."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._soon = False
+        """Deliver what is pending now (the interval's timer calls this; `close` does too)."""
+        for handle in (self._handle, self._full):
+            if handle is not None:
+                handle.cancel()
+        self._handle = self._full = None
+        if not self._pending:
+            return
+        with contextlib.suppress(RuntimeError):  # closing after the loop stopped
+            self._last_flush = asyncio.get_running_loop().time()
+        self._deliver()
+
+    def _deliver(self) -> None:
         if not self._pending:
             return
         batch = Batch(self._pending, self._singles)
         self._pending, self._singles = [], []
-        with contextlib.suppress(RuntimeError):  # closing after the loop stopped
-            self._last_flush = asyncio.get_running_loop().time()
         for callback in list(self._callbacks):
             try:
                 callback(batch)
