@@ -29,7 +29,7 @@ import psycopg
 from supalink.profiles import Target
 from tests.benchmarks.figures import cpu_seconds
 from tests.benchmarks.flood import _listening, _qt_run
-from tests.benchmarks.worker import RESULT_PREFIX
+from tests.benchmarks.worker import SideFailed, result_of
 
 LISTENING = "LISTENING"  # a worker's line once it listens: the sender may start
 
@@ -106,43 +106,36 @@ def _send_at(uri: str, channel: str, rate: float, stop: threading.Event) -> None
 
 def _pair(uri: str, warmup: float, window: float, rate: float) -> dict[str, float]:
     """The app and the bare baseline side by side (two worker processes, simultaneous
-    windows), on one channel; with `rate`, fed by one sender once both listen."""
+    windows), on one channel; with `rate`, fed by one sender once both listen. A side that
+    fails raises SideFailed naming it (both, when both did), once the other has ended."""
     channel = f"idle_{uuid.uuid4().hex[:8]}"
     arguments = {"uri": uri, "warmup": warmup, "window": window, "channel": channel}
-    command = [sys.executable, "-m", "tests.benchmarks.worker", "idle"]
-    processes = {
-        kind: subprocess.Popen(
-            [*command, json.dumps({**arguments, "kind": kind})],
-            cwd=Path(__file__).resolve().parents[2],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for kind in ("app", "bare")
-    }
+    processes = {kind: _start(json.dumps({**arguments, "kind": kind})) for kind in KINDS}
     stop = threading.Event()
     sender = None
     try:
-        for process in processes.values():
-            assert process.stdout is not None
-            for line in process.stdout:  # until it listens (or ends, said below)
-                if line.strip() == LISTENING:
-                    break
-        if rate:
-            sender = threading.Thread(target=_send_at, args=(uri, channel, rate, stop))
-            sender.start()
-        for process in processes.values():
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        percent = {}
+        ready = {kind: _wait_listening(process) for kind, process in processes.items()}
+        if all(ready.values()):
+            if rate:
+                sender = threading.Thread(target=_send_at, args=(uri, channel, rate, stop))
+                sender.start()
+            for process in processes.values():
+                _say_go(process)
+        percent: dict[str, float] = {}
+        failures: list[SideFailed] = []
         for kind, process in processes.items():
+            stopped = not all(ready.values()) and process.poll() is None
+            if stopped:
+                process.kill()  # the other side never listened: no pair to measure
             out, err = process.communicate(timeout=warmup + window + 180)
-            lines = [line for line in out.splitlines() if line.startswith(RESULT_PREFIX)]
-            if process.returncode != 0 or not lines:
-                raise RuntimeError(f"idle {kind} exited {process.returncode}: {err[-3000:]}")
-            percent[kind] = json.loads(lines[-1][len(RESULT_PREFIX) :])["percent"]
+            try:
+                percent[kind] = result_of(kind, process.returncode, out, err)["percent"]
+            except SideFailed as failure:
+                if not stopped:  # one killed because the other failed did not fail itself
+                    failures.append(failure)
+        if failures:
+            sides = " and ".join(failure.side for failure in failures)
+            raise SideFailed(sides, "\n".join(failure.detail for failure in failures))
     finally:
         stop.set()
         if sender is not None:
@@ -153,19 +146,53 @@ def _pair(uri: str, warmup: float, window: float, rate: float) -> dict[str, floa
     return percent
 
 
+KINDS = ("app", "bare")
+
+
+def _start(arguments: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.benchmarks.worker", "idle", arguments],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_listening(process: subprocess.Popen[str]) -> bool:
+    """True once the worker says it listens; False when its output ended first (it died:
+    its stderr says why)."""
+    assert process.stdout is not None
+    return any(line.strip() == LISTENING for line in process.stdout)
+
+
+def _say_go(process: subprocess.Popen[str]) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    except BrokenPipeError:  # it died meanwhile: its exit code and stderr say so
+        pass
+
+
 def compare(uri: str, warmup: float, window: float, busy_rate: float) -> dict[str, Any]:
     """idle_cpu_ratio, then busy_cpu_ratio at `busy_rate` notifications a second: each the
-    app's window over the bare baseline, measured over the same seconds."""
-    idle = _pair(uri, warmup, window, 0.0)
-    busy = _pair(uri, warmup, window, busy_rate)
-    return {
-        "idle_cpu_ratio": idle["app"] / idle["bare"],
-        "idle_cpu_percent": idle["app"],
-        "idle_cpu_bare_percent": idle["bare"],
-        "idle_warmup_s": warmup,
-        "idle_window_s": window,
-        "busy_cpu_ratio": busy["app"] / busy["bare"],
-        "busy_cpu_percent": busy["app"],
-        "busy_cpu_bare_percent": busy["bare"],
-        "busy_rate_per_s": busy_rate,
-    }
+    app's window over the bare baseline, measured over the same seconds. A pair with a
+    failed side is left out, said under "failed", and the other pair still runs."""
+    figures: dict[str, Any] = {"idle_warmup_s": warmup, "idle_window_s": window}
+    failed: dict[str, str] = {}
+    for name, rate in (("idle", 0.0), ("busy", busy_rate)):
+        try:
+            pair = _pair(uri, warmup, window, rate)
+        except SideFailed as failure:
+            print(f"{name}_cpu_ratio: {failure}", file=sys.stderr, flush=True)
+            failed[f"{name}_cpu_ratio"] = failure.summary()
+            continue
+        figures[f"{name}_cpu_ratio"] = pair["app"] / pair["bare"]
+        figures[f"{name}_cpu_percent"] = pair["app"]
+        figures[f"{name}_cpu_bare_percent"] = pair["bare"]
+    figures["busy_rate_per_s"] = busy_rate
+    if failed:
+        figures["failed"] = failed
+    return figures

@@ -64,6 +64,8 @@ def describe(pg: PostgresServer | None) -> dict[str, Any]:
         "psycopg": psycopg.__version__,
         "libpq": f"{libpq // 10000}.{libpq % 100}",
         "postgresql": server,
+        # How busy the machine was (run queue over 1, 5 and 15 minutes), read at the end.
+        "load_average": [round(load, 2) for load in os.getloadavg()],
     }
 
 
@@ -72,5 +74,11 @@ def format_description(about: dict[str, Any]) -> str:
         f"Machine: {about['cpu']}, {about['cores']} cores, {about['memory_gib']:g} GiB RAM; "
         f"{about['os']}; Python {about['python']}; Qt {about['qt']} (PySide6 "
         f"{about['pyside6']}), qasync {about['qasync']}; psycopg {about['psycopg']} with "
-        f"libpq {about['libpq']}; PostgreSQL {about['postgresql']} on loopback with TLS"
+        f"libpq {about['libpq']}; PostgreSQL {about['postgresql']} on loopback with TLS. "
+        f"Load average at the start {_loads(about.get('load_at_start'))}, at the end "
+        f"{_loads(about.get('load_average'))} (1, 5, 15 min)"
     )
+
+
+def _loads(loads: list[float] | None) -> str:
+    return "unknown" if not loads else " / ".join(f"{load:.2f}" for load in loads)

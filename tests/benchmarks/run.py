@@ -4,8 +4,10 @@
 
 Starts its own PostgreSQL (SSL, verify-full, on loopback) and Secret Service, uses Qt's
 offscreen platform, prints a table and the machine it ran on, and with --json writes
-the figures. A figure that misses its target is reported, not failed: the exit code is 0
-unless a benchmark could not run at all. Not a test: pytest does not collect this folder.
+the figures. A figure that misses its target is reported, not failed; one that could not
+be measured (a side of its pair failed: the table says which) is reported too, the run
+goes on with the others, and the exit code is then 1. Not a test: pytest does not collect
+this folder.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from tests.benchmarks import idle, machine, mcp_bench, probe_bench, startup  # noqa: E402
+from tests.benchmarks import app_rss, idle, machine, mcp_bench, probe_bench, startup  # noqa: E402
 from tests.benchmarks.services import Services  # noqa: E402
-from tests.benchmarks.worker import RESULT_PREFIX  # noqa: E402
+from tests.benchmarks.worker import SideFailed, result_of  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Target:
     unit: str
     limit: float | None  # None: reported only
     at_most: bool = True
+    bench: str = ""  # the benchmark (NAMES) that measures it
 
     def met(self, value: float) -> bool | None:
         if self.limit is None:
@@ -52,20 +55,80 @@ class Target:
 
 
 TARGETS = (
-    Target("startup_ratio", "Start to main window / bare QMainWindow", "", 1.5),
-    Target("probe_ratio", "Connection test / bare connect + query", "", 1.15),
-    Target("ingest_ratio", "Notifications/s engine+qasync / bare psycopg", "", 1.0, False),
-    Target("loop_lag_p99_ms", "Qt loop lag p99 during the flood", " ms", 16),
-    Target("idle_cpu_ratio", "Idle CPU, monitor window / bare qasync window + LISTEN", "", 1.0),
-    Target("busy_cpu_ratio", "CPU at 3 notifications/s, monitor / bare window", "", 1.5),
-    Target("soak_rss_growth_mb", "RSS growth, 10k to 10M notifications", " MB", 10),
-    Target("launcher_overhead_ms", "Keyring launcher's added start time", " ms", None),
-    Target("mcp_first_answer_ratio", "mcp-serve --profile, spawn to 1st query / bare SDK", "", 1.2),
-    Target("mcp_query_ratio", "mcp-serve query select 1 latency / bare SDK server", "", 1.1),
-    Target("mcp_rows_ratio", "mcp-serve --max-rows 10000, 10,000 rows / bare SDK", "", 1.3),
-    Target("mcp_rss_ratio", "mcp-serve RSS after the 1st answer / bare SDK", "", 1.05),
+    Target("startup_ratio", "Start to main window / bare QMainWindow", "", 1.3, bench="startup"),
+    Target("probe_ratio", "Connection test / bare connect + query", "", 1.15, bench="probe"),
     Target(
-        "mcp_first_answer_vs_reference_ratio", "mcp-serve spawn to 1st query / reference", "", 2.5
+        "ingest_ratio",
+        "Notifications/s engine+qasync / bare psycopg",
+        "",
+        1.2,
+        False,
+        bench="ingest",
+    ),
+    Target("loop_lag_p99_ms", "Qt loop lag p99 during the flood", " ms", 12, bench="loop_lag"),
+    Target(
+        "idle_cpu_ratio",
+        "Idle CPU, monitor window / bare qasync window + LISTEN",
+        "",
+        0.8,
+        bench="idle",
+    ),
+    Target(
+        "busy_cpu_ratio",
+        "CPU at 3 notifications/s, monitor / bare window",
+        "",
+        1.2,
+        bench="idle",
+    ),
+    Target("soak_rss_growth_mb", "RSS growth, 10k to 10M notifications", " MB", 10, bench="soak"),
+    Target(
+        "app_rss_ratio",
+        "RSS, app + monitor / bare qasync window + psycopg LISTEN",
+        "",
+        1.5,
+        bench="app_rss",
+    ),
+    Target(
+        "launcher_overhead_ms",
+        "Keyring launcher's added start time",
+        " ms",
+        None,
+        bench="launcher",
+    ),
+    Target(
+        "mcp_first_answer_ratio",
+        "mcp-serve --profile, spawn to 1st query / bare SDK",
+        "",
+        1.2,
+        bench="mcp_first_answer",
+    ),
+    Target(
+        "mcp_query_ratio",
+        "mcp-serve query select 1 latency / bare SDK server",
+        "",
+        1.1,
+        bench="mcp_query",
+    ),
+    Target(
+        "mcp_rows_ratio",
+        "mcp-serve --max-rows 10000, 10,000 rows / bare SDK",
+        "",
+        1.3,
+        bench="mcp_rows",
+    ),
+    Target(
+        "mcp_rss_ratio",
+        "mcp-serve RSS after the 1st answer / bare SDK",
+        "",
+        1.05,
+        bench="mcp_first_answer",
+    ),
+    Target(
+        "mcp_first_answer_vs_reference_ratio",
+        "mcp-serve spawn to 1st query / reference",
+        "",
+        2.5,
+        bench="mcp_first_answer",
     ),
 )
 
@@ -82,6 +145,7 @@ class Settings:
     idle_window: float = 60.0
     busy_rate: float = 3.0  # notifications a second, for busy_cpu_ratio
     soak_count: int = 10_000_000
+    app_rss_after: float = 60.0  # seconds from the start to the reading
     mcp_first_answer_runs: int = 11
     mcp_queries: int = 500
     mcp_rows_runs: int = 31
@@ -95,12 +159,20 @@ NAMES = (
     "loop_lag",
     "idle",
     "soak",
+    "app_rss",
     "mcp_first_answer",
     "mcp_query",
     "mcp_rows",
 )
 # What saves a profile with its password in the Secret Service.
-NEEDS_SECRET_SERVICE = {"startup", "launcher", "mcp_first_answer", "mcp_query", "mcp_rows"}
+NEEDS_SECRET_SERVICE = {
+    "startup",
+    "launcher",
+    "app_rss",
+    "mcp_first_answer",
+    "mcp_query",
+    "mcp_rows",
+}
 QUICK = Settings(
     startup_runs=5,
     launcher_runs=5,
@@ -111,6 +183,7 @@ QUICK = Settings(
     idle_warmup=2.0,
     idle_window=10.0,
     soak_count=100_000,
+    app_rss_after=10.0,
     mcp_first_answer_runs=3,  # each run starts three servers and waits for their exits
     mcp_queries=50,
     mcp_rows_runs=7,
@@ -127,11 +200,8 @@ def worker(name: str, timeout: float, **arguments: Any) -> dict[str, Any]:
         timeout=timeout,
         check=False,
     )
-    lines = [line for line in result.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if result.returncode != 0 or not lines:
-        raise RuntimeError(f"worker {name} exited {result.returncode}: {result.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(lines[-1][len(RESULT_PREFIX) :])
-    return figures
+    # A side the worker names (SIDE-FAILED), else the worker as a whole.
+    return result_of(name, result.returncode, result.stdout, result.stderr)
 
 
 def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -157,12 +227,18 @@ def benchmarks(services: Services, settings: Settings) -> dict[str, Callable[[],
             uri(), settings.idle_warmup, settings.idle_window, settings.busy_rate
         ),
         "soak": lambda: worker("soak", 3600, uri=uri(), total=settings.soak_count),
+        "app_rss": lambda: app_rss.app_rss(services, settings.app_rss_after),
         "mcp_first_answer": lambda: mcp_bench.first_answer(
             services, settings.mcp_first_answer_runs
         ),
         "mcp_query": lambda: mcp_bench.query(services, settings.mcp_queries),
         "mcp_rows": lambda: mcp_bench.rows(services, settings.mcp_rows_runs),
     }
+
+
+def keys_of(name: str) -> list[str]:
+    """The figures benchmark `name` measures."""
+    return [target.key for target in TARGETS if target.bench == name]
 
 
 def table(figures: dict[str, Any]) -> str:
@@ -198,6 +274,11 @@ def table(figures: dict[str, Any]) -> str:
             f"{f['soak_rss_after_first_mb']:.1f} -> {f['soak_rss_after_all_mb']:.1f} MB over "
             f"{f['soak_count']:,} notifications in {f['soak_seconds']:.0f} s"
         ),
+        "app_rss_ratio": lambda f: (
+            f"app {f['app_rss_mb']:.1f} MB, bare {f['app_rss_bare_mb']:.1f} MB, "
+            f"{f['app_rss_after_s']:g} s after start; modules {f['app_rss_app_modules']} "
+            f"against {f['app_rss_bare_modules']}"
+        ),
         "launcher_overhead_ms": lambda f: (
             f"launcher {f['launcher_total_ms']:.0f} ms, /bin/true {f['launcher_direct_ms']:.1f} ms "
             f"(median of {f['launcher_runs']})"
@@ -208,8 +289,12 @@ def table(figures: dict[str, Any]) -> str:
         "mcp_rss_ratio": mcp_bench.rss_detail,
         "mcp_first_answer_vs_reference_ratio": mcp_bench.first_answer_vs_reference_detail,
     }
+    failed = figures.get("failed", {})
     for target in TARGETS:
         value = figures.get(target.key)
+        if target.key in failed:
+            rows.append((target.key, "failed", target.describe(), "NO", failed[target.key]))
+            continue
         if value is None:
             rows.append((target.key, "not run", target.describe(), "", ""))
             continue
@@ -248,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = str(services.root / "pycache")
     figures: dict[str, Any] = {}
-    failed: list[str] = []
+    failed: dict[str, str] = {}  # figure: which side failed, or why it could not run
     started = time.monotonic()
+    load_at_start = [round(load, 2) for load in os.getloadavg()]
     try:
         print("starting PostgreSQL (SSL) and a Secret Service…", file=sys.stderr, flush=True)
         services.start_postgres()
@@ -259,25 +345,35 @@ def main(argv: list[str] | None = None) -> int:
             if name not in chosen:
                 continue
             print(f"running {name}…", file=sys.stderr, flush=True)
+            # A failure is the figure's, said in the table; the run goes on with the others.
             try:
-                figures.update(run())
-            except Exception:
-                failed.append(name)
+                measured = run()
+            except SideFailed as failure:
+                print(f"{name}: {failure}", file=sys.stderr, flush=True)
+                failed.update({key: failure.summary() for key in keys_of(name)})
+                continue
+            except Exception as error:
                 traceback.print_exc()
+                failed.update({key: f"could not run: {error!r}"[:200] for key in keys_of(name)})
+                continue
+            failed.update(measured.pop("failed", {}))
+            figures.update(measured)
         about = machine.describe(services.pg)
     finally:
         services.stop()
-    figures["machine"] = about
+    figures["machine"] = {**about, "load_at_start": load_at_start}
+    if failed:
+        figures["failed"] = failed
     figures["quick"] = args.quick
     figures["seconds"] = round(time.monotonic() - started, 1)
     print()
-    print(machine.format_description(about))
+    print(machine.format_description(figures["machine"]))
     print()
     print(table(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     if failed:
-        print(f"could not run: {', '.join(failed)}", file=sys.stderr)
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

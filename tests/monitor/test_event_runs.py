@@ -103,3 +103,25 @@ def test_a_batch_names_its_singles_apart_from_the_runs_in_the_order_published() 
     assert [getattr(e, "payload", e.event) for e in first.singles] == ["gap", "p3"]
     assert [getattr(e, "payload", None) for e in second] == ["p5"]
     assert second.singles == ()
+
+
+def test_a_flood_is_delivered_in_batches_of_at_most_max_pending_and_a_slice() -> None:
+    """A batch no longer holds whatever arrived in an interval: once `max_pending` events
+    wait, they go on the next loop turn (the soak's memory grew with the largest batch)."""
+
+    async def scenario() -> list[int]:
+        bus = EventBus(interval=10.0, max_pending=100)
+        sizes: list[int] = []
+        bus.subscribe(lambda batch: sizes.append(len(batch)))
+        for start in range(0, 1000, 30):  # a listener's slices, one a loop turn
+            bus.publish_many([note(i) for i in range(start, min(1000, start + 30))])
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        bus.flush()
+        bus.close()
+        return sizes
+
+    sizes = asyncio.run(scenario())
+    assert sum(sizes) == 1000
+    assert max(sizes) < 100 + 30
+    assert len(sizes) > 5  # without the bound: one batch, the interval being 10 s

@@ -15,6 +15,7 @@ import pytest
 
 from supalink.errors import UsageError
 from supalink.monitor import MonitorEngine
+from supalink.monitor.bus import MAX_PENDING
 from supalink.monitor.events import Event, Notification
 from supalink.monitor.listener import ListenerState
 from supalink.monitor.listener_connection import REFUSAL
@@ -213,10 +214,12 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
     async def scenario() -> dict[str, Any]:
         delivered = 0
         batch_times: list[float] = []
+        batch_sizes: list[int] = []
 
         def on_batch(batch: Sequence[Event]) -> None:
             nonlocal delivered
             batch_times.append(time.monotonic())
+            batch_sizes.append(len(batch))
             delivered += sum(1 for event in batch if event.event == "notification")
 
         async with MonitorEngine(
@@ -260,7 +263,15 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
                 "last": last.payload,
                 "elapsed": elapsed,
                 "worst_lag": worst_lag,
-                "gaps": [b - a for a, b in itertools.pairwise(batch_times)],
+                # Between the batches that are not full (a full one goes at once).
+                "gaps": [
+                    b - a
+                    for a, b in itertools.pairwise(
+                        when
+                        for when, size in zip(batch_times, batch_sizes, strict=True)
+                        if size < MAX_PENDING
+                    )
+                ],
                 "batches": len(batch_times),
             }
 
@@ -274,8 +285,9 @@ def test_a_flood_is_counted_exactly_and_the_qt_loop_stays_responsive(
     assert figures["kept"] == 10_000  # the ring keeps the last N...
     assert figures["evicted"] == total - 10_000  # ...and counts the rest
     assert figures["last"] == str(total)
-    # Batched: never more than about ten deliveries a second.
-    assert min(figures["gaps"]) >= 0.08
+    # Batched: never more than about ten deliveries a second, but for full batches (a batch
+    # holds at most MAX_PENDING: its notifications stay in memory until it is delivered).
+    assert min(figures["gaps"], default=1.0) >= 0.08
     # Generous behavioural bound: the window would still repaint during the flood.
     assert figures["worst_lag"] < 1.0
 

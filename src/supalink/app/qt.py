@@ -82,12 +82,36 @@ def route_qt_messages() -> None:
 def qt_application(*, icon: bool = True) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
+    read_sources_without_keeping()
     from supalink.ui import fusion_application
 
     existing = QApplication.instance()
     qt_app = existing if isinstance(existing, QApplication) else fusion_application(sys.argv)
     configure_application(qt_app, icon=icon)
     return qt_app
+
+
+def read_sources_without_keeping() -> None:
+    """Once PySide is loaded it looks at the source of every module imported after it (is
+    it a PySide user, for its `__feature__` switches?) through inspect.getsource, and
+    linecache then keeps every line of it: some 10 MB for the app's modules, for good, in
+    small objects the allocator cannot give back. The same test (the text "PySide6" in the
+    file), reading the file without keeping it; left alone if PySide's internals change."""
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return
+
+    def uses_pyside(module: object) -> bool:
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        if not isinstance(origin, str) or not origin.endswith(".py"):
+            return False  # built in, compiled or frozen: inspect finds no source either
+        try:
+            with open(origin, "rb") as file:
+                return b"PySide6" in file.read()
+        except OSError:
+            return False
+
+    setattr(feature, "_mod_uses_pyside", uses_pyside)  # noqa: B010 - mypy knows no such name on a module
 
 
 def start_loop(qt_app: QApplication) -> asyncio.AbstractEventLoop:

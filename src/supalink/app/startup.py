@@ -191,6 +191,11 @@ def freeze_loaded_objects() -> None:
     the collector run full passes, and each one walked all of it: a 70-90 ms stall of the
     loop, twice per 200,000 notifications. What stays is what a monitor adds."""
     import gc
+    import linecache
 
+    # The lines linecache kept of sources PySide's check read before the app replaced it
+    # (app/qt.py, read_sources_without_keeping), and any traceback's: a traceback that
+    # needs a line reads the file again.
+    linecache.clearcache()
     gc.collect()
     gc.freeze()
