@@ -213,10 +213,13 @@ async def _window_flood(uri: str, count: int) -> dict[str, Any]:
     # last catch-up comes up to a second later, and the quiet ticks before it would
     # thin out the percentile).
     lags = _lags([tick for tick in ticks if started <= tick <= received[0]])
+    until_shown = _lags([tick for tick in ticks if started <= tick <= ended])
+    # A short flood (--quick) can be in before a second tick: then the ticks until shown.
+    lags = lags or until_shown
     return {
-        "p99": percentile(lags, 0.99),
-        "max": max(_lags([tick for tick in ticks if started <= tick <= ended])),
-        "rate": count / (received[0] - started),
+        "p99": percentile(lags, 0.99) if lags else 0.0,
+        "max": max(until_shown, default=0.0),
+        "rate": count / max(received[0] - started, 1e-6),
     }
 
 
