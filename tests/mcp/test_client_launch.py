@@ -23,6 +23,26 @@ def supalink(*args: str, home: Path, env: dict[str, str]) -> subprocess.Complete
     return spawn_cli(*args, home=home, environ=env, timeout=120, text=True)
 
 
+def write_for_claude(
+    cfg: Path, *extra: str, home: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`config write` of an example URI into `cfg` as Claude Desktop's file."""
+    uri = "postgresql://u:p@db.example.com/postgres"
+    return supalink(
+        "config",
+        "write",
+        "--client",
+        "claude",
+        "--config",
+        str(cfg),
+        "--uri",
+        uri,
+        *extra,
+        home=home,
+        env=env,
+    )
+
+
 @pytest.mark.slow
 def test_verify_says_a_command_found_only_in_the_shell_and_passes_once_it_is_absolute(
     tmp_path: Path, pg: PostgresServer, reference_server: ReferenceServer
@@ -69,20 +89,7 @@ def test_config_write_names_every_servers_command_by_the_path_where_it_was_found
     installed = program(tmp_path / "tools" / "bin" / name)
     env = {**os.environ, "PATH": f"{installed.parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
     cfg = tmp_path / "c.json"
-    written = supalink(
-        "config",
-        "write",
-        "--client",
-        "claude",
-        "--config",
-        str(cfg),
-        "--uri",
-        "postgresql://u:p@db.example.com/postgres",
-        "--template",
-        template,
-        home=home,
-        env=env,
-    )
+    written = write_for_claude(cfg, "--template", template, home=home, env=env)
     assert written.returncode == 0, written.stderr
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
     assert entry["command"] == str(installed)
@@ -99,20 +106,7 @@ def test_config_write_warns_when_the_command_is_nowhere_and_of_claudes_built_in_
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"isUsingBuiltInNodeForMcp": True}))
     env = {**os.environ, "PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}
-    written = supalink(
-        "config",
-        "write",
-        "--client",
-        "claude",
-        "--config",
-        str(cfg),
-        "--uri",
-        "postgresql://u:p@db.example.com/postgres",
-        "--template",
-        "guide",
-        home=tmp_path / "home",
-        env=env,
-    )
+    written = write_for_claude(cfg, "--template", "guide", home=tmp_path / "home", env=env)
     assert written.returncode == 0, written.stderr
     assert json.loads(cfg.read_text())["mcpServers"]["supabase"]["command"] == (
         "mcp-server-postgres"
@@ -127,18 +121,7 @@ def test_config_write_warns_when_the_command_is_nowhere_and_of_claudes_built_in_
 def test_supalinks_own_server_is_already_absolute_and_needs_no_node(tmp_path: Path) -> None:
     cfg = tmp_path / "c.json"
     env = {**os.environ, "PATH": str(tmp_path / "empty")}
-    written = supalink(
-        "config",
-        "write",
-        "--client",
-        "claude",
-        "--config",
-        str(cfg),
-        "--uri",
-        "postgresql://u:p@db.example.com/postgres",
-        home=tmp_path / "home",
-        env=env,
-    )
+    written = write_for_claude(cfg, home=tmp_path / "home", env=env)
     assert written.returncode == 0, written.stderr
     entry = json.loads(cfg.read_text())["mcpServers"]["supabase"]
     assert Path(entry["command"]).is_absolute()

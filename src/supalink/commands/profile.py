@@ -177,9 +177,9 @@ def run_list(args: argparse.Namespace) -> int:
         print("no profiles yet (add one with `supalink profile add NAME --uri URI`)")
         return 0
     for row in rows:
-        password = "password saved" if row["password_saved"] else "password not saved"
+        saved = "password saved" if row["password_saved"] else "password not saved"
         details = ", ".join(str(v) for v in (row["kind"], row["mode"], row["region"]) if v)
-        state = row["locked"] or password
+        state = row["locked"] or saved
         label = f"[{row['environment']}] " if row["environment"] else ""
         print(f"{row['name']}  {label}({details}; {state})")
     return 0
