@@ -13,7 +13,7 @@ second of it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
@@ -189,6 +189,8 @@ class SessionKeeper(QObject):
         no password at hand is left closed, with a line in the log: no window asks."""
         if self.monitors is None:
             return
+        from supalink.ui import with_saved_password
+
         for state in monitors:
             target = self._target_of(state.profile)
             if target is None:
@@ -199,7 +201,7 @@ class SessionKeeper(QObject):
                 state.profile,
                 target,
                 channels=_valid_channels(state),
-                current_target=self._current_target(state.profile, target),
+                current_target=with_saved_password(self.repository, state.profile, target),
             )
             self._places.pop(state.profile, None)
             if state.tab is not None:
@@ -222,13 +224,6 @@ class SessionKeeper(QObject):
             log.warning(skipped, name, "its password is not at hand (open it from the window)")
             return None
         return Target.from_profile(profile, password)
-
-    def _current_target(self, name: str, target: Target) -> Callable[[], Target]:
-        def current() -> Target:
-            # After "password authentication failed" the person may have saved a new one.
-            return target.with_password(self.repository.password_value(name, keyring_may_fail=True))
-
-        return current
 
     # ----- following the windows ---------------------------------------------------------
     def _opened(self, name: str, window: MonitorWindow) -> None:

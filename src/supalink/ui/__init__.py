@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from supalink.ui.main_window import MainWindow
     from supalink.ui.monitor_alerts import MonitorAlerts
     from supalink.ui.monitor_window import MonitorWindow
-    from supalink.ui.monitors import Monitors
+    from supalink.ui.monitors import Monitors, with_saved_password
     from supalink.ui.tasks import TaskRunner
     from supalink.ui.theme import (
         Theme,
@@ -47,6 +47,7 @@ __getattr__ = lazy_attributes(
         "MonitorAlerts": "monitor_alerts",
         "MonitorWindow": "monitor_window",
         "Monitors": "monitors",
+        "with_saved_password": "monitors",
         "TaskRunner": "tasks",
         "Theme": "theme",
         "apply_theme": "theme",
@@ -82,4 +83,5 @@ __all__ = [
     "selector_loop_class",
     "settle_system_scheme",
     "theme_named",
+    "with_saved_password",
 ]

@@ -399,14 +399,10 @@ class MainWindow(QMainWindow):
         if password is None:
             return
 
+        from supalink.ui.monitors import with_saved_password  # psycopg: after the first paint
+
         target = profiles.Target.from_profile(profile, password)
-
-        def current_target() -> profiles.Target:
-            # After "password authentication failed" the person may have saved a new one.
-            return target.with_password(
-                self.context.repository.password_value(profile.name, keyring_may_fail=True)
-            )
-
+        current_target = with_saved_password(repository, profile.name, target)
         self.context.monitors.open(profile.name, target, current_target=current_target)
 
     def set_theme(self, theme: Theme) -> None:

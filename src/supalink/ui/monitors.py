@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from supalink.monitor import STOP_TIMEOUT, MonitorEngine
-from supalink.profiles import Target
+from supalink.profiles import ProfileRepository, Target
 from supalink.ui.monitor_alerts import MonitorAlerts
 from supalink.ui.monitor_window import MonitorWindow
 from supalink.ui.tray import HealthTray
@@ -93,3 +93,15 @@ class Monitors(QObject):
         stops = [asyncio.ensure_future(window.stop()) for window in windows]
         if stops:
             await asyncio.wait(stops, timeout=timeout)
+
+
+def with_saved_password(
+    repository: ProfileRepository, name: str, target: Target
+) -> Callable[[], Target]:
+    """`target` with the password profile `name` has saved now, for a monitor's Retry: after
+    "password authentication failed" the person may have saved a new one."""
+
+    def current() -> Target:
+        return target.with_password(repository.password_value(name, keyring_may_fail=True))
+
+    return current
