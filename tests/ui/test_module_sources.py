@@ -33,3 +33,18 @@ def test_a_module_imported_later_is_checked_for_pyside_and_its_source_not_kept(
     finally:
         sys.modules.pop(name, None)
         feature.pyside_feature_dict.pop(name, None)
+
+
+def test_the_apps_own_modules_count_as_pyside_users_without_being_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import PySide6.QtCore  # noqa: F401 - what installs PySide's check
+
+    feature = sys.modules["shibokensupport.feature"]
+    monkeypatch.setattr(feature, "_mod_uses_pyside", feature._mod_uses_pyside)  # put back
+    read_sources_without_keeping()
+    opened: list[str] = []
+    monkeypatch.setattr("builtins.open", lambda path, *_, **__: opened.append(path))
+    module = type(sys)("supalink.not_a_real_module")
+    assert feature._mod_uses_pyside(module) is True
+    assert opened == []

@@ -45,8 +45,8 @@ def run_windows(
     once this run changes something."""
     import gc
 
-    # No collector passes over the first frame's new objects (a dozen, ~3 ms of a start);
-    # on again once it has painted.
+    # No collector passes over the first frame's new objects, all of which stay (the app's
+    # command turns it off before its imports already); on again once it has painted.
     gc.disable()
     from PySide6.QtCore import QTimer
 

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from supalink import sentences
 from supalink.paths import AppPaths
-from supalink.profiles.changes import Commit, KeyringChanges
-from supalink.profiles.journal import Journal, fingerprint
 from supalink.profiles.model import Profile, ProfileError, ca_file_problem, profile_name_problem
 from supalink.profiles.profile_preferences import read_in, removed_in, renamed_in, set_in
 from supalink.profiles.repository_errors import (
@@ -36,6 +34,7 @@ from supalink.profiles.secrets import (
 from supalink.profiles.settings import LoadedSettings, ProfileRecord, Settings, SettingsFile
 
 if TYPE_CHECKING:
+    from supalink.profiles.changes import Commit, KeyringChanges
     from supalink.profiles.target import Target
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,16 @@ class ProfileRepository:
         self.settings_file = settings_file
         self.secrets = secrets
         self.session = session or MemorySecretStore()
-        self.changes = KeyringChanges(secrets, Journal.beside(settings_file.path))
         self._loaded: LoadedSettings | None = None
+
+    @functools.cached_property
+    def changes(self) -> KeyringChanges:
+        """Built on first use: the app's first frame reads only preferences, and the journal
+        (with its hashing, from OpenSSL) loads after it."""
+        from supalink.profiles.changes import KeyringChanges
+        from supalink.profiles.journal import Journal
+
+        return KeyringChanges(self.secrets, Journal.beside(self.settings_file.path))
 
     @property
     def notice(self) -> str | None:
@@ -296,6 +303,8 @@ class ProfileRepository:
         values: dict[SecretKind, str],
         commit: Commit,
     ) -> None:
+        from supalink.profiles.journal import fingerprint  # loaded with the first change
+
         name = record.profile.name
         drop = []
         if existing.password_saved and not record.password_saved:
