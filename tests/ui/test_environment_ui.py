@@ -83,6 +83,7 @@ def test_the_form_picks_an_environment_and_shows_it_in_a_band_on_top(qtbot: Any)
     assert edits  # an edit of the profile: the window marks it unsaved
     assert form.header.isVisible()
     assert form.header.text() == "Production"
+    assert form.header.font().bold()  # made bold as it first shows
     assert form.header.accessibleName() == "Environment: Production"
     assert form.header.palette().color(WINDOW) == QColor(COLORS["production"][0])
     assert form.profile().environment == "production"

@@ -63,10 +63,7 @@ class EnvironmentBand(QLabel):
         self.setAutoFillBackground(True)
         self.setMargin(6)
         self.setWordWrap(True)
-        font = self.font()
-        font.setBold(True)
-        self.setFont(font)
-        self.hide()
+        self.hide()  # bold once first shown: QFont's enums need not be built for a hidden band
 
     def show_environment(self, environment: str | None, text: str | None = None) -> None:
         """Show `environment` with `text` (its word when None), or hide for None."""
@@ -75,6 +72,10 @@ class EnvironmentBand(QLabel):
             self.setText("")
             self.hide()
             return
+        if not self.font().bold():
+            font = self.font()
+            font.setBold(True)
+            self.setFont(font)
         fill, ink = COLORS[environment]
         palette = QPalette()
         palette.setColor(QPalette.ColorRole.Window, QColor(fill))
