@@ -17,6 +17,7 @@ from supalink.paths import AppPaths
 from supalink.profiles.model import Profile
 from supalink.profiles.secrets import KeyringSecretStore
 from supalink.ui.context import AppContext
+from supalink.ui.form_area import OPENING
 from supalink.ui.main_window import MainWindow
 from tests.support.postgres import SPECIAL_PASSWORD
 from tests.support.secret_service import SecretService
@@ -33,11 +34,21 @@ def test_the_window_fills_in_the_keyring_and_the_first_profile_once_loaded(
         qtbot.addWidget(window)
         window.show()
         assert window.current_name is None
-        assert window.form.name.text() == ""
+        # No blank form to type into while the profiles are read: it comes with them.
+        assert "form" not in window.__dict__
+        opening = window.form_area.opening
+        assert opening is not None
+        assert opening.isVisible()
+        assert opening.text() == OPENING
+        buttons = (window.save_button, window.test_button, window.config_button)
+        assert not any(button.isEnabled() for button in (*buttons, window.monitor_button))
         assert window.keyring_label.text() == f"Keyring: {KEYRING_NOT_PROBED}"
 
         probe_keyring_of(app_context)
         window.load_profiles()
+        assert window.form.isVisible()
+        assert window.form_area.opening is None
+        assert all(button.isEnabled() for button in (*buttons, window.monitor_button))
         assert window.keyring_label.text().startswith("Keyring: Secret Service")
         assert window.profiles.current() == "Deferred"
         assert window.form.name.text() == "Deferred"
@@ -77,7 +88,16 @@ from PySide6.QtWidgets import QApplication
 from supalink import cli
 from supalink.ui import main_window
 
-LATE = ("asyncio", "qasync", "keyring", "psycopg", "supalink.probe", "logging.handlers")
+LATE = (
+    "asyncio",
+    "qasync",
+    "keyring",
+    "psycopg",
+    "supalink.probe",
+    "logging.handlers",
+    "supalink.ui.profile_form",
+    "supalink.profiles.journal",
+)
 
 
 class FirstPaint(QObject):
@@ -137,14 +157,15 @@ def probe_start(probe: str, home: Path, secret_service: SecretService) -> list[s
 def test_the_first_paint_waits_for_none_of_the_slow_modules(
     tmp_path: Path, secret_service: SecretService
 ) -> None:
-    """The loop, the keyring, psycopg, the probe and the log file's handler all load after
-    the main window's first paint; the start then finishes (log file written) and the
-    System theme follows the desktop turning dark."""
+    """The loop, the keyring, psycopg, the probe, the log file's handler, the form and the
+    profiles' journal all load after the main window's first paint; the start then finishes
+    (log file written) and the System theme follows the desktop turning dark."""
     lines = probe_start(FIRST_PAINT_PROBE, tmp_path, secret_service)
     assert "loaded at first paint: []" in lines
     assert "dark once the desktop is: True" in lines
     assert any(
-        line.startswith("loaded at the end:") and "asyncio" in line and "keyring" in line
+        line.startswith("loaded at the end:")
+        and all(name in line for name in ("asyncio", "keyring", "supalink.ui.profile_form"))
         for line in lines
     ), lines
     assert "app started" in AppPaths.under(tmp_path).log_file.read_text()

@@ -12,14 +12,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from supalink.errors import SupalinkError
-from supalink.ui.profile_form import ProfileForm
+from supalink.ui.theme import Tone, toned
 
 if TYPE_CHECKING:
     from supalink.profiles import ProfileRepository
     from supalink.ui.probe_panel import ProbePanel  # built on the first test, after the paint
+    from supalink.ui.profile_form import ProfileForm  # built with the profiles (add_form)
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,24 @@ PANEL_SHARE = 0.4  # of the height, at most, for a test result the first time it
 # shown) and whether the details show.
 PANEL_PREFERENCE = "test_panel"
 SAVE_DELAY_MS = 500  # a drag moves the splitter many times: the file is written once
+OPENING = "Opening your profiles…"  # where the form goes, until it comes with the profiles
 
 
 class FormArea(QSplitter):
-    def __init__(self, form: ProfileForm, repository: ProfileRepository) -> None:
+    def __init__(self, repository: ProfileRepository) -> None:
         # Neither a parent nor Qt.Orientation.Vertical given here: either builds the Qt
         # namespace's enums before the first paint (tests/ui/test_deferred_start.py).
         super().__init__()
         self.setProperty("orientation", VERTICAL)
-        self.form = form
+        self.form: ProfileForm | None = None
         self.repository = repository
         self.column = QWidget()  # the welcome goes on top of the form, when there is one
         self.column_layout = QVBoxLayout(self.column)
         self.column_layout.setContentsMargins(0, 0, 0, 0)
-        self.column_layout.addWidget(form)
+        self.opening: QLabel | None = toned(QLabel(OPENING), Tone.HINT)
+        self.opening.setMargin(9)  # where the form's first label will be
+        self.column_layout.addWidget(self.opening)
+        self.column_layout.addStretch(1)
         self.form_scroll = QScrollArea()
         self.form_scroll.setWidgetResizable(True)
         self.form_scroll.setWidget(self.column)
@@ -63,6 +68,16 @@ class FormArea(QSplitter):
         scroll = self.form_scroll
         beside = scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
         return hint.expandedTo(QSize(self.column.minimumSizeHint().width() + beside, 0))
+
+    def add_form(self, form: ProfileForm) -> None:
+        """The form in place of the words saying the profiles are being opened."""
+        if self.opening is not None:
+            self.opening.deleteLater()
+            self.opening = None
+            self.column_layout.takeAt(self.column_layout.count() - 1)  # the room under them
+        self.form = form
+        self.column_layout.addWidget(form)
+        form.show()  # now, not on the loop's next turn, as a layout shows a late child
 
     def add_welcome(self, welcome: QWidget) -> None:
         self.column_layout.insertWidget(0, welcome)
@@ -110,6 +125,7 @@ class FormArea(QSplitter):
         """Scroll the form to the field `key` and put the cursor in it."""
         from PySide6.QtCore import Qt, QTimer
 
+        assert self.form is not None  # a diagnosis follows a test of the form's profile
         row = self.form.rows[key]
         self.form_scroll.ensureWidgetVisible(row)
         # Again once the panel has its height for the whole result: the form's is then known.

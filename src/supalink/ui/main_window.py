@@ -24,7 +24,6 @@ from supalink.ui.form_area import FormArea
 from supalink.ui.leaving import Unsaved, agrees_to_stop_monitors, ask_unsaved
 from supalink.ui.main_menus import MainMenus
 from supalink.ui.profile_actions import ProfileActions
-from supalink.ui.profile_form import ProfileForm
 from supalink.ui.profile_list import ProfileList
 from supalink.ui.startup_repairs import offer_repairs
 from supalink.ui.theme import Theme, apply_theme, theme_named
@@ -36,6 +35,7 @@ from supalink.ui.wrapping_row import WrappingRow
 # (tests/benchmarks/startup.py).
 if TYPE_CHECKING:
     from supalink.ui.probe_panel import ProbePanel
+    from supalink.ui.profile_form import ProfileForm
     from supalink.ui.supabase_dialog import SupabaseDialog
 
 PROBE_TASK = "connection-test"
@@ -85,8 +85,7 @@ class MainWindow(QMainWindow):
     # ----- layout ---------------------------------------------------------------------
     def _build(self) -> None:
         self.profiles = ProfileList()
-        self.form = ProfileForm(self.context.keyring_description, self.context.keyring_usable)
-        self.form_area = FormArea(self.form, self.context.repository)  # the test panel below
+        self.form_area = FormArea(self.context.repository)  # the form, and a test's panel below
         self.save_button = QPushButton("&Save")
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("&Write config…")
@@ -96,6 +95,8 @@ class MainWindow(QMainWindow):
         self.config_button.setAccessibleName("Write MCP client config")
         self.monitor_button.setAccessibleName("Open monitor")
         actions = (self.test_button, self.config_button, self.monitor_button)
+        for button in (self.save_button, *actions):
+            button.setEnabled(False)  # until there is a form to act on (form)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.form_area, 1)
@@ -121,11 +122,25 @@ class MainWindow(QMainWindow):
         self.profile_actions.duplicated.connect(lambda name: self.reload_profiles(select=name))
         self.profile_actions.renamed.connect(self._renamed)
         self.profile_actions.deleted.connect(self._deleted)
-        self.form.edited.connect(self._edited)
         self.save_button.clicked.connect(self.save_profile)
         self.test_button.clicked.connect(self.test)
         self.config_button.clicked.connect(self.write_config)
         self.monitor_button.clicked.connect(self.open_monitor)
+
+    @cached_property
+    def form(self) -> ProfileForm:
+        """Built with the profiles (load_profiles), after the first frame: until then the form
+        area says the profiles are being opened, rather than show a blank form that the first
+        profile replaces a moment later, with whatever was typed into it. It loads the form's
+        modules and builds its hundred widgets, which the first paint need not wait for."""
+        from supalink.ui.profile_form import ProfileForm
+
+        form = ProfileForm(self.context.keyring_description, self.context.keyring_usable)
+        self.form_area.add_form(form)
+        form.edited.connect(self._edited)
+        for button in (self.save_button, self.test_button, self.config_button, self.monitor_button):
+            button.setEnabled(True)
+        return form
 
     @cached_property
     def welcome(self) -> Welcome:  # built once there are no profiles to show
