@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from supalink.ui.theme import Theme
-from supalink.ui.welcome import show_about
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -85,7 +84,7 @@ class MainMenus:
         self._action(profile_menu, "Code &snippets…", "Ctrl+Shift+E", commands.show_snippets)
         self._action(profile_menu, "&Pool sizing…", "Ctrl+Shift+P", commands.show_pool_sizing)
         self.theme_group = self._themes(commands, theme)
-        self._action(self.help_menu, "&About Supalink", None, lambda: show_about(self.window))
+        self._action(self.help_menu, "&About Supalink", None, self._about)
 
     def export_profiles(self) -> None:
         """File ▸ Export profiles…: every profile, to a file the person picks."""
@@ -114,6 +113,11 @@ class MainMenus:
             group.addAction(action)
             theme_menu.addAction(action)
         return group
+
+    def _about(self) -> None:
+        from supalink.ui.welcome import show_about  # with the window it shows, when asked
+
+        show_about(self.window)
 
     def _action(
         self,

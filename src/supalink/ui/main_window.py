@@ -21,22 +21,22 @@ from supalink.errors import SupalinkError
 from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
 from supalink.ui.form_area import FormArea
-from supalink.ui.leaving import Unsaved, agrees_to_stop_monitors, ask_unsaved
 from supalink.ui.main_menus import MainMenus
-from supalink.ui.profile_actions import ProfileActions
 from supalink.ui.profile_list import ProfileList
-from supalink.ui.startup_repairs import offer_repairs
 from supalink.ui.theme import Theme, apply_theme, theme_named
-from supalink.ui.welcome import Welcome
 from supalink.ui.wrapping_row import WrappingRow
 
-# QMessageBox, the password prompt (QInputDialog) and the Qt namespace are imported where
+# QMessageBox, the password prompt (QInputDialog), the Qt namespace and what acts after the
+# first frame (the profiles actions, the quit questions, the welcome) are imported where
 # used: PySide builds a class's enums as it is first imported; the first paint need not wait
 # (tests/benchmarks/startup.py).
 if TYPE_CHECKING:
+    from supalink.ui.leaving import Unsaved
     from supalink.ui.probe_panel import ProbePanel
+    from supalink.ui.profile_actions import ProfileActions
     from supalink.ui.profile_form import ProfileForm
     from supalink.ui.supabase_dialog import SupabaseDialog
+    from supalink.ui.welcome import Welcome
 
 PROBE_TASK = "connection-test"
 
@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
             notice = str(error)
         if notice:
             self._error("Settings file", notice)
+        from supalink.ui.startup_repairs import offer_repairs
+
         offer_repairs(self, self.context, self.reload_profiles)
 
     # ----- layout ---------------------------------------------------------------------
@@ -112,16 +114,14 @@ class MainWindow(QMainWindow):
 
         self.profiles.selected.connect(self._select)
         self.profiles.add_requested.connect(self.new_profile)
-        self.profile_actions = ProfileActions(self.context.repository, self)
-        self.profiles.duplicate_requested.connect(self.profile_actions.duplicate)
-        self.profiles.rename_requested.connect(self.profile_actions.rename)
+        # Lambdas, not bound methods: the actions are built as one is first asked for.
+        duplicate, rename = self.profiles.duplicate_requested, self.profiles.rename_requested
+        duplicate.connect(lambda name: self.profile_actions.duplicate(name))  # noqa: PLW0108
+        rename.connect(lambda name: self.profile_actions.rename(name))  # noqa: PLW0108
         # The profile the form shows, which the list shows selected (none for a new one).
         self.profiles.delete_requested.connect(
             lambda _: self.profile_actions.delete(self.current_name)
         )
-        self.profile_actions.duplicated.connect(lambda name: self.reload_profiles(select=name))
-        self.profile_actions.renamed.connect(self._renamed)
-        self.profile_actions.deleted.connect(self._deleted)
         self.save_button.clicked.connect(self.save_profile)
         self.test_button.clicked.connect(self.test)
         self.config_button.clicked.connect(self.write_config)
@@ -143,7 +143,20 @@ class MainWindow(QMainWindow):
         return form
 
     @cached_property
+    def profile_actions(self) -> ProfileActions:
+        """Duplicate, rename and delete: built on first use, after the first frame."""
+        from supalink.ui.profile_actions import ProfileActions
+
+        actions = ProfileActions(self.context.repository, self)
+        actions.duplicated.connect(lambda name: self.reload_profiles(select=name))
+        actions.renamed.connect(self._renamed)
+        actions.deleted.connect(self._deleted)
+        return actions
+
+    @cached_property
     def welcome(self) -> Welcome:  # built once there are no profiles to show
+        from supalink.ui.welcome import Welcome
+
         self.form_area.add_welcome(welcome := Welcome())
         return welcome
 
@@ -440,9 +453,13 @@ class MainWindow(QMainWindow):
 
     def _settle_unsaved(self) -> bool:
         """Ask what to do with unsaved edits; False means stay where we are."""
+        from supalink.ui.leaving import ask_unsaved
+
         return not self.dirty or self._settle(ask_unsaved(self))
 
     def _settle(self, answer: Unsaved) -> bool:
+        from supalink.ui.leaving import Unsaved
+
         if answer is Unsaved.SAVE:
             return self.save_profile()
         if answer is Unsaved.DISCARD:
@@ -458,6 +475,8 @@ class MainWindow(QMainWindow):
         """File ▸ Quit, Ctrl+Q and the tray's Quit: the whole app, its monitors (and a demo's
         server) with it, where closing this window leaves the monitors running. The edits are
         asked about first, then the monitors; only then is anything saved or stopped."""
+        from supalink.ui.leaving import Unsaved, agrees_to_stop_monitors, ask_unsaved
+
         unsaved = ask_unsaved(self) if self.dirty else None
         monitors = self.context.monitors
         open_count = monitors.open_count if monitors is not None else 0
