@@ -234,7 +234,7 @@ def windows(app: QApplication, folder: Path) -> Iterator[State]:
     secrets = MemorySecretStore()
     repository = ProfileRepository(SettingsFile(paths.settings_file), secrets)
     context = AppContext(
-        repository=repository,
+        open_repository=lambda: repository,
         tasks=TaskRunner(),
         backup_dir=paths.backup_dir,
         keyring_description=secrets.description,

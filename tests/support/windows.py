@@ -21,7 +21,7 @@ from tests.support.secret_service import SecretService
 def context_on(paths: AppPaths, secrets: KeyringSecretStore) -> AppContext:
     """A context as app.py builds it, on `paths`, with `secrets` for the keyring."""
     return AppContext(
-        repository=ProfileRepository(SettingsFile(paths.settings_file), secrets),
+        open_repository=lambda: ProfileRepository(SettingsFile(paths.settings_file), secrets),
         tasks=TaskRunner(),
         backup_dir=paths.backup_dir,
         keyring_description=secrets.description,

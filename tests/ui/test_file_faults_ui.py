@@ -164,7 +164,7 @@ CHILD = textwrap.dedent(
     repository = ProfileRepository(
         SettingsFile(root / "config" / "settings.json"), MemorySecretStore()
     )
-    context = AppContext(repository, TaskRunner(), root / "backups", "memory", True)
+    context = AppContext(lambda: repository, TaskRunner(), root / "backups", "memory", True)
     window = MainWindow(context)
     window.new_profile()
     window.form.server.custom_kind.setChecked(True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from supalink.paths import AppPaths
-    from supalink.profiles import SecretStore
+    from supalink.profiles import ProfileRepository, SecretStore
     from supalink.ui import AppContext
 
 log = logging.getLogger(__name__)
@@ -23,13 +23,16 @@ def build_context(
     """The windows' services. Without `probe_keyring` the keyring's description and
     usability are placeholders until `probe_keyring_of(context)`: the probe imports
     keyring and asks every backend (about 0.3 s), which the GUI does after its window
-    is up."""
-    from supalink.profiles import KeyringSecretStore, open_repository
+    is up. The repository opens when first used (the GUI: after its first frame)."""
     from supalink.ui import AppContext, TaskRunner
 
-    store = secrets or KeyringSecretStore()
+    def opened() -> ProfileRepository:
+        from supalink.profiles import KeyringSecretStore, open_repository
+
+        return open_repository(paths, secrets or KeyringSecretStore())
+
     context = AppContext(
-        repository=open_repository(paths, store),
+        open_repository=opened,
         tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
         backup_dir=paths.backup_dir,
         keyring_description=KEYRING_NOT_PROBED,

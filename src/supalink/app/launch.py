@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from supalink.app.context import build_context
+from supalink.app.first_frame import FirstFramePreferences
 from supalink.app.qt import qt_application, start_qt
 from supalink.app.startup import run_windows
 from supalink.paths import AppPaths
@@ -63,8 +64,13 @@ def run_gui(paths: AppPaths | None = None, *, restore: bool = True) -> int:
     # imported, PySide reads the source file of every module imported after it (for its
     # `__feature__` imports), some 0.2 ms a module.
     context = build_context(paths, probe_keyring=False)
+    first_frame = FirstFramePreferences(paths.settings_file)
     return run_windows(
-        qt_application(icon=False), context, log_file=paths.log_file, restore=restore
+        qt_application(icon=False),
+        context,
+        log_file=paths.log_file,
+        restore=restore,
+        first_frame=first_frame,
     )
 
 

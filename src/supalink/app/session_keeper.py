@@ -25,7 +25,7 @@ from supalink.errors import SupalinkError
 
 if TYPE_CHECKING:
     from supalink.profiles import ProfileRepository, Target
-    from supalink.ui import Monitors, MonitorWindow
+    from supalink.ui import Monitors, MonitorWindow, Preferences
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ SAVE_DELAY_MS = 1000
 WATCHED_EVENTS = frozenset({QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.WindowStateChange})
 
 
-def remembered_session(repository: ProfileRepository) -> Session:
+def remembered_session(preferences: Preferences) -> Session:
     try:
-        return session_from(repository.preference(SESSION_KEY))
+        return session_from(preferences.preference(SESSION_KEY))
     except SupalinkError:  # a settings file it cannot read: the main window says why
         return Session()
 

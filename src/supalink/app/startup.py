@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from supalink.app.session import Session
     from supalink.app.session_keeper import SessionKeeper
-    from supalink.ui import AppContext, HealthTray, MainWindow, Theme
+    from supalink.ui import AppContext, HealthTray, MainWindow, Preferences, Theme
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,15 @@ def run_windows(
     after_start: Callable[[MainWindow], None] | None = None,
     log_file: Path | None = None,
     restore: bool = True,
+    first_frame: Preferences | None = None,
 ) -> int:
     """Show the main window, then start the loop, the log file, the tray and the rest; run
     until the app quits, then stop every monitor and every task (bounded) before the loop
     closes. With `restore` the windows come back as the last run left them (the session:
     app/session.py); without, the app starts clean, and the session is written again only
-    once this run changes something."""
+    once this run changes something. The first frame reads its preferences from
+    `first_frame` (the settings file as it stands: app/first_frame.py), when given, so that
+    the repository opens after it."""
     import gc
 
     # No collector passes over the first frame's new objects, all of which stay (the app's
@@ -63,18 +66,19 @@ def run_windows(
         theme_named,
     )
 
-    def chosen_theme() -> Theme:
+    def chosen_theme(preferences: Preferences | None = None) -> Theme:
         try:
-            return theme_named(context.repository.preference("theme"))
+            return theme_named((preferences or context.repository).preference("theme"))
         except SupalinkError:  # settings it cannot read: the window opens and says why
             return theme_named(None)
 
     # The desktop's scheme as last seen: asking Qt builds the Qt namespace's enums (about a
     # fifth of a bare window's start), which the first paint then need not wait for.
-    remembered = remembered_system_dark(context.repository)
-    session = remembered_session(context.repository) if restore else Session()
+    preferences = first_frame or context.repository
+    remembered = remembered_system_dark(preferences)
+    session = remembered_session(preferences) if restore else Session()
     try:
-        apply_theme(qt_app, chosen_theme(), system_dark=remembered)
+        apply_theme(qt_app, chosen_theme(preferences), system_dark=remembered)
         window = MainWindow(context, load_profiles=False, fill_menus=False)
         place_window(window, session.main)
         # Painted first: what follows (asyncio and qasync here, then the keyring probe, the

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from supalink.ui.monitor_alerts import MonitorAlerts
     from supalink.ui.monitor_window import MonitorWindow
     from supalink.ui.monitors import Monitors, with_saved_password
+    from supalink.ui.preferences import Preferences
     from supalink.ui.tasks import TaskRunner
     from supalink.ui.theme import (
         Theme,
@@ -48,6 +49,7 @@ __getattr__ = lazy_attributes(
         "MonitorWindow": "monitor_window",
         "Monitors": "monitors",
         "with_saved_password": "monitors",
+        "Preferences": "preferences",
         "TaskRunner": "tasks",
         "Theme": "theme",
         "apply_theme": "theme",
@@ -69,6 +71,7 @@ __all__ = [
     "MonitorAlerts",
     "MonitorWindow",
     "Monitors",
+    "Preferences",
     "TaskRunner",
     "Theme",
     "apply_theme",

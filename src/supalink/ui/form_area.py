@@ -18,7 +18,7 @@ from supalink.errors import SupalinkError
 from supalink.ui.theme import Tone, toned
 
 if TYPE_CHECKING:
-    from supalink.profiles import ProfileRepository
+    from supalink.ui.context import AppContext
     from supalink.ui.probe_panel import ProbePanel  # built on the first test, after the paint
     from supalink.ui.profile_form import ProfileForm  # built with the profiles (add_form)
 
@@ -37,13 +37,13 @@ OPENING = "Opening your profiles…"  # where the form goes, until it comes with
 
 
 class FormArea(QSplitter):
-    def __init__(self, repository: ProfileRepository) -> None:
+    def __init__(self, context: AppContext) -> None:
         # Neither a parent nor Qt.Orientation.Vertical given here: either builds the Qt
         # namespace's enums before the first paint (tests/ui/test_deferred_start.py).
         super().__init__()
         self.setProperty("orientation", VERTICAL)
         self.form: ProfileForm | None = None
-        self.repository = repository
+        self.context = context  # its repository, for the panel's height: after the paint
         self.column = QWidget()  # the welcome goes on top of the form, when there is one
         self.column_layout = QVBoxLayout(self.column)
         self.column_layout.setContentsMargins(0, 0, 0, 0)
@@ -142,7 +142,7 @@ class FormArea(QSplitter):
 
     def _remembered(self) -> dict[str, object]:
         try:
-            stored = self.repository.preference(PANEL_PREFERENCE, {})
+            stored = self.context.repository.preference(PANEL_PREFERENCE, {})
         except SupalinkError:  # settings it cannot read: the window says why elsewhere
             return {}
         return stored if isinstance(stored, dict) else {}
@@ -151,7 +151,7 @@ class FormArea(QSplitter):
         assert self.panel is not None
         shown = {"height": self.panel_height, "details": self.panel.details_shown}
         try:
-            self.repository.set_preference(PANEL_PREFERENCE, shown)
+            self.context.repository.set_preference(PANEL_PREFERENCE, shown)
         except SupalinkError as error:  # a read-only settings file: as it was, next time
             log.warning("could not remember the test panel's height: %s", error)
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from supalink import profiles, roles  # their modules load on first use, after the first frame
 from supalink.errors import SupalinkError
-from supalink.profiles import Profile, ProfileLocked
 from supalink.ui.context import AppContext
 from supalink.ui.form_area import FormArea
 from supalink.ui.main_menus import MainMenus
@@ -31,6 +30,7 @@ from supalink.ui.wrapping_row import WrappingRow
 # used: PySide builds a class's enums as it is first imported; the first paint need not wait
 # (tests/benchmarks/startup.py).
 if TYPE_CHECKING:
+    from supalink.profiles import Profile
     from supalink.ui.leaving import Unsaved
     from supalink.ui.probe_panel import ProbePanel
     from supalink.ui.profile_actions import ProfileActions
@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
     # ----- layout ---------------------------------------------------------------------
     def _build(self) -> None:
         self.profiles = ProfileList()
-        self.form_area = FormArea(self.context.repository)  # the form, and a test's panel below
+        self.form_area = FormArea(self.context)  # the form, and a test's panel below
         self.save_button = QPushButton("&Save")
         self.test_button = QPushButton("&Test")
         self.config_button = QPushButton("&Write config…")
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
             return
         try:
             saved = self.context.repository.load(name)
-        except ProfileLocked:  # listed as locked, its tooltip and the keyring line say why
+        except profiles.ProfileLocked:  # listed as locked, its tooltip and the keyring line say why
             self.profiles.select(self.current_name)
             self.statusBar().showMessage(
                 f"{name} is locked: its project ref is only in the keyring, which did not answer"

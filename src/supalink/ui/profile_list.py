@@ -5,6 +5,8 @@ good part of a start to build, and the list is empty at the first paint."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -16,9 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supalink.profiles import ProfileRecord
 from supalink.ui.environment import environment_icon, environment_word
 from supalink.ui.theme import RoomyRows
+
+if TYPE_CHECKING:
+    from supalink.profiles import ProfileRecord
 
 
 class ProfileList(QWidget):

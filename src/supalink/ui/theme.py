@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QStyleOptionViewItem
 
     from supalink.profiles import ProfileRepository
+    from supalink.ui.preferences import Preferences
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,10 @@ def system_prefers_dark() -> bool:
 SYSTEM_SCHEME_PREFERENCE = "last_system_scheme"
 
 
-def remembered_system_dark(repository: ProfileRepository) -> bool | None:
+def remembered_system_dark(preferences: Preferences) -> bool | None:
     """Whether the desktop was dark when the app last looked, None when it never did."""
     try:
-        seen = repository.preference(SYSTEM_SCHEME_PREFERENCE)
+        seen = preferences.preference(SYSTEM_SCHEME_PREFERENCE)
     except SupalinkError:  # settings it cannot read: the window opens and says why
         return None
     return {"dark": True, "light": False}.get(str(seen))
