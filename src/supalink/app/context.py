@@ -21,13 +21,14 @@ def build_context(
     paths: AppPaths, secrets: SecretStore | None = None, *, probe_keyring: bool = True
 ) -> AppContext:
     """The windows' services. Without `probe_keyring` the keyring's description and
-    usability are placeholders until `probe_keyring_of(context)`: the probe imports
-    keyring and asks every backend (about 0.3 s), which the GUI does after its window
-    is up."""
+    usability are placeholders until `probe_keyring_of(context)`: the probe asks the
+    Secret Service, or imports keyring and asks every backend (about 0.3 s), which the GUI
+    does after its window is up. The store reads directly (KeyringSecretStore's `direct`):
+    keyring loads only when a secret is saved or deleted."""
     from supalink.profiles import KeyringSecretStore, open_repository
     from supalink.ui import AppContext, TaskRunner
 
-    store = secrets or KeyringSecretStore()
+    store = secrets or KeyringSecretStore(direct=True)
     context = AppContext(
         repository=open_repository(paths, store),
         tasks=TaskRunner(lambda name, error: log.error("task %s failed: %s", name, error)),
