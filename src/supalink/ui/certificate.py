@@ -133,12 +133,16 @@ def _display_name(name: bytes) -> str:
 
 
 def _time(tag: int, value: bytes) -> datetime:
-    """A UTCTime (two-digit years: 50-99 are 19xx, RFC 5280) or GeneralizedTime, in UTC."""
+    """A UTCTime (two-digit years: 50-99 are 19xx, RFC 5280) or GeneralizedTime, in UTC.
+    Not strptime: its module (with calendar and locale) for one date."""
     from datetime import UTC, datetime
 
-    text = value.decode("ascii").removesuffix("Z")
+    digits = value.decode("ascii").removesuffix("Z")
     if tag == _UTC_TIME:
-        text = ("19" if int(text[:2]) >= 50 else "20") + text
+        digits = ("19" if int(digits[:2]) >= 50 else "20") + digits
     elif tag != _GENERALIZED_TIME:
         raise ValueError("not a time")
-    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    if len(digits) != 14 or not digits.isdigit():  # RFC 5280: seconds, no fractions
+        raise ValueError("not a time")
+    month, day, hour, minute, second = (int(digits[at : at + 2]) for at in range(4, 14, 2))
+    return datetime(int(digits[:4]), month, day, hour, minute, second, tzinfo=UTC)
