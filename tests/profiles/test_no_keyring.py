@@ -7,7 +7,9 @@ and nobody answering it."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +239,83 @@ def test_a_custom_host_profile_tests_with_the_password_given_and_no_keyring(
     assert "no usable keyring" in line
     assert pg.password not in tested.stdout + tested.stderr + without.stderr
     forget(tmp_path, name)
+
+
+ON_A_LOCKED_KEYRING = """
+import json, sys
+from keyring.backends.SecretService import Keyring
+from supalink.profiles.secrets import KeyringRefused, KeyringSecretStore, SecretKind
+
+direct = KeyringSecretStore(direct=True)
+refusals = []
+for store in (direct, KeyringSecretStore(Keyring())):
+    try:
+        store.get(sys.argv[1], SecretKind.PASSWORD)
+    except KeyringRefused as refused:
+        refusals.append([str(refused), refused.locked])
+said = {"usable": direct.is_usable, "description": direct.description, "refusals": refusals}
+print(json.dumps(said))
+"""
+
+
+def test_the_direct_store_on_a_locked_keyring_refuses_as_keyring_does(
+    tmp_path: Path, locked_keyring: SecretService
+) -> None:
+    """The app's store reads the Secret Service itself; a locked collection is left to
+    keyring, which asks to unlock it (no prompt can show here) and says it is locked. In a
+    process of its own: keyring leaves its connection open when it finds the collection
+    locked."""
+    from keyring.backends.SecretService import Keyring
+
+    settings = SettingsFile(AppPaths.under(tmp_path).settings_file)
+    names = ProfileRepository(settings, KeyringSecretStore(Keyring())).names()
+    prod = next(name for name in names if name.startswith("prod-"))
+    result = subprocess.run(
+        [sys.executable, "-c", ON_A_LOCKED_KEYRING, prod],
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")},  # no keyringrc.cfg
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    said = json.loads(result.stdout)
+    assert said["usable"]
+    assert said["description"] == "Secret Service (GNOME Keyring)"
+    [direct, through_keyring] = said["refusals"]
+    assert direct == through_keyring
+    assert direct[1]  # locked
+
+
+NOBODY_ANSWERS = """
+import json
+from supalink.profiles.secrets import KeyringSecretStore, SecretKind, SecretStoreError
+
+store = KeyringSecretStore(direct=True)
+try:
+    store.get("anyone", SecretKind.PASSWORD)
+except SecretStoreError as error:
+    refused = error.reason
+print(json.dumps({"usable": store.is_usable, "description": store.description, "read": refused}))
+"""
+
+
+def test_the_direct_store_with_nobody_on_the_bus_has_no_usable_keyring(tmp_path: Path) -> None:
+    """Nobody answers the Secret Service: keyring's own choice (its fail backend) says why.
+    In a process of its own: keyring keeps the backend it chose first for the process."""
+    result = subprocess.run(
+        [sys.executable, "-c", NOBODY_ANSWERS],
+        env={
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "DBUS_SESSION_BUS_ADDRESS": dead_bus(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout) == {
+        "usable": False,
+        "description": "no usable keyring",
+        "read": "no usable keyring: no OS keyring backend is available",
+    }

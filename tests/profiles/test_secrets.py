@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -143,7 +148,65 @@ def test_a_plaintext_store_beside_the_os_keyring_is_never_read(
 
 def test_no_session_bus_names_no_program(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside a desktop session nobody answers: the line says less, and says no guess."""
-    from supalink.profiles.secrets import secret_service_provider
+    from supalink.profiles.secret_service import provider
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-    assert secret_service_provider() is None
+    assert provider() is None
+
+
+DIRECT_READ = """
+import json, sys
+from supalink.profiles.secrets import KeyringSecretStore, SecretKind
+
+store = KeyringSecretStore(direct=True)
+print(json.dumps({
+    "password": store.get(sys.argv[1], SecretKind.PASSWORD),
+    "missing": store.get(sys.argv[1], SecretKind.PROJECT_REF),
+    "description": store.description,
+    "usable": store.is_usable,
+    "loaded": sorted({"keyring", "secretstorage", "cryptography"} & set(sys.modules)),
+}))
+"""
+
+
+def test_the_direct_store_reads_keyrings_entries_without_loading_keyring(
+    secret_service: SecretService, tmp_path: Path
+) -> None:
+    """What the app and the MCP servers read at start, read from the Secret Service itself:
+    the entry keyring saved, the same description, and neither keyring nor cryptography
+    (secretstorage's encrypted session) loaded for it."""
+    store = secret_service_store()
+    profile = f"direct-{uuid.uuid4().hex[:6]}"
+    store.set(profile, SecretKind.PASSWORD, SPECIAL_PASSWORD)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", DIRECT_READ, profile],
+            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},  # no keyringrc.cfg
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    finally:
+        store.delete(profile, SecretKind.PASSWORD)
+    assert json.loads(result.stdout) == {
+        "password": SPECIAL_PASSWORD,
+        "missing": None,
+        "description": "Secret Service (GNOME Keyring)",
+        "usable": True,
+        "loaded": [],
+    }
+
+
+def test_the_direct_store_saves_and_deletes_through_keyring(
+    secret_service: SecretService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    store = KeyringSecretStore(direct=True)
+    profile = f"direct-{uuid.uuid4().hex[:6]}"
+    store.set(profile, SecretKind.PASSWORD, "first")
+    store.set(profile, SecretKind.PASSWORD, SPECIAL_PASSWORD)  # replaced, not added
+    assert store.get(profile, SecretKind.PASSWORD) == SPECIAL_PASSWORD
+    assert secret_service_store().get(profile, SecretKind.PASSWORD) == SPECIAL_PASSWORD
+    store.delete(profile, SecretKind.PASSWORD)
+    assert store.get(profile, SecretKind.PASSWORD) is None

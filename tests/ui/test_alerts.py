@@ -26,7 +26,7 @@ from supalink.agent.audit_log import AuditLog
 from supalink.monitor import Health, HealthReport, MonitorEngine, Outage
 from supalink.profiles import MemorySecretStore, Profile, ProfileRepository, Target
 from supalink.profiles.settings import SettingsFile
-from supalink.ui.alert_sinks import DBusSink, LogSink, TraySink, desktop_sink
+from supalink.ui.alert_sinks import DBusSink, TraySink, desktop_sink
 from supalink.ui.alerts import Alert, AlertRule, Timings, Urgency, down_since_text
 from supalink.ui.monitor_alerts import MonitorAlerts
 from supalink.ui.monitor_window import MonitorWindow
@@ -317,15 +317,18 @@ def test_the_monitors_give_the_alerts_each_window_they_open(
 def test_the_sink_is_the_tray_when_there_is_one_else_the_log_here(
     qapp: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without a tray, the notification service's sink, which connects to the bus only at
+    its first alert; here no notification service answers: the log keeps the alert."""
     with_tray = HealthTray(tray_available=True)
     assert isinstance(desktop_sink(with_tray), TraySink)
     with_tray.close()
     without = HealthTray(tray_available=False)
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     sink = desktop_sink(without)
-    assert isinstance(sink, LogSink | DBusSink)
+    assert isinstance(sink, DBusSink)
+    assert sink.bus is None  # not connected before an alert
     with caplog.at_level(logging.WARNING):
-        LogSink().show("prod is down", "Down since 16:37:50: connection refused", Urgency.CRITICAL)
+        sink.show("prod is down", "Down since 16:37:50: connection refused", Urgency.CRITICAL)
     assert "alert (critical): prod is down: Down since 16:37:50: connection refused" in (
         caplog.text
     )

@@ -60,7 +60,7 @@ def profile_target(profile_name: str, sslrootcert: Path | None = None) -> Target
 
     find_session_bus(os.environ)  # MCP clients start servers without the session's bus
     try:
-        repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
+        repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct=True))
         return repository.keyring_target(
             profile_name, os.path.abspath(sslrootcert) if sslrootcert is not None else None
         )

@@ -21,15 +21,17 @@ def build_context(
     paths: AppPaths, secrets: SecretStore | None = None, *, probe_keyring: bool = True
 ) -> AppContext:
     """The windows' services. Without `probe_keyring` the keyring's description and
-    usability are placeholders until `probe_keyring_of(context)`: the probe imports
-    keyring and asks every backend (about 0.3 s), which the GUI does after its window
-    is up. The repository opens when first used (the GUI: after its first frame)."""
+    usability are placeholders until `probe_keyring_of(context)`: the probe asks the
+    Secret Service, or imports keyring and asks every backend (about 0.3 s), which the GUI
+    does after its window is up. The store reads directly (KeyringSecretStore's `direct`):
+    keyring loads only when a secret is saved or deleted. The repository opens when first
+    used (the GUI: after its first frame)."""
     from supalink.ui import AppContext, TaskRunner
 
     def opened() -> ProfileRepository:
         from supalink.profiles import KeyringSecretStore, open_repository
 
-        return open_repository(paths, secrets or KeyringSecretStore())
+        return open_repository(paths, secrets or KeyringSecretStore(direct=True))
 
     context = AppContext(
         open_repository=opened,

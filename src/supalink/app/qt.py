@@ -38,7 +38,7 @@ def build_event_loop(qt_app: QCoreApplication) -> asyncio.AbstractEventLoop:
 def configure_application(qt_app: QApplication, *, icon: bool = True) -> None:
     """Name, icon and desktop entry (Wayland links windows to the .desktop file by it).
     Without `icon` the caller sets it (`set_window_icon`) once the main window has painted:
-    QIcon's enums and the SVG plugin are some 5 ms of a start, for an icon the window
+    QIcon's enums are some 5 ms of a start, for an icon the window
     system draws outside the window (Wayland, Windows and macOS take the desktop file's or
     the bundle's; an X11 title bar has it a moment after the first paint)."""
     qt_app.setApplicationName("Supalink")
@@ -49,12 +49,22 @@ def configure_application(qt_app: QApplication, *, icon: bool = True) -> None:
     route_qt_messages()
 
 
+WINDOW_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)  # 256: macOS's Dock at 2x
+
+
 def set_window_icon(qt_app: QApplication) -> None:
+    """The icon from the PNGs rendered from the SVG (hicolor's, which Linux desktops
+    install): the SVG would load QtSvg and its icon plugin, about 1.3 MB kept for the app's
+    run. QIcon reads a file only when a size of it is asked for."""
     from PySide6.QtGui import QIcon
 
     from supalink.paths import resources_dir
 
-    qt_app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "supalink.svg")))
+    hicolor = resources_dir() / "icons" / "hicolor"
+    icon = QIcon()
+    for size in WINDOW_ICON_SIZES:
+        icon.addFile(str(hicolor / f"{size}x{size}" / "apps" / "supalink.png"))
+    qt_app.setWindowIcon(icon)
 
 
 def route_qt_messages() -> None:

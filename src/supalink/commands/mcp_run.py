@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         server = server[1:]
     try:
         # Straight to the Secret Service: every server start pays for this command.
-        repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct_read=True))
+        repository = open_repository(AppPaths.for_user(), KeyringSecretStore(direct=True))
         return launch(
             repository,
             args.profile,

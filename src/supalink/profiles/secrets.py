@@ -33,17 +33,6 @@ _BACKEND_NAMES = {
     "keyring.backends.macOS": "macOS Keychain",
     "keyring.backends.Windows": "Windows Credential Manager",
 }
-# The programs that answer on the Secret Service bus name, by their process name.
-_SECRET_SERVICE_PROGRAMS = {
-    "gnome-keyring-daemon": "GNOME Keyring",
-    "gnome-keyring-d": "GNOME Keyring",  # /proc's comm keeps 15 characters
-    "keepassxc": "KeePassXC",
-    "kwalletd5": "KWallet",
-    "kwalletd6": "KWallet",
-    "ksecretd": "KWallet",
-    "oo7-daemon": "oo7",
-}
-SECRET_SERVICE_BUS_NAME = "org.freedesktop.secrets"  # noqa: S105 (a D-Bus name)
 
 
 class SecretKind(StrEnum):
@@ -115,30 +104,15 @@ def describe_backend(backend: KeyringBackend) -> str:
     in use."""
     module = type(backend).__module__
     if module in _SECRET_SERVICE_MODULES:
-        provider = secret_service_provider()
-        return f"Secret Service ({provider})" if provider else "Secret Service"
+        return _describe_secret_service()
     return _BACKEND_NAMES.get(module, f"{type(backend).__name__} ({module})")
 
 
-def secret_service_provider(timeout: float = 1.0) -> str | None:
-    """The program that owns the Secret Service's bus name on the session bus, named as a
-    person knows it; None when that cannot be told (no bus, no owner, no /proc)."""
-    try:
-        # secretstorage's own D-Bus library (keyring's, on Linux), without type hints.
-        from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
-        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+def _describe_secret_service() -> str:
+    from supalink.profiles.secret_service import provider
 
-        with open_dbus_connection(bus="SESSION", auth_timeout=timeout) as connection:
-            reply = connection.send_and_get_reply(
-                message_bus.GetConnectionUnixProcessID(SECRET_SERVICE_BUS_NAME), timeout=timeout
-            )
-        if reply.header.message_type.name != "method_return":
-            return None
-        (pid,) = reply.body
-        program = Path(f"/proc/{int(pid)}/comm").read_text().strip()
-    except Exception:  # no session bus, nobody owns the name, not Linux: say less
-        return None
-    return _SECRET_SERVICE_PROGRAMS.get(program, program or None)
+    program = provider()
+    return f"Secret Service ({program})" if program else "Secret Service"
 
 
 def unusable_reason(backend: KeyringBackend) -> str | None:
@@ -158,15 +132,27 @@ def unusable_reason(backend: KeyringBackend) -> str | None:
 class KeyringSecretStore:
     """Secrets in the OS keyring under the service name `supalink`.
 
-    With `direct_read`, reads on Linux go straight to the Secret Service through
-    secretstorage (keyring's own library, same item attributes): importing keyring
-    and probing every backend costs about 0.3 s, which the MCP launcher would add
-    to every server start. Anything unusual falls back to the keyring library.
+    With `direct` (the app, the MCP servers), on Linux where keyring would pick the Secret
+    Service, reads and the store's description and usability go to the Secret Service
+    itself (secret_service.py, keyring's own entries): importing keyring and probing every
+    backend costs about 0.3 s, which the MCP launcher would add to every server start, and
+    keyring's backend loads cryptography, some 10 MB the app would keep for the rest of its
+    run. Saving and deleting, and anything unusual (a locked collection, no Secret Service
+    answering), go through the keyring library.
     """
 
-    def __init__(self, backend: KeyringBackend | None = None, *, direct_read: bool = False) -> None:
+    def __init__(self, backend: KeyringBackend | None = None, *, direct: bool = False) -> None:
         self._backend = backend
-        self._direct_read = direct_read and backend is None and _default_is_secret_service()
+        self._direct = direct and backend is None and _default_is_secret_service()
+        self._answering: bool | None = None  # the Secret Service's, asked once
+
+    def _secret_service_answers(self) -> bool:
+        """In `direct` mode, whether the Secret Service is there to be asked directly."""
+        if self._direct and self._answering is None:
+            from supalink.profiles import secret_service
+
+            self._answering = secret_service.is_available()
+        return self._direct and bool(self._answering)
 
     def _usable_backend(self) -> KeyringBackend:
         if self._backend is None:
@@ -191,6 +177,8 @@ class KeyringSecretStore:
 
     @property
     def description(self) -> str:
+        if self._secret_service_answers():
+            return _describe_secret_service()
         try:
             return describe_backend(self._usable_backend())
         except SecretStoreError:
@@ -198,6 +186,8 @@ class KeyringSecretStore:
 
     @property
     def is_usable(self) -> bool:
+        if self._secret_service_answers():
+            return True
         try:
             self._usable_backend()
         except SecretStoreError:
@@ -205,11 +195,13 @@ class KeyringSecretStore:
         return True
 
     def get(self, profile: str, kind: SecretKind) -> str | None:
-        if self._direct_read:
+        if self._direct:
+            from supalink.profiles import secret_service
+
             try:
-                return _read_secret_service(SERVICE, account_name(profile, kind))
-            except Exception:  # the keyring library then gives the proper message
-                self._direct_read = False
+                return secret_service.read(SERVICE, account_name(profile, kind))
+            except Exception:  # locked, or not there: the keyring library asks, or says why
+                self._direct = False
         backend = self._usable_backend()
         try:
             value: str | None = backend.get_password(SERVICE, account_name(profile, kind))
@@ -239,32 +231,16 @@ class KeyringSecretStore:
 
 def _default_is_secret_service() -> bool:
     """True when keyring would pick the Secret Service without being told otherwise."""
-    import os
-    import sys
-    from pathlib import Path
+    from importlib.util import find_spec
 
     if sys.platform != "linux" or os.environ.get("PYTHON_KEYRING_BACKEND"):
         return False
     config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-    return not (Path(config_home) / "python_keyring" / "keyringrc.cfg").exists()
-
-
-def _read_secret_service(service: str, account: str) -> str | None:
-    from contextlib import closing
-
-    import secretstorage
-
-    connection = secretstorage.dbus_init()
-    with closing(connection):
-        collection = secretstorage.get_default_collection(connection)
-        if collection.is_locked():
-            raise secretstorage.LockedException("collection is locked")
-        for item in collection.search_items({"service": service, "username": account}):
-            if item.is_locked():
-                raise secretstorage.LockedException("item is locked")
-            value: str = item.get_secret().decode("utf-8")
-            return value
-    return None
+    if (Path(config_home) / "python_keyring" / "keyringrc.cfg").exists():
+        return False
+    # On KDE keyring ranks KWallet above the Secret Service, when python-dbus can reach it.
+    desktops = os.environ.get("XDG_CURRENT_DESKTOP", "").split(":")
+    return "KDE" not in desktops or find_spec("dbus") is None
 
 
 def _refused(

@@ -1,6 +1,7 @@
 """Where a desktop alert is shown: the tray icon's message when there is a tray; else the
 desktop's notification service (org.freedesktop.Notifications over D-Bus, through QtDBus
-when this PySide6 has it); else a line in the log. `desktop_sink` picks one at start.
+when this PySide6 has it); else a line in the log. `desktop_sink` picks the tray or the
+service at start; the service's sink connects to the bus at its first alert.
 
 The D-Bus call goes through a QDBusInterface's own methods, which read the service's
 introspection and marshal each argument as the service declares it: Notify takes a uint32
@@ -51,8 +52,10 @@ class LogSink:
 class DBusSink:
     """org.freedesktop.Notifications' Notify, on the session bus; the log when it fails."""
 
-    def __init__(self, bus: Any) -> None:
-        """`bus`: a connected QDBusConnection (the session bus)."""
+    def __init__(self, bus: Any = None) -> None:
+        """`bus`: a connected QDBusConnection; by default the session bus, connected at the
+        first alert: QtDBus, its libraries and its thread are some 1.3 MB the app need not
+        hold from its start for an alert that may never come."""
         self.bus = bus
         self._interface: Any = None
 
@@ -79,6 +82,9 @@ class DBusSink:
     def _service(self) -> Any:
         """The service's interface, read once (its introspection is a call on the bus)."""
         if self._interface is None:
+            self.bus = self.bus if self.bus is not None else session_bus()
+            if self.bus is None:
+                return None
             from PySide6.QtDBus import QDBusInterface
 
             interface = QDBusInterface(NOTIFICATIONS, NOTIFICATIONS_PATH, NOTIFICATIONS, self.bus)
@@ -101,11 +107,8 @@ def session_bus() -> Any:
 
 
 def desktop_sink(tray: HealthTray | None) -> AlertSink:
-    """The tray when there is one that shows messages, else the notification service, else
-    the log."""
+    """The tray when there is one that shows messages, else the notification service (the
+    log when there is no session bus, or no service on it)."""
     if tray is not None and tray.icon is not None and QSystemTrayIcon.supportsMessages():
         return TraySink(tray.icon)
-    bus = session_bus()
-    if bus is not None:
-        return DBusSink(bus)
-    return LogSink()
+    return DBusSink()
