@@ -2,9 +2,9 @@
 (build, parse, mask), the connection target, the settings file and the keyring store.
 What other packages may use is named in `__all__`.
 
-The model, Supabase's facts and the defaults load with the package; every other module on
-first use (PEP 562): the main window's first frame needs none of the snippets, and the
-settings file, the keyring store, the target and the URIs only as it builds its parts."""
+Supabase's facts and the defaults load with the package; every other module on first use
+(PEP 562), the model too: the main window's first frame needs none of them, and its form,
+the settings file, the keyring store, the target and the URIs only as it builds its parts."""
 
 from __future__ import annotations
 
@@ -12,18 +12,6 @@ from typing import TYPE_CHECKING
 
 from supalink.lazy import lazy_attributes
 from supalink.profiles import defaults, supabase
-from supalink.profiles.model import (
-    DEFAULT_APPLICATION_NAME,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_SSLMODE,
-    ENVIRONMENTS,
-    PRODUCTION,
-    SSL_MODES,
-    SYSTEM_TRUST_STORE,
-    Profile,
-    ProfileError,
-    profile_name_problem,
-)
 from supalink.profiles.supabase import REGIONS, Mode, region_problem
 
 if TYPE_CHECKING:
@@ -43,6 +31,18 @@ if TYPE_CHECKING:
         read_import,
         read_import_file,
         write_export,
+    )
+    from supalink.profiles.model import (
+        DEFAULT_APPLICATION_NAME,
+        DEFAULT_CONNECT_TIMEOUT,
+        DEFAULT_SSLMODE,
+        ENVIRONMENTS,
+        PRODUCTION,
+        SSL_MODES,
+        SYSTEM_TRUST_STORE,
+        Profile,
+        ProfileError,
+        profile_name_problem,
     )
     from supalink.profiles.repairs import find_repairs, leftover_entries, repair
     from supalink.profiles.repository import (
@@ -97,6 +97,16 @@ __getattr__ = lazy_attributes(
         "read_import": "exchange",
         "read_import_file": "exchange",
         "write_export": "exchange",
+        "DEFAULT_APPLICATION_NAME": "model",
+        "DEFAULT_CONNECT_TIMEOUT": "model",
+        "DEFAULT_SSLMODE": "model",
+        "ENVIRONMENTS": "model",
+        "PRODUCTION": "model",
+        "SSL_MODES": "model",
+        "SYSTEM_TRUST_STORE": "model",
+        "Profile": "model",
+        "ProfileError": "model",
+        "profile_name_problem": "model",
         "find_repairs": "repairs",
         "leftover_entries": "repairs",
         "repair": "repairs",
