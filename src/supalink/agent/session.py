@@ -164,10 +164,17 @@ class AgentDatabase:
         task of its own until the server has cancelled it; then `on_cancelled` is told what
         became of it (NOT_SENT, STOPPED_THERE, ALREADY_RAN or CLOSED)."""
         call = _Call()
-        work = asyncio.ensure_future(self._run(sql, params, max_rows, bounded_rows, call))
+        # The caller waits for `answer`, not for `work`: cancelling the caller leaves the
+        # task running, as asyncio.shield would, and the task hands its outcome over itself,
+        # a loop turn sooner than through its own completion (which shield waits for).
+        answer: asyncio.Future[Rows] = asyncio.get_running_loop().create_future()
+        answer.add_done_callback(retrieved)
+        work = asyncio.ensure_future(
+            self._answer(answer, sql, params, max_rows, bounded_rows, call)
+        )
         work.add_done_callback(retrieved)
         try:
-            return await asyncio.shield(work)
+            return await answer
         except asyncio.CancelledError:
             call.abandoned = True
             if work.done():
@@ -177,6 +184,29 @@ class AgentDatabase:
                 self._stopping.add(stopping)
                 stopping.add_done_callback(self._stopping.discard)
             raise
+
+    async def _answer(
+        self,
+        answer: asyncio.Future[Rows],
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+        bounded_rows: bool,
+        call: _Call,
+    ) -> Rows:
+        """`_run`, its outcome also given to `answer` (unless its caller has gone)."""
+        try:
+            rows = await self._run(sql, params, max_rows, bounded_rows, call)
+        except asyncio.CancelledError:
+            answer.cancel()
+            raise
+        except BaseException as error:
+            if not answer.done():
+                answer.set_exception(error)
+            raise
+        if not answer.done():
+            answer.set_result(rows)
+        return rows
 
     async def _stop(
         self, work: asyncio.Future[Rows], call: _Call, on_cancelled: Callable[[str], None] | None
