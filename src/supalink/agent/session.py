@@ -308,7 +308,11 @@ class AgentDatabase:
 
         pool = self.connections.pool
         assert pool is not None
-        async with pool.connection() as conn:
+        # getconn and putconn rather than pool.connection(), whose `async with` of the
+        # connection commits it on the way out: a lock and a wait for nothing, as every
+        # call ends its own transaction (and the pool rolls back one returned in one).
+        conn = await pool.getconn()
+        try:
             if call.abandoned:
                 raise asyncio.CancelledError
             call.conn, call.broken = conn, False
@@ -333,6 +337,8 @@ class AgentDatabase:
                 # goes to no other call.
                 if call.abandoned and not conn.closed:
                     await conn.close()
+        finally:
+            await pool.putconn(conn)
 
     async def _read_only(
         self,
