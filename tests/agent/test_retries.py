@@ -6,14 +6,18 @@ marker of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 
 from supalink.agent.options import ServeOptions
-from supalink.agent.session import AgentDatabase, DatabaseError
+from supalink.agent.pipeline import nothing_to_read
+from supalink.agent.session import ALIVE_SECONDS, AgentDatabase, DatabaseError
+from supalink.profiles import Target
 from tests.agent.conftest import Login, LoginFactory
 from tests.support.postgres import PostgresServer
 
@@ -173,3 +177,122 @@ def test_a_connection_lost_while_the_statement_ran_is_not_sent_again(
     assert answer.startswith("error:"), answer
     assert took < ANSWERED_WITHIN_SECONDS
     assert runs(pg, mark) == 1
+
+
+class Relay:
+    """A TCP relay to the server that can go silent for the connections it carries (nothing
+    passes either way, nothing is said) and then reset them: a connection whose far end
+    went away without a word, as a dropped NAT entry or a dead host leaves it."""
+
+    def __init__(self, server_port: int) -> None:
+        self.server_port = server_port
+        self.port = 0
+        self._carried: list[asyncio.StreamWriter] = []
+        self._silent: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Relay:
+        self._server = await asyncio.start_server(self._carry, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._carried:
+            writer.transport.abort()
+
+    def silence(self) -> None:
+        """The connections carried so far pass nothing more."""
+        self._silent.update(self._carried)
+
+    def reset(self) -> None:
+        """The silent connections are reset, on the client's side."""
+        for writer in self._silent:
+            writer.transport.abort()
+
+    async def _carry(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.server_port)
+        self._carried += [writer, server_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    if writer not in self._silent:
+                        sink.write(data)
+
+        await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+
+
+def _silent_break(login: Login, pg: PostgresServer, mark: str, idle: float) -> tuple[str, int]:
+    """A call made `idle` seconds after the last answer on a connection that went silent
+    meanwhile and is reset 0.3 s into the call: its answer, and how often the server ran it."""
+
+    async def scenario() -> str:
+        async with Relay(pg.port) as relay:
+            uri = pg.uri(role=login.name, password=login.password, port=relay.port)
+            database = AgentDatabase(Target.from_conninfo(uri), ServeOptions(pool_max_size=1))
+            await database.open()
+            try:
+                await database.run("select 1")
+                relay.silence()
+                await asyncio.sleep(idle)
+                call = asyncio.ensure_future(_answer(database, f"select 'ran' as {mark}", None))
+                await asyncio.sleep(0.3)
+                relay.reset()
+                return await call
+            finally:
+                await database.close()
+
+    answer = asyncio.run(scenario())
+    return answer, runs(pg, mark)
+
+
+def test_a_connection_idle_a_while_is_confirmed_and_a_silent_break_is_sent_again(
+    make_login: LoginFactory, pg: PostgresServer
+) -> None:
+    """Past ALIVE_SECONDS the call waits for its BEGIN's answer: none came, so it never
+    began, and it runs once on a new connection."""
+    login = counted(make_login)
+    mark = f"m{uuid.uuid4().hex[:12]}"
+    answer, ran = _silent_break(login, pg, mark, ALIVE_SECONDS + 0.2)
+    assert answer == "rows: [['ran']]"
+    assert ran == 1
+
+
+def test_a_connection_that_just_answered_is_taken_as_alive_and_not_sent_again(
+    make_login: LoginFactory, pg: PostgresServer
+) -> None:
+    """Within ALIVE_SECONDS the call is sent without waiting for its BEGIN's answer, so
+    once it is sent it may have run: a silent break fails it rather than risk running it
+    twice (here it never reached the server)."""
+    login = counted(make_login)
+    mark = f"m{uuid.uuid4().hex[:12]}"
+    answer, ran = _silent_break(login, pg, mark, 0.0)
+    assert answer.startswith("error:"), answer
+    assert ran == 0
+
+
+def test_a_connection_ended_by_its_server_has_something_to_read(
+    make_login: LoginFactory, pg: PostgresServer
+) -> None:
+    """What tells a connection that answered a moment ago from one whose server has since
+    ended it (its error and its end wait to be read)."""
+    login = make_login()
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        conn = await psycopg.AsyncConnection.connect(login.uri(), autocommit=True)
+        try:
+            pid = conn.info.backend_pid
+            idle = nothing_to_read(conn)
+            with pg.admin_connect() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+            ended = nothing_to_read(conn)
+        finally:
+            await conn.close()
+        return idle, ended, nothing_to_read(conn)
+
+    idle, ended, closed = asyncio.run(scenario())
+    assert idle
+    assert not ended
+    assert not closed

@@ -60,11 +60,7 @@ class BurstSummary:
     def admit(self, entry: AuditEntry) -> list[AuditEntry]:
         """What to write now that `entry` was recorded, oldest first."""
         now = self.clock()
-        due = []
-        if now - self._last_refused >= BURST_QUIET_SECONDS:
-            due += self.flush()
-        elif self._pending is not None and now - self._pending.since >= SUMMARY_SECONDS:
-            due += self._summary()
+        due = self._due(now)
         if not entry.refused:
             return [*due, entry]
         self._last_refused = now
@@ -83,6 +79,18 @@ class BurstSummary:
         if self._pending.count >= SUMMARY_CALLS:
             due += self._summary()
         return due
+
+    def admit_unrefused(self) -> list[AuditEntry]:
+        """What to write before an entry that was not refused (`admit`'s answer less the
+        entry): the summary of a burst that has ended, or of one long going on."""
+        return self._due(self.clock())
+
+    def _due(self, now: float) -> list[AuditEntry]:
+        if now - self._last_refused >= BURST_QUIET_SECONDS:
+            return self.flush()
+        if self._pending is not None and now - self._pending.since >= SUMMARY_SECONDS:
+            return self._summary()
+        return []
 
     @property
     def quiet_at(self) -> float | None:

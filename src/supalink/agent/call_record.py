@@ -96,12 +96,33 @@ class CallRecord:
     done: bool = False
 
     def answered(self, rows: Rows | None) -> None:
-        self._write(
-            Verdict(Outcome.ANSWERED),
-            None,
-            rows=None if rows is None else rows.rowcount,
-            truncated=bool(rows and rows.truncated),
-        )
+        count = None if rows is None else rows.rowcount
+        truncated = bool(rows and rows.truncated)
+        shown = None
+        if self.audit is not None and not self.done and self.statement is not None:
+            # Its line the quick way (audit_line.AnswerLines) when the statement is shown
+            # whole: the entry's line, without encoding the entry.
+            shown = self.shown(self.statement)
+            line = None
+            if shown.chars is None and shown.sha256 is None:
+                line = self.audit.answer_lines.line(
+                    at=utc_stamp(),
+                    profile=self.options.profile_name,
+                    tool=self.tool,
+                    statement=shown.text,
+                    duration_ms=self._duration_ms(),
+                    rows=count,
+                    truncated=truncated,
+                    writes=self.options.allow_writes,
+                    pid=os.getpid(),
+                    who=who_asked(self.client),
+                    client=self.client,
+                )
+            if line is not None:
+                self.done = True
+                self.audit.record_line(line)
+                return
+        self._write(Verdict(Outcome.ANSWERED), None, rows=count, truncated=truncated, shown=shown)
 
     def failed(self, error: Exception, text: str) -> None:
         """`text`: the answer the agent got (masked); its first line is the entry's error."""
@@ -129,11 +150,13 @@ class CallRecord:
         rows: int | None = None,
         truncated: bool = False,
         cancel: str | None = None,
+        shown: Excerpt | None = None,  # the statement's, when it was made already
     ) -> None:
         if self.audit is None or self.done:
             return
         self.done = True
-        shown = None if self.statement is None else self.shown(self.statement)
+        if shown is None and self.statement is not None:
+            shown = self.shown(self.statement)
         self.audit.record(
             AuditEntry(
                 at=utc_stamp(),
@@ -142,7 +165,7 @@ class CallRecord:
                 statement=None if shown is None else shown.text,
                 statement_chars=None if shown is None else shown.chars,
                 statement_sha256=None if shown is None else shown.sha256,
-                duration_ms=round((time.monotonic() - self.started) * 1000, 3),
+                duration_ms=self._duration_ms(),
                 rows=rows,
                 truncated=truncated,
                 error=error,
@@ -156,6 +179,9 @@ class CallRecord:
                 client=self.client,
             )
         )
+
+    def _duration_ms(self) -> float:
+        return round((time.monotonic() - self.started) * 1000, 3)
 
 
 # A refused line longer than this is not parsed again to find its tool and statement.

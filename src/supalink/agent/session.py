@@ -14,7 +14,12 @@ database enforces.
   and no lock it took is held after; the connection comes back clean, or is closed.
 - A call is retried only when its connection broke before the statement could have reached
   the server (the server never acknowledged the call's BEGIN): an answer the server gave,
-  an error among them, is the answer, and no call runs its statement twice.
+  an error among them, is the answer, and no call runs its statement twice. A connection
+  that answered less than ALIVE_SECONDS ago and has nothing to read (a server that ends a
+  connection says so, and its end can be read) is taken as alive, as a pool that skips its
+  check of a connection used a moment ago does: its read-only call is sent without waiting
+  for the BEGIN's answer (a wake-up less), and is not sent again if the connection breaks
+  after all.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -55,6 +61,9 @@ log = logging.getLogger(__name__)
 CANCEL_REQUEST_SECONDS: Final = 1.0
 CANCEL_AGAIN_SECONDS: Final = 0.2
 CANCEL_GIVE_UP_SECONDS: Final = 2.0
+# How long after a call's answer its connection is taken as alive (see above): within it,
+# only a break that sent no end at all (a host or a route gone in that moment) goes unseen.
+ALIVE_SECONDS: Final = 0.5
 # An error is an answer too, and bounded like one: a server's error can quote megabytes.
 MAX_ERROR_CHARS: Final = 4000
 
@@ -105,6 +114,10 @@ class AgentDatabase:
         self.options = options
         self.connections = Connections(target, options, on_login)
         self._stopping: set[asyncio.Future[None]] = set()
+        # When each pooled connection last finished a read-only call's pipeline.
+        self._answered: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def own_session(self) -> bool:
@@ -151,10 +164,17 @@ class AgentDatabase:
         task of its own until the server has cancelled it; then `on_cancelled` is told what
         became of it (NOT_SENT, STOPPED_THERE, ALREADY_RAN or CLOSED)."""
         call = _Call()
-        work = asyncio.ensure_future(self._run(sql, params, max_rows, bounded_rows, call))
+        # The caller waits for `answer`, not for `work`: cancelling the caller leaves the
+        # task running, as asyncio.shield would, and the task hands its outcome over itself,
+        # a loop turn sooner than through its own completion (which shield waits for).
+        answer: asyncio.Future[Rows] = asyncio.get_running_loop().create_future()
+        answer.add_done_callback(retrieved)
+        work = asyncio.ensure_future(
+            self._answer(answer, sql, params, max_rows, bounded_rows, call)
+        )
         work.add_done_callback(retrieved)
         try:
-            return await asyncio.shield(work)
+            return await answer
         except asyncio.CancelledError:
             call.abandoned = True
             if work.done():
@@ -164,6 +184,29 @@ class AgentDatabase:
                 self._stopping.add(stopping)
                 stopping.add_done_callback(self._stopping.discard)
             raise
+
+    async def _answer(
+        self,
+        answer: asyncio.Future[Rows],
+        sql: str,
+        params: Sequence[Any] | None,
+        max_rows: int | None,
+        bounded_rows: bool,
+        call: _Call,
+    ) -> Rows:
+        """`_run`, its outcome also given to `answer` (unless its caller has gone)."""
+        try:
+            rows = await self._run(sql, params, max_rows, bounded_rows, call)
+        except asyncio.CancelledError:
+            answer.cancel()
+            raise
+        except BaseException as error:
+            if not answer.done():
+                answer.set_exception(error)
+            raise
+        if not answer.done():
+            answer.set_result(rows)
+        return rows
 
     async def _stop(
         self, work: asyncio.Future[Rows], call: _Call, on_cancelled: Callable[[str], None] | None
@@ -265,7 +308,11 @@ class AgentDatabase:
 
         pool = self.connections.pool
         assert pool is not None
-        async with pool.connection() as conn:
+        # getconn and putconn rather than pool.connection(), whose `async with` of the
+        # connection commits it on the way out: a lock and a wait for nothing, as every
+        # call ends its own transaction (and the pool rolls back one returned in one).
+        conn = await pool.getconn()
+        try:
             if call.abandoned:
                 raise asyncio.CancelledError
             call.conn, call.broken = conn, False
@@ -290,6 +337,8 @@ class AgentDatabase:
                 # goes to no other call.
                 if call.abandoned and not conn.closed:
                     await conn.close()
+        finally:
+            await pool.putconn(conn)
 
     async def _read_only(
         self,
@@ -302,10 +351,16 @@ class AgentDatabase:
     ) -> Rows:
         """BEGIN READ ONLY, the statement, ROLLBACK and the reset in one round trip; where
         a piece failed or the budget stopped the rows, the end and reset in a second."""
-        from supalink.agent.pipeline import Outcome, read_only_call
+        from supalink.agent.pipeline import Outcome, nothing_to_read, read_only_call
 
         budget = RowBudget(max_rows or self.options.max_rows, self.options.max_answer_bytes)
         outcome = Outcome()
+        answered = self._answered.get(conn)
+        alive = (
+            answered is not None
+            and time.monotonic() - answered < ALIVE_SECONDS
+            and nothing_to_read(conn)
+        )
         try:
             await read_only_call(
                 conn,
@@ -315,9 +370,11 @@ class AgentDatabase:
                 ["ROLLBACK", *plan.after_pieces],
                 budget,
                 outcome,
+                confirm_begin=not alive,
             )
         finally:
             call.acknowledged = outcome.acknowledged
+        self._answered[conn] = time.monotonic()
         if not outcome.clean:
             await self._end(plan, conn, commit=False)
         # A cut result ends in the cancel's error: the rows before it are the answer.

@@ -215,14 +215,17 @@ def capped_rows(sql: str, max_bytes: int) -> str:
     500 MB value, against 1.4 GB and 3 s). The statement comes alone on its lines: the
     guard lets through only text whose quotes, comments and parentheses close within it,
     so it cannot reach out of the subquery. The error's value depends on the row, so the
-    planner cannot fold it into an error for every query."""
+    planner cannot fold it into an error for every query. The server parses and plans
+    this for every call: `format` makes the error's text for less than `||` between text
+    and an integer, whose operator is chosen among the polymorphic ones (the server's work
+    for a wrapped `select 1`: 39 µs, 32 µs with `format`, here)."""
     size = "pg_catalog.pg_column_size(supalink_row.*)"
     # The agent's statement, checked by the guard, is the subquery: S608's point exactly.
     return (
         "SELECT supalink_row.* FROM (SELECT * FROM (\n"  # noqa: S608
         f"{sql}\n) AS statement OFFSET 0) AS supalink_row "
         f"WHERE CASE WHEN {size} <= {int(max_bytes)} THEN true "
-        f"ELSE ('{ROW_TOO_LARGE} (' || {size} || ' bytes)')::int = 0 END"
+        f"ELSE pg_catalog.format('{ROW_TOO_LARGE} (%s bytes)', {size})::int = 0 END"
     )
 
 
