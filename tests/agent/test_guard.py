@@ -4,12 +4,13 @@ statement kinds, before anything reaches the server."""
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from supalink.agent.guard import Kind, explainable, guarded
+from supalink.agent.guard import PASSED_KEPT_CHARS, Kind, explainable, guarded
 from supalink.agent.lexer import single_statement
 from supalink.agent.refusals import Refusal, StatementRefused
 
@@ -438,3 +439,19 @@ def test_two_statements_joined_never_pass_as_one(first: str, second: str) -> Non
         assert any(mark in first for mark in ("'", '"', "$", "/*", "--")), sql
     else:
         assert refusal in (Refusal.SEVERAL, Refusal.UNTERMINATED)
+
+
+def test_a_statement_passed_is_kept_and_a_refusal_is_read_again() -> None:
+    """`guarded` keeps what it passed, by text and by whether writes are allowed; what it
+    refused, and long texts, it reads each time."""
+    sql = f"select {uuid.uuid4().int} as kept"
+    assert guarded(sql) is guarded(sql)
+    write = f"insert into t values ({uuid.uuid4().int})"
+    assert guarded(write, allow_writes=True).kind is Kind.WRITE
+    for _ in range(2):
+        with pytest.raises(StatementRefused):
+            guarded(write)
+    assert guarded(write, allow_writes=True) is guarded(write, allow_writes=True)
+    long = "select 1" + " " * PASSED_KEPT_CHARS
+    assert guarded(long) is not guarded(long)
+    assert guarded(long) == guarded(long)
