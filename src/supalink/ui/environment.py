@@ -72,8 +72,8 @@ class EnvironmentBand(QLabel):
             self.setText("")
             self.hide()
             return
-        if not self.font().bold():
-            font = self.font()
+        font = self.font()
+        if not font.bold():
             font.setBold(True)
             self.setFont(font)
         fill, ink = COLORS[environment]
